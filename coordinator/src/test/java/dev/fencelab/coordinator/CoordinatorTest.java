@@ -1,0 +1,181 @@
+package dev.fencelab.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
+import dev.fencelab.protocol.control.ClusterStatus;
+import dev.fencelab.protocol.control.CoordinatorControl;
+import dev.fencelab.protocol.control.GetStatus;
+import dev.fencelab.protocol.control.NodeAgentKey;
+import dev.fencelab.protocol.control.NodeControl;
+import dev.fencelab.protocol.control.NodeInfo;
+import dev.fencelab.protocol.control.Ping;
+import dev.fencelab.protocol.control.Pong;
+import dev.fencelab.protocol.control.Register;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class CoordinatorTest {
+  private ActorTestKit testKit;
+  private String selfAddress;
+
+  @BeforeEach
+  void start() {
+    testKit = ActorTestKit.create(
+        "coordinator-test",
+        ConfigFactory.parseString("pekko.cluster.roles = [coordinator, node]")
+            .withFallback(ConfigFactory.load("application-test")));
+    Cluster cluster = Cluster.get(testKit.system());
+    selfAddress = cluster.selfMember().address().toString();
+    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+  }
+
+  @AfterEach
+  void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  /** A stand-in node agent: a probe listed by the Receptionist under the agent key. */
+  private TestProbe<NodeControl> fakeAgent() {
+    TestProbe<NodeControl> agent = testKit.createTestProbe();
+    TestProbe<Receptionist.Registered> ack = testKit.createTestProbe();
+    testKit.system().receptionist().tell(Receptionist.register(NodeAgentKey.KEY, agent.ref(), ack.ref()));
+    ack.receiveMessage();
+    return agent;
+  }
+
+  private static NodeInfo info(String name, String address) {
+    return new NodeInfo(name, address, List.of("node"), 99, 1L, "test", "/user/agent");
+  }
+
+  private Register awaitRegister(TestProbe<NodeControl> agent) {
+    return (Register) agent.fishForMessage(Duration.ofSeconds(5), m ->
+        m instanceof Register ? FishingOutcomes.complete()
+            : FishingOutcomes.continueAndIgnore()).get(0);
+  }
+
+  private Ping awaitPing(TestProbe<NodeControl> agent) {
+    return (Ping) agent.fishForMessage(Duration.ofSeconds(5), m ->
+        m instanceof Ping ? FishingOutcomes.complete()
+            : FishingOutcomes.continueAndIgnore()).get(0);
+  }
+
+  @Test
+  void shouldRegisterWithEveryListedNodeAgent() {
+    TestProbe<NodeControl> agent = fakeAgent();
+    ActorRef<CoordinatorControl> coordinator = testKit.spawn(Coordinator.create());
+
+    Register register = awaitRegister(agent);
+
+    assertEquals(coordinator, register.coordinator());
+  }
+
+  @Test
+  void shouldReportRoundTripOfNodeThatAnswersPing() {
+    TestProbe<NodeControl> agent = fakeAgent();
+    ActorRef<CoordinatorControl> coordinator = testKit.spawn(Coordinator.create());
+    awaitRegister(agent).replyTo().tell(info("n1", selfAddress));
+    TestProbe<ClusterStatus> status = testKit.createTestProbe();
+
+    // The registration answer and the status request race; ask until the node is known by name.
+    ClusterStatus answered = status.awaitAssert(Duration.ofSeconds(5), () -> {
+      coordinator.tell(new GetStatus(Duration.ofSeconds(3), status.ref()));
+      Ping ping = awaitPing(agent);
+      ping.replyTo().tell(new Pong("n1", ping.seq(), ping.sentMonoNanos(), 0, 0));
+      ClusterStatus s = status.receiveMessage();
+      assertEquals("n1", s.nodes().get(0).nodeName());
+      return s;
+    });
+
+    assertEquals(1, answered.nodes().size());
+    assertTrue(answered.nodes().get(0).responded());
+    assertTrue(answered.nodes().get(0).rttNanos() >= 0);
+  }
+
+  @Test
+  void shouldReportNodeThatDoesNotAnswerPingAsNotRespondingWithinTheTimeout() {
+    TestProbe<NodeControl> agent = fakeAgent();
+    ActorRef<CoordinatorControl> coordinator = testKit.spawn(Coordinator.create());
+    awaitRegister(agent);
+    TestProbe<ClusterStatus> status = testKit.createTestProbe();
+
+    coordinator.tell(new GetStatus(Duration.ofMillis(300), status.ref()));
+
+    ClusterStatus s = status.receiveMessage(Duration.ofSeconds(3));
+    assertEquals(1, s.nodes().size());
+    assertFalse(s.nodes().get(0).responded());
+  }
+
+  @Test
+  void shouldRecordMemberUpWithTimestamp() {
+    ActorRef<CoordinatorControl> coordinator = testKit.spawn(Coordinator.create());
+    TestProbe<ClusterStatus> status = testKit.createTestProbe();
+
+    ClusterStatus s = status.awaitAssert(Duration.ofSeconds(5), () -> {
+      coordinator.tell(new GetStatus(Duration.ofMillis(100), status.ref()));
+      ClusterStatus answer = status.receiveMessage();
+      assertTrue(answer.events().stream().anyMatch(e -> e.kind() == ClusterStatus.Kind.UP), "events: " + answer.events());
+      return answer;
+    });
+
+    ClusterStatus.MemberEvent up = s.events().stream().filter(e -> e.kind() == ClusterStatus.Kind.UP).findFirst().orElseThrow();
+    assertEquals(selfAddress, up.address());
+    assertEquals(List.of("coordinator", "node"), up.roles());
+    assertTrue(up.epochMillis() > 0);
+    assertEquals("Up", s.members().get(0).status());
+  }
+
+  @Test
+  void shouldServeStatusAsJsonOverHttp() throws Exception {
+    ActorRef<CoordinatorControl> coordinator = testKit.spawn(Coordinator.create());
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    new CoordinatorApi(testKit.system(), coordinator).bind("127.0.0.1", port).toCompletableFuture().get();
+    HttpClient http = HttpClient.newHttpClient();
+
+    HttpResponse<String> response = http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/status?pingTimeoutMs=200")).build(),
+        HttpResponse.BodyHandlers.ofString());
+
+    assertEquals(200, response.statusCode(), response.body());
+    ClusterStatus parsed = new ObjectMapper().readValue(response.body(), ClusterStatus.class);
+    assertEquals(selfAddress, parsed.coordinatorAddress());
+  }
+
+  @Test
+  void shouldRejectBadPingTimeoutWith400() throws Exception {
+    ActorRef<CoordinatorControl> coordinator = testKit.spawn(Coordinator.create());
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    new CoordinatorApi(testKit.system(), coordinator).bind("127.0.0.1", port).toCompletableFuture().get();
+
+    HttpResponse<String> response = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/status?pingTimeoutMs=soon")).build(),
+        HttpResponse.BodyHandlers.ofString());
+
+    assertEquals(400, response.statusCode());
+    assertTrue(response.body().contains("pingTimeoutMs"), response.body());
+  }
+}

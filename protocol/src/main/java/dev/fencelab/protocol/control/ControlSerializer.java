@@ -1,0 +1,252 @@
+package dev.fencelab.protocol.control;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.fencelab.protocol.control.v1.ControlV1;
+import java.io.NotSerializableException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.SerializerWithStringManifest;
+
+/**
+ * Maps every {@link ControlMessage} to its protobuf form in {@code fencelab/control/v1/control.proto}
+ * and back. The only place where control-plane protobuf classes meet domain records.
+ *
+ * <p>Manifests are short stable names; the identifier is stable. A payload that does not parse, or an
+ * unknown manifest (a peer running a newer version), raises {@link NotSerializableException} naming the
+ * manifest and the cause, which Artery logs and drops — the receiving actor never sees a half message.
+ */
+public final class ControlSerializer extends SerializerWithStringManifest {
+  /** Stable serializer id; fencelab serializers use 7401xx. */
+  public static final int IDENTIFIER = 740101;
+
+  static final String REGISTER = "Register";
+  static final String NODE_INFO = "NodeInfo";
+  static final String PING = "Ping";
+  static final String PONG = "Pong";
+  static final String GET_STATUS = "GetStatus";
+  static final String CLUSTER_STATUS = "ClusterStatus";
+
+  private final ExtendedActorSystem system;
+  private volatile ActorRefResolver resolver;
+
+  public ControlSerializer(ExtendedActorSystem system) {
+    this.system = system;
+  }
+
+  @Override
+  public int identifier() {
+    return IDENTIFIER;
+  }
+
+  @Override
+  public String manifest(Object o) {
+    if (o instanceof Register) return REGISTER;
+    if (o instanceof NodeInfo) return NODE_INFO;
+    if (o instanceof Ping) return PING;
+    if (o instanceof Pong) return PONG;
+    if (o instanceof GetStatus) return GET_STATUS;
+    if (o instanceof ClusterStatus) return CLUSTER_STATUS;
+    throw new IllegalArgumentException("ControlSerializer cannot serialize " + o.getClass().getName());
+  }
+
+  @Override
+  public byte[] toBinary(Object o) {
+    if (o instanceof Register m) {
+      return ControlV1.Register.newBuilder()
+          .setCoordinator(ref(m.coordinator()))
+          .setReplyTo(ref(m.replyTo()))
+          .build()
+          .toByteArray();
+    }
+    if (o instanceof NodeInfo m) {
+      return ControlV1.NodeInfo.newBuilder()
+          .setNodeName(m.nodeName())
+          .setAddress(m.address())
+          .addAllRoles(m.roles())
+          .setPid(m.pid())
+          .setStartedEpochMillis(m.startedEpochMillis())
+          .setVersion(m.version())
+          .setAgent(m.agent())
+          .build()
+          .toByteArray();
+    }
+    if (o instanceof Ping m) {
+      return ControlV1.Ping.newBuilder()
+          .setSeq(m.seq())
+          .setSentMonoNanos(m.sentMonoNanos())
+          .setReplyTo(ref(m.replyTo()))
+          .build()
+          .toByteArray();
+    }
+    if (o instanceof Pong m) {
+      return ControlV1.Pong.newBuilder()
+          .setNodeName(m.nodeName())
+          .setSeq(m.seq())
+          .setSentMonoNanos(m.sentMonoNanos())
+          .setNodeWallEpochMicros(m.nodeWallEpochMicros())
+          .setNodeMonoNanos(m.nodeMonoNanos())
+          .build()
+          .toByteArray();
+    }
+    if (o instanceof GetStatus m) {
+      return ControlV1.GetStatus.newBuilder()
+          .setPingTimeoutMillis(m.pingTimeout().toMillis())
+          .setReplyTo(ref(m.replyTo()))
+          .build()
+          .toByteArray();
+    }
+    if (o instanceof ClusterStatus m) {
+      return toProto(m).toByteArray();
+    }
+    throw new IllegalArgumentException("ControlSerializer cannot serialize " + o.getClass().getName());
+  }
+
+  @Override
+  public Object fromBinary(byte[] bytes, String manifest) throws NotSerializableException {
+    try {
+      switch (manifest) {
+        case REGISTER: {
+          ControlV1.Register p = ControlV1.Register.parseFrom(bytes);
+          return new Register(resolve(p.getCoordinator(), manifest), resolve(p.getReplyTo(), manifest));
+        }
+        case NODE_INFO: {
+          ControlV1.NodeInfo p = ControlV1.NodeInfo.parseFrom(bytes);
+          return new NodeInfo(
+              p.getNodeName(),
+              p.getAddress(),
+              p.getRolesList(),
+              p.getPid(),
+              p.getStartedEpochMillis(),
+              p.getVersion(),
+              p.getAgent());
+        }
+        case PING: {
+          ControlV1.Ping p = ControlV1.Ping.parseFrom(bytes);
+          return new Ping(p.getSeq(), p.getSentMonoNanos(), resolve(p.getReplyTo(), manifest));
+        }
+        case PONG: {
+          ControlV1.Pong p = ControlV1.Pong.parseFrom(bytes);
+          return new Pong(
+              p.getNodeName(), p.getSeq(), p.getSentMonoNanos(), p.getNodeWallEpochMicros(), p.getNodeMonoNanos());
+        }
+        case GET_STATUS: {
+          ControlV1.GetStatus p = ControlV1.GetStatus.parseFrom(bytes);
+          if (p.getPingTimeoutMillis() <= 0) {
+            throw new NotSerializableException(
+                "GetStatus: ping_timeout_millis must be positive, was " + p.getPingTimeoutMillis());
+          }
+          return new GetStatus(Duration.ofMillis(p.getPingTimeoutMillis()), resolve(p.getReplyTo(), manifest));
+        }
+        case CLUSTER_STATUS:
+          return fromProto(ControlV1.ClusterStatus.parseFrom(bytes));
+        default:
+          throw new NotSerializableException(
+              "unknown control-plane manifest '" + manifest + "' (a peer running a newer fencelab?)");
+      }
+    } catch (InvalidProtocolBufferException e) {
+      NotSerializableException nse =
+          new NotSerializableException("malformed protobuf for control message " + manifest + ": " + e.getMessage());
+      nse.initCause(e);
+      throw nse;
+    }
+  }
+
+  private static ControlV1.ClusterStatus toProto(ClusterStatus m) {
+    ControlV1.ClusterStatus.Builder b = ControlV1.ClusterStatus.newBuilder()
+        .setCoordinatorAddress(m.coordinatorAddress())
+        .setAsOfEpochMillis(m.asOfEpochMillis());
+    for (ClusterStatus.Member x : m.members()) {
+      b.addMembers(ControlV1.MemberState.newBuilder()
+          .setAddress(x.address())
+          .addAllRoles(x.roles())
+          .setStatus(x.status())
+          .setReachable(x.reachable())
+          .setNodeName(x.nodeName()));
+    }
+    for (ClusterStatus.Node x : m.nodes()) {
+      b.addNodes(ControlV1.NodeState.newBuilder()
+          .setNodeName(x.nodeName())
+          .setAddress(x.address())
+          .setResponded(x.responded())
+          .setRttNanos(x.rttNanos())
+          .setPid(x.pid()));
+    }
+    for (ClusterStatus.MemberEvent x : m.events()) {
+      b.addEvents(ControlV1.MemberEvent.newBuilder()
+          .setEpochMillis(x.epochMillis())
+          .setKind(kindToProto(x.kind()))
+          .setAddress(x.address())
+          .addAllRoles(x.roles()));
+    }
+    return b.build();
+  }
+
+  private static ClusterStatus fromProto(ControlV1.ClusterStatus p) throws NotSerializableException {
+    List<ClusterStatus.Member> members = new ArrayList<>(p.getMembersCount());
+    for (ControlV1.MemberState x : p.getMembersList()) {
+      members.add(new ClusterStatus.Member(x.getAddress(), x.getRolesList(), x.getStatus(), x.getReachable(), x.getNodeName()));
+    }
+    List<ClusterStatus.Node> nodes = new ArrayList<>(p.getNodesCount());
+    for (ControlV1.NodeState x : p.getNodesList()) {
+      nodes.add(new ClusterStatus.Node(x.getNodeName(), x.getAddress(), x.getResponded(), x.getRttNanos(), x.getPid()));
+    }
+    List<ClusterStatus.MemberEvent> events = new ArrayList<>(p.getEventsCount());
+    for (ControlV1.MemberEvent x : p.getEventsList()) {
+      events.add(new ClusterStatus.MemberEvent(x.getEpochMillis(), kindFromProto(x.getKind()), x.getAddress(), x.getRolesList()));
+    }
+    return new ClusterStatus(p.getCoordinatorAddress(), p.getAsOfEpochMillis(), members, nodes, events);
+  }
+
+  static ControlV1.MemberEventKind kindToProto(ClusterStatus.Kind kind) {
+    return switch (kind) {
+      case JOINED -> ControlV1.MemberEventKind.MEMBER_JOINED;
+      case UP -> ControlV1.MemberEventKind.MEMBER_UP;
+      case UNREACHABLE -> ControlV1.MemberEventKind.MEMBER_UNREACHABLE;
+      case REACHABLE -> ControlV1.MemberEventKind.MEMBER_REACHABLE;
+      case LEFT -> ControlV1.MemberEventKind.MEMBER_LEFT;
+      case EXITED -> ControlV1.MemberEventKind.MEMBER_EXITED;
+      case DOWNED -> ControlV1.MemberEventKind.MEMBER_DOWNED;
+      case REMOVED -> ControlV1.MemberEventKind.MEMBER_REMOVED;
+    };
+  }
+
+  static ClusterStatus.Kind kindFromProto(ControlV1.MemberEventKind kind) throws NotSerializableException {
+    return switch (kind) {
+      case MEMBER_JOINED -> ClusterStatus.Kind.JOINED;
+      case MEMBER_UP -> ClusterStatus.Kind.UP;
+      case MEMBER_UNREACHABLE -> ClusterStatus.Kind.UNREACHABLE;
+      case MEMBER_REACHABLE -> ClusterStatus.Kind.REACHABLE;
+      case MEMBER_LEFT -> ClusterStatus.Kind.LEFT;
+      case MEMBER_EXITED -> ClusterStatus.Kind.EXITED;
+      case MEMBER_DOWNED -> ClusterStatus.Kind.DOWNED;
+      case MEMBER_REMOVED -> ClusterStatus.Kind.REMOVED;
+      case MEMBER_EVENT_KIND_UNSPECIFIED, UNRECOGNIZED ->
+          throw new NotSerializableException("ClusterStatus: unknown member event kind " + kind);
+    };
+  }
+
+  private String ref(ActorRef<?> ref) {
+    return resolver().toSerializationFormat(ref);
+  }
+
+  private <T> ActorRef<T> resolve(String serialized, String manifest) throws NotSerializableException {
+    if (serialized.isEmpty()) {
+      throw new NotSerializableException(manifest + ": missing actor reference");
+    }
+    return resolver().resolveActorRef(serialized);
+  }
+
+  private ActorRefResolver resolver() {
+    ActorRefResolver r = resolver;
+    if (r == null) {
+      r = ActorRefResolver.get(Adapter.toTyped(system));
+      resolver = r;
+    }
+    return r;
+  }
+}
