@@ -1,0 +1,61 @@
+package dev.fencelab.deploy;
+
+import dev.fencelab.deploy.cli.ClusterCommand;
+import dev.fencelab.deploy.cli.DemoCommand;
+import dev.fencelab.deploy.cli.NodeCommand;
+import dev.fencelab.deploy.member.Member;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** The {@code fencelab} executable. Exit codes: 0 success, 1 runtime failure, 2 bad input or usage. */
+@Command(
+    name = "fencelab",
+    mixinStandardHelpOptions = true,
+    versionProvider = Fencelab.Version.class,
+    description = {
+      "Emulates how GPUs, RDMA NICs and other DMA devices share memory and synchronise under Linux",
+      "(dma_fence, dma_resv, sync_file, dma-buf, ...) on a cluster of JVMs.",
+      ""
+    },
+    subcommands = {DemoCommand.class, ClusterCommand.class, NodeCommand.class, CommandLine.HelpCommand.class},
+    footer = {"", "Exit codes: 0 success, 1 failure at run time, 2 bad input or usage."})
+public final class Fencelab implements Runnable {
+  /** Returned by a command whose JVM must keep running after {@code main} returns (a cluster member). */
+  public static final int KEEP_RUNNING = Integer.MIN_VALUE;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "Missing command");
+  }
+
+  public static void main(String[] args) {
+    int code = commandLine().execute(args);
+    if (code != KEEP_RUNNING) {
+      System.exit(code);
+    }
+  }
+
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Fencelab());
+    cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+      if (ex instanceof UserError u) {
+        cmd.getErr().println("error: " + u.getMessage());
+        cmd.getErr().flush();
+        return u.exitCode();
+      }
+      throw ex;
+    });
+    return cl;
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"fencelab " + Member.version() + " (Java " + Runtime.version() + ")"};
+    }
+  }
+}

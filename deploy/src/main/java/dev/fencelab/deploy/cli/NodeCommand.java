@@ -1,0 +1,69 @@
+package dev.fencelab.deploy.cli;
+
+import dev.fencelab.deploy.Fencelab;
+import dev.fencelab.deploy.member.Member;
+import dev.fencelab.deploy.member.MemberConfig;
+import dev.fencelab.deploy.member.MemberOptions;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "node",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs one cluster member in the foreground, e.g. one per machine of a real cluster.",
+      "The first member runs without --seed and forms the cluster; the others name it with --seed.",
+      "",
+      "Example (two machines):",
+      "  fencelab node --name c1 --roles coordinator,node --host 10.0.0.1 --port 25520",
+      "  fencelab node --name n2 --roles node --host 10.0.0.2 --port 25520 --seed 10.0.0.1:25520",
+      ""
+    })
+public final class NodeCommand implements Callable<Integer> {
+  @Option(names = "--name", description = "Member name, unique in the cluster (default: node-<port>).")
+  String name;
+
+  @Option(names = "--host", description = "Address to bind and advertise (default: 127.0.0.1).")
+  String host;
+
+  @Option(names = "--port", description = "Cluster (Artery TCP) port (default: 25520).")
+  Integer port;
+
+  @Option(names = "--seed", paramLabel = "HOST:PORT", description = "A seed member to join; repeatable. None: this member forms a new cluster.")
+  List<String> seeds = new ArrayList<>();
+
+  @Option(names = "--roles", split = ",", paramLabel = "ROLE[,ROLE]", description = "node (hosts emulated hardware) and/or coordinator (default: node).")
+  List<String> roles = new ArrayList<>();
+
+  @Option(names = "--profile", defaultValue = "cluster", description = "Bundled configuration: local (one machine, fast failure detection) or cluster (real network; default).")
+  String profile;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "HOCON file that overrides the bundled configuration (flags override it in turn).")
+  Path config;
+
+  @Option(names = "--run-dir", paramLabel = "DIR", description = "Where the member writes <name>.log and <name>.pid (default: ./run/<name>).")
+  Path runDir;
+
+  @Option(names = "--http-host", description = "Coordinator members: address of the HTTP API.")
+  String httpHost;
+
+  @Option(names = "--http-port", description = "Coordinator members: port of the HTTP API (default: 8560).")
+  Integer httpPort;
+
+  @Option(names = "--join-timeout", paramLabel = "DURATION", description = "Give up (exit 1) if no seed answers within this time, e.g. 30s (default: profile's).")
+  String joinTimeout;
+
+  @Override
+  public Integer call() {
+    MemberOptions options = new MemberOptions(
+        name, host, port, seeds, roles, profile, config, runDir, httpHost, httpPort,
+        joinTimeout == null ? null : Durations.parse("--join-timeout", joinTimeout));
+    Member.start(MemberConfig.build(options), System.out);
+    return Fencelab.KEEP_RUNNING;
+  }
+
+}

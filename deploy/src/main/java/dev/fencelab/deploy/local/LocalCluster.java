@@ -1,0 +1,309 @@
+package dev.fencelab.deploy.local;
+
+import dev.fencelab.deploy.UserError;
+import dev.fencelab.protocol.control.ClusterStatus;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Starts and stops a cluster of member JVMs on 127.0.0.1: one coordinator member (the seed) and N node
+ * members. See the package documentation for the contract.
+ */
+public final class LocalCluster {
+  public static final String HOST = "127.0.0.1";
+  public static final String COORDINATOR = "coordinator";
+  static final Duration POLL = Duration.ofMillis(200);
+  static final Duration KILL_WAIT = Duration.ofSeconds(5);
+
+  private final PrintStream out;
+
+  public LocalCluster(PrintStream out) {
+    this.out = out;
+  }
+
+  /** The result of a successful {@link #up}. */
+  public record Started(ClusterManifest manifest, ClusterStatus status, Duration formation) {}
+
+  /** The result of {@link #down}. */
+  public record Stopped(int members, int killed, boolean wasRunning) {}
+
+  public Started up(UpOptions o) {
+    if (o.nodes() < 1) {
+      throw UserError.badInput("--nodes must be at least 1, was " + o.nodes());
+    }
+    Path dir = o.dir().toAbsolutePath().normalize();
+    ClusterManifest.read(dir).ifPresent(existing -> {
+      List<ClusterManifest.MemberEntry> live = existing.liveMembers();
+      if (!live.isEmpty()) {
+        throw UserError.runtime(String.format(
+            "run directory %s already holds a running cluster '%s' (%d live members, pids %s); stop it first: fencelab cluster down --dir %s",
+            dir, existing.name(), live.size(), live.stream().map(m -> Long.toString(m.pid())).toList(), o.dir()));
+      }
+    });
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw UserError.runtime("cannot create run directory " + dir + ": " + e.getMessage());
+    }
+
+    int[] ports = allocatePorts(o.basePort(), o.nodes() + 2);
+    int httpPort = ports[ports.length - 1];
+    List<ClusterManifest.MemberEntry> entries = new ArrayList<>();
+    entries.add(entry(dir, COORDINATOR, List.of("coordinator"), ports[0]));
+    for (int i = 1; i <= o.nodes(); i++) {
+      entries.add(entry(dir, "n" + i, List.of("node"), ports[i]));
+    }
+    ClusterManifest manifest =
+        new ClusterManifest(o.name(), HOST, httpPort, System.currentTimeMillis(), ClusterManifest.STARTING, entries);
+    manifest.write(dir);
+
+    long t0 = System.nanoTime();
+    Map<String, Process> processes = new LinkedHashMap<>();
+    try {
+      List<ClusterManifest.MemberEntry> withPids = new ArrayList<>();
+      for (ClusterManifest.MemberEntry e : entries) {
+        Process p = launch(o, dir, e, ports[0], httpPort);
+        processes.put(e.name(), p);
+        withPids.add(e.withPid(p.pid()));
+        out.printf("  started %-12s pid %-7d %s:%d  roles %s%n", e.name(), p.pid(), e.host(), e.port(), e.roles());
+      }
+      manifest = manifest.withMembers(withPids);
+      manifest.write(dir);
+
+      ClusterStatus status = awaitFormation(o, manifest, processes, t0);
+      Duration formation = Duration.ofNanos(System.nanoTime() - t0);
+      manifest = manifest.withState(ClusterManifest.RUNNING);
+      manifest.write(dir);
+      return new Started(manifest, status, formation);
+    } catch (RuntimeException e) {
+      out.println("  start-up failed; stopping every member that was started");
+      stopAll(new ArrayList<>(processes.values().stream().map(Process::toHandle).toList()), Duration.ofSeconds(3));
+      manifest.withState(ClusterManifest.STOPPED).write(dir);
+      throw e;
+    }
+  }
+
+  private ClusterStatus awaitFormation(
+      UpOptions o, ClusterManifest manifest, Map<String, Process> processes, long t0) {
+    StatusClient client = new StatusClient(HOST, manifest.httpPort());
+    int expectedMembers = manifest.members().size();
+    long deadline = t0 + o.timeout().toNanos();
+    ClusterStatus last = null;
+    Process coordinator = processes.get(COORDINATOR);
+    while (true) {
+      for (ClusterManifest.MemberEntry e : manifest.members()) {
+        Process p = processes.get(e.name());
+        if (!p.isAlive()) {
+          String why = lastError(Path.of(e.out())).replaceFirst("^error: ", "");
+          throw UserError.runtime(String.format("member %s exited with code %d during start-up: %s",
+              e.name(), p.exitValue(), why.contains("log: ") ? why : why + "; log: " + e.log()));
+        }
+      }
+      Optional<ClusterStatus> status = client.tryStatus(Duration.ofSeconds(1));
+      if (status.isPresent()) {
+        last = status.get();
+        if (StatusTable.formed(last, expectedMembers, expectedMembers - 1)) {
+          return last;
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw UserError.runtime(String.format("the cluster did not form within %d s: %s",
+            o.timeout().toSeconds(), missing(manifest, last, client)));
+      }
+      try {
+        // Paces the poll, and returns at once if the seed member dies meanwhile.
+        coordinator.waitFor(POLL.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw UserError.runtime("interrupted while waiting for the cluster to form");
+      }
+    }
+  }
+
+  /** Which members are not there yet, and why, with the log of each. */
+  static String missing(ClusterManifest manifest, ClusterStatus last, StatusClient client) {
+    if (last == null) {
+      ClusterManifest.MemberEntry c = manifest.members().get(0);
+      return "the coordinator API at " + client.base() + " never answered; log: " + c.log();
+    }
+    List<String> problems = new ArrayList<>();
+    for (ClusterManifest.MemberEntry e : manifest.members()) {
+      Optional<ClusterStatus.Member> m =
+          last.members().stream().filter(x -> x.address().equals(e.address())).findFirst();
+      String problem = null;
+      if (m.isEmpty()) {
+        problem = "did not join";
+      } else if (!m.get().status().equals("Up")) {
+        problem = "is " + m.get().status();
+      } else if (!m.get().reachable()) {
+        problem = "is unreachable";
+      } else if (e.roles().contains("node")) {
+        Optional<ClusterStatus.Node> n = last.nodes().stream().filter(x -> x.address().equals(e.address())).findFirst();
+        if (n.isEmpty() || n.get().nodeName().equals("?")) {
+          problem = "has no registered node agent";
+        } else if (!n.get().responded()) {
+          problem = "did not answer a ping";
+        }
+      }
+      if (problem != null) {
+        problems.add("member " + e.name() + " " + problem + " (log: " + e.log() + ")");
+      }
+    }
+    return problems.isEmpty() ? "membership did not settle" : String.join("; ", problems);
+  }
+
+  public Stopped down(Path dir, Duration grace) {
+    Path abs = dir.toAbsolutePath().normalize();
+    Optional<ClusterManifest> read = ClusterManifest.read(abs);
+    if (read.isEmpty()) {
+      return new Stopped(0, 0, false);
+    }
+    ClusterManifest manifest = read.get();
+    List<ProcessHandle> live = manifest.liveMembers().stream().map(m -> m.process().orElseThrow()).toList();
+    int killed = stopAll(live, grace);
+    manifest.withState(ClusterManifest.STOPPED).write(abs);
+    return new Stopped(live.size(), killed, !live.isEmpty());
+  }
+
+  /** SIGTERM every process, SIGKILL those still alive after {@code grace}; returns how many were killed. */
+  static int stopAll(List<ProcessHandle> processes, Duration grace) {
+    List<ProcessHandle> live = processes.stream().filter(ProcessHandle::isAlive).toList();
+    live.forEach(ProcessHandle::destroy);
+    awaitExit(live, grace);
+    List<ProcessHandle> stubborn = live.stream().filter(ProcessHandle::isAlive).toList();
+    stubborn.forEach(ProcessHandle::destroyForcibly);
+    awaitExit(stubborn, KILL_WAIT);
+    return stubborn.size();
+  }
+
+  private static void awaitExit(List<ProcessHandle> processes, Duration timeout) {
+    if (processes.isEmpty()) {
+      return;
+    }
+    CompletableFuture<?>[] exits = processes.stream().map(ProcessHandle::onExit).toArray(CompletableFuture[]::new);
+    try {
+      CompletableFuture.allOf(exits).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      // the caller looks at who is still alive
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("waiting for process exit failed", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static ClusterManifest.MemberEntry entry(Path dir, String name, List<String> roles, int port) {
+    return new ClusterManifest.MemberEntry(
+        name, roles, HOST, port, 0, dir.resolve(name + ".log").toString(), dir.resolve(name + ".out").toString());
+  }
+
+  private static Process launch(UpOptions o, Path dir, ClusterManifest.MemberEntry e, int seedPort, int httpPort) {
+    List<String> command = new ArrayList<>();
+    if (new File("/usr/bin/setsid").canExecute()) {
+      // Own session: a Ctrl-C in the terminal that ran `cluster up` does not reach the members.
+      command.add("/usr/bin/setsid");
+    }
+    command.add(o.java());
+    command.addAll(o.jvmOptions());
+    command.addAll(List.of("-jar", o.jar().toString(), "node",
+        "--name", e.name(),
+        "--roles", String.join(",", e.roles()),
+        "--host", e.host(),
+        "--port", Integer.toString(e.port()),
+        "--seed", HOST + ":" + seedPort,
+        "--profile", "local",
+        "--run-dir", dir.toString()));
+    if (e.roles().contains("coordinator")) {
+      command.addAll(List.of("--http-host", HOST, "--http-port", Integer.toString(httpPort)));
+    }
+    if (o.configFile() != null) {
+      command.addAll(List.of("--config", o.configFile().toAbsolutePath().toString()));
+    }
+    ProcessBuilder pb = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(new File(e.out())))
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    try {
+      return pb.start();
+    } catch (IOException ex) {
+      throw UserError.runtime("cannot start member " + e.name() + " (" + o.java() + "): " + ex.getMessage());
+    }
+  }
+
+  /** The most telling line of a member's console output: its last {@code error:} line, else its last line. */
+  static String lastError(Path out) {
+    try {
+      List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).toList();
+      String line = lines.stream().filter(l -> l.startsWith("error:")).reduce((a, b) -> b)
+          .orElse(lines.isEmpty() ? "(no output)" : lines.get(lines.size() - 1));
+      return line.length() > 400 ? line.substring(0, 400) + "…" : line;
+    } catch (IOException e) {
+      return "(no output: " + e.getMessage() + ")";
+    }
+  }
+
+  /** Distinct free ports: from {@code base} upwards, checked; or ephemeral ones from the OS. */
+  static int[] allocatePorts(Integer base, int count) {
+    int[] ports = new int[count];
+    if (base != null) {
+      if (base < 1024 || base + count - 1 > 65535) {
+        throw UserError.badInput("--base-port must leave room for " + count + " ports between 1024 and 65535, was " + base);
+      }
+      for (int i = 0; i < count; i++) {
+        ports[i] = base + i;
+        if (!isFree(ports[i])) {
+          throw UserError.runtime(String.format(
+              "port %s:%d is already in use (needed for %s); choose another --base-port", HOST, ports[i],
+              i == 0 ? "the coordinator" : i == count - 1 ? "the HTTP API" : "node n" + i));
+        }
+      }
+      return ports;
+    }
+    List<ServerSocket> held = new ArrayList<>();
+    try {
+      for (int i = 0; i < count; i++) {
+        ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST));
+        held.add(s);
+        ports[i] = s.getLocalPort();
+      }
+    } catch (IOException e) {
+      throw UserError.runtime("cannot find free ports on " + HOST + ": " + e.getMessage());
+    } finally {
+      for (ServerSocket s : held) {
+        try {
+          s.close();
+        } catch (IOException ignored) {
+          // closing a listening socket we own does not fail in a way we could act on
+        }
+      }
+    }
+    return ports;
+  }
+
+  static boolean isFree(int port) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new InetSocketAddress(InetAddress.getByName(HOST), port));
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}

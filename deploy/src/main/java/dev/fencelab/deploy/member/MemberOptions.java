@@ -1,0 +1,33 @@
+package dev.fencelab.deploy.member;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What a user (or the local launcher) says about one member. {@code null} means "not given on the command
+ * line": the value then comes from {@code --config}, the profile or the defaults, in that order.
+ */
+public record MemberOptions(
+    String name,
+    String host,
+    Integer port,
+    List<String> seeds,
+    List<String> roles,
+    String profile,
+    Path configFile,
+    Path runDir,
+    String httpHost,
+    Integer httpPort,
+    Duration joinTimeout) {
+
+  public static final List<String> KNOWN_ROLES = List.of("node", "coordinator");
+  public static final List<String> KNOWN_PROFILES = List.of("local", "cluster");
+
+  public MemberOptions {
+    seeds = List.copyOf(seeds);
+    roles = List.copyOf(roles);
+    Objects.requireNonNull(profile, "profile");
+  }
+}
