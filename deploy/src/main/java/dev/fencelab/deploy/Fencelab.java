@@ -41,6 +41,15 @@ public final class Fencelab implements Runnable {
 
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Fencelab());
+    cl.setParameterExceptionHandler((ex, args) -> {
+      CommandLine bad = ex.getCommandLine();
+      java.io.PrintWriter err = bad.getErr();
+      err.println("error: " + ex.getMessage());
+      CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+      err.println();
+      bad.usage(err);
+      return CommandLine.ExitCode.USAGE;
+    });
     cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
       if (ex instanceof UserError u) {
         cmd.getErr().println("error: " + u.getMessage());

@@ -197,8 +197,9 @@ public final class ClusterCommand implements Runnable {
         return 0;
       }
       System.out.printf("stopped %d members in %.2f s: %d cleanly%s%n",
-          stopped.members(), (System.nanoTime() - t0) / 1e9, stopped.members() - stopped.killed(),
-          stopped.killed() == 0 ? "" : ", " + stopped.killed() + " killed after the " + grace + " grace period");
+          stopped.members(), (System.nanoTime() - t0) / 1e9, stopped.members() - stopped.killed().size(),
+          stopped.killed().isEmpty() ? "" : ", " + stopped.killed().size() + " killed after the " + grace
+              + " grace period (" + String.join(", ", stopped.killed()) + ")");
       return 0;
     }
   }

@@ -39,9 +39,9 @@ public final class DemoCommand implements Callable<Integer> {
     Files.writeString(statusFile, dev.fencelab.coordinator.CoordinatorApi.toJson(status));
     long answered = status.nodes().stream().filter(ClusterStatus.Node::responded).count();
     LocalCluster.Stopped stopped = cluster.down(dir, Duration.ofSeconds(15));
-    out.printf("%nstopped %d members (%d killed after the grace period)%n", stopped.members(), stopped.killed());
+    out.printf("%nstopped %d members (%d killed after the grace period)%n", stopped.members(), stopped.killed().size());
 
-    boolean pass = answered == launch.nodes && stopped.killed() == 0;
+    boolean pass = answered == launch.nodes && stopped.killed().isEmpty();
     out.printf("%nverdict: %s - %d/%d nodes joined and answered a protobuf ping; cluster formed in %.2f s%n",
         pass ? "PASS" : "FAIL", answered, launch.nodes, started.formation().toMillis() / 1000.0);
     out.printf("status:  %s%nlogs:    %s/*.log%n", statusFile, dir);

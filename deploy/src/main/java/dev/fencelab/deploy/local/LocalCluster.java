@@ -42,7 +42,11 @@ public final class LocalCluster {
   public record Started(ClusterManifest manifest, ClusterStatus status, Duration formation) {}
 
   /** The result of {@link #down}. */
-  public record Stopped(int members, int killed, boolean wasRunning) {}
+  public record Stopped(int members, List<String> killed, boolean wasRunning) {
+    public Stopped {
+      killed = List.copyOf(killed);
+    }
+  }
 
   public Started up(UpOptions o) {
     if (o.nodes() < 1) {
@@ -173,24 +177,29 @@ public final class LocalCluster {
     Path abs = dir.toAbsolutePath().normalize();
     Optional<ClusterManifest> read = ClusterManifest.read(abs);
     if (read.isEmpty()) {
-      return new Stopped(0, 0, false);
+      return new Stopped(0, List.of(), false);
     }
     ClusterManifest manifest = read.get();
-    List<ProcessHandle> live = manifest.liveMembers().stream().map(m -> m.process().orElseThrow()).toList();
-    int killed = stopAll(live, grace);
+    List<ClusterManifest.MemberEntry> members = manifest.liveMembers();
+    List<ProcessHandle> live = members.stream().map(m -> m.process().orElseThrow()).toList();
+    List<ProcessHandle> killed = stopAll(live, grace);
     manifest.withState(ClusterManifest.STOPPED).write(abs);
-    return new Stopped(live.size(), killed, !live.isEmpty());
+    List<String> killedNames = members.stream()
+        .filter(m -> killed.stream().anyMatch(k -> k.pid() == m.pid()))
+        .map(ClusterManifest.MemberEntry::name)
+        .toList();
+    return new Stopped(live.size(), killedNames, !live.isEmpty());
   }
 
-  /** SIGTERM every process, SIGKILL those still alive after {@code grace}; returns how many were killed. */
-  static int stopAll(List<ProcessHandle> processes, Duration grace) {
+  /** SIGTERM every process, SIGKILL those still alive after {@code grace}; returns those it killed. */
+  static List<ProcessHandle> stopAll(List<ProcessHandle> processes, Duration grace) {
     List<ProcessHandle> live = processes.stream().filter(ProcessHandle::isAlive).toList();
     live.forEach(ProcessHandle::destroy);
     awaitExit(live, grace);
     List<ProcessHandle> stubborn = live.stream().filter(ProcessHandle::isAlive).toList();
     stubborn.forEach(ProcessHandle::destroyForcibly);
     awaitExit(stubborn, KILL_WAIT);
-    return stubborn.size();
+    return stubborn;
   }
 
   private static void awaitExit(List<ProcessHandle> processes, Duration timeout) {
