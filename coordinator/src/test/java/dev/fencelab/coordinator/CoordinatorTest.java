@@ -143,14 +143,20 @@ class CoordinatorTest {
     assertEquals("Up", s.members().get(0).status());
   }
 
-  @Test
-  void shouldServeStatusAsJsonOverHttp() throws Exception {
+  /** Spawns a coordinator and binds its HTTP API on a free port. */
+  private int startApi() throws Exception {
     ActorRef<CoordinatorControl> coordinator = testKit.spawn(Coordinator.create());
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
     new CoordinatorApi(testKit.system(), coordinator).bind("127.0.0.1", port).toCompletableFuture().get();
+    return port;
+  }
+
+  @Test
+  void shouldServeStatusAsJsonOverHttp() throws Exception {
+    int port = startApi();
     HttpClient http = HttpClient.newHttpClient();
 
     HttpResponse<String> response = http.send(
@@ -164,12 +170,7 @@ class CoordinatorTest {
 
   @Test
   void shouldRejectBadPingTimeoutWith400() throws Exception {
-    ActorRef<CoordinatorControl> coordinator = testKit.spawn(Coordinator.create());
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    new CoordinatorApi(testKit.system(), coordinator).bind("127.0.0.1", port).toCompletableFuture().get();
+    int port = startApi();
 
     HttpResponse<String> response = HttpClient.newHttpClient().send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/status?pingTimeoutMs=soon")).build(),

@@ -30,8 +30,7 @@ class MemberCrashIT {
     TestCluster cluster = logs.track(TestCluster.builder("crash").nodes(2).start());
     String victim = cluster.member("n2").address();
 
-    cluster.kill("n2");
-    ClusterStatus status = awaitStatus(cluster, s -> kinds(s, victim).contains(ClusterStatus.Kind.REMOVED));
+    ClusterStatus status = killAndAwaitRemoval(cluster, "n2");
 
     List<ClusterStatus.Kind> history = kinds(status, victim);
     assertTrue(history.indexOf(ClusterStatus.Kind.UNREACHABLE) >= 0, "unreachable first: " + history);
@@ -44,14 +43,19 @@ class MemberCrashIT {
   @Timeout(value = 150, unit = TimeUnit.SECONDS)
   void shouldKeepSurvivorsUpAndAnsweringAfterAMemberIsKilled() {
     TestCluster cluster = logs.track(TestCluster.builder("crash-survivors").nodes(2).start());
-    String victim = cluster.member("n2").address();
 
-    cluster.kill("n2");
-    ClusterStatus status = awaitStatus(cluster, s -> kinds(s, victim).contains(ClusterStatus.Kind.REMOVED));
+    ClusterStatus status = killAndAwaitRemoval(cluster, "n2");
 
     assertEquals(2, status.members().size(), status.members().toString());
     assertTrue(status.members().stream().allMatch(m -> m.status().equals("Up") && m.reachable()), status.members().toString());
     assertEquals(List.of("n1"), status.nodes().stream().filter(ClusterStatus.Node::responded).map(ClusterStatus.Node::nodeName).toList());
+  }
+
+  /** SIGKILLs a member and returns the first status in which the coordinator reports it removed. */
+  private static ClusterStatus killAndAwaitRemoval(TestCluster cluster, String member) {
+    String address = cluster.member(member).address();
+    cluster.kill(member);
+    return awaitStatus(cluster, s -> kinds(s, address).contains(ClusterStatus.Kind.REMOVED));
   }
 
   private static List<ClusterStatus.Kind> kinds(ClusterStatus s, String address) {
