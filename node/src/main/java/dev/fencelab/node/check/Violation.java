@@ -1,0 +1,46 @@
+package dev.fencelab.node.check;
+
+import java.util.Objects;
+
+/**
+ * A broken contract, as a kernel WARN (or BUG, when {@code fatal}) would report it.
+ *
+ * @param subject the object it concerns ({@code ctx7.1a2b#42}, a resv name…)
+ * @param detail what happened, for people
+ */
+public record Violation(Kind kind, String subject, String detail, boolean fatal, long wallNanos) {
+  public Violation {
+    Objects.requireNonNull(kind, "kind");
+    Objects.requireNonNull(subject, "subject");
+    Objects.requireNonNull(detail, "detail");
+  }
+
+  /** Kinds of violation, with the reference section that defines each. */
+  public enum Kind {
+    /** §1.3: {@code dma_fence_signal} on a signalled fence (-EINVAL). */
+    DOUBLE_SIGNAL,
+    /** §1.1 F3: {@code dma_fence_set_error} after the fence signalled. */
+    ERROR_AFTER_SIGNAL,
+    /** §1.1 F3: an error that is not in [-MAX_ERRNO, -1]. */
+    INVALID_ERROR,
+    /** §1.1 F4: released while pending with callbacks; force-signalled with -EDEADLK. */
+    RELEASED_WITH_PENDING_CALLBACKS,
+    /** §1.2: a fence signalled before an earlier seqno of its context. */
+    OUT_OF_ORDER_SIGNAL,
+    /** §1.6/§1.7/§1.9: a container where only leaves are allowed. */
+    NESTED_CONTAINER,
+    /** §1.2: comparing fences of different contexts. */
+    CONTEXT_MISMATCH,
+    /** §1.9: dma_resv_add_fence without a reserved slot (BUG: fatal). */
+    RESV_NO_SLOT,
+    /** §1.9: a replacement fence that is not ordered after the fence it replaces (premature-free hazard). */
+    RESV_REPLACE_HAZARD,
+    /** A wait that would never end in the kernel: it hit fencelab's wait cap. */
+    WAIT_CAP_EXCEEDED
+  }
+
+  @Override
+  public String toString() {
+    return (fatal ? "FATAL " : "") + kind + " " + subject + ": " + detail;
+  }
+}

@@ -1,0 +1,150 @@
+package dev.fencelab.node.fence;
+
+import dev.fencelab.node.check.Violation;
+import dev.fencelab.protocol.Errno;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * What a context owner knows of its fences: the live ones, the ones it is signalling, and a bounded record of
+ * completions for late queries. Not an actor: owners embed it. Kernel facts used: one context signals in
+ * seqno order (§1.2), so a completion evicted from the record but not later than the highest completed seqno
+ * is reported as signalled without error.
+ */
+public final class ContextLedger {
+  private final FenceContext context;
+  private final boolean seqno64;
+  private final FenceServices services;
+  private final int capacity;
+  private final Map<Long, ActorRef<FenceProtocol.Command>> live = new LinkedHashMap<>();
+  private final Set<Long> signalling = new HashSet<>();
+  private final LinkedHashMap<Long, FenceStatus> completed;
+  private boolean anyCompleted;
+  private long highestCompleted;
+
+  public ContextLedger(FenceContext context, boolean seqno64, FenceServices services) {
+    this.context = context;
+    this.seqno64 = seqno64;
+    this.services = services;
+    this.capacity = services.completionRecord();
+    this.completed = new LinkedHashMap<>(16, 0.75f, false) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<Long, FenceStatus> eldest) {
+        return size() > capacity;
+      }
+    };
+  }
+
+  public FenceContext context() {
+    return context;
+  }
+
+  public boolean seqno64() {
+    return seqno64;
+  }
+
+  public FenceId id(long seqno) {
+    return new FenceId(context, seqno);
+  }
+
+  public void register(long seqno, ActorRef<FenceProtocol.Command> fence) {
+    live.put(seqno, fence);
+  }
+
+  public Optional<ActorRef<FenceProtocol.Command>> live(long seqno) {
+    return Optional.ofNullable(live.get(seqno));
+  }
+
+  public Map<Long, ActorRef<FenceProtocol.Command>> liveFences() {
+    return live;
+  }
+
+  /**
+   * Owner-routed {@code dma_fence_signal}: true when the caller may forward the signal to the fence; false
+   * (and a violation) when this seqno is already signalled or being signalled — the {@code -EINVAL} outcome,
+   * decided here so it holds even after the fence actor has stopped.
+   */
+  public boolean beginSignal(long seqno) {
+    if (completion(seqno).known() || signalling.contains(seqno)) {
+      services.violation(Violation.Kind.DOUBLE_SIGNAL, id(seqno), "dma_fence_signal on a fence already signalled");
+      return false;
+    }
+    if (!live.containsKey(seqno)) {
+      return false;
+    }
+    signalling.add(seqno);
+    return true;
+  }
+
+  /**
+   * {@code dma_fence_set_error} on a fence that has already signalled (or is being signalled): records the
+   * violation, stores the error in the completion record as the kernel stores it in the fence, and returns
+   * true. Returns false when the fence is still pending (the caller forwards the error to it).
+   */
+  public boolean setErrorAfterSignal(long seqno, int error) {
+    ContextOwner.Completion c = completion(seqno);
+    if (!c.known() && !signalling.contains(seqno)) {
+      return false;
+    }
+    services.violation(Violation.Kind.ERROR_AFTER_SIGNAL, id(seqno),
+        "dma_fence_set_error(" + Errno.describe(error) + ") after the fence signalled");
+    if (error < 0 && error >= -Errno.MAX_ERRNO && c.known()) {
+      completed.put(seqno, new FenceStatus(error, c.status().wallNanos(), c.status().modelNanos()));
+    }
+    return true;
+  }
+
+  /** A fence reported its completion. Checks in-order signalling on this context (§1.2). */
+  public void completed(long seqno, FenceStatus status) {
+    live.remove(seqno);
+    signalling.remove(seqno);
+    for (Long pending : live.keySet()) {
+      if (Seqnos.isLater(seqno, pending, seqno64)) {
+        services.violation(Violation.Kind.OUT_OF_ORDER_SIGNAL, id(seqno),
+            "signalled before " + id(pending) + ", an earlier seqno of the same context");
+        break;
+      }
+    }
+    completed.put(seqno, status);
+    if (!anyCompleted || Seqnos.isLater(seqno, highestCompleted, seqno64)) {
+      highestCompleted = seqno;
+      anyCompleted = true;
+    }
+  }
+
+  public ContextOwner.Completion completion(long seqno) {
+    FenceId fid = id(seqno);
+    FenceStatus status = completed.get(seqno);
+    if (status != null) {
+      return new ContextOwner.Completion(fid, true, status);
+    }
+    if (!live.containsKey(seqno) && anyCompleted && Seqnos.isLaterOrSame(highestCompleted, seqno, seqno64)) {
+      return new ContextOwner.Completion(fid, true, new FenceStatus(1, 0, 0)); // evicted from the record
+    }
+    return new ContextOwner.Completion(fid, false, FenceStatus.PENDING);
+  }
+
+  /** Answers a {@link ContextOwner.QueryCompletion}; a fence of another context is unknown. */
+  public void answer(ContextOwner.QueryCompletion query) {
+    if (!query.id().context().equals(context)) {
+      query.replyTo().tell(new ContextOwner.Completion(query.id(), false, FenceStatus.PENDING));
+      return;
+    }
+    query.replyTo().tell(completion(query.id().seqno()));
+  }
+
+  /** Signals every live fence with {@code error}, in seqno order (teardown: close, unplug). */
+  public void signalAll(Errno error, long modelNanos) {
+    live.entrySet().stream()
+        .sorted((a, b) -> Seqnos.isLater(a.getKey(), b.getKey(), seqno64) ? 1 : a.getKey().equals(b.getKey()) ? 0 : -1)
+        .forEach(e -> {
+          if (signalling.add(e.getKey())) {
+            e.getValue().tell(new FenceProtocol.Signal(error.negative(), modelNanos, null));
+          }
+        });
+  }
+}

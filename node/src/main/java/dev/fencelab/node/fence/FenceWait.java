@@ -1,0 +1,186 @@
+package dev.fencelab.node.fence;
+
+import dev.fencelab.node.check.Violation;
+import dev.fencelab.node.check.WaitGraph;
+import dev.fencelab.protocol.Errno;
+import java.time.Duration;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * One wait on one fence ({@code dma_fence_wait_timeout}, kernel-semantics §1.5), as a short-lived actor on
+ * the waiter's member. It never blocks a thread and always ends: signalled, signalled with an error, or
+ * timed out — and exactly one {@link WaitResult} goes to {@code replyTo}.
+ *
+ * <p>How it ends:
+ * <ul>
+ *   <li>the fence's callback arrives ({@link FenceProtocol.Signalled}) → signalled;
+ *   <li>the fence actor is gone before its callback arrived (it had already stopped, or Pekko delivered the
+ *       death notice first — a system message, not ordered with the callback) → the context owner is asked
+ *       how the fence ended; if the owner is gone too (the member died: a SIGKILLed node is seen here once the
+ *       cluster has removed it) → signalled with {@code -ENODEV};
+ *   <li>the timeout passes → result 0; the callback is removed. An unbounded wait is bounded by the wait cap
+ *       and, if it hits it, ends timed out with a {@link Violation.Kind#WAIT_CAP_EXCEEDED} violation.
+ * </ul>
+ * While it runs, the wait is an edge in the member's {@link WaitGraph}.
+ */
+public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
+  /** Internal only. */
+  public sealed interface Command extends NoSerializationVerificationNeeded {}
+
+  private record Callback(FenceProtocol.Callback callback) implements Command {}
+
+  private record OwnerAnswered(ContextOwner.Completion completion) implements Command {}
+
+  private enum Timeout implements Command {
+    INSTANCE
+  }
+
+  private enum Cancel implements Command {
+    INSTANCE
+  }
+
+  private final FenceRef fence;
+  private final Duration timeout; // null: unbounded
+  private final long startNanos;
+  private final int index;
+  private final ActorRef<WaitResult> replyTo;
+  private final FenceServices services;
+  private final long waitId;
+  private final ActorRef<FenceProtocol.Callback> callbackAdapter;
+  private boolean askedOwner;
+  private boolean signalled;
+
+  /**
+   * @param timeout null for an unbounded wait ({@code MAX_SCHEDULE_TIMEOUT}); zero to poll
+   * @param waiter who waits, for the wait-for graph (e.g. {@code n2/proc1})
+   * @param reason why, for the wait-for graph (e.g. {@code sync_file poll}, {@code job in-fence})
+   */
+  public static Behavior<Command> create(
+      FenceRef fence, Duration timeout, String waiter, String reason, ActorRef<WaitResult> replyTo, FenceServices services) {
+    return create(fence, timeout, waiter, reason, -1, replyTo, services);
+  }
+
+  static Behavior<Command> create(
+      FenceRef fence, Duration timeout, String waiter, String reason, int index, ActorRef<WaitResult> replyTo,
+      FenceServices services) {
+    return Behaviors.setup(context -> {
+      if (timeout != null && timeout.isNegative()) {
+        replyTo.tell(new WaitResult(fence.id(), Errno.EINVAL.negative(), FenceStatus.PENDING, index));
+        return Behaviors.stopped();
+      }
+      if (fence.isStub()) {
+        replyTo.tell(new WaitResult(fence.id(), remaining(timeout, System.nanoTime()), fence.stubStatus(), index));
+        return Behaviors.stopped();
+      }
+      return Behaviors.withTimers(timers -> new FenceWait(context, timers, fence, timeout, waiter, reason, index, replyTo, services));
+    });
+  }
+
+  private FenceWait(
+      ActorContext<Command> context, TimerScheduler<Command> timers, FenceRef fence, Duration timeout, String waiter,
+      String reason, int index, ActorRef<WaitResult> replyTo, FenceServices services) {
+    super(context);
+    this.fence = fence;
+    this.timeout = timeout;
+    this.startNanos = System.nanoTime();
+    this.index = index;
+    this.replyTo = replyTo;
+    this.services = services;
+    this.waitId = services.nextWaitId();
+    this.callbackAdapter = context.messageAdapter(FenceProtocol.Callback.class, Callback::new);
+    services.waits().tell(new WaitGraph.AddEdge(new WaitGraph.Edge(
+        waitId, waiter, fence.id().toString(), fence.actor().path().address().toString(), reason, Clocks.wallNanos())));
+    context.watch(fence.actor());
+    boolean poll = timeout != null && timeout.isZero();
+    fence.actor().tell(new FenceProtocol.AddCallback(callbackAdapter, poll));
+    if (!poll) {
+      timers.startSingleTimer(Timeout.INSTANCE, timeout == null ? services.waitCap() : timeout);
+    }
+  }
+
+  /** Stops a wait early (wait-any: another fence won). The wait ends without a reply. */
+  static Command cancel() {
+    return Cancel.INSTANCE;
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Callback.class, this::onCallback)
+        .onMessage(OwnerAnswered.class, this::onOwnerAnswered)
+        .onMessageEquals(Timeout.INSTANCE, this::onTimeout)
+        .onMessageEquals(Cancel.INSTANCE, () -> Behaviors.stopped())
+        .onSignal(Terminated.class, this::onTerminated)
+        .onSignal(PostStop.class, stop -> onPostStop())
+        .build();
+  }
+
+  private Behavior<Command> onCallback(Callback callback) {
+    if (callback.callback() instanceof FenceProtocol.Signalled signalled) {
+      return finish(remaining(timeout, startNanos), signalled.status());
+    }
+    // CallbackAdded: only polls ask for it — the fence is pending, so the poll answers 0.
+    return finish(0, FenceStatus.PENDING);
+  }
+
+  private Behavior<Command> onTerminated(Terminated terminated) {
+    if (terminated.getRef().equals(fence.actor()) && !askedOwner) {
+      askedOwner = true;
+      getContext().watch(fence.owner());
+      ActorRef<ContextOwner.Completion> adapter = getContext().messageAdapter(ContextOwner.Completion.class, OwnerAnswered::new);
+      fence.owner().tell(new ContextOwner.QueryCompletion(fence.id(), adapter));
+      return this;
+    }
+    if (terminated.getRef().equals(fence.owner())) {
+      return finish(remaining(timeout, startNanos), FenceStatus.signalled(Errno.ENODEV.negative(), Clocks.wallNanos(), 0));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onOwnerAnswered(OwnerAnswered answered) {
+    ContextOwner.Completion c = answered.completion();
+    FenceStatus status = c.known() ? c.status() : FenceStatus.signalled(Errno.ENODEV.negative(), Clocks.wallNanos(), 0);
+    return finish(remaining(timeout, startNanos), status);
+  }
+
+  private Behavior<Command> onTimeout() {
+    if (timeout == null) {
+      services.violation(Violation.Kind.WAIT_CAP_EXCEEDED, fence.id(),
+          "an unbounded wait lasted " + services.waitCap() + " (the wait cap); in the kernel it would still hang");
+    }
+    return finish(0, FenceStatus.PENDING);
+  }
+
+  private Behavior<Command> finish(long result, FenceStatus status) {
+    signalled = result > 0;
+    replyTo.tell(new WaitResult(fence.id(), result, status, index));
+    return Behaviors.stopped();
+  }
+
+  private Behavior<Command> onPostStop() {
+    services.waits().tell(new WaitGraph.RemoveEdge(waitId));
+    if (!signalled) {
+      // Timed out, polled a pending fence, or cancelled: the callback must not outlive the wait.
+      fence.actor().tell(new FenceProtocol.RemoveCallback(callbackAdapter, null));
+    }
+    return this;
+  }
+
+  /** The kernel's return on success: the remaining timeout, at least 1 (§1.5: {@code ret = timeout ? timeout : 1}). */
+  private static long remaining(Duration timeout, long startNanos) {
+    if (timeout == null) {
+      return Long.MAX_VALUE;
+    }
+    long left = timeout.toNanos() - (System.nanoTime() - startNanos);
+    return Math.max(1, left);
+  }
+}

@@ -1,0 +1,342 @@
+package dev.fencelab.node.wire;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
+import dev.fencelab.node.fence.ContextOwner;
+import dev.fencelab.node.fence.FenceContext;
+import dev.fencelab.node.fence.FenceId;
+import dev.fencelab.node.fence.FenceProtocol;
+import dev.fencelab.node.fence.FenceRef;
+import dev.fencelab.node.fence.FenceStatus;
+import dev.fencelab.node.fence.FenceTimeline;
+import dev.fencelab.node.fence.WaitResult;
+import dev.fencelab.node.sync.SwSyncTimeline;
+import dev.fencelab.node.wire.v1.FenceV1;
+import java.io.NotSerializableException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Function;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.SerializerWithStringManifest;
+
+/**
+ * Maps every {@link NodeWireMessage} to its protobuf form ({@code fencelab/fence/v1/fence.proto}) and back:
+ * the one place where node protobuf classes meet domain records. One codec per message type, registered in
+ * the constructor: a manifest (stable short name), an encoder and a decoder. Malformed bytes, an unknown
+ * manifest or a missing field raise {@link NotSerializableException} naming the message.
+ */
+public final class NodeSerializer extends SerializerWithStringManifest {
+  public static final int IDENTIFIER = 740102;
+
+  private interface Parser<P> {
+    P parse(byte[] bytes) throws InvalidProtocolBufferException;
+  }
+
+  private interface Decoder<P, T> {
+    T decode(P proto) throws NotSerializableException;
+  }
+
+  private record Codec<T, P extends MessageLite>(String manifest, Function<T, P> encoder, Parser<P> parser, Decoder<P, T> decoder) {}
+
+  private final ExtendedActorSystem system;
+  private volatile ActorRefResolver resolver;
+  private final Map<Class<?>, Codec<?, ?>> byClass = new HashMap<>();
+  private final Map<String, Codec<?, ?>> byManifest = new HashMap<>();
+
+  public NodeSerializer(ExtendedActorSystem system) {
+    this.system = system;
+    registerFenceCommands();
+    registerFenceReplies();
+    registerOwners();
+    registerSwSync();
+  }
+
+  private <T, P extends MessageLite> void codec(
+      Class<T> type, String manifest, Function<T, P> encoder, Parser<P> parser, Decoder<P, T> decoder) {
+    Codec<T, P> c = new Codec<>(manifest, encoder, parser, decoder);
+    if (byClass.put(type, c) != null || byManifest.put(manifest, c) != null) {
+      throw new IllegalStateException("duplicate codec for " + type + " / " + manifest);
+    }
+  }
+
+  private void registerFenceCommands() {
+    codec(FenceProtocol.AddCallback.class, "F.AddCallback",
+        m -> FenceV1.AddCallback.newBuilder().setCallback(ref(m.callback())).setAck(m.ack()).build(),
+        FenceV1.AddCallback::parseFrom,
+        p -> new FenceProtocol.AddCallback(required(p.getCallback(), "AddCallback.callback"), p.getAck()));
+    codec(FenceProtocol.RemoveCallback.class, "F.RemoveCallback",
+        m -> FenceV1.RemoveCallback.newBuilder().setCallback(ref(m.callback())).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.RemoveCallback::parseFrom,
+        p -> new FenceProtocol.RemoveCallback(required(p.getCallback(), "RemoveCallback.callback"), optional(p.getReplyTo())));
+    codec(FenceProtocol.Signal.class, "F.Signal",
+        m -> FenceV1.Signal.newBuilder().setError(m.error()).setModelNanos(m.modelNanos()).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.Signal::parseFrom,
+        p -> new FenceProtocol.Signal(p.getError(), p.getModelNanos(), optional(p.getReplyTo())));
+    codec(FenceProtocol.SetError.class, "F.SetError",
+        m -> FenceV1.SetError.newBuilder().setError(m.error()).build(),
+        FenceV1.SetError::parseFrom,
+        p -> new FenceProtocol.SetError(p.getError()));
+    codec(FenceProtocol.EnableSignaling.class, "F.EnableSignaling",
+        m -> FenceV1.EnableSignaling.getDefaultInstance(),
+        FenceV1.EnableSignaling::parseFrom,
+        p -> FenceProtocol.EnableSignaling.INSTANCE);
+    codec(FenceProtocol.SetDeadline.class, "F.SetDeadline",
+        m -> FenceV1.SetDeadline.newBuilder().setDeadlineNanos(m.deadlineNanos()).build(),
+        FenceV1.SetDeadline::parseFrom,
+        p -> new FenceProtocol.SetDeadline(p.getDeadlineNanos()));
+    codec(FenceProtocol.GetStatus.class, "F.GetStatus",
+        m -> FenceV1.GetStatus.newBuilder().setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.GetStatus::parseFrom,
+        p -> new FenceProtocol.GetStatus(required(p.getReplyTo(), "GetStatus.reply_to")));
+    codec(FenceProtocol.Release.class, "F.Release",
+        m -> FenceV1.Release.getDefaultInstance(),
+        FenceV1.Release::parseFrom,
+        p -> FenceProtocol.Release.INSTANCE);
+  }
+
+  private void registerFenceReplies() {
+    codec(FenceProtocol.Signalled.class, "F.Signalled",
+        m -> FenceV1.Signalled.newBuilder().setId(id(m.id())).setStatus(status(m.status())).setAlreadySignalled(m.alreadySignalled()).build(),
+        FenceV1.Signalled::parseFrom,
+        p -> new FenceProtocol.Signalled(id(p.getId()), status(p.getStatus()), p.getAlreadySignalled()));
+    codec(FenceProtocol.CallbackAdded.class, "F.CallbackAdded",
+        m -> FenceV1.CallbackAdded.newBuilder().setId(id(m.id())).build(),
+        FenceV1.CallbackAdded::parseFrom,
+        p -> new FenceProtocol.CallbackAdded(id(p.getId())));
+    codec(FenceProtocol.CallbackRemoved.class, "F.CallbackRemoved",
+        m -> FenceV1.CallbackRemoved.newBuilder().setId(id(m.id())).setWasPending(m.wasPending()).build(),
+        FenceV1.CallbackRemoved::parseFrom,
+        p -> new FenceProtocol.CallbackRemoved(id(p.getId()), p.getWasPending()));
+    codec(FenceProtocol.SignalResult.class, "F.SignalResult",
+        m -> FenceV1.SignalResult.newBuilder().setId(id(m.id())).setResult(m.result()).build(),
+        FenceV1.SignalResult::parseFrom,
+        p -> new FenceProtocol.SignalResult(id(p.getId()), p.getResult()));
+    codec(FenceProtocol.StatusReply.class, "F.StatusReply",
+        m -> FenceV1.StatusReply.newBuilder().setId(id(m.id())).setStatus(status(m.status()))
+            .setSignalingEnabled(m.signalingEnabled()).setDeadlineNanos(m.deadlineNanos()).build(),
+        FenceV1.StatusReply::parseFrom,
+        p -> new FenceProtocol.StatusReply(id(p.getId()), status(p.getStatus()), p.getSignalingEnabled(), p.getDeadlineNanos()));
+    codec(WaitResult.class, "F.WaitResult",
+        m -> FenceV1.WaitResult.newBuilder().setId(id(m.id())).setResult(m.result()).setStatus(status(m.status())).setIndex(m.index()).build(),
+        FenceV1.WaitResult::parseFrom,
+        p -> new WaitResult(id(p.getId()), p.getResult(), status(p.getStatus()), p.getIndex()));
+  }
+
+  private void registerOwners() {
+    codec(ContextOwner.FenceCompleted.class, "O.FenceCompleted",
+        m -> FenceV1.FenceCompleted.newBuilder().setSeqno(m.seqno()).setStatus(status(m.status())).build(),
+        FenceV1.FenceCompleted::parseFrom,
+        p -> new ContextOwner.FenceCompleted(p.getSeqno(), status(p.getStatus())));
+    codec(ContextOwner.DeadlineHint.class, "O.DeadlineHint",
+        m -> FenceV1.DeadlineHint.newBuilder().setSeqno(m.seqno()).setDeadlineNanos(m.deadlineNanos()).build(),
+        FenceV1.DeadlineHint::parseFrom,
+        p -> new ContextOwner.DeadlineHint(p.getSeqno(), p.getDeadlineNanos()));
+    codec(ContextOwner.QueryCompletion.class, "O.QueryCompletion",
+        m -> FenceV1.QueryCompletion.newBuilder().setId(id(m.id())).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.QueryCompletion::parseFrom,
+        p -> new ContextOwner.QueryCompletion(id(p.getId()), required(p.getReplyTo(), "QueryCompletion.reply_to")));
+    codec(ContextOwner.Completion.class, "O.Completion",
+        m -> FenceV1.Completion.newBuilder().setId(id(m.id())).setKnown(m.known()).setStatus(status(m.status())).build(),
+        FenceV1.Completion::parseFrom,
+        p -> new ContextOwner.Completion(id(p.getId()), p.getKnown(), status(p.getStatus())));
+    codec(FenceTimeline.CreateFence.class, "T.CreateFence",
+        m -> FenceV1.CreateFence.newBuilder().setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.CreateFence::parseFrom,
+        p -> new FenceTimeline.CreateFence(required(p.getReplyTo(), "CreateFence.reply_to")));
+    codec(FenceTimeline.SignalFence.class, "T.SignalFence",
+        m -> FenceV1.SignalFence.newBuilder().setSeqno(m.seqno()).setError(m.error()).setModelNanos(m.modelNanos())
+            .setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.SignalFence::parseFrom,
+        p -> new FenceTimeline.SignalFence(p.getSeqno(), p.getError(), p.getModelNanos(), optional(p.getReplyTo())));
+    codec(FenceTimeline.SetFenceError.class, "T.SetFenceError",
+        m -> FenceV1.SetFenceError.newBuilder().setSeqno(m.seqno()).setError(m.error()).build(),
+        FenceV1.SetFenceError::parseFrom,
+        p -> new FenceTimeline.SetFenceError(p.getSeqno(), p.getError()));
+    codec(FenceTimeline.ReleaseFence.class, "T.ReleaseFence",
+        m -> FenceV1.ReleaseFence.newBuilder().setSeqno(m.seqno()).build(),
+        FenceV1.ReleaseFence::parseFrom,
+        p -> new FenceTimeline.ReleaseFence(p.getSeqno()));
+    codec(FenceRef.class, "F.FenceRef",
+        this::fenceRef,
+        FenceV1.FenceRef::parseFrom,
+        this::fenceRef);
+  }
+
+  private void registerSwSync() {
+    codec(SwSyncTimeline.CreatePoint.class, "S.CreatePoint",
+        m -> FenceV1.CreatePoint.newBuilder().setValue(m.value()).setName(m.name()).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.CreatePoint::parseFrom,
+        p -> new SwSyncTimeline.CreatePoint(p.getValue(), p.getName(), required(p.getReplyTo(), "CreatePoint.reply_to")));
+    codec(SwSyncTimeline.PointCreated.class, "S.PointCreated",
+        m -> {
+          FenceV1.PointCreated.Builder b = FenceV1.PointCreated.newBuilder().setError(m.error());
+          if (m.fence() != null) {
+            b.setFence(fenceRef(m.fence()));
+          }
+          return b.build();
+        },
+        FenceV1.PointCreated::parseFrom,
+        p -> new SwSyncTimeline.PointCreated(p.hasFence() ? fenceRef(p.getFence()) : null, p.getError()));
+    codec(SwSyncTimeline.Inc.class, "S.Inc",
+        m -> FenceV1.Inc.newBuilder().setN(m.n()).build(),
+        FenceV1.Inc::parseFrom,
+        p -> new SwSyncTimeline.Inc(p.getN()));
+    codec(SwSyncTimeline.Close.class, "S.Close",
+        m -> FenceV1.Close.getDefaultInstance(),
+        FenceV1.Close::parseFrom,
+        p -> SwSyncTimeline.Close.INSTANCE);
+    codec(SwSyncTimeline.GetDeadline.class, "S.GetDeadline",
+        m -> FenceV1.GetDeadline.newBuilder().setFence(fenceRef(m.fence())).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.GetDeadline::parseFrom,
+        p -> new SwSyncTimeline.GetDeadline(fenceRef(p.getFence()), required(p.getReplyTo(), "GetDeadline.reply_to")));
+    codec(SwSyncTimeline.DeadlineReply.class, "S.DeadlineReply",
+        m -> FenceV1.DeadlineReply.newBuilder().setError(m.error()).setDeadlineNanos(m.deadlineNanos()).build(),
+        FenceV1.DeadlineReply::parseFrom,
+        p -> new SwSyncTimeline.DeadlineReply(p.getError(), p.getDeadlineNanos()));
+    codec(SwSyncTimeline.GetValue.class, "S.GetValue",
+        m -> FenceV1.GetValue.newBuilder().setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.GetValue::parseFrom,
+        p -> new SwSyncTimeline.GetValue(required(p.getReplyTo(), "GetValue.reply_to")));
+    codec(SwSyncTimeline.Value.class, "S.Value",
+        m -> FenceV1.Value.newBuilder().setValue(m.value()).setClosed(m.closed()).build(),
+        FenceV1.Value::parseFrom,
+        p -> new SwSyncTimeline.Value(p.getValue(), p.getClosed()));
+  }
+
+  // --- shared sub-messages
+
+  static FenceV1.FenceId id(FenceId id) {
+    return FenceV1.FenceId.newBuilder()
+        .setContext(FenceV1.FenceContext.newBuilder().setOrigin(id.context().origin()).setId(id.context().id()))
+        .setSeqno(id.seqno())
+        .build();
+  }
+
+  static FenceId id(FenceV1.FenceId p) throws NotSerializableException {
+    if (!p.hasContext()) {
+      throw new NotSerializableException("FenceId without context");
+    }
+    return new FenceId(new FenceContext(p.getContext().getOrigin(), p.getContext().getId()), p.getSeqno());
+  }
+
+  static FenceV1.FenceStatus status(FenceStatus s) {
+    return FenceV1.FenceStatus.newBuilder().setValue(s.value()).setWallNanos(s.wallNanos()).setModelNanos(s.modelNanos()).build();
+  }
+
+  static FenceStatus status(FenceV1.FenceStatus p) throws NotSerializableException {
+    try {
+      return new FenceStatus(p.getValue(), p.getWallNanos(), p.getModelNanos());
+    } catch (IllegalArgumentException e) {
+      throw new NotSerializableException("FenceStatus: " + e.getMessage());
+    }
+  }
+
+  FenceV1.FenceRef fenceRef(FenceRef f) {
+    return FenceV1.FenceRef.newBuilder()
+        .setId(id(f.id()))
+        .setKind(FenceV1.FenceKind.valueOf(f.kind().name()))
+        .setSeqno64(f.seqno64())
+        .setActor(ref(f.actor()))
+        .setOwner(ref(f.owner()))
+        .setStubTimestampNanos(f.stubTimestampNanos())
+        .build();
+  }
+
+  FenceRef fenceRef(FenceV1.FenceRef p) throws NotSerializableException {
+    FenceRef.Kind kind;
+    switch (p.getKind()) {
+      case HARDWARE -> kind = FenceRef.Kind.HARDWARE;
+      case SW_SYNC -> kind = FenceRef.Kind.SW_SYNC;
+      case ARRAY -> kind = FenceRef.Kind.ARRAY;
+      case CHAIN -> kind = FenceRef.Kind.CHAIN;
+      case STUB -> kind = FenceRef.Kind.STUB;
+      default -> throw new NotSerializableException("FenceRef: unknown kind " + p.getKind());
+    }
+    try {
+      return new FenceRef(id(p.getId()), kind, p.getSeqno64(), optional(p.getActor()), optional(p.getOwner()), p.getStubTimestampNanos());
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw new NotSerializableException("FenceRef: " + e.getMessage());
+    }
+  }
+
+  // --- serializer plumbing
+
+  @Override
+  public int identifier() {
+    return IDENTIFIER;
+  }
+
+  @Override
+  public String manifest(Object o) {
+    return codecFor(o).manifest();
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public byte[] toBinary(Object o) {
+    Codec<Object, ?> c = (Codec<Object, ?>) codecFor(o);
+    return c.encoder().apply(o).toByteArray();
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public Object fromBinary(byte[] bytes, String manifest) throws NotSerializableException {
+    Codec<Object, MessageLite> c = (Codec<Object, MessageLite>) byManifest.get(manifest);
+    if (c == null) {
+      throw new NotSerializableException("unknown node message manifest '" + manifest + "' (a peer running a newer fencelab?)");
+    }
+    MessageLite proto;
+    try {
+      proto = c.parser().parse(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      NotSerializableException nse = new NotSerializableException("malformed protobuf for node message " + manifest + ": " + e.getMessage());
+      nse.initCause(e);
+      throw nse;
+    }
+    return c.decoder().decode(proto);
+  }
+
+  private Codec<?, ?> codecFor(Object o) {
+    Class<?> type = o.getClass();
+    Codec<?, ?> c = byClass.get(type);
+    if (c == null && type.isEnum() == false && type.getSuperclass() != null && type.getSuperclass().isEnum()) {
+      c = byClass.get(type.getSuperclass()); // enum constants with bodies
+    }
+    if (c == null) {
+      throw new IllegalArgumentException("NodeSerializer has no codec for " + type.getName());
+    }
+    return c;
+  }
+
+  private String ref(ActorRef<?> ref) {
+    return ref == null ? "" : resolver().toSerializationFormat(ref);
+  }
+
+  private <T> ActorRef<T> optional(String serialized) {
+    return serialized.isEmpty() ? null : resolver().resolveActorRef(serialized);
+  }
+
+  private <T> ActorRef<T> required(String serialized, String field) throws NotSerializableException {
+    if (serialized.isEmpty()) {
+      throw new NotSerializableException(field + ": missing actor reference");
+    }
+    return resolver().resolveActorRef(serialized);
+  }
+
+  private ActorRefResolver resolver() {
+    ActorRefResolver r = resolver;
+    if (r == null) {
+      r = ActorRefResolver.get(Adapter.toTyped(system));
+      resolver = r;
+    }
+    return r;
+  }
+
+  /** Every message type this serializer knows, for the round-trip test. */
+  public java.util.Set<Class<?>> knownTypes() {
+    return java.util.Set.copyOf(byClass.keySet());
+  }
+}

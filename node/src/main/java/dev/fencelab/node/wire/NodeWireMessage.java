@@ -1,0 +1,8 @@
+package dev.fencelab.node.wire;
+
+/**
+ * Marker of every node message that may cross members; bound to {@link NodeSerializer} in
+ * {@code reference.conf}. Messages that never leave their JVM implement
+ * {@code NoSerializationVerificationNeeded} instead.
+ */
+public interface NodeWireMessage {}
