@@ -28,7 +28,8 @@ public final class Violations extends AbstractBehavior<Violations.Command> {
 
   public record List(ActorRef<Recorded> replyTo) implements Command {}
 
-  public record Recorded(java.util.List<Violation> violations, long dropped) {
+  /** Local reply (collected over the wire with the trace work). */
+  public record Recorded(java.util.List<Violation> violations, long dropped) implements org.apache.pekko.actor.NoSerializationVerificationNeeded {
     public Recorded {
       violations = java.util.List.copyOf(violations);
     }

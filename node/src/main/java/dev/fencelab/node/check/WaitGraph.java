@@ -42,7 +42,8 @@ public final class WaitGraph extends AbstractBehavior<WaitGraph.Command> {
 
   public record ListPending(ActorRef<Pending> replyTo) implements Command {}
 
-  public record Pending(List<Edge> edges) {
+  /** Local reply (the coordinator's collection of waits gets its own wire form with the trace work). */
+  public record Pending(List<Edge> edges) implements org.apache.pekko.actor.NoSerializationVerificationNeeded {
     public Pending {
       edges = List.copyOf(edges);
     }
