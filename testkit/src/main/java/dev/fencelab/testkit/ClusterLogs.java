@@ -24,6 +24,17 @@ public final class ClusterLogs implements AfterEachCallback, TestWatcher {
 
   private final List<TestCluster> clusters = new ArrayList<>();
   private final List<Path> dirs = new ArrayList<>();
+  private final boolean stopAfterEach;
+
+  /** Stops the tracked clusters after each test. */
+  public ClusterLogs() {
+    this(true);
+  }
+
+  /** @param stopAfterEach false for a cluster shared by a whole class (stopped by the class itself) */
+  public ClusterLogs(boolean stopAfterEach) {
+    this.stopAfterEach = stopAfterEach;
+  }
 
   public TestCluster track(TestCluster cluster) {
     clusters.add(cluster);
@@ -39,6 +50,9 @@ public final class ClusterLogs implements AfterEachCallback, TestWatcher {
 
   @Override
   public void afterEach(ExtensionContext context) {
+    if (!stopAfterEach) {
+      return;
+    }
     for (TestCluster c : clusters) {
       c.close();
     }

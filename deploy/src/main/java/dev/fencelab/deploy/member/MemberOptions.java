@@ -22,7 +22,8 @@ public record MemberOptions(
     Integer httpPort,
     Duration joinTimeout) {
 
-  public static final List<String> KNOWN_ROLES = List.of("node", "coordinator");
+  /** {@code client}: a member that hosts nothing and drives others (tests, tools). */
+  public static final List<String> KNOWN_ROLES = List.of("node", "coordinator", "client");
   public static final List<String> KNOWN_PROFILES = List.of("local", "cluster");
 
   public MemberOptions {

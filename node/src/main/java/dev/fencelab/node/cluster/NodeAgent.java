@@ -1,6 +1,18 @@
 package dev.fencelab.node.cluster;
 
+import com.typesafe.config.Config;
+import dev.fencelab.node.check.Violations;
+import dev.fencelab.node.check.WaitGraph;
+import dev.fencelab.node.fence.ContextOwner;
+import dev.fencelab.node.fence.FenceContexts;
+import dev.fencelab.node.fence.FenceServices;
+import dev.fencelab.node.fence.FenceTimeline;
+import dev.fencelab.node.fence.FenceWait;
+import dev.fencelab.node.fence.FenceWaitAny;
+import dev.fencelab.node.sync.SwSyncTimeline;
+import dev.fencelab.protocol.Errno;
 import dev.fencelab.protocol.control.ClusterStatus;
+import dev.fencelab.protocol.control.Describe;
 import dev.fencelab.protocol.control.CoordinatorControl;
 import dev.fencelab.protocol.control.NodeAgentKey;
 import dev.fencelab.protocol.control.NodeControl;
@@ -8,7 +20,12 @@ import dev.fencelab.protocol.control.NodeInfo;
 import dev.fencelab.protocol.control.Ping;
 import dev.fencelab.protocol.control.Pong;
 import dev.fencelab.protocol.control.Register;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import java.util.Objects;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -22,9 +39,13 @@ import org.apache.pekko.cluster.typed.Cluster;
 /**
  * The agent of one node member.
  *
- * <p>Owns: this member's identity as the coordinator sees it. Talks to: the coordinator (any coordinator
- * member; it does not assume which). Replies: {@link NodeInfo} to {@link Register}, {@link Pong} to
- * {@link Ping}. Errors: none — both requests always succeed.
+ * <p>Owns: this member's identity as the coordinator sees it, and the member's fence services (its
+ * {@link Violations} record, its {@link WaitGraph}, its fence-context allocator) with the context owners
+ * created through it. Talks to: the coordinator (any coordinator member; it does not assume which) and
+ * whoever drives the member through {@link FenceControl}. Replies: {@link NodeInfo} to {@link Register} and
+ * {@link Describe}, {@link Pong} to {@link Ping}, {@link FenceControl.TimelineSpawned},
+ * {@link dev.fencelab.node.fence.WaitResult} (from the wait it starts), {@link FenceControl.WaitsListed}.
+ * Errors: {@code -EEXIST} for a timeline name already used on this member.
  */
 public final class NodeAgent extends AbstractBehavior<NodeControl> {
 
@@ -36,7 +57,11 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
     }
   }
 
+  private record WaitsReady(WaitGraph.Pending pending, ActorRef<FenceControl.WaitsListed> replyTo)
+      implements NodeControl, NoSerializationVerificationNeeded {}
+
   private final Identity identity;
+  private final FenceServices services;
   private ActorRef<CoordinatorControl> coordinator;
 
   public static Behavior<NodeControl> create(Identity identity) {
@@ -46,7 +71,20 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
   private NodeAgent(ActorContext<NodeControl> context, Identity identity) {
     super(context);
     this.identity = identity;
+    Config config = context.getSystem().settings().config().getConfig("fencelab.fence");
+    long origin = Cluster.get(context.getSystem()).selfMember().uniqueAddress().longUid();
+    this.services = new FenceServices(
+        context.spawn(Violations.create(config.getInt("violation-record")), "violations"),
+        context.spawn(WaitGraph.create(), "waits"),
+        new FenceContexts(origin == 0 ? 1 : origin),
+        config.getDuration("wait-cap"),
+        config.getInt("completion-record"));
     context.getSystem().receptionist().tell(Receptionist.register(NodeAgentKey.KEY, context.getSelf()));
+  }
+
+  /** The fence services of this member (for actors the agent's callers create on it). */
+  public FenceServices services() {
+    return services;
   }
 
   @Override
@@ -54,6 +92,18 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
     return newReceiveBuilder()
         .onMessage(Ping.class, this::onPing)
         .onMessage(Register.class, this::onRegister)
+        .onMessage(Describe.class, d -> {
+          d.replyTo().tell(describe());
+          return this;
+        })
+        .onMessage(FenceControl.SpawnTimeline.class, this::onSpawnTimeline)
+        .onMessage(FenceControl.WaitFence.class, this::onWaitFence)
+        .onMessage(FenceControl.WaitAnyFence.class, this::onWaitAnyFence)
+        .onMessage(FenceControl.ListWaits.class, this::onListWaits)
+        .onMessage(WaitsReady.class, r -> {
+          r.replyTo().tell(new FenceControl.WaitsListed(identity.nodeName(), r.pending().edges()));
+          return this;
+        })
         .build();
   }
 
@@ -71,6 +121,46 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
     }
     register.replyTo().tell(describe());
     return this;
+  }
+
+  private Behavior<NodeControl> onSpawnTimeline(FenceControl.SpawnTimeline spawn) {
+    String childName = "timeline-" + URLEncoder.encode(spawn.name(), StandardCharsets.UTF_8);
+    if (getContext().getChild(childName).isPresent()) {
+      spawn.replyTo().tell(new FenceControl.TimelineSpawned(null, Errno.EEXIST.negative()));
+      return this;
+    }
+    Behavior<ContextOwner.Command> behavior = switch (spawn.kind()) {
+      case DRIVER -> FenceTimeline.create(services, false);
+      case SW_SYNC -> SwSyncTimeline.create(services);
+    };
+    spawn.replyTo().tell(new FenceControl.TimelineSpawned(getContext().spawn(behavior, childName), 0));
+    return this;
+  }
+
+  private Behavior<NodeControl> onWaitFence(FenceControl.WaitFence wait) {
+    getContext().spawnAnonymous(FenceWait.create(
+        wait.fence(), timeout(wait.timeoutNanos()), qualified(wait.waiter()), wait.reason(), wait.replyTo(), services));
+    return this;
+  }
+
+  private Behavior<NodeControl> onWaitAnyFence(FenceControl.WaitAnyFence wait) {
+    getContext().spawnAnonymous(FenceWaitAny.create(
+        wait.fences(), timeout(wait.timeoutNanos()), qualified(wait.waiter()), wait.reason(), wait.replyTo(), services));
+    return this;
+  }
+
+  private Behavior<NodeControl> onListWaits(FenceControl.ListWaits list) {
+    getContext().ask(WaitGraph.Pending.class, services.waits(), Duration.ofSeconds(5), WaitGraph.ListPending::new,
+        (pending, failure) -> new WaitsReady(pending == null ? new WaitGraph.Pending(List.of()) : pending, list.replyTo()));
+    return this;
+  }
+
+  private static Duration timeout(long nanos) {
+    return nanos < 0 ? null : Duration.ofNanos(nanos);
+  }
+
+  private String qualified(String waiter) {
+    return identity.nodeName() + "/" + waiter;
   }
 
   private NodeInfo describe() {

@@ -2,6 +2,8 @@ package dev.fencelab.node.wire;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
+import dev.fencelab.node.check.WaitGraph;
+import dev.fencelab.node.cluster.FenceControl;
 import dev.fencelab.node.fence.ContextOwner;
 import dev.fencelab.node.fence.FenceContext;
 import dev.fencelab.node.fence.FenceId;
@@ -52,6 +54,7 @@ public final class NodeSerializer extends SerializerWithStringManifest {
     registerFenceReplies();
     registerOwners();
     registerSwSync();
+    registerFenceControl();
   }
 
   private <T, P extends MessageLite> void codec(
@@ -204,6 +207,62 @@ public final class NodeSerializer extends SerializerWithStringManifest {
         m -> FenceV1.Value.newBuilder().setValue(m.value()).setClosed(m.closed()).build(),
         FenceV1.Value::parseFrom,
         p -> new SwSyncTimeline.Value(p.getValue(), p.getClosed()));
+  }
+
+  private void registerFenceControl() {
+    codec(FenceControl.SpawnTimeline.class, "A.SpawnTimeline",
+        m -> FenceV1.SpawnTimeline.newBuilder()
+            .setKind(m.kind() == FenceControl.TimelineKind.DRIVER ? FenceV1.TimelineKind.DRIVER : FenceV1.TimelineKind.SW_SYNC_TIMELINE)
+            .setName(m.name()).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.SpawnTimeline::parseFrom,
+        p -> new FenceControl.SpawnTimeline(switch (p.getKind()) {
+              case DRIVER -> FenceControl.TimelineKind.DRIVER;
+              case SW_SYNC_TIMELINE -> FenceControl.TimelineKind.SW_SYNC;
+              default -> throw new NotSerializableException("SpawnTimeline: unknown kind " + p.getKind());
+            }, p.getName(), required(p.getReplyTo(), "SpawnTimeline.reply_to")));
+    codec(FenceControl.TimelineSpawned.class, "A.TimelineSpawned",
+        m -> FenceV1.TimelineSpawned.newBuilder().setOwner(ref(m.owner())).setError(m.error()).build(),
+        FenceV1.TimelineSpawned::parseFrom,
+        p -> new FenceControl.TimelineSpawned(optional(p.getOwner()), p.getError()));
+    codec(FenceControl.WaitFence.class, "A.WaitFence",
+        m -> FenceV1.WaitFence.newBuilder().setFence(fenceRef(m.fence())).setTimeoutNanos(m.timeoutNanos())
+            .setWaiter(m.waiter()).setReason(m.reason()).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.WaitFence::parseFrom,
+        p -> new FenceControl.WaitFence(fenceRef(p.getFence()), p.getTimeoutNanos(), p.getWaiter(), p.getReason(),
+            required(p.getReplyTo(), "WaitFence.reply_to")));
+    codec(FenceControl.WaitAnyFence.class, "A.WaitAnyFence",
+        m -> {
+          FenceV1.WaitAnyFence.Builder b = FenceV1.WaitAnyFence.newBuilder().setTimeoutNanos(m.timeoutNanos())
+              .setWaiter(m.waiter()).setReason(m.reason()).setReplyTo(ref(m.replyTo()));
+          m.fences().forEach(f -> b.addFences(fenceRef(f)));
+          return b.build();
+        },
+        FenceV1.WaitAnyFence::parseFrom,
+        p -> {
+          java.util.List<FenceRef> fences = new java.util.ArrayList<>();
+          for (FenceV1.FenceRef f : p.getFencesList()) {
+            fences.add(fenceRef(f));
+          }
+          return new FenceControl.WaitAnyFence(fences, p.getTimeoutNanos(), p.getWaiter(), p.getReason(),
+              required(p.getReplyTo(), "WaitAnyFence.reply_to"));
+        });
+    codec(FenceControl.ListWaits.class, "A.ListWaits",
+        m -> FenceV1.ListWaits.newBuilder().setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.ListWaits::parseFrom,
+        p -> new FenceControl.ListWaits(required(p.getReplyTo(), "ListWaits.reply_to")));
+    codec(FenceControl.WaitsListed.class, "A.WaitsListed",
+        m -> {
+          FenceV1.WaitsListed.Builder b = FenceV1.WaitsListed.newBuilder().setNodeName(m.nodeName());
+          for (WaitGraph.Edge e : m.edges()) {
+            b.addEdges(FenceV1.WaitEdge.newBuilder().setWaitId(e.waitId()).setWaiter(e.waiter()).setFence(e.fence())
+                .setFenceAddress(e.fenceAddress()).setReason(e.reason()).setSinceWallNanos(e.sinceWallNanos()));
+          }
+          return b.build();
+        },
+        FenceV1.WaitsListed::parseFrom,
+        p -> new FenceControl.WaitsListed(p.getNodeName(), p.getEdgesList().stream()
+            .map(e -> new WaitGraph.Edge(e.getWaitId(), e.getWaiter(), e.getFence(), e.getFenceAddress(), e.getReason(), e.getSinceWallNanos()))
+            .toList()));
   }
 
   // --- shared sub-messages

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import dev.fencelab.node.check.WaitGraph;
+import dev.fencelab.node.cluster.FenceControl;
 import dev.fencelab.node.fence.ContextOwner;
 import dev.fencelab.node.fence.FenceContext;
 import dev.fencelab.node.fence.FenceId;
@@ -86,7 +88,14 @@ class NodeSerializerTest {
         new SwSyncTimeline.GetDeadline(ref, testKit.<SwSyncTimeline.DeadlineReply>createTestProbe().ref()),
         new SwSyncTimeline.DeadlineReply(-2, 0),
         new SwSyncTimeline.GetValue(testKit.<SwSyncTimeline.Value>createTestProbe().ref()),
-        new SwSyncTimeline.Value(17, true));
+        new SwSyncTimeline.Value(17, true),
+        new FenceControl.SpawnTimeline(FenceControl.TimelineKind.SW_SYNC, "tl", testKit.<FenceControl.TimelineSpawned>createTestProbe().ref()),
+        new FenceControl.TimelineSpawned(owner, 0),
+        new FenceControl.TimelineSpawned(null, -17),
+        new FenceControl.WaitFence(ref, -1, "proc1", "poll", testKit.<WaitResult>createTestProbe().ref()),
+        new FenceControl.WaitAnyFence(List.of(ref, FenceRef.stub()), 1000, "proc1", "any", testKit.<WaitResult>createTestProbe().ref()),
+        new FenceControl.ListWaits(testKit.<FenceControl.WaitsListed>createTestProbe().ref()),
+        new FenceControl.WaitsListed("n2", List.of(new WaitGraph.Edge(1, "n2/p", "ctx1#1", "pekko://fencelab@127.0.0.1:1", "poll", 5))));
   }
 
   @Test

@@ -26,6 +26,7 @@ public final class ControlSerializer extends SerializerWithStringManifest {
 
   static final String REGISTER = "Register";
   static final String NODE_INFO = "NodeInfo";
+  static final String DESCRIBE = "Describe";
   static final String PING = "Ping";
   static final String PONG = "Pong";
   static final String GET_STATUS = "GetStatus";
@@ -47,6 +48,7 @@ public final class ControlSerializer extends SerializerWithStringManifest {
   public String manifest(Object o) {
     if (o instanceof Register) return REGISTER;
     if (o instanceof NodeInfo) return NODE_INFO;
+    if (o instanceof Describe) return DESCRIBE;
     if (o instanceof Ping) return PING;
     if (o instanceof Pong) return PONG;
     if (o instanceof GetStatus) return GET_STATUS;
@@ -74,6 +76,9 @@ public final class ControlSerializer extends SerializerWithStringManifest {
           .setAgent(m.agent())
           .build()
           .toByteArray();
+    }
+    if (o instanceof Describe m) {
+      return ControlV1.Describe.newBuilder().setReplyTo(ref(m.replyTo())).build().toByteArray();
     }
     if (o instanceof Ping m) {
       return ControlV1.Ping.newBuilder()
@@ -125,6 +130,8 @@ public final class ControlSerializer extends SerializerWithStringManifest {
               p.getVersion(),
               p.getAgent());
         }
+        case DESCRIBE:
+          return new Describe(resolve(ControlV1.Describe.parseFrom(bytes).getReplyTo(), manifest));
         case PING: {
           ControlV1.Ping p = ControlV1.Ping.parseFrom(bytes);
           return new Ping(p.getSeq(), p.getSentMonoNanos(), resolve(p.getReplyTo(), manifest));

@@ -46,6 +46,7 @@ class ControlSerializerTest {
     return Stream.of(
         new Register(coordinator, infoProbe),
         new NodeInfo("n1", "pekko://fencelab@127.0.0.1:25521", List.of("node"), 4242, 1_700_000_000_000L, "0.1.0", "/user/agent"),
+        new Describe(infoProbe),
         new Ping(7, 123_456_789L, pongProbe),
         new Pong("n2", 7, 123_456_789L, 1_700_000_000_000_000L, 987_654_321L),
         new GetStatus(Duration.ofMillis(1500), statusProbe),

@@ -1,0 +1,143 @@
+package dev.fencelab.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fencelab.node.cluster.FenceControl;
+import dev.fencelab.node.fence.ContextOwner;
+import dev.fencelab.node.fence.FenceProtocol;
+import dev.fencelab.node.fence.FenceRef;
+import dev.fencelab.node.fence.FenceTimeline;
+import dev.fencelab.node.fence.WaitResult;
+import dev.fencelab.node.sync.SwSyncTimeline;
+import dev.fencelab.protocol.Errno;
+import dev.fencelab.testkit.ClusterLogs;
+import dev.fencelab.testkit.TestClient;
+import dev.fencelab.testkit.TestCluster;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Fences signalled on one member, waited on from another: real JVMs, Artery TCP, protobuf. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class CrossNodeFenceIT {
+  @RegisterExtension final ClusterLogs logs = new ClusterLogs(false);
+
+  private TestCluster cluster;
+  private TestClient client;
+
+  @BeforeAll
+  void start() {
+    cluster = TestCluster.builder("cross-node-fence").nodes(3).start();
+    logs.track(cluster.dir());
+    client = TestClient.join(cluster);
+  }
+
+  @AfterAll
+  void stop() {
+    if (client != null) {
+      client.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private ActorRef<ContextOwner.Command> timeline(String node, FenceControl.TimelineKind kind, String name) {
+    TestProbe<FenceControl.TimelineSpawned> probe = client.testKit().createTestProbe();
+    client.agent(node).tell(new FenceControl.SpawnTimeline(kind, name, probe.ref()));
+    FenceControl.TimelineSpawned spawned = probe.receiveMessage(Duration.ofSeconds(10));
+    assertEquals(0, spawned.error());
+    return spawned.owner();
+  }
+
+  private FenceRef createFence(ActorRef<ContextOwner.Command> owner) {
+    TestProbe<FenceRef> probe = client.testKit().createTestProbe();
+    owner.tell(new FenceTimeline.CreateFence(probe.ref()));
+    return probe.receiveMessage(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void shouldWakeWaiterOnNode2WithStatusOfFenceSignalledOnNode3() {
+    ActorRef<ContextOwner.Command> ring = timeline("n3", FenceControl.TimelineKind.DRIVER, "gfx-ring");
+    FenceRef fence = createFence(ring);
+    TestProbe<WaitResult> waiter = client.testKit().createTestProbe();
+    client.agent("n2").tell(new FenceControl.WaitFence(fence, Duration.ofSeconds(60).toNanos(), "proc1", "wait ioctl", waiter.ref()));
+    waiter.expectNoMessage(Duration.ofMillis(300));
+
+    TestProbe<FenceProtocol.SignalResult> signalled = client.testKit().createTestProbe();
+    ring.tell(new FenceTimeline.SignalFence(fence.id().seqno(), Errno.ETIME.negative(), 0, signalled.ref()));
+
+    assertEquals(0, signalled.receiveMessage(Duration.ofSeconds(10)).result());
+    WaitResult r = waiter.receiveMessage(Duration.ofSeconds(10));
+    assertTrue(r.signalled(), r.toString());
+    assertEquals(Errno.ETIME, r.status().error(), "the fence's error crosses the wire with the signal");
+    assertEquals(fence.id(), r.id());
+  }
+
+  @Test
+  void shouldWakeWaiterOnNode1WhenSwSyncTimelineOnNode2IsIncremented() {
+    ActorRef<ContextOwner.Command> tl = timeline("n2", FenceControl.TimelineKind.SW_SYNC, "sw-sync-0");
+    TestProbe<SwSyncTimeline.PointCreated> created = client.testKit().createTestProbe();
+    tl.tell(new SwSyncTimeline.CreatePoint(3, "pt3", created.ref()));
+    FenceRef point = created.receiveMessage(Duration.ofSeconds(10)).fence();
+    TestProbe<WaitResult> waiter = client.testKit().createTestProbe();
+    client.agent("n1").tell(new FenceControl.WaitFence(point, Duration.ofSeconds(60).toNanos(), "proc2", "sync_file poll", waiter.ref()));
+
+    tl.tell(new SwSyncTimeline.Inc(2));
+    waiter.expectNoMessage(Duration.ofMillis(300));
+    tl.tell(new SwSyncTimeline.Inc(1));
+
+    WaitResult r = waiter.receiveMessage(Duration.ofSeconds(10));
+    assertTrue(r.signalled(), r.toString());
+    assertEquals(1, r.status().value());
+  }
+
+  @Test
+  void shouldListRemoteWaitAsPendingEdgeOnTheWaitersNode() {
+    ActorRef<ContextOwner.Command> ring = timeline("n1", FenceControl.TimelineKind.DRIVER, "copy-ring");
+    FenceRef fence = createFence(ring);
+    TestProbe<WaitResult> waiter = client.testKit().createTestProbe();
+    client.agent("n3").tell(new FenceControl.WaitFence(fence, Duration.ofSeconds(60).toNanos(), "proc3", "job in-fence", waiter.ref()));
+    TestProbe<FenceControl.WaitsListed> listed = client.testKit().createTestProbe();
+
+    FenceControl.WaitsListed waits = listed.awaitAssert(Duration.ofSeconds(10), () -> {
+      client.agent("n3").tell(new FenceControl.ListWaits(listed.ref()));
+      FenceControl.WaitsListed l = listed.receiveMessage(Duration.ofSeconds(5));
+      assertTrue(l.edges().stream().anyMatch(e -> e.fence().equals(fence.id().toString())), l.toString());
+      return l;
+    });
+
+    assertEquals("n3", waits.nodeName());
+    var edge = waits.edges().stream().filter(e -> e.fence().equals(fence.id().toString())).findFirst().orElseThrow();
+    assertEquals("n3/proc3", edge.waiter());
+    assertEquals("job in-fence", edge.reason());
+    assertEquals(cluster.member("n1").address(), edge.fenceAddress());
+    ring.tell(new FenceTimeline.SignalFence(fence.id().seqno(), 0, 0, null));
+    assertTrue(waiter.receiveMessage(Duration.ofSeconds(10)).signalled());
+  }
+
+  @Test
+  void shouldReturnIndexOfFenceThatSignalledFirstInWaitAnyAcrossNodes() {
+    FenceRef onN1 = createFence(timeline("n1", FenceControl.TimelineKind.DRIVER, "any-1"));
+    ActorRef<ContextOwner.Command> ringN3 = timeline("n3", FenceControl.TimelineKind.DRIVER, "any-3");
+    FenceRef onN3 = createFence(ringN3);
+    TestProbe<WaitResult> waiter = client.testKit().createTestProbe();
+    client.agent("n2").tell(new FenceControl.WaitAnyFence(List.of(onN1, onN3), Duration.ofSeconds(60).toNanos(), "proc4", "wait any", waiter.ref()));
+
+    ringN3.tell(new FenceTimeline.SignalFence(onN3.id().seqno(), 0, 0, null));
+
+    WaitResult r = waiter.receiveMessage(Duration.ofSeconds(10));
+    assertTrue(r.signalled(), r.toString());
+    assertEquals(1, r.index());
+  }
+}

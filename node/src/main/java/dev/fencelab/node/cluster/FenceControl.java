@@ -1,0 +1,75 @@
+package dev.fencelab.node.cluster;
+
+import dev.fencelab.node.check.WaitGraph;
+import dev.fencelab.node.fence.ContextOwner;
+import dev.fencelab.node.fence.FenceRef;
+import dev.fencelab.node.fence.WaitResult;
+import dev.fencelab.node.wire.NodeWireMessage;
+import dev.fencelab.protocol.control.NodeControl;
+import java.util.List;
+import java.util.Objects;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * Fence commands a node agent accepts from the control plane (the coordinator's scenario runner, tests):
+ * create a context owner on this member, and make an emulated kernel thread on this member wait on fences
+ * that may live anywhere in the cluster.
+ */
+public final class FenceControl {
+  private FenceControl() {}
+
+  /** What kind of context owner to create. */
+  public enum TimelineKind {
+    /** A driver-style context ({@link dev.fencelab.node.fence.FenceTimeline}). */
+    DRIVER,
+    /** A sw_sync timeline ({@link dev.fencelab.node.sync.SwSyncTimeline}). */
+    SW_SYNC
+  }
+
+  public record SpawnTimeline(TimelineKind kind, String name, ActorRef<TimelineSpawned> replyTo)
+      implements NodeControl, NodeWireMessage {
+    public SpawnTimeline {
+      Objects.requireNonNull(kind, "kind");
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** The owner, or {@code error < 0} (-EEXIST: a timeline of that name exists on this member). */
+  public record TimelineSpawned(ActorRef<ContextOwner.Command> owner, int error) implements NodeWireMessage {}
+
+  /**
+   * Wait on this member for {@code fence} ({@code dma_fence_wait_timeout}).
+   *
+   * @param timeoutNanos {@code < 0} for an unbounded wait (bounded by the wait cap), 0 to poll
+   */
+  public record WaitFence(FenceRef fence, long timeoutNanos, String waiter, String reason, ActorRef<WaitResult> replyTo)
+      implements NodeControl, NodeWireMessage {
+    public WaitFence {
+      Objects.requireNonNull(fence, "fence");
+      Objects.requireNonNull(waiter, "waiter");
+      Objects.requireNonNull(reason, "reason");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** Wait on this member for the first of {@code fences} ({@code dma_fence_wait_any_timeout}). */
+  public record WaitAnyFence(List<FenceRef> fences, long timeoutNanos, String waiter, String reason, ActorRef<WaitResult> replyTo)
+      implements NodeControl, NodeWireMessage {
+    public WaitAnyFence {
+      fences = List.copyOf(fences);
+      Objects.requireNonNull(waiter, "waiter");
+      Objects.requireNonNull(reason, "reason");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** The waits outstanding on this member. */
+  public record ListWaits(ActorRef<WaitsListed> replyTo) implements NodeControl, NodeWireMessage {}
+
+  public record WaitsListed(String nodeName, List<WaitGraph.Edge> edges) implements NodeWireMessage {
+    public WaitsListed {
+      edges = List.copyOf(edges);
+    }
+  }
+}
