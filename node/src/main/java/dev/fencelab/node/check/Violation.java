@@ -29,6 +29,8 @@ public record Violation(Kind kind, String subject, String detail, boolean fatal,
     OUT_OF_ORDER_SIGNAL,
     /** §1.6/§1.7/§1.9: a container where only leaves are allowed. */
     NESTED_CONTAINER,
+    /** §1.6: a fence array with no fences. */
+    EMPTY_ARRAY,
     /** §1.2: comparing fences of different contexts. */
     CONTEXT_MISMATCH,
     /** §1.9: dma_resv_add_fence without a reserved slot (BUG: fatal). */

@@ -23,7 +23,9 @@ public final class FenceControl {
     /** A driver-style context ({@link dev.fencelab.node.fence.FenceTimeline}). */
     DRIVER,
     /** A sw_sync timeline ({@link dev.fencelab.node.sync.SwSyncTimeline}). */
-    SW_SYNC
+    SW_SYNC,
+    /** An owner of containers: arrays, chains, merges ({@link dev.fencelab.node.fence.Containers}). */
+    CONTAINERS
   }
 
   public record SpawnTimeline(TimelineKind kind, String name, ActorRef<TimelineSpawned> replyTo)

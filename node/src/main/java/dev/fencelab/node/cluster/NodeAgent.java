@@ -3,6 +3,7 @@ package dev.fencelab.node.cluster;
 import com.typesafe.config.Config;
 import dev.fencelab.node.check.Violations;
 import dev.fencelab.node.check.WaitGraph;
+import dev.fencelab.node.fence.Containers;
 import dev.fencelab.node.fence.ContextOwner;
 import dev.fencelab.node.fence.FenceContexts;
 import dev.fencelab.node.fence.FenceServices;
@@ -132,6 +133,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
     Behavior<ContextOwner.Command> behavior = switch (spawn.kind()) {
       case DRIVER -> FenceTimeline.create(services, false);
       case SW_SYNC -> SwSyncTimeline.create(services);
+      case CONTAINERS -> Containers.create(services);
     };
     spawn.replyTo().tell(new FenceControl.TimelineSpawned(getContext().spawn(behavior, childName), 0));
     return this;

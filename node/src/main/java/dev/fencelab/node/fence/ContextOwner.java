@@ -16,8 +16,9 @@ public final class ContextOwner {
   public interface Command {}
 
   /** From one of its fences: it signalled with this status. */
-  public record FenceCompleted(long seqno, FenceStatus status) implements Command, NodeWireMessage {
+  public record FenceCompleted(FenceId id, FenceStatus status) implements Command, NodeWireMessage {
     public FenceCompleted {
+      Objects.requireNonNull(id, "id");
       Objects.requireNonNull(status, "status");
     }
   }

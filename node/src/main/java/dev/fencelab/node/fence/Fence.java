@@ -2,8 +2,6 @@ package dev.fencelab.node.fence;
 
 import dev.fencelab.node.check.Violation;
 import dev.fencelab.protocol.Errno;
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -26,60 +24,73 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  */
 public final class Fence extends AbstractBehavior<FenceProtocol.Command> {
   private final FenceId id;
+  private final FenceRef.Kind kind;
   private final ActorRef<ContextOwner.Command> owner;
   private final FenceServices services;
-  private final List<ActorRef<FenceProtocol.Callback>> callbacks = new ArrayList<>(2);
+  private final FenceCallbacks state;
   private int error;
-  private FenceStatus status = FenceStatus.PENDING;
   private boolean signalingEnabled;
-  private long deadlineNanos;
 
   public static Behavior<FenceProtocol.Command> create(
       FenceId id, ActorRef<ContextOwner.Command> owner, FenceServices services) {
-    return Behaviors.setup(context -> new Fence(context, id, owner, services));
+    return create(id, FenceRef.Kind.HARDWARE, owner, services);
+  }
+
+  public static Behavior<FenceProtocol.Command> create(
+      FenceId id, FenceRef.Kind kind, ActorRef<ContextOwner.Command> owner, FenceServices services) {
+    return Behaviors.setup(context -> new Fence(context, id, kind, owner, services));
   }
 
   private Fence(
-      ActorContext<FenceProtocol.Command> context, FenceId id, ActorRef<ContextOwner.Command> owner, FenceServices services) {
+      ActorContext<FenceProtocol.Command> context, FenceId id, FenceRef.Kind kind, ActorRef<ContextOwner.Command> owner,
+      FenceServices services) {
     super(context);
     this.id = id;
+    this.kind = kind;
     this.owner = owner;
     this.services = services;
+    this.state = new FenceCallbacks(id);
   }
 
   @Override
   public Receive<FenceProtocol.Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(FenceProtocol.AddCallback.class, this::onAddCallback)
-        .onMessage(FenceProtocol.RemoveCallback.class, this::onRemoveCallback)
+        .onMessage(FenceProtocol.RemoveCallback.class, remove -> {
+          state.remove(remove);
+          return this;
+        })
         .onMessage(FenceProtocol.Signal.class, this::onSignal)
-        .onMessage(FenceProtocol.SetError.class, this::onSetError)
-        .onMessageEquals(FenceProtocol.EnableSignaling.INSTANCE, this::onEnableSignaling)
+        .onMessage(FenceProtocol.SetError.class, set -> {
+          setError(set.error());
+          return this;
+        })
+        .onMessageEquals(FenceProtocol.EnableSignaling.INSTANCE, () -> {
+          signalingEnabled = true;
+          return this;
+        })
         .onMessage(FenceProtocol.SetDeadline.class, this::onSetDeadline)
-        .onMessage(FenceProtocol.GetStatus.class, this::onGetStatus)
-        .onMessageEquals(FenceProtocol.Release.INSTANCE, this::onRelease)
-        .onSignal(PostStop.class, stop -> onPostStop())
+        .onMessage(FenceProtocol.GetStatus.class, get -> {
+          state.reply(get, signalingEnabled);
+          return this;
+        })
+        .onMessageEquals(FenceProtocol.Release.INSTANCE, Behaviors::stopped) // PostStop does what dma_fence_release does
+        .onMessage(FenceProtocol.GetMembers.class, get -> {
+          get.replyTo().tell(new FenceProtocol.Members(id, kind, java.util.List.of(), null));
+          return this;
+        })
+        .onSignal(PostStop.class, stop -> {
+          state.releaseIfPending(services, owner);
+          return this;
+        })
         .build();
   }
 
   private Behavior<FenceProtocol.Command> onAddCallback(FenceProtocol.AddCallback add) {
-    if (status.isSignalled()) {
-      add.callback().tell(new FenceProtocol.Signalled(id, status, true)); // -ENOENT: not added
-      return this;
+    if (!state.signalled()) {
+      signalingEnabled = true; // add_callback enables signalling (§1.4)
     }
-    signalingEnabled = true; // add_callback enables signalling (§1.4)
-    callbacks.add(add.callback());
-    if (add.ack()) {
-      add.callback().tell(new FenceProtocol.CallbackAdded(id));
-    }
-    return this;
-  }
-
-  private Behavior<FenceProtocol.Command> onRemoveCallback(FenceProtocol.RemoveCallback remove) {
-    boolean removed = callbacks.remove(remove.callback());
-    if (remove.replyTo() != null) {
-      remove.replyTo().tell(new FenceProtocol.CallbackRemoved(id, removed));
-    }
+    state.add(add);
     return this;
   }
 
@@ -87,12 +98,11 @@ public final class Fence extends AbstractBehavior<FenceProtocol.Command> {
     if (signal.error() != 0) {
       setError(signal.error());
     }
-    if (status.isSignalled()) {
-      services.violation(Violation.Kind.DOUBLE_SIGNAL, id, "dma_fence_signal on a fence already " + status);
+    if (!state.signal(error, signal.modelNanos(), owner)) {
+      services.violation(Violation.Kind.DOUBLE_SIGNAL, id, "dma_fence_signal on a fence already " + state.status());
       reply(signal, Errno.EINVAL.negative());
       return this;
     }
-    signal(Clocks.wallNanos(), signal.modelNanos());
     reply(signal, 0);
     return Behaviors.stopped();
   }
@@ -103,68 +113,22 @@ public final class Fence extends AbstractBehavior<FenceProtocol.Command> {
     }
   }
 
-  /** The state change of {@code dma_fence_signal_timestamp_locked}: set, take the list, run it in order. */
-  private void signal(long wallNanos, long modelNanos) {
-    status = FenceStatus.signalled(error, wallNanos, modelNanos);
-    FenceProtocol.Signalled signalled = new FenceProtocol.Signalled(id, status, false);
-    for (ActorRef<FenceProtocol.Callback> callback : callbacks) {
-      callback.tell(signalled);
-    }
-    callbacks.clear();
-    owner.tell(new ContextOwner.FenceCompleted(id.seqno(), status));
-  }
-
-  private Behavior<FenceProtocol.Command> onSetError(FenceProtocol.SetError set) {
-    setError(set.error());
-    return this;
-  }
-
   /** {@code dma_fence_set_error}: WARN conditions are violations; the value is stored regardless (§1.1 F3). */
   private void setError(int err) {
-    if (status.isSignalled()) {
+    if (state.signalled()) {
       services.violation(Violation.Kind.ERROR_AFTER_SIGNAL, id,
-          "dma_fence_set_error(" + Errno.describe(err) + ") after the fence " + status);
+          "dma_fence_set_error(" + Errno.describe(err) + ") after the fence " + state.status());
     }
     if (err >= 0 || err < -Errno.MAX_ERRNO) {
       services.violation(Violation.Kind.INVALID_ERROR, id, "dma_fence_set_error(" + err + "): not in [-4095, -1]");
     }
     error = err;
-    if (status.isSignalled() && err < 0 && err >= -Errno.MAX_ERRNO) {
-      // The kernel stores it into the signalled fence, so later get_status sees it.
-      status = new FenceStatus(err, status.wallNanos(), status.modelNanos());
-    }
-  }
-
-  private Behavior<FenceProtocol.Command> onEnableSignaling() {
-    signalingEnabled = true;
-    return this;
   }
 
   private Behavior<FenceProtocol.Command> onSetDeadline(FenceProtocol.SetDeadline set) {
-    if (!status.isSignalled()) {
-      if (deadlineNanos == 0 || set.deadlineNanos() < deadlineNanos) {
-        deadlineNanos = set.deadlineNanos();
-      }
+    if (!state.signalled()) {
+      state.deadline(set.deadlineNanos());
       owner.tell(new ContextOwner.DeadlineHint(id.seqno(), set.deadlineNanos()));
-    }
-    return this;
-  }
-
-  private Behavior<FenceProtocol.Command> onGetStatus(FenceProtocol.GetStatus get) {
-    get.replyTo().tell(new FenceProtocol.StatusReply(id, status, signalingEnabled, deadlineNanos));
-    return this;
-  }
-
-  private Behavior<FenceProtocol.Command> onRelease() {
-    return Behaviors.stopped(); // PostStop does what dma_fence_release does
-  }
-
-  private Behavior<FenceProtocol.Command> onPostStop() {
-    if (!status.isSignalled() && !callbacks.isEmpty()) {
-      services.violation(Violation.Kind.RELEASED_WITH_PENDING_CALLBACKS, id,
-          "Fence released with pending signals! (" + callbacks.size() + " callbacks); signalled with -EDEADLK");
-      error = Errno.EDEADLK.negative();
-      signal(Clocks.wallNanos(), 0);
     }
     return this;
   }

@@ -72,6 +72,26 @@ public final class FenceProtocol {
     INSTANCE
   }
 
+  /**
+   * Unwrap support ({@code dma_fence_unwrap_for_each}, §1.8): what a fence is made of. A leaf answers with no
+   * members; an array with its members; a chain point with its contained fence and, while any earlier point is
+   * unsignalled, its {@code prev} link.
+   */
+  public record GetMembers(ActorRef<Members> replyTo) implements Command, NodeWireMessage {
+    public GetMembers {
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** Answer to {@link GetMembers}. {@code prev} is null for leaves, arrays, and chains whose earlier points all signalled. */
+  public record Members(FenceId id, FenceRef.Kind kind, java.util.List<FenceRef> members, FenceRef prev) implements NodeWireMessage {
+    public Members {
+      Objects.requireNonNull(id, "id");
+      Objects.requireNonNull(kind, "kind");
+      members = java.util.List.copyOf(members);
+    }
+  }
+
   /** To a callback target: the fence signalled (or, with {@code alreadySignalled}, had signalled: -ENOENT). */
   public record Signalled(FenceId id, FenceStatus status, boolean alreadySignalled) implements Callback, NodeWireMessage {
     public Signalled {

@@ -14,8 +14,9 @@ public record FenceStatus(int value, long wallNanos, long modelNanos) {
   public static final FenceStatus PENDING = new FenceStatus(0, 0, 0);
 
   public FenceStatus {
-    if (value > 1 || value < -Errno.MAX_ERRNO) {
-      throw new IllegalArgumentException("status must be 1, 0 or a negative errno, was " + value);
+    if (value > 1) {
+      // Below -MAX_ERRNO is allowed: the kernel WARNs on such an error but stores and reports it.
+      throw new IllegalArgumentException("status must be 1, 0 or negative, was " + value);
     }
   }
 

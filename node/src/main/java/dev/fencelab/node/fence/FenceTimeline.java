@@ -65,7 +65,7 @@ public final class FenceTimeline extends AbstractBehavior<ContextOwner.Command> 
         .onMessage(SetFenceError.class, this::onSetError)
         .onMessage(ReleaseFence.class, this::onRelease)
         .onMessage(ContextOwner.FenceCompleted.class, c -> {
-          ledger.completed(c.seqno(), c.status());
+          ledger.completed(c.id().seqno(), c.status());
           return this;
         })
         .onMessage(ContextOwner.DeadlineHint.class, h -> this)

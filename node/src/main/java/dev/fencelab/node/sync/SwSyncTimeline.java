@@ -94,8 +94,8 @@ public final class SwSyncTimeline extends AbstractBehavior<ContextOwner.Command>
           return this;
         })
         .onMessage(ContextOwner.FenceCompleted.class, c -> {
-          ledger.completed(c.seqno(), c.status());
-          pending.remove(c.seqno());
+          ledger.completed(c.id().seqno(), c.status());
+          pending.remove(c.id().seqno());
           return this;
         })
         .onMessage(ContextOwner.DeadlineHint.class, h -> {
@@ -122,7 +122,7 @@ public final class SwSyncTimeline extends AbstractBehavior<ContextOwner.Command>
     }
     FenceId id = ledger.id(point);
     ActorRef<FenceProtocol.Command> actor =
-        getContext().spawn(Fence.create(id, getContext().getSelf(), services), "pt" + point + "-" + (++created));
+        getContext().spawn(Fence.create(id, FenceRef.Kind.SW_SYNC, getContext().getSelf(), services), "pt" + point + "-" + (++created));
     FenceRef ref = new FenceRef(id, FenceRef.Kind.SW_SYNC, false, actor, getContext().getSelf(), 0);
     if (Seqnos.isLater(point, value, false)) {
       ledger.register(point, actor);

@@ -4,7 +4,10 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import dev.fencelab.node.check.WaitGraph;
 import dev.fencelab.node.cluster.FenceControl;
+import dev.fencelab.node.fence.ChainFindSeqno;
+import dev.fencelab.node.fence.Containers;
 import dev.fencelab.node.fence.ContextOwner;
+import dev.fencelab.node.fence.FenceChain;
 import dev.fencelab.node.fence.FenceContext;
 import dev.fencelab.node.fence.FenceId;
 import dev.fencelab.node.fence.FenceProtocol;
@@ -55,6 +58,121 @@ public final class NodeSerializer extends SerializerWithStringManifest {
     registerOwners();
     registerSwSync();
     registerFenceControl();
+    registerContainers();
+  }
+
+  private void registerContainers() {
+    codec(FenceProtocol.GetMembers.class, "F.GetMembers",
+        m -> FenceV1.GetMembers.newBuilder().setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.GetMembers::parseFrom,
+        p -> new FenceProtocol.GetMembers(required(p.getReplyTo(), "GetMembers.reply_to")));
+    codec(FenceProtocol.Members.class, "F.Members",
+        m -> {
+          FenceV1.Members.Builder b = FenceV1.Members.newBuilder().setId(id(m.id())).setKind(kind(m.kind()));
+          m.members().forEach(f -> b.addMembers(fenceRef(f)));
+          if (m.prev() != null) {
+            b.setPrev(fenceRef(m.prev()));
+          }
+          return b.build();
+        },
+        FenceV1.Members::parseFrom,
+        p -> new FenceProtocol.Members(id(p.getId()), kind(p.getKind()), fenceRefs(p.getMembersList()),
+            p.hasPrev() ? fenceRef(p.getPrev()) : null));
+    codec(FenceChain.ChainStep.class, "C.ChainStep",
+        m -> FenceV1.ChainStep.newBuilder().setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.ChainStep::parseFrom,
+        p -> new FenceChain.ChainStep(required(p.getReplyTo(), "ChainStep.reply_to")));
+    codec(FenceChain.ChainStepReply.class, "C.ChainStepReply",
+        m -> {
+          FenceV1.ChainStepReply.Builder b = FenceV1.ChainStepReply.newBuilder().setId(id(m.id()))
+              .setContainedSignalled(m.containedSignalled()).setPrevSeqno(m.prevSeqno());
+          if (m.prev() != null) {
+            b.setPrev(fenceRef(m.prev()));
+          }
+          return b.build();
+        },
+        FenceV1.ChainStepReply::parseFrom,
+        p -> new FenceChain.ChainStepReply(id(p.getId()), p.getContainedSignalled(), p.getPrevSeqno(),
+            p.hasPrev() ? fenceRef(p.getPrev()) : null));
+    codec(Containers.CreateArray.class, "C.CreateArray",
+        m -> {
+          FenceV1.CreateArray.Builder b = FenceV1.CreateArray.newBuilder().setSignalOnAny(m.signalOnAny())
+              .setSeqno(m.seqno()).setReplyTo(ref(m.replyTo()));
+          m.members().forEach(f -> b.addMembers(fenceRef(f)));
+          if (m.context() != null) {
+            b.setContext(FenceV1.FenceContext.newBuilder().setOrigin(m.context().origin()).setId(m.context().id()));
+          }
+          return b.build();
+        },
+        FenceV1.CreateArray::parseFrom,
+        p -> new Containers.CreateArray(fenceRefs(p.getMembersList()), p.getSignalOnAny(),
+            p.hasContext() ? new FenceContext(p.getContext().getOrigin(), p.getContext().getId()) : null,
+            p.getSeqno(), required(p.getReplyTo(), "CreateArray.reply_to")));
+    codec(Containers.CreateChain.class, "C.CreateChain",
+        m -> {
+          FenceV1.CreateChain.Builder b = FenceV1.CreateChain.newBuilder().setFence(fenceRef(m.fence()))
+              .setSeqno(m.seqno()).setReplyTo(ref(m.replyTo()));
+          if (m.prev() != null) {
+            b.setPrev(fenceRef(m.prev()));
+          }
+          return b.build();
+        },
+        FenceV1.CreateChain::parseFrom,
+        p -> new Containers.CreateChain(p.hasPrev() ? fenceRef(p.getPrev()) : null, fenceRef(p.getFence()), p.getSeqno(),
+            required(p.getReplyTo(), "CreateChain.reply_to")));
+    codec(Containers.Merge.class, "C.Merge",
+        m -> {
+          FenceV1.Merge.Builder b = FenceV1.Merge.newBuilder().setReplyTo(ref(m.replyTo()));
+          m.fences().forEach(f -> b.addFences(fenceRef(f)));
+          return b.build();
+        },
+        FenceV1.Merge::parseFrom,
+        p -> new Containers.Merge(fenceRefs(p.getFencesList()), required(p.getReplyTo(), "Merge.reply_to")));
+    codec(Containers.FindSeqno.class, "C.FindSeqno",
+        m -> FenceV1.FindSeqno.newBuilder().setHead(fenceRef(m.head())).setSeqno(m.seqno()).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.FindSeqno::parseFrom,
+        p -> new Containers.FindSeqno(fenceRef(p.getHead()), p.getSeqno(), required(p.getReplyTo(), "FindSeqno.reply_to")));
+    codec(ChainFindSeqno.SeqnoFound.class, "C.SeqnoFound",
+        m -> {
+          FenceV1.SeqnoFound.Builder b = FenceV1.SeqnoFound.newBuilder().setResult(m.result());
+          if (m.point() != null) {
+            b.setPoint(fenceRef(m.point()));
+          }
+          return b.build();
+        },
+        FenceV1.SeqnoFound::parseFrom,
+        p -> new ChainFindSeqno.SeqnoFound(p.getResult(), p.hasPoint() ? fenceRef(p.getPoint()) : null));
+    codec(Containers.QueryMembers.class, "C.QueryMembers",
+        m -> FenceV1.QueryMembers.newBuilder().setId(id(m.id())).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.QueryMembers::parseFrom,
+        p -> new Containers.QueryMembers(id(p.getId()), required(p.getReplyTo(), "QueryMembers.reply_to")));
+    codec(Containers.QueryChainStep.class, "C.QueryChainStep",
+        m -> FenceV1.QueryChainStep.newBuilder().setId(id(m.id())).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.QueryChainStep::parseFrom,
+        p -> new Containers.QueryChainStep(id(p.getId()), required(p.getReplyTo(), "QueryChainStep.reply_to")));
+  }
+
+  private java.util.List<FenceRef> fenceRefs(java.util.List<FenceV1.FenceRef> protos) throws NotSerializableException {
+    java.util.List<FenceRef> out = new java.util.ArrayList<>(protos.size());
+    for (FenceV1.FenceRef f : protos) {
+      out.add(fenceRef(f));
+    }
+    return out;
+  }
+
+  private static FenceV1.FenceKind kind(FenceRef.Kind kind) {
+    return FenceV1.FenceKind.valueOf(kind.name());
+  }
+
+  private static FenceRef.Kind kind(FenceV1.FenceKind kind) throws NotSerializableException {
+    return switch (kind) {
+      case HARDWARE -> FenceRef.Kind.HARDWARE;
+      case SW_SYNC -> FenceRef.Kind.SW_SYNC;
+      case ARRAY -> FenceRef.Kind.ARRAY;
+      case CHAIN -> FenceRef.Kind.CHAIN;
+      case STUB -> FenceRef.Kind.STUB;
+      default -> throw new NotSerializableException("unknown fence kind " + kind);
+    };
   }
 
   private <T, P extends MessageLite> void codec(
@@ -130,9 +248,9 @@ public final class NodeSerializer extends SerializerWithStringManifest {
 
   private void registerOwners() {
     codec(ContextOwner.FenceCompleted.class, "O.FenceCompleted",
-        m -> FenceV1.FenceCompleted.newBuilder().setSeqno(m.seqno()).setStatus(status(m.status())).build(),
+        m -> FenceV1.FenceCompleted.newBuilder().setId(id(m.id())).setStatus(status(m.status())).build(),
         FenceV1.FenceCompleted::parseFrom,
-        p -> new ContextOwner.FenceCompleted(p.getSeqno(), status(p.getStatus())));
+        p -> new ContextOwner.FenceCompleted(id(p.getId()), status(p.getStatus())));
     codec(ContextOwner.DeadlineHint.class, "O.DeadlineHint",
         m -> FenceV1.DeadlineHint.newBuilder().setSeqno(m.seqno()).setDeadlineNanos(m.deadlineNanos()).build(),
         FenceV1.DeadlineHint::parseFrom,
@@ -212,12 +330,17 @@ public final class NodeSerializer extends SerializerWithStringManifest {
   private void registerFenceControl() {
     codec(FenceControl.SpawnTimeline.class, "A.SpawnTimeline",
         m -> FenceV1.SpawnTimeline.newBuilder()
-            .setKind(m.kind() == FenceControl.TimelineKind.DRIVER ? FenceV1.TimelineKind.DRIVER : FenceV1.TimelineKind.SW_SYNC_TIMELINE)
+            .setKind(switch (m.kind()) {
+              case DRIVER -> FenceV1.TimelineKind.DRIVER;
+              case SW_SYNC -> FenceV1.TimelineKind.SW_SYNC_TIMELINE;
+              case CONTAINERS -> FenceV1.TimelineKind.CONTAINERS;
+            })
             .setName(m.name()).setReplyTo(ref(m.replyTo())).build(),
         FenceV1.SpawnTimeline::parseFrom,
         p -> new FenceControl.SpawnTimeline(switch (p.getKind()) {
               case DRIVER -> FenceControl.TimelineKind.DRIVER;
               case SW_SYNC_TIMELINE -> FenceControl.TimelineKind.SW_SYNC;
+              case CONTAINERS -> FenceControl.TimelineKind.CONTAINERS;
               default -> throw new NotSerializableException("SpawnTimeline: unknown kind " + p.getKind());
             }, p.getName(), required(p.getReplyTo(), "SpawnTimeline.reply_to")));
     codec(FenceControl.TimelineSpawned.class, "A.TimelineSpawned",
@@ -296,7 +419,7 @@ public final class NodeSerializer extends SerializerWithStringManifest {
   FenceV1.FenceRef fenceRef(FenceRef f) {
     return FenceV1.FenceRef.newBuilder()
         .setId(id(f.id()))
-        .setKind(FenceV1.FenceKind.valueOf(f.kind().name()))
+        .setKind(kind(f.kind()))
         .setSeqno64(f.seqno64())
         .setActor(ref(f.actor()))
         .setOwner(ref(f.owner()))
@@ -305,15 +428,7 @@ public final class NodeSerializer extends SerializerWithStringManifest {
   }
 
   FenceRef fenceRef(FenceV1.FenceRef p) throws NotSerializableException {
-    FenceRef.Kind kind;
-    switch (p.getKind()) {
-      case HARDWARE -> kind = FenceRef.Kind.HARDWARE;
-      case SW_SYNC -> kind = FenceRef.Kind.SW_SYNC;
-      case ARRAY -> kind = FenceRef.Kind.ARRAY;
-      case CHAIN -> kind = FenceRef.Kind.CHAIN;
-      case STUB -> kind = FenceRef.Kind.STUB;
-      default -> throw new NotSerializableException("FenceRef: unknown kind " + p.getKind());
-    }
+    FenceRef.Kind kind = kind(p.getKind());
     try {
       return new FenceRef(id(p.getId()), kind, p.getSeqno64(), optional(p.getActor()), optional(p.getOwner()), p.getStubTimestampNanos());
     } catch (IllegalArgumentException | NullPointerException e) {

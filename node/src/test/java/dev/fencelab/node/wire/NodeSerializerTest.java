@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import dev.fencelab.node.check.WaitGraph;
 import dev.fencelab.node.cluster.FenceControl;
+import dev.fencelab.node.fence.ChainFindSeqno;
+import dev.fencelab.node.fence.Containers;
 import dev.fencelab.node.fence.ContextOwner;
+import dev.fencelab.node.fence.FenceChain;
 import dev.fencelab.node.fence.FenceContext;
 import dev.fencelab.node.fence.FenceId;
 import dev.fencelab.node.fence.FenceProtocol;
@@ -70,7 +73,7 @@ class NodeSerializerTest {
         new FenceProtocol.SignalResult(id, -22),
         new FenceProtocol.StatusReply(id, FenceStatus.PENDING, true, 5),
         new WaitResult(id, Long.MAX_VALUE, status, 3),
-        new ContextOwner.FenceCompleted(5, status),
+        new ContextOwner.FenceCompleted(id, status),
         new ContextOwner.DeadlineHint(5, 77),
         new ContextOwner.QueryCompletion(id, testKit.<ContextOwner.Completion>createTestProbe().ref()),
         new ContextOwner.Completion(id, true, status),
@@ -89,6 +92,23 @@ class NodeSerializerTest {
         new SwSyncTimeline.DeadlineReply(-2, 0),
         new SwSyncTimeline.GetValue(testKit.<SwSyncTimeline.Value>createTestProbe().ref()),
         new SwSyncTimeline.Value(17, true),
+        new FenceProtocol.GetMembers(testKit.<FenceProtocol.Members>createTestProbe().ref()),
+        new FenceProtocol.Members(id, FenceRef.Kind.CHAIN, List.of(ref), ref),
+        new FenceProtocol.Members(id, FenceRef.Kind.HARDWARE, List.of(), null),
+        new FenceChain.ChainStep(testKit.<FenceChain.ChainStepReply>createTestProbe().ref()),
+        new FenceChain.ChainStepReply(id, true, 41, ref),
+        new FenceChain.ChainStepReply(id, false, 0, null),
+        new Containers.CreateArray(List.of(ref, FenceRef.stub()), true, new FenceContext(3, 4), 9, testKit.<FenceRef>createTestProbe().ref()),
+        new Containers.CreateArray(List.of(ref), false, null, 1, testKit.<FenceRef>createTestProbe().ref()),
+        new Containers.CreateChain(ref, ref, 12, testKit.<FenceRef>createTestProbe().ref()),
+        new Containers.CreateChain(null, ref, 1, testKit.<FenceRef>createTestProbe().ref()),
+        new Containers.Merge(List.of(ref, ref), testKit.<FenceRef>createTestProbe().ref()),
+        new Containers.FindSeqno(ref, 3, testKit.<ChainFindSeqno.SeqnoFound>createTestProbe().ref()),
+        new ChainFindSeqno.SeqnoFound(0, ref),
+        new ChainFindSeqno.SeqnoFound(-22, null),
+        new Containers.QueryMembers(id, testKit.<FenceProtocol.Members>createTestProbe().ref()),
+        new Containers.QueryChainStep(id, testKit.<FenceChain.ChainStepReply>createTestProbe().ref()),
+        new FenceControl.SpawnTimeline(FenceControl.TimelineKind.CONTAINERS, "c", testKit.<FenceControl.TimelineSpawned>createTestProbe().ref()),
         new FenceControl.SpawnTimeline(FenceControl.TimelineKind.SW_SYNC, "tl", testKit.<FenceControl.TimelineSpawned>createTestProbe().ref()),
         new FenceControl.TimelineSpawned(owner, 0),
         new FenceControl.TimelineSpawned(null, -17),

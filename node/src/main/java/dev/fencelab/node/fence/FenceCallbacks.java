@@ -1,0 +1,87 @@
+package dev.fencelab.node.fence;
+
+import dev.fencelab.protocol.Errno;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * The callback list and signal-once state every fence kind shares (§1.1 F1, F2; §1.4): containers embed it
+ * so that, to a waiter, an array or chain behaves exactly like a leaf.
+ */
+final class FenceCallbacks {
+  private final FenceId id;
+  private final List<ActorRef<FenceProtocol.Callback>> callbacks = new ArrayList<>(2);
+  private FenceStatus status = FenceStatus.PENDING;
+  private long deadlineNanos;
+
+  FenceCallbacks(FenceId id) {
+    this.id = id;
+  }
+
+  FenceStatus status() {
+    return status;
+  }
+
+  boolean signalled() {
+    return status.isSignalled();
+  }
+
+  boolean hasCallbacks() {
+    return !callbacks.isEmpty();
+  }
+
+  long deadlineNanos() {
+    return deadlineNanos;
+  }
+
+  void deadline(long nanos) {
+    if (deadlineNanos == 0 || nanos < deadlineNanos) {
+      deadlineNanos = nanos;
+    }
+  }
+
+  void add(FenceProtocol.AddCallback add) {
+    if (status.isSignalled()) {
+      add.callback().tell(new FenceProtocol.Signalled(id, status, true));
+      return;
+    }
+    callbacks.add(add.callback());
+    if (add.ack()) {
+      add.callback().tell(new FenceProtocol.CallbackAdded(id));
+    }
+  }
+
+  void remove(FenceProtocol.RemoveCallback remove) {
+    boolean removed = callbacks.remove(remove.callback());
+    if (remove.replyTo() != null) {
+      remove.replyTo().tell(new FenceProtocol.CallbackRemoved(id, removed));
+    }
+  }
+
+  /** Signals and runs the callbacks in order; false (nothing done) if it had already signalled. */
+  boolean signal(int error, long modelNanos, ActorRef<ContextOwner.Command> owner) {
+    if (status.isSignalled()) {
+      return false;
+    }
+    status = FenceStatus.signalled(error, Clocks.wallNanos(), modelNanos);
+    FenceProtocol.Signalled signalled = new FenceProtocol.Signalled(id, status, false);
+    callbacks.forEach(cb -> cb.tell(signalled));
+    callbacks.clear();
+    owner.tell(new ContextOwner.FenceCompleted(id, status));
+    return true;
+  }
+
+  void reply(FenceProtocol.GetStatus get, boolean signalingEnabled) {
+    get.replyTo().tell(new FenceProtocol.StatusReply(id, status, signalingEnabled, deadlineNanos));
+  }
+
+  /** §1.1 F4 for containers: released (or stopped) pending with callbacks → -EDEADLK and a violation. */
+  void releaseIfPending(FenceServices services, ActorRef<ContextOwner.Command> owner) {
+    if (!status.isSignalled() && !callbacks.isEmpty()) {
+      services.violation(dev.fencelab.node.check.Violation.Kind.RELEASED_WITH_PENDING_CALLBACKS, id,
+          "Fence released with pending signals! (" + callbacks.size() + " callbacks); signalled with -EDEADLK");
+      signal(Errno.EDEADLK.negative(), 0, owner);
+    }
+  }
+}
