@@ -51,6 +51,34 @@ public final class FenceFixture implements AutoCloseable {
     return probe.receiveMessage(Duration.ofSeconds(10));
   }
 
+  public ActorRef<ContextOwner.Command> containers() {
+    return testKit.spawn(Containers.create(services));
+  }
+
+  public FenceRef array(ActorRef<ContextOwner.Command> containers, List<FenceRef> members, boolean signalOnAny) {
+    TestProbe<FenceRef> probe = testKit.createTestProbe();
+    containers.tell(new Containers.CreateArray(members, signalOnAny, null, 1, probe.ref()));
+    return probe.receiveMessage();
+  }
+
+  public FenceRef chain(ActorRef<ContextOwner.Command> containers, FenceRef prev, FenceRef fence, long seqno) {
+    TestProbe<FenceRef> probe = testKit.createTestProbe();
+    containers.tell(new Containers.CreateChain(prev, fence, seqno, probe.ref()));
+    return probe.receiveMessage();
+  }
+
+  public FenceRef merge(ActorRef<ContextOwner.Command> containers, FenceRef... fences) {
+    TestProbe<FenceRef> probe = testKit.createTestProbe();
+    containers.tell(new Containers.Merge(List.of(fences), probe.ref()));
+    return probe.receiveMessage(Duration.ofSeconds(10));
+  }
+
+  public ChainFindSeqno.SeqnoFound findSeqno(ActorRef<ContextOwner.Command> containers, FenceRef head, long seqno) {
+    TestProbe<ChainFindSeqno.SeqnoFound> probe = testKit.createTestProbe();
+    containers.tell(new Containers.FindSeqno(head, seqno, probe.ref()));
+    return probe.receiveMessage(Duration.ofSeconds(10));
+  }
+
   public FenceProtocol.StatusReply status(FenceRef fence) {
     TestProbe<FenceProtocol.StatusReply> probe = testKit.createTestProbe();
     fence.actor().tell(new FenceProtocol.GetStatus(probe.ref()));
