@@ -4,6 +4,7 @@ import dev.fencelab.node.check.WaitGraph;
 import dev.fencelab.node.fence.ContextOwner;
 import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.fence.WaitResult;
+import dev.fencelab.node.process.ProcessActor;
 import dev.fencelab.node.wire.NodeWireMessage;
 import dev.fencelab.protocol.control.NodeControl;
 import java.util.List;
@@ -65,6 +66,17 @@ public final class FenceControl {
       Objects.requireNonNull(replyTo, "replyTo");
     }
   }
+
+  /** Start an emulated process on this member. */
+  public record SpawnProcess(String name, ActorRef<ProcessSpawned> replyTo) implements NodeControl, NodeWireMessage {
+    public SpawnProcess {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** The process, or {@code error < 0} (-EEXIST: a process of that name runs on this member). */
+  public record ProcessSpawned(ActorRef<ProcessActor.Command> process, int error) implements NodeWireMessage {}
 
   /** The waits outstanding on this member. */
   public record ListWaits(ActorRef<WaitsListed> replyTo) implements NodeControl, NodeWireMessage {}

@@ -10,6 +10,7 @@ import dev.fencelab.node.fence.FenceServices;
 import dev.fencelab.node.fence.FenceTimeline;
 import dev.fencelab.node.fence.FenceWait;
 import dev.fencelab.node.fence.FenceWaitAny;
+import dev.fencelab.node.process.ProcessActor;
 import dev.fencelab.node.sync.SwSyncTimeline;
 import dev.fencelab.protocol.Errno;
 import dev.fencelab.protocol.control.ClusterStatus;
@@ -63,6 +64,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
 
   private final Identity identity;
   private final FenceServices services;
+  private final ActorRef<ContextOwner.Command> containers;
   private ActorRef<CoordinatorControl> coordinator;
 
   public static Behavior<NodeControl> create(Identity identity) {
@@ -80,6 +82,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
         new FenceContexts(origin == 0 ? 1 : origin),
         config.getDuration("wait-cap"),
         config.getInt("completion-record"));
+    this.containers = context.spawn(Containers.create(services), "containers");
     context.getSystem().receptionist().tell(Receptionist.register(NodeAgentKey.KEY, context.getSelf()));
   }
 
@@ -101,6 +104,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
         .onMessage(FenceControl.WaitFence.class, this::onWaitFence)
         .onMessage(FenceControl.WaitAnyFence.class, this::onWaitAnyFence)
         .onMessage(FenceControl.ListWaits.class, this::onListWaits)
+        .onMessage(FenceControl.SpawnProcess.class, this::onSpawnProcess)
         .onMessage(WaitsReady.class, r -> {
           r.replyTo().tell(new FenceControl.WaitsListed(identity.nodeName(), r.pending().edges()));
           return this;
@@ -136,6 +140,17 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
       case CONTAINERS -> Containers.create(services);
     };
     spawn.replyTo().tell(new FenceControl.TimelineSpawned(getContext().spawn(behavior, childName), 0));
+    return this;
+  }
+
+  private Behavior<NodeControl> onSpawnProcess(FenceControl.SpawnProcess spawn) {
+    String childName = "process-" + URLEncoder.encode(spawn.name(), StandardCharsets.UTF_8);
+    if (getContext().getChild(childName).isPresent()) {
+      spawn.replyTo().tell(new FenceControl.ProcessSpawned(null, Errno.EEXIST.negative()));
+      return this;
+    }
+    var process = getContext().spawn(ProcessActor.create(qualified(spawn.name()), containers, services), childName);
+    spawn.replyTo().tell(new FenceControl.ProcessSpawned(process, 0));
     return this;
   }
 

@@ -31,8 +31,18 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * </ol>
  * So {@code merge(f, f)} is {@code f}, fences of one timeline merge to the latest, and results never nest.
  */
-final class UnwrapMerge extends AbstractBehavior<UnwrapMerge.Command> {
-  sealed interface Command extends NoSerializationVerificationNeeded {}
+public final class UnwrapMerge extends AbstractBehavior<UnwrapMerge.Command> {
+  public sealed interface Command extends NoSerializationVerificationNeeded {}
+
+  /** One unwrapped leaf with its status at the time it was polled. */
+  public record Leaf(FenceRef fence, FenceStatus status) {}
+
+  /** The answer of {@link #unwrap}: every leaf, in unwrap order. */
+  public record Unwrapped(List<Leaf> leaves) implements NoSerializationVerificationNeeded {
+    public Unwrapped {
+      leaves = List.copyOf(leaves);
+    }
+  }
 
   private record Expanded(FenceProtocol.Members members) implements Command {}
 
@@ -40,6 +50,7 @@ final class UnwrapMerge extends AbstractBehavior<UnwrapMerge.Command> {
 
   private final ActorRef<ContextOwner.Command> containers;
   private final ActorRef<FenceRef> replyTo;
+  private final ActorRef<Unwrapped> listTo;
   private final FenceServices services;
   private final Deque<FenceRef> work = new ArrayDeque<>();
   private final Set<FenceId> visited = new HashSet<>();
@@ -52,15 +63,21 @@ final class UnwrapMerge extends AbstractBehavior<UnwrapMerge.Command> {
 
   static Behavior<Command> create(
       List<FenceRef> fences, ActorRef<ContextOwner.Command> containers, ActorRef<FenceRef> replyTo, FenceServices services) {
-    return Behaviors.setup(context -> new UnwrapMerge(context, fences, containers, replyTo, services).next());
+    return Behaviors.setup(context -> new UnwrapMerge(context, fences, containers, replyTo, null, services).next());
+  }
+
+  /** {@code dma_fence_unwrap_for_each} over {@code fences}, with each leaf's status: no merge. */
+  public static Behavior<Command> unwrap(List<FenceRef> fences, ActorRef<Unwrapped> replyTo, FenceServices services) {
+    return Behaviors.setup(context -> new UnwrapMerge(context, fences, null, null, replyTo, services).next());
   }
 
   private UnwrapMerge(
       ActorContext<Command> context, List<FenceRef> fences, ActorRef<ContextOwner.Command> containers,
-      ActorRef<FenceRef> replyTo, FenceServices services) {
+      ActorRef<FenceRef> replyTo, ActorRef<Unwrapped> listTo, FenceServices services) {
     super(context);
     this.containers = containers;
     this.replyTo = replyTo;
+    this.listTo = listTo;
     this.services = services;
     this.work.addAll(fences);
     this.membersAdapter = context.messageAdapter(FenceProtocol.Members.class, Expanded::new);
@@ -123,7 +140,11 @@ final class UnwrapMerge extends AbstractBehavior<UnwrapMerge.Command> {
 
   private Behavior<Command> pollLeaves() {
     if (leaves.isEmpty()) {
-      replyTo.tell(FenceRef.stub(0));
+      if (listTo != null) {
+        listTo.tell(new Unwrapped(List.of()));
+      } else {
+        replyTo.tell(FenceRef.stub(0));
+      }
       return Behaviors.stopped();
     }
     polls = new WaitResult[leaves.size()];
@@ -138,6 +159,14 @@ final class UnwrapMerge extends AbstractBehavior<UnwrapMerge.Command> {
     polls[p.result().index()] = p.result();
     if (++polled < polls.length) {
       return this;
+    }
+    if (listTo != null) {
+      List<Leaf> out = new ArrayList<>(polls.length);
+      for (int i = 0; i < polls.length; i++) {
+        out.add(new Leaf(leaves.get(i), polls[i].status()));
+      }
+      listTo.tell(new Unwrapped(out));
+      return Behaviors.stopped();
     }
     long latestSignalled = 0;
     Map<FenceContext, FenceRef> latestPerContext = new LinkedHashMap<>();

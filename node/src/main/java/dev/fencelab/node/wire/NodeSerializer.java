@@ -15,6 +15,7 @@ import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.fence.FenceStatus;
 import dev.fencelab.node.fence.FenceTimeline;
 import dev.fencelab.node.fence.WaitResult;
+import dev.fencelab.node.process.ProcessActor;
 import dev.fencelab.node.sync.SwSyncTimeline;
 import dev.fencelab.node.wire.v1.FenceV1;
 import java.io.NotSerializableException;
@@ -59,6 +60,86 @@ public final class NodeSerializer extends SerializerWithStringManifest {
     registerSwSync();
     registerFenceControl();
     registerContainers();
+    registerProcesses();
+  }
+
+  private void registerProcesses() {
+    codec(FenceControl.SpawnProcess.class, "A.SpawnProcess",
+        m -> FenceV1.SpawnProcess.newBuilder().setName(m.name()).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.SpawnProcess::parseFrom,
+        p -> new FenceControl.SpawnProcess(p.getName(), required(p.getReplyTo(), "SpawnProcess.reply_to")));
+    codec(FenceControl.ProcessSpawned.class, "A.ProcessSpawned",
+        m -> FenceV1.ProcessSpawned.newBuilder().setProcess(ref(m.process())).setError(m.error()).build(),
+        FenceV1.ProcessSpawned::parseFrom,
+        p -> new FenceControl.ProcessSpawned(optional(p.getProcess()), p.getError()));
+    codec(ProcessActor.SyncFileCreate.class, "P.SyncFileCreate",
+        m -> FenceV1.SyncFileCreate.newBuilder().setFence(fenceRef(m.fence())).setName(m.name()).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.SyncFileCreate::parseFrom,
+        p -> new ProcessActor.SyncFileCreate(fenceRef(p.getFence()), p.getName(), required(p.getReplyTo(), "SyncFileCreate.reply_to")));
+    codec(ProcessActor.FdReply.class, "P.FdReply",
+        m -> FenceV1.FdReply.newBuilder().setFd(m.fd()).build(),
+        FenceV1.FdReply::parseFrom,
+        p -> new ProcessActor.FdReply(p.getFd()));
+    codec(ProcessActor.SyncMerge.class, "P.SyncMerge",
+        m -> FenceV1.SyncMerge.newBuilder().setFd(m.fd()).setFd2(m.fd2()).setName(m.name()).setFlags(m.flags()).setPad(m.pad())
+            .setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.SyncMerge::parseFrom,
+        p -> new ProcessActor.SyncMerge(p.getFd(), p.getFd2(), p.getName(), p.getFlags(), p.getPad(), required(p.getReplyTo(), "SyncMerge.reply_to")));
+    codec(ProcessActor.SyncFileInfo.class, "P.SyncFileInfo",
+        m -> FenceV1.SyncFileInfo.newBuilder().setFd(m.fd()).setNumFences(m.numFences()).setFlags(m.flags()).setPad(m.pad())
+            .setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.SyncFileInfo::parseFrom,
+        p -> new ProcessActor.SyncFileInfo(p.getFd(), p.getNumFences(), p.getFlags(), p.getPad(), required(p.getReplyTo(), "SyncFileInfo.reply_to")));
+    codec(ProcessActor.FileInfo.class, "P.FileInfo",
+        m -> {
+          FenceV1.FileInfo.Builder b = FenceV1.FileInfo.newBuilder().setResult(m.result()).setName(m.name()).setStatus(m.status())
+              .setNumFences(m.numFences());
+          m.fences().forEach(f -> b.addFences(FenceV1.FenceInfo.newBuilder().setObjName(f.objName()).setDriverName(f.driverName())
+              .setStatus(f.status()).setTimestampNanos(f.timestampNanos())));
+          return b.build();
+        },
+        FenceV1.FileInfo::parseFrom,
+        p -> new ProcessActor.FileInfo(p.getResult(), p.getName(), p.getStatus(), p.getNumFences(), p.getFencesList().stream()
+            .map(f -> new ProcessActor.FenceInfo(f.getObjName(), f.getDriverName(), f.getStatus(), f.getTimestampNanos())).toList()));
+    codec(ProcessActor.SyncFileWait.class, "P.SyncFileWait",
+        m -> FenceV1.SyncFileWait.newBuilder().setFd(m.fd()).setTimeoutMillis(m.timeoutMillis()).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.SyncFileWait::parseFrom,
+        p -> new ProcessActor.SyncFileWait(p.getFd(), p.getTimeoutMillis(), required(p.getReplyTo(), "SyncFileWait.reply_to")));
+    codec(ProcessActor.PollResult.class, "P.PollResult",
+        m -> FenceV1.PollResult.newBuilder().setResult(m.result()).setStatus(status(m.status())).build(),
+        FenceV1.PollResult::parseFrom,
+        p -> new ProcessActor.PollResult(p.getResult(), status(p.getStatus())));
+    codec(ProcessActor.SyncSetDeadline.class, "P.SyncSetDeadline",
+        m -> FenceV1.SyncSetDeadline.newBuilder().setFd(m.fd()).setDeadlineNanos(m.deadlineNanos()).setPad(m.pad())
+            .setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.SyncSetDeadline::parseFrom,
+        p -> new ProcessActor.SyncSetDeadline(p.getFd(), p.getDeadlineNanos(), p.getPad(), optional(p.getReplyTo())));
+    codec(ProcessActor.CloseFd.class, "P.CloseFd",
+        m -> FenceV1.CloseFd.newBuilder().setFd(m.fd()).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.CloseFd::parseFrom,
+        p -> new ProcessActor.CloseFd(p.getFd(), required(p.getReplyTo(), "CloseFd.reply_to")));
+    codec(ProcessActor.GetFence.class, "P.GetFence",
+        m -> FenceV1.GetFence.newBuilder().setFd(m.fd()).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.GetFence::parseFrom,
+        p -> new ProcessActor.GetFence(p.getFd(), required(p.getReplyTo(), "GetFence.reply_to")));
+    codec(ProcessActor.FenceReply.class, "P.FenceReply",
+        m -> {
+          FenceV1.FenceReply.Builder b = FenceV1.FenceReply.newBuilder().setResult(m.result());
+          if (m.fence() != null) {
+            b.setFence(fenceRef(m.fence()));
+          }
+          return b.build();
+        },
+        FenceV1.FenceReply::parseFrom,
+        p -> new ProcessActor.FenceReply(p.getResult(), p.hasFence() ? fenceRef(p.getFence()) : null));
+    codec(ProcessActor.SendFd.class, "P.SendFd",
+        m -> FenceV1.SendFd.newBuilder().setFd(m.fd()).setTo(ref(m.to())).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.SendFd::parseFrom,
+        p -> new ProcessActor.SendFd(p.getFd(), required(p.getTo(), "SendFd.to"), required(p.getReplyTo(), "SendFd.reply_to")));
+    codec(ProcessActor.ReceiveFd.class, "P.ReceiveFd",
+        m -> FenceV1.ReceiveFd.newBuilder().setFence(fenceRef(m.fence())).setName(m.name()).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.ReceiveFd::parseFrom,
+        p -> new ProcessActor.ReceiveFd(fenceRef(p.getFence()), p.getName(), required(p.getReplyTo(), "ReceiveFd.reply_to")));
   }
 
   private void registerContainers() {

@@ -18,6 +18,7 @@ import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.fence.FenceStatus;
 import dev.fencelab.node.fence.FenceTimeline;
 import dev.fencelab.node.fence.WaitResult;
+import dev.fencelab.node.process.ProcessActor;
 import dev.fencelab.node.sync.SwSyncTimeline;
 import java.io.NotSerializableException;
 import java.util.HashSet;
@@ -92,6 +93,24 @@ class NodeSerializerTest {
         new SwSyncTimeline.DeadlineReply(-2, 0),
         new SwSyncTimeline.GetValue(testKit.<SwSyncTimeline.Value>createTestProbe().ref()),
         new SwSyncTimeline.Value(17, true),
+        new FenceControl.SpawnProcess("proc1", testKit.<FenceControl.ProcessSpawned>createTestProbe().ref()),
+        new FenceControl.ProcessSpawned(testKit.<ProcessActor.Command>createTestProbe().ref(), 0),
+        new FenceControl.ProcessSpawned(null, -17),
+        new ProcessActor.SyncFileCreate(ref, "out", testKit.<ProcessActor.FdReply>createTestProbe().ref()),
+        new ProcessActor.FdReply(3),
+        new ProcessActor.SyncMerge(3, 4, "merged", 0, 0, testKit.<ProcessActor.FdReply>createTestProbe().ref()),
+        new ProcessActor.SyncFileInfo(3, 2, 0, 0, testKit.<ProcessActor.FileInfo>createTestProbe().ref()),
+        new ProcessActor.FileInfo(0, "merged", -62, 2, List.of(new ProcessActor.FenceInfo("ctx1", "fencelab-hardware", 1, 5), new ProcessActor.FenceInfo("ctx2", "d", -62, 6))),
+        new ProcessActor.SyncFileWait(3, -1, testKit.<ProcessActor.PollResult>createTestProbe().ref()),
+        new ProcessActor.PollResult(1, status),
+        new ProcessActor.SyncSetDeadline(3, 1000, 0, testKit.<ProcessActor.FdReply>createTestProbe().ref()),
+        new ProcessActor.SyncSetDeadline(3, 1000, 1, null),
+        new ProcessActor.CloseFd(3, testKit.<ProcessActor.FdReply>createTestProbe().ref()),
+        new ProcessActor.GetFence(3, testKit.<ProcessActor.FenceReply>createTestProbe().ref()),
+        new ProcessActor.FenceReply(0, ref),
+        new ProcessActor.FenceReply(-9, null),
+        new ProcessActor.SendFd(3, testKit.<ProcessActor.Command>createTestProbe().ref(), testKit.<ProcessActor.FdReply>createTestProbe().ref()),
+        new ProcessActor.ReceiveFd(ref, "out", testKit.<ProcessActor.FdReply>createTestProbe().ref()),
         new FenceProtocol.GetMembers(testKit.<FenceProtocol.Members>createTestProbe().ref()),
         new FenceProtocol.Members(id, FenceRef.Kind.CHAIN, List.of(ref), ref),
         new FenceProtocol.Members(id, FenceRef.Kind.HARDWARE, List.of(), null),
