@@ -4,11 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fencelab.node.cluster.FenceControl;
+import dev.fencelab.node.fence.Containers;
 import dev.fencelab.node.fence.ContextOwner;
 import dev.fencelab.node.fence.FenceProtocol;
 import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.fence.FenceTimeline;
 import dev.fencelab.node.fence.WaitResult;
+import dev.fencelab.node.process.ProcessActor;
 import dev.fencelab.node.sync.SwSyncTimeline;
 import dev.fencelab.protocol.Errno;
 import dev.fencelab.testkit.ClusterLogs;
@@ -124,6 +126,72 @@ class CrossNodeFenceIT {
     assertEquals(cluster.member("n1").address(), edge.fenceAddress());
     ring.tell(new FenceTimeline.SignalFence(fence.id().seqno(), 0, 0, null));
     assertTrue(waiter.receiveMessage(Duration.ofSeconds(10)).signalled());
+  }
+
+  @Test
+  void shouldSignalArrayWhoseMembersLiveOnThreeNodesWithFirstMemberError() {
+    ActorRef<ContextOwner.Command> r1 = timeline("n1", FenceControl.TimelineKind.DRIVER, "arr-1");
+    ActorRef<ContextOwner.Command> r2 = timeline("n2", FenceControl.TimelineKind.DRIVER, "arr-2");
+    ActorRef<ContextOwner.Command> r3 = timeline("n3", FenceControl.TimelineKind.DRIVER, "arr-3");
+    FenceRef f1 = createFence(r1);
+    FenceRef f2 = createFence(r2);
+    FenceRef f3 = createFence(r3);
+    ActorRef<ContextOwner.Command> containers = timeline("n1", FenceControl.TimelineKind.CONTAINERS, "arrays");
+    TestProbe<FenceRef> created = client.testKit().createTestProbe();
+    containers.tell(new Containers.CreateArray(List.of(f1, f2, f3), false, null, 1, created.ref()));
+    FenceRef array = created.receiveMessage(Duration.ofSeconds(10));
+    TestProbe<WaitResult> waiter = client.testKit().createTestProbe();
+    client.agent("n2").tell(new FenceControl.WaitFence(array, Duration.ofSeconds(60).toNanos(), "proc5", "array wait", waiter.ref()));
+
+    r3.tell(new FenceTimeline.SignalFence(f3.id().seqno(), Errno.ECANCELED.negative(), 0, null));
+    r1.tell(new FenceTimeline.SignalFence(f1.id().seqno(), 0, 0, null));
+    waiter.expectNoMessage(Duration.ofMillis(300));
+    r2.tell(new FenceTimeline.SignalFence(f2.id().seqno(), Errno.EIO.negative(), 0, null));
+
+    WaitResult r = waiter.receiveMessage(Duration.ofSeconds(10));
+    assertTrue(r.signalled(), r.toString());
+    assertEquals(Errno.ECANCELED, r.status().error(), "the first error in completion order");
+  }
+
+  @Test
+  void shouldPassSyncFileFromProcessOnNode1ToProcessOnNode2AndMergeItThere() {
+    ActorRef<ContextOwner.Command> ringN3 = timeline("n3", FenceControl.TimelineKind.DRIVER, "sf-3");
+    ActorRef<ContextOwner.Command> ringN2 = timeline("n2", FenceControl.TimelineKind.DRIVER, "sf-2");
+    FenceRef fenceA = createFence(ringN3);
+    FenceRef fenceB = createFence(ringN2);
+    ActorRef<ProcessActor.Command> p1 = process("n1", "producer");
+    ActorRef<ProcessActor.Command> p2 = process("n2", "consumer");
+    TestProbe<ProcessActor.FdReply> fds = client.testKit().createTestProbe();
+    p1.tell(new ProcessActor.SyncFileCreate(fenceA, "fence_A", fds.ref()));
+    int fdA = fds.receiveMessage(Duration.ofSeconds(10)).fd();
+    p2.tell(new ProcessActor.SyncFileCreate(fenceB, "fence_B", fds.ref()));
+    int fdB = fds.receiveMessage(Duration.ofSeconds(10)).fd();
+
+    p1.tell(new ProcessActor.SendFd(fdA, p2, fds.ref()));
+    int passed = fds.receiveMessage(Duration.ofSeconds(10)).fd();
+    p2.tell(new ProcessActor.SyncMerge(passed, fdB, "A+B", 0, 0, fds.ref()));
+    int merged = fds.receiveMessage(Duration.ofSeconds(10)).fd();
+    TestProbe<ProcessActor.FileInfo> info = client.testKit().createTestProbe();
+    p2.tell(new ProcessActor.SyncFileInfo(merged, 0, 0, 0, info.ref()));
+    assertEquals(2, info.receiveMessage(Duration.ofSeconds(10)).numFences(), "one leaf from each node");
+    TestProbe<ProcessActor.PollResult> poll = client.testKit().createTestProbe();
+    p2.tell(new ProcessActor.SyncFileWait(merged, 30_000, poll.ref()));
+
+    ringN3.tell(new FenceTimeline.SignalFence(fenceA.id().seqno(), 0, 0, null));
+    poll.expectNoMessage(Duration.ofMillis(300));
+    ringN2.tell(new FenceTimeline.SignalFence(fenceB.id().seqno(), 0, 0, null));
+
+    ProcessActor.PollResult ready = poll.receiveMessage(Duration.ofSeconds(10));
+    assertEquals(1, ready.result());
+    assertEquals(1, ready.status().value());
+  }
+
+  private ActorRef<ProcessActor.Command> process(String node, String name) {
+    TestProbe<FenceControl.ProcessSpawned> probe = client.testKit().createTestProbe();
+    client.agent(node).tell(new FenceControl.SpawnProcess(name, probe.ref()));
+    FenceControl.ProcessSpawned spawned = probe.receiveMessage(Duration.ofSeconds(10));
+    assertEquals(0, spawned.error());
+    return spawned.process();
   }
 
   @Test
