@@ -35,6 +35,8 @@ public record Violation(Kind kind, String subject, String detail, boolean fatal,
     CONTEXT_MISMATCH,
     /** §1.9: dma_resv_add_fence without a reserved slot (BUG: fatal). */
     RESV_NO_SLOT,
+    /** §1.9: adding, reserving or replacing fences without holding the resv lock (dma_resv_assert_held). */
+    RESV_NOT_LOCKED,
     /** §1.9: a replacement fence that is not ordered after the fence it replaces (premature-free hazard). */
     RESV_REPLACE_HAZARD,
     /** A wait that would never end in the kernel: it hit fencelab's wait cap. */

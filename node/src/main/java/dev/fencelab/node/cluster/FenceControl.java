@@ -5,6 +5,7 @@ import dev.fencelab.node.fence.ContextOwner;
 import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.fence.WaitResult;
 import dev.fencelab.node.process.ProcessActor;
+import dev.fencelab.node.resv.Resv;
 import dev.fencelab.node.wire.NodeWireMessage;
 import dev.fencelab.protocol.control.NodeControl;
 import java.util.List;
@@ -77,6 +78,16 @@ public final class FenceControl {
 
   /** The process, or {@code error < 0} (-EEXIST: a process of that name runs on this member). */
   public record ProcessSpawned(ActorRef<ProcessActor.Command> process, int error) implements NodeWireMessage {}
+
+  /** Create a reservation object on this member; {@code mode} null: the cluster's ({@code fencelab.resv.mode}). */
+  public record SpawnResv(String name, Resv.Mode mode, ActorRef<ResvSpawned> replyTo) implements NodeControl, NodeWireMessage {
+    public SpawnResv {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  public record ResvSpawned(ActorRef<Resv.Command> resv, int error, Resv.Mode mode) implements NodeWireMessage {}
 
   /** The waits outstanding on this member. */
   public record ListWaits(ActorRef<WaitsListed> replyTo) implements NodeControl, NodeWireMessage {}

@@ -11,6 +11,7 @@ import dev.fencelab.node.fence.FenceTimeline;
 import dev.fencelab.node.fence.FenceWait;
 import dev.fencelab.node.fence.FenceWaitAny;
 import dev.fencelab.node.process.ProcessActor;
+import dev.fencelab.node.resv.Resv;
 import dev.fencelab.node.sync.SwSyncTimeline;
 import dev.fencelab.protocol.Errno;
 import dev.fencelab.protocol.control.ClusterStatus;
@@ -65,6 +66,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
   private final Identity identity;
   private final FenceServices services;
   private final ActorRef<ContextOwner.Command> containers;
+  private final Resv.Mode resvMode;
   private ActorRef<CoordinatorControl> coordinator;
 
   public static Behavior<NodeControl> create(Identity identity) {
@@ -83,6 +85,12 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
         config.getDuration("wait-cap"),
         config.getInt("completion-record"));
     this.containers = context.spawn(Containers.create(services), "containers");
+    String mode = context.getSystem().settings().config().getString("fencelab.resv.mode");
+    this.resvMode = switch (mode) {
+      case "modern" -> Resv.Mode.MODERN;
+      case "2020" -> Resv.Mode.Y2020;
+      default -> throw new IllegalArgumentException("fencelab.resv.mode must be modern or 2020, was " + mode);
+    };
     context.getSystem().receptionist().tell(Receptionist.register(NodeAgentKey.KEY, context.getSelf()));
   }
 
@@ -105,6 +113,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
         .onMessage(FenceControl.WaitAnyFence.class, this::onWaitAnyFence)
         .onMessage(FenceControl.ListWaits.class, this::onListWaits)
         .onMessage(FenceControl.SpawnProcess.class, this::onSpawnProcess)
+        .onMessage(FenceControl.SpawnResv.class, this::onSpawnResv)
         .onMessage(WaitsReady.class, r -> {
           r.replyTo().tell(new FenceControl.WaitsListed(identity.nodeName(), r.pending().edges()));
           return this;
@@ -151,6 +160,18 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
     }
     var process = getContext().spawn(ProcessActor.create(qualified(spawn.name()), containers, services), childName);
     spawn.replyTo().tell(new FenceControl.ProcessSpawned(process, 0));
+    return this;
+  }
+
+  private Behavior<NodeControl> onSpawnResv(FenceControl.SpawnResv spawn) {
+    String childName = "resv-" + URLEncoder.encode(spawn.name(), StandardCharsets.UTF_8);
+    Resv.Mode mode = spawn.mode() != null ? spawn.mode() : resvMode;
+    if (getContext().getChild(childName).isPresent()) {
+      spawn.replyTo().tell(new FenceControl.ResvSpawned(null, Errno.EEXIST.negative(), mode));
+      return this;
+    }
+    var resv = getContext().spawn(Resv.create(spawn.name(), mode, containers, services), childName);
+    spawn.replyTo().tell(new FenceControl.ResvSpawned(resv, 0, mode));
     return this;
   }
 

@@ -55,6 +55,7 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
   private final ActorRef<WaitResult> replyTo;
   private final FenceServices services;
   private final long waitId;
+  private final boolean bookkeeping;
   private final ActorRef<FenceProtocol.Callback> callbackAdapter;
   private boolean askedOwner;
   private boolean signalled;
@@ -72,6 +73,21 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
   static Behavior<Command> create(
       FenceRef fence, Duration timeout, String waiter, String reason, int index, ActorRef<WaitResult> replyTo,
       FenceServices services) {
+    return create(fence, timeout, waiter, reason, index, false, replyTo, services);
+  }
+
+  /**
+   * Bookkeeping, not a wait: learn when {@code fence} signals (or its member dies), for as long as the parent
+   * lives. No wait-for edge, no timeout, no wait-cap violation — a reservation object tracking its fences is not
+   * a thread blocked on them.
+   */
+  public static Behavior<Command> follow(FenceRef fence, int index, ActorRef<WaitResult> replyTo, FenceServices services) {
+    return create(fence, null, "", "", index, true, replyTo, services);
+  }
+
+  private static Behavior<Command> create(
+      FenceRef fence, Duration timeout, String waiter, String reason, int index, boolean bookkeeping,
+      ActorRef<WaitResult> replyTo, FenceServices services) {
     return Behaviors.setup(context -> {
       if (timeout != null && timeout.isNegative()) {
         replyTo.tell(new WaitResult(fence.id(), Errno.EINVAL.negative(), FenceStatus.PENDING, index));
@@ -81,14 +97,16 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
         replyTo.tell(new WaitResult(fence.id(), remaining(timeout, System.nanoTime()), fence.stubStatus(), index));
         return Behaviors.stopped();
       }
-      return Behaviors.withTimers(timers -> new FenceWait(context, timers, fence, timeout, waiter, reason, index, replyTo, services));
+      return Behaviors.withTimers(timers ->
+          new FenceWait(context, timers, fence, timeout, waiter, reason, index, bookkeeping, replyTo, services));
     });
   }
 
   private FenceWait(
       ActorContext<Command> context, TimerScheduler<Command> timers, FenceRef fence, Duration timeout, String waiter,
-      String reason, int index, ActorRef<WaitResult> replyTo, FenceServices services) {
+      String reason, int index, boolean bookkeeping, ActorRef<WaitResult> replyTo, FenceServices services) {
     super(context);
+    this.bookkeeping = bookkeeping;
     this.fence = fence;
     this.timeout = timeout;
     this.startNanos = System.nanoTime();
@@ -97,12 +115,14 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
     this.services = services;
     this.waitId = services.nextWaitId();
     this.callbackAdapter = context.messageAdapter(FenceProtocol.Callback.class, Callback::new);
-    services.waits().tell(new WaitGraph.AddEdge(new WaitGraph.Edge(
-        waitId, waiter, fence.id().toString(), fence.actor().path().address().toString(), reason, Clocks.wallNanos())));
+    if (!bookkeeping) {
+      services.waits().tell(new WaitGraph.AddEdge(new WaitGraph.Edge(
+          waitId, waiter, fence.id().toString(), fence.actor().path().address().toString(), reason, Clocks.wallNanos())));
+    }
     context.watch(fence.actor());
     boolean poll = timeout != null && timeout.isZero();
     fence.actor().tell(new FenceProtocol.AddCallback(callbackAdapter, poll));
-    if (!poll) {
+    if (!poll && !bookkeeping) {
       timers.startSingleTimer(Timeout.INSTANCE, timeout == null ? services.waitCap() : timeout);
     }
   }
@@ -167,7 +187,9 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
   }
 
   private Behavior<Command> onPostStop() {
-    services.waits().tell(new WaitGraph.RemoveEdge(waitId));
+    if (!bookkeeping) {
+      services.waits().tell(new WaitGraph.RemoveEdge(waitId));
+    }
     if (!signalled) {
       // Timed out, polled a pending fence, or cancelled: the callback must not outlive the wait.
       fence.actor().tell(new FenceProtocol.RemoveCallback(callbackAdapter, null));

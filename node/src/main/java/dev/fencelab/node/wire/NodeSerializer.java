@@ -16,6 +16,9 @@ import dev.fencelab.node.fence.FenceStatus;
 import dev.fencelab.node.fence.FenceTimeline;
 import dev.fencelab.node.fence.WaitResult;
 import dev.fencelab.node.process.ProcessActor;
+import dev.fencelab.node.resv.AcquireCtx;
+import dev.fencelab.node.resv.Resv;
+import dev.fencelab.node.resv.ResvUsage;
 import dev.fencelab.node.sync.SwSyncTimeline;
 import dev.fencelab.node.wire.v1.FenceV1;
 import java.io.NotSerializableException;
@@ -61,6 +64,148 @@ public final class NodeSerializer extends SerializerWithStringManifest {
     registerFenceControl();
     registerContainers();
     registerProcesses();
+    registerResv();
+  }
+
+  private void registerResv() {
+    codec(FenceControl.SpawnResv.class, "A.SpawnResv",
+        m -> FenceV1.SpawnResv.newBuilder().setName(m.name()).setMode(mode(m.mode())).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.SpawnResv::parseFrom,
+        p -> new FenceControl.SpawnResv(p.getName(), mode(p.getMode()), required(p.getReplyTo(), "SpawnResv.reply_to")));
+    codec(FenceControl.ResvSpawned.class, "A.ResvSpawned",
+        m -> FenceV1.ResvSpawned.newBuilder().setResv(ref(m.resv())).setError(m.error()).setMode(mode(m.mode())).build(),
+        FenceV1.ResvSpawned::parseFrom,
+        p -> new FenceControl.ResvSpawned(optional(p.getResv()), p.getError(), mode(p.getMode())));
+    codec(Resv.Lock.class, "R.Lock",
+        m -> FenceV1.ResvLock.newBuilder().setCtx(ctx(m.ctx())).setSlow(m.slow()).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.ResvLock::parseFrom,
+        p -> new Resv.Lock(ctx(p.getCtx()), p.getSlow(), required(p.getReplyTo(), "Lock.reply_to")));
+    codec(Resv.TryLock.class, "R.TryLock",
+        m -> FenceV1.ResvTryLock.newBuilder().setCtx(ctx(m.ctx())).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.ResvTryLock::parseFrom,
+        p -> new Resv.TryLock(ctx(p.getCtx()), required(p.getReplyTo(), "TryLock.reply_to")));
+    codec(Resv.LockReply.class, "R.LockReply",
+        m -> FenceV1.ResvLockReply.newBuilder().setResv(m.resv()).setResult(m.result()).build(),
+        FenceV1.ResvLockReply::parseFrom,
+        p -> new Resv.LockReply(p.getResv(), p.getResult()));
+    codec(Resv.Unlock.class, "R.Unlock",
+        m -> FenceV1.ResvUnlock.newBuilder().setCtx(ctx(m.ctx())).build(),
+        FenceV1.ResvUnlock::parseFrom,
+        p -> new Resv.Unlock(ctx(p.getCtx())));
+    codec(Resv.Reserve.class, "R.Reserve",
+        m -> FenceV1.ResvReserve.newBuilder().setCtx(ctx(m.ctx())).setN(m.n()).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.ResvReserve::parseFrom,
+        p -> new Resv.Reserve(ctx(p.getCtx()), p.getN(), optional(p.getReplyTo())));
+    codec(Resv.AddFence.class, "R.AddFence",
+        m -> FenceV1.ResvAddFence.newBuilder().setCtx(ctx(m.ctx())).setFence(fenceRef(m.fence())).setUsage(usage(m.usage()))
+            .setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.ResvAddFence::parseFrom,
+        p -> new Resv.AddFence(ctx(p.getCtx()), fenceRef(p.getFence()), usage(p.getUsage()), optional(p.getReplyTo())));
+    codec(Resv.AddShared.class, "R.AddShared",
+        m -> FenceV1.ResvAddShared.newBuilder().setCtx(ctx(m.ctx())).setFence(fenceRef(m.fence())).addAllOrderedAfter(m.orderedAfter())
+            .setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.ResvAddShared::parseFrom,
+        p -> new Resv.AddShared(ctx(p.getCtx()), fenceRef(p.getFence()), p.getOrderedAfterList(), optional(p.getReplyTo())));
+    codec(Resv.AddExclusive.class, "R.AddExclusive",
+        m -> {
+          FenceV1.ResvAddExclusive.Builder b = FenceV1.ResvAddExclusive.newBuilder().setCtx(ctx(m.ctx()))
+              .addAllOrderedAfter(m.orderedAfter()).setReplyTo(ref(m.replyTo()));
+          if (m.fence() != null) {
+            b.setFence(fenceRef(m.fence()));
+          }
+          return b.build();
+        },
+        FenceV1.ResvAddExclusive::parseFrom,
+        p -> new Resv.AddExclusive(ctx(p.getCtx()), p.hasFence() ? fenceRef(p.getFence()) : null, p.getOrderedAfterList(),
+            optional(p.getReplyTo())));
+    codec(Resv.Result.class, "R.Result",
+        m -> FenceV1.ResvResult.newBuilder().setResult(m.result()).build(),
+        FenceV1.ResvResult::parseFrom,
+        p -> new Resv.Result(p.getResult()));
+    codec(Resv.GetFences.class, "R.GetFences",
+        m -> FenceV1.ResvGetFences.newBuilder().setUsage(usage(m.usage())).setIncludeSignalled(m.includeSignalled())
+            .setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.ResvGetFences::parseFrom,
+        p -> new Resv.GetFences(usage(p.getUsage()), p.getIncludeSignalled(), required(p.getReplyTo(), "GetFences.reply_to")));
+    codec(Resv.Fences.class, "R.Fences",
+        m -> {
+          FenceV1.ResvFences.Builder b = FenceV1.ResvFences.newBuilder();
+          m.entries().forEach(e -> b.addEntries(FenceV1.ResvEntry.newBuilder().setFence(fenceRef(e.fence()))
+              .setUsage(usage(e.usage())).setSignalled(e.signalled())));
+          return b.build();
+        },
+        FenceV1.ResvFences::parseFrom,
+        p -> {
+          java.util.List<Resv.Entry> entries = new java.util.ArrayList<>();
+          for (FenceV1.ResvEntry e : p.getEntriesList()) {
+            entries.add(new Resv.Entry(fenceRef(e.getFence()), usage(e.getUsage()), e.getSignalled()));
+          }
+          return new Resv.Fences(entries);
+        });
+    codec(Resv.GetSingleton.class, "R.GetSingleton",
+        m -> FenceV1.ResvGetSingleton.newBuilder().setUsage(usage(m.usage())).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.ResvGetSingleton::parseFrom,
+        p -> new Resv.GetSingleton(usage(p.getUsage()), required(p.getReplyTo(), "GetSingleton.reply_to")));
+    codec(Resv.Singleton.class, "R.Singleton",
+        m -> {
+          FenceV1.ResvSingleton.Builder b = FenceV1.ResvSingleton.newBuilder().setResult(m.result());
+          if (m.fence() != null) {
+            b.setFence(fenceRef(m.fence()));
+          }
+          return b.build();
+        },
+        FenceV1.ResvSingleton::parseFrom,
+        p -> new Resv.Singleton(p.getResult(), p.hasFence() ? fenceRef(p.getFence()) : null));
+    codec(Resv.Wait.class, "R.Wait",
+        m -> FenceV1.ResvWait.newBuilder().setUsage(usage(m.usage())).setTimeoutNanos(m.timeoutNanos()).setWaiter(m.waiter())
+            .setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.ResvWait::parseFrom,
+        p -> new Resv.Wait(usage(p.getUsage()), p.getTimeoutNanos(), p.getWaiter(), required(p.getReplyTo(), "Wait.reply_to")));
+    codec(Resv.Wait2020.class, "R.Wait2020",
+        m -> FenceV1.ResvWait2020.newBuilder().setAll(m.all()).setTimeoutNanos(m.timeoutNanos()).setWaiter(m.waiter())
+            .setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.ResvWait2020::parseFrom,
+        p -> new Resv.Wait2020(p.getAll(), p.getTimeoutNanos(), p.getWaiter(), required(p.getReplyTo(), "Wait2020.reply_to")));
+    codec(Resv.GetState.class, "R.GetState",
+        m -> FenceV1.ResvGetState.newBuilder().setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.ResvGetState::parseFrom,
+        p -> new Resv.GetState(required(p.getReplyTo(), "GetState.reply_to")));
+    codec(Resv.State.class, "R.State",
+        m -> FenceV1.ResvState.newBuilder().setName(m.name()).setMode(mode(m.mode())).setNumFences(m.numFences())
+            .setMaxFences(m.maxFences()).setHolder(m.holder()).build(),
+        FenceV1.ResvState::parseFrom,
+        p -> new Resv.State(p.getName(), mode(p.getMode()), p.getNumFences(), p.getMaxFences(), p.getHolder()));
+  }
+
+  private static FenceV1.AcquireCtx ctx(AcquireCtx c) {
+    return FenceV1.AcquireCtx.newBuilder().setStamp(c.stamp()).setName(c.name()).build();
+  }
+
+  private static AcquireCtx ctx(FenceV1.AcquireCtx p) {
+    return new AcquireCtx(p.getStamp(), p.getName());
+  }
+
+  private static FenceV1.ResvUsage usage(ResvUsage u) {
+    return FenceV1.ResvUsage.forNumber(u.ordinal());
+  }
+
+  private static ResvUsage usage(FenceV1.ResvUsage u) throws NotSerializableException {
+    if (u == FenceV1.ResvUsage.UNRECOGNIZED) {
+      throw new NotSerializableException("unknown dma_resv usage");
+    }
+    return ResvUsage.values()[u.getNumber()];
+  }
+
+  private static FenceV1.ResvMode mode(Resv.Mode m) {
+    return m == null ? FenceV1.ResvMode.RESV_MODE_UNSPECIFIED : m == Resv.Mode.MODERN ? FenceV1.ResvMode.MODERN : FenceV1.ResvMode.Y2020;
+  }
+
+  private static Resv.Mode mode(FenceV1.ResvMode m) {
+    return switch (m) {
+      case MODERN -> Resv.Mode.MODERN;
+      case Y2020 -> Resv.Mode.Y2020;
+      default -> null;
+    };
   }
 
   private void registerProcesses() {

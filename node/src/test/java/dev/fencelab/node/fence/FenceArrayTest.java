@@ -71,13 +71,28 @@ class FenceArrayTest {
   void shouldCarryTheFirstMemberErrorInCompletionOrder() {
     Fences f = fences(3);
     FenceRef array = fx.array(containers, f.fences(), false);
-    fx.await(array, Duration.ofMillis(100)); // armed: later errors count in completion order
+    fx.violations.awaitAssert(Duration.ofSeconds(5), () -> { // armed: every member is followed
+      assertEquals(3, fx.pendingWaits().stream().filter(e -> e.reason().equals("fence array member")).count());
+      return null;
+    });
 
     fx.signal(f.timelines().get(2), f.fences().get(2), Errno.ETIME.negative());
+    awaitArrayNoLongerWaitsOn(f.fences().get(2));
     fx.signal(f.timelines().get(0), f.fences().get(0), Errno.EIO.negative());
     fx.signal(f.timelines().get(1), f.fences().get(1), 0);
 
     assertEquals(Errno.ETIME, fx.await(array, Duration.ofSeconds(5)).status().error());
+  }
+
+  /**
+   * The array's follower of {@code member} removes its wait edge only after it has told the array, so once the
+   * edge is gone the member's completion is in the array's mailbox: a happens-before, not a sleep.
+   */
+  private void awaitArrayNoLongerWaitsOn(FenceRef member) {
+    fx.violations.awaitAssert(Duration.ofSeconds(5), () -> {
+      assertTrue(fx.pendingWaits().stream().noneMatch(e -> e.fence().equals(member.id().toString())));
+      return null;
+    });
   }
 
   @Test

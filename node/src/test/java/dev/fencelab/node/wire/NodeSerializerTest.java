@@ -19,6 +19,9 @@ import dev.fencelab.node.fence.FenceStatus;
 import dev.fencelab.node.fence.FenceTimeline;
 import dev.fencelab.node.fence.WaitResult;
 import dev.fencelab.node.process.ProcessActor;
+import dev.fencelab.node.resv.AcquireCtx;
+import dev.fencelab.node.resv.Resv;
+import dev.fencelab.node.resv.ResvUsage;
 import dev.fencelab.node.sync.SwSyncTimeline;
 import java.io.NotSerializableException;
 import java.util.HashSet;
@@ -93,6 +96,28 @@ class NodeSerializerTest {
         new SwSyncTimeline.DeadlineReply(-2, 0),
         new SwSyncTimeline.GetValue(testKit.<SwSyncTimeline.Value>createTestProbe().ref()),
         new SwSyncTimeline.Value(17, true),
+        new FenceControl.SpawnResv("bo1", Resv.Mode.Y2020, testKit.<FenceControl.ResvSpawned>createTestProbe().ref()),
+        new FenceControl.SpawnResv("bo1", null, testKit.<FenceControl.ResvSpawned>createTestProbe().ref()),
+        new FenceControl.ResvSpawned(testKit.<Resv.Command>createTestProbe().ref(), 0, Resv.Mode.MODERN),
+        new Resv.Lock(new AcquireCtx(77, "ctxA"), true, testKit.<Resv.LockReply>createTestProbe().ref()),
+        new Resv.TryLock(new AcquireCtx(78, "ctxB"), testKit.<Resv.LockReply>createTestProbe().ref()),
+        new Resv.LockReply("bo1", -35),
+        new Resv.Unlock(new AcquireCtx(77, "ctxA")),
+        new Resv.Reserve(new AcquireCtx(77, "ctxA"), 2, testKit.<Resv.Result>createTestProbe().ref()),
+        new Resv.AddFence(new AcquireCtx(77, "ctxA"), ref, ResvUsage.BOOKKEEP, null),
+        new Resv.AddShared(new AcquireCtx(77, "ctxA"), ref, List.of("ctx1#1"), testKit.<Resv.Result>createTestProbe().ref()),
+        new Resv.AddExclusive(new AcquireCtx(77, "ctxA"), null, List.of(), null),
+        new Resv.AddExclusive(new AcquireCtx(77, "ctxA"), ref, List.of("a", "b"), testKit.<Resv.Result>createTestProbe().ref()),
+        new Resv.Result(-28),
+        new Resv.GetFences(ResvUsage.READ, true, testKit.<Resv.Fences>createTestProbe().ref()),
+        new Resv.Fences(List.of(new Resv.Entry(ref, ResvUsage.WRITE, true))),
+        new Resv.GetSingleton(ResvUsage.KERNEL, testKit.<Resv.Singleton>createTestProbe().ref()),
+        new Resv.Singleton(0, ref),
+        new Resv.Singleton(0, null),
+        new Resv.Wait(ResvUsage.WRITE, -1, "w", testKit.<WaitResult>createTestProbe().ref()),
+        new Resv.Wait2020(true, 0, "w", testKit.<WaitResult>createTestProbe().ref()),
+        new Resv.GetState(testKit.<Resv.State>createTestProbe().ref()),
+        new Resv.State("bo1", Resv.Mode.Y2020, 3, 4, "ctxA"),
         new FenceControl.SpawnProcess("proc1", testKit.<FenceControl.ProcessSpawned>createTestProbe().ref()),
         new FenceControl.ProcessSpawned(testKit.<ProcessActor.Command>createTestProbe().ref(), 0),
         new FenceControl.ProcessSpawned(null, -17),

@@ -1,0 +1,479 @@
+package dev.fencelab.node.resv;
+
+import dev.fencelab.node.check.Violation;
+import dev.fencelab.node.fence.Containers;
+import dev.fencelab.node.fence.ContextOwner;
+import dev.fencelab.node.fence.FenceRef;
+import dev.fencelab.node.fence.FenceServices;
+import dev.fencelab.node.fence.FenceWait;
+import dev.fencelab.node.fence.Seqnos;
+import dev.fencelab.node.fence.WaitResult;
+import dev.fencelab.node.wire.NodeWireMessage;
+import dev.fencelab.protocol.Errno;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Predicate;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * One reservation object ({@code struct dma_resv}, kernel-semantics §1.9). The package documentation states the
+ * rules; this class applies them.
+ *
+ * <p>Owns: its fence list (modern) or exclusive fence and shared list (2020), its slot count, its lock. Talks to:
+ * a bookkeeping follower per fence (to know which have signalled), {@link Containers} for
+ * {@code get_singleton}, the lock's holder (watched). Replies: {@link LockReply}, {@link Result}, {@link Fences},
+ * {@link Singleton}, {@link WaitResult} (wait: {@code > 0} all signalled, 0 timed out), {@link State}.
+ */
+public final class Resv extends AbstractBehavior<Resv.Command> {
+  /** Which kernel's rules: selected per cluster. */
+  public enum Mode {
+    MODERN,
+    Y2020
+  }
+
+  public interface Command {}
+
+  /** {@code dma_resv_lock} ({@code slow}: {@code dma_resv_lock_slow}, after backing off). */
+  public record Lock(AcquireCtx ctx, boolean slow, ActorRef<LockReply> replyTo) implements Command, NodeWireMessage {
+    public Lock {
+      Objects.requireNonNull(ctx, "ctx");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** {@code dma_resv_trylock}: 0 or -EBUSY, never waits. */
+  public record TryLock(AcquireCtx ctx, ActorRef<LockReply> replyTo) implements Command, NodeWireMessage {}
+
+  /** 0, -EDEADLK (back off), -EALREADY, -EBUSY (trylock), -ETIMEDOUT (the wait cap). */
+  public record LockReply(String resv, int result) implements NodeWireMessage {}
+
+  public record Unlock(AcquireCtx ctx) implements Command, NodeWireMessage {}
+
+  /** {@code dma_resv_reserve_fences(obj, n)} (2020: {@code dma_resv_reserve_shared}). */
+  public record Reserve(AcquireCtx ctx, int n, ActorRef<Result> replyTo) implements Command, NodeWireMessage {}
+
+  /** Modern {@code dma_resv_add_fence(obj, fence, usage)}. */
+  public record AddFence(AcquireCtx ctx, FenceRef fence, ResvUsage usage, ActorRef<Result> replyTo) implements Command, NodeWireMessage {
+    public AddFence {
+      Objects.requireNonNull(fence, "fence");
+      Objects.requireNonNull(usage, "usage");
+    }
+  }
+
+  /** 2020 {@code dma_resv_add_shared_fence}. {@code orderedAfter}: fences the new one is known to signal after. */
+  public record AddShared(AcquireCtx ctx, FenceRef fence, List<String> orderedAfter, ActorRef<Result> replyTo)
+      implements Command, NodeWireMessage {
+    public AddShared {
+      Objects.requireNonNull(fence, "fence");
+      orderedAfter = List.copyOf(orderedAfter);
+    }
+  }
+
+  /**
+   * 2020 {@code dma_resv_add_excl_fence} ({@code fence} may be null). Drops the old exclusive fence and every shared
+   * fence. {@code orderedAfter} names (by fence id) what the new fence's producer waited for — the DAG assumption.
+   */
+  public record AddExclusive(AcquireCtx ctx, FenceRef fence, List<String> orderedAfter, ActorRef<Result> replyTo)
+      implements Command, NodeWireMessage {
+    public AddExclusive {
+      orderedAfter = List.copyOf(orderedAfter);
+    }
+  }
+
+  /** 0 or a negative errno. */
+  public record Result(int result) implements NodeWireMessage {}
+
+  /**
+   * Fences with usage ≤ {@code usage}: the locked iterator ({@code includeSignalled}) or the unlocked one (only
+   * unsignalled). In 2020 mode the exclusive fence has usage WRITE and shared fences READ.
+   */
+  public record GetFences(ResvUsage usage, boolean includeSignalled, ActorRef<Fences> replyTo) implements Command, NodeWireMessage {}
+
+  public record Entry(FenceRef fence, ResvUsage usage, boolean signalled) {}
+
+  public record Fences(List<Entry> entries) implements NodeWireMessage {
+    public Fences {
+      entries = List.copyOf(entries);
+    }
+  }
+
+  /** {@code dma_resv_get_singleton}: no fence → null; one → it; several → a new fence array. */
+  public record GetSingleton(ResvUsage usage, ActorRef<Singleton> replyTo) implements Command, NodeWireMessage {}
+
+  public record Singleton(int result, FenceRef fence) implements NodeWireMessage {}
+
+  /**
+   * {@code dma_resv_wait_timeout(obj, usage, intr, timeout)}; {@code timeoutNanos < 0}: forever (bounded by the wait
+   * cap), 0: {@code dma_resv_test_signaled}.
+   */
+  public record Wait(ResvUsage usage, long timeoutNanos, String waiter, ActorRef<WaitResult> replyTo) implements Command, NodeWireMessage {}
+
+  /**
+   * 2020 {@code dma_resv_test_signaled_rcu} / {@code wait_timeout_rcu}: {@code all} = wait_all/test_all (the shared
+   * fences, and the exclusive one only when there is no shared fence — as the 2020 code does for test_all).
+   */
+  public record Wait2020(boolean all, long timeoutNanos, String waiter, ActorRef<WaitResult> replyTo) implements Command, NodeWireMessage {}
+
+  public record GetState(ActorRef<State> replyTo) implements Command, NodeWireMessage {}
+
+  /** Counts and holder, for tests and traces. */
+  public record State(String name, Mode mode, int numFences, int maxFences, String holder) implements NodeWireMessage {}
+
+  private record Followed(WaitResult result) implements Command, NoSerializationVerificationNeeded {}
+
+  private record LockTimeout(long stamp) implements Command, NoSerializationVerificationNeeded {}
+
+  private static final class Slot {
+    final int key;
+    final FenceRef fence;
+    final ResvUsage usage;
+    boolean signalled;
+
+    Slot(int key, FenceRef fence, ResvUsage usage) {
+      this.key = key;
+      this.fence = fence;
+      this.usage = usage;
+    }
+  }
+
+  private record Waiter(AcquireCtx ctx, ActorRef<LockReply> replyTo) {}
+
+  private final String name;
+  private final Mode mode;
+  private final FenceServices services;
+  private final ActorRef<ContextOwner.Command> containers;
+  private final TimerScheduler<Command> timers;
+  private final ActorRef<WaitResult> followAdapter;
+  /** Modern: every fence. 2020: the shared fences. */
+  private final List<Slot> slots = new ArrayList<>();
+  private final Map<Integer, Slot> byKey = new HashMap<>();
+  private Slot exclusive; // 2020 only
+  private int maxFences;
+  private int nextKey;
+  private AcquireCtx holder;
+  private ActorRef<LockReply> holderRef;
+  private final ArrayDeque<Waiter> lockQueue = new ArrayDeque<>();
+
+  public static Behavior<Command> create(String name, Mode mode, ActorRef<ContextOwner.Command> containers, FenceServices services) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> new Resv(context, timers, name, mode, containers, services)));
+  }
+
+  private Resv(ActorContext<Command> context, TimerScheduler<Command> timers, String name, Mode mode,
+      ActorRef<ContextOwner.Command> containers, FenceServices services) {
+    super(context);
+    this.timers = timers;
+    this.name = name;
+    this.mode = mode;
+    this.containers = containers;
+    this.services = services;
+    this.followAdapter = context.messageAdapter(WaitResult.class, Followed::new);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Lock.class, this::onLock)
+        .onMessage(TryLock.class, this::onTryLock)
+        .onMessage(Unlock.class, this::onUnlock)
+        .onMessage(LockTimeout.class, this::onLockTimeout)
+        .onSignal(Terminated.class, this::onHolderTerminated)
+        .onMessage(Reserve.class, this::onReserve)
+        .onMessage(AddFence.class, this::onAddFence)
+        .onMessage(AddShared.class, this::onAddShared)
+        .onMessage(AddExclusive.class, this::onAddExclusive)
+        .onMessage(Followed.class, this::onFollowed)
+        .onMessage(GetFences.class, this::onGetFences)
+        .onMessage(GetSingleton.class, this::onGetSingleton)
+        .onMessage(SingletonReady.class, r -> {
+          r.replyTo().tell(new Singleton(0, r.fence()));
+          return this;
+        })
+        .onMessage(Wait.class, w -> wait(selectUpTo(w.usage()), w.timeoutNanos(), w.waiter(), w.replyTo()))
+        .onMessage(Wait2020.class, w -> wait(select2020(w.all()), w.timeoutNanos(), w.waiter(), w.replyTo()))
+        .onMessage(GetState.class, g -> {
+          g.replyTo().tell(new State(name, mode, count(), maxFences, holder == null ? "" : holder.name()));
+          return this;
+        })
+        .build();
+  }
+
+  // --- lock (ww_mutex, wait-die)
+
+  private Behavior<Command> onLock(Lock lock) {
+    if (holder == null) {
+      grant(lock.ctx(), lock.replyTo());
+    } else if (holder.equals(lock.ctx())) {
+      lock.replyTo().tell(new LockReply(name, Errno.EALREADY.negative()));
+    } else if (!lock.slow() && !lock.ctx().olderThan(holder)) {
+      lock.replyTo().tell(new LockReply(name, Errno.EDEADLK.negative())); // younger dies: back off, then lock_slow
+    } else {
+      lockQueue.add(new Waiter(lock.ctx(), lock.replyTo()));
+      timers.startSingleTimer("lock-" + lock.ctx().stamp(), new LockTimeout(lock.ctx().stamp()), services.waitCap());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onTryLock(TryLock lock) {
+    if (holder == null) {
+      grant(lock.ctx(), lock.replyTo());
+    } else {
+      lock.replyTo().tell(new LockReply(name, Errno.EBUSY.negative()));
+    }
+    return this;
+  }
+
+  private void grant(AcquireCtx ctx, ActorRef<LockReply> replyTo) {
+    holder = ctx;
+    holderRef = replyTo;
+    getContext().watch(replyTo);
+    replyTo.tell(new LockReply(name, 0));
+  }
+
+  private Behavior<Command> onUnlock(Unlock unlock) {
+    if (!unlock.ctx().equals(holder)) {
+      services.violation(Violation.Kind.RESV_NOT_LOCKED, name, "dma_resv_unlock by " + unlock.ctx().name() + ", which does not hold it");
+      return this;
+    }
+    release();
+    return this;
+  }
+
+  private void release() {
+    getContext().unwatch(holderRef);
+    holder = null;
+    holderRef = null;
+    maxFences = count(); // CONFIG_DEBUG_MUTEXES: unlock forgets unused reservations
+    Waiter oldest = lockQueue.stream().min((a, b) -> Long.compare(a.ctx().stamp(), b.ctx().stamp())).orElse(null);
+    if (oldest != null) {
+      lockQueue.remove(oldest);
+      timers.cancel("lock-" + oldest.ctx().stamp());
+      grant(oldest.ctx(), oldest.replyTo());
+    }
+  }
+
+  private Behavior<Command> onLockTimeout(LockTimeout timeout) {
+    lockQueue.removeIf(w -> {
+      if (w.ctx().stamp() != timeout.stamp()) {
+        return false;
+      }
+      services.violation(Violation.Kind.WAIT_CAP_EXCEEDED, name, w.ctx().name() + " waited for the lock held by "
+          + (holder == null ? "nobody" : holder.name()) + " for " + services.waitCap());
+      w.replyTo().tell(new LockReply(name, Errno.ETIMEDOUT.negative()));
+      return true;
+    });
+    return this;
+  }
+
+  private Behavior<Command> onHolderTerminated(Terminated terminated) {
+    if (holderRef != null && terminated.getRef().equals(holderRef)) {
+      release(); // the holder died: the lock must not stay held forever
+    }
+    return this;
+  }
+
+  private void assertHeld(AcquireCtx ctx, String what) {
+    if (holder == null || !holder.equals(ctx)) {
+      services.violation(Violation.Kind.RESV_NOT_LOCKED, name, what + " without holding the reservation lock");
+    }
+  }
+
+  // --- slots and fences
+
+  private int count() {
+    return slots.size() + (exclusive != null ? 1 : 0);
+  }
+
+  private Behavior<Command> onReserve(Reserve reserve) {
+    assertHeld(reserve.ctx(), "dma_resv_reserve_fences");
+    if (reserve.n() <= 0) {
+      services.violation(Violation.Kind.RESV_NO_SLOT, name, "dma_resv_reserve_fences(" + reserve.n() + "): a driver bug (WARN)");
+    }
+    int n = Math.max(0, reserve.n());
+    slots.removeIf(s -> {
+      if (s.signalled) {
+        byKey.remove(s.key);
+      }
+      return s.signalled; // compaction on reallocation
+    });
+    if (maxFences - slots.size() < n) {
+      maxFences = maxFences == 0 ? Math.max(4, roundUpPowerOfTwo(n)) : Math.max(slots.size() + n, 2 * maxFences);
+    }
+    reply(reserve.replyTo(), 0);
+    return this;
+  }
+
+  private static int roundUpPowerOfTwo(int n) {
+    return n <= 1 ? 1 : Integer.highestOneBit(n - 1) << 1;
+  }
+
+  private Behavior<Command> onAddFence(AddFence add) {
+    assertHeld(add.ctx(), "dma_resv_add_fence");
+    if (add.fence().isContainer()) {
+      services.violation(Violation.Kind.NESTED_CONTAINER, name, "dma_resv_add_fence with container " + add.fence() + " (add its leaves)");
+    }
+    for (int i = 0; i < slots.size(); i++) {
+      Slot old = slots.get(i);
+      boolean sameTimelineLater = old.fence.id().context().equals(add.fence().id().context())
+          && old.usage.ordinal() >= add.usage().ordinal()
+          && Seqnos.isLaterOrSame(add.fence().id().seqno(), old.fence.id().seqno(), add.fence().seqno64());
+      if (sameTimelineLater || old.signalled) {
+        replaceAt(i, add.fence(), add.usage());
+        reply(add.replyTo(), 0);
+        return this;
+      }
+    }
+    return append(add.fence(), add.usage(), add.replyTo());
+  }
+
+  private Behavior<Command> onAddShared(AddShared add) {
+    assertHeld(add.ctx(), "dma_resv_add_shared_fence");
+    for (int i = 0; i < slots.size(); i++) {
+      Slot old = slots.get(i);
+      if (old.fence.id().context().equals(add.fence().id().context()) || old.signalled) {
+        checkOrdered(old, add.fence(), add.orderedAfter(), "dma_resv_add_shared_fence");
+        replaceAt(i, add.fence(), ResvUsage.READ);
+        reply(add.replyTo(), 0);
+        return this;
+      }
+    }
+    return append(add.fence(), ResvUsage.READ, add.replyTo());
+  }
+
+  private Behavior<Command> onAddExclusive(AddExclusive add) {
+    assertHeld(add.ctx(), "dma_resv_add_excl_fence");
+    List<Slot> dropped = new ArrayList<>(slots);
+    if (exclusive != null) {
+      dropped.add(exclusive);
+    }
+    for (Slot d : dropped) {
+      checkOrdered(d, add.fence(), add.orderedAfter(), "dma_resv_add_excl_fence");
+      byKey.remove(d.key);
+    }
+    slots.clear(); // the DAG assumption: the new exclusive fence signals after everything it replaces
+    exclusive = add.fence() == null ? null : follow(add.fence(), ResvUsage.WRITE);
+    reply(add.replyTo(), 0);
+    return this;
+  }
+
+  /** König's hazard: an unsignalled fence may only be replaced by one that cannot signal before it. */
+  private void checkOrdered(Slot old, FenceRef replacement, List<String> orderedAfter, String call) {
+    if (old.signalled) {
+      return;
+    }
+    boolean ordered = replacement != null && (orderedAfter.contains(old.fence.id().toString())
+        || old.fence.id().context().equals(replacement.id().context())
+            && Seqnos.isLaterOrSame(replacement.id().seqno(), old.fence.id().seqno(), replacement.seqno64()));
+    if (!ordered) {
+      services.violation(Violation.Kind.RESV_REPLACE_HAZARD, name, call + " replaced unsignalled " + old.fence
+          + " with " + (replacement == null ? "nothing" : replacement.toString())
+          + ", which is not ordered after it: the buffer can be seen idle (and freed) while " + old.fence + " is still pending");
+    }
+  }
+
+  private void replaceAt(int index, FenceRef fence, ResvUsage usage) {
+    byKey.remove(slots.get(index).key);
+    slots.set(index, follow(fence, usage));
+  }
+
+  private Behavior<Command> append(FenceRef fence, ResvUsage usage, ActorRef<Result> replyTo) {
+    if (slots.size() >= maxFences) {
+      services.fatal(Violation.Kind.RESV_NO_SLOT, name, "adding " + fence + " without a reserved slot ("
+          + slots.size() + "/" + maxFences + "): kernel BUG; the fence is not added");
+      reply(replyTo, Errno.ENOSPC.negative());
+      return this;
+    }
+    slots.add(follow(fence, usage));
+    reply(replyTo, 0);
+    return this;
+  }
+
+  private Slot follow(FenceRef fence, ResvUsage usage) {
+    Slot slot = new Slot(nextKey++, fence, usage);
+    byKey.put(slot.key, slot);
+    if (fence.isStub()) {
+      slot.signalled = true;
+    } else {
+      getContext().spawnAnonymous(FenceWait.follow(fence, slot.key, followAdapter, services));
+    }
+    return slot;
+  }
+
+  private Behavior<Command> onFollowed(Followed followed) {
+    Slot slot = byKey.get(followed.result().index());
+    if (slot != null && followed.result().signalled()) {
+      slot.signalled = true;
+    }
+    return this;
+  }
+
+  private static void reply(ActorRef<Result> replyTo, int result) {
+    if (replyTo != null) {
+      replyTo.tell(new Result(result));
+    }
+  }
+
+  // --- queries
+
+  private List<Slot> all() {
+    List<Slot> out = new ArrayList<>();
+    if (exclusive != null) {
+      out.add(exclusive);
+    }
+    out.addAll(slots);
+    return out;
+  }
+
+  private List<Slot> selectUpTo(ResvUsage usage) {
+    return all().stream().filter(s -> usage.includes(s.usage)).toList();
+  }
+
+  /** 2020: test_all/wait_all → shared fences (exclusive only when none); otherwise only the exclusive fence. */
+  private List<Slot> select2020(boolean all) {
+    if (!all) {
+      return exclusive == null ? List.of() : List.of(exclusive);
+    }
+    return slots.isEmpty() && exclusive != null ? List.of(exclusive) : List.copyOf(slots);
+  }
+
+  private Behavior<Command> onGetFences(GetFences get) {
+    Predicate<Slot> keep = s -> get.includeSignalled() || !s.signalled;
+    get.replyTo().tell(new Fences(selectUpTo(get.usage()).stream().filter(keep)
+        .map(s -> new Entry(s.fence, s.usage, s.signalled)).toList()));
+    return this;
+  }
+
+  private Behavior<Command> onGetSingleton(GetSingleton get) {
+    List<FenceRef> fences = selectUpTo(get.usage()).stream().filter(s -> !s.signalled).map(s -> s.fence).toList();
+    if (fences.isEmpty()) {
+      get.replyTo().tell(new Singleton(0, null));
+    } else if (fences.size() == 1) {
+      get.replyTo().tell(new Singleton(0, fences.get(0)));
+    } else {
+      ActorRef<FenceRef> adapter = getContext().messageAdapter(FenceRef.class, f -> new SingletonReady(f, get.replyTo()));
+      containers.tell(new Containers.CreateArray(fences, false, null, 1, adapter));
+    }
+    return this;
+  }
+
+  private record SingletonReady(FenceRef fence, ActorRef<Singleton> replyTo) implements Command, NoSerializationVerificationNeeded {}
+
+  private Behavior<Command> wait(List<Slot> selected, long timeoutNanos, String waiter, ActorRef<WaitResult> replyTo) {
+    List<FenceRef> fences = selected.stream().filter(s -> !s.signalled).map(s -> s.fence).toList();
+    Duration timeout = timeoutNanos < 0 ? null : Duration.ofNanos(timeoutNanos);
+    getContext().spawnAnonymous(ResvWait.create(name, fences, timeout, waiter, replyTo, services));
+    return this;
+  }
+}

@@ -1,0 +1,79 @@
+package dev.fencelab.node.resv;
+
+import dev.fencelab.node.fence.FenceRef;
+import dev.fencelab.node.fence.FenceServices;
+import dev.fencelab.node.fence.FenceStatus;
+import dev.fencelab.node.fence.FenceWait;
+import dev.fencelab.node.fence.WaitResult;
+import java.time.Duration;
+import java.util.List;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * {@code dma_resv_wait_timeout} / {@code dma_resv_test_signaled} over a snapshot of a reservation object's fences:
+ * one {@link FenceWait} child per fence, one reply — the remaining timeout ({@code > 0}) once all signalled, 0 as
+ * soon as one timed out (a poll: one is still pending). No fences: signalled at once.
+ */
+final class ResvWait extends AbstractBehavior<ResvWait.Command> {
+  sealed interface Command extends NoSerializationVerificationNeeded {}
+
+  private record ChildDone(WaitResult result) implements Command {}
+
+  private final ActorRef<WaitResult> replyTo;
+  private final Duration timeout;
+  private final long start = System.nanoTime();
+  private int pending;
+
+  static Behavior<Command> create(
+      String resv, List<FenceRef> fences, Duration timeout, String waiter, ActorRef<WaitResult> replyTo, FenceServices services) {
+    return Behaviors.setup(context -> {
+      if (fences.isEmpty()) {
+        replyTo.tell(new WaitResult(FenceRef.stub().id(), remaining(timeout, System.nanoTime()), new FenceStatus(1, 0, 0), -1));
+        return Behaviors.stopped();
+      }
+      return new ResvWait(context, resv, fences, timeout, waiter, replyTo, services);
+    });
+  }
+
+  private ResvWait(ActorContext<Command> context, String resv, List<FenceRef> fences, Duration timeout, String waiter,
+      ActorRef<WaitResult> replyTo, FenceServices services) {
+    super(context);
+    this.replyTo = replyTo;
+    this.timeout = timeout;
+    this.pending = fences.size();
+    ActorRef<WaitResult> adapter = context.messageAdapter(WaitResult.class, ChildDone::new);
+    for (FenceRef f : fences) {
+      context.spawnAnonymous(FenceWait.create(f, timeout, waiter, "dma_resv_wait_timeout " + resv, adapter, services));
+    }
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder().onMessage(ChildDone.class, this::onChildDone).build();
+  }
+
+  private Behavior<Command> onChildDone(ChildDone done) {
+    if (!done.result().signalled()) {
+      replyTo.tell(new WaitResult(FenceRef.stub().id(), 0, FenceStatus.PENDING, -1));
+      return Behaviors.stopped(); // the other waits stop with us
+    }
+    if (--pending > 0) {
+      return this;
+    }
+    replyTo.tell(new WaitResult(FenceRef.stub().id(), remaining(timeout, start), new FenceStatus(1, 0, 0), -1));
+    return Behaviors.stopped();
+  }
+
+  private static long remaining(Duration timeout, long start) {
+    if (timeout == null) {
+      return Long.MAX_VALUE;
+    }
+    return Math.max(1, timeout.toNanos() - (System.nanoTime() - start));
+  }
+}
