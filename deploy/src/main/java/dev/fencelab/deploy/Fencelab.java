@@ -1,5 +1,6 @@
 package dev.fencelab.deploy;
 
+import dev.fencelab.deploy.cli.BenchCommand;
 import dev.fencelab.deploy.cli.ClusterCommand;
 import dev.fencelab.deploy.cli.DemoCommand;
 import dev.fencelab.deploy.cli.NodeCommand;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Spec;
       "(dma_fence, dma_resv, sync_file, dma-buf, ...) on a cluster of JVMs.",
       ""
     },
-    subcommands = {DemoCommand.class, ClusterCommand.class, NodeCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {DemoCommand.class, ClusterCommand.class, NodeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 success, 1 failure at run time, 2 bad input or usage."})
 public final class Fencelab implements Runnable {
   /** Returned by a command whose JVM must keep running after {@code main} returns (a cluster member). */

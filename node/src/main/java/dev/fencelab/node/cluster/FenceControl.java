@@ -1,5 +1,6 @@
 package dev.fencelab.node.cluster;
 
+import dev.fencelab.node.bench.BenchFigure;
 import dev.fencelab.node.check.WaitGraph;
 import dev.fencelab.node.fence.ContextOwner;
 import dev.fencelab.node.fence.FenceRef;
@@ -88,6 +89,21 @@ public final class FenceControl {
   }
 
   public record ResvSpawned(ActorRef<Resv.Command> resv, int error, Resv.Mode mode) implements NodeWireMessage {}
+
+  /** Run {@code fencelab bench fences} on this member ({@code peer}: another node's agent, or null). */
+  public record RunFenceBench(int iterations, int fanout, int fanoutRounds, int createSignal, int crossIterations,
+      int pendingFences, ActorRef<NodeControl> peer, ActorRef<BenchReport> replyTo) implements NodeControl, NodeWireMessage {
+    public RunFenceBench {
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** The figures of a bench run, each with its raw-Pekko baseline. */
+  public record BenchReport(List<BenchFigure> figures) implements NodeWireMessage {
+    public BenchReport {
+      figures = List.copyOf(figures);
+    }
+  }
 
   /** The waits outstanding on this member. */
   public record ListWaits(ActorRef<WaitsListed> replyTo) implements NodeControl, NodeWireMessage {}

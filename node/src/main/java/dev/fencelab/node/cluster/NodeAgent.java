@@ -1,6 +1,7 @@
 package dev.fencelab.node.cluster;
 
 import com.typesafe.config.Config;
+import dev.fencelab.node.bench.FenceBench;
 import dev.fencelab.node.check.Violations;
 import dev.fencelab.node.check.WaitGraph;
 import dev.fencelab.node.fence.Containers;
@@ -114,6 +115,11 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
         .onMessage(FenceControl.ListWaits.class, this::onListWaits)
         .onMessage(FenceControl.SpawnProcess.class, this::onSpawnProcess)
         .onMessage(FenceControl.SpawnResv.class, this::onSpawnResv)
+        .onMessage(FenceControl.RunFenceBench.class, run -> {
+          getContext().spawnAnonymous(FenceBench.create(new FenceBench.Params(run.iterations(), run.fanout(), run.fanoutRounds(),
+              run.createSignal(), run.crossIterations(), run.pendingFences(), run.peer()), services, run.replyTo()));
+          return this;
+        })
         .onMessage(WaitsReady.class, r -> {
           r.replyTo().tell(new FenceControl.WaitsListed(identity.nodeName(), r.pending().edges()));
           return this;

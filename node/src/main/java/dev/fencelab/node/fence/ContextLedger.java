@@ -21,6 +21,8 @@ public final class ContextLedger {
   private final FenceServices services;
   private final int capacity;
   private final Map<Long, ActorRef<FenceProtocol.Command>> live = new LinkedHashMap<>();
+  /** Live seqnos not yet being signalled, in order: the earliest decides whether a signal is in order. */
+  private final java.util.TreeSet<Long> unsignalled = new java.util.TreeSet<>(Long::compareUnsigned);
   private final Set<Long> signalling = new HashSet<>();
   private final LinkedHashMap<Long, FenceStatus> completed;
   private boolean anyCompleted;
@@ -53,6 +55,7 @@ public final class ContextLedger {
 
   public void register(long seqno, ActorRef<FenceProtocol.Command> fence) {
     live.put(seqno, fence);
+    unsignalled.add(seqno);
   }
 
   public Optional<ActorRef<FenceProtocol.Command>> live(long seqno) {
@@ -76,6 +79,15 @@ public final class ContextLedger {
     if (!live.containsKey(seqno)) {
       return false;
     }
+    // Signal order is the order signals are issued (the fences then signal concurrently, so completion reports
+    // may arrive in any order). Checked against the earliest unsignalled seqno: O(log n). The unsigned order
+    // ignores 32-bit wrap-around, which only a context past 2^32 fences would reach.
+    unsignalled.remove(seqno);
+    Long earliest = unsignalled.isEmpty() ? null : unsignalled.first();
+    if (earliest != null && Seqnos.isLater(seqno, earliest, seqno64)) {
+      services.violation(Violation.Kind.OUT_OF_ORDER_SIGNAL, id(seqno),
+          "signalled before " + id(earliest) + ", an earlier seqno of the same context");
+    }
     signalling.add(seqno);
     return true;
   }
@@ -98,17 +110,11 @@ public final class ContextLedger {
     return true;
   }
 
-  /** A fence reported its completion. Checks in-order signalling on this context (§1.2). */
+  /** A fence reported its completion (in any order: fences signal concurrently). */
   public void completed(long seqno, FenceStatus status) {
     live.remove(seqno);
+    unsignalled.remove(seqno); // signalled straight through the fence actor, not through the owner
     signalling.remove(seqno);
-    for (Long pending : live.keySet()) {
-      if (Seqnos.isLater(seqno, pending, seqno64)) {
-        services.violation(Violation.Kind.OUT_OF_ORDER_SIGNAL, id(seqno),
-            "signalled before " + id(pending) + ", an earlier seqno of the same context");
-        break;
-      }
-    }
     completed.put(seqno, status);
     if (!anyCompleted || Seqnos.isLater(seqno, highestCompleted, seqno64)) {
       highestCompleted = seqno;
@@ -142,6 +148,7 @@ public final class ContextLedger {
     live.entrySet().stream()
         .sorted((a, b) -> Seqnos.isLater(a.getKey(), b.getKey(), seqno64) ? 1 : a.getKey().equals(b.getKey()) ? 0 : -1)
         .forEach(e -> {
+          unsignalled.remove(e.getKey());
           if (signalling.add(e.getKey())) {
             e.getValue().tell(new FenceProtocol.Signal(error.negative(), modelNanos, null));
           }

@@ -2,6 +2,7 @@ package dev.fencelab.node.wire;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
+import dev.fencelab.node.bench.BenchFigure;
 import dev.fencelab.node.check.WaitGraph;
 import dev.fencelab.node.cluster.FenceControl;
 import dev.fencelab.node.fence.ChainFindSeqno;
@@ -65,6 +66,24 @@ public final class NodeSerializer extends SerializerWithStringManifest {
     registerContainers();
     registerProcesses();
     registerResv();
+    codec(FenceControl.RunFenceBench.class, "A.RunFenceBench",
+        m -> FenceV1.RunFenceBench.newBuilder().setIterations(m.iterations()).setFanout(m.fanout()).setFanoutRounds(m.fanoutRounds())
+            .setCreateSignal(m.createSignal()).setCrossIterations(m.crossIterations()).setPendingFences(m.pendingFences())
+            .setPeer(ref(m.peer())).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.RunFenceBench::parseFrom,
+        p -> new FenceControl.RunFenceBench(p.getIterations(), p.getFanout(), p.getFanoutRounds(), p.getCreateSignal(),
+            p.getCrossIterations(), p.getPendingFences(), optional(p.getPeer()), required(p.getReplyTo(), "RunFenceBench.reply_to")));
+    codec(FenceControl.BenchReport.class, "A.BenchReport",
+        m -> {
+          FenceV1.BenchReport.Builder b = FenceV1.BenchReport.newBuilder();
+          m.figures().forEach(f -> b.addFigures(FenceV1.BenchFigure.newBuilder().setName(f.name()).setUnit(f.unit())
+              .setValue(f.value()).setBaseline(f.baseline()).setRatio(f.ratio()).setHigherIsBetter(f.higherIsBetter())));
+          return b.build();
+        },
+        FenceV1.BenchReport::parseFrom,
+        p -> new FenceControl.BenchReport(p.getFiguresList().stream()
+            .map(f -> new BenchFigure(f.getName(), f.getUnit(), f.getValue(), f.getBaseline(), f.getRatio(), f.getHigherIsBetter()))
+            .toList()));
   }
 
   private void registerResv() {

@@ -1,0 +1,137 @@
+package dev.fencelab.deploy.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.typesafe.config.ConfigFactory;
+import dev.fencelab.deploy.UserError;
+import dev.fencelab.deploy.local.LocalCluster;
+import dev.fencelab.deploy.member.ClientMember;
+import dev.fencelab.node.bench.BenchFigure;
+import dev.fencelab.node.cluster.FenceControl;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Measures fencelab against raw Pekko doing the same shape of work, in the same run, on a real local",
+      "cluster. Figures, not assertions: each with its raw baseline and the ratio.",
+      "",
+      "Example: fencelab bench fences --nodes 2 --json run/bench/fences.json",
+      ""
+    })
+public final class BenchCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "SUITE", description = "Benchmark suite: fences.")
+  String suite;
+
+  @Option(names = "--nodes", defaultValue = "2", description = "Node members (default: ${DEFAULT-VALUE}); n1 runs the bench, n2 is the cross-node peer.")
+  int nodes;
+
+  @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON to FILE.")
+  Path json;
+
+  @Option(names = "--dir", defaultValue = "run/bench", paramLabel = "DIR", description = "Run directory of the bench cluster (default: ${DEFAULT-VALUE}).")
+  Path dir;
+
+  @Option(names = "--iterations", defaultValue = "5000", description = "Latency samples per local figure (default: ${DEFAULT-VALUE}).")
+  int iterations;
+
+  @Option(names = "--waiters", defaultValue = "1000", description = "Waiters of one fence in the fan-out figure (default: ${DEFAULT-VALUE}).")
+  int waiters;
+
+  @Option(names = "--cross", defaultValue = "2000", description = "Cross-node samples (default: ${DEFAULT-VALUE}).")
+  int cross;
+
+  @Option(names = "--pending", defaultValue = "1000000", description = "Pending fences for the heap figure; 0 skips it (default: ${DEFAULT-VALUE}).")
+  int pending;
+
+  @Option(names = "--member-heap", defaultValue = "3g", description = "Heap of each member JVM (default: ${DEFAULT-VALUE}).")
+  String memberHeap;
+
+  @Override
+  public Integer call() throws IOException {
+    if (!suite.equals("fences")) {
+      throw UserError.badInput("unknown benchmark suite '" + suite + "' (known: fences)");
+    }
+    if (nodes < 1 || iterations < 1 || waiters < 1 || cross < 1 || pending < 0) {
+      throw UserError.badInput("--nodes, --iterations, --waiters and --cross must be positive; --pending at least 0");
+    }
+    PrintStream out = System.out;
+    ClusterCommand.LaunchOptions launch = new ClusterCommand.LaunchOptions();
+    launch.nodes = nodes;
+    launch.timeout = "120s";
+    launch.jvmOptions.addAll(List.of("-Xms1g", "-Xmx" + memberHeap,
+        // A benchmark is not a chaos test: full GCs over a million actors must not get a member downed.
+        "-Dpekko.cluster.failure-detector.acceptable-heartbeat-pause=60s",
+        "-Dpekko.cluster.split-brain-resolver.stable-after=60s"));
+    LocalCluster.Started started = ClusterCommand.up("bench", dir, launch, out);
+    List<BenchFigure> figures;
+    try (ClientMember client = ClientMember.join(LocalCluster.HOST + ":" + started.manifest().members().get(0).port(), dir,
+        nodes, Duration.ofSeconds(60), ConfigFactory.empty())) {
+      out.printf("%nrunning 'fences' on n1%s ...%n", nodes > 1 ? " (cross-node peer: n2)" : "");
+      var n1 = client.agent("n1");
+      var peer = nodes > 1 ? client.agent("n2") : null;
+      var answer = AskPattern.<dev.fencelab.protocol.control.NodeControl, FenceControl.BenchReport>ask(n1,
+          replyTo -> new FenceControl.RunFenceBench(iterations, waiters, 20, 50_000, cross, pending, peer, replyTo),
+          Duration.ofMinutes(15), client.system().scheduler()).toCompletableFuture();
+      ProcessHandle n1Process = started.manifest().members().get(1).process()
+          .orElseThrow(() -> UserError.runtime("member n1 is not running; log: " + started.manifest().members().get(1).log()));
+      while (!answer.isDone()) {
+        if (!n1Process.isAlive()) {
+          throw UserError.runtime("member n1 died during the benchmark; log: " + started.manifest().members().get(1).log());
+        }
+        ClientMember.awaitQuietly(answer, Duration.ofSeconds(1));
+      }
+      figures = ClientMember.await(answer, Duration.ofSeconds(1), "the fence benchmark").figures();
+    } finally {
+      new LocalCluster(out).down(dir, Duration.ofSeconds(15));
+    }
+    print(figures, out);
+    if (json != null) {
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put("machine", machine());
+      doc.put("figures", figures);
+      if (json.toAbsolutePath().getParent() != null) {
+        java.nio.file.Files.createDirectories(json.toAbsolutePath().getParent());
+      }
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
+      out.printf("%nJSON: %s%n", json);
+    }
+    return 0;
+  }
+
+  private Map<String, Object> machine() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("cores", Runtime.getRuntime().availableProcessors());
+    m.put("memoryBytes", ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize());
+    m.put("java", Runtime.version().toString());
+    m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
+    m.put("memberHeap", memberHeap);
+    m.put("nodes", nodes);
+    return m;
+  }
+
+  static void print(List<BenchFigure> figures, PrintStream out) {
+    out.printf("%n%-46s %14s %14s %8s  %s%n", "FIGURE", "FENCELAB", "RAW PEKKO", "RATIO", "UNIT (better)");
+    for (BenchFigure f : figures) {
+      out.printf("%-46s %14s %14s %8.2f  %s (%s)%n", f.name(), num(f.value()), num(f.baseline()), f.ratio(), f.unit(),
+          f.higherIsBetter() ? "higher" : "lower");
+    }
+  }
+
+  private static String num(double v) {
+    return v >= 1000 ? String.format("%,.0f", v) : String.format("%.2f", v);
+  }
+}

@@ -1,0 +1,126 @@
+package dev.fencelab.deploy.member;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.fencelab.deploy.UserError;
+import dev.fencelab.protocol.control.Describe;
+import dev.fencelab.protocol.control.NodeAgentKey;
+import dev.fencelab.protocol.control.NodeControl;
+import dev.fencelab.protocol.control.NodeInfo;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+
+/**
+ * A cluster member with role {@code client}: it hosts nothing and drives node agents over the real wire, from a
+ * tool (the {@code bench} command) or a test. Runs outside any actor, so it may wait — always with a bound.
+ */
+public final class ClientMember implements AutoCloseable {
+  private final ActorSystem<Void> system;
+  private final Map<String, ActorRef<NodeControl>> agents = new HashMap<>();
+
+  private ClientMember(ActorSystem<Void> system) {
+    this.system = system;
+  }
+
+  /**
+   * Joins through {@code seed} ({@code host:port}) and returns once Up and once {@code expectedNodes} node agents
+   * are known by name. {@code overrides} (HOCON) win over the local profile.
+   */
+  public static ClientMember join(String seed, Path runDir, int expectedNodes, Duration timeout, Config overrides) {
+    MemberOptions options = new MemberOptions("client-" + ProcessHandle.current().pid(), "127.0.0.1", 0, List.of(seed),
+        List.of("client"), "local", null, runDir, null, null, timeout);
+    Config config = overrides.withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING"))
+        .withFallback(MemberConfig.build(options));
+    org.slf4j.LoggerFactory.getLogger(ClientMember.class); // initialise logging on this thread, before Pekko's race to
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), Member.SYSTEM_NAME, config);
+    ClientMember client = new ClientMember(system);
+    try {
+      CompletableFuture<Void> up = new CompletableFuture<>();
+      org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(() -> up.complete(null));
+      await(up, timeout, "joining the cluster through " + seed);
+      client.discover(expectedNodes, timeout);
+      return client;
+    } catch (RuntimeException e) {
+      client.close();
+      throw e;
+    }
+  }
+
+  private void discover(int expected, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Set<ActorRef<NodeControl>> found = Set.of();
+    while (found.size() < expected) {
+      if (System.nanoTime() > deadline) {
+        throw UserError.runtime("only " + found.size() + " of " + expected + " node agents became known within " + timeout);
+      }
+      CompletionStage<Receptionist.Listing> listing = AskPattern.ask(system.receptionist(),
+          replyTo -> Receptionist.find(NodeAgentKey.KEY, replyTo), Duration.ofSeconds(5), system.scheduler());
+      found = await(listing, Duration.ofSeconds(6), "listing node agents").getServiceInstances(NodeAgentKey.KEY);
+    }
+    for (ActorRef<NodeControl> agent : found) {
+      NodeInfo info = await(AskPattern.ask(agent, Describe::new, Duration.ofSeconds(10), system.scheduler()),
+          Duration.ofSeconds(11), "describing " + agent.path());
+      agents.put(info.nodeName(), agent);
+    }
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  /** The agent of node member {@code name}. */
+  public ActorRef<NodeControl> agent(String name) {
+    ActorRef<NodeControl> agent = agents.get(name);
+    if (agent == null) {
+      throw UserError.runtime("no node agent " + name + " (known: " + agents.keySet() + ")");
+    }
+    return agent;
+  }
+
+  /** Waits at most {@code timeout} for a reply; a timeout or failure is a {@link UserError} naming {@code what}. */
+  public static <T> T await(CompletionStage<T> stage, Duration timeout, String what) {
+    CompletableFuture<T> future = stage.toCompletableFuture();
+    try {
+      return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw UserError.runtime(what + " did not finish within " + timeout.toSeconds() + " s");
+    } catch (ExecutionException e) {
+      throw UserError.runtime(what + " failed: " + e.getCause().getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw UserError.runtime("interrupted while " + what);
+    }
+  }
+
+  /** Waits at most {@code timeout} for {@code future} to complete, whatever its outcome; never throws. */
+  public static void awaitQuietly(CompletableFuture<?> future, Duration timeout) {
+    try {
+      future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      // the caller looks at the future
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    system.terminate();
+    await(system.getWhenTerminated(), Duration.ofSeconds(30), "leaving the cluster");
+  }
+}

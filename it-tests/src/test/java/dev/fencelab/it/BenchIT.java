@@ -1,0 +1,58 @@
+package dev.fencelab.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fencelab.testkit.ClusterLogs;
+import dev.fencelab.testkit.TestCluster;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@code fencelab bench fences} runs end to end on a real cluster and reports every figure with its raw-Pekko
+ * baseline in the documented JSON shape. It checks shape only: speed is measured, never asserted.
+ */
+class BenchIT {
+  @RegisterExtension final ClusterLogs logs = new ClusterLogs();
+
+  @Test
+  @Timeout(value = 170, unit = TimeUnit.SECONDS)
+  void shouldReportEveryFenceFigureWithItsRawPekkoBaselineAsJson() throws Exception {
+    Path dir = logs.track(TestCluster.newRunDir("bench"));
+    Path json = dir.resolve("fences.json");
+
+    LauncherIT.Run run = LauncherIT.fencelab("bench", "fences", "--dir", dir.toString(), "--json", json.toString(),
+        "--iterations", "200", "--waiters", "100", "--cross", "100", "--pending", "5000", "--member-heap", "512m");
+
+    assertEquals(0, run.exitCode(), run.all());
+    JsonNode doc = new ObjectMapper().readTree(json.toFile());
+    assertEquals(2, doc.get("machine").get("nodes").asInt());
+    Set<String> names = new HashSet<>();
+    for (JsonNode f : doc.get("figures")) {
+      names.add(f.get("name").asText());
+      assertTrue(f.get("baseline").asDouble() > 0, "a raw baseline for " + f);
+      assertTrue(Double.isFinite(f.get("ratio").asDouble()), f.toString());
+      assertTrue(f.has("unit") && f.has("higherIsBetter") && f.has("value"), f.toString());
+    }
+    for (String expected : new String[] {"local.wake.1waiter.p50", "local.signal.1000waiters.rate", "local.fences.created_signalled.rate",
+        "cross.signal_wake_roundtrip.p50", "cross.signal_wake.rate", "heap.bytes_per_pending_fence"}) {
+      assertTrue(names.contains(expected), expected + " in " + names);
+    }
+    assertTrue(run.stdout().contains("RAW PEKKO"), run.all());
+  }
+
+  @Test
+  void shouldRejectUnknownSuiteWithExitCode2() throws Exception {
+    LauncherIT.Run run = LauncherIT.fencelab("bench", "teleports");
+
+    assertEquals(2, run.exitCode(), run.all());
+    assertTrue(run.stderr().contains("unknown benchmark suite 'teleports'"), run.all());
+  }
+}

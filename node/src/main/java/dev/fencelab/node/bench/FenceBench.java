@@ -1,0 +1,550 @@
+package dev.fencelab.node.bench;
+
+import dev.fencelab.node.cluster.FenceControl;
+import dev.fencelab.node.fence.ContextOwner;
+import dev.fencelab.node.fence.FenceProtocol;
+import dev.fencelab.node.fence.FenceRef;
+import dev.fencelab.node.fence.FenceServices;
+import dev.fencelab.node.fence.FenceTimeline;
+import dev.fencelab.node.fence.WaitResult;
+import dev.fencelab.protocol.control.NodeControl;
+import dev.fencelab.protocol.control.Ping;
+import dev.fencelab.protocol.control.Pong;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.HdrHistogram.Histogram;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * Runs the fence benchmark on this member, one phase after the other, and replies one report.
+ *
+ * <ol>
+ *   <li>local wake latency, 1 waiter: the signaller tells the fence ({@code dma_fence_signal}), the fence runs the
+ *       waiter's callback — two hops — vs one raw local {@code tell};
+ *   <li>local signal → 1,000 waiters: wake deliveries per second and latency of each — vs 1,000 raw tells;
+ *   <li>fences created and signalled per second — vs raw actors spawned and stopped;
+ *   <li>cross-node (with a peer): fence here, waiter on the peer, the wait result back here: round trip — vs a
+ *       raw protobuf ping-pong between the same two members; and the same in bursts, per second;
+ *   <li>heap per pending fence: {@code pendingFences} unsignalled fences, used heap after GC — vs as many raw
+ *       actors. GC and heap reads run on the blocking dispatcher, never on an actor thread.
+ * </ol>
+ */
+public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
+  public interface Command {}
+
+  /** Parameters; {@code peer} may be null (then no cross-node figures). */
+  public record Params(int iterations, int fanout, int fanoutRounds, int createSignal, int crossIterations, int pendingFences,
+      ActorRef<NodeControl> peer) {}
+
+  record Raw(long t0) implements Command, NoSerializationVerificationNeeded {}
+
+  private record GotFence(FenceRef fence) implements Command, NoSerializationVerificationNeeded {}
+
+  private record Cb(FenceProtocol.Callback callback) implements Command, NoSerializationVerificationNeeded {}
+
+  private record Signalled(FenceProtocol.SignalResult result) implements Command, NoSerializationVerificationNeeded {}
+
+  private record Waited(WaitResult result) implements Command, NoSerializationVerificationNeeded {}
+
+  private record Ponged(Pong pong) implements Command, NoSerializationVerificationNeeded {}
+
+  private record Listed(FenceControl.WaitsListed waits) implements Command, NoSerializationVerificationNeeded {}
+
+  private record Heap(long used) implements Command, NoSerializationVerificationNeeded {}
+
+  private record Gone() implements Command, NoSerializationVerificationNeeded {}
+
+  private static final int WARMUP = 500;
+
+  private final Params p;
+  private final FenceServices services;
+  private final ActorRef<FenceControl.BenchReport> replyTo;
+  private final ActorRef<ContextOwner.Command> timeline;
+  private final ActorRef<Echo.Command> echo;
+  private final ActorRef<FenceRef> fenceAdapter;
+  private final ActorRef<FenceProtocol.Callback> cbAdapter;
+  private final ActorRef<FenceProtocol.SignalResult> signalAdapter;
+  private final ActorRef<WaitResult> waitAdapter;
+  private final ActorRef<Pong> pongAdapter;
+  private final Executor blocking;
+  private final List<BenchFigure> figures = new ArrayList<>();
+  private final Deque<Runnable> phases = new ArrayDeque<>();
+
+  // per-phase state
+  private Histogram hist;
+  private Histogram baseHist;
+  private int count;
+  private int target;
+  private long t0;
+  private long phaseStart;
+  private FenceRef current;
+  private final List<FenceRef> pendingRefs = new ArrayList<>();
+  private long heapBase;
+  private ActorRef<ContextOwner.Command> heapTimeline;
+  private final List<ActorRef<?>> rawActors = new ArrayList<>();
+
+  public static Behavior<Command> create(Params params, FenceServices services, ActorRef<FenceControl.BenchReport> replyTo) {
+    return Behaviors.setup(context -> new FenceBench(context, params, services, replyTo).start());
+  }
+
+  private FenceBench(ActorContext<Command> context, Params p, FenceServices services, ActorRef<FenceControl.BenchReport> replyTo) {
+    super(context);
+    this.p = p;
+    this.services = services;
+    this.replyTo = replyTo;
+    this.timeline = context.spawn(FenceTimeline.create(services, false), "bench-timeline");
+    this.echo = context.spawn(Echo.create(), "bench-echo");
+    this.fenceAdapter = context.messageAdapter(FenceRef.class, GotFence::new);
+    this.cbAdapter = context.messageAdapter(FenceProtocol.Callback.class, Cb::new);
+    this.signalAdapter = context.messageAdapter(FenceProtocol.SignalResult.class, Signalled::new);
+    this.waitAdapter = context.messageAdapter(WaitResult.class, Waited::new);
+    this.pongAdapter = context.messageAdapter(Pong.class, Ponged::new);
+    this.blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
+  }
+
+  private Behavior<Command> start() {
+    phases.add(this::localLatency);
+    phases.add(this::rawLocalLatency);
+    phases.add(this::fanoutWake);
+    phases.add(this::rawFanout);
+    phases.add(this::createSignal);
+    phases.add(this::rawSpawnStop);
+    if (p.peer() != null) {
+      phases.add(this::crossRegister);
+      phases.add(this::rawCrossLatency);
+      phases.add(this::crossBurst);
+      phases.add(this::rawCrossBurst);
+    }
+    if (p.pendingFences() > 0) {
+      phases.add(this::heapFences);
+      phases.add(this::heapRaw);
+    }
+    next();
+    return this;
+  }
+
+  private void next() {
+    Runnable phase = phases.poll();
+    if (phase == null) {
+      replyTo.tell(new FenceControl.BenchReport(figures));
+      getContext().stop(getContext().getSelf());
+      return;
+    }
+    hist = new Histogram(3_600_000_000_000L, 3);
+    count = 0;
+    phase.run();
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(GotFence.class, m -> phaseHandler.apply(m))
+        .onMessage(Cb.class, m -> phaseHandler.apply(m))
+        .onMessage(Signalled.class, m -> phaseHandler.apply(m))
+        .onMessage(Waited.class, m -> phaseHandler.apply(m))
+        .onMessage(Ponged.class, m -> phaseHandler.apply(m))
+        .onMessage(Listed.class, m -> phaseHandler.apply(m))
+        .onMessage(Raw.class, m -> phaseHandler.apply(m))
+        .onMessage(Heap.class, m -> phaseHandler.apply(m))
+        .onMessage(Gone.class, m -> phaseHandler.apply(m))
+        .build();
+  }
+
+  /** What the running phase does with a message. */
+  private java.util.function.Function<Command, Behavior<Command>> phaseHandler = m -> this;
+
+  private void handle(java.util.function.Function<Command, Behavior<Command>> handler) {
+    this.phaseHandler = handler;
+  }
+
+  // --- 1. local wake latency, one waiter
+
+  private void localLatency() {
+    int total = WARMUP + p.iterations();
+    handle(m -> {
+      if (m instanceof GotFence g) {
+        current = g.fence();
+        current.actor().tell(new FenceProtocol.AddCallback(cbAdapter, true));
+      } else if (m instanceof Cb c && c.callback() instanceof FenceProtocol.CallbackAdded) {
+        t0 = System.nanoTime();
+        current.actor().tell(new FenceProtocol.Signal(0, 0, null));
+      } else if (m instanceof Cb c && c.callback() instanceof FenceProtocol.Signalled) {
+        if (count++ >= WARMUP) {
+          hist.recordValue(System.nanoTime() - t0);
+        }
+        if (count == total) {
+          baseHist = hist;
+          next();
+        } else {
+          timeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
+        }
+      }
+      return this;
+    });
+    timeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
+  }
+
+  private void rawLocalLatency() {
+    Histogram fence = baseHist;
+    int total = WARMUP + p.iterations();
+    handle(m -> {
+      if (m instanceof Raw r) {
+        if (count++ >= WARMUP) {
+          hist.recordValue(System.nanoTime() - r.t0());
+        }
+        if (count == total) {
+          percentiles("local.wake.1waiter", fence, hist);
+          next();
+        } else {
+          echo.tell(new Echo.FanOut(1, getContext().getSelf()));
+        }
+      }
+      return this;
+    });
+    echo.tell(new Echo.FanOut(1, getContext().getSelf()));
+  }
+
+  // --- 2. local signal -> 1,000 waiters
+
+  private void fanoutWake() {
+    int rounds = p.fanoutRounds();
+    handle(new java.util.function.Function<>() {
+      int round;
+      long elapsed;
+
+      @Override
+      public Behavior<Command> apply(Command m) {
+        if (m instanceof GotFence g) {
+          current = g.fence();
+          for (int i = 0; i < p.fanout() - 1; i++) {
+            current.actor().tell(new FenceProtocol.AddCallback(cbAdapter, false));
+          }
+          current.actor().tell(new FenceProtocol.AddCallback(cbAdapter, true)); // FIFO: acked => all added
+        } else if (m instanceof Cb c && c.callback() instanceof FenceProtocol.CallbackAdded) {
+          count = 0;
+          t0 = System.nanoTime();
+          current.actor().tell(new FenceProtocol.Signal(0, 0, null));
+        } else if (m instanceof Cb c && c.callback() instanceof FenceProtocol.Signalled) {
+          long now = System.nanoTime();
+          if (round > 0) {
+            hist.recordValue(now - t0);
+          }
+          if (++count == p.fanout()) {
+            if (round > 0) {
+              elapsed += now - t0;
+            }
+            if (++round > rounds) {
+              baseHist = hist;
+              fanoutElapsed = elapsed;
+              next();
+            } else {
+              timeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
+            }
+          }
+        }
+        return FenceBench.this;
+      }
+    });
+    timeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
+  }
+
+  private long fanoutElapsed;
+
+  private void rawFanout() {
+    Histogram fence = baseHist;
+    long fenceElapsed = fanoutElapsed;
+    int rounds = p.fanoutRounds();
+    handle(new java.util.function.Function<>() {
+      int round;
+      long elapsed;
+
+      @Override
+      public Behavior<Command> apply(Command m) {
+        if (m instanceof Raw r) {
+          long now = System.nanoTime();
+          if (round > 0) {
+            hist.recordValue(now - r.t0());
+          }
+          if (++count == p.fanout()) {
+            if (round > 0) {
+              elapsed += now - r.t0();
+            }
+            count = 0;
+            if (++round > rounds) {
+              double wakes = (double) p.fanout() * rounds;
+              figures.add(BenchFigure.of("local.signal.1000waiters.rate", "wakes/s", wakes / (fenceElapsed / 1e9), wakes / (elapsed / 1e9), true));
+              percentiles("local.wake.1000waiters", fence, hist);
+              next();
+            } else {
+              echo.tell(new Echo.FanOut(p.fanout(), getContext().getSelf()));
+            }
+          }
+        }
+        return FenceBench.this;
+      }
+    });
+    echo.tell(new Echo.FanOut(p.fanout(), getContext().getSelf()));
+  }
+
+  // --- 3. fences created + signalled per second
+
+  private void createSignal() {
+    int n = p.createSignal();
+    handle(m -> {
+      if (m instanceof GotFence g) {
+        g.fence().actor().tell(new FenceProtocol.Signal(0, 0, signalAdapter));
+      } else if (m instanceof Signalled && ++count == n) {
+        fanoutElapsed = System.nanoTime() - phaseStart;
+        next();
+      }
+      return this;
+    });
+    phaseStart = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      timeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
+    }
+  }
+
+  private void rawSpawnStop() {
+    int n = p.createSignal();
+    long fenceElapsed = fanoutElapsed;
+    handle(m -> {
+      if (m instanceof Raw && ++count == n) {
+        long elapsed = System.nanoTime() - phaseStart;
+        figures.add(BenchFigure.of("local.fences.created_signalled.rate", "fences/s", n / (fenceElapsed / 1e9), n / (elapsed / 1e9), true));
+        next();
+      }
+      return this;
+    });
+    phaseStart = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      echo.tell(new Echo.SpawnStop(getContext().getSelf()));
+    }
+  }
+
+  // --- 4. cross-node
+
+  /** Registers waits on the peer for a batch of fences here, then signals them one at a time. */
+  private void crossRegister() {
+    int total = WARMUP + p.crossIterations();
+    pendingRefs.clear();
+    handle(new java.util.function.Function<>() {
+      int next;
+
+      @Override
+      public Behavior<Command> apply(Command m) {
+        if (m instanceof GotFence g) {
+          pendingRefs.add(g.fence());
+          p.peer().tell(new FenceControl.WaitFence(g.fence(), Duration.ofMinutes(5).toNanos(), "bench", "bench cross-node", waitAdapter));
+          if (pendingRefs.size() == total) {
+            listPeerWaits();
+          }
+        } else if (m instanceof Listed l) {
+          long registered = l.waits().edges().stream().filter(e -> e.reason().equals("bench cross-node")).count();
+          if (registered < total) {
+            listPeerWaits();
+          } else {
+            signalNext();
+          }
+        } else if (m instanceof Waited w) {
+          if (count++ >= WARMUP) {
+            hist.recordValue(System.nanoTime() - t0);
+          }
+          if (count == total) {
+            baseHist = hist;
+            next();
+          } else {
+            signalNext();
+          }
+        }
+        return FenceBench.this;
+      }
+
+      private void signalNext() {
+        FenceRef f = pendingRefs.get(next++);
+        t0 = System.nanoTime();
+        f.actor().tell(new FenceProtocol.Signal(0, 0, null));
+      }
+    });
+    for (int i = 0; i < total; i++) {
+      timeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
+    }
+  }
+
+  private void listPeerWaits() {
+    getContext().ask(FenceControl.WaitsListed.class, p.peer(), Duration.ofSeconds(10), FenceControl.ListWaits::new,
+        (ok, err) -> new Listed(ok != null ? ok : new FenceControl.WaitsListed("", List.of())));
+  }
+
+  private void rawCrossLatency() {
+    Histogram fence = baseHist;
+    int total = WARMUP + p.crossIterations();
+    handle(m -> {
+      if (m instanceof Ponged) {
+        if (count++ >= WARMUP) {
+          hist.recordValue(System.nanoTime() - t0);
+        }
+        if (count == total) {
+          percentiles("cross.signal_wake_roundtrip", fence, hist);
+          next();
+        } else {
+          t0 = System.nanoTime();
+          p.peer().tell(new Ping(count, t0, pongAdapter));
+        }
+      }
+      return this;
+    });
+    t0 = System.nanoTime();
+    p.peer().tell(new Ping(0, t0, pongAdapter));
+  }
+
+  private void crossBurst() {
+    int n = p.crossIterations();
+    pendingRefs.clear();
+    handle(m -> {
+      if (m instanceof GotFence g) {
+        pendingRefs.add(g.fence());
+        p.peer().tell(new FenceControl.WaitFence(g.fence(), Duration.ofMinutes(5).toNanos(), "bench", "bench burst", waitAdapter));
+        if (pendingRefs.size() == n) {
+          listPeerWaits();
+        }
+      } else if (m instanceof Listed l) {
+        if (l.waits().edges().stream().filter(e -> e.reason().equals("bench burst")).count() < n) {
+          listPeerWaits();
+        } else {
+          phaseStart = System.nanoTime();
+          pendingRefs.forEach(f -> f.actor().tell(new FenceProtocol.Signal(0, 0, null)));
+        }
+      } else if (m instanceof Waited && ++count == n) {
+        fanoutElapsed = System.nanoTime() - phaseStart;
+        next();
+      }
+      return this;
+    });
+    for (int i = 0; i < n; i++) {
+      timeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
+    }
+  }
+
+  private void rawCrossBurst() {
+    int n = p.crossIterations();
+    long fenceElapsed = fanoutElapsed;
+    handle(m -> {
+      if (m instanceof Ponged && ++count == n) {
+        long elapsed = System.nanoTime() - phaseStart;
+        figures.add(BenchFigure.of("cross.signal_wake.rate", "wakes/s", n / (fenceElapsed / 1e9), n / (elapsed / 1e9), true));
+        next();
+      }
+      return this;
+    });
+    phaseStart = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      p.peer().tell(new Ping(i, System.nanoTime(), pongAdapter));
+    }
+  }
+
+  // --- 5. heap per pending fence
+
+  private void measureHeap() {
+    getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
+      for (int i = 0; i < 3; i++) {
+        System.gc();
+      }
+      return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }, blocking), (used, err) -> new Heap(used == null ? -1 : used));
+  }
+
+  private void heapFences() {
+    int n = p.pendingFences();
+    int batch = 10_000;
+    heapTimeline = getContext().spawn(FenceTimeline.create(services, false), "bench-heap-timeline");
+    handle(new java.util.function.Function<>() {
+      int stage;
+      int created;
+
+      @Override
+      public Behavior<Command> apply(Command m) {
+        if (m instanceof Heap h && stage == 0) {
+          heapBase = h.used();
+          stage = 1;
+          sendBatch();
+        } else if (m instanceof GotFence) {
+          if (++created == n) {
+            stage = 2;
+            measureHeap();
+          } else if (created % batch == 0) {
+            sendBatch();
+          }
+        } else if (m instanceof Heap h && stage == 2) {
+          fanoutElapsed = (h.used() - heapBase) / n; // bytes per pending fence, kept for the baseline phase
+          stage = 3;
+          getContext().watchWith(heapTimeline, new Gone());
+          getContext().stop(heapTimeline); // its fences stop with it; the baseline waits until they are gone
+        } else if (m instanceof Gone && stage == 3) {
+          next();
+        }
+        return FenceBench.this;
+      }
+
+      private void sendBatch() {
+        for (int i = 0; i < Math.min(batch, n - created); i++) {
+          heapTimeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
+        }
+      }
+    });
+    measureHeap();
+  }
+
+  private void heapRaw() {
+    int n = p.pendingFences();
+    long perFence = fanoutElapsed;
+    handle(new java.util.function.Function<>() {
+      int stage;
+
+      @Override
+      public Behavior<Command> apply(Command m) {
+        if (m instanceof Heap h && stage == 0) {
+          heapBase = h.used();
+          stage = 1;
+          for (int i = 0; i < n; i++) {
+            rawActors.add(getContext().spawnAnonymous(Behaviors.empty()));
+          }
+          measureHeap();
+        } else if (m instanceof Heap h && stage == 1) {
+          long perActor = (h.used() - heapBase) / n;
+          figures.add(BenchFigure.of("heap.bytes_per_pending_fence", "bytes", perFence, perActor, false));
+          rawActors.forEach(a -> getContext().stop(a));
+          rawActors.clear();
+          next();
+        }
+        return FenceBench.this;
+      }
+    });
+    measureHeap();
+  }
+
+  // --- helpers
+
+  private void percentiles(String name, Histogram fence, Histogram raw) {
+    for (double q : new double[] {50, 99, 99.9}) {
+      String label = q == 99.9 ? "p99.9" : "p" + (int) q;
+      figures.add(BenchFigure.of(name + "." + label, "us", fence.getValueAtPercentile(q) / 1e3, raw.getValueAtPercentile(q) / 1e3, false));
+    }
+    double fenceRate = fence.getTotalCount() / (fence.getMean() * fence.getTotalCount() / 1e9);
+    double rawRate = raw.getTotalCount() / (raw.getMean() * raw.getTotalCount() / 1e9);
+    figures.add(BenchFigure.of(name + ".sequential_rate", "ops/s", fenceRate, rawRate, true));
+  }
+}
