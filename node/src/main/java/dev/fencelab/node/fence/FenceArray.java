@@ -79,21 +79,9 @@ public final class FenceArray extends AbstractBehavior<FenceProtocol.Command> {
 
   @Override
   public Receive<FenceProtocol.Command> createReceive() {
-    return newReceiveBuilder()
+    return state.onCallbackCommands(newReceiveBuilder(), this)
         .onMessage(Polled.class, this::onPolled)
         .onMessage(Followed.class, this::onFollowed)
-        .onMessage(FenceProtocol.AddCallback.class, add -> {
-          state.add(add);
-          return this;
-        })
-        .onMessage(FenceProtocol.RemoveCallback.class, remove -> {
-          state.remove(remove);
-          return this;
-        })
-        .onMessage(FenceProtocol.GetStatus.class, get -> {
-          state.reply(get, true);
-          return this;
-        })
         .onMessage(FenceProtocol.SetDeadline.class, this::onSetDeadline)
         .onMessage(FenceProtocol.GetMembers.class, get -> {
           get.replyTo().tell(new FenceProtocol.Members(id, FenceRef.Kind.ARRAY, members, null));

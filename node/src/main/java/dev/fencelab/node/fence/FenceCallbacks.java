@@ -4,6 +4,8 @@ import dev.fencelab.protocol.Errno;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ReceiveBuilder;
 
 /**
  * The callback list and signal-once state every fence kind shares (§1.1 F1, F2; §1.4): containers embed it
@@ -74,6 +76,27 @@ final class FenceCallbacks {
 
   void reply(FenceProtocol.GetStatus get, boolean signalingEnabled) {
     get.replyTo().tell(new FenceProtocol.StatusReply(id, status, signalingEnabled, deadlineNanos));
+  }
+
+  /**
+   * The handlers every container shares with a leaf: add/remove callback and status (signalling is always
+   * enabled for containers: they arm at creation).
+   */
+  ReceiveBuilder<FenceProtocol.Command> onCallbackCommands(
+      ReceiveBuilder<FenceProtocol.Command> builder, Behavior<FenceProtocol.Command> self) {
+    return builder
+        .onMessage(FenceProtocol.AddCallback.class, add -> {
+          add(add);
+          return self;
+        })
+        .onMessage(FenceProtocol.RemoveCallback.class, remove -> {
+          remove(remove);
+          return self;
+        })
+        .onMessage(FenceProtocol.GetStatus.class, get -> {
+          reply(get, true);
+          return self;
+        });
   }
 
   /** §1.1 F4 for containers: released (or stopped) pending with callbacks → -EDEADLK and a violation. */

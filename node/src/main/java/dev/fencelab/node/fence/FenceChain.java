@@ -87,7 +87,7 @@ public final class FenceChain extends AbstractBehavior<FenceProtocol.Command> {
 
   @Override
   public Receive<FenceProtocol.Command> createReceive() {
-    return newReceiveBuilder()
+    return state.onCallbackCommands(newReceiveBuilder(), this)
         .onMessage(Followed.class, this::onFollowed)
         .onMessage(ChainStep.class, step -> {
           step.replyTo().tell(new ChainStepReply(self.id(), containedSignalled, prevSeqno, prevSignalled ? null : prev));
@@ -95,18 +95,6 @@ public final class FenceChain extends AbstractBehavior<FenceProtocol.Command> {
         })
         .onMessage(FenceProtocol.GetMembers.class, get -> {
           get.replyTo().tell(new FenceProtocol.Members(self.id(), FenceRef.Kind.CHAIN, List.of(contained), prevSignalled ? null : prev));
-          return this;
-        })
-        .onMessage(FenceProtocol.AddCallback.class, add -> {
-          state.add(add);
-          return this;
-        })
-        .onMessage(FenceProtocol.RemoveCallback.class, remove -> {
-          state.remove(remove);
-          return this;
-        })
-        .onMessage(FenceProtocol.GetStatus.class, get -> {
-          state.reply(get, true);
           return this;
         })
         .onMessage(FenceProtocol.SetDeadline.class, set -> {

@@ -94,7 +94,7 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
         return Behaviors.stopped();
       }
       if (fence.isStub()) {
-        replyTo.tell(new WaitResult(fence.id(), remaining(timeout, System.nanoTime()), fence.stubStatus(), index));
+        replyTo.tell(new WaitResult(fence.id(), WaitResult.remaining(timeout, System.nanoTime()), fence.stubStatus(), index));
         return Behaviors.stopped();
       }
       return Behaviors.withTimers(timers ->
@@ -146,7 +146,7 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
 
   private Behavior<Command> onCallback(Callback callback) {
     if (callback.callback() instanceof FenceProtocol.Signalled signalled) {
-      return finish(remaining(timeout, startNanos), signalled.status());
+      return finish(WaitResult.remaining(timeout, startNanos), signalled.status());
     }
     // CallbackAdded: only polls ask for it — the fence is pending, so the poll answers 0.
     return finish(0, FenceStatus.PENDING);
@@ -161,7 +161,7 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
       return this;
     }
     if (terminated.getRef().equals(fence.owner())) {
-      return finish(remaining(timeout, startNanos), FenceStatus.signalled(Errno.ENODEV.negative(), Clocks.wallNanos(), 0));
+      return finish(WaitResult.remaining(timeout, startNanos), FenceStatus.signalled(Errno.ENODEV.negative(), Clocks.wallNanos(), 0));
     }
     return this;
   }
@@ -169,7 +169,7 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
   private Behavior<Command> onOwnerAnswered(OwnerAnswered answered) {
     ContextOwner.Completion c = answered.completion();
     FenceStatus status = c.known() ? c.status() : FenceStatus.signalled(Errno.ENODEV.negative(), Clocks.wallNanos(), 0);
-    return finish(remaining(timeout, startNanos), status);
+    return finish(WaitResult.remaining(timeout, startNanos), status);
   }
 
   private Behavior<Command> onTimeout() {
@@ -195,14 +195,5 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
       fence.actor().tell(new FenceProtocol.RemoveCallback(callbackAdapter, null));
     }
     return this;
-  }
-
-  /** The kernel's return on success: the remaining timeout, at least 1 (§1.5: {@code ret = timeout ? timeout : 1}). */
-  private static long remaining(Duration timeout, long startNanos) {
-    if (timeout == null) {
-      return Long.MAX_VALUE;
-    }
-    long left = timeout.toNanos() - (System.nanoTime() - startNanos);
-    return Math.max(1, left);
   }
 }

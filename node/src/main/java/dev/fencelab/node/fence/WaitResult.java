@@ -25,6 +25,17 @@ public record WaitResult(FenceId id, long result, FenceStatus status, int index)
     Objects.requireNonNull(status, "status");
   }
 
+  /**
+   * The kernel's return for a wait that succeeded: the remaining timeout, at least 1 (§1.5: {@code ret = timeout ?
+   * timeout : 1}); {@link Long#MAX_VALUE} for an unbounded ({@code null}) timeout.
+   */
+  public static long remaining(java.time.Duration timeout, long startNanos) {
+    if (timeout == null) {
+      return Long.MAX_VALUE;
+    }
+    return Math.max(1, timeout.toNanos() - (System.nanoTime() - startNanos));
+  }
+
   public boolean signalled() {
     return result > 0;
   }

@@ -34,7 +34,7 @@ final class ResvWait extends AbstractBehavior<ResvWait.Command> {
       String resv, List<FenceRef> fences, Duration timeout, String waiter, ActorRef<WaitResult> replyTo, FenceServices services) {
     return Behaviors.setup(context -> {
       if (fences.isEmpty()) {
-        replyTo.tell(new WaitResult(FenceRef.stub().id(), remaining(timeout, System.nanoTime()), new FenceStatus(1, 0, 0), -1));
+        replyTo.tell(new WaitResult(FenceRef.stub().id(), WaitResult.remaining(timeout, System.nanoTime()), new FenceStatus(1, 0, 0), -1));
         return Behaviors.stopped();
       }
       return new ResvWait(context, resv, fences, timeout, waiter, replyTo, services);
@@ -66,14 +66,7 @@ final class ResvWait extends AbstractBehavior<ResvWait.Command> {
     if (--pending > 0) {
       return this;
     }
-    replyTo.tell(new WaitResult(FenceRef.stub().id(), remaining(timeout, start), new FenceStatus(1, 0, 0), -1));
+    replyTo.tell(new WaitResult(FenceRef.stub().id(), WaitResult.remaining(timeout, start), new FenceStatus(1, 0, 0), -1));
     return Behaviors.stopped();
-  }
-
-  private static long remaining(Duration timeout, long start) {
-    if (timeout == null) {
-      return Long.MAX_VALUE;
-    }
-    return Math.max(1, timeout.toNanos() - (System.nanoTime() - start));
   }
 }

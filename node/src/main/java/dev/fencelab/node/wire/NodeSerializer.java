@@ -27,10 +27,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Function;
 import org.apache.pekko.actor.ExtendedActorSystem;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorRefResolver;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.serialization.SerializerWithStringManifest;
+import dev.fencelab.protocol.wire.RefResolvingSerializer;
 
 /**
  * Maps every {@link NodeWireMessage} to its protobuf form ({@code fencelab/fence/v1/fence.proto}) and back:
@@ -38,7 +35,7 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
  * the constructor: a manifest (stable short name), an encoder and a decoder. Malformed bytes, an unknown
  * manifest or a missing field raise {@link NotSerializableException} naming the message.
  */
-public final class NodeSerializer extends SerializerWithStringManifest {
+public final class NodeSerializer extends RefResolvingSerializer {
   public static final int IDENTIFIER = 740102;
 
   private interface Parser<P> {
@@ -51,13 +48,11 @@ public final class NodeSerializer extends SerializerWithStringManifest {
 
   private record Codec<T, P extends MessageLite>(String manifest, Function<T, P> encoder, Parser<P> parser, Decoder<P, T> decoder) {}
 
-  private final ExtendedActorSystem system;
-  private volatile ActorRefResolver resolver;
   private final Map<Class<?>, Codec<?, ?>> byClass = new HashMap<>();
   private final Map<String, Codec<?, ?>> byManifest = new HashMap<>();
 
   public NodeSerializer(ExtendedActorSystem system) {
-    this.system = system;
+    super(system);
     registerFenceCommands();
     registerFenceReplies();
     registerOwners();
@@ -728,30 +723,6 @@ public final class NodeSerializer extends SerializerWithStringManifest {
       throw new IllegalArgumentException("NodeSerializer has no codec for " + type.getName());
     }
     return c;
-  }
-
-  private String ref(ActorRef<?> ref) {
-    return ref == null ? "" : resolver().toSerializationFormat(ref);
-  }
-
-  private <T> ActorRef<T> optional(String serialized) {
-    return serialized.isEmpty() ? null : resolver().resolveActorRef(serialized);
-  }
-
-  private <T> ActorRef<T> required(String serialized, String field) throws NotSerializableException {
-    if (serialized.isEmpty()) {
-      throw new NotSerializableException(field + ": missing actor reference");
-    }
-    return resolver().resolveActorRef(serialized);
-  }
-
-  private ActorRefResolver resolver() {
-    ActorRefResolver r = resolver;
-    if (r == null) {
-      r = ActorRefResolver.get(Adapter.toTyped(system));
-      resolver = r;
-    }
-    return r;
   }
 
   /** Every message type this serializer knows, for the round-trip test. */

@@ -38,8 +38,16 @@ class SwSyncTimelineTest {
     return probe.receiveMessage();
   }
 
+  /** A poll: meaningful only once whatever could have signalled the fence has been processed. */
   private int statusOf(FenceRef fence) {
     return fx.await(fence, Duration.ZERO).status().value();
+  }
+
+  /** Waits (bounded) for the fence to signal and returns its status. */
+  private int awaitSignalled(FenceRef fence) {
+    WaitResult r = fx.await(fence, Duration.ofSeconds(5));
+    assertTrue(r.signalled(), fence + " signalled: " + r);
+    return r.status().value();
   }
 
   @Test
@@ -68,9 +76,9 @@ class SwSyncTimelineTest {
 
     timeline.tell(new SwSyncTimeline.Inc(2));
 
-    assertEquals(1, statusOf(p1));
-    assertEquals(1, statusOf(p2));
-    assertEquals(0, statusOf(p5));
+    assertEquals(1, awaitSignalled(p1));
+    assertEquals(1, awaitSignalled(p2));
+    assertEquals(0, statusOf(p5), "the inc has been processed (points 1 and 2 signalled); point 5 is not due");
   }
 
   @Test
@@ -98,10 +106,10 @@ class SwSyncTimelineTest {
     timeline.tell(new SwSyncTimeline.Inc(0xFFFFFFFEL));
     FenceRef afterWrap = point(1).fence(); // later than 0xFFFFFFFE in 32-bit wrap-around order
 
-    assertEquals(0, statusOf(afterWrap));
+    assertEquals(0, statusOf(afterWrap), "created after the first inc was processed, so the poll is meaningful");
     timeline.tell(new SwSyncTimeline.Inc(3)); // value wraps to 1
 
-    assertEquals(1, statusOf(afterWrap));
+    assertEquals(1, awaitSignalled(afterWrap));
   }
 
   @Test

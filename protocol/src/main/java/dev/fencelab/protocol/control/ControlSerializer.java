@@ -7,10 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.actor.ExtendedActorSystem;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorRefResolver;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.serialization.SerializerWithStringManifest;
+import dev.fencelab.protocol.wire.RefResolvingSerializer;
 
 /**
  * Maps every {@link ControlMessage} to its protobuf form in {@code fencelab/control/v1/control.proto}
@@ -20,7 +17,7 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
  * unknown manifest (a peer running a newer version), raises {@link NotSerializableException} naming the
  * manifest and the cause, which Artery logs and drops — the receiving actor never sees a half message.
  */
-public final class ControlSerializer extends SerializerWithStringManifest {
+public final class ControlSerializer extends RefResolvingSerializer {
   /** Stable serializer id; fencelab serializers use 7401xx. */
   public static final int IDENTIFIER = 740101;
 
@@ -32,11 +29,8 @@ public final class ControlSerializer extends SerializerWithStringManifest {
   static final String GET_STATUS = "GetStatus";
   static final String CLUSTER_STATUS = "ClusterStatus";
 
-  private final ExtendedActorSystem system;
-  private volatile ActorRefResolver resolver;
-
   public ControlSerializer(ExtendedActorSystem system) {
-    this.system = system;
+    super(system);
   }
 
   @Override
@@ -117,7 +111,7 @@ public final class ControlSerializer extends SerializerWithStringManifest {
       switch (manifest) {
         case REGISTER: {
           ControlV1.Register p = ControlV1.Register.parseFrom(bytes);
-          return new Register(resolve(p.getCoordinator(), manifest), resolve(p.getReplyTo(), manifest));
+          return new Register(required(p.getCoordinator(), manifest), required(p.getReplyTo(), manifest));
         }
         case NODE_INFO: {
           ControlV1.NodeInfo p = ControlV1.NodeInfo.parseFrom(bytes);
@@ -131,10 +125,10 @@ public final class ControlSerializer extends SerializerWithStringManifest {
               p.getAgent());
         }
         case DESCRIBE:
-          return new Describe(resolve(ControlV1.Describe.parseFrom(bytes).getReplyTo(), manifest));
+          return new Describe(required(ControlV1.Describe.parseFrom(bytes).getReplyTo(), manifest));
         case PING: {
           ControlV1.Ping p = ControlV1.Ping.parseFrom(bytes);
-          return new Ping(p.getSeq(), p.getSentMonoNanos(), resolve(p.getReplyTo(), manifest));
+          return new Ping(p.getSeq(), p.getSentMonoNanos(), required(p.getReplyTo(), manifest));
         }
         case PONG: {
           ControlV1.Pong p = ControlV1.Pong.parseFrom(bytes);
@@ -147,7 +141,7 @@ public final class ControlSerializer extends SerializerWithStringManifest {
             throw new NotSerializableException(
                 "GetStatus: ping_timeout_millis must be positive, was " + p.getPingTimeoutMillis());
           }
-          return new GetStatus(Duration.ofMillis(p.getPingTimeoutMillis()), resolve(p.getReplyTo(), manifest));
+          return new GetStatus(Duration.ofMillis(p.getPingTimeoutMillis()), required(p.getReplyTo(), manifest));
         }
         case CLUSTER_STATUS:
           return fromProto(ControlV1.ClusterStatus.parseFrom(bytes));
@@ -235,25 +229,5 @@ public final class ControlSerializer extends SerializerWithStringManifest {
       case MEMBER_EVENT_KIND_UNSPECIFIED, UNRECOGNIZED ->
           throw new NotSerializableException("ClusterStatus: unknown member event kind " + kind);
     };
-  }
-
-  private String ref(ActorRef<?> ref) {
-    return resolver().toSerializationFormat(ref);
-  }
-
-  private <T> ActorRef<T> resolve(String serialized, String manifest) throws NotSerializableException {
-    if (serialized.isEmpty()) {
-      throw new NotSerializableException(manifest + ": missing actor reference");
-    }
-    return resolver().resolveActorRef(serialized);
-  }
-
-  private ActorRefResolver resolver() {
-    ActorRefResolver r = resolver;
-    if (r == null) {
-      r = ActorRefResolver.get(Adapter.toTyped(system));
-      resolver = r;
-    }
-    return r;
   }
 }
