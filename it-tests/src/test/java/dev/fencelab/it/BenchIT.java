@@ -29,7 +29,7 @@ class BenchIT {
     Path json = dir.resolve("fences.json");
 
     LauncherIT.Run run = LauncherIT.fencelab("bench", "fences", "--dir", dir.toString(), "--json", json.toString(),
-        "--iterations", "200", "--waiters", "100", "--cross", "100", "--pending", "5000", "--member-heap", "512m");
+        "--iterations", "200", "--waiters", "100", "--cross", "100", "--pending", "100000", "--member-heap", "1g");
 
     assertEquals(0, run.exitCode(), run.all());
     JsonNode doc = new ObjectMapper().readTree(json.toFile());

@@ -72,7 +72,7 @@ public final class BenchCommand implements Callable<Integer> {
     ClusterCommand.LaunchOptions launch = new ClusterCommand.LaunchOptions();
     launch.nodes = nodes;
     launch.timeout = "120s";
-    launch.jvmOptions.addAll(List.of("-Xms1g", "-Xmx" + memberHeap,
+    launch.jvmOptions.addAll(List.of("-Xms" + memberHeap, "-Xmx" + memberHeap, // fixed size: no resizing mid-measurement
         // A benchmark is not a chaos test: full GCs over a million actors must not get a member downed.
         "-Dpekko.cluster.failure-detector.acceptable-heartbeat-pause=60s",
         "-Dpekko.cluster.split-brain-resolver.stable-after=60s"));

@@ -122,7 +122,7 @@ public final class LocalCluster {
       }
       Optional<ClusterStatus> status = client.tryStatus(Duration.ofSeconds(1));
       if (status.isPresent()) {
-        last = status.get();
+        last = status.orElseThrow();
         if (StatusTable.formed(last, expectedMembers, expectedMembers - 1)) {
           return last;
         }
@@ -179,7 +179,7 @@ public final class LocalCluster {
     if (read.isEmpty()) {
       return new Stopped(0, List.of(), false);
     }
-    ClusterManifest manifest = read.get();
+    ClusterManifest manifest = read.orElseThrow();
     List<ClusterManifest.MemberEntry> members = manifest.liveMembers();
     List<ProcessHandle> live = members.stream().map(m -> m.process().orElseThrow()).toList();
     List<ProcessHandle> killed = stopAll(live, grace);

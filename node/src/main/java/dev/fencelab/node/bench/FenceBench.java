@@ -82,6 +82,7 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
   private final Executor blocking;
   private final List<BenchFigure> figures = new ArrayList<>();
   private final Deque<Runnable> phases = new ArrayDeque<>();
+  private boolean finished;
 
   // per-phase state
   private Histogram hist;
@@ -94,7 +95,6 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
   private final List<FenceRef> pendingRefs = new ArrayList<>();
   private long heapBase;
   private ActorRef<ContextOwner.Command> heapTimeline;
-  private final List<ActorRef<?>> rawActors = new ArrayList<>();
 
   public static Behavior<Command> create(Params params, FenceServices services, ActorRef<FenceControl.BenchReport> replyTo) {
     return Behaviors.setup(context -> new FenceBench(context, params, services, replyTo).start());
@@ -140,7 +140,7 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
     Runnable phase = phases.poll();
     if (phase == null) {
       replyTo.tell(new FenceControl.BenchReport(figures));
-      getContext().stop(getContext().getSelf());
+      finished = true;
       return;
     }
     hist = new Histogram(3_600_000_000_000L, 3);
@@ -151,16 +151,21 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(GotFence.class, m -> phaseHandler.apply(m))
-        .onMessage(Cb.class, m -> phaseHandler.apply(m))
-        .onMessage(Signalled.class, m -> phaseHandler.apply(m))
-        .onMessage(Waited.class, m -> phaseHandler.apply(m))
-        .onMessage(Ponged.class, m -> phaseHandler.apply(m))
-        .onMessage(Listed.class, m -> phaseHandler.apply(m))
-        .onMessage(Raw.class, m -> phaseHandler.apply(m))
-        .onMessage(Heap.class, m -> phaseHandler.apply(m))
-        .onMessage(Gone.class, m -> phaseHandler.apply(m))
+        .onMessage(GotFence.class, this::dispatch)
+        .onMessage(Cb.class, this::dispatch)
+        .onMessage(Signalled.class, this::dispatch)
+        .onMessage(Waited.class, this::dispatch)
+        .onMessage(Ponged.class, this::dispatch)
+        .onMessage(Listed.class, this::dispatch)
+        .onMessage(Raw.class, this::dispatch)
+        .onMessage(Heap.class, this::dispatch)
+        .onMessage(Gone.class, this::dispatch)
         .build();
+  }
+
+  private Behavior<Command> dispatch(Command m) {
+    Behavior<Command> next = phaseHandler.apply(m);
+    return finished ? Behaviors.stopped() : next;
   }
 
   /** What the running phase does with a message. */
@@ -467,6 +472,10 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
     }, blocking), (used, err) -> new Heap(used == null ? -1 : used));
   }
 
+  /**
+   * Heap per object = (used with N alive − used once the same N are released) / N, both after full GCs, taken back
+   * to back: garbage and retention from earlier phases cancel out.
+   */
   private void heapFences() {
     int n = p.pendingFences();
     int batch = 10_000;
@@ -477,23 +486,23 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
 
       @Override
       public Behavior<Command> apply(Command m) {
-        if (m instanceof Heap h && stage == 0) {
-          heapBase = h.used();
-          stage = 1;
-          sendBatch();
-        } else if (m instanceof GotFence) {
+        if (m instanceof GotFence) {
           if (++created == n) {
-            stage = 2;
+            stage = 1;
             measureHeap();
           } else if (created % batch == 0) {
             sendBatch();
           }
-        } else if (m instanceof Heap h && stage == 2) {
-          fanoutElapsed = (h.used() - heapBase) / n; // bytes per pending fence, kept for the baseline phase
-          stage = 3;
+        } else if (m instanceof Heap h && stage == 1) {
+          heapBase = h.used();
+          stage = 2;
           getContext().watchWith(heapTimeline, new Gone());
-          getContext().stop(heapTimeline); // its fences stop with it; the baseline waits until they are gone
-        } else if (m instanceof Gone && stage == 3) {
+          getContext().stop(heapTimeline); // its fences stop with it
+        } else if (m instanceof Gone && stage == 2) {
+          stage = 3;
+          measureHeap();
+        } else if (m instanceof Heap h && stage == 3) {
+          fanoutElapsed = (heapBase - h.used()) / n; // bytes per pending fence, kept for the baseline phase
           next();
         }
         return FenceBench.this;
@@ -505,35 +514,46 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
         }
       }
     });
-    measureHeap();
+    for (int i = 0; i < Math.min(batch, n); i++) {
+      heapTimeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
+    }
   }
 
   private void heapRaw() {
     int n = p.pendingFences();
     long perFence = fanoutElapsed;
+    ActorRef<Command> self = getContext().getSelf();
+    ActorRef<Void> holder = getContext().spawn(Behaviors.<Void>setup(ctx -> {
+      for (int i = 0; i < n; i++) {
+        ctx.spawnAnonymous(Behaviors.empty());
+      }
+      self.tell(new Gone()); // all spawned
+      return Behaviors.empty();
+    }), "bench-raw-holder");
     handle(new java.util.function.Function<>() {
       int stage;
 
       @Override
       public Behavior<Command> apply(Command m) {
-        if (m instanceof Heap h && stage == 0) {
-          heapBase = h.used();
+        if (m instanceof Gone && stage == 0) {
           stage = 1;
-          for (int i = 0; i < n; i++) {
-            rawActors.add(getContext().spawnAnonymous(Behaviors.empty()));
-          }
           measureHeap();
         } else if (m instanceof Heap h && stage == 1) {
-          long perActor = (h.used() - heapBase) / n;
+          heapBase = h.used();
+          stage = 2;
+          getContext().watchWith(holder, new Gone());
+          getContext().stop(holder);
+        } else if (m instanceof Gone && stage == 2) {
+          stage = 3;
+          measureHeap();
+        } else if (m instanceof Heap h && stage == 3) {
+          long perActor = (heapBase - h.used()) / n;
           figures.add(BenchFigure.of("heap.bytes_per_pending_fence", "bytes", perFence, perActor, false));
-          rawActors.forEach(a -> getContext().stop(a));
-          rawActors.clear();
           next();
         }
         return FenceBench.this;
       }
     });
-    measureHeap();
   }
 
   // --- helpers
