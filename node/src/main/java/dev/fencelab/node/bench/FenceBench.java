@@ -187,13 +187,7 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
         t0 = System.nanoTime();
         current.actor().tell(new FenceProtocol.Signal(0, 0, null));
       } else if (m instanceof Cb c && c.callback() instanceof FenceProtocol.Signalled) {
-        if (count++ >= WARMUP) {
-          hist.recordValue(System.nanoTime() - t0);
-        }
-        if (count == total) {
-          baseHist = hist;
-          next();
-        } else {
+        if (!sampled(total)) {
           timeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
         }
       }
@@ -345,46 +339,44 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
   /** Registers waits on the peer for a batch of fences here, then signals them one at a time. */
   private void crossRegister() {
     int total = WARMUP + p.crossIterations();
-    pendingRefs.clear();
-    handle(new java.util.function.Function<>() {
-      int next;
-
-      @Override
-      public Behavior<Command> apply(Command m) {
-        if (m instanceof GotFence g) {
-          pendingRefs.add(g.fence());
-          p.peer().tell(new FenceControl.WaitFence(g.fence(), Duration.ofMinutes(5).toNanos(), "bench", "bench cross-node", waitAdapter));
-          if (pendingRefs.size() == total) {
-            listPeerWaits();
-          }
-        } else if (m instanceof Listed l) {
-          long registered = l.waits().edges().stream().filter(e -> e.reason().equals("bench cross-node")).count();
-          if (registered < total) {
-            listPeerWaits();
-          } else {
-            signalNext();
-          }
-        } else if (m instanceof Waited w) {
-          if (count++ >= WARMUP) {
-            hist.recordValue(System.nanoTime() - t0);
-          }
-          if (count == total) {
-            baseHist = hist;
-            next();
-          } else {
-            signalNext();
-          }
-        }
-        return FenceBench.this;
-      }
-
-      private void signalNext() {
-        FenceRef f = pendingRefs.get(next++);
-        t0 = System.nanoTime();
-        f.actor().tell(new FenceProtocol.Signal(0, 0, null));
+    int[] next = {0};
+    Runnable signalNext = () -> {
+      FenceRef f = pendingRefs.get(next[0]++);
+      t0 = System.nanoTime();
+      f.actor().tell(new FenceProtocol.Signal(0, 0, null));
+    };
+    withPeerWaits(total, "bench cross-node", signalNext, waited -> {
+      if (!sampled(total)) {
+        signalNext.run();
       }
     });
-    for (int i = 0; i < total; i++) {
+  }
+
+  /**
+   * Creates {@code n} fences here, has the peer wait on each (reason {@code reason}), polls the peer until all
+   * {@code n} waits are registered, then runs {@code registered}; every wait result goes to {@code onWaited}.
+   */
+  private void withPeerWaits(int n, String reason, Runnable registered, java.util.function.Consumer<Waited> onWaited) {
+    pendingRefs.clear();
+    handle(m -> {
+      if (m instanceof GotFence g) {
+        pendingRefs.add(g.fence());
+        p.peer().tell(new FenceControl.WaitFence(g.fence(), Duration.ofMinutes(5).toNanos(), "bench", reason, waitAdapter));
+        if (pendingRefs.size() == n) {
+          listPeerWaits();
+        }
+      } else if (m instanceof Listed l) {
+        if (l.waits().edges().stream().filter(e -> e.reason().equals(reason)).count() < n) {
+          listPeerWaits();
+        } else {
+          registered.run();
+        }
+      } else if (m instanceof Waited w) {
+        onWaited.accept(w);
+      }
+      return this;
+    });
+    for (int i = 0; i < n; i++) {
       timeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
     }
   }
@@ -418,30 +410,15 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
 
   private void crossBurst() {
     int n = p.crossIterations();
-    pendingRefs.clear();
-    handle(m -> {
-      if (m instanceof GotFence g) {
-        pendingRefs.add(g.fence());
-        p.peer().tell(new FenceControl.WaitFence(g.fence(), Duration.ofMinutes(5).toNanos(), "bench", "bench burst", waitAdapter));
-        if (pendingRefs.size() == n) {
-          listPeerWaits();
-        }
-      } else if (m instanceof Listed l) {
-        if (l.waits().edges().stream().filter(e -> e.reason().equals("bench burst")).count() < n) {
-          listPeerWaits();
-        } else {
-          phaseStart = System.nanoTime();
-          pendingRefs.forEach(f -> f.actor().tell(new FenceProtocol.Signal(0, 0, null)));
-        }
-      } else if (m instanceof Waited && ++count == n) {
+    withPeerWaits(n, "bench burst", () -> {
+      phaseStart = System.nanoTime();
+      pendingRefs.forEach(f -> f.actor().tell(new FenceProtocol.Signal(0, 0, null)));
+    }, waited -> {
+      if (++count == n) {
         fanoutElapsed = System.nanoTime() - phaseStart;
         next();
       }
-      return this;
     });
-    for (int i = 0; i < n; i++) {
-      timeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
-    }
   }
 
   private void rawCrossBurst() {
@@ -557,6 +534,22 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
   }
 
   // --- helpers
+
+  /**
+   * Records one latency sample (since {@code t0}) after the warm-up; once {@code total} samples are in, keeps the
+   * histogram for the baseline phase, moves on and returns true.
+   */
+  private boolean sampled(int total) {
+    if (count++ >= WARMUP) {
+      hist.recordValue(System.nanoTime() - t0);
+    }
+    if (count < total) {
+      return false;
+    }
+    baseHist = hist;
+    next();
+    return true;
+  }
 
   private void percentiles(String name, Histogram fence, Histogram raw) {
     for (double q : new double[] {50, 99, 99.9}) {
