@@ -40,7 +40,11 @@ public record Violation(Kind kind, String subject, String detail, boolean fatal,
     /** §1.9: a replacement fence that is not ordered after the fence it replaces (premature-free hazard). */
     RESV_REPLACE_HAZARD,
     /** A wait that would never end in the kernel: it hit fencelab's wait cap. */
-    WAIT_CAP_EXCEEDED
+    WAIT_CAP_EXCEEDED,
+    /** DESIGN.md "Data": DMA to or from memory that was revoked (unplug) or whose owner died: reads all-ones, writes dropped. */
+    DMA_REVOKED,
+    /** §1.12: {@code dma_buf_pin} by a static importer (WARN). */
+    DMA_BUF_PIN_STATIC
   }
 
   @Override

@@ -4,6 +4,8 @@ import com.typesafe.config.Config;
 import dev.fencelab.node.bench.FenceBench;
 import dev.fencelab.node.check.Violations;
 import dev.fencelab.node.check.WaitGraph;
+import dev.fencelab.node.driver.DriverActor;
+import dev.fencelab.node.driver.DriverSettings;
 import dev.fencelab.node.fence.Containers;
 import dev.fencelab.node.fence.ContextOwner;
 import dev.fencelab.node.fence.FenceContexts;
@@ -68,6 +70,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
   private final FenceServices services;
   private final ActorRef<ContextOwner.Command> containers;
   private final Resv.Mode resvMode;
+  private final DriverSettings driverSettings;
   private ActorRef<CoordinatorControl> coordinator;
 
   public static Behavior<NodeControl> create(Identity identity) {
@@ -92,6 +95,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
       case "2020" -> Resv.Mode.Y2020;
       default -> throw new IllegalArgumentException("fencelab.resv.mode must be modern or 2020, was " + mode);
     };
+    this.driverSettings = DriverSettings.from(context.getSystem().settings().config(), resvMode);
     context.getSystem().receptionist().tell(Receptionist.register(NodeAgentKey.KEY, context.getSelf()));
   }
 
@@ -115,6 +119,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
         .onMessage(FenceControl.ListWaits.class, this::onListWaits)
         .onMessage(FenceControl.SpawnProcess.class, this::onSpawnProcess)
         .onMessage(FenceControl.SpawnResv.class, this::onSpawnResv)
+        .onMessage(DeviceControl.PlaceDevice.class, this::onPlaceDevice)
         .onMessage(FenceControl.RunFenceBench.class, run -> {
           getContext().spawnAnonymous(FenceBench.create(new FenceBench.Params(run.iterations(), run.fanout(), run.fanoutRounds(),
               run.createSignal(), run.crossIterations(), run.pendingFences(), run.peer()), services, run.replyTo()));
@@ -178,6 +183,20 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
     }
     var resv = getContext().spawn(Resv.create(spawn.name(), mode, containers, services), childName);
     spawn.replyTo().tell(new FenceControl.ResvSpawned(resv, 0, mode));
+    return this;
+  }
+
+  private Behavior<NodeControl> onPlaceDevice(DeviceControl.PlaceDevice place) {
+    String childName = "driver-" + place.spec().name();
+    if (getContext().getChild(childName).isPresent()) {
+      place.replyTo().tell(new DeviceControl.DevicePlaced(null, Errno.EEXIST.negative(),
+          "a device named " + place.spec().name() + " already exists on " + identity.nodeName()));
+      return this;
+    }
+    var driver = getContext().spawn(DriverActor.create(place.spec(), qualified(place.spec().name()), services, containers, driverSettings),
+        childName);
+    getContext().getLog().info("placed {} {} ({} engines)", place.spec().kind(), place.spec().name(), place.spec().engines());
+    place.replyTo().tell(new DeviceControl.DevicePlaced(driver, 0, ""));
     return this;
   }
 

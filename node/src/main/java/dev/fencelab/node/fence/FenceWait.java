@@ -70,7 +70,8 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
     return create(fence, timeout, waiter, reason, -1, replyTo, services);
   }
 
-  static Behavior<Command> create(
+  /** As {@link #create(FenceRef, Duration, String, String, ActorRef, FenceServices)}, with {@code index} in the result (correlation). */
+  public static Behavior<Command> create(
       FenceRef fence, Duration timeout, String waiter, String reason, int index, ActorRef<WaitResult> replyTo,
       FenceServices services) {
     return create(fence, timeout, waiter, reason, index, false, replyTo, services);

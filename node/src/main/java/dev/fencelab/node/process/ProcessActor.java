@@ -9,6 +9,11 @@ import dev.fencelab.node.fence.FenceStatus;
 import dev.fencelab.node.fence.FenceWait;
 import dev.fencelab.node.fence.UnwrapMerge;
 import dev.fencelab.node.fence.WaitResult;
+import dev.fencelab.node.device.JobSpec;
+import dev.fencelab.node.driver.DmaBufRef;
+import dev.fencelab.node.driver.DriverProtocol;
+import dev.fencelab.node.resv.Resv;
+import dev.fencelab.node.resv.ResvUsage;
 import dev.fencelab.node.wire.NodeWireMessage;
 import dev.fencelab.protocol.Errno;
 import java.time.Duration;
@@ -122,14 +127,65 @@ public final class ProcessActor extends AbstractBehavior<ProcessActor.Command> {
     }
   }
 
-  /** From another process: install this open sync_file and tell {@code replyTo} the new fd. */
-  public record ReceiveFd(FenceRef fence, String name, ActorRef<FdReply> replyTo) implements Command, NodeWireMessage {
+  /** From another process: install this open file — a sync_file ({@code fence}) or a dma-buf ({@code buf}) — and tell {@code replyTo} the new fd. */
+  public record ReceiveFd(FenceRef fence, DmaBufRef buf, String name, ActorRef<FdReply> replyTo) implements Command, NodeWireMessage {
     public ReceiveFd {
-      Objects.requireNonNull(fence, "fence");
+      if ((fence == null) == (buf == null)) {
+        throw new IllegalArgumentException("a received fd is a sync_file or a dma-buf");
+      }
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(replyTo, "replyTo");
     }
   }
+
+  /** {@code dma_buf_fd(dma_buf_export(bo))}: export a buffer of {@code driver} and install a dma-buf fd. Errors from the driver. */
+  public record ExportDmaBuf(ActorRef<DriverProtocol.Command> driver, int handle, ActorRef<FdReply> replyTo) implements Command, NodeWireMessage {
+    public ExportDmaBuf {
+      Objects.requireNonNull(driver, "driver");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /**
+   * PRIME import of dma-buf {@code fd} into {@code driver} ({@code dma_buf_get}: -EBADF for a closed fd, -EINVAL
+   * for one that is not a dma-buf), as a static or dynamic importer; the reply is the driver's buffer handle.
+   */
+  public record ImportDmaBuf(int fd, ActorRef<DriverProtocol.Command> driver, boolean dynamic, ActorRef<DriverProtocol.BoReply> replyTo)
+      implements Command, NodeWireMessage {
+    public ImportDmaBuf {
+      Objects.requireNonNull(driver, "driver");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /**
+   * Submit a job to {@code driver} with explicit in-fences given as sync_file fds (-EBADF closed, -EINVAL not a
+   * sync_file); with {@code outSyncFile} the out-fence is also installed as a sync_file fd.
+   */
+  public record SubmitJob(ActorRef<DriverProtocol.Command> driver, JobSpec job, List<Integer> inFenceFds, boolean outSyncFile,
+      ActorRef<Submitted> replyTo) implements Command, NodeWireMessage {
+    public SubmitJob {
+      Objects.requireNonNull(driver, "driver");
+      Objects.requireNonNull(job, "job");
+      inFenceFds = List.copyOf(inFenceFds);
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** {@code result} 0 or a negative errno; {@code outFd} -1 unless a sync_file was asked for. */
+  public record Submitted(int result, int outFd, FenceRef outFence) implements NodeWireMessage {}
+
+  /**
+   * {@code DMA_BUF_IOCTL_EXPORT_SYNC_FILE} (§1.12): {@code flags} a non-empty subset of READ|WRITE (else -EINVAL);
+   * a snapshot of the fences of {@code dma_resv_usage_rw(flags & WRITE)} as one fence (the signalled stub if none).
+   */
+  public record ExportSyncFile(int dmaBufFd, int flags, ActorRef<FdReply> replyTo) implements Command, NodeWireMessage {}
+
+  /**
+   * {@code DMA_BUF_IOCTL_IMPORT_SYNC_FILE} (§1.12): add every leaf of sync_file {@code syncFd} (-EINVAL if not a
+   * sync_file) to the buffer's reservation object as WRITE (flags & WRITE) or READ — it only adds. Replies 0.
+   */
+  public record ImportSyncFile(int dmaBufFd, int flags, int syncFd, ActorRef<FdReply> replyTo) implements Command, NodeWireMessage {}
 
   private record Merged(String name, ActorRef<FdReply> replyTo, FenceRef fence) implements Command, NoSerializationVerificationNeeded {}
 
@@ -138,15 +194,34 @@ public final class ProcessActor extends AbstractBehavior<ProcessActor.Command> {
 
   private record Waited(ActorRef<PollResult> replyTo, WaitResult result) implements Command, NoSerializationVerificationNeeded {}
 
+  private record Reply<T>(ActorRef<T> to, T message) implements Command, NoSerializationVerificationNeeded {}
+
+  private record Exported(DriverProtocol.ExportReply reply, ActorRef<FdReply> replyTo) implements Command, NoSerializationVerificationNeeded {}
+
+  private record JobSubmitted(DriverProtocol.SubmitReply reply, boolean outSyncFile, String label, ActorRef<Submitted> replyTo)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  private record Snapshot(Resv.Singleton singleton, ActorRef<FdReply> replyTo) implements Command, NoSerializationVerificationNeeded {}
+
+  private record ImportLeaves(DmaBufFile file, ResvUsage usage, UnwrapMerge.Unwrapped leaves, ActorRef<FdReply> replyTo)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /** An open file. */
+  private sealed interface OpenFile {}
+
   /** An open sync_file: a name and one fence (possibly an array). */
-  private record SyncFile(FenceRef fence, String name) {}
+  private record SyncFile(FenceRef fence, String name) implements OpenFile {}
+
+  /** An open dma-buf. */
+  private record DmaBufFile(DmaBufRef buf) implements OpenFile {}
 
   private static final int FIRST_FD = 3;
 
   private final String name;
   private final FenceServices services;
   private final ActorRef<ContextOwner.Command> containers;
-  private final TreeMap<Integer, SyncFile> files = new TreeMap<>();
+  private final TreeMap<Integer, OpenFile> files = new TreeMap<>();
+  private final java.time.Duration callTimeout;
 
   /**
    * @param name for waits and violations ({@code proc1})
@@ -161,6 +236,7 @@ public final class ProcessActor extends AbstractBehavior<ProcessActor.Command> {
     this.name = name;
     this.containers = containers;
     this.services = services;
+    this.callTimeout = context.getSystem().settings().config().getDuration("fencelab.device.call-timeout");
   }
 
   @Override
@@ -188,20 +264,42 @@ public final class ProcessActor extends AbstractBehavior<ProcessActor.Command> {
           return this;
         })
         .onMessage(GetFence.class, g -> {
-          SyncFile f = files.get(g.fd());
-          g.replyTo().tell(f != null ? new FenceReply(0, f.fence()) : new FenceReply(Errno.EBADF.negative(), null));
+          OpenFile f = files.get(g.fd());
+          g.replyTo().tell(f instanceof SyncFile s ? new FenceReply(0, s.fence())
+              : new FenceReply(f == null ? Errno.EBADF.negative() : Errno.EINVAL.negative(), null));
           return this;
         })
         .onMessage(SendFd.class, this::onSendFd)
         .onMessage(ReceiveFd.class, r -> {
-          r.replyTo().tell(new FdReply(install(new SyncFile(r.fence(), r.name()))));
+          r.replyTo().tell(new FdReply(install(r.fence() != null ? new SyncFile(r.fence(), r.name()) : new DmaBufFile(r.buf()))));
           return this;
         })
+        .onMessage(ExportDmaBuf.class, this::onExportDmaBuf)
+        .onMessage(Exported.class, e -> {
+          e.replyTo().tell(new FdReply(e.reply().result() < 0 ? e.reply().result() : install(new DmaBufFile(e.reply().buf()))));
+          return this;
+        })
+        .onMessage(ImportDmaBuf.class, this::onImportDmaBuf)
+        .onMessage(SubmitJob.class, this::onSubmitJob)
+        .onMessage(JobSubmitted.class, this::onJobSubmitted)
+        .onMessage(ExportSyncFile.class, this::onExportSyncFile)
+        .onMessage(Snapshot.class, sn -> {
+          if (sn.singleton().result() < 0) {
+            sn.replyTo().tell(new FdReply(sn.singleton().result()));
+          } else {
+            FenceRef f = sn.singleton().fence() != null ? sn.singleton().fence() : FenceRef.stub();
+            sn.replyTo().tell(new FdReply(install(new SyncFile(f, "dma-buf export"))));
+          }
+          return this;
+        })
+        .onMessage(ImportSyncFile.class, this::onImportSyncFile)
+        .onMessage(ImportLeaves.class, this::onImportLeaves)
+        .onMessage(Reply.class, this::onReply)
         .build();
   }
 
   /** The lowest free fd, as POSIX allocates. */
-  private int install(SyncFile file) {
+  private int install(OpenFile file) {
     int fd = FIRST_FD;
     for (int used : files.keySet()) {
       if (used != fd) {
@@ -218,17 +316,16 @@ public final class ProcessActor extends AbstractBehavior<ProcessActor.Command> {
       merge.replyTo().tell(new FdReply(Errno.EINVAL.negative()));
       return this;
     }
-    SyncFile a = files.get(merge.fd());
-    if (a == null) {
-      merge.replyTo().tell(new FdReply(Errno.EBADF.negative()));
+    OpenFile fa = files.get(merge.fd());
+    if (!(fa instanceof SyncFile a)) {
+      merge.replyTo().tell(new FdReply(fa == null ? Errno.EBADF.negative() : Errno.ENOTTY.negative()));
       return this;
     }
-    SyncFile b = files.get(merge.fd2());
-    if (b == null) {
+    if (!(files.get(merge.fd2()) instanceof SyncFile b)) {
       merge.replyTo().tell(new FdReply(Errno.ENOENT.negative()));
       return this;
     }
-    ActorRef<FenceRef> adapter = getContext().messageAdapter(FenceRef.class, f -> new Merged(merge.name(), merge.replyTo(), f));
+    ActorRef<FenceRef> adapter = dev.fencelab.node.fence.OneShot.adapter(getContext(), FenceRef.class, f -> new Merged(merge.name(), merge.replyTo(), f));
     containers.tell(new Containers.Merge(List.of(a.fence(), b.fence()), adapter));
     return this;
   }
@@ -238,13 +335,13 @@ public final class ProcessActor extends AbstractBehavior<ProcessActor.Command> {
       info.replyTo().tell(new FileInfo(Errno.EINVAL.negative(), "", 0, 0, List.of()));
       return this;
     }
-    SyncFile file = files.get(info.fd());
-    if (file == null) {
-      info.replyTo().tell(new FileInfo(Errno.EBADF.negative(), "", 0, 0, List.of()));
+    OpenFile open = files.get(info.fd());
+    if (!(open instanceof SyncFile file)) {
+      info.replyTo().tell(new FileInfo(open == null ? Errno.EBADF.negative() : Errno.ENOTTY.negative(), "", 0, 0, List.of()));
       return this;
     }
     getContext().spawnAnonymous(UnwrapMerge.unwrap(List.of(file.fence()),
-        getContext().messageAdapter(UnwrapMerge.Unwrapped.class, u -> new Unwrapped(info, file, u)), services));
+        dev.fencelab.node.fence.OneShot.adapter(getContext(), UnwrapMerge.Unwrapped.class, u -> new Unwrapped(info, file, u)), services));
     return this;
   }
 
@@ -289,20 +386,32 @@ public final class ProcessActor extends AbstractBehavior<ProcessActor.Command> {
   }
 
   private Behavior<Command> onWait(SyncFileWait wait) {
-    SyncFile file = files.get(wait.fd());
-    if (file == null) {
+    OpenFile open = files.get(wait.fd());
+    if (open == null) {
       wait.replyTo().tell(new PollResult(Errno.EBADF.negative(), FenceStatus.PENDING));
       return this;
     }
+    if (open instanceof DmaBufFile d) {
+      // poll(POLLIN) on a dma-buf: ready once the writers (usage ≤ WRITE) have signalled (§1.12).
+      long nanos = wait.timeoutMillis() < 0 ? -1 : wait.timeoutMillis() * 1_000_000L;
+      getContext().ask(WaitResult.class, d.buf().resv(), wait.timeoutMillis() < 0 ? services.waitCap().plusSeconds(5)
+              : Duration.ofMillis(wait.timeoutMillis()).plus(callTimeout),
+          ref -> new Resv.Wait(ResvUsage.WRITE, nanos, name + " poll dma-buf fd " + wait.fd(), ref),
+          (r, failure) -> r != null ? new Waited(wait.replyTo(), r)
+              : new Reply<>(wait.replyTo(), new PollResult(Errno.ENODEV.negative(), FenceStatus.PENDING)));
+      return this;
+    }
+    SyncFile file = (SyncFile) open;
     Duration timeout = wait.timeoutMillis() < 0 ? null : Duration.ofMillis(wait.timeoutMillis());
-    ActorRef<WaitResult> adapter = getContext().messageAdapter(WaitResult.class, r -> new Waited(wait.replyTo(), r));
+    ActorRef<WaitResult> adapter = dev.fencelab.node.fence.OneShot.adapter(getContext(), WaitResult.class, r -> new Waited(wait.replyTo(), r));
     getContext().spawnAnonymous(FenceWait.create(file.fence(), timeout, name, "sync_file poll fd " + wait.fd(), adapter, services));
     return this;
   }
 
   private Behavior<Command> onSetDeadline(SyncSetDeadline set) {
-    SyncFile file = files.get(set.fd());
-    int result = file == null ? Errno.EBADF.negative() : set.pad() != 0 ? Errno.EINVAL.negative() : 0;
+    OpenFile open = files.get(set.fd());
+    SyncFile file = open instanceof SyncFile s ? s : null;
+    int result = open == null ? Errno.EBADF.negative() : file == null ? Errno.ENOTTY.negative() : set.pad() != 0 ? Errno.EINVAL.negative() : 0;
     if (result == 0 && !file.fence().isStub()) {
       file.fence().actor().tell(new FenceProtocol.SetDeadline(set.deadlineNanos()));
     }
@@ -313,12 +422,110 @@ public final class ProcessActor extends AbstractBehavior<ProcessActor.Command> {
   }
 
   private Behavior<Command> onSendFd(SendFd send) {
-    SyncFile file = files.get(send.fd());
-    if (file == null) {
+    OpenFile open = files.get(send.fd());
+    if (open == null) {
       send.replyTo().tell(new FdReply(Errno.EBADF.negative()));
+    } else if (open instanceof SyncFile file) {
+      send.to().tell(new ReceiveFd(file.fence(), null, file.name(), send.replyTo()));
+    } else {
+      DmaBufFile d = (DmaBufFile) open;
+      send.to().tell(new ReceiveFd(null, d.buf(), d.buf().id(), send.replyTo()));
+    }
+    return this;
+  }
+
+  @SuppressWarnings("unchecked")
+  private Behavior<Command> onReply(Reply<?> reply) {
+    ((ActorRef<Object>) reply.to()).tell(reply.message());
+    return this;
+  }
+
+  // --- dma-buf and driver calls
+
+  private Behavior<Command> onExportDmaBuf(ExportDmaBuf export) {
+    getContext().ask(DriverProtocol.ExportReply.class, export.driver(), callTimeout,
+        ref -> new DriverProtocol.Export(name, export.handle(), ref),
+        (r, failure) -> new Exported(r != null ? r : new DriverProtocol.ExportReply(Errno.ETIMEDOUT.negative(), null), export.replyTo()));
+    return this;
+  }
+
+  private Behavior<Command> onImportDmaBuf(ImportDmaBuf imp) {
+    OpenFile open = files.get(imp.fd());
+    if (!(open instanceof DmaBufFile d)) {
+      imp.replyTo().tell(new DriverProtocol.BoReply(open == null ? Errno.EBADF.negative() : Errno.EINVAL.negative(), 0));
       return this;
     }
-    send.to().tell(new ReceiveFd(file.fence(), file.name(), send.replyTo()));
+    imp.driver().tell(new DriverProtocol.Import(name, d.buf(), imp.dynamic(), imp.replyTo()));
+    return this;
+  }
+
+  private Behavior<Command> onSubmitJob(SubmitJob submit) {
+    List<FenceRef> in = new ArrayList<>();
+    for (int fd : submit.inFenceFds()) {
+      OpenFile open = files.get(fd);
+      if (!(open instanceof SyncFile s)) {
+        submit.replyTo().tell(new Submitted(open == null ? Errno.EBADF.negative() : Errno.EINVAL.negative(), -1, null));
+        return this;
+      }
+      in.add(s.fence());
+    }
+    getContext().ask(DriverProtocol.SubmitReply.class, submit.driver(), callTimeout.multipliedBy(2),
+        ref -> new DriverProtocol.Submit(name, submit.job(), in, ref),
+        (r, failure) -> new JobSubmitted(r != null ? r : new DriverProtocol.SubmitReply(Errno.ETIMEDOUT.negative(), null),
+            submit.outSyncFile(), submit.job().label(), submit.replyTo()));
+    return this;
+  }
+
+  private Behavior<Command> onJobSubmitted(JobSubmitted s) {
+    if (s.reply().result() < 0) {
+      s.replyTo().tell(new Submitted(s.reply().result(), -1, null));
+      return this;
+    }
+    int fd = s.outSyncFile() ? install(new SyncFile(s.reply().outFence(), s.label())) : -1;
+    s.replyTo().tell(new Submitted(0, fd, s.reply().outFence()));
+    return this;
+  }
+
+  private static boolean validSyncFlags(int flags) {
+    return (flags & ~3) == 0 && (flags & 3) != 0; // a non-empty subset of DMA_BUF_SYNC_RW
+  }
+
+  private Behavior<Command> onExportSyncFile(ExportSyncFile export) {
+    OpenFile open = files.get(export.dmaBufFd());
+    if (open == null || !(open instanceof DmaBufFile) || !validSyncFlags(export.flags())) {
+      export.replyTo().tell(new FdReply(open == null ? Errno.EBADF.negative() : Errno.EINVAL.negative()));
+      return this;
+    }
+    DmaBufFile d = (DmaBufFile) open;
+    ResvUsage usage = (export.flags() & 2) != 0 ? ResvUsage.READ : ResvUsage.WRITE; // dma_resv_usage_rw(write)
+    getContext().ask(Resv.Singleton.class, d.buf().resv(), callTimeout, ref -> new Resv.GetSingleton(usage, ref),
+        (r, failure) -> new Snapshot(r != null ? r : new Resv.Singleton(Errno.ENODEV.negative(), null), export.replyTo()));
+    return this;
+  }
+
+  private Behavior<Command> onImportSyncFile(ImportSyncFile imp) {
+    OpenFile open = files.get(imp.dmaBufFd());
+    if (open == null || !(open instanceof DmaBufFile) || !validSyncFlags(imp.flags())) {
+      imp.replyTo().tell(new FdReply(open == null ? Errno.EBADF.negative() : Errno.EINVAL.negative()));
+      return this;
+    }
+    if (!(files.get(imp.syncFd()) instanceof SyncFile sync)) {
+      imp.replyTo().tell(new FdReply(Errno.EINVAL.negative()));
+      return this;
+    }
+    ResvUsage usage = (imp.flags() & 2) != 0 ? ResvUsage.WRITE : ResvUsage.READ;
+    DmaBufFile d = (DmaBufFile) open;
+    getContext().spawnAnonymous(UnwrapMerge.unwrap(List.of(sync.fence()),
+        dev.fencelab.node.fence.OneShot.adapter(getContext(), UnwrapMerge.Unwrapped.class,
+            u -> new ImportLeaves(d, usage, u, imp.replyTo())), services));
+    return this;
+  }
+
+  private Behavior<Command> onImportLeaves(ImportLeaves leaves) {
+    List<FenceRef> fences = leaves.leaves().leaves().stream().filter(l -> l.status().value() == 0).map(UnwrapMerge.Leaf::fence).toList();
+    getContext().ask(Resv.Fences.class, leaves.file().buf().resv(), callTimeout,
+        ref -> new Resv.Exchange(fences, leaves.usage(), null, ref),
+        (r, failure) -> new Reply<>(leaves.replyTo(), new FdReply(r != null ? 0 : Errno.ENODEV.negative())));
     return this;
   }
 }

@@ -129,6 +129,23 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
 
   public record GetState(ActorRef<State> replyTo) implements Command, NodeWireMessage {}
 
+  /**
+   * A driver's submit path on this object as one step (what a command submission does while it holds the lock):
+   * {@code dma_resv_lock}; collect the unsignalled fences with usage ≤ {@code waitUsage} (null: none) — the job's
+   * implicit dependencies, {@code dma_resv_usage_rw(write)}; {@code dma_resv_reserve_fences(n)} and
+   * {@code dma_resv_add_fence} each of {@code add} with {@code addUsage} (2020 mode: WRITE/KERNEL as the exclusive
+   * fence, ordered after the collected fences; READ as shared); unlock. Waits behind the lock's holder; answers
+   * the collected fences. Also the sync_file import bridge (§1.12: it only adds), with {@code waitUsage} null.
+   */
+  public record Exchange(List<FenceRef> add, ResvUsage addUsage, ResvUsage waitUsage, ActorRef<Fences> replyTo)
+      implements Command, NodeWireMessage {
+    public Exchange {
+      add = List.copyOf(add);
+      Objects.requireNonNull(addUsage, "addUsage");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
   /** Counts and holder, for tests and traces. */
   public record State(String name, Mode mode, int numFences, int maxFences, String holder) implements NodeWireMessage {}
 
@@ -166,6 +183,7 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
   private AcquireCtx holder;
   private ActorRef<LockReply> holderRef;
   private final ArrayDeque<Waiter> lockQueue = new ArrayDeque<>();
+  private final ArrayDeque<Exchange> deferred = new ArrayDeque<>();
 
   public static Behavior<Command> create(String name, Mode mode, ActorRef<ContextOwner.Command> containers, FenceServices services) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> new Resv(context, timers, name, mode, containers, services)));
@@ -203,6 +221,14 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
         })
         .onMessage(Wait.class, w -> wait(selectUpTo(w.usage()), w.timeoutNanos(), w.waiter(), w.replyTo()))
         .onMessage(Wait2020.class, w -> wait(select2020(w.all()), w.timeoutNanos(), w.waiter(), w.replyTo()))
+        .onMessage(Exchange.class, ex -> {
+          if (holder != null) {
+            deferred.add(ex);
+          } else {
+            exchange(ex);
+          }
+          return this;
+        })
         .onMessage(GetState.class, g -> {
           g.replyTo().tell(new State(name, mode, count(), maxFences, holder == null ? "" : holder.name()));
           return this;
@@ -261,7 +287,37 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
       lockQueue.remove(oldest);
       timers.cancel("lock-" + oldest.ctx().stamp());
       grant(oldest.ctx(), oldest.replyTo());
+      return;
     }
+    while (holder == null && !deferred.isEmpty()) {
+      exchange(deferred.poll());
+    }
+  }
+
+  private void exchange(Exchange ex) {
+    java.util.Set<String> adding = new java.util.HashSet<>();
+    ex.add().forEach(f -> adding.add(f.id().toString()));
+    List<Entry> deps = ex.waitUsage() == null ? List.of() : selectUpTo(ex.waitUsage()).stream()
+        .filter(s -> !s.signalled && !adding.contains(s.fence.id().toString()))
+        .map(s -> new Entry(s.fence, s.usage, false)).toList();
+    List<String> after = deps.stream().map(e -> e.fence().id().toString()).toList();
+    for (FenceRef f : ex.add()) {
+      boolean exclusiveUsage = ex.addUsage() == ResvUsage.WRITE || ex.addUsage() == ResvUsage.KERNEL;
+      if (mode == Mode.Y2020 && exclusiveUsage) {
+        addExclusive(f, after, "dma_resv_add_excl_fence");
+        continue;
+      }
+      if (maxFences - slots.size() < 1) {
+        maxFences = maxFences == 0 ? 4 : Math.max(slots.size() + 1, 2 * maxFences); // dma_resv_reserve_fences(1)
+      }
+      if (mode == Mode.Y2020) {
+        addShared(f, after, "dma_resv_add_shared_fence", null);
+      } else {
+        addModern(f, ex.addUsage(), null);
+      }
+    }
+    maxFences = count(); // unlock (CONFIG_DEBUG_MUTEXES)
+    ex.replyTo().tell(new Fences(deps));
   }
 
   private Behavior<Command> onLockTimeout(LockTimeout timeout) {
@@ -321,51 +377,65 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
 
   private Behavior<Command> onAddFence(AddFence add) {
     assertHeld(add.ctx(), "dma_resv_add_fence");
-    if (add.fence().isContainer()) {
-      services.violation(Violation.Kind.NESTED_CONTAINER, name, "dma_resv_add_fence with container " + add.fence() + " (add its leaves)");
+    addModern(add.fence(), add.usage(), add.replyTo());
+    return this;
+  }
+
+  private void addModern(FenceRef fence, ResvUsage usage, ActorRef<Result> replyTo) {
+    if (fence.isContainer()) {
+      services.violation(Violation.Kind.NESTED_CONTAINER, name, "dma_resv_add_fence with container " + fence + " (add its leaves)");
     }
     for (int i = 0; i < slots.size(); i++) {
       Slot old = slots.get(i);
-      boolean sameTimelineLater = old.fence.id().context().equals(add.fence().id().context())
-          && old.usage.ordinal() >= add.usage().ordinal()
-          && Seqnos.isLaterOrSame(add.fence().id().seqno(), old.fence.id().seqno(), add.fence().seqno64());
+      boolean sameTimelineLater = old.fence.id().context().equals(fence.id().context())
+          && old.usage.ordinal() >= usage.ordinal()
+          && Seqnos.isLaterOrSame(fence.id().seqno(), old.fence.id().seqno(), fence.seqno64());
       if (sameTimelineLater || old.signalled) {
-        replaceAt(i, add.fence(), add.usage());
-        reply(add.replyTo(), 0);
-        return this;
+        replaceAt(i, fence, usage);
+        reply(replyTo, 0);
+        return;
       }
     }
-    return append(add.fence(), add.usage(), add.replyTo());
+    append(fence, usage, replyTo);
   }
 
   private Behavior<Command> onAddShared(AddShared add) {
     assertHeld(add.ctx(), "dma_resv_add_shared_fence");
+    addShared(add.fence(), add.orderedAfter(), "dma_resv_add_shared_fence", add.replyTo());
+    return this;
+  }
+
+  private void addShared(FenceRef fence, List<String> orderedAfter, String call, ActorRef<Result> replyTo) {
     for (int i = 0; i < slots.size(); i++) {
       Slot old = slots.get(i);
-      if (old.fence.id().context().equals(add.fence().id().context()) || old.signalled) {
-        checkOrdered(old, add.fence(), add.orderedAfter(), "dma_resv_add_shared_fence");
-        replaceAt(i, add.fence(), ResvUsage.READ);
-        reply(add.replyTo(), 0);
-        return this;
+      if (old.fence.id().context().equals(fence.id().context()) || old.signalled) {
+        checkOrdered(old, fence, orderedAfter, call);
+        replaceAt(i, fence, ResvUsage.READ);
+        reply(replyTo, 0);
+        return;
       }
     }
-    return append(add.fence(), ResvUsage.READ, add.replyTo());
+    append(fence, ResvUsage.READ, replyTo);
   }
 
   private Behavior<Command> onAddExclusive(AddExclusive add) {
     assertHeld(add.ctx(), "dma_resv_add_excl_fence");
+    addExclusive(add.fence(), add.orderedAfter(), "dma_resv_add_excl_fence");
+    reply(add.replyTo(), 0);
+    return this;
+  }
+
+  private void addExclusive(FenceRef fence, List<String> orderedAfter, String call) {
     List<Slot> dropped = new ArrayList<>(slots);
     if (exclusive != null) {
       dropped.add(exclusive);
     }
     for (Slot d : dropped) {
-      checkOrdered(d, add.fence(), add.orderedAfter(), "dma_resv_add_excl_fence");
+      checkOrdered(d, fence, orderedAfter, call);
       byKey.remove(d.key);
     }
     slots.clear(); // the DAG assumption: the new exclusive fence signals after everything it replaces
-    exclusive = add.fence() == null ? null : follow(add.fence(), ResvUsage.WRITE);
-    reply(add.replyTo(), 0);
-    return this;
+    exclusive = fence == null ? null : follow(fence, ResvUsage.WRITE);
   }
 
   /** König's hazard: an unsignalled fence may only be replaced by one that cannot signal before it. */
@@ -388,16 +458,15 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
     slots.set(index, follow(fence, usage));
   }
 
-  private Behavior<Command> append(FenceRef fence, ResvUsage usage, ActorRef<Result> replyTo) {
+  private void append(FenceRef fence, ResvUsage usage, ActorRef<Result> replyTo) {
     if (slots.size() >= maxFences) {
       services.fatal(Violation.Kind.RESV_NO_SLOT, name, "adding " + fence + " without a reserved slot ("
           + slots.size() + "/" + maxFences + "): kernel BUG; the fence is not added");
       reply(replyTo, Errno.ENOSPC.negative());
-      return this;
+      return;
     }
     slots.add(follow(fence, usage));
     reply(replyTo, 0);
-    return this;
   }
 
   private Slot follow(FenceRef fence, ResvUsage usage) {
@@ -462,7 +531,7 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
     } else if (fences.size() == 1) {
       get.replyTo().tell(new Singleton(0, fences.get(0)));
     } else {
-      ActorRef<FenceRef> adapter = getContext().messageAdapter(FenceRef.class, f -> new SingletonReady(f, get.replyTo()));
+      ActorRef<FenceRef> adapter = dev.fencelab.node.fence.OneShot.adapter(getContext(), FenceRef.class, f -> new SingletonReady(f, get.replyTo()));
       containers.tell(new Containers.CreateArray(fences, false, null, 1, adapter));
     }
     return this;

@@ -21,7 +21,7 @@ import dev.fencelab.node.resv.AcquireCtx;
 import dev.fencelab.node.resv.Resv;
 import dev.fencelab.node.resv.ResvUsage;
 import dev.fencelab.node.sync.SwSyncTimeline;
-import dev.fencelab.node.wire.v1.FenceV1;
+import dev.fencelab.protocol.fence.v1.FenceV1;
 import java.io.NotSerializableException;
 import java.util.HashMap;
 import java.util.Map;
@@ -38,11 +38,11 @@ import dev.fencelab.protocol.wire.RefResolvingSerializer;
 public final class NodeSerializer extends RefResolvingSerializer {
   public static final int IDENTIFIER = 740102;
 
-  private interface Parser<P> {
+  interface Parser<P> {
     P parse(byte[] bytes) throws InvalidProtocolBufferException;
   }
 
-  private interface Decoder<P, T> {
+  interface Decoder<P, T> {
     T decode(P proto) throws NotSerializableException;
   }
 
@@ -61,6 +61,7 @@ public final class NodeSerializer extends RefResolvingSerializer {
     registerContainers();
     registerProcesses();
     registerResv();
+    new DeviceCodecs(this).register();
     codec(FenceControl.RunFenceBench.class, "A.RunFenceBench",
         m -> FenceV1.RunFenceBench.newBuilder().setIterations(m.iterations()).setFanout(m.fanout()).setFanoutRounds(m.fanoutRounds())
             .setCreateSignal(m.createSignal()).setCrossIterations(m.crossIterations()).setPendingFences(m.pendingFences())
@@ -199,11 +200,11 @@ public final class NodeSerializer extends RefResolvingSerializer {
     return new AcquireCtx(p.getStamp(), p.getName());
   }
 
-  private static FenceV1.ResvUsage usage(ResvUsage u) {
+  static FenceV1.ResvUsage usage(ResvUsage u) {
     return FenceV1.ResvUsage.forNumber(u.ordinal());
   }
 
-  private static ResvUsage usage(FenceV1.ResvUsage u) throws NotSerializableException {
+  static ResvUsage usage(FenceV1.ResvUsage u) throws NotSerializableException {
     if (u == FenceV1.ResvUsage.UNRECOGNIZED) {
       throw new NotSerializableException("unknown dma_resv usage");
     }
@@ -296,9 +297,19 @@ public final class NodeSerializer extends RefResolvingSerializer {
         FenceV1.SendFd::parseFrom,
         p -> new ProcessActor.SendFd(p.getFd(), required(p.getTo(), "SendFd.to"), required(p.getReplyTo(), "SendFd.reply_to")));
     codec(ProcessActor.ReceiveFd.class, "P.ReceiveFd",
-        m -> FenceV1.ReceiveFd.newBuilder().setFence(fenceRef(m.fence())).setName(m.name()).setReplyTo(ref(m.replyTo())).build(),
+        m -> {
+          FenceV1.ReceiveFd.Builder b = FenceV1.ReceiveFd.newBuilder().setName(m.name()).setReplyTo(ref(m.replyTo()));
+          if (m.fence() != null) {
+            b.setFence(fenceRef(m.fence()));
+          } else {
+            b.setDmaBuf(new DeviceCodecs(this).dmaBuf(m.buf()).toByteString());
+          }
+          return b.build();
+        },
         FenceV1.ReceiveFd::parseFrom,
-        p -> new ProcessActor.ReceiveFd(fenceRef(p.getFence()), p.getName(), required(p.getReplyTo(), "ReceiveFd.reply_to")));
+        p -> new ProcessActor.ReceiveFd(p.hasFence() ? fenceRef(p.getFence()) : null,
+            p.hasFence() ? null : new DeviceCodecs(this).dmaBuf(DeviceCodecs.parseDmaBuf(p.getDmaBuf())),
+            p.getName(), required(p.getReplyTo(), "ReceiveFd.reply_to")));
   }
 
   private void registerContainers() {
@@ -415,7 +426,20 @@ public final class NodeSerializer extends RefResolvingSerializer {
     };
   }
 
-  private <T, P extends MessageLite> void codec(
+  /** Package-private access for {@link DeviceCodecs}. */
+  String refOf(org.apache.pekko.actor.typed.ActorRef<?> r) {
+    return ref(r);
+  }
+
+  <T> org.apache.pekko.actor.typed.ActorRef<T> opt(String serialized) {
+    return optional(serialized);
+  }
+
+  <T> org.apache.pekko.actor.typed.ActorRef<T> req(String serialized, String field) throws NotSerializableException {
+    return required(serialized, field);
+  }
+
+  <T, P extends MessageLite> void codec(
       Class<T> type, String manifest, Function<T, P> encoder, Parser<P> parser, Decoder<P, T> decoder) {
     Codec<T, P> c = new Codec<>(manifest, encoder, parser, decoder);
     if (byClass.put(type, c) != null || byManifest.put(manifest, c) != null) {

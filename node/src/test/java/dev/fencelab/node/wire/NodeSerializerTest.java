@@ -6,6 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import dev.fencelab.node.check.WaitGraph;
+import dev.fencelab.node.cluster.DeviceControl;
+import dev.fencelab.node.device.DeviceActor;
+import dev.fencelab.node.device.DeviceSpec;
+import dev.fencelab.node.device.JobSpec;
+import dev.fencelab.node.driver.DmaBufRef;
+import dev.fencelab.node.driver.DriverProtocol;
+import dev.fencelab.node.memory.Chunk;
 import dev.fencelab.node.cluster.FenceControl;
 import dev.fencelab.node.fence.ChainFindSeqno;
 import dev.fencelab.node.fence.Containers;
@@ -54,6 +61,76 @@ class NodeSerializerTest {
   }
 
   static List<Object> everyNodeMessage() {
+    List<Object> all = new java.util.ArrayList<>(fenceMessages());
+    all.addAll(deviceMessages());
+    return all;
+  }
+
+  static List<Object> deviceMessages() {
+    var fenceActor = testKit.<FenceProtocol.Command>createTestProbe().ref();
+    var owner = testKit.<ContextOwner.Command>createTestProbe().ref();
+    FenceRef ref = new FenceRef(new FenceId(new FenceContext(9, 3), 4), FenceRef.Kind.HARDWARE, false, fenceActor, owner, 0);
+    var driver = testKit.<DriverProtocol.Command>createTestProbe().ref();
+    DmaBufRef buf = new DmaBufRef("n1/gpu0/shared", 1L << 40, driver, 3, testKit.<Resv.Command>createTestProbe().ref());
+    JobSpec job = new JobSpec(1, 5_000_000, List.of(1, 2), List.of(3), new JobSpec.Copy(1, 0, 3, 4096, 1 << 20), "fill");
+    JobSpec plain = JobSpec.compute("j", 0, List.of(), List.of(7));
+    List<Chunk> chunks = List.of(new Chunk.Bytes(0, new byte[] {1, 2, 3}), new Chunk.Pattern(3, 1L << 33, 0x8000_0000_0000_0001L, 77));
+    return List.of(
+        new DeviceControl.PlaceDevice(new DeviceSpec("gpu0", DeviceSpec.Kind.GPU, 2, 1L << 34, true, false, java.time.Duration.ofSeconds(10)),
+            testKit.<DeviceControl.DevicePlaced>createTestProbe().ref()),
+        new DeviceControl.PlaceDevice(new DeviceSpec("nic", DeviceSpec.Kind.RDMA_NIC, 1, 0, false, true, java.time.Duration.ofMillis(5)),
+            testKit.<DeviceControl.DevicePlaced>createTestProbe().ref()),
+        new DeviceControl.DevicePlaced(driver, 0, ""),
+        new DeviceControl.DevicePlaced(null, -17, "taken"),
+        new DriverProtocol.Result(-16),
+        new DriverProtocol.CreateBo("n1/p", "bo", 1L << 36, DriverProtocol.Placement.VRAM, testKit.<DriverProtocol.BoReply>createTestProbe().ref()),
+        new DriverProtocol.BoReply(0, 4),
+        new DriverProtocol.Submit("n1/p", job, List.of(ref, FenceRef.stub()), testKit.<DriverProtocol.SubmitReply>createTestProbe().ref()),
+        new DriverProtocol.Submit("n1/p", plain, List.of(), testKit.<DriverProtocol.SubmitReply>createTestProbe().ref()),
+        new DriverProtocol.SubmitReply(0, ref),
+        new DriverProtocol.SubmitReply(-125, null),
+        new DriverProtocol.Export("n1/p", 3, testKit.<DriverProtocol.ExportReply>createTestProbe().ref()),
+        new DriverProtocol.ExportReply(0, buf),
+        new DriverProtocol.ExportReply(-2, null),
+        new DriverProtocol.Import("n2/q", buf, true, testKit.<DriverProtocol.BoReply>createTestProbe().ref()),
+        new DriverProtocol.MapBo("n2/q", 1, testKit.<DriverProtocol.MapReply>createTestProbe().ref()),
+        new DriverProtocol.MapReply(0, List.of(new DriverProtocol.Segment(0x80_0000_0000L, 1L << 40))),
+        new DriverProtocol.Pin("n2/q", 1, true, testKit.<DriverProtocol.Result>createTestProbe().ref()),
+        new DriverProtocol.CpuAccess("n2/q", 1, 2, testKit.<DriverProtocol.Result>createTestProbe().ref()),
+        new DriverProtocol.Evict(1, testKit.<DriverProtocol.Result>createTestProbe().ref()),
+        new DriverProtocol.Checksum(1, testKit.<DriverProtocol.ChecksumReply>createTestProbe().ref()),
+        new DriverProtocol.ChecksumReply(0, "crc32c:0badf00d/4096", 4096),
+        new DriverProtocol.Unplug(testKit.<DriverProtocol.UnplugReport>createTestProbe().ref()),
+        new DriverProtocol.UnplugReport("gpu0", 3, 1, 2),
+        new DriverProtocol.InjectFault(DeviceActor.FaultKind.HANG_ENGINE, 0, testKit.<DriverProtocol.Result>createTestProbe().ref()),
+        new DriverProtocol.InjectFault(DeviceActor.FaultKind.FAIL_RESET, 0, testKit.<DriverProtocol.Result>createTestProbe().ref()),
+        new DriverProtocol.GetState(testKit.<DriverProtocol.State>createTestProbe().ref()),
+        new DriverProtocol.State("gpu0", false, true, 1, List.of("n1/p"),
+            List.of(new DriverProtocol.BoInfo(1, "bo", "n1/p", 4096, DriverProtocol.Placement.SYSTEM, true, true, false, 2))),
+        new DriverProtocol.Attach(3, true, driver, 5, testKit.<DriverProtocol.Attached>createTestProbe().ref()),
+        new DriverProtocol.Attached(0, 1),
+        new DriverProtocol.Detach(3, 1),
+        new DriverProtocol.MapAttachment(3, 1, testKit.<DriverProtocol.MapReply>createTestProbe().ref()),
+        new DriverProtocol.PinAttachment(3, 1, false, testKit.<DriverProtocol.Result>createTestProbe().ref()),
+        new DriverProtocol.MoveNotify(5, true),
+        new DriverProtocol.ReadRange(3, 4096, 65536, 9, testKit.<DriverProtocol.RangeData>createTestProbe().ref()),
+        new DriverProtocol.RangeData(9, 0, chunks),
+        new DriverProtocol.WriteRange(3, chunks, 10, testKit.<DriverProtocol.WriteAck>createTestProbe().ref()),
+        new DriverProtocol.WriteAck(10, -19),
+        buf,
+        new ProcessActor.ReceiveFd(null, buf, "shared", testKit.<ProcessActor.FdReply>createTestProbe().ref()),
+        new ProcessActor.ExportDmaBuf(driver, 3, testKit.<ProcessActor.FdReply>createTestProbe().ref()),
+        new ProcessActor.ImportDmaBuf(4, driver, false, testKit.<DriverProtocol.BoReply>createTestProbe().ref()),
+        new ProcessActor.SubmitJob(driver, job, List.of(3, 5), true, testKit.<ProcessActor.Submitted>createTestProbe().ref()),
+        new ProcessActor.Submitted(0, 6, ref),
+        new ProcessActor.Submitted(-2, -1, null),
+        new ProcessActor.ExportSyncFile(4, 3, testKit.<ProcessActor.FdReply>createTestProbe().ref()),
+        new ProcessActor.ImportSyncFile(4, 2, 5, testKit.<ProcessActor.FdReply>createTestProbe().ref()),
+        new Resv.Exchange(List.of(ref), ResvUsage.WRITE, ResvUsage.READ, testKit.<Resv.Fences>createTestProbe().ref()),
+        new Resv.Exchange(List.of(), ResvUsage.READ, null, testKit.<Resv.Fences>createTestProbe().ref()));
+  }
+
+  static List<Object> fenceMessages() {
     var callback = testKit.<FenceProtocol.Callback>createTestProbe().ref();
     var fenceActor = testKit.<FenceProtocol.Command>createTestProbe().ref();
     var owner = testKit.<ContextOwner.Command>createTestProbe().ref();
@@ -139,7 +216,7 @@ class NodeSerializerTest {
         new ProcessActor.FenceReply(0, ref),
         new ProcessActor.FenceReply(-9, null),
         new ProcessActor.SendFd(3, testKit.<ProcessActor.Command>createTestProbe().ref(), testKit.<ProcessActor.FdReply>createTestProbe().ref()),
-        new ProcessActor.ReceiveFd(ref, "out", testKit.<ProcessActor.FdReply>createTestProbe().ref()),
+        new ProcessActor.ReceiveFd(ref, null, "out", testKit.<ProcessActor.FdReply>createTestProbe().ref()),
         new FenceProtocol.GetMembers(testKit.<FenceProtocol.Members>createTestProbe().ref()),
         new FenceProtocol.Members(id, FenceRef.Kind.CHAIN, List.of(ref), ref),
         new FenceProtocol.Members(id, FenceRef.Kind.HARDWARE, List.of(), null),

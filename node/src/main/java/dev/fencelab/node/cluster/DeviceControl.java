@@ -1,0 +1,28 @@
+package dev.fencelab.node.cluster;
+
+import dev.fencelab.node.device.DeviceSpec;
+import dev.fencelab.node.driver.DriverProtocol;
+import dev.fencelab.node.wire.NodeWireMessage;
+import dev.fencelab.protocol.control.NodeControl;
+import java.util.Objects;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/** Device placement commands a node agent accepts from the control plane (the coordinator, tests, the bench). */
+public final class DeviceControl {
+  private DeviceControl() {}
+
+  /** Place a device (and its driver) on this member. */
+  public record PlaceDevice(DeviceSpec spec, ActorRef<DevicePlaced> replyTo) implements NodeControl, NodeWireMessage {
+    public PlaceDevice {
+      Objects.requireNonNull(spec, "spec");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** The device's driver — every call goes to it — or {@code error < 0} (-EEXIST: the name is taken on this member). */
+  public record DevicePlaced(ActorRef<DriverProtocol.Command> driver, int error, String detail) implements NodeWireMessage {
+    public DevicePlaced {
+      Objects.requireNonNull(detail, "detail");
+    }
+  }
+}

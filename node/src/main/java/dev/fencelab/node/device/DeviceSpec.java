@@ -1,0 +1,65 @@
+package dev.fencelab.node.device;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What a device is and can do (DESIGN.md "The emulated world").
+ *
+ * @param name unique on its node ({@code gpu0})
+ * @param engines how many engines (rings); each is its own fence context
+ * @param vramBytes device memory; 0 for a device without VRAM (a NIC); VRAM buffers beyond it fail with -ENOMEM
+ * @param pageTables per-process page tables (isolation by the MMU). Without them the driver validates every buffer
+ *     a job touches against the submitting process (the command-parser story)
+ * @param recoverableFaults recoverable page faults (ODP/HMM-capable); recorded, used by later memory features
+ * @param jobTimeout the driver's job timeout (amdgpu {@code lockup_timeout}, 10 s by default in the kernel)
+ */
+public record DeviceSpec(
+    String name, Kind kind, int engines, long vramBytes, boolean pageTables, boolean recoverableFaults, Duration jobTimeout) {
+
+  /** Kinds of device. */
+  public enum Kind {
+    GPU,
+    RDMA_NIC,
+    COPY_ENGINE
+  }
+
+  public DeviceSpec {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(kind, "kind");
+    Objects.requireNonNull(jobTimeout, "jobTimeout");
+    if (name.isEmpty() || !name.matches("[A-Za-z0-9_.-]+")) {
+      throw new IllegalArgumentException("device name must be letters, digits, '_', '.', '-': '" + name + "'");
+    }
+    if (engines < 1 || engines > 64) {
+      throw new IllegalArgumentException("a device has 1..64 engines, not " + engines);
+    }
+    if (vramBytes < 0) {
+      throw new IllegalArgumentException("negative VRAM size " + vramBytes);
+    }
+    if (jobTimeout.isNegative() || jobTimeout.isZero()) {
+      throw new IllegalArgumentException("job timeout must be positive: " + jobTimeout);
+    }
+  }
+
+  /** A GPU as the seed story has it: one engine, VRAM, page tables, no recoverable faults, a 10 s timeout. */
+  public static DeviceSpec gpu(String name) {
+    return new DeviceSpec(name, Kind.GPU, 1, 16L << 30, true, false, Duration.ofSeconds(10));
+  }
+
+  public DeviceSpec withJobTimeout(Duration timeout) {
+    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, timeout);
+  }
+
+  public DeviceSpec withEngines(int n) {
+    return new DeviceSpec(name, kind, n, vramBytes, pageTables, recoverableFaults, jobTimeout);
+  }
+
+  public DeviceSpec withPageTables(boolean on) {
+    return new DeviceSpec(name, kind, engines, vramBytes, on, recoverableFaults, jobTimeout);
+  }
+
+  public DeviceSpec withVram(long bytes) {
+    return new DeviceSpec(name, kind, engines, bytes, pageTables, recoverableFaults, jobTimeout);
+  }
+}

@@ -1,0 +1,445 @@
+package dev.fencelab.node.device;
+
+import dev.fencelab.node.fence.ContextLedger;
+import dev.fencelab.node.fence.ContextOwner;
+import dev.fencelab.node.fence.Fence;
+import dev.fencelab.node.fence.FenceId;
+import dev.fencelab.node.fence.FenceProtocol;
+import dev.fencelab.node.fence.FenceRef;
+import dev.fencelab.node.fence.FenceServices;
+import dev.fencelab.node.fence.FenceWait;
+import dev.fencelab.node.fence.WaitResult;
+import dev.fencelab.protocol.Errno;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * One engine (ring) of a device: its own fence context; it runs its jobs strictly in submission order, a job only
+ * once its dependencies have signalled (the drm scheduler's contract; see the package documentation for errors,
+ * model time, hang, reset and unplug).
+ *
+ * <p>Owns: the job queue, the fence context ({@link ContextLedger}) and the engine's model clock. Talks to: its
+ * device (timeouts), the driver (which performs a job's memory effects: {@link Execute}), the fences it waits on.
+ * Every message is local to the member.
+ */
+public final class Engine extends AbstractBehavior<ContextOwner.Command> {
+  /** Engine commands; local to the member. */
+  public interface Command extends ContextOwner.Command, NoSerializationVerificationNeeded {}
+
+  /** Queue a job: the engine allocates its out-fence and answers {@link Queued}; it runs once {@link Deps} arrive. */
+  public record Queue(long jobId, String process, JobSpec spec, ActorRef<Queued> replyTo) implements Command {}
+
+  /** The job's out-fence, or {@code error < 0} and no fence (the device refused the job). */
+  public record Queued(long jobId, FenceRef fence, int error) implements NoSerializationVerificationNeeded {}
+
+  /** The job's dependencies (explicit in-fences and implicit resv fences); {@code error != 0} cancels it with that error. */
+  public record Deps(long jobId, List<FenceRef> fences, int error) implements Command {
+    public Deps {
+      fences = List.copyOf(fences);
+    }
+  }
+
+  /** To the driver: perform the job's memory effects now, then answer {@link Executed}. */
+  public record Execute(long jobId, int attempt, String process, JobSpec spec, ActorRef<Command> replyTo)
+      implements NoSerializationVerificationNeeded {}
+
+  /** From the driver: the effects of attempt {@code attempt} are done ({@code result} 0 or a negative errno). */
+  public record Executed(long jobId, int attempt, int result) implements Command {}
+
+  /**
+   * From the device, after a timeout on some engine (kernel-semantics §1.19): {@code guiltyHere} — the timed-out
+   * job runs here and gets -ETIME; jobs of {@code guiltyProcess} still queued get -ECANCELED; an innocent running
+   * job is re-run. {@code wedge}: the reset failed — every job gets -EIO.
+   */
+  public record Reset(String guiltyProcess, boolean guiltyHere, boolean wedge) implements Command {}
+
+  /** Make the next job to run (or the running one) hang: its effects never complete. */
+  public enum Hang implements Command {
+    INSTANCE
+  }
+
+  /** Soft unplug: every job is cancelled and every fence of the context signalled with -ENODEV. */
+  public record Unplug(ActorRef<Integer> replyTo) implements Command {}
+
+  /** Counters for state queries. */
+  public record GetState(ActorRef<EngineState> replyTo) implements Command {}
+
+  public record EngineState(int index, int queued, long modelNanos, long completed, long failed, long hangsPending)
+      implements NoSerializationVerificationNeeded {}
+
+  private record DepDone(WaitResult result) implements Command {}
+
+  private record TimedOut(long jobId, int attempt) implements Command {}
+
+  private record Finish(long jobId, int attempt) implements Command {}
+
+  private enum Phase {
+    QUEUED,
+    WAITING,
+    RUNNING,
+    EXECUTED
+  }
+
+  /** A scheduler entity: one process's queue on this engine, with its own fence context (drm_sched_entity). */
+  private static final class Entity {
+    final ContextLedger ledger;
+    long nextSeqno = 1;
+
+    Entity(ContextLedger ledger) {
+      this.ledger = ledger;
+    }
+  }
+
+  private static final class Job {
+    final long id;
+    final Entity entity;
+    final long seqno;
+    final String process;
+    final JobSpec spec;
+    Phase phase = Phase.QUEUED;
+    List<FenceRef> deps;
+    int depsLeft;
+    int depError;
+    long depModel;
+    int attempt;
+    boolean hung;
+    long startModel;
+
+    Job(long id, Entity entity, long seqno, String process, JobSpec spec) {
+      this.id = id;
+      this.entity = entity;
+      this.seqno = seqno;
+      this.process = process;
+      this.spec = spec;
+    }
+  }
+
+  private final int index;
+  private final String label;
+  private final DeviceSpec spec;
+  private final ActorRef<DeviceActor.Command> device;
+  private final ActorRef<Execute> driver;
+  private final FenceServices services;
+  private final Pacing pacing;
+  private final TimerScheduler<ContextOwner.Command> timers;
+  private final java.util.Map<String, Entity> entities = new java.util.HashMap<>();
+  private final java.util.Map<dev.fencelab.node.fence.FenceContext, Entity> byContext = new java.util.HashMap<>();
+  private final ArrayDeque<Job> queue = new ArrayDeque<>();
+  private long modelNanos;
+  private int hangs;
+  private long completed;
+  private long failed;
+  private final ActorRef<WaitResult> depAdapter;
+  private final java.util.Map<Integer, Long> waitKeys = new java.util.HashMap<>();
+  private int nextWaitKey;
+
+  public static Behavior<ContextOwner.Command> create(int index, String label, DeviceSpec spec, ActorRef<DeviceActor.Command> device,
+      ActorRef<Execute> driver, FenceServices services, Pacing pacing) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers ->
+        new Engine(context, timers, index, label, spec, device, driver, services, pacing)));
+  }
+
+  private Engine(ActorContext<ContextOwner.Command> context, TimerScheduler<ContextOwner.Command> timers, int index, String label,
+      DeviceSpec spec, ActorRef<DeviceActor.Command> device, ActorRef<Execute> driver, FenceServices services, Pacing pacing) {
+    super(context);
+    this.timers = timers;
+    this.index = index;
+    this.label = label;
+    this.spec = spec;
+    this.device = device;
+    this.driver = driver;
+    this.services = services;
+    this.pacing = pacing;
+    this.depAdapter = context.messageAdapter(WaitResult.class, DepDone::new);
+  }
+
+  @Override
+  public Receive<ContextOwner.Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Queue.class, this::onQueue)
+        .onMessage(Deps.class, this::onDeps)
+        .onMessage(DepDone.class, this::onDepDone)
+        .onMessage(Executed.class, this::onExecuted)
+        .onMessage(Finish.class, this::onFinish)
+        .onMessage(TimedOut.class, this::onTimedOut)
+        .onMessage(Reset.class, this::onReset)
+        .onMessageEquals(Hang.INSTANCE, () -> {
+          hangs++;
+          Job head = queue.peekFirst();
+          if (head != null && (head.phase == Phase.RUNNING || head.phase == Phase.EXECUTED) && !head.hung) {
+            head.hung = true; // the running job stops making progress
+            hangs--;
+          }
+          return this;
+        })
+        .onMessage(Unplug.class, this::onUnplug)
+        .onMessage(GetState.class, g -> {
+          g.replyTo().tell(new EngineState(index, queue.size(), modelNanos, completed, failed, hangs));
+          return this;
+        })
+        .onMessage(ContextOwner.FenceCompleted.class, c -> {
+          Entity e = byContext.get(c.id().context());
+          if (e != null) {
+            e.ledger.completed(c.id().seqno(), c.status());
+          }
+          return this;
+        })
+        .onMessage(ContextOwner.DeadlineHint.class, h -> this)
+        .onMessage(ContextOwner.QueryCompletion.class, q -> {
+          Entity e = byContext.get(q.id().context());
+          if (e != null) {
+            e.ledger.answer(q);
+          } else {
+            q.replyTo().tell(new ContextOwner.Completion(q.id(), false, dev.fencelab.node.fence.FenceStatus.PENDING));
+          }
+          return this;
+        })
+        .build();
+  }
+
+  private Behavior<ContextOwner.Command> onQueue(Queue q) {
+    Entity entity = entities.computeIfAbsent(q.process(), p -> {
+      Entity e = new Entity(new ContextLedger(services.contexts().allocate(), false, services));
+      byContext.put(e.ledger.context(), e);
+      return e;
+    });
+    long seqno = entity.nextSeqno++;
+    FenceId id = entity.ledger.id(seqno);
+    ActorRef<FenceProtocol.Command> fence = getContext().spawn(Fence.create(id, getContext().getSelf(), services),
+        "f" + id.context().id() + "-" + seqno);
+    entity.ledger.register(seqno, fence);
+    queue.addLast(new Job(q.jobId(), entity, seqno, q.process(), q.spec()));
+    q.replyTo().tell(new Queued(q.jobId(), new FenceRef(id, FenceRef.Kind.HARDWARE, false, fence, getContext().getSelf(), 0), 0));
+    return this;
+  }
+
+  private Job find(long jobId) {
+    for (Job j : queue) {
+      if (j.id == jobId) {
+        return j;
+      }
+    }
+    return null;
+  }
+
+  private Behavior<ContextOwner.Command> onDeps(Deps deps) {
+    Job job = find(deps.jobId());
+    if (job == null) {
+      return this; // cancelled meanwhile (reset, unplug)
+    }
+    job.deps = deps.fences();
+    job.depError = deps.error();
+    job.depsLeft = job.deps.size();
+    if (job.depError == 0) {
+      String waiter = label + " job " + job.spec.label();
+      for (FenceRef f : job.deps) {
+        int key = nextWaitKey++;
+        waitKeys.put(key, job.id);
+        getContext().spawnAnonymous(FenceWait.create(f, null, waiter, "job in-fence", key, depAdapter, services));
+      }
+      job.phase = Phase.WAITING;
+    }
+    advance();
+    return this;
+  }
+
+  private Behavior<ContextOwner.Command> onDepDone(DepDone done) {
+    Long jobId = waitKeys.remove(done.result().index());
+    Job job = jobId == null ? null : find(jobId);
+    if (job == null || job.phase != Phase.WAITING) {
+      return this;
+    }
+    job.depsLeft--;
+    int status = done.result().status().value();
+    if (!done.result().signalled()) {
+      status = Errno.ETIME.negative(); // the wait cap ended it: the dependency never signalled
+    }
+    if (status < 0 && job.depError == 0) {
+      job.depError = status; // the first failed dependency, in completion order
+    }
+    job.depModel = Math.max(job.depModel, done.result().status().modelNanos());
+    advance();
+    return this;
+  }
+
+  /** Starts the head job when it can run; completes failed ones; repeats. */
+  private void advance() {
+    while (!queue.isEmpty()) {
+      Job head = queue.peekFirst();
+      if (head.deps == null || (head.phase == Phase.WAITING && head.depsLeft > 0 && head.depError == 0)) {
+        return; // dependencies unknown or pending
+      }
+      if (head.phase == Phase.RUNNING || head.phase == Phase.EXECUTED) {
+        return;
+      }
+      if (head.depError != 0) {
+        // A failed dependency fails the job: it does not run; its fence carries the dependency's error unchanged.
+        finish(head, head.depError, Math.max(modelNanos, head.depModel));
+        continue;
+      }
+      start(head);
+      return;
+    }
+  }
+
+  private void start(Job job) {
+    job.phase = Phase.RUNNING;
+    job.attempt++;
+    job.startModel = Math.max(modelNanos, job.depModel);
+    if (hangs > 0 && !job.hung) {
+      hangs--;
+      job.hung = true;
+    }
+    timers.startSingleTimer("timeout", new TimedOut(job.id, job.attempt), spec.jobTimeout());
+    driver.tell(new Execute(job.id, job.attempt, job.process, job.spec, getContext().getSelf().narrow()));
+  }
+
+  private Behavior<ContextOwner.Command> onExecuted(Executed executed) {
+    Job head = queue.peekFirst();
+    if (head == null || head.id != executed.jobId() || head.attempt != executed.attempt() || head.phase != Phase.RUNNING) {
+      return this; // a stale attempt (reset re-ran or cancelled it)
+    }
+    if (head.hung) {
+      return this; // a hung job never completes: only the timeout ends it
+    }
+    if (executed.result() != 0) {
+      timers.cancel("timeout");
+      finish(head, executed.result(), head.startModel);
+      advance();
+      return this;
+    }
+    head.phase = Phase.EXECUTED;
+    Duration real = pacing.realDelay(head.spec.durationNanos());
+    if (real.isZero()) {
+      return onFinish(new Finish(head.id, head.attempt));
+    }
+    timers.startSingleTimer("run", new Finish(head.id, head.attempt), real);
+    return this;
+  }
+
+  private Behavior<ContextOwner.Command> onFinish(Finish f) {
+    Job head = queue.peekFirst();
+    if (head == null || head.id != f.jobId() || head.attempt != f.attempt() || head.phase != Phase.EXECUTED || head.hung) {
+      return this;
+    }
+    timers.cancel("timeout");
+    finish(head, 0, head.startModel + head.spec.durationNanos());
+    advance();
+    return this;
+  }
+
+  private Behavior<ContextOwner.Command> onTimedOut(TimedOut t) {
+    Job head = queue.peekFirst();
+    if (head == null || head.id != t.jobId() || head.attempt != t.attempt()) {
+      return this;
+    }
+    device.tell(new DeviceActor.EngineTimedOut(index, head.spec.label(), head.process));
+    return this;
+  }
+
+  private Behavior<ContextOwner.Command> onReset(Reset reset) {
+    timers.cancel("timeout");
+    timers.cancel("run");
+    long now = modelNanos;
+    if (reset.wedge()) {
+      for (Job j : new ArrayList<>(queue)) {
+        finish(j, Errno.EIO.negative(), now);
+      }
+      hangs = 0;
+      return this;
+    }
+    Job head = queue.peekFirst();
+    boolean running = head != null && (head.phase == Phase.RUNNING || head.phase == Phase.EXECUTED);
+    if (running && reset.guiltyHere()) {
+      finish(head, Errno.ETIME.negative(), head.startModel + spec.jobTimeout().toNanos());
+    }
+    for (Iterator<Job> it = new ArrayList<>(queue).iterator(); it.hasNext(); ) {
+      Job j = it.next();
+      boolean runningNow = j == queue.peekFirst() && (j.phase == Phase.RUNNING || j.phase == Phase.EXECUTED);
+      if (!runningNow && j.process.equals(reset.guiltyProcess())) {
+        finish(j, Errno.ECANCELED.negative(), now); // the rest of the guilty context
+      }
+    }
+    hangs = 0;
+    Job still = queue.peekFirst();
+    if (still != null && (still.phase == Phase.RUNNING || still.phase == Phase.EXECUTED)) {
+      still.hung = false;
+      start(still); // an innocent job caught in the reset runs again
+    } else {
+      advance();
+    }
+    return this;
+  }
+
+  private Behavior<ContextOwner.Command> onUnplug(Unplug unplug) {
+    timers.cancelAll();
+    int n = 0;
+    for (Job j : new ArrayList<>(queue)) {
+      finish(j, Errno.ENODEV.negative(), modelNanos);
+      n++;
+    }
+    entities.values().forEach(e -> e.ledger.signalAll(Errno.ENODEV, modelNanos)); // anything not tied to a job
+    unplug.replyTo().tell(n);
+    return this;
+  }
+
+  /** Signals the job's fence (owner-routed, so a second signal is caught) and removes the job. */
+  private void finish(Job job, int error, long endModel) {
+    queue.remove(job);
+    modelNanos = Math.max(modelNanos, endModel);
+    if (error == 0) {
+      completed++;
+    } else {
+      failed++;
+    }
+    if (job.entity.ledger.beginSignal(job.seqno)) {
+      job.entity.ledger.live(job.seqno).ifPresent(f -> f.tell(new FenceProtocol.Signal(error, modelNanos, null)));
+    }
+  }
+
+  /** How model time maps to real time: {@code asap} never waits; {@code realtime} waits {@code duration × scale}. */
+  public record Pacing(boolean realtime, double scale) {
+    public static final Pacing ASAP = new Pacing(false, 1.0);
+
+    public Pacing {
+      if (!(scale > 0)) {
+        throw new IllegalArgumentException("pacing scale must be positive: " + scale);
+      }
+    }
+
+    public Duration realDelay(long modelNanos) {
+      return realtime ? Duration.ofNanos((long) (modelNanos * scale)) : Duration.ZERO;
+    }
+
+    /** {@code asap}, {@code realtime} or {@code realtime:SCALE}. */
+    public static Pacing parse(String text) {
+      Objects.requireNonNull(text, "pacing");
+      if (text.equals("asap")) {
+        return ASAP;
+      }
+      if (text.equals("realtime")) {
+        return new Pacing(true, 1.0);
+      }
+      if (text.startsWith("realtime:")) {
+        try {
+          return new Pacing(true, Double.parseDouble(text.substring("realtime:".length())));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("pacing scale is not a number: " + text);
+        }
+      }
+      throw new IllegalArgumentException("pacing must be asap, realtime or realtime:SCALE, not '" + text + "'");
+    }
+  }
+}

@@ -1,0 +1,167 @@
+package dev.fencelab.node.driver;
+
+import dev.fencelab.node.device.DeviceActor;
+import dev.fencelab.node.device.JobSpec;
+import dev.fencelab.node.fence.FenceRef;
+import dev.fencelab.node.memory.Chunk;
+import dev.fencelab.node.wire.NodeWireMessage;
+import java.util.List;
+import java.util.Objects;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * What a driver accepts: the ioctl-like calls of emulated processes (named by the process on whose behalf they
+ * are made), the exporter/importer protocol between drivers, content access, and chaos. Every call answers with
+ * a result that is 0 or a negative errno, as the kernel's ioctls do; the errors are listed on each call and in the
+ * package documentation.
+ */
+public final class DriverProtocol {
+  private DriverProtocol() {}
+
+  public interface Command {}
+
+  /** Where a buffer object lives. */
+  public enum Placement {
+    VRAM,
+    SYSTEM
+  }
+
+  /** 0 or a negative errno. */
+  public record Result(int result) implements NodeWireMessage {}
+
+  // --- process calls
+
+  /** Create a buffer object: -EINVAL for size 0, -ENOMEM when VRAM is exhausted (or the device has none), -ENODEV after unplug. */
+  public record CreateBo(String process, String name, long size, Placement placement, ActorRef<BoReply> replyTo)
+      implements Command, NodeWireMessage {
+    public CreateBo {
+      Objects.requireNonNull(process, "process");
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(placement, "placement");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** A buffer handle (≥ 1) of the process on this driver, or a negative errno. */
+  public record BoReply(int result, int handle) implements NodeWireMessage {}
+
+  /**
+   * Submit a job. Errors: -ENODEV (unplugged), -ENOENT (a buffer handle the process does not have), -EINVAL (bad
+   * engine or copy range), -ECANCELED (the process caused a reset), -EIO (the device is wedged). On success the
+   * out-fence is published in every buffer's reservation object before the reply.
+   */
+  public record Submit(String process, JobSpec job, List<FenceRef> inFences, ActorRef<SubmitReply> replyTo)
+      implements Command, NodeWireMessage {
+    public Submit {
+      Objects.requireNonNull(process, "process");
+      Objects.requireNonNull(job, "job");
+      inFences = List.copyOf(inFences);
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  public record SubmitReply(int result, FenceRef outFence) implements NodeWireMessage {}
+
+  /** {@code dma_buf_export}: -ENOENT for an unknown handle, -EINVAL for an imported one (re-export is not modelled). */
+  public record Export(String process, int handle, ActorRef<ExportReply> replyTo) implements Command, NodeWireMessage {}
+
+  public record ExportReply(int result, DmaBufRef buf) implements NodeWireMessage {}
+
+  /**
+   * PRIME import: attach to the exporter as a static or dynamic importer and give the process a handle.
+   * -ENODEV when the exporter is gone or unplugged.
+   */
+  public record Import(String process, DmaBufRef buf, boolean dynamic, ActorRef<BoReply> replyTo) implements Command, NodeWireMessage {}
+
+  /**
+   * Map: the buffer's DMA segments as this device sees them ({@code dma_buf_map_attachment} for an imported
+   * buffer). -ENODEV once the exporter revoked it (unplug) — also for a mapping made before.
+   */
+  public record MapBo(String process, int handle, ActorRef<MapReply> replyTo) implements Command, NodeWireMessage {}
+
+  public record Segment(long address, long length) {}
+
+  public record MapReply(int result, List<Segment> segments) implements NodeWireMessage {
+    public MapReply {
+      segments = List.copyOf(segments);
+    }
+  }
+
+  /** {@code dma_buf_pin}/{@code unpin} on an imported buffer; pinning as a static importer is a WARN (violation). */
+  public record Pin(String process, int handle, boolean pin, ActorRef<Result> replyTo) implements Command, NodeWireMessage {}
+
+  /**
+   * {@code DMA_BUF_IOCTL_SYNC}: START waits for the implicit fences of {@code dma_resv_usage_rw(write)}; END
+   * returns at once. Flags: READ 1, WRITE 2, END 4 — anything else, or no direction, is -EINVAL.
+   */
+  public record CpuAccess(String process, int handle, int flags, ActorRef<Result> replyTo) implements Command, NodeWireMessage {}
+
+  /** The exporter moves (evicts) the buffer to system memory: -EBUSY while pinned; dynamic importers get move_notify. */
+  public record Evict(int handle, ActorRef<Result> replyTo) implements Command, NodeWireMessage {}
+
+  /** The checksum of a buffer's content (an imported one is asked of its exporter). */
+  public record Checksum(int handle, ActorRef<ChecksumReply> replyTo) implements Command, NodeWireMessage {}
+
+  /** {@code checksum} formatted {@code crc32c:…/size}. */
+  public record ChecksumReply(int result, String checksum, long size) implements NodeWireMessage {}
+
+  // --- chaos and lifecycle
+
+  /** Soft unplug (see the package documentation). */
+  public record Unplug(ActorRef<UnplugReport> replyTo) implements Command, NodeWireMessage {}
+
+  public record UnplugReport(String device, int jobsCancelled, int importersRevoked, int buffersReleased) implements NodeWireMessage {}
+
+  public record InjectFault(DeviceActor.FaultKind kind, int engine, ActorRef<Result> replyTo) implements Command, NodeWireMessage {}
+
+  public record GetState(ActorRef<State> replyTo) implements Command, NodeWireMessage {}
+
+  /** One buffer as the driver sees it. */
+  public record BoInfo(int handle, String name, String owner, long size, Placement placement, boolean imported, boolean revoked,
+      boolean mapped, int attachments) {}
+
+  public record State(String device, boolean unplugged, boolean wedged, int resets, List<String> guilty, List<BoInfo> buffers)
+      implements NodeWireMessage {
+    public State {
+      guilty = List.copyOf(guilty);
+      buffers = List.copyOf(buffers);
+    }
+  }
+
+  // --- exporter <-> importer
+
+  /** To the exporter: attach {@code importer}'s buffer {@code importerHandle}. */
+  public record Attach(int handle, boolean dynamic, ActorRef<Command> importer, int importerHandle, ActorRef<Attached> replyTo)
+      implements Command, NodeWireMessage {}
+
+  /** An attachment id (≥ 1), or -ENODEV / -ENOENT. */
+  public record Attached(int result, int attachment) implements NodeWireMessage {}
+
+  public record Detach(int handle, int attachment) implements Command, NodeWireMessage {}
+
+  /** To the exporter: map (static importers of a movable buffer are pinned by it) or pin/unpin an attachment. */
+  public record MapAttachment(int handle, int attachment, ActorRef<MapReply> replyTo) implements Command, NodeWireMessage {}
+
+  public record PinAttachment(int handle, int attachment, boolean pin, ActorRef<Result> replyTo) implements Command, NodeWireMessage {}
+
+  /** To an importer: {@code move_notify} — the mapping is stale; {@code revoked}: the buffer is gone for good (unplug). */
+  public record MoveNotify(int importerHandle, boolean revoked) implements Command, NodeWireMessage {}
+
+  // --- content (DMA), between drivers and from a driver to itself
+
+  public record ReadRange(int handle, long offset, int length, long tag, ActorRef<RangeData> replyTo) implements Command, NodeWireMessage {}
+
+  public record RangeData(long tag, int result, List<Chunk> chunks) implements NodeWireMessage {
+    public RangeData {
+      chunks = List.copyOf(chunks);
+    }
+  }
+
+  public record WriteRange(int handle, List<Chunk> chunks, long tag, ActorRef<WriteAck> replyTo) implements Command, NodeWireMessage {
+    public WriteRange {
+      chunks = List.copyOf(chunks);
+    }
+  }
+
+  public record WriteAck(long tag, int result) implements NodeWireMessage {}
+}

@@ -1,0 +1,282 @@
+package dev.fencelab.node.driver;
+
+import dev.fencelab.node.check.Violation;
+import dev.fencelab.node.device.Engine;
+import dev.fencelab.node.device.JobSpec;
+import dev.fencelab.node.fence.FenceServices;
+import dev.fencelab.node.memory.Chunk;
+import dev.fencelab.node.memory.Content;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * The memory effects of one job attempt (DMA), as a short-lived child of the driver: first the copy, if any —
+ * pulled from the source's owner in chunks with at most {@code window} chunks in flight, each written to the
+ * destination's owner and acknowledged — then the compute part: read the checksum of every input, write every
+ * output with a pattern seeded from the job and those checksums. The owner of a buffer is a driver (this one for
+ * its own buffers, the exporter for imported ones), possibly on another member.
+ *
+ * <p>DMA into memory that is gone follows DESIGN.md "Data": a read of a revoked buffer returns all-ones, a write
+ * to it is dropped — both reported as {@link Violation.Kind#DMA_REVOKED} — and the job still completes (the
+ * hardware does not know). Answers {@link Engine.Executed} once every write is acknowledged.
+ */
+final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
+  /** Where a buffer's content is: its owner and the owner's handle; {@code owner} null: revoked. */
+  record Target(ActorRef<DriverProtocol.Command> owner, int handle, long size, String name) {
+    Target {
+      Objects.requireNonNull(name, "name");
+    }
+  }
+
+  interface Msg extends NoSerializationVerificationNeeded {}
+
+  private record Read(DriverProtocol.RangeData data) implements Msg {}
+
+  private record Wrote(DriverProtocol.WriteAck ack) implements Msg {}
+
+  private record Summed(int index, DriverProtocol.ChecksumReply reply) implements Msg {}
+
+  private final Engine.Execute job;
+  private final long jobSeed;
+  private final Map<Integer, Target> targets;
+  private final FenceServices services;
+  private final String label;
+  private final int chunkBytes;
+  private final int window;
+  private final ActorRef<DriverProtocol.RangeData> readAdapter;
+  private final ActorRef<DriverProtocol.WriteAck> writeAdapter;
+  // copy state
+  private long nextRead;
+  private int inFlight;
+  private long copied;
+  private final Map<Long, Target> pendingByTag = new HashMap<>();
+  private final java.util.Set<Long> readTags = new java.util.HashSet<>();
+  private long nextTag = 1;
+  // compute state
+  private final List<Target> reads = new ArrayList<>();
+  private long[] sums;
+  private boolean[] summed;
+  private int sumsLeft;
+  private int writesLeft;
+  private boolean computing;
+
+  static Behavior<Msg> create(Engine.Execute job, long jobSeed, Map<Integer, Target> targets, String label, int chunkBytes, int window,
+      FenceServices services) {
+    return Behaviors.setup(context -> new JobExecution(context, job, jobSeed, targets, label, chunkBytes, window, services));
+  }
+
+  private JobExecution(ActorContext<Msg> context, Engine.Execute job, long jobSeed, Map<Integer, Target> targets, String label,
+      int chunkBytes, int window, FenceServices services) {
+    super(context);
+    this.job = job;
+    this.jobSeed = jobSeed;
+    this.targets = targets;
+    this.label = label;
+    this.services = services;
+    this.chunkBytes = chunkBytes;
+    this.window = window;
+    this.readAdapter = context.messageAdapter(DriverProtocol.RangeData.class, Read::new);
+    this.writeAdapter = context.messageAdapter(DriverProtocol.WriteAck.class, Wrote::new);
+    targets.values().stream().map(Target::owner).filter(Objects::nonNull).distinct().forEach(context::watch);
+    if (job.spec().copy() != null) {
+      pumpCopy();
+    } else {
+      startCompute();
+    }
+  }
+
+  @Override
+  public Receive<Msg> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Read.class, this::onRead)
+        .onMessage(Wrote.class, this::onWrote)
+        .onMessage(Summed.class, this::onSummed)
+        .onSignal(Terminated.class, this::onOwnerDied)
+        .build();
+  }
+
+  // --- copy
+
+  private void pumpCopy() {
+    JobSpec.Copy copy = job.spec().copy();
+    Target src = targets.get(copy.src());
+    while (inFlight < window && nextRead < copy.length()) {
+      int n = (int) Math.min(chunkBytes, copy.length() - nextRead);
+      long tag = nextTag++;
+      inFlight++;
+      if (src.owner() == null) {
+        revoked(src, "read");
+        getContext().getSelf().tell(new Read(new DriverProtocol.RangeData(tag, 0, List.of(allOnes(copy.srcOffset() + nextRead, n)))));
+      } else {
+        pendingByTag.put(tag, src);
+        readTags.add(tag);
+        src.owner().tell(new DriverProtocol.ReadRange(src.handle(), copy.srcOffset() + nextRead, n, tag, readAdapter));
+      }
+      nextRead += n;
+    }
+    if (inFlight == 0 && nextRead >= copy.length()) {
+      startCompute();
+    }
+  }
+
+  private Behavior<Msg> onRead(Read read) {
+    JobSpec.Copy copy = job.spec().copy();
+    Target src = pendingByTag.remove(read.data().tag());
+    readTags.remove(read.data().tag());
+    List<Chunk> chunks = read.data().chunks();
+    if (read.data().result() < 0) {
+      revoked(src != null ? src : targets.get(copy.src()), "read");
+      chunks = List.of(); // nothing readable: the destination range is left as it was
+    }
+    Target dst = targets.get(copy.dst());
+    long shift = copy.dstOffset() - copy.srcOffset();
+    List<Chunk> moved = chunks.stream().map(c -> c.at(c.offset() + shift)).toList();
+    if (dst.owner() == null || moved.isEmpty()) {
+      if (dst.owner() == null) {
+        revoked(dst, "write");
+      }
+      inFlight--;
+      pumpCopy();
+      return this;
+    }
+    long tag = nextTag++;
+    pendingByTag.put(tag, dst);
+    dst.owner().tell(new DriverProtocol.WriteRange(dst.handle(), moved, tag, writeAdapter));
+    copied += moved.stream().mapToLong(Chunk::length).sum();
+    return this;
+  }
+
+  private static Chunk allOnes(long offset, int n) {
+    byte[] ones = new byte[n];
+    java.util.Arrays.fill(ones, (byte) 0xFF);
+    return new Chunk.Bytes(offset, ones);
+  }
+
+  // --- compute
+
+  private void startCompute() {
+    computing = true;
+    for (int h : job.spec().reads()) {
+      reads.add(targets.get(h));
+    }
+    sums = new long[reads.size()];
+    summed = new boolean[reads.size()];
+    sumsLeft = reads.size();
+    for (int i = 0; i < reads.size(); i++) {
+      Target t = reads.get(i);
+      if (t.owner() == null) {
+        revoked(t, "read");
+        sums[i] = Content.seed(0xFFFFFFFFL, t.size()); // all-ones
+        summed[i] = true;
+        sumsLeft--;
+      } else {
+        int index = i;
+        getContext().ask(DriverProtocol.ChecksumReply.class, t.owner(), services.waitCap(),
+            ref -> new DriverProtocol.Checksum(t.handle(), ref),
+            (r, failure) -> new Summed(index, r != null ? r : new DriverProtocol.ChecksumReply(
+                dev.fencelab.protocol.Errno.ETIMEDOUT.negative(), "", 0)));
+      }
+    }
+    if (sumsLeft == 0) {
+      writeOutputs();
+    }
+  }
+
+  private Behavior<Msg> onSummed(Summed summed) {
+    if (this.summed[summed.index()]) {
+      return this;
+    }
+    this.summed[summed.index()] = true;
+    if (summed.reply().result() < 0) {
+      revoked(reads.get(summed.index()), "read");
+      sums[summed.index()] = Content.seed(0xFFFFFFFFL, reads.get(summed.index()).size());
+    } else {
+      sums[summed.index()] = summed.reply().checksum().hashCode();
+    }
+    if (--sumsLeft == 0) {
+      return writeOutputs();
+    }
+    return this;
+  }
+
+  private Behavior<Msg> writeOutputs() {
+    long[] parts = new long[sums.length + 1];
+    parts[0] = jobSeed;
+    System.arraycopy(sums, 0, parts, 1, sums.length);
+    long seed = Content.seed(parts);
+    for (int h : job.spec().writes()) {
+      Target t = targets.get(h);
+      if (t.owner() == null) {
+        revoked(t, "write");
+        continue;
+      }
+      long tag = nextTag++;
+      pendingByTag.put(tag, t);
+      writesLeft++;
+      t.owner().tell(new DriverProtocol.WriteRange(t.handle(), List.of(new Chunk.Pattern(0, t.size(), seed, 0)), tag, writeAdapter));
+    }
+    return maybeDone();
+  }
+
+  private Behavior<Msg> onWrote(Wrote wrote) {
+    Target t = pendingByTag.remove(wrote.ack().tag());
+    if (wrote.ack().result() < 0 && t != null) {
+      revoked(t, "write");
+    }
+    if (!computing) {
+      inFlight--;
+      pumpCopy();
+      return computing ? maybeDone() : this;
+    }
+    writesLeft--;
+    return maybeDone();
+  }
+
+  private Behavior<Msg> maybeDone() {
+    if (computing && sumsLeft == 0 && writesLeft == 0) {
+      job.replyTo().tell(new Engine.Executed(job.jobId(), job.attempt(), 0));
+      return Behaviors.stopped();
+    }
+    return this;
+  }
+
+  private Behavior<Msg> onOwnerDied(Terminated t) {
+    // Every operation still waiting on the dead owner ends as DMA into revoked memory.
+    List<Long> tags = pendingByTag.entrySet().stream()
+        .filter(e -> e.getValue().owner() != null && e.getValue().owner().equals(t.getRef())).map(Map.Entry::getKey).toList();
+    for (long tag : tags) {
+      int gone = dev.fencelab.protocol.Errno.ENODEV.negative();
+      if (readTags.contains(tag)) {
+        getContext().getSelf().tell(new Read(new DriverProtocol.RangeData(tag, gone, List.of())));
+      } else {
+        getContext().getSelf().tell(new Wrote(new DriverProtocol.WriteAck(tag, gone)));
+      }
+    }
+    for (int i = 0; summed != null && i < reads.size(); i++) {
+      if (!summed[i] && reads.get(i).owner() != null && reads.get(i).owner().equals(t.getRef())) {
+        getContext().getSelf().tell(new Summed(i, new DriverProtocol.ChecksumReply(dev.fencelab.protocol.Errno.ENODEV.negative(), "", 0)));
+      }
+    }
+    return this;
+  }
+
+  private void revoked(Target t, String access) {
+    services.violation(Violation.Kind.DMA_REVOKED, t.name(), label + " job " + job.spec().label() + ": DMA " + access
+        + (access.equals("read") ? " of revoked memory returned all-ones" : " to revoked memory was dropped"));
+  }
+
+  long copied() {
+    return copied;
+  }
+}

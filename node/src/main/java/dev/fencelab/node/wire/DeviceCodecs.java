@@ -1,0 +1,399 @@
+package dev.fencelab.node.wire;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.fencelab.node.cluster.DeviceControl;
+import dev.fencelab.node.device.DeviceActor;
+import dev.fencelab.node.device.DeviceSpec;
+import dev.fencelab.node.device.JobSpec;
+import dev.fencelab.node.driver.DmaBufRef;
+import dev.fencelab.node.driver.DriverProtocol;
+import dev.fencelab.node.driver.DriverProtocol.Placement;
+import dev.fencelab.node.fence.FenceRef;
+import dev.fencelab.node.memory.Chunk;
+import dev.fencelab.node.process.ProcessActor;
+import dev.fencelab.node.resv.Resv;
+import dev.fencelab.protocol.device.v1.DeviceV1;
+import java.io.NotSerializableException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The codecs of devices, drivers, dma-buf and content ({@code fencelab/device/v1/device.proto}), registered into
+ * {@link NodeSerializer}. Manifests: {@code D.*} driver and device, {@code P.*} process calls, {@code R.Exchange}.
+ */
+final class DeviceCodecs {
+  private final NodeSerializer s;
+
+  DeviceCodecs(NodeSerializer serializer) {
+    this.s = serializer;
+  }
+
+  void register() {
+    registerAgent();
+    registerCalls();
+    registerDmaBuf();
+    registerContent();
+    registerProcessCalls();
+    s.codec(Resv.Exchange.class, "R.Exchange",
+        m -> {
+          DeviceV1.ResvExchange.Builder b = DeviceV1.ResvExchange.newBuilder().setAddUsage(NodeSerializer.usage(m.addUsage()))
+              .setWait(m.waitUsage() != null).setReplyTo(s.refOf(m.replyTo()));
+          m.add().forEach(f -> b.addAdd(s.fenceRef(f)));
+          if (m.waitUsage() != null) {
+            b.setWaitUsage(NodeSerializer.usage(m.waitUsage()));
+          }
+          return b.build();
+        },
+        DeviceV1.ResvExchange::parseFrom,
+        p -> new Resv.Exchange(fences(p.getAddList()), NodeSerializer.usage(p.getAddUsage()),
+            p.getWait() ? NodeSerializer.usage(p.getWaitUsage()) : null, s.req(p.getReplyTo(), "Exchange.reply_to")));
+  }
+
+  private void registerAgent() {
+    s.codec(DeviceControl.PlaceDevice.class, "A.PlaceDevice",
+        m -> DeviceV1.PlaceDevice.newBuilder().setSpec(spec(m.spec())).setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.PlaceDevice::parseFrom,
+        p -> new DeviceControl.PlaceDevice(spec(p.getSpec()), s.req(p.getReplyTo(), "PlaceDevice.reply_to")));
+    s.codec(DeviceControl.DevicePlaced.class, "A.DevicePlaced",
+        m -> DeviceV1.DevicePlaced.newBuilder().setDriver(s.refOf(m.driver())).setError(m.error()).setDetail(m.detail()).build(),
+        DeviceV1.DevicePlaced::parseFrom,
+        p -> new DeviceControl.DevicePlaced(s.opt(p.getDriver()), p.getError(), p.getDetail()));
+  }
+
+  private void registerCalls() {
+    s.codec(DriverProtocol.Result.class, "D.Result",
+        m -> DeviceV1.Result.newBuilder().setResult(m.result()).build(),
+        DeviceV1.Result::parseFrom,
+        p -> new DriverProtocol.Result(p.getResult()));
+    s.codec(DriverProtocol.CreateBo.class, "D.CreateBo",
+        m -> DeviceV1.CreateBo.newBuilder().setProcess(m.process()).setName(m.name()).setSize(m.size())
+            .setPlacement(placement(m.placement())).setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.CreateBo::parseFrom,
+        p -> new DriverProtocol.CreateBo(p.getProcess(), p.getName(), p.getSize(), placement(p.getPlacement()),
+            s.req(p.getReplyTo(), "CreateBo.reply_to")));
+    s.codec(DriverProtocol.BoReply.class, "D.BoReply",
+        m -> DeviceV1.BoReply.newBuilder().setResult(m.result()).setHandle(m.handle()).build(),
+        DeviceV1.BoReply::parseFrom,
+        p -> new DriverProtocol.BoReply(p.getResult(), p.getHandle()));
+    s.codec(DriverProtocol.Submit.class, "D.Submit",
+        m -> {
+          DeviceV1.Submit.Builder b = DeviceV1.Submit.newBuilder().setProcess(m.process()).setJob(job(m.job()))
+              .setReplyTo(s.refOf(m.replyTo()));
+          m.inFences().forEach(f -> b.addInFences(s.fenceRef(f)));
+          return b.build();
+        },
+        DeviceV1.Submit::parseFrom,
+        p -> new DriverProtocol.Submit(p.getProcess(), job(p.getJob()), fences(p.getInFencesList()), s.req(p.getReplyTo(), "Submit.reply_to")));
+    s.codec(DriverProtocol.SubmitReply.class, "D.SubmitReply",
+        m -> {
+          DeviceV1.SubmitReply.Builder b = DeviceV1.SubmitReply.newBuilder().setResult(m.result());
+          if (m.outFence() != null) {
+            b.setOutFence(s.fenceRef(m.outFence()));
+          }
+          return b.build();
+        },
+        DeviceV1.SubmitReply::parseFrom,
+        p -> new DriverProtocol.SubmitReply(p.getResult(), p.hasOutFence() ? s.fenceRef(p.getOutFence()) : null));
+    s.codec(DriverProtocol.MapBo.class, "D.MapBo",
+        m -> DeviceV1.MapBo.newBuilder().setProcess(m.process()).setHandle(m.handle()).setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.MapBo::parseFrom,
+        p -> new DriverProtocol.MapBo(p.getProcess(), p.getHandle(), s.req(p.getReplyTo(), "MapBo.reply_to")));
+    s.codec(DriverProtocol.MapReply.class, "D.MapReply",
+        m -> {
+          DeviceV1.MapReply.Builder b = DeviceV1.MapReply.newBuilder().setResult(m.result());
+          m.segments().forEach(g -> b.addSegments(DeviceV1.Segment.newBuilder().setAddress(g.address()).setLength(g.length())));
+          return b.build();
+        },
+        DeviceV1.MapReply::parseFrom,
+        p -> new DriverProtocol.MapReply(p.getResult(),
+            p.getSegmentsList().stream().map(g -> new DriverProtocol.Segment(g.getAddress(), g.getLength())).toList()));
+    s.codec(DriverProtocol.Pin.class, "D.Pin",
+        m -> DeviceV1.Pin.newBuilder().setProcess(m.process()).setHandle(m.handle()).setPin(m.pin()).setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.Pin::parseFrom,
+        p -> new DriverProtocol.Pin(p.getProcess(), p.getHandle(), p.getPin(), s.req(p.getReplyTo(), "Pin.reply_to")));
+    s.codec(DriverProtocol.CpuAccess.class, "D.CpuAccess",
+        m -> DeviceV1.CpuAccess.newBuilder().setProcess(m.process()).setHandle(m.handle()).setFlags(m.flags())
+            .setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.CpuAccess::parseFrom,
+        p -> new DriverProtocol.CpuAccess(p.getProcess(), p.getHandle(), p.getFlags(), s.req(p.getReplyTo(), "CpuAccess.reply_to")));
+    s.codec(DriverProtocol.Evict.class, "D.Evict",
+        m -> DeviceV1.Evict.newBuilder().setHandle(m.handle()).setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.Evict::parseFrom,
+        p -> new DriverProtocol.Evict(p.getHandle(), s.req(p.getReplyTo(), "Evict.reply_to")));
+    s.codec(DriverProtocol.Checksum.class, "D.Checksum",
+        m -> DeviceV1.Checksum.newBuilder().setHandle(m.handle()).setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.Checksum::parseFrom,
+        p -> new DriverProtocol.Checksum(p.getHandle(), s.req(p.getReplyTo(), "Checksum.reply_to")));
+    s.codec(DriverProtocol.ChecksumReply.class, "D.ChecksumReply",
+        m -> DeviceV1.ChecksumReply.newBuilder().setResult(m.result()).setChecksum(m.checksum()).setSize(m.size()).build(),
+        DeviceV1.ChecksumReply::parseFrom,
+        p -> new DriverProtocol.ChecksumReply(p.getResult(), p.getChecksum(), p.getSize()));
+    s.codec(DriverProtocol.Unplug.class, "D.Unplug",
+        m -> DeviceV1.Unplug.newBuilder().setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.Unplug::parseFrom,
+        p -> new DriverProtocol.Unplug(s.req(p.getReplyTo(), "Unplug.reply_to")));
+    s.codec(DriverProtocol.UnplugReport.class, "D.UnplugReport",
+        m -> DeviceV1.UnplugReport.newBuilder().setDevice(m.device()).setJobsCancelled(m.jobsCancelled())
+            .setImportersRevoked(m.importersRevoked()).setBuffersReleased(m.buffersReleased()).build(),
+        DeviceV1.UnplugReport::parseFrom,
+        p -> new DriverProtocol.UnplugReport(p.getDevice(), p.getJobsCancelled(), p.getImportersRevoked(), p.getBuffersReleased()));
+    s.codec(DriverProtocol.InjectFault.class, "D.InjectFault",
+        m -> DeviceV1.InjectFault.newBuilder().setKind(m.kind() == DeviceActor.FaultKind.HANG_ENGINE
+                ? DeviceV1.FaultKind.HANG_ENGINE : DeviceV1.FaultKind.FAIL_RESET)
+            .setEngine(m.engine()).setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.InjectFault::parseFrom,
+        p -> new DriverProtocol.InjectFault(fault(p.getKind()), p.getEngine(), s.req(p.getReplyTo(), "InjectFault.reply_to")));
+    s.codec(DriverProtocol.GetState.class, "D.GetState",
+        m -> DeviceV1.GetState.newBuilder().setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.GetState::parseFrom,
+        p -> new DriverProtocol.GetState(s.req(p.getReplyTo(), "GetState.reply_to")));
+    s.codec(DriverProtocol.State.class, "D.State",
+        m -> {
+          DeviceV1.DriverState.Builder b = DeviceV1.DriverState.newBuilder().setDevice(m.device()).setUnplugged(m.unplugged())
+              .setWedged(m.wedged()).setResets(m.resets()).addAllGuilty(m.guilty());
+          m.buffers().forEach(i -> b.addBuffers(DeviceV1.BoInfo.newBuilder().setHandle(i.handle()).setName(i.name()).setOwner(i.owner())
+              .setSize(i.size()).setPlacement(placement(i.placement())).setImported(i.imported()).setRevoked(i.revoked())
+              .setMapped(i.mapped()).setAttachments(i.attachments())));
+          return b.build();
+        },
+        DeviceV1.DriverState::parseFrom,
+        p -> {
+          List<DriverProtocol.BoInfo> infos = new ArrayList<>();
+          for (DeviceV1.BoInfo i : p.getBuffersList()) {
+            infos.add(new DriverProtocol.BoInfo(i.getHandle(), i.getName(), i.getOwner(), i.getSize(), placement(i.getPlacement()),
+                i.getImported(), i.getRevoked(), i.getMapped(), i.getAttachments()));
+          }
+          return new DriverProtocol.State(p.getDevice(), p.getUnplugged(), p.getWedged(), p.getResets(), p.getGuiltyList(), infos);
+        });
+  }
+
+  private void registerDmaBuf() {
+    s.codec(DmaBufRef.class, "D.DmaBufRef", this::dmaBuf, DeviceV1.DmaBufRef::parseFrom, this::dmaBuf);
+    s.codec(DriverProtocol.Export.class, "D.Export",
+        m -> DeviceV1.Export.newBuilder().setProcess(m.process()).setHandle(m.handle()).setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.Export::parseFrom,
+        p -> new DriverProtocol.Export(p.getProcess(), p.getHandle(), s.req(p.getReplyTo(), "Export.reply_to")));
+    s.codec(DriverProtocol.ExportReply.class, "D.ExportReply",
+        m -> {
+          DeviceV1.ExportReply.Builder b = DeviceV1.ExportReply.newBuilder().setResult(m.result());
+          if (m.buf() != null) {
+            b.setBuf(dmaBuf(m.buf()));
+          }
+          return b.build();
+        },
+        DeviceV1.ExportReply::parseFrom,
+        p -> new DriverProtocol.ExportReply(p.getResult(), p.hasBuf() ? dmaBuf(p.getBuf()) : null));
+    s.codec(DriverProtocol.Import.class, "D.Import",
+        m -> DeviceV1.Import.newBuilder().setProcess(m.process()).setBuf(dmaBuf(m.buf())).setDynamic(m.dynamic())
+            .setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.Import::parseFrom,
+        p -> new DriverProtocol.Import(p.getProcess(), dmaBuf(p.getBuf()), p.getDynamic(), s.req(p.getReplyTo(), "Import.reply_to")));
+    s.codec(DriverProtocol.Attach.class, "D.Attach",
+        m -> DeviceV1.Attach.newBuilder().setHandle(m.handle()).setDynamic(m.dynamic()).setImporter(s.refOf(m.importer()))
+            .setImporterHandle(m.importerHandle()).setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.Attach::parseFrom,
+        p -> new DriverProtocol.Attach(p.getHandle(), p.getDynamic(), s.req(p.getImporter(), "Attach.importer"), p.getImporterHandle(),
+            s.req(p.getReplyTo(), "Attach.reply_to")));
+    s.codec(DriverProtocol.Attached.class, "D.Attached",
+        m -> DeviceV1.Attached.newBuilder().setResult(m.result()).setAttachment(m.attachment()).build(),
+        DeviceV1.Attached::parseFrom,
+        p -> new DriverProtocol.Attached(p.getResult(), p.getAttachment()));
+    s.codec(DriverProtocol.Detach.class, "D.Detach",
+        m -> DeviceV1.Detach.newBuilder().setHandle(m.handle()).setAttachment(m.attachment()).build(),
+        DeviceV1.Detach::parseFrom,
+        p -> new DriverProtocol.Detach(p.getHandle(), p.getAttachment()));
+    s.codec(DriverProtocol.MapAttachment.class, "D.MapAttachment",
+        m -> DeviceV1.MapAttachment.newBuilder().setHandle(m.handle()).setAttachment(m.attachment()).setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.MapAttachment::parseFrom,
+        p -> new DriverProtocol.MapAttachment(p.getHandle(), p.getAttachment(), s.req(p.getReplyTo(), "MapAttachment.reply_to")));
+    s.codec(DriverProtocol.PinAttachment.class, "D.PinAttachment",
+        m -> DeviceV1.PinAttachment.newBuilder().setHandle(m.handle()).setAttachment(m.attachment()).setPin(m.pin())
+            .setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.PinAttachment::parseFrom,
+        p -> new DriverProtocol.PinAttachment(p.getHandle(), p.getAttachment(), p.getPin(), s.req(p.getReplyTo(), "PinAttachment.reply_to")));
+    s.codec(DriverProtocol.MoveNotify.class, "D.MoveNotify",
+        m -> DeviceV1.MoveNotify.newBuilder().setImporterHandle(m.importerHandle()).setRevoked(m.revoked()).build(),
+        DeviceV1.MoveNotify::parseFrom,
+        p -> new DriverProtocol.MoveNotify(p.getImporterHandle(), p.getRevoked()));
+  }
+
+  private void registerContent() {
+    s.codec(DriverProtocol.ReadRange.class, "D.ReadRange",
+        m -> DeviceV1.ReadRange.newBuilder().setHandle(m.handle()).setOffset(m.offset()).setLength(m.length()).setTag(m.tag())
+            .setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.ReadRange::parseFrom,
+        p -> new DriverProtocol.ReadRange(p.getHandle(), p.getOffset(), p.getLength(), p.getTag(), s.req(p.getReplyTo(), "ReadRange.reply_to")));
+    s.codec(DriverProtocol.RangeData.class, "D.RangeData",
+        m -> {
+          DeviceV1.RangeData.Builder b = DeviceV1.RangeData.newBuilder().setTag(m.tag()).setResult(m.result());
+          m.chunks().forEach(c -> b.addChunks(chunk(c)));
+          return b.build();
+        },
+        DeviceV1.RangeData::parseFrom,
+        p -> new DriverProtocol.RangeData(p.getTag(), p.getResult(), chunks(p.getChunksList())));
+    s.codec(DriverProtocol.WriteRange.class, "D.WriteRange",
+        m -> {
+          DeviceV1.WriteRange.Builder b = DeviceV1.WriteRange.newBuilder().setHandle(m.handle()).setTag(m.tag())
+              .setReplyTo(s.refOf(m.replyTo()));
+          m.chunks().forEach(c -> b.addChunks(chunk(c)));
+          return b.build();
+        },
+        DeviceV1.WriteRange::parseFrom,
+        p -> new DriverProtocol.WriteRange(p.getHandle(), chunks(p.getChunksList()), p.getTag(), s.req(p.getReplyTo(), "WriteRange.reply_to")));
+    s.codec(DriverProtocol.WriteAck.class, "D.WriteAck",
+        m -> DeviceV1.WriteAck.newBuilder().setTag(m.tag()).setResult(m.result()).build(),
+        DeviceV1.WriteAck::parseFrom,
+        p -> new DriverProtocol.WriteAck(p.getTag(), p.getResult()));
+  }
+
+  private void registerProcessCalls() {
+    s.codec(ProcessActor.ExportDmaBuf.class, "P.ExportDmaBuf",
+        m -> DeviceV1.ExportDmaBuf.newBuilder().setDriver(s.refOf(m.driver())).setHandle(m.handle()).setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.ExportDmaBuf::parseFrom,
+        p -> new ProcessActor.ExportDmaBuf(s.req(p.getDriver(), "ExportDmaBuf.driver"), p.getHandle(), s.req(p.getReplyTo(), "ExportDmaBuf.reply_to")));
+    s.codec(ProcessActor.ImportDmaBuf.class, "P.ImportDmaBuf",
+        m -> DeviceV1.ImportDmaBuf.newBuilder().setFd(m.fd()).setDriver(s.refOf(m.driver())).setDynamic(m.dynamic())
+            .setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.ImportDmaBuf::parseFrom,
+        p -> new ProcessActor.ImportDmaBuf(p.getFd(), s.req(p.getDriver(), "ImportDmaBuf.driver"), p.getDynamic(),
+            s.req(p.getReplyTo(), "ImportDmaBuf.reply_to")));
+    s.codec(ProcessActor.SubmitJob.class, "P.SubmitJob",
+        m -> DeviceV1.SubmitJob.newBuilder().setDriver(s.refOf(m.driver())).setJob(job(m.job())).addAllInFenceFds(m.inFenceFds())
+            .setOutSyncFile(m.outSyncFile()).setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.SubmitJob::parseFrom,
+        p -> new ProcessActor.SubmitJob(s.req(p.getDriver(), "SubmitJob.driver"), job(p.getJob()), p.getInFenceFdsList(), p.getOutSyncFile(),
+            s.req(p.getReplyTo(), "SubmitJob.reply_to")));
+    s.codec(ProcessActor.Submitted.class, "P.Submitted",
+        m -> {
+          DeviceV1.Submitted.Builder b = DeviceV1.Submitted.newBuilder().setResult(m.result()).setOutFd(m.outFd());
+          if (m.outFence() != null) {
+            b.setOutFence(s.fenceRef(m.outFence()));
+          }
+          return b.build();
+        },
+        DeviceV1.Submitted::parseFrom,
+        p -> new ProcessActor.Submitted(p.getResult(), p.getOutFd(), p.hasOutFence() ? s.fenceRef(p.getOutFence()) : null));
+    s.codec(ProcessActor.ExportSyncFile.class, "P.ExportSyncFile",
+        m -> DeviceV1.ExportSyncFile.newBuilder().setDmaBufFd(m.dmaBufFd()).setFlags(m.flags()).setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.ExportSyncFile::parseFrom,
+        p -> new ProcessActor.ExportSyncFile(p.getDmaBufFd(), p.getFlags(), s.req(p.getReplyTo(), "ExportSyncFile.reply_to")));
+    s.codec(ProcessActor.ImportSyncFile.class, "P.ImportSyncFile",
+        m -> DeviceV1.ImportSyncFile.newBuilder().setDmaBufFd(m.dmaBufFd()).setFlags(m.flags()).setSyncFd(m.syncFd())
+            .setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.ImportSyncFile::parseFrom,
+        p -> new ProcessActor.ImportSyncFile(p.getDmaBufFd(), p.getFlags(), p.getSyncFd(), s.req(p.getReplyTo(), "ImportSyncFile.reply_to")));
+  }
+
+  // --- shared pieces
+
+  DeviceV1.DmaBufRef dmaBuf(DmaBufRef b) {
+    return DeviceV1.DmaBufRef.newBuilder().setId(b.id()).setSize(b.size()).setExporter(s.refOf(b.exporter()))
+        .setExporterHandle(b.exporterHandle()).setResv(s.refOf(b.resv())).build();
+  }
+
+  DmaBufRef dmaBuf(DeviceV1.DmaBufRef p) throws NotSerializableException {
+    return new DmaBufRef(p.getId(), p.getSize(), s.req(p.getExporter(), "DmaBufRef.exporter"), p.getExporterHandle(),
+        s.req(p.getResv(), "DmaBufRef.resv"));
+  }
+
+  static DeviceV1.DmaBufRef parseDmaBuf(ByteString bytes) throws NotSerializableException {
+    try {
+      return DeviceV1.DmaBufRef.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new NotSerializableException("ReceiveFd.dma_buf: " + e.getMessage());
+    }
+  }
+
+  private static DeviceV1.DeviceSpec spec(DeviceSpec d) {
+    return DeviceV1.DeviceSpec.newBuilder().setName(d.name()).setKind(DeviceV1.DeviceKind.valueOf(d.kind().name()))
+        .setEngines(d.engines()).setVramBytes(d.vramBytes()).setPageTables(d.pageTables()).setRecoverableFaults(d.recoverableFaults())
+        .setJobTimeoutNanos(d.jobTimeout().toNanos()).build();
+  }
+
+  private static DeviceSpec spec(DeviceV1.DeviceSpec p) throws NotSerializableException {
+    if (p.getKind() == DeviceV1.DeviceKind.DEVICE_KIND_UNSPECIFIED || p.getKind() == DeviceV1.DeviceKind.UNRECOGNIZED) {
+      throw new NotSerializableException("DeviceSpec.kind: missing or unknown (" + p.getKindValue() + ")");
+    }
+    try {
+      return new DeviceSpec(p.getName(), DeviceSpec.Kind.valueOf(p.getKind().name()), p.getEngines(), p.getVramBytes(), p.getPageTables(),
+          p.getRecoverableFaults(), Duration.ofNanos(p.getJobTimeoutNanos()));
+    } catch (IllegalArgumentException e) {
+      throw new NotSerializableException("DeviceSpec: " + e.getMessage());
+    }
+  }
+
+  private static DeviceV1.JobSpec job(JobSpec j) {
+    DeviceV1.JobSpec.Builder b = DeviceV1.JobSpec.newBuilder().setEngine(j.engine()).setDurationNanos(j.durationNanos())
+        .addAllReads(j.reads()).addAllWrites(j.writes()).setLabel(j.label());
+    if (j.copy() != null) {
+      JobSpec.Copy c = j.copy();
+      b.setCopy(DeviceV1.Copy.newBuilder().setSrc(c.src()).setSrcOffset(c.srcOffset()).setDst(c.dst()).setDstOffset(c.dstOffset())
+          .setLength(c.length()));
+    }
+    return b.build();
+  }
+
+  private static JobSpec job(DeviceV1.JobSpec p) throws NotSerializableException {
+    try {
+      DeviceV1.Copy c = p.getCopy();
+      return new JobSpec(p.getEngine(), p.getDurationNanos(), p.getReadsList(), p.getWritesList(),
+          p.hasCopy() ? new JobSpec.Copy(c.getSrc(), c.getSrcOffset(), c.getDst(), c.getDstOffset(), c.getLength()) : null, p.getLabel());
+    } catch (IllegalArgumentException e) {
+      throw new NotSerializableException("JobSpec: " + e.getMessage());
+    }
+  }
+
+  private static DeviceV1.Chunk chunk(Chunk c) {
+    DeviceV1.Chunk.Builder b = DeviceV1.Chunk.newBuilder().setOffset(c.offset());
+    if (c instanceof Chunk.Bytes bytes) {
+      b.setData(ByteString.copyFrom(bytes.data()));
+    } else {
+      Chunk.Pattern p = (Chunk.Pattern) c;
+      b.setPattern(DeviceV1.PatternRange.newBuilder().setLength(p.length()).setSeed(p.seed()).setPatternOffset(p.patternOffset()));
+    }
+    return b.build();
+  }
+
+  private static List<Chunk> chunks(List<DeviceV1.Chunk> list) throws NotSerializableException {
+    List<Chunk> out = new ArrayList<>(list.size());
+    for (DeviceV1.Chunk c : list) {
+      switch (c.getContentCase()) {
+        case DATA -> out.add(new Chunk.Bytes(c.getOffset(), c.getData().toByteArray()));
+        case PATTERN -> out.add(new Chunk.Pattern(c.getOffset(), c.getPattern().getLength(), c.getPattern().getSeed(),
+            c.getPattern().getPatternOffset()));
+        default -> throw new NotSerializableException("Chunk at " + c.getOffset() + ": neither data nor pattern");
+      }
+    }
+    return out;
+  }
+
+  private List<FenceRef> fences(List<dev.fencelab.protocol.fence.v1.FenceV1.FenceRef> list) throws NotSerializableException {
+    List<FenceRef> out = new ArrayList<>(list.size());
+    for (var f : list) {
+      out.add(s.fenceRef(f));
+    }
+    return out;
+  }
+
+  private static DeviceV1.Placement placement(Placement p) {
+    return p == Placement.VRAM ? DeviceV1.Placement.VRAM : DeviceV1.Placement.SYSTEM;
+  }
+
+  private static Placement placement(DeviceV1.Placement p) throws NotSerializableException {
+    return switch (p) {
+      case VRAM -> Placement.VRAM;
+      case SYSTEM -> Placement.SYSTEM;
+      default -> throw new NotSerializableException("placement: missing or unknown (" + p + ")");
+    };
+  }
+
+  private static DeviceActor.FaultKind fault(DeviceV1.FaultKind k) throws NotSerializableException {
+    return switch (k) {
+      case HANG_ENGINE -> DeviceActor.FaultKind.HANG_ENGINE;
+      case FAIL_RESET -> DeviceActor.FaultKind.FAIL_RESET;
+      default -> throw new NotSerializableException("InjectFault.kind: missing or unknown (" + k + ")");
+    };
+  }
+}
