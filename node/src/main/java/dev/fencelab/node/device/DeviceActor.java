@@ -30,8 +30,11 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
 
   public record Deps(int engine, Engine.Deps deps) implements Command {}
 
-  /** From an engine: its running job exceeded the device's job timeout. */
-  public record EngineTimedOut(int engine, String job, String process) implements Command {}
+  /**
+   * From an engine: its running job exceeded the device's job timeout. {@code generation}: the last reset the engine
+   * had seen; a report older than the latest reset is stale (that reset already dealt with the job) and ignored.
+   */
+  public record EngineTimedOut(int engine, String job, String process, int generation) implements Command {}
 
   /** Chaos: hang the engine's next (or running) job, or make the next reset fail. */
   public record InjectFault(FaultKind kind, int engine, ActorRef<Integer> replyTo) implements Command {}
@@ -116,7 +119,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   }
 
   private Behavior<Command> onTimedOut(EngineTimedOut timedOut) {
-    if (unplugged || wedged) {
+    if (unplugged || wedged || timedOut.generation() < resets) {
       return this;
     }
     resets++;
@@ -127,7 +130,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     getContext().getLog().warn("{}: job {} of {} timed out on engine {} after {}: {}", spec.name(), timedOut.job(),
         timedOut.process(), timedOut.engine(), spec.jobTimeout(), wedge ? "reset failed, device wedged" : "device reset");
     for (int i = 0; i < engines.size(); i++) {
-      engines.get(i).tell(new Engine.Reset(timedOut.process(), i == timedOut.engine(), wedge));
+      engines.get(i).tell(new Engine.Reset(timedOut.process(), i == timedOut.engine(), wedge, resets));
     }
     return this;
   }

@@ -63,7 +63,7 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
    * job runs here and gets -ETIME; jobs of {@code guiltyProcess} still queued get -ECANCELED; an innocent running
    * job is re-run. {@code wedge}: the reset failed — every job gets -EIO.
    */
-  public record Reset(String guiltyProcess, boolean guiltyHere, boolean wedge) implements Command {}
+  public record Reset(String guiltyProcess, boolean guiltyHere, boolean wedge, int generation) implements Command {}
 
   /** Make the next job to run (or the running one) hang: its effects never complete. */
   public enum Hang implements Command {
@@ -144,6 +144,7 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
   private final ActorRef<WaitResult> depAdapter;
   private final java.util.Map<Integer, Long> waitKeys = new java.util.HashMap<>();
   private int nextWaitKey;
+  private int generation;
 
   public static Behavior<ContextOwner.Command> create(int index, String label, DeviceSpec spec, ActorRef<DeviceActor.Command> device,
       ActorRef<Execute> driver, FenceServices services, Pacing pacing) {
@@ -345,11 +346,12 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     if (head == null || head.id != t.jobId() || head.attempt != t.attempt()) {
       return this;
     }
-    device.tell(new DeviceActor.EngineTimedOut(index, head.spec.label(), head.process));
+    device.tell(new DeviceActor.EngineTimedOut(index, head.spec.label(), head.process, generation));
     return this;
   }
 
   private Behavior<ContextOwner.Command> onReset(Reset reset) {
+    generation = reset.generation();
     timers.cancel("timeout");
     timers.cancel("run");
     long now = modelNanos;

@@ -1,0 +1,248 @@
+package dev.fencelab.node.driver;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fencelab.node.check.Violation;
+import dev.fencelab.node.device.DeviceSpec;
+import dev.fencelab.node.device.JobSpec;
+import dev.fencelab.node.fence.FenceRef;
+import dev.fencelab.node.process.ProcessActor;
+import dev.fencelab.protocol.Errno;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** dma-buf export/import/map/pin/move_notify, the sync_file bridge, and soft unplug (kernel-semantics §1.12). */
+class DmaBufTest {
+  private static DeviceFixture fx;
+  private static final AtomicInteger DEVICES = new AtomicInteger();
+
+  @BeforeAll
+  static void start() {
+    fx = new DeviceFixture("dmabuf-test");
+  }
+
+  @AfterAll
+  static void stop() {
+    fx.close();
+  }
+
+  private static ActorRef<DriverProtocol.Command> gpu() {
+    return fx.driver(DeviceSpec.gpu("gpu" + DEVICES.incrementAndGet()));
+  }
+
+  /** An exporter, an importer, and the shared buffer imported into the importer for process "q". */
+  private record Shared(ActorRef<DriverProtocol.Command> exporter, int handle, DmaBufRef buf,
+      ActorRef<DriverProtocol.Command> importer, int imported) {}
+
+  private static Shared shared(boolean dynamic) {
+    var a = gpu();
+    var b = gpu();
+    int bo = fx.createBo(a, "p", "shared", 1 << 20);
+    DmaBufRef buf = fx.export(a, "p", bo);
+    DriverProtocol.BoReply imp = fx.importBuf(b, "q", buf, dynamic);
+    assertEquals(0, imp.result());
+    return new Shared(a, bo, buf, b, imp.handle());
+  }
+
+  @Test
+  void shouldLetTheImporterReadWhatTheExporterWrote() {
+    Shared s = shared(true);
+    int out = fx.createBo(s.importer(), "q", "out", 1 << 20);
+    fx.await(fx.submitOk(s.exporter(), "p", JobSpec.compute("fill", 0, List.of(), List.of(s.handle()))));
+
+    fx.await(fx.submitOk(s.importer(), "q", JobSpec.copy("copy", 0, new JobSpec.Copy(s.imported(), 0, out, 0, 1 << 20))));
+
+    assertEquals(fx.checksum(s.exporter(), s.handle()), fx.checksum(s.importer(), out));
+  }
+
+  @Test
+  void shouldMakeTheImportersJobWaitForTheExportersWriteFence() {
+    Shared s = shared(true);
+    var timeline = fx.f.timeline();
+    FenceRef gate = fx.f.createFence(timeline);
+    fx.submitOk(s.exporter(), "p", JobSpec.compute("fill", 0, List.of(), List.of(s.handle())), gate);
+
+    FenceRef reader = fx.submitOk(s.importer(), "q", JobSpec.compute("read", 0, List.of(s.imported()), List.of()));
+
+    assertEquals(0, fx.poll(reader).result());
+    fx.f.signal(timeline, gate, 0);
+    assertEquals(1, fx.await(reader).status().value());
+  }
+
+  @Test
+  void shouldMapAContiguousVramBufferAsOneSegment() {
+    Shared s = shared(true);
+
+    DriverProtocol.MapReply map = fx.map(s.importer(), "q", s.imported());
+
+    assertEquals(0, map.result());
+    assertEquals(List.of(new DriverProtocol.Segment(map.segments().get(0).address(), 1 << 20)), map.segments());
+  }
+
+  @Test
+  void shouldRefuseEvictionWhileAnImporterHasItPinned() {
+    Shared s = shared(true);
+    assertEquals(0, fx.call(r -> new DriverProtocol.Pin("q", s.imported(), true, r), s.importer()));
+
+    assertEquals(Errno.EBUSY.negative(), fx.call(r -> new DriverProtocol.Evict(s.handle(), r), s.exporter()));
+  }
+
+  @Test
+  void shouldPinAStaticImportersMappingSoTheBufferCannotMove() {
+    Shared s = shared(false);
+    fx.map(s.importer(), "q", s.imported());
+
+    assertEquals(Errno.EBUSY.negative(), fx.call(r -> new DriverProtocol.Evict(s.handle(), r), s.exporter()));
+  }
+
+  @Test
+  void shouldInvalidateADynamicImportersMappingOnMoveNotify() {
+    Shared s = shared(true);
+    long vram = fx.map(s.importer(), "q", s.imported()).segments().get(0).address();
+
+    assertEquals(0, fx.call(r -> new DriverProtocol.Evict(s.handle(), r), s.exporter()));
+
+    fx.f.testKit.createTestProbe().awaitAssert(() -> {
+      assertFalse(fx.state(s.importer()).buffers().get(0).mapped());
+      return null;
+    });
+    DriverProtocol.MapReply remap = fx.map(s.importer(), "q", s.imported());
+    assertEquals(0, remap.result());
+    assertTrue(remap.segments().get(0).address() != vram, "a new mapping points to the new location");
+  }
+
+  @Test
+  void shouldReportAPinByAStaticImporterAsAViolation() {
+    Shared s = shared(false);
+
+    fx.call(r -> new DriverProtocol.Pin("q", s.imported(), true, r), s.importer());
+
+    assertEquals(Violation.Kind.DMA_BUF_PIN_STATIC, fx.f.expectViolation(Violation.Kind.DMA_BUF_PIN_STATIC).kind());
+  }
+
+  @Test
+  void shouldSignalPendingFencesWithEnodevOnUnplug() {
+    var gpu = gpu();
+    var timeline = fx.f.timeline();
+    FenceRef gate = fx.f.createFence(timeline);
+    FenceRef pending = fx.submitOk(gpu, "p", JobSpec.compute("queued", 0, List.of(), List.of()), gate);
+
+    DriverProtocol.UnplugReport report = fx.unplug(gpu);
+
+    assertEquals(1, report.jobsCancelled());
+    assertEquals(Errno.ENODEV.negative(), fx.await(pending).status().value());
+  }
+
+  @Test
+  void shouldRefuseSubmissionsAfterUnplugWithEnodev() {
+    var gpu = gpu();
+    fx.unplug(gpu);
+
+    assertEquals(Errno.ENODEV.negative(), fx.submit(gpu, "p", JobSpec.compute("late", 0, List.of(), List.of())).result());
+  }
+
+  @Test
+  void shouldRevokeImportersOnUnplugSoALaterMapFailsWithEnodev() {
+    Shared s = shared(true);
+    fx.map(s.importer(), "q", s.imported());
+
+    DriverProtocol.UnplugReport report = fx.unplug(s.exporter());
+
+    assertEquals(1, report.importersRevoked());
+    fx.f.testKit.createTestProbe().awaitAssert(() -> {
+      assertTrue(fx.state(s.importer()).buffers().get(0).revoked());
+      return null;
+    });
+    assertEquals(Errno.ENODEV.negative(), fx.map(s.importer(), "q", s.imported()).result());
+  }
+
+  @Test
+  void shouldKeepTheImportersOwnBufferWhenTheExporterIsUnplugged() {
+    Shared s = shared(true);
+    int own = fx.createBo(s.importer(), "q", "own", 1 << 16);
+    fx.await(fx.submitOk(s.importer(), "q", JobSpec.compute("fill", 0, List.of(), List.of(own))));
+    String before = fx.checksum(s.importer(), own);
+
+    fx.unplug(s.exporter());
+
+    assertEquals(before, fx.checksum(s.importer(), own));
+  }
+
+  @Test
+  void shouldExportASnapshotOfTheWriteFencesAsASyncFile() {
+    var gpu = gpu();
+    ActorRef<ProcessActor.Command> proc = fx.process("p");
+    var timeline = fx.f.timeline();
+    FenceRef gate = fx.f.createFence(timeline);
+    int bo = fx.createBo(gpu, "p", "buf", 4096);
+    fx.submitOk(gpu, "p", JobSpec.compute("write", 0, List.of(), List.of(bo)), gate);
+    int dmabufFd = fx.<ProcessActor.FdReply>ask(r -> new ProcessActor.ExportDmaBuf(gpu, bo, r), proc).fd();
+
+    int syncFd = fx.<ProcessActor.FdReply>ask(r -> new ProcessActor.ExportSyncFile(dmabufFd, 1, r), proc).fd();
+    fx.f.signal(timeline, gate, 0);
+    FenceRef later = fx.submitOk(gpu, "p", JobSpec.compute("later", 0, List.of(), List.of(bo)), gate);
+
+    assertTrue(syncFd >= 3);
+    ProcessActor.PollResult poll = fx.ask(r -> new ProcessActor.SyncFileWait(syncFd, 5000, r), proc);
+    assertEquals(1, poll.result());
+    assertTrue(later != null);
+  }
+
+  @Test
+  void shouldRefuseExportSyncFileWithoutFlagsWithEinval() {
+    var gpu = gpu();
+    ActorRef<ProcessActor.Command> proc = fx.process("p");
+    int bo = fx.createBo(gpu, "p", "buf", 4096);
+    int dmabufFd = fx.<ProcessActor.FdReply>ask(r -> new ProcessActor.ExportDmaBuf(gpu, bo, r), proc).fd();
+
+    assertEquals(Errno.EINVAL.negative(), fx.<ProcessActor.FdReply>ask(r -> new ProcessActor.ExportSyncFile(dmabufFd, 0, r), proc).fd());
+  }
+
+  @Test
+  void shouldMakeJobsWaitForAFenceImportedFromASyncFile() {
+    var gpu = gpu();
+    ActorRef<ProcessActor.Command> proc = fx.process("p");
+    var timeline = fx.f.timeline();
+    FenceRef gate = fx.f.createFence(timeline);
+    int bo = fx.createBo(gpu, "p", "buf", 4096);
+    int dmabufFd = fx.<ProcessActor.FdReply>ask(r -> new ProcessActor.ExportDmaBuf(gpu, bo, r), proc).fd();
+    int syncFd = fx.<ProcessActor.FdReply>ask(r -> new ProcessActor.SyncFileCreate(gate, "gate", r), proc).fd();
+
+    assertEquals(0, fx.<ProcessActor.FdReply>ask(r -> new ProcessActor.ImportSyncFile(dmabufFd, 2, syncFd, r), proc).fd());
+    FenceRef reader = fx.submitOk(gpu, "p", JobSpec.compute("read", 0, List.of(bo), List.of()));
+
+    assertEquals(0, fx.poll(reader).result());
+    fx.f.signal(timeline, gate, 0);
+    assertEquals(1, fx.await(reader).status().value());
+  }
+
+  @Test
+  void shouldRefuseImportingASyncFileFdAsADmaBufWithEinval() {
+    var gpu = gpu();
+    ActorRef<ProcessActor.Command> proc = fx.process("p");
+    int syncFd = fx.<ProcessActor.FdReply>ask(r -> new ProcessActor.SyncFileCreate(FenceRef.stub(), "s", r), proc).fd();
+
+    DriverProtocol.BoReply reply = fx.ask(r -> new ProcessActor.ImportDmaBuf(syncFd, gpu, true, r), proc);
+
+    assertEquals(Errno.EINVAL.negative(), reply.result());
+  }
+
+  @Test
+  void shouldSubmitWithSyncFileInFenceAndReturnTheOutFenceAsASyncFile() {
+    var gpu = gpu();
+    ActorRef<ProcessActor.Command> proc = fx.process("p");
+    int inFd = fx.<ProcessActor.FdReply>ask(r -> new ProcessActor.SyncFileCreate(FenceRef.stub(), "in", r), proc).fd();
+
+    ProcessActor.Submitted s = fx.ask(r -> new ProcessActor.SubmitJob(gpu, JobSpec.compute("j", 0, List.of(), List.of()),
+        List.of(inFd), true, r), proc);
+
+    assertEquals(0, s.result());
+    assertEquals(1, fx.<ProcessActor.PollResult>ask(r -> new ProcessActor.SyncFileWait(s.outFd(), 5000, r), proc).result());
+  }
+}
