@@ -29,11 +29,15 @@ import picocli.CommandLine.Parameters;
       "Measures fencelab against raw Pekko doing the same shape of work, in the same run, on a real local",
       "cluster. Figures, not assertions: each with its raw baseline and the ratio.",
       "",
+      "Suites: 'fences' (fence signal/wait latency and rates, heap per fence) and 'devices' (jobs per second",
+      "through one engine with a remote in-fence; copy throughput between GPUs on two nodes).",
+      "",
       "Example: fencelab bench fences --nodes 2 --json run/bench/fences.json",
+      "         fencelab bench devices --jobs 20000 --copy-mib 16 --copies 32",
       ""
     })
 public final class BenchCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "SUITE", description = "Benchmark suite: fences.")
+  @Parameters(index = "0", paramLabel = "SUITE", description = "Benchmark suite: fences or devices.")
   String suite;
 
   @Option(names = "--nodes", defaultValue = "2", description = "Node members (default: ${DEFAULT-VALUE}); n1 runs the bench, n2 is the cross-node peer.")
@@ -57,16 +61,32 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--pending", defaultValue = "1000000", description = "Pending fences for the heap figure; 0 skips it (default: ${DEFAULT-VALUE}).")
   int pending;
 
+  @Option(names = "--jobs", defaultValue = "20000", description = "devices: jobs in the remote in-fence figure (default: ${DEFAULT-VALUE}).")
+  int jobs;
+
+  @Option(names = "--copy-mib", defaultValue = "16", description = "devices: size of the copied buffer in MiB, at most the bytes threshold "
+      + "so that it holds real bytes (default: ${DEFAULT-VALUE}).")
+  int copyMib;
+
+  @Option(names = "--copies", defaultValue = "32", description = "devices: copy jobs of the whole buffer (default: ${DEFAULT-VALUE}).")
+  int copies;
+
   @Option(names = "--member-heap", defaultValue = "3g", description = "Heap of each member JVM (default: ${DEFAULT-VALUE}).")
   String memberHeap;
 
   @Override
   public Integer call() throws IOException {
-    if (!suite.equals("fences")) {
-      throw UserError.badInput("unknown benchmark suite '" + suite + "' (known: fences)");
+    if (!suite.equals("fences") && !suite.equals("devices")) {
+      throw UserError.badInput("unknown benchmark suite '" + suite + "' (known: fences, devices)");
     }
-    if (nodes < 1 || iterations < 1 || waiters < 1 || cross < 1 || pending < 0) {
-      throw UserError.badInput("--nodes, --iterations, --waiters and --cross must be positive; --pending at least 0");
+    if (nodes < 1 || iterations < 1 || waiters < 1 || cross < 1 || pending < 0 || jobs < 1 || copies < 1) {
+      throw UserError.badInput("--nodes, --iterations, --waiters, --cross, --jobs and --copies must be positive; --pending at least 0");
+    }
+    if (copyMib < 1 || copyMib > 16) {
+      throw UserError.badInput("--copy-mib must be 1..16 (buffers above the 16 MiB bytes threshold hold pattern segments, not bytes)");
+    }
+    if (suite.equals("devices") && nodes < 2) {
+      throw UserError.badInput("the devices suite needs --nodes 2 or more (a copy between two nodes)");
     }
     PrintStream out = System.out;
     ClusterCommand.LaunchOptions launch = new ClusterCommand.LaunchOptions();
@@ -80,11 +100,13 @@ public final class BenchCommand implements Callable<Integer> {
     List<BenchFigure> figures;
     try (ClientMember client = ClientMember.join(LocalCluster.HOST + ":" + started.manifest().members().get(0).port(), dir,
         nodes, Duration.ofSeconds(60), ConfigFactory.empty())) {
-      out.printf("%nrunning 'fences' on n1%s ...%n", nodes > 1 ? " (cross-node peer: n2)" : "");
+      out.printf("%nrunning '%s' on n1%s ...%n", suite, nodes > 1 ? " (cross-node peer: n2)" : "");
       var n1 = client.agent("n1");
       var peer = nodes > 1 ? client.agent("n2") : null;
       var answer = AskPattern.<dev.fencelab.protocol.control.NodeControl, FenceControl.BenchReport>ask(n1,
-          replyTo -> new FenceControl.RunFenceBench(iterations, waiters, 20, 50_000, cross, pending, peer, replyTo),
+          replyTo -> suite.equals("fences")
+              ? new FenceControl.RunFenceBench(iterations, waiters, 20, 50_000, cross, pending, peer, replyTo)
+              : new dev.fencelab.node.cluster.DeviceControl.RunDeviceBench(jobs, copyMib << 20, copies, peer, replyTo),
           Duration.ofMinutes(15), client.system().scheduler()).toCompletableFuture();
       ProcessHandle n1Process = started.manifest().members().get(1).process()
           .orElseThrow(() -> UserError.runtime("member n1 is not running; log: " + started.manifest().members().get(1).log()));
@@ -94,7 +116,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         ClientMember.awaitQuietly(answer, Duration.ofSeconds(1));
       }
-      figures = ClientMember.await(answer, Duration.ofSeconds(1), "the fence benchmark").figures();
+      figures = ClientMember.await(answer, Duration.ofSeconds(1), "the " + suite + " benchmark").figures();
     } finally {
       new LocalCluster(out).down(dir, Duration.ofSeconds(15));
     }

@@ -25,4 +25,18 @@ public final class DeviceControl {
       Objects.requireNonNull(detail, "detail");
     }
   }
+
+  /** Run {@code fencelab bench devices} on this member with {@code peer} (another node's agent). */
+  public record RunDeviceBench(int jobs, int copyBytes, int copies, ActorRef<NodeControl> peer,
+      ActorRef<FenceControl.BenchReport> replyTo) implements NodeControl, NodeWireMessage {
+    public RunDeviceBench {
+      Objects.requireNonNull(peer, "peer");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** Bench support: start a raw byte source on this member (the baseline of the copy figure). */
+  public record SpawnRawSource(ActorRef<RawSourceSpawned> replyTo) implements NodeControl, NodeWireMessage {}
+
+  public record RawSourceSpawned(ActorRef<DriverProtocol.Command> source) implements NodeWireMessage {}
 }

@@ -1,6 +1,7 @@
 package dev.fencelab.node.cluster;
 
 import com.typesafe.config.Config;
+import dev.fencelab.node.bench.DeviceBench;
 import dev.fencelab.node.bench.FenceBench;
 import dev.fencelab.node.check.Violations;
 import dev.fencelab.node.check.WaitGraph;
@@ -120,6 +121,15 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
         .onMessage(FenceControl.SpawnProcess.class, this::onSpawnProcess)
         .onMessage(FenceControl.SpawnResv.class, this::onSpawnResv)
         .onMessage(DeviceControl.PlaceDevice.class, this::onPlaceDevice)
+        .onMessage(DeviceControl.RunDeviceBench.class, run -> {
+          getContext().spawnAnonymous(DeviceBench.create(new DeviceBench.Params(run.jobs(), run.copyBytes(), run.copies(), run.peer()),
+              services, containers, run.replyTo()));
+          return this;
+        })
+        .onMessage(DeviceControl.SpawnRawSource.class, s -> {
+          s.replyTo().tell(new DeviceControl.RawSourceSpawned(getContext().spawnAnonymous(DeviceBench.rawSource())));
+          return this;
+        })
         .onMessage(FenceControl.RunFenceBench.class, run -> {
           getContext().spawnAnonymous(FenceBench.create(new FenceBench.Params(run.iterations(), run.fanout(), run.fanoutRounds(),
               run.createSignal(), run.crossIterations(), run.pendingFences(), run.peer()), services, run.replyTo()));

@@ -60,6 +60,20 @@ final class DeviceCodecs {
         m -> DeviceV1.DevicePlaced.newBuilder().setDriver(s.refOf(m.driver())).setError(m.error()).setDetail(m.detail()).build(),
         DeviceV1.DevicePlaced::parseFrom,
         p -> new DeviceControl.DevicePlaced(s.opt(p.getDriver()), p.getError(), p.getDetail()));
+    s.codec(DeviceControl.RunDeviceBench.class, "A.RunDeviceBench",
+        m -> DeviceV1.RunDeviceBench.newBuilder().setJobs(m.jobs()).setCopyBytes(m.copyBytes()).setCopies(m.copies())
+            .setPeer(s.refOf(m.peer())).setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.RunDeviceBench::parseFrom,
+        p -> new DeviceControl.RunDeviceBench(p.getJobs(), p.getCopyBytes(), p.getCopies(), s.req(p.getPeer(), "RunDeviceBench.peer"),
+            s.req(p.getReplyTo(), "RunDeviceBench.reply_to")));
+    s.codec(DeviceControl.SpawnRawSource.class, "A.SpawnRawSource",
+        m -> DeviceV1.SpawnRawSource.newBuilder().setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.SpawnRawSource::parseFrom,
+        p -> new DeviceControl.SpawnRawSource(s.req(p.getReplyTo(), "SpawnRawSource.reply_to")));
+    s.codec(DeviceControl.RawSourceSpawned.class, "A.RawSourceSpawned",
+        m -> DeviceV1.RawSourceSpawned.newBuilder().setSource(s.refOf(m.source())).build(),
+        DeviceV1.RawSourceSpawned::parseFrom,
+        p -> new DeviceControl.RawSourceSpawned(s.req(p.getSource(), "RawSourceSpawned.source")));
   }
 
   private void registerCalls() {

@@ -1,0 +1,303 @@
+package dev.fencelab.node.bench;
+
+import dev.fencelab.node.cluster.DeviceControl;
+import dev.fencelab.node.cluster.FenceControl;
+import dev.fencelab.node.device.DeviceSpec;
+import dev.fencelab.node.device.JobSpec;
+import dev.fencelab.node.driver.DmaBufRef;
+import dev.fencelab.node.driver.DriverActor;
+import dev.fencelab.node.driver.DriverProtocol;
+import dev.fencelab.node.driver.DriverSettings;
+import dev.fencelab.node.fence.ContextOwner;
+import dev.fencelab.node.fence.FenceProtocol;
+import dev.fencelab.node.fence.FenceRef;
+import dev.fencelab.node.fence.FenceServices;
+import dev.fencelab.node.fence.FenceTimeline;
+import dev.fencelab.protocol.control.NodeControl;
+import dev.fencelab.protocol.control.Ping;
+import dev.fencelab.protocol.control.Pong;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * The device benchmark, run on one member with a peer member, one step after the other; one report at the end.
+ *
+ * <ol>
+ *   <li>jobs per second through one engine here, each job with one in-fence of a driver timeline on the peer: all jobs
+ *       are submitted first, then every in-fence is signalled on the peer; the time until the last job's out-fence
+ *       signals — vs the same number of raw protobuf ping-pongs with the peer, pipelined;
+ *   <li>copy throughput: a buffer of real bytes on a GPU on the peer, exported, imported here, and copied into a local
+ *       buffer by copy jobs (chunks pulled over the wire with flow control, written, acknowledged) — MB of content
+ *       moved per second, vs a raw actor on the peer answering the same chunk requests with the same bytes.
+ * </ol>
+ */
+public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
+  public interface Command extends NoSerializationVerificationNeeded {}
+
+  /** Parameters: {@code jobs} for the first figure; {@code copyBytes} × {@code copies} moved in the second. */
+  public record Params(int jobs, int copyBytes, int copies, ActorRef<NodeControl> peer) {}
+
+  private record Step(Object reply) implements Command {}
+
+  private static final String PROCESS = "bench";
+  /** Requests in flight at most: Artery drops messages beyond its outbound queue (3072 by default). */
+  private static final int WINDOW = 1000;
+
+  private final Params p;
+  private final FenceServices services;
+  private final ActorRef<ContextOwner.Command> containers;
+  private final ActorRef<FenceControl.BenchReport> replyTo;
+  private final List<BenchFigure> figures = new ArrayList<>();
+  private final ActorRef<Object> step;
+  private Consumer<Object> onStep = m -> {};
+  private ActorRef<DriverProtocol.Command> gpu;
+  private ActorRef<DriverProtocol.Command> peerGpu;
+  private ActorRef<ContextOwner.Command> peerTimeline;
+  private final List<FenceRef> inFences = new ArrayList<>();
+  private int count;
+  private long t0;
+  private double jobsPerSecond;
+  private double copyMbPerSecond;
+
+  public static Behavior<Command> create(Params params, FenceServices services, ActorRef<ContextOwner.Command> containers,
+      ActorRef<FenceControl.BenchReport> replyTo) {
+    return Behaviors.setup(context -> new DeviceBench(context, params, services, containers, replyTo).start());
+  }
+
+  private DeviceBench(ActorContext<Command> context, Params p, FenceServices services, ActorRef<ContextOwner.Command> containers,
+      ActorRef<FenceControl.BenchReport> replyTo) {
+    super(context);
+    this.p = p;
+    this.services = services;
+    this.containers = containers;
+    this.replyTo = replyTo;
+    this.step = context.messageAdapter(Object.class, Step::new);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder().onMessage(Step.class, s -> {
+      onStep.accept(s.reply());
+      return this;
+    }).build();
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> ActorRef<T> reply() {
+    return (ActorRef<T>) (ActorRef<?>) step;
+  }
+
+  private void then(Consumer<Object> next) {
+    onStep = next;
+  }
+
+  private Behavior<Command> start() {
+    gpu = getContext().spawn(DriverActor.create(new DeviceSpec("bench-gpu", DeviceSpec.Kind.GPU, 1, 1L << 34, true, false,
+        Duration.ofMinutes(5)), "bench/gpu", services, containers, DriverSettings.from(getContext().getSystem().settings().config(),
+        dev.fencelab.node.resv.Resv.Mode.MODERN)), "bench-gpu");
+    then(m -> {
+      peerTimeline = ((FenceControl.TimelineSpawned) m).owner();
+      createInFences();
+    });
+    p.peer().tell(new FenceControl.SpawnTimeline(FenceControl.TimelineKind.DRIVER, "bench-in-" + System.nanoTime(), reply()));
+    return this;
+  }
+
+  // --- 1. jobs per second with a remote in-fence
+
+  /** Sends {@code total} requests with at most {@link #WINDOW} unanswered; {@code answered} sees each answer. */
+  private void windowed(int total, java.util.function.IntConsumer send, Consumer<Object> answered) {
+    int[] sent = {0};
+    then(m -> {
+      answered.accept(m);
+      if (sent[0] < total) {
+        send.accept(sent[0]++);
+      }
+    });
+    while (sent[0] < Math.min(WINDOW, total)) {
+      send.accept(sent[0]++);
+    }
+  }
+
+  private void createInFences() {
+    windowed(p.jobs(), i -> peerTimeline.tell(new FenceTimeline.CreateFence(reply())), m -> {
+      inFences.add((FenceRef) m);
+      if (inFences.size() == p.jobs()) {
+        inFences.sort(Comparator.comparingLong(f -> f.id().seqno()));
+        submitJobs();
+      }
+    });
+  }
+
+  private void submitJobs() {
+    count = 0;
+    FenceRef[] last = new FenceRef[1];
+    then(m -> {
+      DriverProtocol.SubmitReply r = (DriverProtocol.SubmitReply) m;
+      if (r.result() != 0) {
+        fail("submit failed: " + r.result());
+        return;
+      }
+      if (last[0] == null || r.outFence().id().seqno() > last[0].id().seqno()) {
+        last[0] = r.outFence();
+      }
+      if (++count == p.jobs()) {
+        signalInFences(last[0]);
+      }
+    });
+    for (FenceRef in : inFences) {
+      gpu.tell(new DriverProtocol.Submit(PROCESS, JobSpec.compute("j", 1_000, List.of(), List.of()), List.of(in), reply()));
+    }
+  }
+
+  private void signalInFences(FenceRef lastJob) {
+    boolean[] done = {false};
+    t0 = System.nanoTime();
+    windowed(p.jobs(), i -> peerTimeline.tell(new FenceTimeline.SignalFence(inFences.get(i).id().seqno(), 0, 0, reply())), m -> {
+      if (m instanceof FenceProtocol.Signalled && !done[0]) {
+        done[0] = true;
+        jobsPerSecond = p.jobs() / ((System.nanoTime() - t0) / 1e9);
+        rawPings();
+      }
+    });
+    lastJob.actor().tell(new FenceProtocol.AddCallback(reply(), false));
+  }
+
+  private void rawPings() {
+    count = 0;
+    t0 = System.nanoTime();
+    ActorRef<Pong> pong = reply();
+    windowed(p.jobs(), i -> p.peer().tell(new Ping(i, System.nanoTime(), pong)), m -> {
+      if (m instanceof Pong && ++count == p.jobs()) {
+        double raw = p.jobs() / ((System.nanoTime() - t0) / 1e9);
+        figures.add(BenchFigure.of("jobs.remote_in_fence.rate", "jobs/s", jobsPerSecond, raw, true));
+        placePeerGpu();
+      }
+    });
+  }
+
+  // --- 2. copy throughput between devices on two members
+
+  private void placePeerGpu() {
+    then(m -> {
+      DeviceControl.DevicePlaced placed = (DeviceControl.DevicePlaced) m;
+      if (placed.error() != 0) {
+        fail("placing the peer GPU failed: " + placed.detail());
+        return;
+      }
+      peerGpu = placed.driver();
+      createSource();
+    });
+    p.peer().tell(new DeviceControl.PlaceDevice(new DeviceSpec("bench-src-" + System.nanoTime(), DeviceSpec.Kind.GPU, 1, 1L << 34, true,
+        false, Duration.ofMinutes(5)), reply()));
+  }
+
+  private void createSource() {
+    then(m -> {
+      int src = ((DriverProtocol.BoReply) m).handle();
+      then(s -> {
+        then(sig -> exportSource(src));
+        ((DriverProtocol.SubmitReply) s).outFence().actor().tell(new FenceProtocol.AddCallback(reply(), false));
+      });
+      peerGpu.tell(new DriverProtocol.Submit(PROCESS, JobSpec.compute("fill", 0, List.of(), List.of(src)), List.of(), reply()));
+    });
+    peerGpu.tell(new DriverProtocol.CreateBo(PROCESS, "bench-src", p.copyBytes(), DriverProtocol.Placement.VRAM, reply()));
+  }
+
+  private void exportSource(int src) {
+    then(m -> {
+      DmaBufRef buf = ((DriverProtocol.ExportReply) m).buf();
+      then(i -> {
+        int imported = ((DriverProtocol.BoReply) i).handle();
+        then(d -> copies(imported, ((DriverProtocol.BoReply) d).handle()));
+        gpu.tell(new DriverProtocol.CreateBo(PROCESS, "bench-dst", p.copyBytes(), DriverProtocol.Placement.VRAM, reply()));
+      });
+      gpu.tell(new DriverProtocol.Import(PROCESS, buf, true, reply()));
+    });
+    peerGpu.tell(new DriverProtocol.Export(PROCESS, src, reply()));
+  }
+
+  private void copies(int imported, int dst) {
+    count = 0;
+    FenceRef[] last = new FenceRef[1];
+    then(m -> {
+      if (m instanceof DriverProtocol.SubmitReply r) {
+        if (r.result() != 0) {
+          fail("copy submit failed: " + r.result());
+          return;
+        }
+        if (last[0] == null || r.outFence().id().seqno() > last[0].id().seqno()) {
+          last[0] = r.outFence();
+        }
+        if (++count == p.copies()) {
+          last[0].actor().tell(new FenceProtocol.AddCallback(reply(), false));
+        }
+      } else if (m instanceof FenceProtocol.Signalled) {
+        copyMbPerSecond = (double) p.copyBytes() * p.copies() / ((System.nanoTime() - t0) / 1e9) / 1e6;
+        rawCopy();
+      }
+    });
+    t0 = System.nanoTime();
+    for (int i = 0; i < p.copies(); i++) {
+      gpu.tell(new DriverProtocol.Submit(PROCESS, JobSpec.copy("copy", 0, new JobSpec.Copy(imported, 0, dst, 0, p.copyBytes())),
+          List.of(), reply()));
+    }
+  }
+
+  private void rawCopy() {
+    DriverSettings settings = DriverSettings.from(getContext().getSystem().settings().config(), dev.fencelab.node.resv.Resv.Mode.MODERN);
+    int chunk = settings.copyChunk();
+    long total = (long) p.copyBytes() * p.copies();
+    long[] requested = {0};
+    long[] received = {0};
+    then(m -> {
+      if (m instanceof DeviceControl.RawSourceSpawned spawned) {
+        ActorRef<DriverProtocol.Command> source = spawned.source();
+        ActorRef<DriverProtocol.RangeData> data = reply();
+        Runnable request = () -> {
+          int n = (int) Math.min(chunk, total - requested[0]);
+          source.tell(new DriverProtocol.ReadRange(0, requested[0] % p.copyBytes(), n, requested[0], data));
+          requested[0] += n;
+        };
+        then(d -> {
+          received[0] += ((DriverProtocol.RangeData) d).chunks().stream().mapToLong(c -> c.length()).sum();
+          if (requested[0] < total) {
+            request.run();
+          } else if (received[0] >= total) {
+            double raw = total / ((System.nanoTime() - t0) / 1e9) / 1e6;
+            figures.add(BenchFigure.of("copy.cross_node.throughput", "MB/s", copyMbPerSecond, raw, true));
+            replyTo.tell(new FenceControl.BenchReport(figures));
+            getContext().stop(getContext().getSelf());
+          }
+        });
+        t0 = System.nanoTime();
+        for (int i = 0; i < settings.copyWindow() && requested[0] < total; i++) {
+          request.run();
+        }
+      }
+    });
+    p.peer().tell(new DeviceControl.SpawnRawSource(reply()));
+  }
+
+  /** The raw byte source a peer spawns for the copy baseline. */
+  public static Behavior<DriverProtocol.Command> rawSource() {
+    return RawSource.create();
+  }
+
+  private void fail(String why) {
+    getContext().getLog().error("device bench: {}", why);
+    figures.add(BenchFigure.of("failed: " + why, "", 0, 0, true));
+    replyTo.tell(new FenceControl.BenchReport(figures));
+    getContext().stop(getContext().getSelf());
+  }
+}
