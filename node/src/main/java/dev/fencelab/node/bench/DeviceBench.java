@@ -68,6 +68,7 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
   private long t0;
   private double jobsPerSecond;
   private double copyMbPerSecond;
+  private boolean finished;
 
   public static Behavior<Command> create(Params params, FenceServices services, ActorRef<ContextOwner.Command> containers,
       ActorRef<FenceControl.BenchReport> replyTo) {
@@ -88,7 +89,7 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder().onMessage(Step.class, s -> {
       onStep.accept(s.reply());
-      return this;
+      return finished ? Behaviors.stopped() : this;
     }).build();
   }
 
@@ -99,6 +100,10 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
 
   private void then(Consumer<Object> next) {
     onStep = next;
+  }
+
+  private void phase(String what) {
+    getContext().getLog().info("device bench: {}", what);
   }
 
   private Behavior<Command> start() {
@@ -140,6 +145,7 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
   }
 
   private void submitJobs() {
+    phase(p.jobs() + " in-fences created on the peer; submitting jobs");
     count = 0;
     FenceRef[] last = new FenceRef[1];
     then(m -> {
@@ -161,6 +167,7 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
   }
 
   private void signalInFences(FenceRef lastJob) {
+    phase("jobs submitted; signalling their in-fences on the peer");
     boolean[] done = {false};
     t0 = System.nanoTime();
     windowed(p.jobs(), i -> peerTimeline.tell(new FenceTimeline.SignalFence(inFences.get(i).id().seqno(), 0, 0, reply())), m -> {
@@ -174,6 +181,7 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
   }
 
   private void rawPings() {
+    phase("every job done; raw ping-pong baseline");
     count = 0;
     t0 = System.nanoTime();
     ActorRef<Pong> pong = reply();
@@ -189,6 +197,7 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
   // --- 2. copy throughput between devices on two members
 
   private void placePeerGpu() {
+    phase("copy: placing a GPU on the peer");
     then(m -> {
       DeviceControl.DevicePlaced placed = (DeviceControl.DevicePlaced) m;
       if (placed.error() != 0) {
@@ -228,6 +237,7 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
   }
 
   private void copies(int imported, int dst) {
+    phase("copy: buffer exported and imported; copying");
     count = 0;
     FenceRef[] last = new FenceRef[1];
     then(m -> {
@@ -255,6 +265,7 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
   }
 
   private void rawCopy() {
+    phase("copies done; raw byte baseline");
     DriverSettings settings = DriverSettings.from(getContext().getSystem().settings().config(), dev.fencelab.node.resv.Resv.Mode.MODERN);
     int chunk = settings.copyChunk();
     long total = (long) p.copyBytes() * p.copies();
@@ -277,7 +288,7 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
             double raw = total / ((System.nanoTime() - t0) / 1e9) / 1e6;
             figures.add(BenchFigure.of("copy.cross_node.throughput", "MB/s", copyMbPerSecond, raw, true));
             replyTo.tell(new FenceControl.BenchReport(figures));
-            getContext().stop(getContext().getSelf());
+            finished = true;
           }
         });
         t0 = System.nanoTime();
@@ -298,6 +309,6 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
     getContext().getLog().error("device bench: {}", why);
     figures.add(BenchFigure.of("failed: " + why, "", 0, 0, true));
     replyTo.tell(new FenceControl.BenchReport(figures));
-    getContext().stop(getContext().getSelf());
+    finished = true;
   }
 }
