@@ -9,6 +9,7 @@ import dev.fencelab.node.fence.FenceServices;
 import dev.fencelab.node.fence.WaitResult;
 import dev.fencelab.node.memory.Chunk;
 import dev.fencelab.node.memory.Content;
+import dev.fencelab.node.resv.AcquireCtx;
 import dev.fencelab.node.resv.Resv;
 import dev.fencelab.node.resv.ResvUsage;
 import dev.fencelab.protocol.Errno;
@@ -252,7 +253,8 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
     }
     long jobId = nextJob++;
     getContext().spawn(SubmitFlow.create(device, jobId, submit.process(), submit.job(), submit.inFences(), targets,
-        settings.callTimeout(), submit.replyTo()), "submit-" + jobId);
+        AcquireCtx.next(services.contexts().origin(), label + " submit " + jobId), settings.callTimeout(), submit.replyTo()),
+        "submit-" + jobId);
     return this;
   }
 

@@ -4,110 +4,184 @@ import dev.fencelab.node.device.DeviceActor;
 import dev.fencelab.node.device.Engine;
 import dev.fencelab.node.device.JobSpec;
 import dev.fencelab.node.fence.FenceRef;
+import dev.fencelab.node.resv.AcquireCtx;
 import dev.fencelab.node.resv.Resv;
 import dev.fencelab.node.resv.ResvUsage;
 import dev.fencelab.protocol.Errno;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * One command submission after validation, as a short-lived child of the driver: queue the job (the engine
- * allocates its out-fence), then on every buffer's reservation object — possibly on other members — collect the
- * implicit dependencies and publish the out-fence in one step ({@link Resv.Exchange}: a writer waits for readers
- * and writers, a reader for writers, §1.9), then hand the dependencies to the engine and answer the caller. The
- * answer comes only after every reservation object has the out-fence, so a later submission anywhere sees it.
- *
- * <p>A reservation object that is gone (its member died or its device was unplugged) fails the submission with
- * -ENODEV; the already-allocated out-fence is signalled with -ENODEV. A reservation object that does not answer
- * within the wait cap fails it with -ETIMEDOUT.
+ * One command submission after validation, as a short-lived child of the driver, in the kernel's order
+ * (drm_exec / ttm_eu_reserve_buffers, then drm_sched_job_arm, then dma_resv_add_fence, then unlock):
+ * <ol>
+ *   <li>lock the reservation object of every buffer the job touches under one acquire context (wait-die:
+ *       {@code -EDEADLK} → unlock everything, {@code dma_resv_lock_slow} the contended one, go on);
+ *   <li>queue the job: the engine allocates its out-fence — under the locks, so on every shared buffer the order of
+ *       fences is the order of jobs, and two submissions can never wait on each other in a cycle;
+ *   <li>on each object collect the implicit dependencies and add the out-fence ({@link Resv.Exchange}: a writer waits
+ *       for readers and writers, a reader for writers, §1.9);
+ *   <li>unlock, hand the dependencies to the engine, answer the caller.
+ * </ol>
+ * A reservation object that is gone (its member died, its device was unplugged) fails the submission with -ENODEV
+ * (an out-fence already allocated is signalled with it); no progress within the call timeout gives -ETIMEDOUT. The
+ * locks are released in every case.
  */
-final class SubmitFlow {
-  private SubmitFlow() {}
-
+final class SubmitFlow extends AbstractBehavior<Object> {
   /** A buffer's reservation object and whether the job writes the buffer. */
   record ResvTarget(ActorRef<Resv.Command> resv, boolean write) {}
 
-  private interface Msg extends NoSerializationVerificationNeeded {}
-
-  private record Queued(Engine.Queued queued) implements Msg {}
-
-  private record Collected(ActorRef<Resv.Command> from, Resv.Fences fences) implements Msg {}
-
-  private record NoAnswer(ActorRef<Resv.Command> from) implements Msg {}
-
-  private enum Timeout implements Msg {
+  private enum Timeout implements NoSerializationVerificationNeeded {
     INSTANCE
   }
 
-  static Behavior<Msg> create(ActorRef<DeviceActor.Command> device, long jobId, String process, JobSpec spec, List<FenceRef> inFences,
-      List<ResvTarget> targets, Duration cap, ActorRef<DriverProtocol.SubmitReply> replyTo) {
-    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-      device.tell(new DeviceActor.Queue(new Engine.Queue(jobId, process, spec,
-          context.messageAdapter(Engine.Queued.class, Queued::new))));
-      timers.startSingleTimer(Timeout.INSTANCE, cap);
-      List<FenceRef> deps = new ArrayList<>(inFences);
-      Set<String> seen = new HashSet<>();
-      inFences.forEach(f -> seen.add(f.id().toString()));
-      Set<ActorRef<Resv.Command>> waiting = new HashSet<>();
-      FenceRef[] out = new FenceRef[1];
-      return Behaviors.receive(Msg.class)
-          .onMessage(Queued.class, q -> {
-            if (q.queued().error() != 0) {
-              replyTo.tell(new DriverProtocol.SubmitReply(q.queued().error(), null));
-              return Behaviors.stopped();
-            }
-            out[0] = q.queued().fence();
-            for (ResvTarget t : targets) {
-              if (waiting.add(t.resv())) {
-                context.watch(t.resv());
-                // dma_resv_usage_rw(write): a writer waits for READ (and below), a reader for WRITE (and below).
-                context.ask(Resv.Fences.class, t.resv(), cap,
-                    ref -> new Resv.Exchange(List.of(out[0]), t.write() ? ResvUsage.WRITE : ResvUsage.READ,
-                        t.write() ? ResvUsage.READ : ResvUsage.WRITE, ref),
-                    (fences, failure) -> fences != null ? new Collected(t.resv(), fences) : new NoAnswer(t.resv()));
-              }
-            }
-            return finishIfDone(device, jobId, spec, deps, waiting, out[0], replyTo);
-          })
-          .onMessage(Collected.class, c -> {
-            waiting.remove(c.from());
-            context.unwatch(c.from());
-            for (Resv.Entry e : c.fences().entries()) {
-              if (seen.add(e.fence().id().toString())) {
-                deps.add(e.fence());
-              }
-            }
-            return finishIfDone(device, jobId, spec, deps, waiting, out[0], replyTo);
-          })
-          .onMessage(NoAnswer.class, n -> waiting.contains(n.from())
-              ? fail(device, jobId, spec, out[0], Errno.ETIMEDOUT, replyTo) : Behaviors.same())
-          .onMessageEquals(Timeout.INSTANCE, () -> fail(device, jobId, spec, out[0], Errno.ETIMEDOUT, replyTo))
-          .onSignal(Terminated.class, t -> waiting.contains(t.getRef())
-              ? fail(device, jobId, spec, out[0], Errno.ENODEV, replyTo) : Behaviors.same())
-          .build();
-    }));
+  private final ActorRef<DeviceActor.Command> device;
+  private final long jobId;
+  private final String process;
+  private final JobSpec spec;
+  private final List<ActorRef<Resv.Command>> resvs = new ArrayList<>();
+  private final Set<ActorRef<Resv.Command>> writes = new HashSet<>();
+  private final ActorRef<DriverProtocol.SubmitReply> replyTo;
+  private final AcquireCtx ctx;
+  private final Set<ActorRef<Resv.Command>> held = new LinkedHashSet<>();
+  private final List<FenceRef> deps;
+  private final Set<String> seen = new HashSet<>();
+  private ActorRef<Resv.Command> locking;
+  private ActorRef<Resv.Command> slow;
+  private int exchanged;
+  private FenceRef out;
+
+  static Behavior<Object> create(ActorRef<DeviceActor.Command> device, long jobId, String process, JobSpec spec, List<FenceRef> inFences,
+      List<ResvTarget> targets, AcquireCtx ctx, Duration cap, ActorRef<DriverProtocol.SubmitReply> replyTo) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers ->
+        new SubmitFlow(context, timers, device, jobId, process, spec, inFences, targets, ctx, cap, replyTo).start()));
   }
 
-  private static Behavior<Msg> finishIfDone(ActorRef<DeviceActor.Command> device, long jobId, JobSpec spec, List<FenceRef> deps,
-      Set<ActorRef<Resv.Command>> waiting, FenceRef out, ActorRef<DriverProtocol.SubmitReply> replyTo) {
-    if (!waiting.isEmpty()) {
-      return Behaviors.same();
-    }
-    device.tell(new DeviceActor.Deps(spec.engine(), new Engine.Deps(jobId, deps, 0)));
-    replyTo.tell(new DriverProtocol.SubmitReply(0, out));
-    return Behaviors.stopped();
-  }
-
-  private static Behavior<Msg> fail(ActorRef<DeviceActor.Command> device, long jobId, JobSpec spec, FenceRef out, Errno error,
+  private SubmitFlow(ActorContext<Object> context, TimerScheduler<Object> timers, ActorRef<DeviceActor.Command> device, long jobId,
+      String process, JobSpec spec, List<FenceRef> inFences, List<ResvTarget> targets, AcquireCtx ctx, Duration cap,
       ActorRef<DriverProtocol.SubmitReply> replyTo) {
+    super(context);
+    this.device = device;
+    this.jobId = jobId;
+    this.process = process;
+    this.spec = spec;
+    this.ctx = ctx;
+    this.replyTo = replyTo;
+    this.deps = new ArrayList<>(inFences);
+    inFences.forEach(f -> seen.add(f.id().toString()));
+    for (ResvTarget t : targets) {
+      if (!resvs.contains(t.resv())) {
+        resvs.add(t.resv());
+        context.watch(t.resv());
+      }
+      if (t.write()) {
+        writes.add(t.resv());
+      }
+    }
+    timers.startSingleTimer(Timeout.INSTANCE, cap);
+  }
+
+  private Behavior<Object> start() {
+    return lockNext();
+  }
+
+  @Override
+  public Receive<Object> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Resv.LockReply.class, this::onLocked)
+        .onMessage(Engine.Queued.class, this::onQueued)
+        .onMessage(Resv.Fences.class, this::onFences)
+        .onMessageEquals(Timeout.INSTANCE, () -> fail(Errno.ETIMEDOUT))
+        .onSignal(Terminated.class, t -> resvs.contains(t.getRef()) ? fail(Errno.ENODEV) : this)
+        .build();
+  }
+
+  // 1. lock everything
+
+  private Behavior<Object> lockNext() {
+    for (ActorRef<Resv.Command> r : resvs) {
+      if (!held.contains(r)) {
+        locking = r;
+        r.tell(new Resv.Lock(ctx, r.equals(slow), getContext().getSelf().narrow()));
+        return this;
+      }
+    }
+    locking = null;
+    // 2. arm the job under the locks
+    device.tell(new DeviceActor.Queue(new Engine.Queue(jobId, process, spec, getContext().getSelf().narrow())));
+    return this;
+  }
+
+  private Behavior<Object> onLocked(Resv.LockReply reply) {
+    if (reply.result() == 0 || reply.result() == Errno.EALREADY.negative()) {
+      held.add(locking);
+      return lockNext();
+    }
+    if (reply.result() == Errno.EDEADLK.negative()) {
+      unlockAll(); // wound-wait's loser backs off completely, then sleeps on the contended lock
+      slow = locking;
+      return lockNext();
+    }
+    return fail(Errno.of(reply.result()));
+  }
+
+  // 3. publish the out-fence and collect the implicit dependencies
+
+  private Behavior<Object> onQueued(Engine.Queued queued) {
+    if (queued.error() != 0) {
+      unlockAll();
+      replyTo.tell(new DriverProtocol.SubmitReply(queued.error(), null));
+      return Behaviors.stopped();
+    }
+    out = queued.fence();
+    return exchangeNext();
+  }
+
+  private Behavior<Object> exchangeNext() {
+    if (exchanged == resvs.size()) {
+      unlockAll();
+      device.tell(new DeviceActor.Deps(spec.engine(), new Engine.Deps(jobId, deps, 0)));
+      replyTo.tell(new DriverProtocol.SubmitReply(0, out));
+      return Behaviors.stopped();
+    }
+    ActorRef<Resv.Command> r = resvs.get(exchanged);
+    boolean write = writes.contains(r);
+    // dma_resv_usage_rw(write): a writer waits for READ (and below), a reader for WRITE (and below).
+    r.tell(new Resv.Exchange(ctx, List.of(out), write ? ResvUsage.WRITE : ResvUsage.READ, write ? ResvUsage.READ : ResvUsage.WRITE,
+        getContext().getSelf().narrow()));
+    return this;
+  }
+
+  private Behavior<Object> onFences(Resv.Fences fences) {
+    for (Resv.Entry e : fences.entries()) {
+      if (seen.add(e.fence().id().toString())) {
+        deps.add(e.fence());
+      }
+    }
+    exchanged++;
+    return exchangeNext();
+  }
+
+  private void unlockAll() {
+    held.forEach(r -> r.tell(new Resv.Unlock(ctx)));
+    held.clear();
+  }
+
+  private Behavior<Object> fail(Errno error) {
+    unlockAll();
     if (out != null) {
       device.tell(new DeviceActor.Deps(spec.engine(), new Engine.Deps(jobId, List.of(), error.negative())));
     }

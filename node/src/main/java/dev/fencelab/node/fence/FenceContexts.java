@@ -26,6 +26,11 @@ public final class FenceContexts {
     return new FenceContext(origin, next.getAndAdd(num));
   }
 
+  /** The member incarnation this allocator stands for (also the low bits of its acquire-context stamps). */
+  public long origin() {
+    return origin;
+  }
+
   public FenceContext allocate() {
     return allocate(1);
   }

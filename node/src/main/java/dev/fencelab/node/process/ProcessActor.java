@@ -524,7 +524,7 @@ public final class ProcessActor extends AbstractBehavior<ProcessActor.Command> {
   private Behavior<Command> onImportLeaves(ImportLeaves leaves) {
     List<FenceRef> fences = leaves.leaves().leaves().stream().filter(l -> l.status().value() == 0).map(UnwrapMerge.Leaf::fence).toList();
     getContext().ask(Resv.Fences.class, leaves.file().buf().resv(), callTimeout,
-        ref -> new Resv.Exchange(fences, leaves.usage(), null, ref),
+        ref -> new Resv.Exchange(null, fences, leaves.usage(), null, ref),
         (r, failure) -> new Reply<>(leaves.replyTo(), new FdReply(r != null ? 0 : Errno.ENODEV.negative())));
     return this;
   }

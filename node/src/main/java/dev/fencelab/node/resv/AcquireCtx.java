@@ -11,9 +11,16 @@ public record AcquireCtx(long stamp, String name) {
     Objects.requireNonNull(name, "name");
   }
 
-  /** A fresh context: older contexts (smaller stamps) win. */
+  private static final java.util.concurrent.atomic.AtomicLong LAST = new java.util.concurrent.atomic.AtomicLong();
+
+  /**
+   * A fresh context: older contexts (smaller stamps) win. The time part is strictly increasing on this member (two
+   * contexts in one millisecond get different stamps); the low 16 bits are the member's origin.
+   */
   public static AcquireCtx next(long originLow16, String name) {
-    return new AcquireCtx((System.currentTimeMillis() << 16) | (originLow16 & 0xffff), name);
+    long now = System.currentTimeMillis() << 16;
+    long time = LAST.updateAndGet(prev -> Math.max(prev + (1L << 16), now));
+    return new AcquireCtx(time | (originLow16 & 0xffff), name);
   }
 
   public boolean olderThan(AcquireCtx other) {

@@ -136,8 +136,11 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
    * {@code dma_resv_add_fence} each of {@code add} with {@code addUsage} (2020 mode: WRITE/KERNEL as the exclusive
    * fence, ordered after the collected fences; READ as shared); unlock. Waits behind the lock's holder; answers
    * the collected fences. Also the sync_file import bridge (§1.12: it only adds), with {@code waitUsage} null.
+   * With {@code ctx}: the caller already holds the lock under that acquire context (a submission that locked every
+   * buffer it touches first, as the kernel does) and the step runs at once — without holding it, it is a
+   * {@code RESV_NOT_LOCKED} violation.
    */
-  public record Exchange(List<FenceRef> add, ResvUsage addUsage, ResvUsage waitUsage, ActorRef<Fences> replyTo)
+  public record Exchange(AcquireCtx ctx, List<FenceRef> add, ResvUsage addUsage, ResvUsage waitUsage, ActorRef<Fences> replyTo)
       implements Command, NodeWireMessage {
     public Exchange {
       add = List.copyOf(add);
@@ -222,7 +225,10 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
         .onMessage(Wait.class, w -> wait(selectUpTo(w.usage()), w.timeoutNanos(), w.waiter(), w.replyTo()))
         .onMessage(Wait2020.class, w -> wait(select2020(w.all()), w.timeoutNanos(), w.waiter(), w.replyTo()))
         .onMessage(Exchange.class, ex -> {
-          if (holder != null) {
+          if (ex.ctx() != null) {
+            assertHeld(ex.ctx(), "dma_resv_add_fence (submission)");
+            exchange(ex);
+          } else if (holder != null) {
             deferred.add(ex);
           } else {
             exchange(ex);
@@ -316,7 +322,9 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
         addModern(f, ex.addUsage(), null);
       }
     }
-    maxFences = count(); // unlock (CONFIG_DEBUG_MUTEXES)
+    if (ex.ctx() == null) {
+      maxFences = count(); // unlock (CONFIG_DEBUG_MUTEXES)
+    }
     ex.replyTo().tell(new Fences(deps));
   }
 

@@ -44,10 +44,14 @@ final class DeviceCodecs {
           if (m.waitUsage() != null) {
             b.setWaitUsage(NodeSerializer.usage(m.waitUsage()));
           }
+          if (m.ctx() != null) {
+            b.setCtx(dev.fencelab.protocol.fence.v1.FenceV1.AcquireCtx.newBuilder().setStamp(m.ctx().stamp()).setName(m.ctx().name()));
+          }
           return b.build();
         },
         DeviceV1.ResvExchange::parseFrom,
-        p -> new Resv.Exchange(fences(p.getAddList()), NodeSerializer.usage(p.getAddUsage()),
+        p -> new Resv.Exchange(p.hasCtx() ? new dev.fencelab.node.resv.AcquireCtx(p.getCtx().getStamp(), p.getCtx().getName()) : null,
+            fences(p.getAddList()), NodeSerializer.usage(p.getAddUsage()),
             p.getWait() ? NodeSerializer.usage(p.getWaitUsage()) : null, s.req(p.getReplyTo(), "Exchange.reply_to")));
   }
 

@@ -25,7 +25,7 @@ class DeviceBenchTest {
       ActorRef<NodeControl> agent = testKit.spawn(NodeAgent.create(new NodeAgent.Identity("n1", 1, 0, "test")));
       TestProbe<FenceControl.BenchReport> probe = testKit.createTestProbe();
 
-      agent.tell(new DeviceControl.RunDeviceBench(50, 1 << 20, 2, agent, probe.ref()));
+      agent.tell(new DeviceControl.RunDeviceBench(50, 16 << 20, 9, agent, probe.ref()));
 
       FenceControl.BenchReport report = probe.receiveMessage(Duration.ofSeconds(60));
       assertEquals(List.of("jobs.remote_in_fence.rate", "copy.cross_node.throughput"), report.figures().stream().map(f -> f.name()).toList());

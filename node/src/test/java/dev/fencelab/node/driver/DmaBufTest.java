@@ -245,4 +245,25 @@ class DmaBufTest {
     assertEquals(0, s.result());
     assertEquals(1, fx.<ProcessActor.PollResult>ask(r -> new ProcessActor.SyncFileWait(s.outFd(), 5000, r), proc).result());
   }
+
+  @Test
+  void shouldCompleteManyCopiesQueuedBackToBackFromAnImport() {
+    Shared s = shared(true);
+    int out = fx.createBo(s.importer(), "q", "out", 1 << 20);
+    fx.await(fx.submitOk(s.exporter(), "p", JobSpec.compute("fill", 0, List.of(), List.of(s.handle()))));
+    List<FenceRef> fences = new java.util.ArrayList<>();
+
+    var replies = fx.f.testKit.<DriverProtocol.SubmitReply>createTestProbe();
+    for (int i = 0; i < 12; i++) { // pipelined: the next submission before the previous one's answer
+      s.importer().tell(new DriverProtocol.Submit("q", JobSpec.copy("copy" + i, 0, new JobSpec.Copy(s.imported(), 0, out, 0, 1 << 20)),
+          List.of(), replies.ref()));
+    }
+    for (int i = 0; i < 12; i++) {
+      fences.add(replies.receiveMessage(java.time.Duration.ofSeconds(10)).outFence());
+    }
+
+    for (FenceRef f : fences) {
+      assertEquals(1, fx.await(f).status().value(), f.toString());
+    }
+  }
 }

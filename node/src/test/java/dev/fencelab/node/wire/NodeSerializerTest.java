@@ -130,8 +130,8 @@ class NodeSerializerTest {
         new ProcessActor.Submitted(-2, -1, null),
         new ProcessActor.ExportSyncFile(4, 3, testKit.<ProcessActor.FdReply>createTestProbe().ref()),
         new ProcessActor.ImportSyncFile(4, 2, 5, testKit.<ProcessActor.FdReply>createTestProbe().ref()),
-        new Resv.Exchange(List.of(ref), ResvUsage.WRITE, ResvUsage.READ, testKit.<Resv.Fences>createTestProbe().ref()),
-        new Resv.Exchange(List.of(), ResvUsage.READ, null, testKit.<Resv.Fences>createTestProbe().ref()));
+        new Resv.Exchange(new AcquireCtx(5, "n1/gpu0 submit 3"), List.of(ref), ResvUsage.WRITE, ResvUsage.READ, testKit.<Resv.Fences>createTestProbe().ref()),
+        new Resv.Exchange(null, List.of(), ResvUsage.READ, null, testKit.<Resv.Fences>createTestProbe().ref()));
   }
 
   static List<Object> fenceMessages() {
