@@ -98,6 +98,10 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
     return (ActorRef<T>) (ActorRef<?>) step;
   }
 
+  /**
+   * The handler of the next answers. Every step ignores messages of other kinds: answers of an earlier step may still
+   * arrive (e.g. signal results after the callback that ended the step).
+   */
   private void then(Consumer<Object> next) {
     onStep = next;
   }
@@ -111,8 +115,10 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
         Duration.ofMinutes(5)), "bench/gpu", services, containers, DriverSettings.from(getContext().getSystem().settings().config(),
         dev.fencelab.node.resv.Resv.Mode.MODERN)), "bench-gpu");
     then(m -> {
-      peerTimeline = ((FenceControl.TimelineSpawned) m).owner();
-      createInFences();
+      if (m instanceof FenceControl.TimelineSpawned spawned) {
+        peerTimeline = spawned.owner();
+        createInFences();
+      }
     });
     p.peer().tell(new FenceControl.SpawnTimeline(FenceControl.TimelineKind.DRIVER, "bench-in-" + System.nanoTime(), reply()));
     return this;
@@ -136,6 +142,9 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
 
   private void createInFences() {
     windowed(p.jobs(), i -> peerTimeline.tell(new FenceTimeline.CreateFence(reply())), m -> {
+      if (!(m instanceof FenceRef)) {
+        return;
+      }
       inFences.add((FenceRef) m);
       if (inFences.size() == p.jobs()) {
         inFences.sort(Comparator.comparingLong(f -> f.id().seqno()));
@@ -149,7 +158,9 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
     count = 0;
     FenceRef[] last = new FenceRef[1];
     then(m -> {
-      DriverProtocol.SubmitReply r = (DriverProtocol.SubmitReply) m;
+      if (!(m instanceof DriverProtocol.SubmitReply r)) {
+        return;
+      }
       if (r.result() != 0) {
         fail("submit failed: " + r.result());
         return;
@@ -199,7 +210,9 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
   private void placePeerGpu() {
     phase("copy: placing a GPU on the peer");
     then(m -> {
-      DeviceControl.DevicePlaced placed = (DeviceControl.DevicePlaced) m;
+      if (!(m instanceof DeviceControl.DevicePlaced placed)) {
+        return; // a late answer of an earlier step
+      }
       if (placed.error() != 0) {
         fail("placing the peer GPU failed: " + placed.detail());
         return;
@@ -213,10 +226,19 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
 
   private void createSource() {
     then(m -> {
-      int src = ((DriverProtocol.BoReply) m).handle();
+      if (!(m instanceof DriverProtocol.BoReply bo)) {
+        return;
+      }
+      int src = bo.handle();
       then(s -> {
-        then(sig -> exportSource(src));
-        ((DriverProtocol.SubmitReply) s).outFence().actor().tell(new FenceProtocol.AddCallback(reply(), false));
+        if (s instanceof DriverProtocol.SubmitReply submitted) {
+          then(sig -> {
+            if (sig instanceof FenceProtocol.Signalled) {
+              exportSource(src);
+            }
+          });
+          submitted.outFence().actor().tell(new FenceProtocol.AddCallback(reply(), false));
+        }
       });
       peerGpu.tell(new DriverProtocol.Submit(PROCESS, JobSpec.compute("fill", 0, List.of(), List.of(src)), List.of(), reply()));
     });
@@ -225,10 +247,20 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
 
   private void exportSource(int src) {
     then(m -> {
-      DmaBufRef buf = ((DriverProtocol.ExportReply) m).buf();
+      if (!(m instanceof DriverProtocol.ExportReply exported)) {
+        return;
+      }
+      DmaBufRef buf = exported.buf();
       then(i -> {
-        int imported = ((DriverProtocol.BoReply) i).handle();
-        then(d -> copies(imported, ((DriverProtocol.BoReply) d).handle()));
+        if (!(i instanceof DriverProtocol.BoReply importedBo)) {
+          return;
+        }
+        int imported = importedBo.handle();
+        then(d -> {
+          if (d instanceof DriverProtocol.BoReply dst) {
+            copies(imported, dst.handle());
+          }
+        });
         gpu.tell(new DriverProtocol.CreateBo(PROCESS, "bench-dst", p.copyBytes(), DriverProtocol.Placement.VRAM, reply()));
       });
       gpu.tell(new DriverProtocol.Import(PROCESS, buf, true, reply()));
@@ -281,7 +313,10 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
           requested[0] += n;
         };
         then(d -> {
-          received[0] += ((DriverProtocol.RangeData) d).chunks().stream().mapToLong(c -> c.length()).sum();
+          if (!(d instanceof DriverProtocol.RangeData range)) {
+            return;
+          }
+          received[0] += range.chunks().stream().mapToLong(c -> c.length()).sum();
           if (requested[0] < total) {
             request.run();
           } else if (received[0] >= total) {
