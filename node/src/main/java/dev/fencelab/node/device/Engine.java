@@ -13,7 +13,6 @@ import dev.fencelab.protocol.Errno;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -367,8 +366,7 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     if (running && reset.guiltyHere()) {
       finish(head, Errno.ETIME.negative(), head.startModel + spec.jobTimeout().toNanos());
     }
-    for (Iterator<Job> it = new ArrayList<>(queue).iterator(); it.hasNext(); ) {
-      Job j = it.next();
+    for (Job j : new ArrayList<>(queue)) {
       boolean runningNow = j == queue.peekFirst() && (j.phase == Phase.RUNNING || j.phase == Phase.EXECUTED);
       if (!runningNow && j.process.equals(reset.guiltyProcess())) {
         finish(j, Errno.ECANCELED.negative(), now); // the rest of the guilty context

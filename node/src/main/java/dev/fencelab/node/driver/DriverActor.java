@@ -515,9 +515,8 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
       ResvUsage usage = (flags & 2) != 0 ? ResvUsage.READ : ResvUsage.WRITE; // dma_resv_usage_rw(write)
       getContext().ask(WaitResult.class, bo.resv, services.waitCap().plusSeconds(5),
           ref -> new Resv.Wait(usage, -1, access.process() + " cpu access", ref),
-          (w, failure) -> new CpuWaited(w != null ? w : new WaitResult(
-              new dev.fencelab.node.fence.FenceId(dev.fencelab.node.fence.FenceContext.STUB, 0), Errno.ENODEV.negative(),
-              dev.fencelab.node.fence.FenceStatus.PENDING, -1), access.replyTo()));
+          (w, failure) -> w != null ? new CpuWaited(w, access.replyTo())
+              : new Reply<>(access.replyTo(), new DriverProtocol.Result(Errno.ENODEV.negative())));
     }
     return this;
   }

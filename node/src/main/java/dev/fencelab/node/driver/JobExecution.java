@@ -59,7 +59,6 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
   // copy state
   private long nextRead;
   private int inFlight;
-  private long copied;
   private final Map<Long, Target> pendingByTag = new HashMap<>();
   private final java.util.Set<Long> readTags = new java.util.HashSet<>();
   private long nextTag = 1;
@@ -70,10 +69,14 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
   private int sumsLeft;
   private int writesLeft;
   private boolean computing;
+  private boolean done;
 
   static Behavior<Msg> create(Engine.Execute job, long jobSeed, Map<Integer, Target> targets, String label, int chunkBytes, int window,
       FenceServices services) {
-    return Behaviors.setup(context -> new JobExecution(context, job, jobSeed, targets, label, chunkBytes, window, services));
+    return Behaviors.setup(context -> {
+      JobExecution execution = new JobExecution(context, job, jobSeed, targets, label, chunkBytes, window, services);
+      return execution.done ? Behaviors.stopped() : execution; // a job with nothing to wait for is done at once
+    });
   }
 
   private JobExecution(ActorContext<Msg> context, Engine.Execute job, long jobSeed, Map<Integer, Target> targets, String label,
@@ -153,7 +156,6 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
     long tag = nextTag++;
     pendingByTag.put(tag, dst);
     dst.owner().tell(new DriverProtocol.WriteRange(dst.handle(), moved, tag, writeAdapter));
-    copied += moved.stream().mapToLong(Chunk::length).sum();
     return this;
   }
 
@@ -244,7 +246,11 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
   }
 
   private Behavior<Msg> maybeDone() {
+    if (done) {
+      return Behaviors.stopped();
+    }
     if (computing && sumsLeft == 0 && writesLeft == 0) {
+      done = true; // reached from both the last copy ack and the compute step: answer once
       job.replyTo().tell(new Engine.Executed(job.jobId(), job.attempt(), 0));
       return Behaviors.stopped();
     }
@@ -274,9 +280,5 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
   private void revoked(Target t, String access) {
     services.violation(Violation.Kind.DMA_REVOKED, t.name(), label + " job " + job.spec().label() + ": DMA " + access
         + (access.equals("read") ? " of revoked memory returned all-ones" : " to revoked memory was dropped"));
-  }
-
-  long copied() {
-    return copied;
   }
 }
