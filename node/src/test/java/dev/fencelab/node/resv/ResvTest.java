@@ -371,13 +371,14 @@ class ResvTest {
     lock(resv, OLD);
     reserve(resv, OLD, 1);
     resv.tell(new Resv.AddShared(OLD, fx.createFence(fx.timeline()), List.of(), null));
-    TestProbe<WaitResult> probe = fx.testKit.createTestProbe();
+    TestProbe<WaitResult> exclusiveOnly = fx.testKit.createTestProbe(); // one probe each: the two answers come in any order
+    TestProbe<WaitResult> all = fx.testKit.createTestProbe();
 
-    resv.tell(new Resv.Wait2020(false, 0, "t", probe.ref()));
-    resv.tell(new Resv.Wait2020(true, 0, "t", probe.ref()));
+    resv.tell(new Resv.Wait2020(false, 0, "t", exclusiveOnly.ref()));
+    resv.tell(new Resv.Wait2020(true, 0, "t", all.ref()));
 
-    assertTrue(probe.receiveMessage().signalled(), "no exclusive fence: idle for !test_all");
-    assertEquals(0, probe.receiveMessage().result(), "test_all sees the pending shared fence");
+    assertTrue(exclusiveOnly.receiveMessage().signalled(), "no exclusive fence: idle for !test_all");
+    assertEquals(0, all.receiveMessage().result(), "test_all sees the pending shared fence");
   }
 
 }
