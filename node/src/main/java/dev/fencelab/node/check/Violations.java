@@ -62,6 +62,10 @@ public final class Violations extends AbstractBehavior<Violations.Command> {
       dropped++;
     }
     recorded.addLast(report.violation());
+    Violation v = report.violation();
+    dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).record(
+        dev.fencelab.node.trace.TraceRecorder.event(dev.fencelab.protocol.trace.v1.EventKind.VIOLATION, "violations")
+            .setName(v.kind().name()).setSubject(v.subject()).setDetail(v.detail()).setStatus(v.fatal() ? 1 : 0));
     getContext().getLog().warn("contract violation: {}", report.violation());
     return this;
   }

@@ -135,6 +135,16 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
               run.createSignal(), run.crossIterations(), run.pendingFences(), run.peer()), services, run.replyTo()));
           return this;
         })
+        .onMessage(dev.fencelab.node.trace.TraceControl.CollectTrace.class, c -> {
+          c.replyTo().tell(new dev.fencelab.node.trace.TraceControl.TracePage(
+              dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).page(c.fromSeq(), c.max())));
+          return this;
+        })
+        .onMessage(dev.fencelab.node.trace.TraceControl.Crash.class, c -> {
+          getContext().getLog().error("crash command ({}): halting this member now", c.reason());
+          Runtime.getRuntime().halt(137); // the remote form of SIGKILL: no hooks, no leave
+          return this;
+        })
         .onMessage(WaitsReady.class, r -> {
           r.replyTo().tell(new FenceControl.WaitsListed(identity.nodeName(), r.pending().edges()));
           return this;

@@ -151,6 +151,9 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
         new Engine(context, timers, index, label, spec, device, driver, services, pacing)));
   }
 
+  private final dev.fencelab.node.trace.TraceRecorder trace;
+  private final String track;
+
   private Engine(ActorContext<ContextOwner.Command> context, TimerScheduler<ContextOwner.Command> timers, int index, String label,
       DeviceSpec spec, ActorRef<DeviceActor.Command> device, ActorRef<Execute> driver, FenceServices services, Pacing pacing) {
     super(context);
@@ -163,6 +166,13 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     this.services = services;
     this.pacing = pacing;
     this.depAdapter = context.messageAdapter(WaitResult.class, DepDone::new);
+    this.trace = dev.fencelab.node.trace.TraceRecorder.get(context.getSystem());
+    this.track = label;
+  }
+
+  private dev.fencelab.protocol.trace.v1.TraceEvent.Builder jobEvent(dev.fencelab.protocol.trace.v1.EventKind kind, Job job) {
+    return dev.fencelab.node.trace.TraceRecorder.event(kind, track).setId(job.id).setFence(job.entity.ledger.id(job.seqno).toString())
+        .setName(job.spec.label()).setSubject(job.process);
   }
 
   @Override
@@ -220,7 +230,10 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     ActorRef<FenceProtocol.Command> fence = getContext().spawn(Fence.create(id, getContext().getSelf(), services),
         "f" + id.context().id() + "-" + seqno);
     entity.ledger.register(seqno, fence);
-    queue.addLast(new Job(q.jobId(), entity, seqno, q.process(), q.spec()));
+    Job queued = new Job(q.jobId(), entity, seqno, q.process(), q.spec());
+    queue.addLast(queued);
+    trace.record(jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_QUEUED, queued).setModelNanos(modelNanos)
+        .setBytes(q.spec().durationNanos()));
     q.replyTo().tell(new Queued(q.jobId(), new FenceRef(id, FenceRef.Kind.HARDWARE, false, fence, getContext().getSelf(), 0), 0));
     return this;
   }
@@ -242,6 +255,9 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     job.deps = deps.fences();
     job.depError = deps.error();
     job.depsLeft = job.deps.size();
+    var depsEvent = jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_DEPS, job).setStatus(deps.error());
+    job.deps.forEach(f -> depsEvent.addDeps(f.id().toString()));
+    trace.record(depsEvent);
     if (job.depError == 0) {
       String waiter = label + " job " + job.spec.label();
       for (FenceRef f : job.deps) {
@@ -302,6 +318,8 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
       hangs--;
       job.hung = true;
     }
+    trace.record(jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_START, job).setModelNanos(job.startModel)
+        .setResult(job.attempt).setDetail(job.hung ? "hung" : ""));
     timers.startSingleTimer("timeout", new TimedOut(job.id, job.attempt), spec.jobTimeout());
     driver.tell(new Execute(job.id, job.attempt, job.process, job.spec, getContext().getSelf().narrow()));
   }
@@ -399,6 +417,8 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
   private void finish(Job job, int error, long endModel) {
     queue.remove(job);
     modelNanos = Math.max(modelNanos, endModel);
+    trace.record(jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_END, job).setStatus(error == 0 ? 1 : error)
+        .setModelNanos(Math.max(1, endModel)));
     if (error == 0) {
       completed++;
     } else {

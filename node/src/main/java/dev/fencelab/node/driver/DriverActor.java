@@ -577,6 +577,8 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
       return this;
     }
     unplugged = true; // 1. no new submissions
+    dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).record(dev.fencelab.node.trace.TraceRecorder
+        .event(dev.fencelab.protocol.trace.v1.EventKind.UNPLUG_BEGIN, label).setSubject(spec.name()));
     int revoked = 0;
     int released = 0;
     for (Bo bo : bos.values()) {
@@ -610,6 +612,9 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
     vramUsed = 0;
     getContext().getLog().info("{}: unplugged: {} jobs cancelled, {} importers revoked, {} buffers released", label,
         done.cancelled(), done.revoked(), done.released());
+    dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).record(dev.fencelab.node.trace.TraceRecorder
+        .event(dev.fencelab.protocol.trace.v1.EventKind.UNPLUG_END, label).setSubject(spec.name())
+        .setDetail(done.cancelled() + " jobs cancelled, " + done.revoked() + " importers revoked, " + done.released() + " buffers released"));
     done.replyTo().tell(new DriverProtocol.UnplugReport(spec.name(), done.cancelled(), done.revoked(), done.released()));
     return this;
   }

@@ -70,6 +70,7 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
   private int writesLeft;
   private boolean computing;
   private boolean done;
+  private final long startWall;
 
   static Behavior<Msg> create(Engine.Execute job, long jobSeed, Map<Integer, Target> targets, String label, int chunkBytes, int window,
       FenceServices services) {
@@ -89,6 +90,7 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
     this.services = services;
     this.chunkBytes = chunkBytes;
     this.window = window;
+    this.startWall = System.nanoTime();
     this.readAdapter = context.messageAdapter(DriverProtocol.RangeData.class, Read::new);
     this.writeAdapter = context.messageAdapter(DriverProtocol.WriteAck.class, Wrote::new);
     targets.values().stream().map(Target::owner).filter(Objects::nonNull).distinct().forEach(context::watch);
@@ -251,6 +253,15 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
     }
     if (computing && sumsLeft == 0 && writesLeft == 0) {
       done = true; // reached from both the last copy ack and the compute step: answer once
+      JobSpec.Copy copy = job.spec().copy();
+      if (copy != null) {
+        Target src = targets.get(copy.src());
+        Target dst = targets.get(copy.dst());
+        dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).record(dev.fencelab.node.trace.TraceRecorder
+            .event(dev.fencelab.protocol.trace.v1.EventKind.COPY, label).setId(job.jobId()).setName(job.spec().label())
+            .setBytes(copy.length()).setWallNanos(startWall).setWallEndNanos(System.nanoTime())
+            .setSubject((src == null ? "?" : src.name()) + " -> " + (dst == null ? "?" : dst.name())));
+      }
       job.replyTo().tell(new Engine.Executed(job.jobId(), job.attempt(), 0));
       return Behaviors.stopped();
     }

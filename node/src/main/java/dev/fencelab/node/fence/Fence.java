@@ -1,5 +1,8 @@
 package dev.fencelab.node.fence;
 
+import dev.fencelab.node.trace.TraceRecorder;
+import dev.fencelab.protocol.trace.v1.EventKind;
+
 import dev.fencelab.node.check.Violation;
 import dev.fencelab.protocol.Errno;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -30,6 +33,8 @@ public final class Fence extends AbstractBehavior<FenceProtocol.Command> {
   private final FenceCallbacks state;
   private int error;
   private boolean signalingEnabled;
+  private final TraceRecorder trace;
+  private final String track;
 
   public static Behavior<FenceProtocol.Command> create(
       FenceId id, ActorRef<ContextOwner.Command> owner, FenceServices services) {
@@ -50,6 +55,15 @@ public final class Fence extends AbstractBehavior<FenceProtocol.Command> {
     this.owner = owner;
     this.services = services;
     this.state = new FenceCallbacks(id);
+    this.trace = TraceRecorder.get(context.getSystem());
+    this.track = TraceRecorder.label(owner);
+    trace.record(TraceRecorder.event(EventKind.FENCE_CREATED, track).setFence(id.toString())
+        .setName(kind.name().toLowerCase(java.util.Locale.ROOT)));
+  }
+
+  private void traceSignalled() {
+    trace.record(TraceRecorder.event(EventKind.FENCE_SIGNALED, track).setFence(id.toString())
+        .setStatus(state.status().value()).setModelNanos(state.status().modelNanos()));
   }
 
   @Override
@@ -80,7 +94,11 @@ public final class Fence extends AbstractBehavior<FenceProtocol.Command> {
           return this;
         })
         .onSignal(PostStop.class, stop -> {
+          boolean was = state.signalled();
           state.releaseIfPending(services, owner);
+          if (!was && state.signalled()) {
+            traceSignalled();
+          }
           return this;
         })
         .build();
@@ -103,6 +121,7 @@ public final class Fence extends AbstractBehavior<FenceProtocol.Command> {
       reply(signal, Errno.EINVAL.negative());
       return this;
     }
+    traceSignalled();
     reply(signal, 0);
     return Behaviors.stopped();
   }

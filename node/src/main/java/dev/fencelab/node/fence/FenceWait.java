@@ -1,5 +1,8 @@
 package dev.fencelab.node.fence;
 
+import dev.fencelab.node.trace.TraceRecorder;
+import dev.fencelab.protocol.trace.v1.EventKind;
+
 import dev.fencelab.node.check.Violation;
 import dev.fencelab.node.check.WaitGraph;
 import dev.fencelab.protocol.Errno;
@@ -59,6 +62,8 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
   private final ActorRef<FenceProtocol.Callback> callbackAdapter;
   private boolean askedOwner;
   private boolean signalled;
+  private final TraceRecorder trace;
+  private final String waiter;
 
   /**
    * @param timeout null for an unbounded wait ({@code MAX_SCHEDULE_TIMEOUT}); zero to poll
@@ -116,7 +121,11 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
     this.services = services;
     this.waitId = services.nextWaitId();
     this.callbackAdapter = context.messageAdapter(FenceProtocol.Callback.class, Callback::new);
+    this.waiter = waiter;
+    this.trace = TraceRecorder.get(context.getSystem());
     if (!bookkeeping) {
+      trace.record(TraceRecorder.event(EventKind.WAIT_BEGIN, waiter).setId(waitId).setFence(fence.id().toString()).setName(reason)
+          .setSubject(fence.actor().path().address().toString()));
       services.waits().tell(new WaitGraph.AddEdge(new WaitGraph.Edge(
           waitId, waiter, fence.id().toString(), fence.actor().path().address().toString(), reason, Clocks.wallNanos())));
     }
@@ -139,7 +148,10 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
         .onMessage(Callback.class, this::onCallback)
         .onMessage(OwnerAnswered.class, this::onOwnerAnswered)
         .onMessageEquals(Timeout.INSTANCE, this::onTimeout)
-        .onMessageEquals(Cancel.INSTANCE, () -> Behaviors.stopped())
+        .onMessageEquals(Cancel.INSTANCE, () -> {
+          traceEnd(0, FenceStatus.PENDING, "cancelled");
+          return Behaviors.stopped();
+        })
         .onSignal(Terminated.class, this::onTerminated)
         .onSignal(PostStop.class, stop -> onPostStop())
         .build();
@@ -183,8 +195,16 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
 
   private Behavior<Command> finish(long result, FenceStatus status) {
     signalled = result > 0;
+    traceEnd(result, status, result > 0 ? "signalled" : result == 0 ? "timeout" : "error");
     replyTo.tell(new WaitResult(fence.id(), result, status, index));
     return Behaviors.stopped();
+  }
+
+  private void traceEnd(long result, FenceStatus status, String how) {
+    if (!bookkeeping) {
+      trace.record(TraceRecorder.event(EventKind.WAIT_END, waiter).setId(waitId).setFence(fence.id().toString())
+          .setResult(result).setStatus(status.value()).setDetail(how).setModelNanos(trace.observeModel(status.modelNanos())));
+    }
   }
 
   private Behavior<Command> onPostStop() {

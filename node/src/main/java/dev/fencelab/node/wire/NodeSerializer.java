@@ -62,6 +62,19 @@ public final class NodeSerializer extends RefResolvingSerializer {
     registerProcesses();
     registerResv();
     new DeviceCodecs(this).register();
+    codec(dev.fencelab.node.trace.TraceControl.CollectTrace.class, "T.CollectTrace",
+        m -> dev.fencelab.protocol.trace.v1.CollectTrace.newBuilder().setFromSeq(m.fromSeq()).setMax(m.max())
+            .setReplyTo(refOf(m.replyTo())).build(),
+        dev.fencelab.protocol.trace.v1.CollectTrace::parseFrom,
+        p -> new dev.fencelab.node.trace.TraceControl.CollectTrace(p.getFromSeq(), p.getMax(), req(p.getReplyTo(), "CollectTrace.reply_to")));
+    codec(dev.fencelab.node.trace.TraceControl.TracePage.class, "T.TracePage",
+        dev.fencelab.node.trace.TraceControl.TracePage::chunk,
+        dev.fencelab.protocol.trace.v1.TraceChunk::parseFrom,
+        dev.fencelab.node.trace.TraceControl.TracePage::new);
+    codec(dev.fencelab.node.trace.TraceControl.Crash.class, "T.Crash",
+        m -> dev.fencelab.protocol.trace.v1.Crash.newBuilder().setReason(m.reason()).build(),
+        dev.fencelab.protocol.trace.v1.Crash::parseFrom,
+        p -> new dev.fencelab.node.trace.TraceControl.Crash(p.getReason()));
     codec(FenceControl.RunFenceBench.class, "A.RunFenceBench",
         m -> FenceV1.RunFenceBench.newBuilder().setIterations(m.iterations()).setFanout(m.fanout()).setFanoutRounds(m.fanoutRounds())
             .setCreateSignal(m.createSignal()).setCrossIterations(m.crossIterations()).setPendingFences(m.pendingFences())

@@ -63,6 +63,13 @@ class NodeSerializerTest {
   static List<Object> everyNodeMessage() {
     List<Object> all = new java.util.ArrayList<>(fenceMessages());
     all.addAll(deviceMessages());
+    all.add(new dev.fencelab.node.trace.TraceControl.CollectTrace(17, 500,
+        testKit.<dev.fencelab.node.trace.TraceControl.TracePage>createTestProbe().ref()));
+    all.add(new dev.fencelab.node.trace.TraceControl.TracePage(dev.fencelab.protocol.trace.v1.TraceChunk.newBuilder().setNode("n1")
+        .addEvents(dev.fencelab.protocol.trace.v1.TraceEvent.newBuilder().setKind(dev.fencelab.protocol.trace.v1.EventKind.WAIT_END)
+            .setFence("ctx9.3#4").setStatus(-19).setSeq(17).addDeps("a").setWallNanos(-5))
+        .setNextSeq(18).setDone(true).build()));
+    all.add(new dev.fencelab.node.trace.TraceControl.Crash("chaos: kill_node n1"));
     return all;
   }
 

@@ -1,0 +1,533 @@
+package dev.fencelab.coordinator.scenario;
+
+import dev.fencelab.protocol.scenario.ScenarioSteps;
+import dev.fencelab.protocol.scenario.Units;
+import dev.fencelab.protocol.scenario.v1.Buffer;
+import dev.fencelab.protocol.scenario.v1.Device;
+import dev.fencelab.protocol.scenario.v1.Fault;
+import dev.fencelab.protocol.scenario.v1.Scenario;
+import dev.fencelab.protocol.scenario.v1.Step;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What the schema cannot check: names unique and known (nodes, devices, processes, buffers, steps, fences,
+ * timelines), every device and process on a declared node, one action per step, step dependencies acyclic (a
+ * cycle is reported with its path), a fence used only by a step that comes after the step producing it, units
+ * that parse, chaos targets that exist, expectations that refer to known things.
+ */
+public final class ScenarioValidator {
+  /** The violation kinds a member records (node's {@code check.Violation.Kind}); expectations may name them. */
+  public static final Set<String> VIOLATION_KINDS = Set.of("DOUBLE_SIGNAL", "ERROR_AFTER_SIGNAL", "INVALID_ERROR",
+      "RELEASED_WITH_PENDING_CALLBACKS", "OUT_OF_ORDER_SIGNAL", "NESTED_CONTAINER", "EMPTY_ARRAY", "CONTEXT_MISMATCH",
+      "RESV_NO_SLOT", "RESV_NOT_LOCKED", "RESV_REPLACE_HAZARD", "WAIT_CAP_EXCEEDED", "DMA_REVOKED", "DMA_BUF_PIN_STATIC");
+  public static final Set<String> LATENCY_KINDS = Set.of("job.queue_to_start", "job.run", "job.queue_to_end", "copy",
+      "signal_to_wake", "unplug_to_resolved");
+  public static final Set<String> STATUSES = Set.of("signaled", "error", "pending", "ENODEV", "ETIME", "ECANCELED", "EIO",
+      "ENOENT", "EINVAL", "EDEADLK", "ENOMEM", "ETIMEDOUT", "EBUSY");
+
+  private final ScenarioLoader.Loaded loaded;
+  private final Scenario s;
+  private final List<String> problems = new ArrayList<>();
+  private final Set<String> nodes = new HashSet<>();
+  private final Map<String, Device> devices = new HashMap<>();
+  private final Map<String, String> processNodes = new HashMap<>();
+  private final Map<String, Buffer> buffers = new HashMap<>();
+  private final Map<String, Integer> stepIndex = new LinkedHashMap<>();
+  /** fence name → index of the step producing it. */
+  private final Map<String, Integer> fenceProducers = new HashMap<>();
+  private final Map<String, Integer> timelineProducers = new HashMap<>();
+  private final Map<String, Integer> resvProducers = new HashMap<>();
+
+  private ScenarioValidator(ScenarioLoader.Loaded loaded) {
+    this.loaded = loaded;
+    this.s = loaded.scenario();
+  }
+
+  public static void validate(ScenarioLoader.Loaded loaded) throws ScenarioException {
+    ScenarioValidator v = new ScenarioValidator(loaded);
+    v.run();
+    if (!v.problems.isEmpty()) {
+      throw new ScenarioException(v.problems);
+    }
+  }
+
+  static String stepId(Scenario s, int i) {
+    return ScenarioSteps.id(s, i);
+  }
+
+  static List<String> actions(Step step) {
+    return ScenarioSteps.actions(step);
+  }
+
+  private void problem(String path, String message) {
+    problems.add(loaded.at(path) + ": " + message);
+  }
+
+  private void run() {
+    if (s.getNodesCount() == 0) {
+      problem("nodes", "a scenario needs at least one node ('nodes: [{name: n1}]')");
+    }
+    for (int i = 0; i < s.getNodesCount(); i++) {
+      String n = s.getNodes(i).getName();
+      if (n.isEmpty() || !n.matches("[A-Za-z0-9_-]+")) {
+        problem("nodes[" + i + "]", "node name '" + n + "' must be non-empty letters, digits, '-' or '_'");
+      } else if (!nodes.add(n)) {
+        problem("nodes[" + i + "]", "node '" + n + "' is declared twice");
+      }
+    }
+    settings();
+    for (int i = 0; i < s.getDevicesCount(); i++) {
+      device(i, s.getDevices(i));
+    }
+    for (int i = 0; i < s.getProcessesCount(); i++) {
+      var p = s.getProcesses(i);
+      String path = "processes[" + i + "]";
+      uniqueName(path, p.getName(), processNodes.containsKey(p.getName()) || devices.containsKey(p.getName()));
+      knownNode(path + ".node", p.getNode(), "process '" + p.getName() + "'");
+      processNodes.put(p.getName(), p.getNode());
+    }
+    for (int i = 0; i < s.getBuffersCount(); i++) {
+      buffer(i, s.getBuffers(i));
+    }
+    for (int i = 0; i < s.getStepsCount(); i++) {
+      String id = stepId(s, i);
+      if (stepIndex.containsKey(id)) {
+        problem("steps[" + i + "].id", "step id '" + id + "' is used twice");
+      }
+      stepIndex.put(id, i);
+    }
+    for (int i = 0; i < s.getStepsCount(); i++) {
+      producers(i, s.getSteps(i));
+    }
+    List<List<Integer>> deps = ScenarioSteps.dependencies(s);
+    for (int i = 0; i < s.getStepsCount(); i++) {
+      for (String a : s.getSteps(i).getAfterList()) {
+        if (!stepIndex.containsKey(a)) {
+          problem("steps[" + i + "].after", "step '" + stepId(s, i) + "' comes after unknown step '" + a + "' (steps: "
+              + stepIndex.keySet() + ")");
+        }
+      }
+    }
+    if (cycles(deps)) {
+      return; // reachability below assumes a DAG
+    }
+    for (int i = 0; i < s.getStepsCount(); i++) {
+      step(i, s.getSteps(i), deps);
+    }
+    chaos();
+    expect();
+  }
+
+  private void settings() {
+    var st = s.getSettings();
+    if (!st.getPace().isEmpty() && !st.getPace().matches("asap|realtime(:\\d+(\\.\\d+)?)?")) {
+      problem("settings.pace", "pace must be asap, realtime or realtime:SCALE, not '" + st.getPace() + "'");
+    }
+    duration("settings.step_timeout", st.getStepTimeout(), true);
+    if (!st.getResvMode().isEmpty() && !st.getResvMode().matches("modern|2020")) {
+      problem("settings.resv_mode", "resv_mode must be modern or 2020, not '" + st.getResvMode() + "'");
+    }
+  }
+
+  private void device(int i, Device d) {
+    String path = "devices[" + i + "]";
+    uniqueName(path, d.getName(), devices.containsKey(d.getName()));
+    if (!d.getName().matches("[A-Za-z0-9_.-]*")) {
+      problem(path + ".name", "device name '" + d.getName() + "' must be letters, digits, '.', '-' or '_'");
+    }
+    knownNode(path + ".node", d.getNode(), "device '" + d.getName() + "'");
+    if (!d.getKind().isEmpty() && !d.getKind().matches("gpu|rdma_nic|copy_engine")) {
+      problem(path + ".kind", "device kind must be gpu, rdma_nic or copy_engine, not '" + d.getKind() + "'");
+    }
+    if (!d.getVram().isEmpty() && Units.bytes(d.getVram()) < 0) {
+      problem(path + ".vram", "'" + d.getVram() + "' is not a size (e.g. 8GiB)");
+    }
+    duration(path + ".job_timeout", d.getJobTimeout(), true);
+    devices.put(d.getName(), d);
+  }
+
+  private void buffer(int i, Buffer b) {
+    String path = "buffers[" + i + "]";
+    uniqueName(path, b.getName(), buffers.containsKey(b.getName()));
+    Device d = devices.get(b.getDevice());
+    if (d == null) {
+      problem(path + ".device", "buffer '" + b.getName() + "' is on unknown device '" + b.getDevice() + "' (devices: "
+          + devices.keySet() + ")");
+    }
+    String pn = processNodes.get(b.getProcess());
+    if (pn == null) {
+      problem(path + ".process", "buffer '" + b.getName() + "' belongs to unknown process '" + b.getProcess() + "'");
+    } else if (d != null && !pn.equals(d.getNode())) {
+      problem(path + ".process", "buffer '" + b.getName() + "': process '" + b.getProcess() + "' is on node " + pn
+          + ", device '" + d.getName() + "' on node " + d.getNode() + " (a process allocates on its own node's devices)");
+    }
+    if (b.getSize().isEmpty() || Units.bytes(b.getSize()) <= 0) {
+      problem(path + ".size", "buffer '" + b.getName() + "' needs a size (e.g. 4MiB), not '" + b.getSize() + "'");
+    }
+    if (!b.getPlacement().isEmpty() && !b.getPlacement().matches("vram|system")) {
+      problem(path + ".placement", "placement must be vram or system, not '" + b.getPlacement() + "'");
+    }
+    buffers.put(b.getName(), b);
+  }
+
+  private void uniqueName(String path, String name, boolean taken) {
+    if (name.isEmpty()) {
+      problem(path, "a name is required");
+    } else if (taken) {
+      problem(path + ".name", "'" + name + "' is declared twice");
+    }
+  }
+
+  private void knownNode(String path, String node, String what) {
+    if (node.isEmpty()) {
+      problem(path, what + " needs a node");
+    } else if (!nodes.contains(node)) {
+      problem(path, what + " is on node '" + node + "', which the scenario does not declare (nodes: " + nodes + ")");
+    }
+  }
+
+  private void duration(String path, String value, boolean optional) {
+    if (value.isEmpty() ? !optional : Units.nanos(value) < 0) {
+      problem(path, "'" + value + "' is not a duration with a unit (e.g. 2ms, 1.5s)");
+    }
+  }
+
+  private void producers(int i, Step st) {
+    if (st.hasSubmit() && !st.getSubmit().getOutFence().isEmpty()) produce(i, st.getSubmit().getOutFence(), "submit.out_fence");
+    if (st.hasPoint()) produce(i, st.getPoint().getAs(), "point.as");
+    if (st.hasMerge()) produce(i, st.getMerge().getAs(), "merge.as");
+    if (st.hasExportSyncFile()) produce(i, st.getExportSyncFile().getAs(), "export_sync_file.as");
+    if (st.hasTimeline()) timelineProducers.put(st.getTimeline().getName(), i);
+    if (st.hasResv()) resvProducers.put(st.getResv().getName(), i);
+  }
+
+  private void produce(int i, String name, String field) {
+    if (name.isEmpty()) {
+      problem("steps[" + i + "]." + field, "the fence needs a name");
+    } else if (fenceProducers.putIfAbsent(name, i) != null) {
+      problem("steps[" + i + "]." + field, "fence name '" + name + "' is produced twice (also by step '"
+          + stepId(s, fenceProducers.get(name)) + "')");
+    }
+  }
+
+  private boolean cycles(List<List<Integer>> deps) {
+    int n = deps.size();
+    int[] state = new int[n];
+    for (int i = 0; i < n; i++) {
+      List<Integer> stack = new ArrayList<>();
+      if (state[i] == 0 && dfs(i, deps, state, stack)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private boolean dfs(int i, List<List<Integer>> deps, int[] state, List<Integer> stack) {
+    state[i] = 1;
+    stack.add(i);
+    for (int d : deps.get(i)) {
+      if (state[d] == 1) {
+        List<String> cycle = new ArrayList<>();
+        for (int k = stack.indexOf(d); k < stack.size(); k++) {
+          cycle.add(stepId(s, stack.get(k)));
+        }
+        cycle.add(stepId(s, d));
+        java.util.Collections.reverse(cycle);
+        problem("steps[" + i + "].after", "step dependencies form a cycle: " + String.join(" -> ", cycle));
+        return true;
+      }
+      if (state[d] == 0 && dfs(d, deps, state, stack)) {
+        return true;
+      }
+    }
+    stack.remove(stack.size() - 1);
+    state[i] = 2;
+    return false;
+  }
+
+  private boolean before(int producer, int consumer, List<List<Integer>> deps) {
+    if (producer == consumer) {
+      return false;
+    }
+    java.util.ArrayDeque<Integer> todo = new java.util.ArrayDeque<>(deps.get(consumer));
+    Set<Integer> seen = new HashSet<>();
+    while (!todo.isEmpty()) {
+      int x = todo.pop();
+      if (x == producer) {
+        return true;
+      }
+      if (seen.add(x)) {
+        todo.addAll(deps.get(x));
+      }
+    }
+    return false;
+  }
+
+  private void fenceUse(int i, String field, String name, List<List<Integer>> deps) {
+    String path = "steps[" + i + "]." + field;
+    Integer p = fenceProducers.get(name);
+    if (p == null) {
+      problem(path, "unknown fence '" + name + "' (fences: " + fenceProducers.keySet() + ")");
+    } else if (!before(p, i, deps)) {
+      problem(path, "step '" + stepId(s, i) + "' uses fence '" + name + "' but does not come after step '" + stepId(s, p)
+          + "', which produces it");
+    }
+  }
+
+  private void deviceRef(int i, String field, String name) {
+    if (!devices.containsKey(name)) {
+      problem("steps[" + i + "]." + field, "unknown device '" + name + "' (devices: " + devices.keySet() + ")");
+    }
+  }
+
+  private void bufferRef(int i, String field, String name) {
+    if (!buffers.containsKey(name)) {
+      problem("steps[" + i + "]." + field, "unknown buffer '" + name + "' (buffers: " + buffers.keySet() + ")");
+    }
+  }
+
+  private void nodeRef(String path, String name) {
+    if (!nodes.contains(name)) {
+      problem(path, "unknown node '" + name + "' (nodes: " + nodes + ")");
+    }
+  }
+
+  private void processRef(int i, String field, String name, boolean required) {
+    if (name.isEmpty()) {
+      if (required) {
+        problem("steps[" + i + "]", "step '" + stepId(s, i) + "' needs a 'process' (the process doing it)");
+      }
+    } else if (!processNodes.containsKey(name)) {
+      problem("steps[" + i + "]." + field, "unknown process '" + name + "' (processes: " + processNodes.keySet() + ")");
+    }
+  }
+
+  private void step(int i, Step st, List<List<Integer>> deps) {
+    String path = "steps[" + i + "]";
+    List<String> actions = actions(st);
+    if (actions.size() != 1) {
+      problem(path, "step '" + stepId(s, i) + "' must have exactly one action, has " + (actions.isEmpty() ? "none" : actions));
+      return;
+    }
+    String p = st.getProcess();
+    switch (actions.get(0)) {
+      case "export" -> {
+        bufferRef(i, "export.buffer", st.getExport().getBuffer());
+        processRef(i, "process", p, false);
+      }
+      case "pass" -> {
+        processRef(i, "process", p, true);
+        processRef(i, "pass.to", st.getPass().getTo(), true);
+        String name = st.getPass().getName();
+        if (!buffers.containsKey(name)) {
+          fenceUse(i, "pass.name", name, deps);
+        }
+      }
+      case "import" -> {
+        processRef(i, "process", p, true);
+        bufferRef(i, "import.buffer", st.getImport().getBuffer());
+        deviceRef(i, "import.device", st.getImport().getDevice());
+      }
+      case "map" -> {
+        processRef(i, "process", p, true);
+        bufferRef(i, "map.buffer", st.getMap().getBuffer());
+        deviceRef(i, "map.device", st.getMap().getDevice());
+      }
+      case "submit" -> {
+        var sub = st.getSubmit();
+        processRef(i, "process", p, true);
+        deviceRef(i, "submit.device", sub.getDevice());
+        duration(path + ".submit.duration", sub.getDuration(), true);
+        sub.getReadsList().forEach(b -> bufferRef(i, "submit.reads", b));
+        sub.getWritesList().forEach(b -> bufferRef(i, "submit.writes", b));
+        if (sub.hasCopy()) {
+          bufferRef(i, "submit.copy.from", sub.getCopy().getFrom());
+          bufferRef(i, "submit.copy.to", sub.getCopy().getTo());
+          if (!sub.getCopy().getSize().isEmpty() && Units.bytes(sub.getCopy().getSize()) <= 0) {
+            problem(path + ".submit.copy.size", "'" + sub.getCopy().getSize() + "' is not a size");
+          }
+        }
+        Device d = devices.get(sub.getDevice());
+        if (d != null && sub.getEngine() >= Math.max(1, d.getEngines())) {
+          problem(path + ".submit.engine", "device '" + d.getName() + "' has " + Math.max(1, d.getEngines()) + " engine(s); no engine "
+              + sub.getEngine());
+        }
+        sub.getInFencesList().forEach(f -> fenceUse(i, "submit.in_fences", f, deps));
+      }
+      case "wait" -> {
+        processRef(i, "process", p, true);
+        var w = st.getWait();
+        if (w.getFence().isEmpty() == w.getBuffer().isEmpty()) {
+          problem(path + ".wait", "a wait names either a fence or a buffer (poll on its dma-buf fd)");
+        } else if (!w.getFence().isEmpty()) {
+          fenceUse(i, "wait.fence", w.getFence(), deps);
+        } else {
+          bufferRef(i, "wait.buffer", w.getBuffer());
+        }
+        duration(path + ".wait.timeout", w.getTimeout(), true);
+      }
+      case "merge" -> {
+        processRef(i, "process", p, true);
+        if (st.getMerge().getFencesCount() < 2) {
+          problem(path + ".merge.fences", "a merge needs at least two fences");
+        }
+        st.getMerge().getFencesList().forEach(f -> fenceUse(i, "merge.fences", f, deps));
+      }
+      case "timeline" -> {
+        processRef(i, "process", p, true);
+        if (st.getTimeline().getName().isEmpty()) problem(path + ".timeline.name", "the timeline needs a name");
+      }
+      case "point" -> {
+        processRef(i, "process", p, true);
+        timelineUse(i, "point.timeline", st.getPoint().getTimeline(), deps);
+      }
+      case "inc" -> timelineUse(i, "inc.timeline", st.getInc().getTimeline(), deps);
+      case "close_timeline" -> timelineUse(i, "close_timeline.timeline", st.getCloseTimeline().getTimeline(), deps);
+      case "cpu_access" -> {
+        processRef(i, "process", p, true);
+        bufferRef(i, "cpu_access.buffer", st.getCpuAccess().getBuffer());
+        if (!st.getCpuAccess().getDevice().isEmpty()) deviceRef(i, "cpu_access.device", st.getCpuAccess().getDevice());
+      }
+      case "checksum" -> bufferRef(i, "checksum.buffer", st.getChecksum().getBuffer());
+      case "unplug" -> deviceRef(i, "unplug.device", st.getUnplug().getDevice());
+      case "kill_node" -> nodeRef(path + ".kill_node.node", st.getKillNode().getNode());
+      case "hang" -> deviceRef(i, "hang.device", st.getHang().getDevice());
+      case "fail_reset" -> deviceRef(i, "fail_reset.device", st.getFailReset().getDevice());
+      case "pause" -> duration(path + ".pause.duration", st.getPause().getDuration(), false);
+      case "export_sync_file" -> {
+        processRef(i, "process", p, true);
+        bufferRef(i, "export_sync_file.buffer", st.getExportSyncFile().getBuffer());
+      }
+      case "resv" -> {
+        processRef(i, "process", p, true);
+        if (!st.getResv().getMode().isEmpty() && !st.getResv().getMode().matches("modern|2020")) {
+          problem(path + ".resv.mode", "mode must be modern or 2020, not '" + st.getResv().getMode() + "'");
+        }
+      }
+      case "resv_add" -> {
+        processRef(i, "process", p, true);
+        var ra = st.getResvAdd();
+        Integer r = resvProducers.get(ra.getResv());
+        if (r == null || !before(r, i, deps)) {
+          problem(path + ".resv_add.resv", "resv '" + ra.getResv() + "' is not created by a step this one comes after");
+        }
+        fenceUse(i, "resv_add.fence", ra.getFence(), deps);
+        ra.getOrderedAfterList().forEach(f -> fenceUse(i, "resv_add.ordered_after", f, deps));
+        if (!ra.getUsage().matches("read|write|kernel|bookkeep")) {
+          problem(path + ".resv_add.usage", "usage must be read, write, kernel or bookkeep, not '" + ra.getUsage() + "'");
+        }
+      }
+      default -> problem(path, "unsupported action " + actions.get(0));
+    }
+  }
+
+  private void timelineUse(int i, String field, String name, List<List<Integer>> deps) {
+    Integer t = timelineProducers.get(name);
+    if (t == null) {
+      problem("steps[" + i + "]." + field, "unknown timeline '" + name + "' (timelines: " + timelineProducers.keySet() + ")");
+    } else if (!before(t, i, deps)) {
+      problem("steps[" + i + "]." + field, "step '" + stepId(s, i) + "' uses timeline '" + name
+          + "' but does not come after step '" + stepId(s, t) + "', which creates it");
+    }
+  }
+
+  private void chaos() {
+    for (int i = 0; i < s.getChaos().getFaultsCount(); i++) {
+      Fault f = s.getChaos().getFaults(i);
+      String path = "chaos.faults[" + i + "]";
+      int kinds = (f.getKillNode().isEmpty() ? 0 : 1) + (f.getUnplug().isEmpty() ? 0 : 1) + (f.getHang().isEmpty() ? 0 : 1)
+          + (f.getFailReset().isEmpty() ? 0 : 1);
+      if (kinds != 1) {
+        problem(path, "a fault is exactly one of kill_node, unplug, hang, fail_reset");
+      }
+      if (!f.getKillNode().isEmpty()) nodeRef(path + ".kill_node", f.getKillNode());
+      for (String dev : List.of(f.getUnplug(), f.getHang(), f.getFailReset())) {
+        if (!dev.isEmpty() && !devices.containsKey(dev)) {
+          problem(path, "unknown device '" + dev + "' (devices: " + devices.keySet() + ")");
+        }
+      }
+      duration(path + ".at", f.getAt(), true);
+      if (!f.getAfterStep().isEmpty() && !stepIndex.containsKey(f.getAfterStep())) {
+        problem(path + ".after_step", "unknown step '" + f.getAfterStep() + "'");
+      }
+    }
+    if (s.getChaos().hasRandom()) {
+      var r = s.getChaos().getRandom();
+      String path = "chaos.random";
+      if (r.getCount() == 0) problem(path + ".count", "count must be at least 1");
+      if (r.getKindsCount() == 0) problem(path + ".kinds", "name the fault kinds to draw from (kill_node, unplug, hang)");
+      for (String k : r.getKindsList()) {
+        if (!k.matches("kill_node|unplug|hang")) problem(path + ".kinds", "unknown fault kind '" + k + "' (kill_node, unplug, hang)");
+      }
+      if (r.getTargetsCount() == 0) problem(path + ".targets", "name the nodes or devices faults may hit");
+      for (String t : r.getTargetsList()) {
+        boolean node = nodes.contains(t);
+        boolean dev = devices.containsKey(t);
+        if (!node && !dev) {
+          problem(path + ".targets", "unknown target '" + t + "' (a node or a device)");
+        }
+      }
+      duration(path + ".from", r.getFrom(), false);
+      duration(path + ".to", r.getTo(), false);
+      if (Units.nanos(r.getFrom()) > Units.nanos(r.getTo())) problem(path, "'from' is after 'to'");
+      if (!r.getAfterStep().isEmpty() && !stepIndex.containsKey(r.getAfterStep())) {
+        problem(path + ".after_step", "unknown step '" + r.getAfterStep() + "'");
+      }
+    }
+  }
+
+  private void expect() {
+    var e = s.getExpect();
+    for (int i = 0; i < e.getFencesCount(); i++) {
+      var f = e.getFences(i);
+      if (!fenceProducers.containsKey(f.getFence()) && !stepIndex.containsKey(f.getFence())) {
+        problem("expect.fences[" + i + "].fence", "unknown fence '" + f.getFence() + "' (fences: " + fenceProducers.keySet() + ")");
+      }
+      status("expect.fences[" + i + "].status", f.getStatus());
+    }
+    for (int i = 0; i < e.getWaitsCount(); i++) {
+      var w = e.getWaits(i);
+      Integer idx = stepIndex.get(w.getStep());
+      if (idx == null || !s.getSteps(idx).hasWait()) {
+        problem("expect.waits[" + i + "].step", "'" + w.getStep() + "' is not a wait step");
+      }
+      if (!w.getResult().isEmpty() && !w.getResult().matches("signaled|timeout")) {
+        problem("expect.waits[" + i + "].result", "result must be signaled or timeout");
+      }
+      if (!w.getStatus().isEmpty()) status("expect.waits[" + i + "].status", w.getStatus());
+    }
+    for (int i = 0; i < e.getChecksumsCount(); i++) {
+      var c = e.getChecksums(i);
+      if (c.getEqualCount() == 0 && c.getUnequalCount() == 0) problem("expect.checksums[" + i + "]", "name buffers in equal or unequal");
+      for (String b : c.getEqualList()) if (!buffers.containsKey(b)) problem("expect.checksums[" + i + "].equal", "unknown buffer '" + b + "'");
+      for (String b : c.getUnequalList()) if (!buffers.containsKey(b)) problem("expect.checksums[" + i + "].unequal", "unknown buffer '" + b + "'");
+    }
+    for (String v : e.getViolations().getExpectedList()) {
+      if (!VIOLATION_KINDS.contains(v)) problem("expect.violations.expected", "unknown violation kind '" + v + "' (" + VIOLATION_KINDS + ")");
+    }
+    for (String v : e.getViolations().getForbiddenList()) {
+      if (!VIOLATION_KINDS.contains(v)) problem("expect.violations.forbidden", "unknown violation kind '" + v + "'");
+    }
+    for (int i = 0; i < e.getLatencyCount(); i++) {
+      var l = e.getLatency(i);
+      if (!LATENCY_KINDS.contains(l.getKind())) problem("expect.latency[" + i + "].kind", "unknown latency kind '" + l.getKind() + "' (" + LATENCY_KINDS + ")");
+      if (l.getPercentile() <= 0 || l.getPercentile() > 100) problem("expect.latency[" + i + "].percentile", "percentile must be in (0, 100]");
+      duration("expect.latency[" + i + "].max", l.getMax(), false);
+    }
+    for (String id : e.getStepsFailList()) {
+      if (!stepIndex.containsKey(id)) problem("expect.steps_fail", "unknown step '" + id + "'");
+    }
+  }
+
+  private void status(String path, String status) {
+    if (!STATUSES.contains(status)) {
+      problem(path, "status must be one of " + STATUSES + ", not '" + status + "'");
+    }
+  }
+}

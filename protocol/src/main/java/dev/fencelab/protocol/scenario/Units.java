@@ -1,0 +1,66 @@
+package dev.fencelab.protocol.scenario;
+
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Sizes ("4MiB", "512KiB", "4096") and durations ("2ms", "1.5s", "300us", "10ns") as scenarios write them. */
+public final class Units {
+  private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)?");
+  private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ns|us|µs|ms|s|m|min)");
+
+  private Units() {}
+
+  /** Bytes, or -1 when {@code text} is not a size. */
+  public static long bytes(String text) {
+    Matcher m = SIZE.matcher(text.trim());
+    if (!m.matches()) {
+      return -1;
+    }
+    long n = Long.parseLong(m.group(1));
+    String unit = m.group(2) == null ? "B" : m.group(2);
+    long mult = switch (unit) {
+      case "KiB" -> 1L << 10;
+      case "MiB" -> 1L << 20;
+      case "GiB" -> 1L << 30;
+      case "TiB" -> 1L << 40;
+      case "KB" -> 1_000L;
+      case "MB" -> 1_000_000L;
+      case "GB" -> 1_000_000_000L;
+      case "TB" -> 1_000_000_000_000L;
+      default -> 1L;
+    };
+    return Math.multiplyExact(n, mult);
+  }
+
+  /** Nanoseconds, or -1 when {@code text} is not a duration with a unit. */
+  public static long nanos(String text) {
+    Matcher m = DURATION.matcher(text.trim().toLowerCase(Locale.ROOT));
+    if (!m.matches()) {
+      return -1;
+    }
+    double v = Double.parseDouble(m.group(1));
+    double mult = switch (m.group(2)) {
+      case "ns" -> 1;
+      case "us", "µs" -> 1e3;
+      case "ms" -> 1e6;
+      case "s" -> 1e9;
+      default -> 60e9;
+    };
+    return Math.round(v * mult);
+  }
+
+  /** A duration for people: 950ns, 12.3us, 4.20ms, 1.50s. */
+  public static String human(long nanos) {
+    if (nanos < 1_000) {
+      return nanos + "ns";
+    }
+    if (nanos < 1_000_000) {
+      return String.format(Locale.ROOT, "%.1fus", nanos / 1e3);
+    }
+    if (nanos < 1_000_000_000) {
+      return String.format(Locale.ROOT, "%.2fms", nanos / 1e6);
+    }
+    return String.format(Locale.ROOT, "%.2fs", nanos / 1e9);
+  }
+}
