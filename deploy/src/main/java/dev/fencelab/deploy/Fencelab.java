@@ -4,6 +4,8 @@ import dev.fencelab.deploy.cli.BenchCommand;
 import dev.fencelab.deploy.cli.ClusterCommand;
 import dev.fencelab.deploy.cli.DemoCommand;
 import dev.fencelab.deploy.cli.NodeCommand;
+import dev.fencelab.deploy.cli.RunCommand;
+import dev.fencelab.deploy.cli.ScenariosCommand;
 import dev.fencelab.deploy.member.Member;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,7 +22,8 @@ import picocli.CommandLine.Spec;
       "(dma_fence, dma_resv, sync_file, dma-buf, ...) on a cluster of JVMs.",
       ""
     },
-    subcommands = {DemoCommand.class, ClusterCommand.class, NodeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {DemoCommand.class, RunCommand.class, ScenariosCommand.class, ClusterCommand.class, NodeCommand.class, BenchCommand.class,
+        CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 success, 1 failure at run time, 2 bad input or usage."})
 public final class Fencelab implements Runnable {
   /** Returned by a command whose JVM must keep running after {@code main} returns (a cluster member). */

@@ -181,8 +181,11 @@ public final class VerdictChecker {
     Set<String> seen = new HashSet<>();
     for (TraceEvent v : x.violations) {
       seen.add(v.getName());
-      if (!expected.contains(v.getName()) || forbidden.contains(v.getName())) {
-        fail("no-violation", v.getName() + " on " + v.getNode() + ": " + v.getSubject(), List.of(v.getDetail()));
+      List<String> subjects = s.getExpect().getViolations().getSubjectsList();
+      boolean subjectOk = subjects.isEmpty() || subjects.stream().anyMatch(x -> v.getSubject().equals(x) || v.getSubject().startsWith(x + "-"));
+      if (!expected.contains(v.getName()) || forbidden.contains(v.getName()) || !subjectOk) {
+        fail("no-violation", v.getName() + " on " + v.getNode() + ": " + v.getSubject()
+            + (subjectOk ? "" : " (violations are expected only on " + subjects + ")"), List.of(v.getDetail()));
       }
     }
     for (String kind : expected) {

@@ -40,6 +40,8 @@ public final class ClusterCommand implements Runnable {
 
   /** The options every command that starts a local cluster shares. */
   public static final class LaunchOptions {
+    public LaunchOptions() {}
+
     @Option(names = "--nodes", defaultValue = "3", description = "Node members to start (default: ${DEFAULT-VALUE}), plus one coordinator member.")
     int nodes;
 
@@ -55,7 +57,7 @@ public final class ClusterCommand implements Runnable {
     @Option(names = "--jvm-opt", paramLabel = "OPT", description = "Extra JVM option for every member, repeatable (also: env FENCELAB_MEMBER_JAVA_OPTS).")
     List<String> jvmOptions = new ArrayList<>();
 
-    UpOptions toUpOptions(String name, Path dir) {
+    public UpOptions toUpOptions(String name, Path dir) {
       List<String> jvm = new ArrayList<>(UpOptions.DEFAULT_JVM_OPTIONS);
       String env = System.getenv("FENCELAB_MEMBER_JAVA_OPTS");
       if (env != null && !env.isBlank()) {
@@ -84,9 +86,13 @@ public final class ClusterCommand implements Runnable {
   }
 
   static LocalCluster.Started up(String name, Path dir, LaunchOptions launch, PrintStream out) {
-    UpOptions options = launch.toUpOptions(name, dir);
+    return up(name, dir, launch.toUpOptions(name, dir), out);
+  }
+
+  static LocalCluster.Started up(String name, Path dir, UpOptions options, PrintStream out) {
+    int nodeCount = options.nodes();
     out.printf("starting local cluster '%s': 1 coordinator + %d node%s on %s, run directory %s%n",
-        name, launch.nodes, launch.nodes == 1 ? "" : "s", LocalCluster.HOST, dir);
+        name, nodeCount, nodeCount == 1 ? "" : "s", LocalCluster.HOST, dir);
     LocalCluster.Started started = new LocalCluster(out).up(options);
     out.printf("cluster '%s' is Up: %d members formed in %.2f s%n%n",
         name, started.manifest().members().size(), started.formation().toMillis() / 1000.0);

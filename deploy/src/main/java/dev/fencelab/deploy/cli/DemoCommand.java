@@ -1,12 +1,7 @@
 package dev.fencelab.deploy.cli;
 
-import dev.fencelab.deploy.local.LocalCluster;
-import dev.fencelab.protocol.control.ClusterStatus;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -16,35 +11,23 @@ import picocli.CommandLine.Option;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Launches a local 3-node cluster of real JVMs, checks that every node answers a protobuf ping",
-      "from the coordinator, prints a verdict and stops the cluster.",
-      "(The showcase scenario - a cross-node fence pipeline with a node killed mid-flight - replaces",
-      "this foundation demo once the scenario runner exists.)",
+      "Runs the showcase scenario (scenarios/demo.yaml) on a local 3-node cluster of real JVMs: a cross-node",
+      "GPU pipeline through a shared dma-buf, checked end to end, then the exporter's node killed (SIGKILL) while",
+      "the next frame is in flight. Prints the verdict and where the trace and the report are, and stops the cluster.",
+      "The same as: fencelab run demo --out run/demo",
       ""
     })
 public final class DemoCommand implements Callable<Integer> {
-  @Option(names = "--dir", defaultValue = "run/demo", paramLabel = "DIR", description = "Run directory (default: ${DEFAULT-VALUE}).")
-  Path dir;
+  @Option(names = "--out", defaultValue = "run/demo", paramLabel = "DIR", description = "Output directory (default: ${DEFAULT-VALUE}).")
+  Path out;
+
+  @Option(names = "--seed", paramLabel = "N", description = "Seed of the chaos schedule (default: the scenario's).")
+  Long seed;
 
   @Mixin ClusterCommand.LaunchOptions launch;
 
   @Override
   public Integer call() throws IOException {
-    PrintStream out = System.out;
-    LocalCluster cluster = new LocalCluster(out);
-    // up() stops whatever it started when it fails.
-    LocalCluster.Started started = ClusterCommand.up("demo", dir, launch, out);
-    ClusterStatus status = started.status();
-    Path statusFile = dir.resolve("status.json");
-    Files.writeString(statusFile, dev.fencelab.coordinator.CoordinatorApi.toJson(status));
-    long answered = status.nodes().stream().filter(ClusterStatus.Node::responded).count();
-    LocalCluster.Stopped stopped = cluster.down(dir, Duration.ofSeconds(15));
-    out.printf("%nstopped %d members (%d killed after the grace period)%n", stopped.members(), stopped.killed().size());
-
-    boolean pass = answered == launch.nodes && stopped.killed().isEmpty();
-    out.printf("%nverdict: %s - %d/%d nodes joined and answered a protobuf ping; cluster formed in %.2f s%n",
-        pass ? "PASS" : "FAIL", answered, launch.nodes, started.formation().toMillis() / 1000.0);
-    out.printf("status:  %s%nlogs:    %s/*.log%n", statusFile, dir);
-    return pass ? 0 : 1;
+    return RunCommand.run("demo", null, seed, out, null, null, "10m", launch, System.out);
   }
 }

@@ -72,7 +72,7 @@ public final class LocalCluster {
     List<ClusterManifest.MemberEntry> entries = new ArrayList<>();
     entries.add(entry(dir, COORDINATOR, List.of("coordinator"), ports[0]));
     for (int i = 1; i <= o.nodes(); i++) {
-      entries.add(entry(dir, "n" + i, List.of("node"), ports[i]));
+      entries.add(entry(dir, o.nodeName(i), List.of("node"), ports[i]));
     }
     ClusterManifest manifest =
         new ClusterManifest(o.name(), HOST, httpPort, System.currentTimeMillis(), ClusterManifest.STARTING, entries);

@@ -14,6 +14,7 @@ import java.util.Objects;
  * @param java the java executable
  * @param jvmOptions options for every member JVM (heap, {@code -D} overrides)
  * @param configFile passed to every member as {@code --config}, or {@code null}
+ * @param nodeNames the node members' names, or {@code null} for n1..nN
  */
 public record UpOptions(
     String name,
@@ -24,7 +25,8 @@ public record UpOptions(
     Path jar,
     String java,
     List<String> jvmOptions,
-    Path configFile) {
+    Path configFile,
+    List<String> nodeNames) {
 
   public static final List<String> DEFAULT_JVM_OPTIONS =
       List.of("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError", "-Xshare:auto");
@@ -36,5 +38,30 @@ public record UpOptions(
     Objects.requireNonNull(jar, "jar");
     Objects.requireNonNull(java, "java");
     jvmOptions = List.copyOf(jvmOptions);
+    nodeNames = nodeNames == null ? null : List.copyOf(nodeNames);
+    if (nodeNames != null && nodeNames.size() != nodes) {
+      throw new IllegalArgumentException(nodes + " nodes but " + nodeNames.size() + " names");
+    }
+  }
+
+  public UpOptions(String name, int nodes, Integer basePort, Path dir, Duration timeout, Path jar, String java, List<String> jvmOptions,
+      Path configFile) {
+    this(name, nodes, basePort, dir, timeout, jar, java, jvmOptions, configFile, null);
+  }
+
+  /** The same options with members named {@code names} (n1..nN by default). */
+  public UpOptions withNodeNames(List<String> names) {
+    return new UpOptions(name, names.size(), basePort, dir, timeout, jar, java, jvmOptions, configFile, names);
+  }
+
+  /** The same options with more JVM options for every member. */
+  public UpOptions withJvmOptions(List<String> more) {
+    List<String> all = new java.util.ArrayList<>(jvmOptions);
+    all.addAll(more);
+    return new UpOptions(name, nodes, basePort, dir, timeout, jar, java, all, configFile, nodeNames);
+  }
+
+  public String nodeName(int i) {
+    return nodeNames == null ? "n" + i : nodeNames.get(i - 1);
   }
 }

@@ -83,6 +83,11 @@ public final class ClientMember implements AutoCloseable {
     return system;
   }
 
+  /** Every known node agent, by node name. */
+  public Map<String, ActorRef<NodeControl>> agents() {
+    return Map.copyOf(agents);
+  }
+
   /** The agent of node member {@code name}. */
   public ActorRef<NodeControl> agent(String name) {
     ActorRef<NodeControl> agent = agents.get(name);

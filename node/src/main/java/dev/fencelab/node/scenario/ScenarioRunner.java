@@ -103,6 +103,10 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
 
   private enum Settled implements Msg { INSTANCE }
 
+  private enum DrainTick implements Msg { INSTANCE }
+
+  private record Drained(int pendingWaits, String sample) implements Msg {}
+
   private record Collected(List<TraceChunk> chunks, List<String> notes) implements Msg {}
 
   private record Fail(String why) implements Msg {}
@@ -196,6 +200,8 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
         .onMessage(FaultDue.class, this::onFaultDue)
         .onMessage(FinalSums.class, this::onFinalSums)
         .onMessageEquals(Settled.INSTANCE, this::onSettled)
+        .onMessageEquals(DrainTick.INSTANCE, this::onDrainTick)
+        .onMessage(Drained.class, this::onDrained)
         .onMessage(Collected.class, this::onCollected)
         .onMessage(Fail.class, f -> {
           p.result().completeExceptionally(new IllegalStateException(f.why()));
@@ -937,7 +943,49 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
       }
     }
     finishing = true;
-    say("all " + s.getStepsCount() + " steps done; final checksums of the surviving buffers");
+    drainDeadline = System.nanoTime() + DRAIN.toNanos();
+    say("all " + s.getStepsCount() + " steps done; waiting for every wait on the live nodes to end (at most " + DRAIN.toSeconds() + " s)");
+    return onDrainTick();
+  }
+
+  /** How long the run waits, after its last step, for the waits still open on live nodes (an unplug resolving). */
+  private static final Duration DRAIN = Duration.ofSeconds(20);
+  private long drainDeadline;
+
+  private Behavior<Msg> onDrainTick() {
+    List<CompletableFuture<FenceControl.WaitsListed>> lists = new ArrayList<>();
+    for (String node : nodesOfScenario()) {
+      if (!dead.contains(node)) {
+        lists.add(this.<FenceControl.ListWaits, FenceControl.WaitsListed>ask(p.agents().get(node), FenceControl.ListWaits::new,
+            Duration.ofSeconds(5)).toCompletableFuture());
+      }
+    }
+    CompletableFuture<Drained> all = CompletableFuture.allOf(lists.toArray(new CompletableFuture[0])).thenApply(v -> {
+      int n = 0;
+      String sample = "";
+      for (var l : lists) {
+        var listed = l.join();
+        n += listed.edges().size();
+        if (!listed.edges().isEmpty() && sample.isEmpty()) {
+          sample = listed.nodeName() + ": " + listed.edges().get(0);
+        }
+      }
+      return new Drained(n, sample);
+    });
+    getContext().pipeToSelf(all, (d, failure) -> d != null ? d : new Drained(-1, String.valueOf(failure)));
+    return this;
+  }
+
+  private Behavior<Msg> onDrained(Drained d) {
+    if (d.pendingWaits() != 0 && System.nanoTime() < drainDeadline) {
+      timers.startSingleTimer(DrainTick.INSTANCE, Duration.ofMillis(200));
+      return this;
+    }
+    if (d.pendingWaits() != 0) {
+      notes.add(d.pendingWaits() < 0 ? "could not list the open waits: " + d.sample()
+          : d.pendingWaits() + " wait(s) still open " + DRAIN.toSeconds() + " s after the last step (e.g. " + d.sample() + ")");
+    }
+    say((d.pendingWaits() == 0 ? "no wait open" : d.pendingWaits() + " wait(s) still open") + "; final checksums of the surviving buffers");
     List<CompletableFuture<BufferChecksum>> sums = new ArrayList<>();
     for (Buffer b : s.getBuffersList()) {
       if (!unplugged.contains(b.getDevice()) && !dead.contains(devices.get(b.getDevice()).getNode())) {

@@ -1,0 +1,262 @@
+package dev.fencelab.deploy.cli;
+
+import com.typesafe.config.ConfigFactory;
+import dev.fencelab.coordinator.scenario.ChaosSchedule;
+import dev.fencelab.coordinator.scenario.RunReport;
+import dev.fencelab.coordinator.scenario.ScenarioException;
+import dev.fencelab.coordinator.scenario.ScenarioLoader;
+import dev.fencelab.deploy.UserError;
+import dev.fencelab.deploy.local.ClusterManifest;
+import dev.fencelab.deploy.local.LocalCluster;
+import dev.fencelab.deploy.local.UpOptions;
+import dev.fencelab.deploy.member.ClientMember;
+import dev.fencelab.node.scenario.ScenarioRunner;
+import dev.fencelab.node.trace.TraceControl;
+import dev.fencelab.protocol.control.NodeControl;
+import dev.fencelab.protocol.scenario.v1.Fault;
+import dev.fencelab.protocol.scenario.v1.Scenario;
+import dev.fencelab.protocol.trace.v1.RunRecord;
+import dev.fencelab.protocol.trace.v1.TraceEvent;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Props;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs a scenario file on a real cluster and prints a verdict (exit 0 PASS, 1 FAIL, 2 bad scenario or usage).",
+      "",
+      "Without --cluster it starts the scenario's nodes as local child JVMs on 127.0.0.1 (members named as the",
+      "scenario's nodes), runs it, collects every node's trace and stops them. With --cluster HOST:PORT it joins a",
+      "running cluster (the local one of 'cluster up', or a real one) whose node members carry the scenario's node",
+      "names. SCENARIO is a file (YAML or JSON) or the name of a bundled scenario (see 'fencelab scenarios').",
+      "",
+      "--out DIR receives trace.json (model time; opens in Perfetto), trace-wall.json, latency.txt, latency.json,",
+      "report.html, verdict.json and, in local mode, every member's log and raw trace.",
+      "",
+      "Examples: fencelab run scenarios/pipeline-two-gpus.yaml",
+      "          fencelab run hot-unplug-exporter --seed 7 --out run/unplug-7",
+      "          fencelab run my.yaml --cluster 127.0.0.1:25520 --pace realtime:0.5",
+      ""
+    })
+public final class RunCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "SCENARIO", description = "Scenario file, or bundled scenario name.")
+  String scenario;
+
+  @Option(names = "--cluster", paramLabel = "HOST:PORT", description = "Join this running cluster instead of starting local nodes.")
+  String cluster;
+
+  @Option(names = "--seed", paramLabel = "N", description = "Seed of the random chaos schedule (default: the scenario's settings.seed, else 1).")
+  Long seed;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: run/<scenario name>).")
+  Path out;
+
+  @Option(names = "--pace", paramLabel = "asap|realtime[:SCALE]", description = "How model time maps to real time on the local "
+      + "nodes (default: the scenario's settings.pace, else asap). With --cluster the members' own setting applies.")
+  String pace;
+
+  @Option(names = "--step-timeout", paramLabel = "DURATION", description = "Bound of every step's calls (default: the scenario's "
+      + "settings.step_timeout, else 30s).")
+  String stepTimeout;
+
+  @Option(names = "--run-timeout", defaultValue = "10m", paramLabel = "DURATION", description = "Bound of the whole run (default: ${DEFAULT-VALUE}).")
+  String runTimeout;
+
+  @Mixin ClusterCommand.LaunchOptions launch;
+
+  @Override
+  public Integer call() throws IOException {
+    return run(scenario, cluster, seed, out, pace, stepTimeout, runTimeout, launch, System.out);
+  }
+
+  /** Loads a scenario file or bundled scenario; a bad one is a {@link UserError} (exit 2) listing every problem. */
+  static ScenarioLoader.Loaded load(String nameOrPath) {
+    Path file = Path.of(nameOrPath);
+    try {
+      if (Files.isRegularFile(file)) {
+        return ScenarioLoader.load(file);
+      }
+      Optional<String> bundled = BundledScenarios.read(nameOrPath);
+      if (bundled.isPresent()) {
+        String name = nameOrPath.endsWith(".yaml") ? nameOrPath : nameOrPath + ".yaml";
+        return ScenarioLoader.parse(bundled.get(), "scenarios/" + name, false);
+      }
+    } catch (ScenarioException e) {
+      throw UserError.badInput("scenario " + nameOrPath + " is not valid (" + e.problems().size() + " problem"
+          + (e.problems().size() == 1 ? "" : "s") + "):\n  " + String.join("\n  ", e.problems()));
+    }
+    throw UserError.badInput("no scenario file " + nameOrPath + " and no bundled scenario of that name (bundled: "
+        + BundledScenarios.list().stream().map(BundledScenarios.Entry::name).toList() + ")");
+  }
+
+  static int run(String scenarioArg, String cluster, Long seedArg, Path outArg, String paceArg, String stepTimeoutArg,
+      String runTimeoutArg, ClusterCommand.LaunchOptions launch, PrintStream out) throws IOException {
+    ScenarioLoader.Loaded loaded = load(scenarioArg);
+    Scenario s = loaded.scenario();
+    long seed = seedArg != null ? seedArg : s.getSettings().getSeed() != 0 ? s.getSettings().getSeed() : 1;
+    String pace = paceArg != null ? paceArg : s.getSettings().getPace().isEmpty() ? "asap" : s.getSettings().getPace();
+    if (!pace.matches("asap|realtime(:\\d+(\\.\\d+)?)?")) {
+      throw UserError.badInput("--pace must be asap, realtime or realtime:SCALE, not '" + pace + "'");
+    }
+    String stepTimeoutText = stepTimeoutArg != null ? stepTimeoutArg : s.getSettings().getStepTimeout().isEmpty() ? "30s"
+        : s.getSettings().getStepTimeout();
+    Duration stepTimeout = Durations.parse("--step-timeout", stepTimeoutText);
+    Duration runTimeout = Durations.parse("--run-timeout", runTimeoutArg);
+    String name = s.getName().isEmpty() ? "scenario" : s.getName();
+    Path dir = (outArg != null ? outArg : Path.of("run", name)).toAbsolutePath().normalize();
+    List<Fault> schedule = ChaosSchedule.plan(s, seed);
+
+    out.printf("scenario %s: %d node(s), %d device(s), %d process(es), %d buffer(s), %d step(s); seed %d, pace %s%n", name,
+        s.getNodesCount(), s.getDevicesCount(), s.getProcessesCount(), s.getBuffersCount(), s.getStepsCount(), seed, pace);
+    out.println("fault schedule:" + (schedule.isEmpty() ? " none" : ""));
+    for (int i = 0; i < schedule.size(); i++) {
+      out.printf("  #%d %s%n", i + 1, ChaosSchedule.describe(schedule.get(i)));
+    }
+    clean(dir);
+    List<String> nodes = s.getNodesList().stream().map(n -> n.getName()).toList();
+    LocalCluster.Started started = null;
+    String seedAddress = cluster;
+    try {
+      if (cluster == null) {
+        List<String> jvm = new ArrayList<>();
+        jvm.add("-Dfencelab.device.pacing=" + pace);
+        if (!s.getSettings().getResvMode().isEmpty()) {
+          jvm.add("-Dfencelab.resv.mode=" + s.getSettings().getResvMode());
+        }
+        UpOptions options = launch.toUpOptions("run-" + name, dir).withNodeNames(nodes).withJvmOptions(jvm);
+        started = ClusterCommand.up("run-" + name, dir, options, out);
+        seedAddress = LocalCluster.HOST + ":" + started.manifest().members().get(0).port();
+      } else if (!cluster.matches("[^:]+:\\d+")) {
+        throw UserError.badInput("--cluster must be HOST:PORT, not '" + cluster + "'");
+      }
+      RunRecord record;
+      ClusterManifest manifest = started == null ? null : started.manifest();
+      try (ClientMember client = ClientMember.join(seedAddress, dir, nodes.size(), Duration.ofSeconds(60), ConfigFactory.empty())) {
+        Map<String, ActorRef<NodeControl>> agents = client.agents();
+        for (String n : nodes) {
+          if (!agents.containsKey(n)) {
+            throw UserError.badInput("the cluster has no node member named '" + n + "' (it has: " + agents.keySet()
+                + "); name the scenario's nodes after the cluster's members");
+          }
+        }
+        CompletableFuture<RunRecord> result = new CompletableFuture<>();
+        ScenarioRunner.NodeKiller killer = (node, agent) -> {
+          if (manifest != null) {
+            for (ClusterManifest.MemberEntry m : manifest.members()) {
+              if (m.name().equals(node)) {
+                Optional<ProcessHandle> p = m.process();
+                if (p.isPresent()) {
+                  p.get().destroyForcibly(); // SIGKILL
+                  return "SIGKILL pid " + m.pid();
+                }
+                return "pid " + m.pid() + " already gone";
+              }
+            }
+          }
+          agent.tell(new TraceControl.Crash("chaos: kill_node " + node));
+          return "crash command (the member halts)";
+        };
+        String tag = cluster == null ? "" : Long.toString(System.currentTimeMillis() % 1_000_000, 36);
+        out.printf("%nrunning %s ...%n", name);
+        client.system().systemActorOf(ScenarioRunner.create(new ScenarioRunner.Params(s, schedule, seed, pace, tag, agents, killer,
+            line -> {
+              out.println(line);
+              out.flush();
+            }, stepTimeout, result)), "scenario-runner", Props.empty());
+        try {
+          record = ClientMember.await(result, runTimeout, "the scenario run");
+        } catch (UserError e) {
+          throw UserError.runtime(e.getMessage());
+        }
+      }
+      if (manifest != null) {
+        record = withFiles(record, dir);
+      }
+      RunReport.Result report = RunReport.write(s, record, dir);
+      out.println();
+      out.print(RunReport.summary(report.verdict()));
+      out.printf("%ntrace:   %s  (model time; open in https://ui.perfetto.dev)%n", dir.resolve("trace.json"));
+      out.printf("         %s  (wall time)%n", dir.resolve("trace-wall.json"));
+      out.printf("report:  %s%n", dir.resolve("report.html"));
+      out.printf("latency: %s, latency.json%n", dir.resolve("latency.txt"));
+      out.printf("verdict: %s%n", dir.resolve("verdict.json"));
+      if (manifest != null) {
+        out.printf("logs:    %s/*.log%n", dir);
+      }
+      return report.verdict().pass() ? 0 : 1;
+    } finally {
+      if (started != null) {
+        LocalCluster.Stopped stopped = new LocalCluster(out).down(dir, Duration.ofSeconds(15));
+        out.printf("%nstopped the local cluster (%d members)%n", stopped.members());
+      }
+    }
+  }
+
+  /** Adds the events of members that died (SIGKILL) from their trace files: the collector could not ask them. */
+  private static RunRecord withFiles(RunRecord record, Path dir) throws IOException {
+    RunRecord.Builder b = record.toBuilder();
+    for (String node : record.getDeadNodesList()) {
+      Path file = dir.resolve(node + ".trace");
+      if (!Files.isRegularFile(file)) {
+        b.addNotes("no trace file for killed node " + node + " (" + file + ")");
+        continue;
+      }
+      int n = 0;
+      try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+        TraceEvent e;
+        while (true) {
+          try {
+            e = TraceEvent.parseDelimitedFrom(in);
+          } catch (IOException torn) {
+            b.addNotes("the trace file of " + node + " ends with a torn event (the member was killed mid-write)");
+            break;
+          }
+          if (e == null) {
+            break;
+          }
+          b.addEvents(e);
+          n++;
+        }
+      }
+      b.addNotes("read " + n + " events of killed node " + node + " from " + file.getFileName());
+    }
+    return b.build();
+  }
+
+  /** Removes the outputs of an earlier run in {@code dir} (never a running cluster's files: up() refuses those). */
+  private static void clean(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    if (ClusterManifest.read(dir).map(m -> !m.liveMembers().isEmpty()).orElse(false)) {
+      return; // LocalCluster.up explains
+    }
+    try (var files = Files.list(dir)) {
+      for (Path f : files.toList()) {
+        String n = f.getFileName().toString();
+        if (n.endsWith(".trace") || n.endsWith(".log") || n.endsWith(".out") || n.endsWith(".pid") || n.startsWith("trace")
+            || n.startsWith("latency.") || n.equals("report.html") || n.equals("verdict.json")) {
+          Files.deleteIfExists(f);
+        }
+      }
+    }
+  }
+}
