@@ -41,6 +41,9 @@ public final class RunReport {
     Latencies latencies = Latencies.of(index);
     VerdictChecker.Verdict verdict = VerdictChecker.check(scenario, index, latencies);
     List<Path> files = new ArrayList<>();
+    Path raw = dir.resolve("run.pb");
+    Files.write(raw, record.toByteArray()); // everything the checker saw, for re-analysis
+    files.add(raw);
     files.add(json(dir.resolve("trace.json"), ChromeTrace.build(index, ChromeTrace.Clock.MODEL)));
     files.add(json(dir.resolve("trace-wall.json"), ChromeTrace.build(index, ChromeTrace.Clock.WALL)));
     Path txt = dir.resolve("latency.txt");

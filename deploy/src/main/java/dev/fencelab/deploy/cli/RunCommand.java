@@ -149,7 +149,8 @@ public final class RunCommand implements Callable<Integer> {
       }
       RunRecord record;
       ClusterManifest manifest = started == null ? null : started.manifest();
-      try (ClientMember client = ClientMember.join(seedAddress, dir, nodes.size(), Duration.ofSeconds(60), ConfigFactory.empty())) {
+      try (ClientMember client = ClientMember.join(seedAddress, dir, nodes.size(), Duration.ofSeconds(60),
+          ConfigFactory.parseString("pekko.loglevel = ERROR"))) {
         Map<String, ActorRef<NodeControl>> agents = client.agents();
         for (String n : nodes) {
           if (!agents.containsKey(n)) {
@@ -253,7 +254,7 @@ public final class RunCommand implements Callable<Integer> {
       for (Path f : files.toList()) {
         String n = f.getFileName().toString();
         if (n.endsWith(".trace") || n.endsWith(".log") || n.endsWith(".out") || n.endsWith(".pid") || n.startsWith("trace")
-            || n.startsWith("latency.") || n.equals("report.html") || n.equals("verdict.json")) {
+            || n.startsWith("latency.") || n.equals("report.html") || n.equals("verdict.json") || n.equals("run.pb")) {
           Files.deleteIfExists(f);
         }
       }

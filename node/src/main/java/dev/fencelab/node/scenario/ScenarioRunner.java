@@ -111,6 +111,10 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
 
   private record Fail(String why) implements Msg {}
 
+  /** A dma_resv add, run by a {@link ResvAdd} child (the lock holder must outlive the sequence). */
+  private record ResvAddRequest(ActorRef<Resv.Command> resv, Resv.Mode mode, AcquireCtx ctx, FenceRef fence, ResvUsage usage,
+      List<String> orderedAfter, ActorRef<Integer> replyTo) implements Msg {}
+
   /** What a step produced: its status and detail, and the state it adds (applied on the runner's thread). */
   private record Outcome(int status, String detail, Consumer<Runner> apply, Consumer<StepOutcome.Builder> extra) {
     static Outcome ok(String detail, Consumer<Runner> apply) {
@@ -203,6 +207,11 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
         .onMessageEquals(DrainTick.INSTANCE, this::onDrainTick)
         .onMessage(Drained.class, this::onDrained)
         .onMessage(Collected.class, this::onCollected)
+        .onMessage(ResvAddRequest.class, r -> {
+          getContext().spawnAnonymous(ResvAdd.create(r.resv(), r.mode(), r.ctx(), r.fence(), r.usage(), r.orderedAfter(), p.stepTimeout(),
+              r.replyTo()));
+          return this;
+        })
         .onMessage(Fail.class, f -> {
           p.result().completeExceptionally(new IllegalStateException(f.why()));
           return Behaviors.stopped();
@@ -819,18 +828,13 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
           if (f.result() != 0) {
             return done(Outcome.failed(f.result(), "fence: " + Errno.describe(f.result())));
           }
-          return this.<Resv.Lock, Resv.LockReply>ask(resv, r -> new Resv.Lock(ctx, false, r))
-              .thenCompose(lock -> this.<Resv.Reserve, Resv.Result>ask(resv, r -> new Resv.Reserve(ctx, 1, r)))
-              .thenCompose(reserved -> this.<Resv.Command, Resv.Result>ask(resv, r -> mode == Resv.Mode.Y2020
-                  ? (usage == ResvUsage.WRITE || usage == ResvUsage.KERNEL
-                      ? new Resv.AddExclusive(ctx, f.fence(), orderedAfter, r) : new Resv.AddShared(ctx, f.fence(), orderedAfter, r))
-                  : new Resv.AddFence(ctx, f.fence(), usage, r)))
-              .thenApply(added -> {
-                resv.tell(new Resv.Unlock(ctx));
+          return this.<ResvAddRequest, Integer>ask(getContext().getSelf().narrow(), r -> new ResvAddRequest(resv, mode, ctx, f.fence(),
+                  usage, orderedAfter, r), p.stepTimeout().plusSeconds(1))
+              .thenApply(result -> {
                 String call = mode == Resv.Mode.Y2020
                     ? (usage == ResvUsage.WRITE || usage == ResvUsage.KERNEL ? "dma_resv_add_excl_fence" : "dma_resv_add_shared_fence")
                     : "dma_resv_add_fence(" + usage + ")";
-                return added.result() != 0 ? Outcome.failed(added.result(), call + ": " + Errno.describe(added.result()))
+                return result != 0 ? Outcome.failed(result, call + ": " + Errno.describe(result))
                     : Outcome.ok(call + " " + ra.getFence() + " on " + ra.getResv(), r -> {});
               });
         });
@@ -844,7 +848,16 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
     if (dead.contains(devices.get(b.getDevice()).getNode()) || driver == null || handle == null) {
       return CompletableFuture.completedFuture(sum.setStatus(Errno.ENODEV.negative()).setWallNanos(System.nanoTime()).build());
     }
-    return this.<DriverProtocol.Checksum, DriverProtocol.ChecksumReply>ask(driver, r -> new DriverProtocol.Checksum(handle, r))
+    // A checksum reads like the CPU does: after the buffer's writers (DMA_BUF_IOCTL_SYNC START, read), then END.
+    String owner = qualifiedProcess(b.getProcess());
+    return this.<DriverProtocol.CpuAccess, DriverProtocol.Result>ask(driver, r -> new DriverProtocol.CpuAccess(owner, handle, 1, r))
+        .thenCompose(start -> start.result() != 0
+            ? CompletableFuture.completedFuture(new DriverProtocol.ChecksumReply(start.result(), "", 0))
+            : this.<DriverProtocol.Checksum, DriverProtocol.ChecksumReply>ask(driver, r -> new DriverProtocol.Checksum(handle, r))
+                .thenApply(reply -> {
+                  driver.tell(new DriverProtocol.CpuAccess(owner, handle, 1 | 4, getContext().getSystem().ignoreRef()));
+                  return reply;
+                }))
         .handle((reply, failure) -> {
           if (failure != null) {
             return sum.setStatus(Errno.ETIMEDOUT.negative()).setWallNanos(System.nanoTime()).build();
