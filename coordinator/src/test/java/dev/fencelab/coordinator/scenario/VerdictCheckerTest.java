@@ -1,0 +1,81 @@
+package dev.fencelab.coordinator.scenario;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fencelab.protocol.scenario.v1.Scenario;
+import dev.fencelab.protocol.trace.v1.EventKind;
+import dev.fencelab.protocol.trace.v1.RunRecord;
+import dev.fencelab.protocol.trace.v1.TraceEvent;
+import org.junit.jupiter.api.Test;
+
+class VerdictCheckerTest {
+  private static final Scenario EMPTY = Scenario.newBuilder().setName("t").build();
+
+  private static TraceEvent.Builder ev(EventKind kind, String node, String fence, long wall) {
+    return TraceEvent.newBuilder().setKind(kind).setNode(node).setFence(fence).setWallNanos(wall).setTrack("t");
+  }
+
+  private static VerdictChecker.Verdict check(RunRecord r) {
+    RunIndex x = new RunIndex(r);
+    return VerdictChecker.check(EMPTY, x, Latencies.of(x));
+  }
+
+  @Test
+  void shouldPassARunWhereEveryFenceSignalledAndEveryWaitEnded() {
+    RunRecord r = RunRecord.newBuilder()
+        .addEvents(ev(EventKind.FENCE_CREATED, "n1", "f", 1))
+        .addEvents(ev(EventKind.WAIT_BEGIN, "n2", "f", 2).setId(1))
+        .addEvents(ev(EventKind.FENCE_SIGNALED, "n1", "f", 3).setStatus(1))
+        .addEvents(ev(EventKind.WAIT_END, "n2", "f", 4).setId(1).setStatus(1).setResult(5))
+        .build();
+    assertTrue(check(r).pass(), check(r).failures().toString());
+  }
+
+  @Test
+  void shouldExplainAPendingJobFenceDownToTheTimelineNobodyAdvanced() {
+    RunRecord r = RunRecord.newBuilder()
+        .addEvents(ev(EventKind.FENCE_CREATED, "n1", "pt", 1).setName("sw_sync").setTrack("timeline-x"))
+        .addEvents(ev(EventKind.FENCE_CREATED, "n2", "job", 2).setTrack("n2/gpu/engine0"))
+        .addEvents(ev(EventKind.JOB_QUEUED, "n2", "job", 2).setName("render"))
+        .addEvents(ev(EventKind.JOB_DEPS, "n2", "job", 3).setName("render").addDeps("pt"))
+        .build();
+    VerdictChecker.Verdict v = check(r);
+    assertFalse(v.pass());
+    String chains = v.failures().toString();
+    assertTrue(chains.contains("waiting for 1 in-fence") && chains.contains("sw_sync timeline timeline-x"), chains);
+  }
+
+  @Test
+  void shouldFailAWaiterThatSawADeadNodesFenceEndWithoutAnError() {
+    RunRecord r = RunRecord.newBuilder().addDeadNodes("n1")
+        .addEvents(ev(EventKind.FENCE_CREATED, "n1", "f", 1))
+        .addEvents(ev(EventKind.WAIT_BEGIN, "n2", "f", 2).setId(1))
+        .addEvents(ev(EventKind.WAIT_END, "n2", "f", 9).setId(1).setStatus(0).setResult(0).setDetail("timeout"))
+        .build();
+    VerdictChecker.Verdict v = check(r);
+    assertTrue(v.failures().stream().anyMatch(f -> f.check().equals("dead-device-fences")), v.failures().toString());
+  }
+
+  @Test
+  void shouldFailAJobThatRanAlthoughItsDependencyFailed() {
+    RunRecord r = RunRecord.newBuilder()
+        .addEvents(ev(EventKind.FENCE_CREATED, "n1", "dep", 1))
+        .addEvents(ev(EventKind.FENCE_SIGNALED, "n1", "dep", 2).setStatus(-19))
+        .addEvents(ev(EventKind.FENCE_CREATED, "n2", "job", 1))
+        .addEvents(ev(EventKind.JOB_DEPS, "n2", "job", 3).addDeps("dep"))
+        .addEvents(ev(EventKind.JOB_END, "n2", "job", 4).setStatus(1))
+        .addEvents(ev(EventKind.FENCE_SIGNALED, "n2", "job", 4).setStatus(1))
+        .build();
+    VerdictChecker.Verdict v = check(r);
+    assertTrue(v.failures().stream().anyMatch(f -> f.check().equals("error-propagation")), v.failures().toString());
+  }
+
+  @Test
+  void shouldFailAnUnexpectedViolation() {
+    RunRecord r = RunRecord.newBuilder()
+        .addEvents(ev(EventKind.VIOLATION, "n1", "", 1).setName("DOUBLE_SIGNAL").setSubject("ctx1#1"))
+        .build();
+    assertTrue(check(r).failures().stream().anyMatch(f -> f.check().equals("no-violation")));
+  }
+}
