@@ -95,7 +95,9 @@ public final class BenchCommand implements Callable<Integer> {
     launch.jvmOptions.addAll(List.of("-Xms" + memberHeap, "-Xmx" + memberHeap, // fixed size: no resizing mid-measurement
         // A benchmark is not a chaos test: full GCs over a million actors must not get a member downed.
         "-Dpekko.cluster.failure-detector.acceptable-heartbeat-pause=60s",
-        "-Dpekko.cluster.split-brain-resolver.stable-after=60s"));
+        "-Dpekko.cluster.split-brain-resolver.stable-after=60s",
+        // Figures of the emulation itself: the trace buffer would count in the heap figure and its file in the rates.
+        "-Dfencelab.trace.enabled=off"));
     LocalCluster.Started started = ClusterCommand.up("bench", dir, launch, out);
     List<BenchFigure> figures;
     try (ClientMember client = ClientMember.join(LocalCluster.HOST + ":" + started.manifest().members().get(0).port(), dir,

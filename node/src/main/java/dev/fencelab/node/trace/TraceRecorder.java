@@ -64,7 +64,7 @@ public final class TraceRecorder implements Extension {
   TraceRecorder(Config config) {
     this.enabled = !config.hasPath("fencelab.trace.enabled") || config.getBoolean("fencelab.trace.enabled");
     this.node = config.hasPath("fencelab.member.name") ? config.getString("fencelab.member.name") : "local";
-    this.capacity = config.hasPath("fencelab.trace.buffer-events") ? config.getInt("fencelab.trace.buffer-events") : 1_000_000;
+    this.capacity = config.hasPath("fencelab.trace.buffer-events") ? config.getInt("fencelab.trace.buffer-events") : 200_000;
     this.flushNanos = config.hasPath("fencelab.trace.flush-interval")
         ? config.getDuration("fencelab.trace.flush-interval").toNanos() : 10_000_000L;
     String runDir = config.hasPath("fencelab.member.run-dir") ? config.getString("fencelab.member.run-dir") : "";
