@@ -182,13 +182,7 @@ public final class ChromeTrace {
       switch (e.getKind()) {
         case COPY -> {
           Map<String, Object> m = ev("X", "copy " + e.getSubject(), "copy", e, e.getTrack());
-          RunIndex.Job job = null;
-          for (RunIndex.Job j : x.jobs.values()) {
-            if (j.start != null && j.end != null && j.start.getNode().equals(e.getNode()) && j.start.getId() == e.getId()
-                && j.start.getName().equals(e.getName())) {
-              job = j;
-            }
-          }
+          RunIndex.Job job = x.jobOfCopy(e);
           if (clock == Clock.MODEL && job != null) {
             m.put("ts", ts(job.start));
             m.put("dur", Math.max(0.001, ts(job.end) - ts(job.start)));
@@ -202,16 +196,14 @@ public final class ChromeTrace {
           out.add(m);
         }
         case UNPLUG_BEGIN -> {
-          TraceEvent end = x.events.stream().filter(u -> u.getKind() == EventKind.UNPLUG_END && u.getNode().equals(e.getNode())
-              && u.getTrack().equals(e.getTrack())).findFirst().orElse(e);
+          TraceEvent end = x.endOf(e);
           slice("unplug " + e.getSubject(), "unplug", e, end, e.getTrack(), args(end));
         }
         case VIOLATION -> instant("VIOLATION " + e.getName(), "violation", e, e.getTrack(), "p");
         case FAULT -> instant("FAULT " + e.getName() + " " + e.getSubject(), "chaos", e, e.getTrack(), "g");
         case CHECKSUM -> instant("checksum " + e.getSubject() + " " + e.getDetail(), "checksum", e, e.getTrack(), "t");
         case STEP_BEGIN -> {
-          TraceEvent end = x.events.stream().filter(u -> u.getKind() == EventKind.STEP_END && u.getNode().equals("runner")
-              && u.getId() == e.getId()).findFirst().orElse(e);
+          TraceEvent end = x.endOf(e);
           Map<String, Object> a = args(end);
           a.put("step", e.getDetail());
           slice("step " + e.getName(), "step", e, end, e.getTrack(), a);

@@ -92,12 +92,9 @@ public final class Latencies {
     }
     for (TraceEvent c : x.ofKind(EventKind.COPY)) {
       add("copy", "wall", c.getWallEndNanos() - c.getWallNanos());
-      for (RunIndex.Job j : x.jobs.values()) {
-        if (j.start != null && j.end != null && j.start.getNode().equals(c.getNode()) && j.start.getId() == c.getId()
-            && j.start.getName().equals(c.getName())) {
-          add("copy", "model", j.end.getModelNanos() - j.start.getModelNanos());
-          break;
-        }
+      RunIndex.Job j = x.jobOfCopy(c);
+      if (j != null) {
+        add("copy", "model", j.end.getModelNanos() - j.start.getModelNanos());
       }
     }
     for (TraceEvent f : x.ofKind(EventKind.FAULT)) {

@@ -40,6 +40,8 @@ public final class RunIndex {
   public final Set<String> dead = new HashSet<>();
   public final Map<String, String> nodeByAddress = new HashMap<>();
   public final Map<String, Long> killedAt = new HashMap<>();
+  /** The end event of each STEP_BEGIN (by step index) and UNPLUG_BEGIN (by node and track). */
+  public final Map<String, TraceEvent> ends = new HashMap<>();
 
   public RunIndex(RunRecord record) {
     this.record = record;
@@ -69,9 +71,28 @@ public final class RunIndex {
         case JOB_END -> jobs.computeIfAbsent(jk, k -> new Job()).end = e;
         case VIOLATION -> violations.add(e);
         case NODE_DOWN -> killedAt.putIfAbsent(e.getSubject(), wall(e));
+        case STEP_END -> ends.putIfAbsent("step#" + e.getId(), e);
+        case UNPLUG_END -> ends.putIfAbsent("unplug#" + e.getNode() + "#" + e.getTrack(), e);
         default -> {}
       }
     }
+  }
+
+  /** The job a COPY event belongs to (same member, job id and label), or {@code null}. */
+  public Job jobOfCopy(TraceEvent copy) {
+    for (Job j : jobs.values()) {
+      if (j.start != null && j.end != null && j.start.getNode().equals(copy.getNode()) && j.start.getId() == copy.getId()
+          && j.start.getName().equals(copy.getName())) {
+        return j;
+      }
+    }
+    return null;
+  }
+
+  /** The matching end of a STEP_BEGIN or UNPLUG_BEGIN, or the event itself when it never ended. */
+  public TraceEvent endOf(TraceEvent begin) {
+    String key = begin.getKind() == EventKind.STEP_BEGIN ? "step#" + begin.getId() : "unplug#" + begin.getNode() + "#" + begin.getTrack();
+    return ends.getOrDefault(key, begin);
   }
 
   /** The event's time on the runner's monotonic clock. */

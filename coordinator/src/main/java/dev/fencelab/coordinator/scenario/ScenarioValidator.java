@@ -57,14 +57,6 @@ public final class ScenarioValidator {
     }
   }
 
-  static String stepId(Scenario s, int i) {
-    return ScenarioSteps.id(s, i);
-  }
-
-  static List<String> actions(Step step) {
-    return ScenarioSteps.actions(step);
-  }
-
   private void problem(String path, String message) {
     problems.add(loaded.at(path) + ": " + message);
   }
@@ -96,7 +88,7 @@ public final class ScenarioValidator {
       buffer(i, s.getBuffers(i));
     }
     for (int i = 0; i < s.getStepsCount(); i++) {
-      String id = stepId(s, i);
+      String id = ScenarioSteps.id(s, i);
       if (stepIndex.containsKey(id)) {
         problem("steps[" + i + "].id", "step id '" + id + "' is used twice");
       }
@@ -109,7 +101,7 @@ public final class ScenarioValidator {
     for (int i = 0; i < s.getStepsCount(); i++) {
       for (String a : s.getSteps(i).getAfterList()) {
         if (!stepIndex.containsKey(a)) {
-          problem("steps[" + i + "].after", "step '" + stepId(s, i) + "' comes after unknown step '" + a + "' (steps: "
+          problem("steps[" + i + "].after", "step '" + ScenarioSteps.id(s, i) + "' comes after unknown step '" + a + "' (steps: "
               + stepIndex.keySet() + ")");
         }
       }
@@ -212,7 +204,7 @@ public final class ScenarioValidator {
       problem("steps[" + i + "]." + field, "the fence needs a name");
     } else if (fenceProducers.putIfAbsent(name, i) != null) {
       problem("steps[" + i + "]." + field, "fence name '" + name + "' is produced twice (also by step '"
-          + stepId(s, fenceProducers.get(name)) + "')");
+          + ScenarioSteps.id(s, fenceProducers.get(name)) + "')");
     }
   }
 
@@ -235,9 +227,9 @@ public final class ScenarioValidator {
       if (state[d] == 1) {
         List<String> cycle = new ArrayList<>();
         for (int k = stack.indexOf(d); k < stack.size(); k++) {
-          cycle.add(stepId(s, stack.get(k)));
+          cycle.add(ScenarioSteps.id(s, stack.get(k)));
         }
-        cycle.add(stepId(s, d));
+        cycle.add(ScenarioSteps.id(s, d));
         java.util.Collections.reverse(cycle);
         problem("steps[" + i + "].after", "step dependencies form a cycle: " + String.join(" -> ", cycle));
         return true;
@@ -275,7 +267,7 @@ public final class ScenarioValidator {
     if (p == null) {
       problem(path, "unknown fence '" + name + "' (fences: " + fenceProducers.keySet() + ")");
     } else if (!before(p, i, deps)) {
-      problem(path, "step '" + stepId(s, i) + "' uses fence '" + name + "' but does not come after step '" + stepId(s, p)
+      problem(path, "step '" + ScenarioSteps.id(s, i) + "' uses fence '" + name + "' but does not come after step '" + ScenarioSteps.id(s, p)
           + "', which produces it");
     }
   }
@@ -301,7 +293,7 @@ public final class ScenarioValidator {
   private void processRef(int i, String field, String name, boolean required) {
     if (name.isEmpty()) {
       if (required) {
-        problem("steps[" + i + "]", "step '" + stepId(s, i) + "' needs a 'process' (the process doing it)");
+        problem("steps[" + i + "]", "step '" + ScenarioSteps.id(s, i) + "' needs a 'process' (the process doing it)");
       }
     } else if (!processNodes.containsKey(name)) {
       problem("steps[" + i + "]." + field, "unknown process '" + name + "' (processes: " + processNodes.keySet() + ")");
@@ -310,9 +302,9 @@ public final class ScenarioValidator {
 
   private void step(int i, Step st, List<List<Integer>> deps) {
     String path = "steps[" + i + "]";
-    List<String> actions = actions(st);
+    List<String> actions = ScenarioSteps.actions(st);
     if (actions.size() != 1) {
-      problem(path, "step '" + stepId(s, i) + "' must have exactly one action, has " + (actions.isEmpty() ? "none" : actions));
+      problem(path, "step '" + ScenarioSteps.id(s, i) + "' must have exactly one action, has " + (actions.isEmpty() ? "none" : actions));
       return;
     }
     String p = st.getProcess();
@@ -432,8 +424,8 @@ public final class ScenarioValidator {
     if (t == null) {
       problem("steps[" + i + "]." + field, "unknown timeline '" + name + "' (timelines: " + timelineProducers.keySet() + ")");
     } else if (!before(t, i, deps)) {
-      problem("steps[" + i + "]." + field, "step '" + stepId(s, i) + "' uses timeline '" + name
-          + "' but does not come after step '" + stepId(s, t) + "', which creates it");
+      problem("steps[" + i + "]." + field, "step '" + ScenarioSteps.id(s, i) + "' uses timeline '" + name
+          + "' but does not come after step '" + ScenarioSteps.id(s, t) + "', which creates it");
     }
   }
 

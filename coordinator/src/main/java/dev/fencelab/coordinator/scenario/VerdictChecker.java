@@ -210,8 +210,6 @@ public final class VerdictChecker {
 
   private void intact() {
     Map<String, BufferChecksum> finals = finals();
-    Map<String, NamedFence> fences = new HashMap<>();
-    x.record.getFencesList().forEach(f -> fences.put(f.getName(), f));
     for (var b : s.getBuffersList()) {
       String node = x.record.getDeviceNodesMap().get(b.getDevice());
       boolean survived = node != null && !x.nodeDead(node) && !x.record.getUnpluggedDevicesList().contains(b.getDevice());

@@ -138,7 +138,6 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
     final Map<String, String> timelineNodes = new HashMap<>();
     final Map<String, ActorRef<Resv.Command>> resvs = new HashMap<>();
     final Map<String, Resv.Mode> resvModes = new HashMap<>();
-    final Map<String, String> resvNodes = new HashMap<>();
   }
 
   private final Params p;
@@ -233,6 +232,17 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
     return AskPattern.ask((RecipientRef<Q>) target, message::apply, timeout, getContext().getSystem().scheduler());
   }
 
+  /** The results of {@code futures}, in order, once all completed (never waits: it reads completed futures). */
+  private static <T> CompletableFuture<List<T>> allOf(List<CompletableFuture<T>> futures) {
+    return CompletableFuture.allOf(futures.toArray(new CompletableFuture[0]))
+        .thenApply(v -> futures.stream().map(f -> f.getNow(null)).toList());
+  }
+
+  /** The non-empty error texts of {@code futures}, joined with "; " ("" when all succeeded). */
+  private static CompletableFuture<String> errors(List<CompletableFuture<String>> futures) {
+    return allOf(futures).thenApply(list -> String.join("; ", list.stream().filter(e -> !e.isEmpty()).toList()));
+  }
+
   private static String key(String a, String b) {
     return a + "\u0000" + b;
   }
@@ -264,8 +274,7 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
     for (String node : nodesOfScenario()) {
       all.add(sample(node, p.agents().get(node), 0, 8, null).toCompletableFuture());
     }
-    CompletableFuture<List<ClockOffset>> done = CompletableFuture.allOf(all.toArray(new CompletableFuture[0]))
-        .thenApply(v -> all.stream().map(CompletableFuture::join).toList());
+    CompletableFuture<List<ClockOffset>> done = allOf(all);
     getContext().pipeToSelf(done, (offsets, failure) -> failure != null
         ? new Fail("measuring clock offsets failed: " + failure.getMessage()) : new Clocks(offsets));
   }
@@ -327,8 +336,7 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
             return "";
           }).toCompletableFuture());
     }
-    CompletableFuture<String> all = CompletableFuture.allOf(placed.toArray(new CompletableFuture[0]))
-        .thenApply(v -> placed.stream().map(CompletableFuture::join).filter(e -> !e.isEmpty()).reduce((a, b) -> a + "; " + b).orElse(""));
+    CompletableFuture<String> all = errors(placed);
     getContext().pipeToSelf(all, (err, failure) -> new SetUp(failure != null ? "placement failed: " + failure.getMessage() : err));
   }
 
@@ -366,8 +374,7 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
               return "";
             }).toCompletableFuture());
       }
-      CompletableFuture<String> all = CompletableFuture.allOf(created.toArray(new CompletableFuture[0]))
-          .thenApply(v -> created.stream().map(CompletableFuture::join).filter(e -> !e.isEmpty()).reduce((a, c) -> a + "; " + c).orElse(""));
+      CompletableFuture<String> all = errors(created);
       getContext().pipeToSelf(all, (err, failure) -> new SetUp(failure != null ? "creating buffers failed: " + failure.getMessage() : err));
       return this;
     }
@@ -702,7 +709,6 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
                 : Outcome.ok("dma_resv " + rv.getName() + " (" + reply.mode() + ") on " + node, r -> {
                   r.resvs.put(rv.getName(), reply.resv());
                   r.resvModes.put(rv.getName(), reply.mode());
-                  r.resvNodes.put(rv.getName(), node);
                 }));
       }
       case "resv_add":
@@ -973,11 +979,10 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
             Duration.ofSeconds(5)).toCompletableFuture());
       }
     }
-    CompletableFuture<Drained> all = CompletableFuture.allOf(lists.toArray(new CompletableFuture[0])).thenApply(v -> {
+    CompletableFuture<Drained> all = allOf(lists).thenApply(done -> {
       int n = 0;
       String sample = "";
-      for (var l : lists) {
-        var listed = l.join();
+      for (var listed : done) {
         n += listed.edges().size();
         if (!listed.edges().isEmpty() && sample.isEmpty()) {
           sample = listed.nodeName() + ": " + listed.edges().get(0);
@@ -1005,8 +1010,7 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
         sums.add(checksum(b.getName(), "final").toCompletableFuture());
       }
     }
-    CompletableFuture<List<BufferChecksum>> all = CompletableFuture.allOf(sums.toArray(new CompletableFuture[0]))
-        .thenApply(v -> sums.stream().map(CompletableFuture::join).toList());
+    CompletableFuture<List<BufferChecksum>> all = allOf(sums);
     getContext().pipeToSelf(all, (list, failure) -> new FinalSums(failure != null ? List.of() : list));
     return this;
   }
@@ -1033,8 +1037,7 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
             return TraceChunk.newBuilder().setNode(node).build();
           }));
     }
-    CompletableFuture<List<TraceChunk>> all = CompletableFuture.allOf(pages.toArray(new CompletableFuture[0]))
-        .thenApply(v -> pages.stream().map(CompletableFuture::join).toList());
+    CompletableFuture<List<TraceChunk>> all = allOf(pages);
     getContext().pipeToSelf(all, (list, failure) -> new Collected(list == null ? List.of() : list, List.copyOf(collectNotes)));
     return this;
   }
