@@ -71,6 +71,16 @@ public enum Errno {
     return BY_CODE.getOrDefault(Math.abs(code), UNKNOWN);
   }
 
+  /** The errno of that name ("EINVAL"), or null for a name this version does not know. */
+  public static Errno byName(String name) {
+    try {
+      Errno e = valueOf(name.startsWith("-") ? name.substring(1) : name);
+      return e == UNKNOWN ? null : e;
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
   /** {@code -EINVAL}, or the raw number for unknown codes. */
   public static String describe(int negativeCode) {
     if (negativeCode == 0) {

@@ -143,7 +143,32 @@ public final class ScenarioLoader {
         continue;
       }
       if (value.value() == null) {
+        if (f.getName().equals("value") && d.getName().equals("StepExpect")) {
+          builder.setField(f, "null"); // expect: {value: null}: the call returned NULL
+        }
         continue; // "key:" with nothing: the default
+      }
+      if (f.getContainingOneof() != null && builder.hasOneof(f.getContainingOneof())) {
+        problems.add(source + ":" + value.line() + ": '" + fieldPath + "': a step does one thing; it already has '"
+            + builder.getOneofFieldDescriptor(f.getContainingOneof()).getName() + "'");
+        continue;
+      }
+      if (f.isMapField()) {
+        if (!(value.value() instanceof Map)) {
+          problems.add(source + ":" + value.line() + ": '" + fieldPath + "' must be a mapping of names to values, not " + kind(value.value()));
+          continue;
+        }
+        Descriptor entry = f.getMessageType();
+        for (Map.Entry<String, Node> item : ((Map<String, Node>) value.value()).entrySet()) {
+          Message.Builder b = builder.newBuilderForField(f);
+          b.setField(entry.findFieldByName("key"), item.getKey());
+          Object converted = convert(b, entry.findFieldByName("value"), item.getValue(), fieldPath + "." + item.getKey(), source, problems, lines);
+          if (converted != null) {
+            b.setField(entry.findFieldByName("value"), converted);
+            builder.addRepeatedField(f, b.build());
+          }
+        }
+        continue;
       }
       if (f.isRepeated()) {
         if (!(value.value() instanceof List)) {
@@ -181,6 +206,9 @@ public final class ScenarioLoader {
       case STRING:
         if (v instanceof String s) {
           return s;
+        }
+        if (v instanceof java.math.BigInteger || v instanceof Boolean || v instanceof Number) {
+          return v.toString(); // "fd: -1", "value: 3", "value: true": a scalar written where text belongs is its text
         }
         problems.add(bad + "text, not " + kind(v));
         return null;

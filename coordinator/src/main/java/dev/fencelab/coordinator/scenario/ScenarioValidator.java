@@ -43,6 +43,8 @@ public final class ScenarioValidator {
   private final Map<String, Integer> fenceProducers = new HashMap<>();
   private final Map<String, Integer> timelineProducers = new HashMap<>();
   private final Map<String, Integer> resvProducers = new HashMap<>();
+  private final Map<String, Integer> callbackProducers = new HashMap<>();
+  private final Map<String, Integer> contextProducers = new HashMap<>();
 
   private ScenarioValidator(ScenarioLoader.Loaded loaded) {
     this.loaded = loaded;
@@ -197,6 +199,28 @@ public final class ScenarioValidator {
     if (st.hasExportSyncFile()) produce(i, st.getExportSyncFile().getAs(), "export_sync_file.as");
     if (st.hasTimeline()) timelineProducers.put(st.getTimeline().getName(), i);
     if (st.hasResv()) resvProducers.put(st.getResv().getName(), i);
+    ScenarioSteps.Ref b = ScenarioSteps.binds(st);
+    if (b != null) {
+      switch (b.kind()) {
+        case FENCE -> produce(i, b.name(), b.field());
+        case FD -> {
+          if (st.getSyncFile().getAs().isEmpty()) {
+            break; // the fd takes the fence's own name
+          }
+          produce(i, b.name(), b.field());
+        }
+        case CALLBACK -> local(i, b, callbackProducers, "callback");
+        case CONTEXT -> local(i, b, contextProducers, "fence context");
+        default -> {}
+      }
+    }
+  }
+
+  private void local(int i, ScenarioSteps.Ref b, Map<String, Integer> producers, String what) {
+    if (producers.putIfAbsent(b.name(), i) != null) {
+      problem("steps[" + i + "]." + b.field(), what + " name '" + b.name() + "' is made twice (also by step '"
+          + ScenarioSteps.id(s, producers.get(b.name())) + "')");
+    }
   }
 
   private void produce(int i, String name, String field) {
@@ -302,13 +326,21 @@ public final class ScenarioValidator {
 
   private void step(int i, Step st, List<List<Integer>> deps) {
     String path = "steps[" + i + "]";
-    List<String> actions = ScenarioSteps.actions(st);
-    if (actions.size() != 1) {
-      problem(path, "step '" + ScenarioSteps.id(s, i) + "' must have exactly one action, has " + (actions.isEmpty() ? "none" : actions));
+    String action = ScenarioSteps.action(st);
+    if (action.equals("none")) {
+      problem(path, "step '" + ScenarioSteps.id(s, i) + "' has no action (one of: " + ACTIONS + ")");
+      return;
+    }
+    if (!st.getNode().isEmpty()) {
+      nodeRef(path + ".node", st.getNode());
+    }
+    stepExpect(i, st);
+    if (ScenarioSteps.isProtocolStep(st)) {
+      protocolStep(i, st, deps);
       return;
     }
     String p = st.getProcess();
-    switch (actions.get(0)) {
+    switch (action) {
       case "export" -> {
         bufferRef(i, "export.buffer", st.getExport().getBuffer());
         processRef(i, "process", p, false);
@@ -415,7 +447,90 @@ public final class ScenarioValidator {
           problem(path + ".resv_add.usage", "usage must be read, write, kernel or bookkeep, not '" + ra.getUsage() + "'");
         }
       }
-      default -> problem(path, "unsupported action " + actions.get(0));
+      default -> problem(path, "unsupported action " + action);
+    }
+  }
+
+  /** Every action a step may have, as written in a scenario. */
+  private static final String ACTIONS = Step.getDescriptor().getOneofs().get(0).getFields().stream()
+      .map(com.google.protobuf.Descriptors.FieldDescriptor::getName).collect(java.util.stream.Collectors.joining(", "));
+
+  /** A step of the step protocol: its process, and every name it uses, known and produced by a step it comes after. */
+  private void protocolStep(int i, Step st, List<List<Integer>> deps) {
+    String path = "steps[" + i + "]";
+    processRef(i, "process", st.getProcess(), ScenarioSteps.isFdStep(st));
+    for (ScenarioSteps.Ref ref : ScenarioSteps.uses(st)) {
+      switch (ref.kind()) {
+        case FENCE, FD -> fenceUse(i, ref.field(), ref.name(), deps);
+        case TIMELINE -> timelineUse(i, ref.field(), ref.name(), deps);
+        case CALLBACK -> localUse(i, ref, callbackProducers, "callback", "add_callback", deps);
+        case CONTEXT -> localUse(i, ref, contextProducers, "fence context", "context_alloc", deps);
+      }
+    }
+    switch (st.getActionCase()) {
+      case WAIT_TIMEOUT -> timeout(path + ".wait_timeout.timeout", st.getWaitTimeout().getTimeout());
+      case WAIT_ANY -> timeout(path + ".wait_any.timeout", st.getWaitAny().getTimeout());
+      case FENCE -> {
+        String ops = st.getFence().getEnableSignaling();
+        if (!ops.isEmpty() && !ops.matches("none|counting|refusing")) {
+          problem(path + ".fence.enable_signaling", "enable_signaling must be none, counting or refusing, not '" + ops + "'");
+        }
+      }
+      case SIGNAL -> errnoName(path + ".signal.error", st.getSignal().getError());
+      case SET_ERROR -> errnoName(path + ".set_error.error", st.getSetError().getError());
+      case CHAIN -> {
+        if (st.getChain().getFence().isEmpty()) problem(path + ".chain.fence", "a chain point contains a fence");
+      }
+      case CONTEXT_ALLOC, ADD_CALLBACK -> {
+        ScenarioSteps.Ref b = ScenarioSteps.binds(st);
+        if (b == null) problem(path, "'" + ScenarioSteps.action(st) + "' binds a name: give it 'as'");
+      }
+      default -> {}
+    }
+  }
+
+  private void localUse(int i, ScenarioSteps.Ref ref, Map<String, Integer> producers, String what, String producer,
+      List<List<Integer>> deps) {
+    Integer p = producers.get(ref.name());
+    if (p == null) {
+      problem("steps[" + i + "]." + ref.field(), "unknown " + what + " '" + ref.name() + "' (made by " + producer + " steps: "
+          + producers.keySet() + ")");
+    } else if (!before(p, i, deps)) {
+      problem("steps[" + i + "]." + ref.field(), "step '" + ScenarioSteps.id(s, i) + "' uses " + what + " '" + ref.name()
+          + "' but does not come after step '" + ScenarioSteps.id(s, p) + "', which makes it");
+    }
+  }
+
+  /** A timeout: a duration, "forever", or a negative one (the -EINVAL path of the call). */
+  private void timeout(String path, String value) {
+    String v = value.trim();
+    if (v.isEmpty() || v.equals("forever")) {
+      return;
+    }
+    duration(path, v.startsWith("-") ? v.substring(1) : v, false);
+  }
+
+  private void errnoName(String path, String name) {
+    if (!name.isEmpty() && dev.fencelab.protocol.Errno.byName(name.toUpperCase(java.util.Locale.ROOT)) == null && !name.matches("-?\\d+")) {
+      problem(path, "unknown errno '" + name + "'");
+    }
+  }
+
+  /** The step's expect: errno names this version knows, wait results it can produce. */
+  private void stepExpect(int i, Step st) {
+    if (!st.hasExpect()) {
+      return;
+    }
+    String path = "steps[" + i + "].expect";
+    var e = st.getExpect();
+    if (!e.getErrno().isEmpty() && dev.fencelab.protocol.Errno.byName(e.getErrno()) == null) {
+      problem(path + ".errno", "unknown errno '" + e.getErrno() + "'");
+    }
+    if (!e.getResult().isEmpty() && !e.getResult().matches("signaled|signalled|timeout")) {
+      problem(path + ".result", "result must be signaled or timeout, not '" + e.getResult() + "'");
+    }
+    if (e.hasRet() && !e.getErrno().isEmpty()) {
+      problem(path, "give either ret or errno (errno E means ret == -E)");
     }
   }
 

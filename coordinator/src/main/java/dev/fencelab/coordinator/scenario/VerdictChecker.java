@@ -82,6 +82,11 @@ public final class VerdictChecker {
         facts.add("step " + o.getId() + " skipped (a step it comes after failed)");
         continue;
       }
+      if (!o.getUnexpected().isEmpty()) {
+        fail("expect", "step " + o.getId() + " (" + o.getAction() + (o.getSource().isEmpty() ? "" : ", " + o.getSource())
+            + "): " + o.getUnexpected(), List.of(o.getDetail()));
+        continue;
+      }
       boolean failed = o.getStatus() != 0;
       if (failed && !expectedFail.contains(o.getId())) {
         fail("step", "step " + o.getId() + " (" + o.getAction() + ") failed: " + o.getDetail(), List.of());

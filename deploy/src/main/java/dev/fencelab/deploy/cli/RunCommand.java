@@ -191,7 +191,7 @@ public final class RunCommand implements Callable<Integer> {
       if (manifest != null) {
         record = withFiles(record, dir);
       }
-      RunReport.Result report = RunReport.write(s, record, dir);
+      RunReport.Result report = RunReport.write(s, withSources(record, loaded), dir);
       out.println();
       out.print(RunReport.summary(report.verdict()));
       out.printf("%ntrace:   %s  (model time; open in https://ui.perfetto.dev)%n", dir.resolve("trace.json"));
@@ -259,5 +259,21 @@ public final class RunCommand implements Callable<Integer> {
         }
       }
     }
+  }
+
+  /** The record with each step's place in the scenario file, for the verdict's messages. */
+  static dev.fencelab.protocol.trace.v1.RunRecord withSources(dev.fencelab.protocol.trace.v1.RunRecord record, ScenarioLoader.Loaded loaded) {
+    var b = record.toBuilder();
+    java.util.Map<String, Integer> index = new java.util.HashMap<>();
+    for (int i = 0; i < loaded.scenario().getStepsCount(); i++) {
+      index.put(dev.fencelab.protocol.scenario.ScenarioSteps.id(loaded.scenario(), i), i);
+    }
+    for (var step : b.getStepsBuilderList()) {
+      Integer i = index.get(step.getId());
+      if (i != null) {
+        step.setSource(loaded.at("steps[" + i + "]"));
+      }
+    }
+    return b.build();
   }
 }

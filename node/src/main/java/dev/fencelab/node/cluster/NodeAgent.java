@@ -72,6 +72,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
   private final ActorRef<ContextOwner.Command> containers;
   private final Resv.Mode resvMode;
   private final DriverSettings driverSettings;
+  private final ActorRef<dev.fencelab.node.step.StepExecutor.Command> steps;
   private ActorRef<CoordinatorControl> coordinator;
 
   public static Behavior<NodeControl> create(Identity identity) {
@@ -97,7 +98,19 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
       default -> throw new IllegalArgumentException("fencelab.resv.mode must be modern or 2020, was " + mode);
     };
     this.driverSettings = DriverSettings.from(context.getSystem().settings().config(), resvMode);
+    this.steps = context.spawn(dev.fencelab.node.step.StepExecutor.create(stepHandlers()), "steps");
     context.getSystem().receptionist().tell(Receptionist.register(NodeAgentKey.KEY, context.getSelf()));
+  }
+
+  /** Every step action this node executes, each with the handler that lives beside its feature. */
+  private java.util.Map<dev.fencelab.protocol.scenario.v1.Step.ActionCase, dev.fencelab.node.step.StepHandler> stepHandlers() {
+    var handlers = new java.util.EnumMap<dev.fencelab.protocol.scenario.v1.Step.ActionCase, dev.fencelab.node.step.StepHandler>(
+        dev.fencelab.protocol.scenario.v1.Step.ActionCase.class);
+    var fence = new dev.fencelab.node.fence.FenceSteps(services, containers);
+    dev.fencelab.node.fence.FenceSteps.actions().forEach(a -> handlers.put(a, fence));
+    var sync = new dev.fencelab.node.sync.SyncFileSteps();
+    dev.fencelab.node.sync.SyncFileSteps.actions().forEach(a -> handlers.put(a, sync));
+    return handlers;
   }
 
   /** The fence services of this member (for actors the agent's callers create on it). */
@@ -112,6 +125,10 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
         .onMessage(Register.class, this::onRegister)
         .onMessage(Describe.class, d -> {
           d.replyTo().tell(describe());
+          return this;
+        })
+        .onMessage(dev.fencelab.protocol.step.ExecuteStep.class, e -> {
+          steps.tell(new dev.fencelab.node.step.StepExecutor.Run(e));
           return this;
         })
         .onMessage(FenceControl.SpawnTimeline.class, this::onSpawnTimeline)

@@ -31,8 +31,10 @@ public final class Fence extends AbstractBehavior<FenceProtocol.Command> {
   private final ActorRef<ContextOwner.Command> owner;
   private final FenceServices services;
   private final FenceCallbacks state;
+  private final FenceOps ops;
   private int error;
   private boolean signalingEnabled;
+  private int opsCalls;
   private final TraceRecorder trace;
   private final String track;
 
@@ -43,15 +45,22 @@ public final class Fence extends AbstractBehavior<FenceProtocol.Command> {
 
   public static Behavior<FenceProtocol.Command> create(
       FenceId id, FenceRef.Kind kind, ActorRef<ContextOwner.Command> owner, FenceServices services) {
-    return Behaviors.setup(context -> new Fence(context, id, kind, owner, services));
+    return create(id, kind, FenceOps.NONE, owner, services);
+  }
+
+  /** A fence whose {@code enable_signaling} op is {@code ops} (mock fences of the fence-API steps). */
+  public static Behavior<FenceProtocol.Command> create(
+      FenceId id, FenceRef.Kind kind, FenceOps ops, ActorRef<ContextOwner.Command> owner, FenceServices services) {
+    return Behaviors.setup(context -> new Fence(context, id, kind, ops, owner, services));
   }
 
   private Fence(
-      ActorContext<FenceProtocol.Command> context, FenceId id, FenceRef.Kind kind, ActorRef<ContextOwner.Command> owner,
+      ActorContext<FenceProtocol.Command> context, FenceId id, FenceRef.Kind kind, FenceOps ops, ActorRef<ContextOwner.Command> owner,
       FenceServices services) {
     super(context);
     this.id = id;
     this.kind = kind;
+    this.ops = ops;
     this.owner = owner;
     this.services = services;
     this.state = new FenceCallbacks(id);
@@ -80,12 +89,12 @@ public final class Fence extends AbstractBehavior<FenceProtocol.Command> {
           return this;
         })
         .onMessageEquals(FenceProtocol.EnableSignaling.INSTANCE, () -> {
-          signalingEnabled = true;
-          return this;
+          enableSignaling();
+          return state.signalled() ? Behaviors.stopped() : this;
         })
         .onMessage(FenceProtocol.SetDeadline.class, this::onSetDeadline)
         .onMessage(FenceProtocol.GetStatus.class, get -> {
-          state.reply(get, signalingEnabled);
+          state.reply(get, signalingEnabled, opsCalls);
           return this;
         })
         .onMessageEquals(FenceProtocol.Release.INSTANCE, Behaviors::stopped) // PostStop does what dma_fence_release does
@@ -106,10 +115,26 @@ public final class Fence extends AbstractBehavior<FenceProtocol.Command> {
 
   private Behavior<FenceProtocol.Command> onAddCallback(FenceProtocol.AddCallback add) {
     if (!state.signalled()) {
-      signalingEnabled = true; // add_callback enables signalling (§1.4)
+      enableSignaling(); // add_callback enables signalling (§1.4); a refusing op signals here: -ENOENT below
     }
     state.add(add);
-    return this;
+    return state.signalled() ? Behaviors.stopped() : this;
+  }
+
+  /**
+   * {@code __dma_fence_enable_signaling} (§1.4): the op runs once per lifetime, the first time signalling is
+   * enabled on an unsignalled fence; an op that returns false makes the core signal the fence at once.
+   */
+  private void enableSignaling() {
+    boolean wasSet = signalingEnabled;
+    signalingEnabled = true;
+    if (state.signalled() || wasSet || ops == FenceOps.NONE) {
+      return;
+    }
+    opsCalls++;
+    if (ops == FenceOps.REFUSING && state.signal(error, 0, owner)) {
+      traceSignalled();
+    }
   }
 
   private Behavior<FenceProtocol.Command> onSignal(FenceProtocol.Signal signal) {

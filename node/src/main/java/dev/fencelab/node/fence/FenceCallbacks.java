@@ -75,7 +75,11 @@ final class FenceCallbacks {
   }
 
   void reply(FenceProtocol.GetStatus get, boolean signalingEnabled) {
-    get.replyTo().tell(new FenceProtocol.StatusReply(id, status, signalingEnabled, deadlineNanos));
+    reply(get, signalingEnabled, 0);
+  }
+
+  void reply(FenceProtocol.GetStatus get, boolean signalingEnabled, int opsCalls) {
+    get.replyTo().tell(new FenceProtocol.StatusReply(id, status, signalingEnabled, deadlineNanos, opsCalls));
   }
 
   /**

@@ -109,7 +109,14 @@ public final class FenceProtocol {
   /** Answer to {@link Signal}: 0, or -EINVAL when the fence had already signalled (≤ v6.17 semantics). */
   public record SignalResult(FenceId id, int result) implements NodeWireMessage {}
 
-  /** Answer to {@link GetStatus}. {@code deadlineNanos} is the earliest deadline set, 0 if none. */
-  public record StatusReply(FenceId id, FenceStatus status, boolean signalingEnabled, long deadlineNanos)
-      implements NodeWireMessage {}
+  /**
+   * Answer to {@link GetStatus}. {@code deadlineNanos} is the earliest deadline set, 0 if none; {@code enableOpsCalls}
+   * how many times the fence's {@code enable_signaling} op has run ({@link FenceOps}).
+   */
+  public record StatusReply(FenceId id, FenceStatus status, boolean signalingEnabled, long deadlineNanos, int enableOpsCalls)
+      implements NodeWireMessage {
+    public StatusReply(FenceId id, FenceStatus status, boolean signalingEnabled, long deadlineNanos) {
+      this(id, status, signalingEnabled, deadlineNanos, 0);
+    }
+  }
 }

@@ -27,6 +27,19 @@ public final class FenceTimeline extends AbstractBehavior<ContextOwner.Command> 
     }
   }
 
+  /**
+   * A mock fence on this context (the fence-API steps): at {@code seqno}, or the next seqno when 0, with the given
+   * {@code enable_signaling} op. Answers the fence, or null when a live fence already has that seqno. Local to the
+   * context's member: the step that creates it runs there.
+   */
+  public record CreateMockFence(long seqno, FenceOps ops, ActorRef<java.util.Optional<FenceRef>> replyTo)
+      implements ContextOwner.Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {
+    public CreateMockFence {
+      Objects.requireNonNull(ops, "ops");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
   /** {@code dma_fence_set_error} (if error ≠ 0) + {@code dma_fence_signal} on fence {@code seqno}. */
   public record SignalFence(long seqno, int error, long modelNanos, ActorRef<FenceProtocol.SignalResult> replyTo)
       implements ContextOwner.Command, NodeWireMessage {}
@@ -47,13 +60,18 @@ public final class FenceTimeline extends AbstractBehavior<ContextOwner.Command> 
   private long nextSeqno = 1;
 
   public static Behavior<ContextOwner.Command> create(FenceServices services, boolean seqno64) {
-    return Behaviors.setup(context -> new FenceTimeline(context, services, seqno64));
+    return Behaviors.setup(context -> new FenceTimeline(context, services, services.contexts().allocate(), seqno64));
   }
 
-  private FenceTimeline(ActorContext<ContextOwner.Command> context, FenceServices services, boolean seqno64) {
+  /** A timeline on {@code fenceContext}, allocated by the caller ({@code dma_fence_context_alloc}). */
+  public static Behavior<ContextOwner.Command> create(FenceServices services, FenceContext fenceContext, boolean seqno64) {
+    return Behaviors.setup(context -> new FenceTimeline(context, services, fenceContext, seqno64));
+  }
+
+  private FenceTimeline(ActorContext<ContextOwner.Command> context, FenceServices services, FenceContext fenceContext, boolean seqno64) {
     super(context);
     this.services = services;
-    this.ledger = new ContextLedger(services.contexts().allocate(), seqno64, services);
+    this.ledger = new ContextLedger(fenceContext, seqno64, services);
     this.kind = FenceRef.Kind.HARDWARE;
   }
 
@@ -61,6 +79,7 @@ public final class FenceTimeline extends AbstractBehavior<ContextOwner.Command> 
   public Receive<ContextOwner.Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(CreateFence.class, this::onCreate)
+        .onMessage(CreateMockFence.class, this::onCreateMock)
         .onMessage(SignalFence.class, this::onSignal)
         .onMessage(SetFenceError.class, this::onSetError)
         .onMessage(ReleaseFence.class, this::onRelease)
@@ -83,6 +102,23 @@ public final class FenceTimeline extends AbstractBehavior<ContextOwner.Command> 
         getContext().spawn(Fence.create(id, getContext().getSelf(), services), "f" + Long.toUnsignedString(seqno));
     ledger.register(seqno, fence);
     create.replyTo().tell(new FenceRef(id, kind, ledger.seqno64(), fence, getContext().getSelf(), 0));
+    return this;
+  }
+
+  private Behavior<ContextOwner.Command> onCreateMock(CreateMockFence create) {
+    long seqno = create.seqno() == 0 ? nextSeqno : create.seqno();
+    if (ledger.live(seqno).isPresent() || getContext().getChild("f" + Long.toUnsignedString(seqno)).isPresent()) {
+      create.replyTo().tell(java.util.Optional.empty());
+      return this;
+    }
+    if (Long.compareUnsigned(seqno, nextSeqno) >= 0) {
+      nextSeqno = seqno + 1;
+    }
+    FenceId id = ledger.id(seqno);
+    ActorRef<FenceProtocol.Command> fence =
+        getContext().spawn(Fence.create(id, kind, create.ops(), getContext().getSelf(), services), "f" + Long.toUnsignedString(seqno));
+    ledger.register(seqno, fence);
+    create.replyTo().tell(java.util.Optional.of(new FenceRef(id, kind, ledger.seqno64(), fence, getContext().getSelf(), 0)));
     return this;
   }
 

@@ -20,6 +20,7 @@ import dev.fencelab.protocol.control.NodeControl;
 import dev.fencelab.protocol.control.Ping;
 import dev.fencelab.protocol.control.Pong;
 import dev.fencelab.protocol.scenario.ScenarioSteps;
+import dev.fencelab.protocol.scenario.StepExpectations;
 import dev.fencelab.protocol.scenario.Units;
 import dev.fencelab.protocol.scenario.v1.Buffer;
 import dev.fencelab.protocol.scenario.v1.Device;
@@ -138,12 +139,18 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
     final Map<String, String> timelineNodes = new HashMap<>();
     final Map<String, ActorRef<Resv.Command>> resvs = new HashMap<>();
     final Map<String, Resv.Mode> resvModes = new HashMap<>();
+    /** Fence names → the fences (cluster-wide handles), in binding order: a value is rendered by its first name. */
+    final Map<String, FenceRef> refs = new LinkedHashMap<>();
+    /** Names bound on a node (callbacks, fence contexts) → that node: the steps that use them run there. */
+    final Map<String, String> localNodes = new HashMap<>();
   }
 
   private final Params p;
   private final Scenario s;
   private final TimerScheduler<Msg> timers;
   private final Runner state = new Runner();
+  private final StepClient steps;
+  private final dev.fencelab.node.wire.NodeSerializer wire;
   private final Map<String, Device> devices = new HashMap<>();
   private final Map<String, String> processNodes = new HashMap<>();
   private final Map<String, Buffer> buffers = new HashMap<>();
@@ -178,6 +185,9 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
     this.outcomes = new StepOutcome[s.getStepsCount()];
     this.started = new boolean[s.getStepsCount()];
     this.faultFired = new boolean[p.schedule().size()];
+    this.steps = new StepClient(new Names(), p.tag().isEmpty() ? "run-" + runStart : p.tag(), p.stepTimeout(),
+        context.getSystem().scheduler());
+    this.wire = dev.fencelab.node.wire.NodeSerializer.of(context.getSystem());
     record.setScenario(s.getName()).setSeed(p.seed()).setPace(p.pace()).addAllSchedule(p.schedule()).setWallStartNanos(runStart);
     s.getDevicesList().forEach(d -> record.putDeviceNodes(d.getName(), d.getNode()));
     p.agents().forEach((name, agent) -> record.putNodeAddresses(name, agent.path().address().toString()));
@@ -463,11 +473,13 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
       }
     }
     done.outcome().extra().accept(b);
+    expectations(step, b);
     outcomes[i] = b.build();
     stepsDone++;
     event(TraceRecorder.event(EventKind.STEP_END, "steps").setName(id).setStatus(b.getStatus()).setDetail(b.getDetail()).setId(i)
         .setFence(b.getFence()).setResult(b.getWaitResult()));
-    say(String.format("step %-22s %s%s", id, b.getStatus() == 0 ? "ok    " : "FAILED", b.getDetail().isEmpty() ? "" : "  " + b.getDetail()));
+    say(String.format("step %-22s %s%s", id, !b.getUnexpected().isEmpty() ? "UNEXPECTED" : b.getStatus() == 0 ? "ok    " : "FAILED",
+        (b.getDetail().isEmpty() ? "" : "  " + b.getDetail()) + (b.getUnexpected().isEmpty() ? "" : "  [" + b.getUnexpected() + "]")));
     for (int k = 0; k < p.schedule().size(); k++) {
       Fault f = p.schedule().get(k);
       if (f.getAfterStep().equals(id)) {
@@ -476,6 +488,134 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
     }
     startReady();
     return maybeFinish();
+  }
+
+  /** The run's names as the step protocol carries them; read and bound on the runner's thread only. */
+  private final class Names implements StepClient.Directory {
+    @Override
+    public dev.fencelab.protocol.fence.v1.FenceV1.FenceRef fence(String name) {
+      FenceRef f = state.refs.get(name);
+      return f == null ? null : wire.fenceRef(f);
+    }
+
+    @Override
+    public String nameOf(dev.fencelab.protocol.fence.v1.FenceV1.FenceRef fence) {
+      var id = fence.getId();
+      for (Map.Entry<String, FenceRef> e : state.refs.entrySet()) {
+        var f = e.getValue().id();
+        if (f.seqno() == id.getSeqno() && f.context().id() == id.getContext().getId() && f.context().origin() == id.getContext().getOrigin()) {
+          return e.getKey();
+        }
+      }
+      return null;
+    }
+
+    @Override
+    public Integer fd(String process, String name) {
+      return state.fds.get(key(process, name));
+    }
+
+    @Override
+    public String actor(String name) {
+      ActorRef<?> ref = state.processes.containsKey(name) ? state.processes.get(name) : state.timelines.get(name);
+      return ref == null ? null : org.apache.pekko.actor.typed.ActorRefResolver.get(getContext().getSystem()).toSerializationFormat(ref);
+    }
+
+    @Override
+    public String nodeOfProcess(String process) {
+      return processNodes.get(process);
+    }
+
+    @Override
+    public String nodeOfLocal(String name) {
+      return state.localNodes.get(name);
+    }
+
+    @Override
+    public String nodeOfFence(dev.fencelab.protocol.fence.v1.FenceV1.FenceRef fence) {
+      try {
+        FenceRef f = wire.fenceRef(fence);
+        if (f.isStub()) {
+          return null;
+        }
+        var address = f.actor().path().address();
+        for (Map.Entry<String, ActorRef<NodeControl>> e : p.agents().entrySet()) {
+          if (e.getValue().path().address().equals(address)) {
+            return e.getKey();
+          }
+        }
+        return null;
+      } catch (java.io.NotSerializableException e) {
+        return null;
+      }
+    }
+
+    @Override
+    public boolean dead(String node) {
+      return dead.contains(node);
+    }
+
+    @Override
+    public ActorRef<NodeControl> agent(String node) {
+      return p.agents().get(node);
+    }
+
+    @Override
+    public String firstNode() {
+      return nodesOfScenario().get(0);
+    }
+
+    @Override
+    public void bindFence(String name, dev.fencelab.protocol.fence.v1.FenceV1.FenceRef fence) {
+      try {
+        FenceRef f = wire.fenceRef(fence);
+        state.refs.put(name, f);
+        if (!f.isStub()) {
+          state.fences.put(name, named(name, f));
+        }
+      } catch (java.io.NotSerializableException e) {
+        notes.add("could not bind fence '" + name + "': " + e.getMessage());
+      }
+    }
+
+    @Override
+    public void bindFd(String process, String name, int fd) {
+      state.fds.put(key(process, name), fd);
+    }
+
+    @Override
+    public void bindLocal(String name, String node) {
+      state.localNodes.put(name, node);
+    }
+  }
+
+  /**
+   * Checks the step's {@code expect} against what its call returned (selftest style). Met: a step that returned the
+   * error it expects succeeds (status 0). Not met: {@code unexpected} says what was expected and what came, and the
+   * steps that come after it are skipped.
+   */
+  private static void expectations(Step step, StepOutcome.Builder b) {
+    if (!ScenarioSteps.isProtocolStep(step)) {
+      b.setRet(b.getIsWait() ? b.getWaitResult() : b.getStatus());
+    }
+    if (!step.hasExpect() || !StepExpectations.any(step.getExpect())) {
+      return;
+    }
+    String result = b.getIsWait() ? (b.getWaitResult() > 0 ? "signaled" : b.getWaitResult() == 0 ? "timeout" : "error")
+        : b.getOutMap().getOrDefault("result", "");
+    List<String> values = b.getHasValue() && b.getValue().startsWith("[") ? b.getValuesList() : null;
+    var got = new StepExpectations.Observed(b.getRet(), result, b.getHasValue() ? b.getValue() : null, values, b.getOutMap());
+    List<String> mismatches = StepExpectations.mismatches(step.getExpect(), got);
+    if (mismatches.isEmpty()) {
+      if (b.getStatus() != 0 && b.getRet() == b.getStatus()) {
+        b.setStatus(0); // the error it expects: the point of the step
+      }
+    } else {
+      b.setUnexpected(String.join("; ", mismatches));
+      if (b.getStatus() == 0) {
+        b.setStatus(Errno.EINVAL.negative());
+      }
+    }
   }
 
   private String describe(Step step) {
@@ -510,6 +650,10 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
   }
 
   private CompletionStage<Outcome> run(Step step) {
+    if (ScenarioSteps.isProtocolStep(step)) {
+      return steps.execute(step, ScenarioSteps.id(s, indexOf(step)))
+          .thenApply(r -> new Outcome(r.status(), r.detail(), state -> r.bind().run(), r.outcome()));
+    }
     String proc = step.getProcess();
     List<String> nodes = new ArrayList<>();
     if (!proc.isEmpty()) {
@@ -633,6 +777,7 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
                         : new Outcome(0, "point " + pt.getValue() + " as fd " + fd.fd(), r -> {
                           r.fds.put(key(proc, pt.getAs()), fd.fd());
                           r.fences.put(pt.getAs(), named(pt.getAs(), created.fence()));
+                          r.refs.putIfAbsent(pt.getAs(), created.fence());
                         }, b -> b.setFence(created.fence().id().toString()))));
       }
       case "inc": {
@@ -742,6 +887,7 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
           r.fds.put(key(proc, as), fd);
           if (f.result() == 0 && f.fence() != null) {
             r.fences.put(as, named(as, f.fence()));
+            r.refs.putIfAbsent(as, f.fence());
           }
         }, b -> b.setFence(f.fence() == null ? "" : f.fence().id().toString())));
   }
@@ -806,6 +952,7 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
                   if (out) {
                     r.fds.put(key(proc, sub.getOutFence()), reply.outFd());
                     r.fences.put(sub.getOutFence(), named(sub.getOutFence(), reply.outFence()));
+                    r.refs.putIfAbsent(sub.getOutFence(), reply.outFence());
                   }
                 }, b -> b.setFence(reply.outFence() == null ? "" : reply.outFence().id().toString())));
   }

@@ -514,9 +514,10 @@ public final class NodeSerializer extends RefResolvingSerializer {
         p -> new FenceProtocol.SignalResult(id(p.getId()), p.getResult()));
     codec(FenceProtocol.StatusReply.class, "F.StatusReply",
         m -> FenceV1.StatusReply.newBuilder().setId(id(m.id())).setStatus(status(m.status()))
-            .setSignalingEnabled(m.signalingEnabled()).setDeadlineNanos(m.deadlineNanos()).build(),
+            .setSignalingEnabled(m.signalingEnabled()).setDeadlineNanos(m.deadlineNanos()).setEnableOpsCalls(m.enableOpsCalls()).build(),
         FenceV1.StatusReply::parseFrom,
-        p -> new FenceProtocol.StatusReply(id(p.getId()), status(p.getStatus()), p.getSignalingEnabled(), p.getDeadlineNanos()));
+        p -> new FenceProtocol.StatusReply(id(p.getId()), status(p.getStatus()), p.getSignalingEnabled(), p.getDeadlineNanos(),
+            p.getEnableOpsCalls()));
     codec(WaitResult.class, "F.WaitResult",
         m -> FenceV1.WaitResult.newBuilder().setId(id(m.id())).setResult(m.result()).setStatus(status(m.status())).setIndex(m.index()).build(),
         FenceV1.WaitResult::parseFrom,
@@ -693,7 +694,18 @@ public final class NodeSerializer extends RefResolvingSerializer {
     }
   }
 
-  FenceV1.FenceRef fenceRef(FenceRef f) {
+  /** This system's node serializer (the one bound to every {@link NodeWireMessage}). */
+  public static NodeSerializer of(org.apache.pekko.actor.typed.ActorSystem<?> system) {
+    try {
+      return (NodeSerializer) org.apache.pekko.serialization.SerializationExtension.get(
+          org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system)).serializerFor(FenceRef.class);
+    } catch (NotSerializableException e) {
+      throw new IllegalStateException("no node serializer bound: " + e.getMessage(), e);
+    }
+  }
+
+  /** The wire form of a fence reference (the step protocol carries fence names as these). */
+  public FenceV1.FenceRef fenceRef(FenceRef f) {
     return FenceV1.FenceRef.newBuilder()
         .setId(id(f.id()))
         .setKind(kind(f.kind()))
@@ -704,7 +716,8 @@ public final class NodeSerializer extends RefResolvingSerializer {
         .build();
   }
 
-  FenceRef fenceRef(FenceV1.FenceRef p) throws NotSerializableException {
+  /** A fence reference from its wire form. */
+  public FenceRef fenceRef(FenceV1.FenceRef p) throws NotSerializableException {
     FenceRef.Kind kind = kind(p.getKind());
     try {
       return new FenceRef(id(p.getId()), kind, p.getSeqno64(), optional(p.getActor()), optional(p.getOwner()), p.getStubTimestampNanos());

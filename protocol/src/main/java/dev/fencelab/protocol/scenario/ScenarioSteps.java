@@ -2,6 +2,7 @@ package dev.fencelab.protocol.scenario;
 
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import dev.fencelab.protocol.scenario.v1.Scenario;
+import com.google.protobuf.Message;
 import dev.fencelab.protocol.scenario.v1.Step;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,20 +19,108 @@ public final class ScenarioSteps {
     return id.isEmpty() ? "step-" + (i + 1) : id;
   }
 
-  /** The names of the actions a step sets (exactly one in a valid scenario). */
-  public static List<String> actions(Step step) {
-    List<String> out = new ArrayList<>();
-    for (Map.Entry<FieldDescriptor, Object> e : step.getAllFields().entrySet()) {
-      if (e.getKey().getNumber() >= 10) {
-        out.add(e.getKey().getName());
+  /** The name of the step's action, as written in a scenario ({@code submit}, {@code find_seqno}), or "none". */
+  public static String action(Step step) {
+    FieldDescriptor f = actionField(step);
+    return f == null ? "none" : f.getName();
+  }
+
+  /** The field of the step's action (the set member of its {@code oneof action}), or null. */
+  public static FieldDescriptor actionField(Step step) {
+    return step.getActionCase() == Step.ActionCase.ACTION_NOT_SET ? null
+        : Step.getDescriptor().findFieldByNumber(step.getActionCase().getNumber());
+  }
+
+  /** The action's message (its fields: the call's arguments). */
+  public static Message actionMessage(Step step) {
+    FieldDescriptor f = actionField(step);
+    return f == null ? null : (Message) step.getField(f);
+  }
+
+  /** What a name in a step stands for. */
+  public enum RefKind { FENCE, FD, CALLBACK, CONTEXT, TIMELINE }
+
+  /** A name a step uses or binds, with the field it is written in ({@code signal.fence}, {@code wait_any.fences[1]}). */
+  public record Ref(RefKind kind, String name, String field) {}
+
+  /** The actions executed through the step protocol (one ExecuteStep, one StepResult), with their handler family. */
+  public static boolean isProtocolStep(Step step) {
+    int n = step.getActionCase().getNumber();
+    return n >= 40 && n < 100;
+  }
+
+  /** True for the actions made by a process on its fds (the sync_file family). */
+  public static boolean isFdStep(Step step) {
+    int n = step.getActionCase().getNumber();
+    return n >= 70 && n < 80;
+  }
+
+  /**
+   * The names a protocol step uses, by its fields' names: {@code fence}, {@code fences}, {@code prev}, {@code a},
+   * {@code b} are fences; {@code fd} a fd of the step's process (a literal number is not a name); {@code callback}, {@code
+   * context} and {@code timeline} what they say.
+   */
+  public static List<Ref> uses(Step step) {
+    List<Ref> out = new ArrayList<>();
+    Message m = actionMessage(step);
+    if (m == null || !isProtocolStep(step)) {
+      return out;
+    }
+    String action = action(step);
+    for (Map.Entry<FieldDescriptor, Object> e : m.getAllFields().entrySet()) {
+      RefKind kind = switch (e.getKey().getName()) {
+        case "fence", "fences", "prev", "a", "b" -> RefKind.FENCE;
+        case "fd" -> RefKind.FD;
+        case "callback" -> RefKind.CALLBACK;
+        case "context" -> RefKind.CONTEXT;
+        case "timeline" -> RefKind.TIMELINE;
+        default -> null;
+      };
+      if (kind == null || e.getKey().getJavaType() != FieldDescriptor.JavaType.STRING) {
+        continue;
+      }
+      String field = action + "." + e.getKey().getName();
+      if (e.getKey().isRepeated()) {
+        List<?> names = (List<?>) e.getValue();
+        for (int i = 0; i < names.size(); i++) {
+          out.add(new Ref(kind, (String) names.get(i), field + "[" + i + "]"));
+        }
+      } else if (!(kind == RefKind.FD && isNumber((String) e.getValue()))) {
+        out.add(new Ref(kind, (String) e.getValue(), field));
       }
     }
     return out;
   }
 
-  public static String action(Step step) {
-    List<String> a = actions(step);
-    return a.isEmpty() ? "none" : a.get(0);
+  /** The name a protocol step binds with its {@code as} field, and what it binds: a callback, a context or a fence. */
+  public static Ref binds(Step step) {
+    Message m = actionMessage(step);
+    if (m == null || !isProtocolStep(step)) {
+      return null;
+    }
+    FieldDescriptor as = m.getDescriptorForType().findFieldByName("as");
+    if (as == null || ((String) m.getField(as)).isEmpty()) {
+      if (step.getActionCase() == Step.ActionCase.SYNC_FILE && !step.getSyncFile().getFence().isEmpty()) {
+        return new Ref(RefKind.FD, step.getSyncFile().getFence(), "sync_file.fence");
+      }
+      return null;
+    }
+    RefKind kind = switch (step.getActionCase()) {
+      case ADD_CALLBACK -> RefKind.CALLBACK;
+      case CONTEXT_ALLOC -> RefKind.CONTEXT;
+      case SYNC_FILE -> RefKind.FD;
+      default -> RefKind.FENCE;
+    };
+    return new Ref(kind, (String) m.getField(as), action(step) + ".as");
+  }
+
+  private static boolean isNumber(String s) {
+    try {
+      Integer.parseInt(s.trim());
+      return true;
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 
   /** The steps each step starts after: its {@code after} list, else the previous step, none for {@code start_at_once}. */

@@ -1,0 +1,208 @@
+package dev.fencelab.node.step;
+
+import dev.fencelab.node.fence.FenceRef;
+import dev.fencelab.node.wire.NodeSerializer;
+import dev.fencelab.protocol.Errno;
+import dev.fencelab.protocol.fence.v1.FenceV1;
+import dev.fencelab.protocol.scenario.Units;
+import dev.fencelab.protocol.scenario.v1.Step;
+import dev.fencelab.protocol.step.v1.Binding;
+import dev.fencelab.protocol.step.v1.FenceList;
+import dev.fencelab.protocol.step.v1.StepRequest;
+import dev.fencelab.protocol.step.v1.StepResult;
+import dev.fencelab.protocol.step.v1.Value;
+import java.io.NotSerializableException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.RecipientRef;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+
+/**
+ * One step being executed on this node, as its handler sees it: the step, the names it uses resolved (fences from
+ * the request's bindings, callbacks and contexts from this node's registry), asks bounded by the step's timeout, and
+ * the helpers that build a {@link StepResult}.
+ */
+public final class StepCall {
+  private final StepRequest request;
+  private final ActorContext<StepExecutor.Command> context;
+  private final StepExecutor.Registry registry;
+  private final NodeSerializer wire;
+  private boolean synchronous = true;
+
+  StepCall(StepRequest request, ActorContext<StepExecutor.Command> context, StepExecutor.Registry registry, NodeSerializer wire) {
+    this.request = request;
+    this.context = context;
+    this.registry = registry;
+    this.wire = wire;
+  }
+
+  void leaveSynchronousPart() {
+    synchronous = false;
+  }
+
+  public Step step() {
+    return request.getStep();
+  }
+
+  public String stepId() {
+    return request.getStepId();
+  }
+
+  public String run() {
+    return request.getRun();
+  }
+
+  public Duration timeout() {
+    return request.getTimeoutNanos() > 0 ? Duration.ofNanos(request.getTimeoutNanos()) : Duration.ofSeconds(30);
+  }
+
+  /** Who makes the call, for wait-for edges and traces ({@code n1/step:sig-a}). */
+  public String caller() {
+    return "step:" + request.getStepId();
+  }
+
+  // --- names
+
+  /** The fence bound to {@code name} (a fence-API result, a submit's out-fence, a sync_file's fence…). */
+  public FenceRef fence(String name) {
+    Binding b = request.getBindingsMap().get(name);
+    if (b == null || !b.hasFence()) {
+      throw new StepFailure(Errno.ENOENT, "no fence named '" + name + "' is bound in this run");
+    }
+    try {
+      return wire.fenceRef(b.getFence());
+    } catch (NotSerializableException e) {
+      throw new StepFailure(Errno.EINVAL, "fence '" + name + "': " + e.getMessage());
+    }
+  }
+
+  public List<FenceRef> fences(List<String> names) {
+    return names.stream().map(this::fence).toList();
+  }
+
+  /** The fd {@code name} stands for in the step's process: a literal number ("-1"), or the fd bound to the name. */
+  public int fd(String name) {
+    try {
+      return Integer.parseInt(name.trim());
+    } catch (NumberFormatException notANumber) {
+      Binding b = request.getBindingsMap().get(name);
+      if (b == null || b.getKindCase() != Binding.KindCase.FD) {
+        throw new StepFailure(Errno.EBADF, "the process holds no fd named '" + name + "'");
+      }
+      return b.getFd();
+    }
+  }
+
+  /** An actor bound to {@code name} in the request (a process, a timeline), resolved. */
+  public <T> ActorRef<T> actor(String name) {
+    Binding b = request.getBindingsMap().get(name);
+    if (b == null || b.getKindCase() != Binding.KindCase.ACTOR) {
+      throw new StepFailure(Errno.ENOENT, "nothing named '" + name + "' is bound in this run");
+    }
+    return ActorRefResolver.get(context.getSystem()).resolveActorRef(b.getActor());
+  }
+
+  /** An object this node bound to {@code name} in this run (a callback, a context), or a failure naming it. */
+  public <T> T local(String name, Class<T> type, String what) {
+    Object o = registry.get(request.getRun(), name);
+    if (!type.isInstance(o)) {
+      throw new StepFailure(Errno.ENOENT, "no " + what + " named '" + name + "' on this node in this run");
+    }
+    return type.cast(o);
+  }
+
+  /** Binds {@code name} on this node for the rest of the run. Synchronous part only. */
+  public void bindLocal(String name, Object value) {
+    onActorThread("bindLocal");
+    registry.put(request.getRun(), name, value);
+  }
+
+  // --- actors
+
+  /** Spawns a child of the executor (it lives until the executor stops). Synchronous part only. */
+  public <T> ActorRef<T> spawn(Behavior<T> behavior, String what) {
+    onActorThread("spawn");
+    return context.spawnAnonymous(behavior);
+  }
+
+  /** Spawns {@code factory}'s actor, which answers once to the reference it is given; bounded by the step timeout. */
+  public <R> CompletionStage<R> spawnAsk(Function<ActorRef<R>, Behavior<?>> factory) {
+    return AskPattern.ask(context.getSelf(), (ActorRef<R> r) -> new StepExecutor.SpawnChild(factory.apply(r)), timeout(),
+        context.getSystem().scheduler());
+  }
+
+  public <Q, R> CompletionStage<R> ask(RecipientRef<Q> target, Function<ActorRef<R>, Q> message) {
+    return AskPattern.ask(target, message::apply, timeout(), context.getSystem().scheduler());
+  }
+
+  public <T> void tell(ActorRef<T> target, T message) {
+    target.tell(message);
+  }
+
+  // --- results
+
+  public static StepResult.Builder ret(long ret) {
+    return StepResult.newBuilder().setRet(ret).setExecuted(true);
+  }
+
+  public static CompletionStage<StepResult> done(StepResult.Builder result) {
+    return CompletableFuture.completedFuture(result.build());
+  }
+
+  public FenceV1.FenceRef wire(FenceRef fence) {
+    return wire.fenceRef(fence);
+  }
+
+  public Value fenceValue(FenceRef fence) {
+    return fence == null ? Value.newBuilder().setNull(true).build() : Value.newBuilder().setFence(wire(fence)).build();
+  }
+
+  public Value fencesValue(List<FenceRef> fences) {
+    FenceList.Builder b = FenceList.newBuilder();
+    fences.forEach(f -> b.addFences(wire(f)));
+    return Value.newBuilder().setFences(b).build();
+  }
+
+  public static Value number(long n) {
+    return Value.newBuilder().setNumber(n).build();
+  }
+
+  public static Value flag(boolean b) {
+    return Value.newBuilder().setFlag(b).build();
+  }
+
+  /** Binds {@code as} (when set) to {@code fence} in the result, for later steps. */
+  public StepResult.Builder bind(StepResult.Builder result, String as, FenceRef fence) {
+    if (!as.isEmpty() && fence != null) {
+      result.putBound(as, Binding.newBuilder().setFence(wire(fence)).build());
+    }
+    return result;
+  }
+
+  /** A duration field: "" is {@code absent}, "forever" is null (MAX_SCHEDULE_TIMEOUT); "-1ms" and the like are negative. */
+  public static Duration duration(String text, Duration absent) {
+    String t = text.trim();
+    if (t.isEmpty()) {
+      return absent;
+    }
+    if (t.equals("forever")) {
+      return null;
+    }
+    boolean negative = t.startsWith("-");
+    long nanos = Units.nanos(negative ? t.substring(1) : t);
+    return Duration.ofNanos(negative ? -nanos : nanos);
+  }
+
+  private void onActorThread(String what) {
+    if (!synchronous) {
+      throw new IllegalStateException(what + " outside the handler's synchronous part");
+    }
+  }
+}
