@@ -72,11 +72,12 @@ public final class ScenarioLoader {
     Map<String, Integer> lines = new HashMap<>();
     Scenario.Builder builder = Scenario.newBuilder();
     fill(builder, root, "", source, problems, lines);
-    if (!problems.isEmpty()) {
-      throw new ScenarioException(problems);
-    }
     Loaded loaded = new Loaded(builder.build(), source, lines);
-    ScenarioValidator.validate(loaded);
+    // One pass: reference and order problems of what did parse are listed with the field problems.
+    problems.addAll(ScenarioValidator.problems(loaded));
+    if (!problems.isEmpty()) {
+      throw new ScenarioException(problems.stream().distinct().toList());
+    }
     return loaded;
   }
 

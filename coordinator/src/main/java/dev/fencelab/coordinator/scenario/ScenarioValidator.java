@@ -52,11 +52,17 @@ public final class ScenarioValidator {
   }
 
   public static void validate(ScenarioLoader.Loaded loaded) throws ScenarioException {
+    List<String> problems = problems(loaded);
+    if (!problems.isEmpty()) {
+      throw new ScenarioException(problems);
+    }
+  }
+
+  /** Every reference, order, unit and expectation problem of {@code loaded}, in one pass. */
+  public static List<String> problems(ScenarioLoader.Loaded loaded) {
     ScenarioValidator v = new ScenarioValidator(loaded);
     v.run();
-    if (!v.problems.isEmpty()) {
-      throw new ScenarioException(v.problems);
-    }
+    return List.copyOf(v.problems);
   }
 
   private void problem(String path, String message) {
@@ -108,9 +114,7 @@ public final class ScenarioValidator {
         }
       }
     }
-    if (cycles(deps)) {
-      return; // reachability below assumes a DAG
-    }
+    cycles(deps); // reported; the checks below still run (reachability is a search with a visited set)
     for (int i = 0; i < s.getStepsCount(); i++) {
       step(i, s.getSteps(i), deps);
     }
