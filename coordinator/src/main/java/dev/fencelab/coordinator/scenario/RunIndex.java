@@ -31,6 +31,8 @@ public final class RunIndex {
   public final Map<String, Long> offsets = new HashMap<>();
   public final Map<String, Long> uncertainty = new HashMap<>();
   public final Map<String, TraceEvent> created = new LinkedHashMap<>();
+  /** Fences whose last reference was dropped unsignalled without callbacks: freed, not leaked. */
+  public final java.util.Set<String> released = new java.util.HashSet<>();
   public final Map<String, List<TraceEvent>> signals = new HashMap<>();
   public final Map<String, TraceEvent> waitBegins = new LinkedHashMap<>();
   public final Map<String, TraceEvent> waitEnds = new HashMap<>();
@@ -59,6 +61,7 @@ public final class RunIndex {
       String jk = e.getFence();
       switch (e.getKind()) {
         case FENCE_CREATED -> created.putIfAbsent(e.getFence(), e);
+        case FENCE_RELEASED -> released.add(e.getFence());
         case FENCE_SIGNALED -> signals.computeIfAbsent(e.getFence(), k -> new ArrayList<>()).add(e);
         case WAIT_BEGIN -> waitBegins.put(wk, e);
         case WAIT_END -> {

@@ -332,7 +332,12 @@ public final class ScenarioValidator {
     String path = "steps[" + i + "]";
     String action = ScenarioSteps.action(st);
     if (action.equals("none")) {
-      problem(path, "step '" + ScenarioSteps.id(s, i) + "' has no action (one of: " + ACTIONS + ")");
+      String prefix = path + ".";
+      boolean misspelled = loaded.lines().keySet().stream().filter(k -> k.startsWith(prefix))
+          .anyMatch(k -> Step.getDescriptor().findFieldByName(k.substring(prefix.length()).split("[.\\[]")[0]) == null);
+      if (!misspelled) { // an unknown field of this step is already reported: that was meant as its action
+        problem(path, "step '" + ScenarioSteps.id(s, i) + "' has no action (one of: " + ACTIONS + ")");
+      }
       return;
     }
     if (!st.getNode().isEmpty()) {

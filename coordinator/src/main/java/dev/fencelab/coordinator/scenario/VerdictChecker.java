@@ -111,7 +111,7 @@ public final class VerdictChecker {
   private void fencesEnded() {
     for (Map.Entry<String, TraceEvent> e : x.created.entrySet()) {
       String fence = e.getKey();
-      if (x.signals.containsKey(fence) || x.nodeDead(e.getValue().getNode())) {
+      if (x.signals.containsKey(fence) || x.released.contains(fence) || x.nodeDead(e.getValue().getNode())) {
         continue;
       }
       fail("no-pending-fence", "fence " + fence + " (" + e.getValue().getNode() + " " + e.getValue().getTrack()

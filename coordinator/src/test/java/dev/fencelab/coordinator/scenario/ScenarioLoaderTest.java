@@ -63,9 +63,9 @@ class ScenarioLoaderTest {
   }
 
   @Test
-  void shouldRejectAStepWithTwoActions() {
+  void shouldRejectAStepWithTwoOldStyleActions() {
     List<String> p = problems(BASE + "steps:\n  - {id: x, pause: {duration: 1ms}, kill_node: {node: n1}}\n");
-    assertTrue(p.get(0).contains("must have exactly one action"), p.toString());
+    assertTrue(p.get(0).contains("a step does one thing; it already has 'pause'"), p.toString());
   }
 
   @Test
@@ -78,5 +78,57 @@ class ScenarioLoaderTest {
     for (Fault f : a) {
       assertTrue(f.getKillNode().equals("n2") || f.getHang().equals("gpu"), "kinds fit their targets: " + f);
     }
+  }
+
+  // --- scenario engine v2: actions as a oneof, expectations, protocol steps
+
+  @Test
+  void shouldRejectAStepWithTwoActions() {
+    List<String> p = problems(BASE + "steps:\n  - {id: a, fence: {as: f}, signal: {fence: f}}\n");
+    assertTrue(p.stream().anyMatch(x -> x.startsWith("t.yaml:6: 'steps[0].signal': a step does one thing; it already has 'fence'")), p.toString());
+  }
+
+  @Test
+  void shouldReadAnExpectWithScalarsNullListsAndNamedOutputs() throws Exception {
+    Scenario s = ScenarioLoader.parse(BASE + "steps:\n  - {id: a, fence: {as: f}, expect: {ret: 0, value: 3}}\n"
+        + "  - {id: b, find_seqno: {fence: f, seqno: 1}, expect: {value: null}}\n"
+        + "  - {id: c, unwrap: {fence: f}, expect: {values: [f], count: 1}}\n"
+        + "  - {id: d, process: p, sync_file: {fence: f, as: sf}}\n"
+        + "  - {id: e, process: p, file_info: {fd: sf}, expect: {out: {num_fences: 1, status: 0}}}\n", "t.yaml", false).scenario();
+    assertEquals("3", s.getSteps(0).getExpect().getValue());
+    assertEquals("null", s.getSteps(1).getExpect().getValue());
+    assertEquals(List.of("f"), s.getSteps(2).getExpect().getValuesList());
+    assertEquals(1, s.getSteps(2).getExpect().getCount());
+    assertEquals("1", s.getSteps(4).getExpect().getOutMap().get("num_fences"));
+  }
+
+  @Test
+  void shouldTakeALiteralFdNumberAsAnFdNotAName() throws Exception {
+    Scenario s = ScenarioLoader.parse(BASE + "steps:\n  - {id: a, process: p, close: {fd: -1}, expect: {errno: EBADF}}\n", "t.yaml", false)
+        .scenario();
+    assertEquals("-1", s.getSteps(0).getClose().getFd());
+  }
+
+  @Test
+  void shouldRejectACallbackUsedBeforeItIsAdded() {
+    List<String> p = problems(BASE + "steps:\n  - {id: a, fence: {as: f}}\n  - {id: b, callback_seen: {callback: cb}}\n"
+        + "  - {id: c, add_callback: {fence: f, as: cb}}\n");
+    assertTrue(p.stream().anyMatch(x -> x.contains("uses callback 'cb' but does not come after step 'c'")), p.toString());
+  }
+
+  @Test
+  void shouldRejectAnUnknownErrnoInAnExpect() {
+    List<String> p = problems(BASE + "steps:\n  - {id: a, fence: {as: f}, expect: {errno: ENOTANERRNO}}\n");
+    assertTrue(p.stream().anyMatch(x -> x.contains("unknown errno 'ENOTANERRNO'")), p.toString());
+  }
+
+  @Test
+  void shouldListFieldReferenceAndOrderProblemsInOnePass() {
+    List<String> p = problems(BASE + "steps:\n  - {id: a, after: [b], get_status: {fence: nope}}\n  - {id: b, after: [a], stub: {as: s}}\n"
+        + "  - {id: c, wiat: {fence: s}}\n");
+    assertTrue(p.stream().anyMatch(x -> x.contains("unknown field 'steps[2].wiat'")), p.toString());
+    assertTrue(p.stream().anyMatch(x -> x.contains("unknown fence 'nope'")), p.toString());
+    assertTrue(p.stream().anyMatch(x -> x.contains("form a cycle")), p.toString());
+    assertEquals(3, p.size(), p.toString());
   }
 }

@@ -97,7 +97,16 @@ public final class Fence extends AbstractBehavior<FenceProtocol.Command> {
           state.reply(get, signalingEnabled, opsCalls);
           return this;
         })
-        .onMessageEquals(FenceProtocol.Release.INSTANCE, Behaviors::stopped) // PostStop does what dma_fence_release does
+        .onMessageEquals(FenceProtocol.Release.INSTANCE, () -> {
+          if (!state.signalled() && !state.hasCallbacks()) {
+            // dma_fence_release of an unsignalled fence nobody waits on: freed, never signalled (not a leak). Its owner
+            // records it as ended with -EDEADLK (what the release path signals when someone is waiting), so later
+            // queries and the context's seqno order do not wait for a fence that no longer exists.
+            trace.record(TraceRecorder.event(EventKind.FENCE_RELEASED, track).setFence(id.toString()));
+            owner.tell(new ContextOwner.FenceCompleted(id, FenceStatus.signalled(Errno.EDEADLK.negative(), Clocks.wallNanos(), 0)));
+          }
+          return Behaviors.stopped(); // PostStop does what dma_fence_release does with callbacks pending
+        })
         .onMessage(FenceProtocol.GetMembers.class, get -> {
           get.replyTo().tell(new FenceProtocol.Members(id, kind, java.util.List.of(), null));
           return this;
