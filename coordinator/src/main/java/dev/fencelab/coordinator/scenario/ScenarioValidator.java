@@ -471,6 +471,13 @@ public final class ScenarioValidator {
     for (ScenarioSteps.Ref ref : ScenarioSteps.uses(st)) {
       switch (ref.kind()) {
         case FENCE, FD -> fenceUse(i, ref.field(), ref.name(), deps);
+        case BUFFER -> bufferRef(i, ref.field(), ref.name());
+        case RESV -> {
+          Integer r = resvProducers.get(ref.name());
+          if (r == null || !before(r, i, deps)) {
+            problem("steps[" + i + "]." + ref.field(), "resv '" + ref.name() + "' is not created by a step this one comes after");
+          }
+        }
         case TIMELINE -> timelineUse(i, ref.field(), ref.name(), deps);
         case CALLBACK -> localUse(i, ref, callbackProducers, "callback", "add_callback", deps);
         case CONTEXT -> localUse(i, ref, contextProducers, "fence context", "context_alloc", deps);
@@ -490,6 +497,9 @@ public final class ScenarioValidator {
       case CHAIN -> {
         if (st.getChain().getFence().isEmpty()) problem(path + ".chain.fence", "a chain point contains a fence");
       }
+      case RESV_FENCES -> usage(path + ".resv_fences.usage", st.getResvFences().getUsage(), true);
+      case RESV_TEST_SIGNALED -> usage(path + ".resv_test_signaled.usage", st.getResvTestSignaled().getUsage(), true);
+      case RESV_SINGLETON -> usage(path + ".resv_singleton.usage", st.getResvSingleton().getUsage(), true);
       case CONTEXT_ALLOC, ADD_CALLBACK -> {
         ScenarioSteps.Ref b = ScenarioSteps.binds(st);
         if (b == null) problem(path, "'" + ScenarioSteps.action(st) + "' binds a name: give it 'as'");
@@ -507,6 +517,12 @@ public final class ScenarioValidator {
     } else if (!before(p, i, deps)) {
       problem("steps[" + i + "]." + ref.field(), "step '" + ScenarioSteps.id(s, i) + "' uses " + what + " '" + ref.name()
           + "' but does not come after step '" + ScenarioSteps.id(s, p) + "', which makes it");
+    }
+  }
+
+  private void usage(String path, String usage, boolean optional) {
+    if (usage.isEmpty() ? !optional : !usage.matches("kernel|write|read|bookkeep")) {
+      problem(path, "usage must be kernel, write, read or bookkeep, not '" + usage + "'");
     }
   }
 

@@ -2,7 +2,7 @@ package dev.fencelab.node.cluster;
 
 import dev.fencelab.node.device.DeviceSpec;
 import dev.fencelab.node.driver.DriverProtocol;
-import dev.fencelab.node.wire.NodeWireMessage;
+import dev.fencelab.node.NodeWireMessage;
 import dev.fencelab.protocol.control.NodeControl;
 import java.util.Objects;
 import org.apache.pekko.actor.typed.ActorRef;

@@ -7,7 +7,7 @@ import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.fence.WaitResult;
 import dev.fencelab.node.process.ProcessActor;
 import dev.fencelab.node.resv.Resv;
-import dev.fencelab.node.wire.NodeWireMessage;
+import dev.fencelab.node.NodeWireMessage;
 import dev.fencelab.protocol.control.NodeControl;
 import java.util.List;
 import java.util.Objects;

@@ -106,10 +106,15 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
   private java.util.Map<dev.fencelab.protocol.scenario.v1.Step.ActionCase, dev.fencelab.node.step.StepHandler> stepHandlers() {
     var handlers = new java.util.EnumMap<dev.fencelab.protocol.scenario.v1.Step.ActionCase, dev.fencelab.node.step.StepHandler>(
         dev.fencelab.protocol.scenario.v1.Step.ActionCase.class);
-    var fence = new dev.fencelab.node.fence.FenceSteps(services, containers);
+    var names = new dev.fencelab.node.fence.FenceNames(dev.fencelab.node.wire.NodeSerializer.of(getContext().getSystem()));
+    var fence = new dev.fencelab.node.fence.FenceSteps(services, containers, names);
     dev.fencelab.node.fence.FenceSteps.actions().forEach(a -> handlers.put(a, fence));
-    var sync = new dev.fencelab.node.sync.SyncFileSteps();
+    var sync = new dev.fencelab.node.sync.SyncFileSteps(names);
     dev.fencelab.node.sync.SyncFileSteps.actions().forEach(a -> handlers.put(a, sync));
+    var resv = new dev.fencelab.node.resv.ResvSteps(names);
+    dev.fencelab.node.resv.ResvSteps.actions().forEach(a -> handlers.put(a, resv));
+    var dmaBuf = new dev.fencelab.node.driver.DmaBufSteps();
+    dev.fencelab.node.driver.DmaBufSteps.actions().forEach(a -> handlers.put(a, dmaBuf));
     return handlers;
   }
 

@@ -1,7 +1,7 @@
 package dev.fencelab.node.driver;
 
 import dev.fencelab.node.resv.Resv;
-import dev.fencelab.node.wire.NodeWireMessage;
+import dev.fencelab.node.NodeWireMessage;
 import java.util.Objects;
 import org.apache.pekko.actor.typed.ActorRef;
 

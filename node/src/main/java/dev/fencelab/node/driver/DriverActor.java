@@ -376,11 +376,11 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
   private Behavior<DriverProtocol.Command> onEvict(DriverProtocol.Evict evict) {
     Bo bo = bos.get(evict.handle());
     if (unplugged || bo == null || bo.imported != null) {
-      evict.replyTo().tell(new DriverProtocol.Result(unplugged ? Errno.ENODEV.negative() : Errno.ENOENT.negative()));
+      evict.replyTo().tell(new DriverProtocol.EvictReply(unplugged ? Errno.ENODEV.negative() : Errno.ENOENT.negative(), 0));
       return this;
     }
     if (bo.attachments.values().stream().anyMatch(a -> a.pinned)) {
-      evict.replyTo().tell(new DriverProtocol.Result(Errno.EBUSY.negative()));
+      evict.replyTo().tell(new DriverProtocol.EvictReply(Errno.EBUSY.negative(), 0));
       return this;
     }
     if (bo.placement == DriverProtocol.Placement.VRAM) {
@@ -388,13 +388,15 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
     }
     bo.placement = DriverProtocol.Placement.SYSTEM;
     bo.address = systemAddress(bo.handle);
+    int notified = 0;
     for (Attachment a : bo.attachments.values()) {
       a.mapped = false;
       if (a.dynamic) {
         a.importer.tell(new DriverProtocol.MoveNotify(a.importerHandle, false));
+        notified++;
       }
     }
-    evict.replyTo().tell(new DriverProtocol.Result(0));
+    evict.replyTo().tell(new DriverProtocol.EvictReply(0, notified));
     return this;
   }
 

@@ -4,7 +4,7 @@ import dev.fencelab.node.device.DeviceActor;
 import dev.fencelab.node.device.JobSpec;
 import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.memory.Chunk;
-import dev.fencelab.node.wire.NodeWireMessage;
+import dev.fencelab.node.NodeWireMessage;
 import java.util.List;
 import java.util.Objects;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -97,7 +97,10 @@ public final class DriverProtocol {
   public record CpuAccess(String process, int handle, int flags, ActorRef<Result> replyTo) implements Command, NodeWireMessage {}
 
   /** The exporter moves (evicts) the buffer to system memory: -EBUSY while pinned; dynamic importers get move_notify. */
-  public record Evict(int handle, ActorRef<Result> replyTo) implements Command, NodeWireMessage {}
+  public record Evict(int handle, ActorRef<EvictReply> replyTo) implements Command, NodeWireMessage {}
+
+  /** Answer to {@link Evict}: 0 or -errno, and how many importers got move_notify (the dynamic ones, once each). */
+  public record EvictReply(int result, int notified) implements NodeWireMessage {}
 
   /** The checksum of a buffer's content (an imported one is asked of its exporter). */
   public record Checksum(int handle, ActorRef<ChecksumReply> replyTo) implements Command, NodeWireMessage {}

@@ -1,6 +1,6 @@
 package dev.fencelab.node.fence;
 
-import dev.fencelab.node.wire.NodeWireMessage;
+import dev.fencelab.node.NodeWireMessage;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package dev.fencelab.node.fence;
 
-import dev.fencelab.node.wire.NodeWireMessage;
+import dev.fencelab.node.NodeWireMessage;
 import java.util.Objects;
 import org.apache.pekko.actor.typed.ActorRef;
 

@@ -1,7 +1,7 @@
 package dev.fencelab.node.fence;
 
 import dev.fencelab.node.check.Violation;
-import dev.fencelab.node.wire.NodeWireMessage;
+import dev.fencelab.node.NodeWireMessage;
 import java.util.List;
 import java.util.Objects;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;

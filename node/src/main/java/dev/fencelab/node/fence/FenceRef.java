@@ -18,7 +18,7 @@ public record FenceRef(
     boolean seqno64,
     ActorRef<FenceProtocol.Command> actor,
     ActorRef<ContextOwner.Command> owner,
-    long stubTimestampNanos) implements dev.fencelab.node.wire.NodeWireMessage {
+    long stubTimestampNanos) implements dev.fencelab.node.NodeWireMessage {
 
   /** What sort of fence this is. Containers: ARRAY and CHAIN (§1.6, §1.7). */
   public enum Kind {

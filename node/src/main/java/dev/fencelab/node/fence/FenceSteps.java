@@ -27,10 +27,12 @@ import org.apache.pekko.actor.typed.ActorRef;
 public final class FenceSteps implements StepHandler {
   private final FenceServices services;
   private final ActorRef<ContextOwner.Command> containers;
+  private final FenceNames names;
 
-  public FenceSteps(FenceServices services, ActorRef<ContextOwner.Command> containers) {
+  public FenceSteps(FenceServices services, ActorRef<ContextOwner.Command> containers, FenceNames names) {
     this.services = services;
     this.containers = containers;
+    this.names = names;
   }
 
   /** The actions this handler executes. */
@@ -59,14 +61,14 @@ public final class FenceSteps implements StepHandler {
               MockCallback.Query::new)
           .thenApply(seen -> StepCall.ret(seen.seen() ? 1 : 0).setValue(StepCall.flag(seen.seen()))
               .putOut("status", Integer.toString(seen.status().value())).build());
-      case ENABLE_SIGNALING -> probe(call, call.fence(step.getEnableSignaling().getFence()), List.of(FenceProtocol.EnableSignaling.INSTANCE))
+      case ENABLE_SIGNALING -> probe(call, names.fence(call, step.getEnableSignaling().getFence()), List.of(FenceProtocol.EnableSignaling.INSTANCE))
           .thenApply(reply -> StepCall.ret(0).setValue(StepCall.number(reply.enableOpsCalls()))
               .putOut("ops_calls", Integer.toString(reply.enableOpsCalls())).putOut("status", Integer.toString(reply.status().value()))
               .setDetail("enable_signaling op ran " + reply.enableOpsCalls() + " time(s); status " + reply.status()).build());
-      case GET_STATUS -> probe(call, call.fence(step.getGetStatus().getFence()), List.of())
+      case GET_STATUS -> probe(call, names.fence(call, step.getGetStatus().getFence()), List.of())
           .thenApply(reply -> StepCall.ret(reply.status().value()).setValue(StepCall.number(reply.status().value()))
               .setDetail("status " + reply.status()).build());
-      case IS_SIGNALED -> probe(call, call.fence(step.getIsSignaled().getFence()), List.of())
+      case IS_SIGNALED -> probe(call, names.fence(call, step.getIsSignaled().getFence()), List.of())
           .thenApply(reply -> {
             boolean signalled = reply.status().isSignalled();
             return StepCall.ret(signalled ? 1 : 0).setValue(StepCall.flag(signalled)).build();
@@ -75,47 +77,47 @@ public final class FenceSteps implements StepHandler {
       case WAIT_ANY -> waitAny(call, step.getWaitAny());
       case ARRAY -> {
         var a = step.getArray();
-        List<FenceRef> members = call.fences(a.getFencesList());
+        List<FenceRef> members = names.fences(call, a.getFencesList());
         yield call.<ContextOwner.Command, FenceRef>ask(containers, r -> new Containers.CreateArray(members, a.getSignalOnAny(), null, 1, r))
-            .thenApply(array -> call.bind(StepCall.ret(0).setValue(call.fenceValue(array)), a.getAs(), array)
+            .thenApply(array -> names.bind(StepCall.ret(0).setValue(names.value(array)), a.getAs(), array)
                 .setDetail("dma_fence_array of " + members.size() + " fence(s): " + array).build());
       }
       case CHAIN -> {
         var c = step.getChain();
-        FenceRef prev = c.getPrev().isEmpty() ? null : call.fence(c.getPrev());
-        FenceRef fence = call.fence(c.getFence());
+        FenceRef prev = c.getPrev().isEmpty() ? null : names.fence(call, c.getPrev());
+        FenceRef fence = names.fence(call, c.getFence());
         yield call.<ContextOwner.Command, FenceRef>ask(containers, r -> new Containers.CreateChain(prev, fence, c.getSeqno(), r))
-            .thenApply(chain -> call.bind(StepCall.ret(0).setValue(call.fenceValue(chain)), c.getAs(), chain)
+            .thenApply(chain -> names.bind(StepCall.ret(0).setValue(names.value(chain)), c.getAs(), chain)
                 .setDetail("chain point " + chain).build());
       }
       case FIND_SEQNO -> {
         var f = step.getFindSeqno();
-        FenceRef head = call.fence(f.getFence());
+        FenceRef head = names.fence(call, f.getFence());
         yield call.<ContextOwner.Command, ChainFindSeqno.SeqnoFound>ask(containers, r -> new Containers.FindSeqno(head, f.getSeqno(), r))
             .thenApply(found -> {
               FenceRef point = found.result() == 0 ? found.point() : null;
-              return call.bind(StepCall.ret(found.result()).setValue(call.fenceValue(point)), f.getAs(), point)
+              return names.bind(StepCall.ret(found.result()).setValue(names.value(point)), f.getAs(), point)
                   .setDetail(found.result() != 0 ? Errno.describe(found.result()) : point == null ? "NULL" : point.toString()).build();
             });
       }
       case UNWRAP -> {
-        FenceRef head = call.fence(step.getUnwrap().getFence());
+        FenceRef head = names.fence(call, step.getUnwrap().getFence());
         yield call.<UnwrapMerge.Unwrapped>spawnAsk(r -> UnwrapMerge.unwrap(List.of(head), r, services))
             .thenApply(u -> {
               List<FenceRef> leaves = u.leaves().stream().map(UnwrapMerge.Leaf::fence).toList();
-              return StepCall.ret(0).setValue(call.fencesValue(leaves)).setDetail(leaves.size() + " leaf fence(s)").build();
+              return StepCall.ret(0).setValue(names.values(leaves)).setDetail(leaves.size() + " leaf fence(s)").build();
             });
       }
       case UNWRAP_MERGE -> {
         var m = step.getUnwrapMerge();
-        List<FenceRef> fences = call.fences(m.getFencesList());
+        List<FenceRef> fences = names.fences(call, m.getFencesList());
         yield call.<ContextOwner.Command, FenceRef>ask(containers, r -> new Containers.Merge(fences, r))
-            .thenApply(merged -> call.bind(StepCall.ret(0).setValue(call.fenceValue(merged)), m.getAs(), merged)
+            .thenApply(merged -> names.bind(StepCall.ret(0).setValue(names.value(merged)), m.getAs(), merged)
                 .setDetail("merged: " + merged).build());
       }
       case IS_LATER -> {
-        FenceRef a = call.fence(step.getIsLater().getA());
-        FenceRef b = call.fence(step.getIsLater().getB());
+        FenceRef a = names.fence(call, step.getIsLater().getA());
+        FenceRef b = names.fence(call, step.getIsLater().getB());
         boolean later = sameContext(a, b, "dma_fence_is_later") && Seqnos.isLater(a.id().seqno(), b.id().seqno(), a.seqno64());
         yield StepCall.done(StepCall.ret(later ? 1 : 0).setValue(StepCall.flag(later)));
       }
@@ -123,17 +125,17 @@ public final class FenceSteps implements StepHandler {
       case STUB -> {
         var s = step.getStub();
         FenceRef stub = s.getPrivate() ? FenceRef.stub(Clocks.wallNanos()) : FenceRef.stub();
-        yield StepCall.done(call.bind(StepCall.ret(0).setValue(call.fenceValue(stub)), s.getAs(), stub));
+        yield StepCall.done(names.bind(StepCall.ret(0).setValue(names.value(stub)), s.getAs(), stub));
       }
       case PUT -> {
-        FenceRef f = call.fence(step.getPut().getFence());
+        FenceRef f = names.fence(call, step.getPut().getFence());
         if (!f.isStub()) {
           f.actor().tell(FenceProtocol.Release.INSTANCE);
         }
         yield StepCall.done(StepCall.ret(0).setDetail("dma_fence_put: last reference dropped"));
       }
       case FENCE_SET_DEADLINE -> {
-        FenceRef f = call.fence(step.getFenceSetDeadline().getFence());
+        FenceRef f = names.fence(call, step.getFenceSetDeadline().getFence());
         Duration d = StepCall.duration(step.getFenceSetDeadline().getDeadline(), Duration.ZERO);
         if (!f.isStub()) {
           f.actor().tell(new FenceProtocol.SetDeadline(Clocks.wallNanos() + (d == null ? 0 : d.toNanos())));
@@ -164,12 +166,12 @@ public final class FenceSteps implements StepHandler {
     return call.<ContextOwner.Command, Optional<FenceRef>>ask(owner, r -> new FenceTimeline.CreateMockFence(m.getSeqno(), ops, r))
         .thenApply(created -> created.isEmpty()
             ? StepCall.ret(Errno.EEXIST.negative()).setDetail("context " + m.getContext() + " has a live fence with seqno " + m.getSeqno()).build()
-            : call.bind(StepCall.ret(0).setValue(call.fenceValue(created.get())), m.getAs(), created.get())
+            : names.bind(StepCall.ret(0).setValue(names.value(created.get())), m.getAs(), created.get())
                 .setDetail("mock fence " + created.get() + (ops == FenceOps.NONE ? "" : ", enable_signaling " + ops)).build());
   }
 
   private CompletionStage<StepResult> signal(StepCall call, dev.fencelab.protocol.scenario.v1.FenceSignal s) {
-    FenceRef f = call.fence(s.getFence());
+    FenceRef f = names.fence(call, s.getFence());
     int error = s.getError().isEmpty() ? 0 : errno(s.getError());
     if (f.isStub()) {
       services.violation(Violation.Kind.DOUBLE_SIGNAL, f.id(), "dma_fence_signal on the stub (always signalled)");
@@ -187,7 +189,7 @@ public final class FenceSteps implements StepHandler {
   }
 
   private CompletionStage<StepResult> setError(StepCall call, dev.fencelab.protocol.scenario.v1.FenceSetError s) {
-    FenceRef f = call.fence(s.getFence());
+    FenceRef f = names.fence(call, s.getFence());
     int error = !s.getError().isEmpty() ? errno(s.getError()) : s.getValue();
     if (f.kind() == FenceRef.Kind.HARDWARE) {
       f.owner().tell(new FenceTimeline.SetFenceError(f.id().seqno(), error));
@@ -198,7 +200,7 @@ public final class FenceSteps implements StepHandler {
   }
 
   private CompletionStage<StepResult> addCallback(StepCall call, dev.fencelab.protocol.scenario.v1.AddCallback a) {
-    FenceRef f = call.fence(a.getFence());
+    FenceRef f = names.fence(call, a.getFence());
     ActorRef<MockCallback.Command> cb = call.spawn(MockCallback.create(f), "callback " + a.getAs());
     if (!a.getAs().isEmpty()) {
       call.bindLocal(a.getAs(), cb);
@@ -217,7 +219,7 @@ public final class FenceSteps implements StepHandler {
   }
 
   private CompletionStage<StepResult> waitTimeout(StepCall call, dev.fencelab.protocol.scenario.v1.WaitTimeout w) {
-    FenceRef f = call.fence(w.getFence());
+    FenceRef f = names.fence(call, w.getFence());
     Duration timeout = StepCall.duration(w.getTimeout(), null);
     return call.<WaitResult>spawnAsk(r -> FenceWait.create(f, timeout, call.caller(), "dma_fence_wait_timeout", r, services))
         .thenApply(result -> StepCall.ret(result.result()).setResult(result.result() > 0 ? "signaled" : result.result() == 0 ? "timeout" : "error")
@@ -227,7 +229,7 @@ public final class FenceSteps implements StepHandler {
   }
 
   private CompletionStage<StepResult> waitAny(StepCall call, dev.fencelab.protocol.scenario.v1.WaitAny w) {
-    List<FenceRef> fences = call.fences(w.getFencesList());
+    List<FenceRef> fences = names.fences(call, w.getFencesList());
     Duration timeout = StepCall.duration(w.getTimeout(), null);
     return call.<WaitResult>spawnAsk(r -> FenceWaitAny.create(fences, timeout, call.caller(), "dma_fence_wait_any_timeout", r, services))
         .thenApply(result -> {
@@ -241,15 +243,15 @@ public final class FenceSteps implements StepHandler {
   }
 
   private CompletionStage<StepResult> later(StepCall call, dev.fencelab.protocol.scenario.v1.Later l) {
-    FenceRef a = call.fence(l.getA());
-    FenceRef b = call.fence(l.getB());
+    FenceRef a = names.fence(call, l.getA());
+    FenceRef b = names.fence(call, l.getB());
     if (!sameContext(a, b, "dma_fence_later")) {
-      return StepCall.done(StepCall.ret(0).setValue(call.fenceValue(null)));
+      return StepCall.done(StepCall.ret(0).setValue(names.value(null)));
     }
     FenceRef later = Seqnos.isLater(a.id().seqno(), b.id().seqno(), a.seqno64()) ? a : b;
     return probe(call, later, List.of()).thenApply(reply -> {
       FenceRef result = reply.status().isSignalled() ? null : later;
-      return call.bind(StepCall.ret(0).setValue(call.fenceValue(result)), l.getAs(), result).build();
+      return names.bind(StepCall.ret(0).setValue(names.value(result)), l.getAs(), result).build();
     });
   }
 

@@ -1,6 +1,6 @@
 package dev.fencelab.node.fence;
 
-import dev.fencelab.node.wire.NodeWireMessage;
+import dev.fencelab.node.NodeWireMessage;
 import dev.fencelab.protocol.Errno;
 import java.util.Objects;
 

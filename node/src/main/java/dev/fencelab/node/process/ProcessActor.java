@@ -14,7 +14,7 @@ import dev.fencelab.node.driver.DmaBufRef;
 import dev.fencelab.node.driver.DriverProtocol;
 import dev.fencelab.node.resv.Resv;
 import dev.fencelab.node.resv.ResvUsage;
-import dev.fencelab.node.wire.NodeWireMessage;
+import dev.fencelab.node.NodeWireMessage;
 import dev.fencelab.protocol.Errno;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -8,7 +8,7 @@ import dev.fencelab.node.fence.FenceServices;
 import dev.fencelab.node.fence.FenceWait;
 import dev.fencelab.node.fence.Seqnos;
 import dev.fencelab.node.fence.WaitResult;
-import dev.fencelab.node.wire.NodeWireMessage;
+import dev.fencelab.node.NodeWireMessage;
 import dev.fencelab.protocol.Errno;
 import java.time.Duration;
 import java.util.ArrayDeque;

@@ -30,7 +30,7 @@ final class ResvAdd {
   private ResvAdd() {}
 
   static Behavior<Msg> create(ActorRef<Resv.Command> resv, Resv.Mode mode, AcquireCtx ctx, FenceRef fence, ResvUsage usage,
-      List<String> orderedAfter, Duration timeout, ActorRef<Integer> replyTo) {
+      List<String> orderedAfter, boolean noReserve, Duration timeout, ActorRef<Integer> replyTo) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       timers.startSingleTimer(Timeout.INSTANCE, timeout);
       ActorRef<Resv.LockReply> lockAdapter = context.messageAdapter(Resv.LockReply.class, Locked::new);
@@ -44,7 +44,11 @@ final class ResvAdd {
               return Behaviors.stopped();
             }
             phase[0] = 1;
-            resv.tell(new Resv.Reserve(ctx, 1, stepAdapter));
+            if (noReserve) { // the driver bug: add without dma_resv_reserve_fences (BUG in the kernel)
+              stepAdapter.tell(new Resv.Result(0));
+            } else {
+              resv.tell(new Resv.Reserve(ctx, 1, stepAdapter));
+            }
             return Behaviors.same();
           })
           .onMessage(Step.class, st -> {

@@ -114,7 +114,7 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
 
   /** A dma_resv add, run by a {@link ResvAdd} child (the lock holder must outlive the sequence). */
   private record ResvAddRequest(ActorRef<Resv.Command> resv, Resv.Mode mode, AcquireCtx ctx, FenceRef fence, ResvUsage usage,
-      List<String> orderedAfter, ActorRef<Integer> replyTo) implements Msg {}
+      List<String> orderedAfter, boolean noReserve, ActorRef<Integer> replyTo) implements Msg {}
 
   /** What a step produced: its status and detail, and the state it adds (applied on the runner's thread). */
   private record Outcome(int status, String detail, Consumer<Runner> apply, Consumer<StepOutcome.Builder> extra) {
@@ -217,8 +217,8 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
         .onMessage(Drained.class, this::onDrained)
         .onMessage(Collected.class, this::onCollected)
         .onMessage(ResvAddRequest.class, r -> {
-          getContext().spawnAnonymous(ResvAdd.create(r.resv(), r.mode(), r.ctx(), r.fence(), r.usage(), r.orderedAfter(), p.stepTimeout(),
-              r.replyTo()));
+          getContext().spawnAnonymous(ResvAdd.create(r.resv(), r.mode(), r.ctx(), r.fence(), r.usage(), r.orderedAfter(), r.noReserve(),
+              p.stepTimeout(), r.replyTo()));
           return this;
         })
         .onMessage(Fail.class, f -> {
@@ -517,8 +517,27 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
 
     @Override
     public String actor(String name) {
-      ActorRef<?> ref = state.processes.containsKey(name) ? state.processes.get(name) : state.timelines.get(name);
+      ActorRef<?> ref = state.processes.containsKey(name) ? state.processes.get(name)
+          : state.timelines.containsKey(name) ? state.timelines.get(name) : state.resvs.get(name);
       return ref == null ? null : org.apache.pekko.actor.typed.ActorRefResolver.get(getContext().getSystem()).toSerializationFormat(ref);
+    }
+
+    @Override
+    public String exporter(String buffer) {
+      Buffer b = buffers.get(buffer);
+      ActorRef<?> driver = b == null ? null : state.drivers.get(b.getDevice());
+      return driver == null ? null : org.apache.pekko.actor.typed.ActorRefResolver.get(getContext().getSystem()).toSerializationFormat(driver);
+    }
+
+    @Override
+    public Integer handle(String buffer) {
+      return state.ownHandles.get(buffer);
+    }
+
+    @Override
+    public String nodeOfBuffer(String buffer) {
+      Buffer b = buffers.get(buffer);
+      return b == null ? null : devices.get(b.getDevice()).getNode();
     }
 
     @Override
@@ -840,7 +859,7 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
         if (fd == null) {
           return done(Outcome.failed(Errno.EBADF.negative(), "process " + proc + " holds no dma-buf fd of '" + e.getBuffer() + "'"));
         }
-        int flags = e.getWrite() ? 2 : 1;
+        int flags = e.getFlags() != 0 ? (int) e.getFlags() : e.getWrite() ? 2 : 1;
         return this.<ProcessActor.ExportSyncFile, ProcessActor.FdReply>ask(process, r -> new ProcessActor.ExportSyncFile(fd, flags, r))
             .thenCompose(reply -> reply.fd() < 0 ? done(Outcome.failed(reply.fd(), "export sync_file: " + Errno.describe(reply.fd())))
                 : fenceOf(proc, process, e.getAs(), reply.fd(), "sync_file fd " + reply.fd()));
@@ -982,7 +1001,7 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
             return done(Outcome.failed(f.result(), "fence: " + Errno.describe(f.result())));
           }
           return this.<ResvAddRequest, Integer>ask(getContext().getSelf().narrow(), r -> new ResvAddRequest(resv, mode, ctx, f.fence(),
-                  usage, orderedAfter, r), p.stepTimeout().plusSeconds(1))
+                  usage, orderedAfter, ra.getNoReserve(), r), p.stepTimeout().plusSeconds(1))
               .thenApply(result -> {
                 String call = mode == Resv.Mode.Y2020
                     ? (usage == ResvUsage.WRITE || usage == ResvUsage.KERNEL ? "dma_resv_add_excl_fence" : "dma_resv_add_shared_fence")

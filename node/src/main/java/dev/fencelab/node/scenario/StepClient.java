@@ -39,10 +39,19 @@ final class StepClient {
 
     Integer fd(String process, String name);
 
-    /** A process or a sw_sync timeline, as an actor reference string; null if unknown. */
+    /** A process, a sw_sync timeline or a resv, as an actor reference string; null if unknown. */
     String actor(String name);
 
+    /** The driver of the device that exports {@code buffer}, as an actor reference string, or null. */
+    String exporter(String buffer);
+
+    /** {@code buffer}'s handle on its exporting device, or null. */
+    Integer handle(String buffer);
+
     String nodeOfProcess(String process);
+
+    /** The node of the device that exports {@code buffer}. */
+    String nodeOfBuffer(String buffer);
 
     /** The node a callback or a fence context was bound on. */
     String nodeOfLocal(String name);
@@ -85,6 +94,9 @@ final class StepClient {
     }
     if (!step.getProcess().isEmpty()) {
       return names.nodeOfProcess(step.getProcess());
+    }
+    if (step.hasEvict()) {
+      return names.nodeOfBuffer(step.getEvict().getBuffer());
     }
     List<ScenarioSteps.Ref> uses = ScenarioSteps.uses(step);
     for (ScenarioSteps.Ref ref : uses) {
@@ -133,12 +145,31 @@ final class StepClient {
             return CompletableFuture.completedFuture(failed(Errno.EBADF, "process " + step.getProcess() + " holds no fd named '" + ref.name() + "'"));
           }
         }
-        case TIMELINE -> {
+        case TIMELINE, RESV -> {
           String actor = names.actor(ref.name());
           if (actor == null) {
-            return CompletableFuture.completedFuture(failed(Errno.ENOENT, "timeline " + ref.name() + " was not created"));
+            return CompletableFuture.completedFuture(failed(Errno.ENOENT, ref.kind().name().toLowerCase(java.util.Locale.ROOT) + " "
+                + ref.name() + " was not created"));
           }
           request.putBindings(ref.name(), Binding.newBuilder().setActor(actor).build());
+        }
+        case BUFFER -> {
+          if (ScenarioSteps.isFdStep(step)) {
+            Integer fd = names.fd(step.getProcess(), ref.name());
+            if (fd == null) {
+              return CompletableFuture.completedFuture(failed(Errno.EBADF, "process " + step.getProcess() + " holds no dma-buf fd of '"
+                  + ref.name() + "' (export it, or pass it, first)"));
+            }
+            request.putBindings(ref.name(), Binding.newBuilder().setFd(fd).build());
+          } else {
+            String exporter = names.exporter(ref.name());
+            Integer handle = names.handle(ref.name());
+            if (exporter == null || handle == null) {
+              return CompletableFuture.completedFuture(failed(Errno.ENOENT, "buffer " + ref.name() + " has no handle on its device"));
+            }
+            request.putBindings(ref.name(), Binding.newBuilder().setActor(exporter).build());
+            request.putBindings(ref.name() + "#handle", Binding.newBuilder().setHandle(handle).build());
+          }
         }
         default -> {}
       }

@@ -1,19 +1,13 @@
 package dev.fencelab.node.step;
 
-import dev.fencelab.node.fence.FenceRef;
-import dev.fencelab.node.wire.NodeSerializer;
 import dev.fencelab.protocol.Errno;
-import dev.fencelab.protocol.fence.v1.FenceV1;
 import dev.fencelab.protocol.scenario.Units;
 import dev.fencelab.protocol.scenario.v1.Step;
 import dev.fencelab.protocol.step.v1.Binding;
-import dev.fencelab.protocol.step.v1.FenceList;
 import dev.fencelab.protocol.step.v1.StepRequest;
 import dev.fencelab.protocol.step.v1.StepResult;
 import dev.fencelab.protocol.step.v1.Value;
-import java.io.NotSerializableException;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -25,22 +19,20 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /**
- * One step being executed on this node, as its handler sees it: the step, the names it uses resolved (fences from
- * the request's bindings, callbacks and contexts from this node's registry), asks bounded by the step's timeout, and
+ * One step being executed on this node, as its handler sees it: the step, the names it uses (as the request binds
+ * them, or as this node bound them: callbacks, contexts), asks bounded by the step's timeout, and
  * the helpers that build a {@link StepResult}.
  */
 public final class StepCall {
   private final StepRequest request;
   private final ActorContext<StepExecutor.Command> context;
   private final StepExecutor.Registry registry;
-  private final NodeSerializer wire;
   private boolean synchronous = true;
 
-  StepCall(StepRequest request, ActorContext<StepExecutor.Command> context, StepExecutor.Registry registry, NodeSerializer wire) {
+  StepCall(StepRequest request, ActorContext<StepExecutor.Command> context, StepExecutor.Registry registry) {
     this.request = request;
     this.context = context;
     this.registry = registry;
-    this.wire = wire;
   }
 
   void leaveSynchronousPart() {
@@ -70,21 +62,9 @@ public final class StepCall {
 
   // --- names
 
-  /** The fence bound to {@code name} (a fence-API result, a submit's out-fence, a sync_file's fence…). */
-  public FenceRef fence(String name) {
-    Binding b = request.getBindingsMap().get(name);
-    if (b == null || !b.hasFence()) {
-      throw new StepFailure(Errno.ENOENT, "no fence named '" + name + "' is bound in this run");
-    }
-    try {
-      return wire.fenceRef(b.getFence());
-    } catch (NotSerializableException e) {
-      throw new StepFailure(Errno.EINVAL, "fence '" + name + "': " + e.getMessage());
-    }
-  }
-
-  public List<FenceRef> fences(List<String> names) {
-    return names.stream().map(this::fence).toList();
+  /** The binding the request carries for {@code name}, or null. */
+  public Binding binding(String name) {
+    return request.getBindingsMap().get(name);
   }
 
   /** The fd {@code name} stands for in the step's process: a literal number ("-1"), or the fd bound to the name. */
@@ -98,6 +78,15 @@ public final class StepCall {
       }
       return b.getFd();
     }
+  }
+
+  /** A buffer's handle on its exporting device (the driver is bound under the buffer's name too). */
+  public int handle(String buffer) {
+    Binding b = request.getBindingsMap().get(buffer + "#handle");
+    if (b == null || b.getKindCase() != Binding.KindCase.HANDLE) {
+      throw new StepFailure(Errno.ENOENT, "buffer '" + buffer + "' has no handle on its device in this run");
+    }
+    return b.getHandle();
   }
 
   /** An actor bound to {@code name} in the request (a process, a timeline), resolved. */
@@ -156,34 +145,12 @@ public final class StepCall {
     return CompletableFuture.completedFuture(result.build());
   }
 
-  public FenceV1.FenceRef wire(FenceRef fence) {
-    return wire.fenceRef(fence);
-  }
-
-  public Value fenceValue(FenceRef fence) {
-    return fence == null ? Value.newBuilder().setNull(true).build() : Value.newBuilder().setFence(wire(fence)).build();
-  }
-
-  public Value fencesValue(List<FenceRef> fences) {
-    FenceList.Builder b = FenceList.newBuilder();
-    fences.forEach(f -> b.addFences(wire(f)));
-    return Value.newBuilder().setFences(b).build();
-  }
-
   public static Value number(long n) {
     return Value.newBuilder().setNumber(n).build();
   }
 
   public static Value flag(boolean b) {
     return Value.newBuilder().setFlag(b).build();
-  }
-
-  /** Binds {@code as} (when set) to {@code fence} in the result, for later steps. */
-  public StepResult.Builder bind(StepResult.Builder result, String as, FenceRef fence) {
-    if (!as.isEmpty() && fence != null) {
-      result.putBound(as, Binding.newBuilder().setFence(wire(fence)).build());
-    }
-    return result;
   }
 
   /** A duration field: "" is {@code absent}, "forever" is null (MAX_SCHEDULE_TIMEOUT); "-1ms" and the like are negative. */

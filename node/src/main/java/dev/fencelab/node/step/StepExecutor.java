@@ -1,6 +1,5 @@
 package dev.fencelab.node.step;
 
-import dev.fencelab.node.wire.NodeSerializer;
 import dev.fencelab.protocol.Errno;
 import dev.fencelab.protocol.scenario.v1.Step;
 import dev.fencelab.protocol.step.ExecuteStep;
@@ -66,7 +65,6 @@ public final class StepExecutor extends AbstractBehavior<StepExecutor.Command> {
 
   private final Map<Step.ActionCase, StepHandler> handlers;
   private final Registry registry = new Registry();
-  private final NodeSerializer wire;
 
   /** {@code handlers}: every action this node executes, with the handler that lives beside its feature. */
   public static Behavior<Command> create(Map<Step.ActionCase, StepHandler> handlers) {
@@ -77,7 +75,6 @@ public final class StepExecutor extends AbstractBehavior<StepExecutor.Command> {
     super(context);
     this.handlers = new EnumMap<>(Step.ActionCase.class);
     this.handlers.putAll(handlers);
-    this.wire = NodeSerializer.of(context.getSystem());
   }
 
   @Override
@@ -103,7 +100,7 @@ public final class StepExecutor extends AbstractBehavior<StepExecutor.Command> {
       e.replyTo().tell(new StepReply(failed(Errno.EOPNOTSUPP, "this node has no handler for step action " + action)));
       return this;
     }
-    StepCall call = new StepCall(e.request(), getContext(), registry, wire);
+    StepCall call = new StepCall(e.request(), getContext(), registry);
     CompletionStage<StepResult> result;
     try {
       result = handler.execute(call);

@@ -8,7 +8,7 @@ import dev.fencelab.node.fence.FenceProtocol;
 import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.fence.FenceServices;
 import dev.fencelab.node.fence.Seqnos;
-import dev.fencelab.node.wire.NodeWireMessage;
+import dev.fencelab.node.NodeWireMessage;
 import dev.fencelab.protocol.Errno;
 import java.util.ArrayList;
 import java.util.HashMap;

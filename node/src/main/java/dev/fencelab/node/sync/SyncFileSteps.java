@@ -3,6 +3,7 @@ package dev.fencelab.node.sync;
 import dev.fencelab.node.fence.ContextOwner;
 import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.process.ProcessActor;
+import dev.fencelab.node.fence.FenceNames;
 import dev.fencelab.node.step.StepCall;
 import dev.fencelab.node.step.StepFailure;
 import dev.fencelab.node.step.StepHandler;
@@ -23,6 +24,11 @@ import org.apache.pekko.actor.typed.ActorRef;
  * from the fence API. A fd is a name the process holds, or a literal number ("-1" for the invalid-fd paths).
  */
 public final class SyncFileSteps implements StepHandler {
+  private final FenceNames names;
+
+  public SyncFileSteps(FenceNames names) {
+    this.names = names;
+  }
 
   public static List<Step.ActionCase> actions() {
     return List.of(Step.ActionCase.FILE_INFO, Step.ActionCase.SET_DEADLINE, Step.ActionCase.GET_DEADLINE, Step.ActionCase.CLOSE,
@@ -53,7 +59,7 @@ public final class SyncFileSteps implements StepHandler {
       }
       case SYNC_FILE -> {
         var s = step.getSyncFile();
-        FenceRef fence = call.fence(s.getFence());
+        FenceRef fence = names.fence(call, s.getFence());
         String as = s.getAs().isEmpty() ? s.getFence() : s.getAs();
         yield call.<ProcessActor.Command, ProcessActor.FdReply>ask(process, r -> new ProcessActor.SyncFileCreate(fence, as, r))
             .thenApply(reply -> {

@@ -1,6 +1,6 @@
 package dev.fencelab.node.trace;
 
-import dev.fencelab.node.wire.NodeWireMessage;
+import dev.fencelab.node.NodeWireMessage;
 import dev.fencelab.protocol.control.NodeControl;
 import dev.fencelab.protocol.trace.v1.TraceChunk;
 import java.util.Objects;

@@ -140,6 +140,10 @@ final class DeviceCodecs {
         m -> DeviceV1.Evict.newBuilder().setHandle(m.handle()).setReplyTo(s.refOf(m.replyTo())).build(),
         DeviceV1.Evict::parseFrom,
         p -> new DriverProtocol.Evict(p.getHandle(), s.req(p.getReplyTo(), "Evict.reply_to")));
+    s.codec(DriverProtocol.EvictReply.class, "D.EvictReply",
+        m -> DeviceV1.EvictReply.newBuilder().setResult(m.result()).setNotified(m.notified()).build(),
+        DeviceV1.EvictReply::parseFrom,
+        p -> new DriverProtocol.EvictReply(p.getResult(), p.getNotified()));
     s.codec(DriverProtocol.Checksum.class, "D.Checksum",
         m -> DeviceV1.Checksum.newBuilder().setHandle(m.handle()).setReplyTo(s.refOf(m.replyTo())).build(),
         DeviceV1.Checksum::parseFrom,

@@ -1,6 +1,7 @@
 package dev.fencelab.node.wire;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.fencelab.node.NodeWireMessage;
 import com.google.protobuf.MessageLite;
 import dev.fencelab.node.bench.BenchFigure;
 import dev.fencelab.node.check.WaitGraph;
@@ -35,7 +36,7 @@ import dev.fencelab.protocol.wire.RefResolvingSerializer;
  * the constructor: a manifest (stable short name), an encoder and a decoder. Malformed bytes, an unknown
  * manifest or a missing field raise {@link NotSerializableException} naming the message.
  */
-public final class NodeSerializer extends RefResolvingSerializer {
+public final class NodeSerializer extends RefResolvingSerializer implements dev.fencelab.node.fence.FenceCodec {
   public static final int IDENTIFIER = 740102;
 
   interface Parser<P> {
@@ -705,6 +706,7 @@ public final class NodeSerializer extends RefResolvingSerializer {
   }
 
   /** The wire form of a fence reference (the step protocol carries fence names as these). */
+  @Override
   public FenceV1.FenceRef fenceRef(FenceRef f) {
     return FenceV1.FenceRef.newBuilder()
         .setId(id(f.id()))
@@ -717,6 +719,7 @@ public final class NodeSerializer extends RefResolvingSerializer {
   }
 
   /** A fence reference from its wire form. */
+  @Override
   public FenceRef fenceRef(FenceV1.FenceRef p) throws NotSerializableException {
     FenceRef.Kind kind = kind(p.getKind());
     try {

@@ -92,6 +92,12 @@ final class DeviceFixture implements AutoCloseable {
     return probe.receiveMessage(Duration.ofSeconds(10));
   }
 
+  DriverProtocol.EvictReply evict(int handle, ActorRef<DriverProtocol.Command> driver) {
+    org.apache.pekko.actor.testkit.typed.javadsl.TestProbe<DriverProtocol.EvictReply> probe = f.testKit.createTestProbe();
+    driver.tell(new DriverProtocol.Evict(handle, probe.ref()));
+    return probe.receiveMessage(java.time.Duration.ofSeconds(10));
+  }
+
   int call(java.util.function.Function<ActorRef<DriverProtocol.Result>, DriverProtocol.Command> call, ActorRef<DriverProtocol.Command> driver) {
     TestProbe<DriverProtocol.Result> probe = f.testKit.createTestProbe();
     driver.tell(call.apply(probe.ref()));

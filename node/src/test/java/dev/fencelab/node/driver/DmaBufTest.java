@@ -90,7 +90,7 @@ class DmaBufTest {
     Shared s = shared(true);
     assertEquals(0, fx.call(r -> new DriverProtocol.Pin("q", s.imported(), true, r), s.importer()));
 
-    assertEquals(Errno.EBUSY.negative(), fx.call(r -> new DriverProtocol.Evict(s.handle(), r), s.exporter()));
+    assertEquals(Errno.EBUSY.negative(), fx.evict(s.handle(), s.exporter()).result());
   }
 
   @Test
@@ -98,7 +98,15 @@ class DmaBufTest {
     Shared s = shared(false);
     fx.map(s.importer(), "q", s.imported());
 
-    assertEquals(Errno.EBUSY.negative(), fx.call(r -> new DriverProtocol.Evict(s.handle(), r), s.exporter()));
+    assertEquals(Errno.EBUSY.negative(), fx.evict(s.handle(), s.exporter()).result());
+  }
+
+  @Test
+  void shouldNeverMoveNotifyAStaticImporter() {
+    Shared s = shared(false);
+    DriverProtocol.EvictReply evicted = fx.evict(s.handle(), s.exporter());
+    assertEquals(0, evicted.result());
+    assertEquals(0, evicted.notified());
   }
 
   @Test
@@ -106,7 +114,9 @@ class DmaBufTest {
     Shared s = shared(true);
     long vram = fx.map(s.importer(), "q", s.imported()).segments().get(0).address();
 
-    assertEquals(0, fx.call(r -> new DriverProtocol.Evict(s.handle(), r), s.exporter()));
+    DriverProtocol.EvictReply evicted = fx.evict(s.handle(), s.exporter());
+    assertEquals(0, evicted.result());
+    assertEquals(1, evicted.notified(), "move_notify once, to the one dynamic importer");
 
     fx.f.testKit.createTestProbe().awaitAssert(() -> {
       assertFalse(fx.state(s.importer()).buffers().get(0).mapped());

@@ -50,7 +50,7 @@ class FenceStepsTest {
   @BeforeAll
   static void start() {
     fx = new FenceFixture("FenceStepsTest");
-    FenceSteps steps = new FenceSteps(fx.services, fx.containers());
+    FenceSteps steps = new FenceSteps(fx.services, fx.containers(), new FenceNames(NodeSerializer.of(fx.testKit.system())));
     Map<Step.ActionCase, dev.fencelab.node.step.StepHandler> handlers = new HashMap<>();
     FenceSteps.actions().forEach(a -> handlers.put(a, steps));
     executor = fx.testKit.spawn(StepExecutor.create(handlers), "steps");

@@ -38,7 +38,7 @@ public final class ScenarioSteps {
   }
 
   /** What a name in a step stands for. */
-  public enum RefKind { FENCE, FD, CALLBACK, CONTEXT, TIMELINE }
+  public enum RefKind { FENCE, FD, CALLBACK, CONTEXT, TIMELINE, RESV, BUFFER }
 
   /** A name a step uses or binds, with the field it is written in ({@code signal.fence}, {@code wait_any.fences[1]}). */
   public record Ref(RefKind kind, String name, String field) {}
@@ -49,16 +49,17 @@ public final class ScenarioSteps {
     return n >= 40 && n < 100;
   }
 
-  /** True for the actions made by a process on its fds (the sync_file family). */
+  /** True for the actions made by a process on its fds (sync_file and dma-buf ioctls). */
   public static boolean isFdStep(Step step) {
     int n = step.getActionCase().getNumber();
-    return n >= 70 && n < 80;
+    return n >= 70 && n < 80 || step.getActionCase() == Step.ActionCase.IMPORT_SYNC_FILE;
   }
 
   /**
    * The names a protocol step uses, by its fields' names: {@code fence}, {@code fences}, {@code prev}, {@code a},
-   * {@code b} are fences; {@code fd} a fd of the step's process (a literal number is not a name); {@code callback}, {@code
-   * context} and {@code timeline} what they say.
+   * {@code b} are fences; {@code fd} and {@code sync_file} a fd of the step's process (a literal number is not a name);
+   * {@code buffer} a scenario buffer (its dma-buf fd in the process, its exporter); {@code callback}, {@code context},
+   * {@code timeline} and {@code resv} what they say.
    */
   public static List<Ref> uses(Step step) {
     List<Ref> out = new ArrayList<>();
@@ -70,7 +71,9 @@ public final class ScenarioSteps {
     for (Map.Entry<FieldDescriptor, Object> e : m.getAllFields().entrySet()) {
       RefKind kind = switch (e.getKey().getName()) {
         case "fence", "fences", "prev", "a", "b" -> RefKind.FENCE;
-        case "fd" -> RefKind.FD;
+        case "fd", "sync_file" -> RefKind.FD;
+        case "resv" -> RefKind.RESV;
+        case "buffer" -> RefKind.BUFFER;
         case "callback" -> RefKind.CALLBACK;
         case "context" -> RefKind.CONTEXT;
         case "timeline" -> RefKind.TIMELINE;

@@ -1,0 +1,19 @@
+/**
+ * Scenarios as data, and everything that judges a run (DESIGN.md "Scenarios"), over protobuf records only.
+ *
+ * <ul>
+ *   <li>{@link dev.fencelab.coordinator.scenario.ScenarioLoader} reads YAML or JSON onto {@code scenario.proto} with the
+ *       line of every field; {@link dev.fencelab.coordinator.scenario.ScenarioValidator} checks references, order, units
+ *       and expectations. Together they list every problem in one pass ({@code fencelab check}); a bad scenario starts
+ *       nothing.
+ *   <li>{@link dev.fencelab.coordinator.scenario.ChaosSchedule} draws the seeded fault schedule: same seed, same
+ *       schedule.
+ *   <li>{@link dev.fencelab.coordinator.scenario.VerdictChecker} judges the collected trace, never what the runner
+ *       believes: fences complete once, waits end, dead nodes' waiters see an error, errors propagate, no unexpected
+ *       violation, surviving data intact, and each step's {@code expect} met (a step that returns the error it expects
+ *       succeeds; one that does not is a failure naming the step, its line and both values).
+ *   <li>{@link dev.fencelab.coordinator.scenario.Latencies}, {@link dev.fencelab.coordinator.scenario.ChromeTrace} and
+ *       {@link dev.fencelab.coordinator.scenario.RunReport} turn the record into percentiles, Perfetto traces and a report.
+ * </ul>
+ */
+package dev.fencelab.coordinator.scenario;

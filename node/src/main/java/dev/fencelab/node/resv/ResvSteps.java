@@ -1,0 +1,78 @@
+package dev.fencelab.node.resv;
+
+import dev.fencelab.node.fence.FenceRef;
+import dev.fencelab.node.fence.WaitResult;
+import dev.fencelab.node.fence.FenceNames;
+import dev.fencelab.node.step.StepCall;
+import dev.fencelab.node.step.StepFailure;
+import dev.fencelab.node.step.StepHandler;
+import dev.fencelab.protocol.Errno;
+import dev.fencelab.protocol.scenario.v1.Step;
+import dev.fencelab.protocol.step.v1.StepResult;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletionStage;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * Queries of a reservation object as scenario steps (kernel-semantics §1.9): its fences by usage (the locked iterator
+ * with signalled fences, or the unlocked one without), {@code dma_resv_test_signaled} in its modern form and the 2020
+ * {@code test_all} form, and {@code dma_resv_get_singleton}.
+ */
+public final class ResvSteps implements StepHandler {
+  private final FenceNames names;
+
+  public ResvSteps(FenceNames names) {
+    this.names = names;
+  }
+
+  public static List<Step.ActionCase> actions() {
+    return List.of(Step.ActionCase.RESV_FENCES, Step.ActionCase.RESV_TEST_SIGNALED, Step.ActionCase.RESV_SINGLETON);
+  }
+
+  @Override
+  public CompletionStage<StepResult> execute(StepCall call) {
+    Step step = call.step();
+    return switch (step.getActionCase()) {
+      case RESV_FENCES -> {
+        var q = step.getResvFences();
+        ActorRef<Resv.Command> resv = call.actor(q.getResv());
+        ResvUsage usage = usage(q.getUsage());
+        yield call.<Resv.Command, Resv.Fences>ask(resv, r -> new Resv.GetFences(usage, q.getAll(), r))
+            .thenApply(f -> {
+              List<FenceRef> fences = f.entries().stream().map(Resv.Entry::fence).toList();
+              return StepCall.ret(0).setValue(names.values(fences))
+                  .putOut("usages", f.entries().stream().map(e -> e.usage().name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(",")))
+                  .setDetail(fences.size() + " fence(s) up to " + usage).build();
+            });
+      }
+      case RESV_TEST_SIGNALED -> {
+        var q = step.getResvTestSignaled();
+        ActorRef<Resv.Command> resv = call.actor(q.getResv());
+        ResvUsage usage = usage(q.getUsage());
+        yield call.<Resv.Command, Resv.State>ask(resv, Resv.GetState::new)
+            .thenCompose(state -> call.<Resv.Command, WaitResult>ask(resv, r -> state.mode() == Resv.Mode.Y2020
+                ? new Resv.Wait2020(q.getAll(), 0, call.caller(), r) : new Resv.Wait(usage, 0, call.caller(), r)))
+            .thenApply(w -> {
+              boolean signalled = w.result() > 0;
+              return StepCall.ret(signalled ? 1 : 0).setValue(StepCall.flag(signalled)).build();
+            });
+      }
+      case RESV_SINGLETON -> {
+        var q = step.getResvSingleton();
+        ActorRef<Resv.Command> resv = call.actor(q.getResv());
+        ResvUsage usage = usage(q.getUsage());
+        yield call.<Resv.Command, Resv.Singleton>ask(resv, r -> new Resv.GetSingleton(usage, r))
+            .thenApply(s -> names.bind(StepCall.ret(s.result()).setValue(names.value(s.result() == 0 ? s.fence() : null)), q.getAs(),
+                s.result() == 0 ? s.fence() : null).build());
+      }
+      default -> throw new StepFailure(Errno.EOPNOTSUPP, "not a resv step: " + step.getActionCase());
+    };
+  }
+
+  /** A usage name; empty is BOOKKEEP (every fence). */
+  static ResvUsage usage(String name) {
+    return name.isEmpty() ? ResvUsage.BOOKKEEP : ResvUsage.valueOf(name.toUpperCase(Locale.ROOT));
+  }
+}
