@@ -78,4 +78,23 @@ class VerdictCheckerTest {
         .build();
     assertTrue(check(r).failures().stream().anyMatch(f -> f.check().equals("no-violation")));
   }
+
+  @Test
+  void shouldFailAStepWhoseExpectWasNotMetNamingItsLineAndBothValues() {
+    RunRecord r = RunRecord.newBuilder().addSteps(dev.fencelab.protocol.trace.v1.StepOutcome.newBuilder().setId("sig2")
+        .setAction("signal").setStatus(-22).setRet(0).setSource("t.yaml:12").setUnexpected("errno: expected EINVAL, got 0")).build();
+    VerdictChecker.Verdict v = check(r);
+    assertFalse(v.pass());
+    String text = v.failures().toString();
+    assertTrue(text.contains("step sig2 (signal, t.yaml:12): errno: expected EINVAL, got 0"), text);
+  }
+
+  @Test
+  void shouldNotCountAReleasedUnsignalledFenceAsALeak() {
+    RunRecord r = RunRecord.newBuilder()
+        .addEvents(ev(EventKind.FENCE_CREATED, "n1", "f", 1))
+        .addEvents(ev(EventKind.FENCE_RELEASED, "n1", "f", 2))
+        .build();
+    assertTrue(check(r).pass(), check(r).failures().toString());
+  }
 }

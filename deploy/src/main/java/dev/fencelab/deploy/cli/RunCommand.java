@@ -51,14 +51,19 @@ import picocli.CommandLine.Parameters;
       "--out DIR receives trace.json (model time; opens in Perfetto), trace-wall.json, latency.txt, latency.json,",
       "report.html, verdict.json and, in local mode, every member's log and raw trace.",
       "",
+      "Several scenarios (or a directory of them) run one after the other on one cluster, each with its own verdict and",
+      "output directory, ending with 'N passed, M failed' (chaos and node kills are refused there: run those alone).",
+      "",
       "Examples: fencelab run scenarios/pipeline-two-gpus.yaml",
+      "          fencelab run scenarios/conformance            # the conformance library, on one cluster",
       "          fencelab run hot-unplug-exporter --seed 7 --out run/unplug-7",
       "          fencelab run my.yaml --cluster 127.0.0.1:25520 --pace realtime:0.5",
       ""
     })
 public final class RunCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "SCENARIO", description = "Scenario file, or bundled scenario name.")
-  String scenario;
+  @Parameters(arity = "1..*", paramLabel = "SCENARIO", description = "Scenario file, bundled scenario name, or (several, or a "
+      + "directory) a batch on one cluster.")
+  List<String> scenarios;
 
   @Option(names = "--cluster", paramLabel = "HOST:PORT", description = "Join this running cluster instead of starting local nodes.")
   String cluster;
@@ -84,7 +89,17 @@ public final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    return run(scenario, cluster, seed, out, pace, stepTimeout, runTimeout, launch, System.out);
+    List<String> all = BatchRun.expand(scenarios);
+    if (all.size() == 1) {
+      return run(all.get(0), cluster, seed, out, pace, stepTimeout, runTimeout, launch, System.out);
+    }
+    if (all.isEmpty()) {
+      throw UserError.badInput("no scenario in " + scenarios);
+    }
+    if (seed != null || pace != null) {
+      throw UserError.badInput("--seed and --pace apply to one scenario; a batch runs asap without chaos");
+    }
+    return BatchRun.run(all, cluster, out, stepTimeout, runTimeout, launch, System.out);
   }
 
   /** Loads a scenario file or bundled scenario; a bad one is a {@link UserError} (exit 2) listing every problem. */

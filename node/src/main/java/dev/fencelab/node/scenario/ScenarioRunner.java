@@ -1218,10 +1218,19 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
 
   private Behavior<Msg> onCollected(Collected collected) {
     int n = 0;
+    Map<String, ClockOffset> offsets = new HashMap<>();
+    record.getClocksList().forEach(c -> offsets.put(c.getNode(), c));
     for (TraceChunk c : collected.chunks()) {
-      record.addAllEvents(c.getEventsList());
+      // A long-lived cluster keeps the events of earlier runs: keep only this run's (aligned to the runner's clock).
+      ClockOffset o = offsets.get(c.getNode());
+      long since = o == null ? Long.MIN_VALUE : runStart + o.getOffsetNanos() - o.getUncertaintyNanos();
+      for (TraceEvent e : c.getEventsList()) {
+        if (e.getWallNanos() >= since) {
+          record.addEvents(e);
+          n++;
+        }
+      }
       record.putDropped(c.getNode(), c.getDropped());
-      n += c.getEventsCount();
     }
     notes.addAll(collected.notes());
     say("collected " + n + " trace events from " + collected.chunks().size() + " live node(s)"
