@@ -410,7 +410,7 @@ public final class ScenarioValidator {
         if (st.getMerge().getFencesCount() < 2) {
           problem(path + ".merge.fences", "a merge needs at least two fences");
         }
-        st.getMerge().getFencesList().forEach(f -> fenceUse(i, "merge.fences", f, deps));
+        st.getMerge().getFencesList().stream().filter(f -> !f.trim().matches("-?\\d+")).forEach(f -> fenceUse(i, "merge.fences", f, deps));
       }
       case "timeline" -> {
         processRef(i, "process", p, true);

@@ -757,7 +757,7 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
         var m = step.getMerge();
         List<Integer> fds = new ArrayList<>();
         for (String f : m.getFencesList()) {
-          Integer fd = state.fds.get(key(proc, f));
+          Integer fd = f.trim().matches("-?\\d+") ? Integer.valueOf(f.trim()) : state.fds.get(key(proc, f)); // "-1": a raw fd
           if (fd == null) {
             return done(Outcome.failed(Errno.EBADF.negative(), "process " + proc + " holds no fd for '" + f + "'"));
           }
@@ -767,7 +767,8 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
         for (int k = 1; k < fds.size(); k++) {
           int next = fds.get(k);
           merged = merged.thenCompose(prev -> prev.fd() < 0 ? CompletableFuture.completedFuture(prev)
-              : this.<ProcessActor.SyncMerge, ProcessActor.FdReply>ask(process, r -> new ProcessActor.SyncMerge(prev.fd(), next, m.getAs(), 0, 0, r)));
+              : this.<ProcessActor.SyncMerge, ProcessActor.FdReply>ask(process,
+              r -> new ProcessActor.SyncMerge(prev.fd(), next, m.getAs(), (int) m.getFlags(), (int) m.getPad(), r)));
         }
         return merged.thenCompose(reply -> reply.fd() < 0 ? done(Outcome.failed(reply.fd(), "merge: " + Errno.describe(reply.fd())))
             : fenceOf(proc, process, m.getAs(), reply.fd(), "merged into fd " + reply.fd()));
