@@ -25,7 +25,8 @@ public final class ScenarioValidator {
   /** The violation kinds a member records (node's {@code check.Violation.Kind}); expectations may name them. */
   public static final Set<String> VIOLATION_KINDS = Set.of("DOUBLE_SIGNAL", "ERROR_AFTER_SIGNAL", "INVALID_ERROR",
       "RELEASED_WITH_PENDING_CALLBACKS", "OUT_OF_ORDER_SIGNAL", "NESTED_CONTAINER", "EMPTY_ARRAY", "CONTEXT_MISMATCH",
-      "RESV_NO_SLOT", "RESV_NOT_LOCKED", "RESV_REPLACE_HAZARD", "WAIT_CAP_EXCEEDED", "DMA_REVOKED", "DMA_BUF_PIN_STATIC");
+      "RESV_NO_SLOT", "RESV_NOT_LOCKED", "RESV_REPLACE_HAZARD", "WAIT_CAP_EXCEEDED", "DMA_REVOKED", "DMA_BUF_PIN_STATIC",
+      "DMA_BUF_EXPORT_OPS", "DMA_BUF_NO_MOVE_NOTIFY");
   public static final Set<String> LATENCY_KINDS = Set.of("job.queue_to_start", "job.run", "job.queue_to_end", "copy",
       "signal_to_wake", "unplug_to_resolved");
   public static final Set<String> STATUSES = Set.of("signaled", "error", "pending", "ENODEV", "ETIME", "ECANCELED", "EIO",
@@ -352,6 +353,10 @@ public final class ScenarioValidator {
     switch (action) {
       case "export" -> {
         bufferRef(i, "export.buffer", st.getExport().getBuffer());
+        String ops = st.getExport().getExporterOps();
+        if (!ops.isEmpty() && !ops.matches("dynamic|static|pin_only|unpin_only")) {
+          problem(path + ".export.exporter_ops", "exporter_ops must be dynamic, static, pin_only or unpin_only, not '" + ops + "'");
+        }
         processRef(i, "process", p, false);
       }
       case "pass" -> {

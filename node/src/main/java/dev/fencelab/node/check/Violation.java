@@ -44,7 +44,11 @@ public record Violation(Kind kind, String subject, String detail, boolean fatal,
     /** DESIGN.md "Data": DMA to or from memory that was revoked (unplug) or whose owner died: reads all-ones, writes dropped. */
     DMA_REVOKED,
     /** §1.12: {@code dma_buf_pin} by a static importer (WARN). */
-    DMA_BUF_PIN_STATIC
+    DMA_BUF_PIN_STATIC,
+    /** §1.12: {@code dma_buf_export} with exactly one of {@code pin}/{@code unpin} (WARN; -EINVAL). */
+    DMA_BUF_EXPORT_OPS,
+    /** §1.12: {@code dma_buf_dynamic_attach} with importer ops but no {@code move_notify} (WARN; -EINVAL). */
+    DMA_BUF_NO_MOVE_NOTIFY
   }
 
   @Override

@@ -69,6 +69,7 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
     DmaBufRef imported;
     int attachment;
     boolean dynamic;
+    boolean staticExporter; // exported without pin/unpin ops: never moved while attached
     boolean revoked;
     boolean mapped;
 
@@ -319,9 +320,14 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
       export.replyTo().tell(new DriverProtocol.ExportReply(Errno.ENODEV.negative(), null));
     } else if (bo == null) {
       export.replyTo().tell(new DriverProtocol.ExportReply(Errno.ENOENT.negative(), null));
+    } else if (export.omitOps() == DriverProtocol.NO_PIN || export.omitOps() == DriverProtocol.NO_UNPIN) {
+      services.violation(Violation.Kind.DMA_BUF_EXPORT_OPS, label + "/" + bo.name, "dma_buf_export with "
+          + (export.omitOps() == DriverProtocol.NO_PIN ? "unpin but no pin" : "pin but no unpin") + " (WARN_ON(!!ops->pin != !!ops->unpin))");
+      export.replyTo().tell(new DriverProtocol.ExportReply(Errno.EINVAL.negative(), null));
     } else if (bo.imported != null) {
       export.replyTo().tell(new DriverProtocol.ExportReply(0, bo.imported)); // PRIME re-export: the same dma-buf
     } else {
+      bo.staticExporter = export.omitOps() == (DriverProtocol.NO_PIN | DriverProtocol.NO_UNPIN);
       if (bo.exported == null) {
         bo.exported = new DmaBufRef(label + "/" + bo.name, bo.size, getContext().getSelf(), bo.handle, bo.resv);
       }
@@ -379,7 +385,8 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
       evict.replyTo().tell(new DriverProtocol.EvictReply(unplugged ? Errno.ENODEV.negative() : Errno.ENOENT.negative(), 0));
       return this;
     }
-    if (bo.attachments.values().stream().anyMatch(a -> a.pinned)) {
+    if (bo.attachments.values().stream().anyMatch(a -> a.pinned) || bo.staticExporter && !bo.attachments.isEmpty()) {
+      // pinned, or exported by a static exporter (no pin op: its buffer never moves while attached)
       evict.replyTo().tell(new DriverProtocol.EvictReply(Errno.EBUSY.negative(), 0));
       return this;
     }
@@ -408,6 +415,12 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
       return this;
     }
     DmaBufRef buf = imp.buf();
+    if (imp.dynamic() && imp.noMoveNotify()) {
+      services.violation(Violation.Kind.DMA_BUF_NO_MOVE_NOTIFY, buf.id(),
+          "dma_buf_dynamic_attach with importer ops but no move_notify (WARN_ON(importer_ops && !importer_ops->move_notify))");
+      imp.replyTo().tell(new DriverProtocol.BoReply(Errno.EINVAL.negative(), 0));
+      return this;
+    }
     if (buf.exporter().equals(getContext().getSelf())) {
       // drm_gem_prime_fd_to_handle on our own export: the original object (shared with the importing process).
       Bo own = bos.get(buf.exporterHandle());

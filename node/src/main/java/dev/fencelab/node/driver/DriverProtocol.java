@@ -63,7 +63,16 @@ public final class DriverProtocol {
   public record SubmitReply(int result, FenceRef outFence) implements NodeWireMessage {}
 
   /** {@code dma_buf_export}: -ENOENT for an unknown handle, -EINVAL for an imported one (re-export is not modelled). */
-  public record Export(String process, int handle, ActorRef<ExportReply> replyTo) implements Command, NodeWireMessage {}
+  public record Export(String process, int handle, int omitOps, ActorRef<ExportReply> replyTo) implements Command, NodeWireMessage {
+    /** Exporter ops left out ({@code dma_buf_ops}): none, so the exporter is dynamic (it has pin and unpin). */
+    public Export(String process, int handle, ActorRef<ExportReply> replyTo) {
+      this(process, handle, 0, replyTo);
+    }
+  }
+
+  /** {@link Export#omitOps} bits: the exporter has no {@code pin} op, no {@code unpin} op (§1.12: both or neither). */
+  public static final int NO_PIN = 1;
+  public static final int NO_UNPIN = 2;
 
   public record ExportReply(int result, DmaBufRef buf) implements NodeWireMessage {}
 
@@ -71,7 +80,12 @@ public final class DriverProtocol {
    * PRIME import: attach to the exporter as a static or dynamic importer and give the process a handle.
    * -ENODEV when the exporter is gone or unplugged.
    */
-  public record Import(String process, DmaBufRef buf, boolean dynamic, ActorRef<BoReply> replyTo) implements Command, NodeWireMessage {}
+  public record Import(String process, DmaBufRef buf, boolean dynamic, boolean noMoveNotify, ActorRef<BoReply> replyTo)
+      implements Command, NodeWireMessage {
+    public Import(String process, DmaBufRef buf, boolean dynamic, ActorRef<BoReply> replyTo) {
+      this(process, buf, dynamic, false, replyTo);
+    }
+  }
 
   /**
    * Map: the buffer's DMA segments as this device sees them ({@code dma_buf_map_attachment} for an imported

@@ -139,10 +139,15 @@ public final class ProcessActor extends AbstractBehavior<ProcessActor.Command> {
   }
 
   /** {@code dma_buf_fd(dma_buf_export(bo))}: export a buffer of {@code driver} and install a dma-buf fd. Errors from the driver. */
-  public record ExportDmaBuf(ActorRef<DriverProtocol.Command> driver, int handle, ActorRef<FdReply> replyTo) implements Command, NodeWireMessage {
+  public record ExportDmaBuf(ActorRef<DriverProtocol.Command> driver, int handle, int omitOps, ActorRef<FdReply> replyTo)
+      implements Command, NodeWireMessage {
     public ExportDmaBuf {
       Objects.requireNonNull(driver, "driver");
       Objects.requireNonNull(replyTo, "replyTo");
+    }
+
+    public ExportDmaBuf(ActorRef<DriverProtocol.Command> driver, int handle, ActorRef<FdReply> replyTo) {
+      this(driver, handle, 0, replyTo);
     }
   }
 
@@ -150,11 +155,15 @@ public final class ProcessActor extends AbstractBehavior<ProcessActor.Command> {
    * PRIME import of dma-buf {@code fd} into {@code driver} ({@code dma_buf_get}: -EBADF for a closed fd, -EINVAL
    * for one that is not a dma-buf), as a static or dynamic importer; the reply is the driver's buffer handle.
    */
-  public record ImportDmaBuf(int fd, ActorRef<DriverProtocol.Command> driver, boolean dynamic, ActorRef<DriverProtocol.BoReply> replyTo)
-      implements Command, NodeWireMessage {
+  public record ImportDmaBuf(int fd, ActorRef<DriverProtocol.Command> driver, boolean dynamic, boolean noMoveNotify,
+      ActorRef<DriverProtocol.BoReply> replyTo) implements Command, NodeWireMessage {
     public ImportDmaBuf {
       Objects.requireNonNull(driver, "driver");
       Objects.requireNonNull(replyTo, "replyTo");
+    }
+
+    public ImportDmaBuf(int fd, ActorRef<DriverProtocol.Command> driver, boolean dynamic, ActorRef<DriverProtocol.BoReply> replyTo) {
+      this(fd, driver, dynamic, false, replyTo);
     }
   }
 
@@ -444,7 +453,7 @@ public final class ProcessActor extends AbstractBehavior<ProcessActor.Command> {
 
   private Behavior<Command> onExportDmaBuf(ExportDmaBuf export) {
     getContext().ask(DriverProtocol.ExportReply.class, export.driver(), callTimeout,
-        ref -> new DriverProtocol.Export(name, export.handle(), ref),
+        ref -> new DriverProtocol.Export(name, export.handle(), export.omitOps(), ref),
         (r, failure) -> new Exported(r != null ? r : new DriverProtocol.ExportReply(Errno.ETIMEDOUT.negative(), null), export.replyTo()));
     return this;
   }
@@ -455,7 +464,7 @@ public final class ProcessActor extends AbstractBehavior<ProcessActor.Command> {
       imp.replyTo().tell(new DriverProtocol.BoReply(open == null ? Errno.EBADF.negative() : Errno.EINVAL.negative(), 0));
       return this;
     }
-    imp.driver().tell(new DriverProtocol.Import(name, d.buf(), imp.dynamic(), imp.replyTo()));
+    imp.driver().tell(new DriverProtocol.Import(name, d.buf(), imp.dynamic(), imp.noMoveNotify(), imp.replyTo()));
     return this;
   }
 

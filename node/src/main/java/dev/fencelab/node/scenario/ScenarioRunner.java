@@ -695,7 +695,8 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
         Buffer b = buffers.get(step.getExport().getBuffer());
         String owner = proc.isEmpty() ? b.getProcess() : proc;
         return this.<ProcessActor.ExportDmaBuf, ProcessActor.FdReply>ask(state.processes.get(owner),
-                r -> new ProcessActor.ExportDmaBuf(state.drivers.get(b.getDevice()), state.ownHandles.get(b.getName()), r))
+                r -> new ProcessActor.ExportDmaBuf(state.drivers.get(b.getDevice()), state.ownHandles.get(b.getName()),
+                    omitOps(step.getExport().getExporterOps()), r))
             .thenApply(reply -> reply.fd() < 0 ? Outcome.failed(reply.fd(), "export: " + Errno.describe(reply.fd()))
                 : Outcome.ok("dma-buf fd " + reply.fd() + " in " + owner, r -> r.fds.put(key(owner, b.getName()), reply.fd())));
       }
@@ -721,7 +722,7 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
               + "' (export it and pass it first)"));
         }
         return this.<ProcessActor.ImportDmaBuf, DriverProtocol.BoReply>ask(process,
-                r -> new ProcessActor.ImportDmaBuf(fd, state.drivers.get(im.getDevice()), !im.getStatic(), r))
+                r -> new ProcessActor.ImportDmaBuf(fd, state.drivers.get(im.getDevice()), !im.getStatic(), im.getNoMoveNotify(), r))
             .thenApply(reply -> reply.result() != 0 ? Outcome.failed(reply.result(), "import: " + Errno.describe(reply.result()))
                 : Outcome.ok("handle " + reply.handle() + " on " + im.getDevice() + (im.getStatic() ? " (static)" : " (dynamic)"),
                     r -> r.imported.put(key(im.getBuffer(), im.getDevice()), reply.handle())));
@@ -881,6 +882,16 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
       default:
         return done(Outcome.failed(Errno.EINVAL.negative(), "unsupported action"));
     }
+  }
+
+  /** The exporter ops a scenario's {@code exporter_ops} leaves out. */
+  private static int omitOps(String ops) {
+    return switch (ops) {
+      case "static" -> DriverProtocol.NO_PIN | DriverProtocol.NO_UNPIN;
+      case "pin_only" -> DriverProtocol.NO_UNPIN;
+      case "unpin_only" -> DriverProtocol.NO_PIN;
+      default -> 0;
+    };
   }
 
   private int indexOf(Step step) {

@@ -194,9 +194,10 @@ final class DeviceCodecs {
   private void registerDmaBuf() {
     s.codec(DmaBufRef.class, "D.DmaBufRef", this::dmaBuf, DeviceV1.DmaBufRef::parseFrom, this::dmaBuf);
     s.codec(DriverProtocol.Export.class, "D.Export",
-        m -> DeviceV1.Export.newBuilder().setProcess(m.process()).setHandle(m.handle()).setReplyTo(s.refOf(m.replyTo())).build(),
+        m -> DeviceV1.Export.newBuilder().setProcess(m.process()).setHandle(m.handle()).setOmitOps(m.omitOps()).setReplyTo(s.refOf(m.replyTo()))
+            .build(),
         DeviceV1.Export::parseFrom,
-        p -> new DriverProtocol.Export(p.getProcess(), p.getHandle(), s.req(p.getReplyTo(), "Export.reply_to")));
+        p -> new DriverProtocol.Export(p.getProcess(), p.getHandle(), p.getOmitOps(), s.req(p.getReplyTo(), "Export.reply_to")));
     s.codec(DriverProtocol.ExportReply.class, "D.ExportReply",
         m -> {
           DeviceV1.ExportReply.Builder b = DeviceV1.ExportReply.newBuilder().setResult(m.result());
@@ -209,9 +210,10 @@ final class DeviceCodecs {
         p -> new DriverProtocol.ExportReply(p.getResult(), p.hasBuf() ? dmaBuf(p.getBuf()) : null));
     s.codec(DriverProtocol.Import.class, "D.Import",
         m -> DeviceV1.Import.newBuilder().setProcess(m.process()).setBuf(dmaBuf(m.buf())).setDynamic(m.dynamic())
-            .setReplyTo(s.refOf(m.replyTo())).build(),
+            .setNoMoveNotify(m.noMoveNotify()).setReplyTo(s.refOf(m.replyTo())).build(),
         DeviceV1.Import::parseFrom,
-        p -> new DriverProtocol.Import(p.getProcess(), dmaBuf(p.getBuf()), p.getDynamic(), s.req(p.getReplyTo(), "Import.reply_to")));
+        p -> new DriverProtocol.Import(p.getProcess(), dmaBuf(p.getBuf()), p.getDynamic(), p.getNoMoveNotify(),
+            s.req(p.getReplyTo(), "Import.reply_to")));
     s.codec(DriverProtocol.Attach.class, "D.Attach",
         m -> DeviceV1.Attach.newBuilder().setHandle(m.handle()).setDynamic(m.dynamic()).setImporter(s.refOf(m.importer()))
             .setImporterHandle(m.importerHandle()).setReplyTo(s.refOf(m.replyTo())).build(),
@@ -272,14 +274,16 @@ final class DeviceCodecs {
 
   private void registerProcessCalls() {
     s.codec(ProcessActor.ExportDmaBuf.class, "P.ExportDmaBuf",
-        m -> DeviceV1.ExportDmaBuf.newBuilder().setDriver(s.refOf(m.driver())).setHandle(m.handle()).setReplyTo(s.refOf(m.replyTo())).build(),
+        m -> DeviceV1.ExportDmaBuf.newBuilder().setDriver(s.refOf(m.driver())).setHandle(m.handle()).setOmitOps(m.omitOps())
+            .setReplyTo(s.refOf(m.replyTo())).build(),
         DeviceV1.ExportDmaBuf::parseFrom,
-        p -> new ProcessActor.ExportDmaBuf(s.req(p.getDriver(), "ExportDmaBuf.driver"), p.getHandle(), s.req(p.getReplyTo(), "ExportDmaBuf.reply_to")));
+        p -> new ProcessActor.ExportDmaBuf(s.req(p.getDriver(), "ExportDmaBuf.driver"), p.getHandle(), p.getOmitOps(),
+            s.req(p.getReplyTo(), "ExportDmaBuf.reply_to")));
     s.codec(ProcessActor.ImportDmaBuf.class, "P.ImportDmaBuf",
         m -> DeviceV1.ImportDmaBuf.newBuilder().setFd(m.fd()).setDriver(s.refOf(m.driver())).setDynamic(m.dynamic())
-            .setReplyTo(s.refOf(m.replyTo())).build(),
+            .setNoMoveNotify(m.noMoveNotify()).setReplyTo(s.refOf(m.replyTo())).build(),
         DeviceV1.ImportDmaBuf::parseFrom,
-        p -> new ProcessActor.ImportDmaBuf(p.getFd(), s.req(p.getDriver(), "ImportDmaBuf.driver"), p.getDynamic(),
+        p -> new ProcessActor.ImportDmaBuf(p.getFd(), s.req(p.getDriver(), "ImportDmaBuf.driver"), p.getDynamic(), p.getNoMoveNotify(),
             s.req(p.getReplyTo(), "ImportDmaBuf.reply_to")));
     s.codec(ProcessActor.SubmitJob.class, "P.SubmitJob",
         m -> DeviceV1.SubmitJob.newBuilder().setDriver(s.refOf(m.driver())).setJob(job(m.job())).addAllInFenceFds(m.inFenceFds())

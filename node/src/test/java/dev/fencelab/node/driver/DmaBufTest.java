@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.junit.jupiter.api.Test;
 
 /** dma-buf export/import/map/pin/move_notify, the sync_file bridge, and soft unplug (kernel-semantics §1.12). */
@@ -276,5 +277,38 @@ class DmaBufTest {
     for (FenceRef f : fences) {
       assertEquals(1, fx.await(f).status().value(), f.toString());
     }
+  }
+
+  @Test
+  void shouldRefuseAnExporterWithPinButNoUnpinWithEinvalAndAWarning() {
+    var a = gpu();
+    int bo = fx.createBo(a, "p", "half-ops", 1 << 16);
+    TestProbe<DriverProtocol.ExportReply> probe = fx.f.testKit.createTestProbe();
+    a.tell(new DriverProtocol.Export("p", bo, DriverProtocol.NO_UNPIN, probe.ref()));
+    assertEquals(Errno.EINVAL.negative(), probe.receiveMessage().result());
+    assertEquals(Violation.Kind.DMA_BUF_EXPORT_OPS, fx.f.expectViolation(Violation.Kind.DMA_BUF_EXPORT_OPS).kind());
+  }
+
+  @Test
+  void shouldRefuseADynamicImporterWithoutMoveNotifyWithEinvalAndAWarning() {
+    var a = gpu();
+    var b = gpu();
+    DmaBufRef buf = fx.export(a, "p", fx.createBo(a, "p", "shared", 1 << 16));
+    TestProbe<DriverProtocol.BoReply> probe = fx.f.testKit.createTestProbe();
+    b.tell(new DriverProtocol.Import("q", buf, true, true, probe.ref()));
+    assertEquals(Errno.EINVAL.negative(), probe.receiveMessage().result());
+    assertEquals(Violation.Kind.DMA_BUF_NO_MOVE_NOTIFY, fx.f.expectViolation(Violation.Kind.DMA_BUF_NO_MOVE_NOTIFY).kind());
+  }
+
+  @Test
+  void shouldNeverMoveABufferOfAStaticExporterWhileItIsAttached() {
+    var a = gpu();
+    var b = gpu();
+    int bo = fx.createBo(a, "p", "static-export", 1 << 16);
+    TestProbe<DriverProtocol.ExportReply> probe = fx.f.testKit.createTestProbe();
+    a.tell(new DriverProtocol.Export("p", bo, DriverProtocol.NO_PIN | DriverProtocol.NO_UNPIN, probe.ref()));
+    DmaBufRef buf = probe.receiveMessage().buf();
+    assertEquals(0, fx.importBuf(b, "q", buf, true).result());
+    assertEquals(Errno.EBUSY.negative(), fx.evict(bo, a).result());
   }
 }
