@@ -88,7 +88,9 @@ public final class FenceArray extends AbstractBehavior<FenceProtocol.Command> {
           return this;
         })
         .onMessageEquals(FenceProtocol.EnableSignaling.INSTANCE, () -> this)
-        .onMessageEquals(FenceProtocol.Release.INSTANCE, Behaviors::stopped)
+        // The last user reference: a container still waiting on its fences is kept alive by the callbacks it armed on
+        // them (each holds a reference, as in the kernel); it stops once it has signalled.
+        .onMessageEquals(FenceProtocol.Release.INSTANCE, () -> state.signalled() ? Behaviors.stopped() : this)
         .onMessage(FenceProtocol.Signal.class, this::onSignal)
         .onMessage(FenceProtocol.SetError.class, set -> this)
         .onSignal(PostStop.class, stop -> {

@@ -105,7 +105,9 @@ public final class FenceChain extends AbstractBehavior<FenceProtocol.Command> {
           return this;
         })
         .onMessageEquals(FenceProtocol.EnableSignaling.INSTANCE, () -> this)
-        .onMessageEquals(FenceProtocol.Release.INSTANCE, Behaviors::stopped)
+        // The last user reference: a container still waiting on its fences is kept alive by the callbacks it armed on
+        // them (each holds a reference, as in the kernel); it stops once it has signalled.
+        .onMessageEquals(FenceProtocol.Release.INSTANCE, () -> state.signalled() ? Behaviors.stopped() : this)
         .onMessage(FenceProtocol.Signal.class, signal -> {
           services.violation(Violation.Kind.DOUBLE_SIGNAL, self.id(), "chain points are signalled by their fences, not directly");
           return this;

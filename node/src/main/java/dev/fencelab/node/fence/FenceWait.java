@@ -62,6 +62,7 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
   private final ActorRef<FenceProtocol.Callback> callbackAdapter;
   private boolean askedOwner;
   private boolean signalled;
+  private boolean ended;
   private final TraceRecorder trace;
   private final String waiter;
 
@@ -201,6 +202,7 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
   }
 
   private void traceEnd(long result, FenceStatus status, String how) {
+    ended = true;
     if (!bookkeeping) {
       trace.record(TraceRecorder.event(EventKind.WAIT_END, waiter).setId(waitId).setFence(fence.id().toString())
           .setResult(result).setStatus(status.value()).setDetail(how).setModelNanos(trace.observeModel(status.modelNanos())));
@@ -210,6 +212,9 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
   private Behavior<Command> onPostStop() {
     if (!bookkeeping) {
       services.waits().tell(new WaitGraph.RemoveEdge(waitId));
+      if (!ended) {
+        traceEnd(0, FenceStatus.PENDING, "cancelled: the waiter went away"); // every wait ends, and is traced
+      }
     }
     if (!signalled) {
       // Timed out, polled a pending fence, or cancelled: the callback must not outlive the wait.

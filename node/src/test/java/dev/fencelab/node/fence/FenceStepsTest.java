@@ -216,4 +216,16 @@ class FenceStepsTest {
     assertEquals(Errno.ENOENT.negative(), r.getRet());
     assertFalse(r.getExecuted());
   }
+
+  @Test
+  void aPutChainStillSignalsWhenItsFenceDoes() {
+    fence("f", "");
+    call(Step.newBuilder().setChain(dev.fencelab.protocol.scenario.v1.FenceChain.newBuilder().setFence("f").setSeqno(1).setAs("c")));
+    call(Step.newBuilder().setPut(Put.newBuilder().setFence("c")));
+    signal("f");
+    fx.testKit.createTestProbe().awaitAssert(() -> {
+      assertEquals(1, status("c"));
+      return null;
+    });
+  }
 }
