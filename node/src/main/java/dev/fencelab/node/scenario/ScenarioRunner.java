@@ -1141,8 +1141,20 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
     }
     finishing = true;
     drainDeadline = System.nanoTime() + DRAIN.toNanos();
-    say("all " + s.getStepsCount() + " steps done; waiting for every wait on the live nodes to end (at most " + DRAIN.toSeconds() + " s)");
+    say("all " + s.getStepsCount() + " steps done in " + String.format("%.3f s", (System.nanoTime() - stepsStart) / 1e9) + stepTimes()
+        + "; waiting for every wait on the live nodes to end (at most " + DRAIN.toSeconds() + " s)");
     return onDrainTick();
+  }
+
+  /** Wall time per executed step (request to answer, as the runner saw it): median and 99th percentile. */
+  private String stepTimes() {
+    long[] times = java.util.Arrays.stream(outcomes).filter(o -> o != null && !o.getSkipped())
+        .mapToLong(o -> o.getWallEndNanos() - o.getWallBeginNanos()).sorted().toArray();
+    if (times.length == 0) {
+      return "";
+    }
+    return String.format(" (per step: median %.2f ms, p99 %.2f ms)", times[times.length / 2] / 1e6,
+        times[Math.min(times.length - 1, (int) Math.ceil(times.length * 0.99) - 1)] / 1e6);
   }
 
   /** How long the run waits, after its last step, for the waits still open on live nodes (an unplug resolving). */

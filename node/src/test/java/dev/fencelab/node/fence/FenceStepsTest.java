@@ -42,19 +42,13 @@ import org.junit.jupiter.api.Test;
  */
 class FenceStepsTest {
   private static FenceFixture fx;
-  private static ActorRef<StepExecutor.Command> executor;
-  private static NodeSerializer wire;
-  private final Map<String, Binding> names = new HashMap<>();
-  private final String run = "run-" + System.nanoTime();
+  private static FenceSteps handler;
+  private final dev.fencelab.node.step.StepHarness steps = new dev.fencelab.node.step.StepHarness(fx.testKit, handler, FenceSteps.actions());
 
   @BeforeAll
   static void start() {
     fx = new FenceFixture("FenceStepsTest");
-    FenceSteps steps = new FenceSteps(fx.services, fx.containers(), new FenceNames(NodeSerializer.of(fx.testKit.system())));
-    Map<Step.ActionCase, dev.fencelab.node.step.StepHandler> handlers = new HashMap<>();
-    FenceSteps.actions().forEach(a -> handlers.put(a, steps));
-    executor = fx.testKit.spawn(StepExecutor.create(handlers), "steps");
-    wire = NodeSerializer.of(fx.testKit.system());
+    handler = new FenceSteps(fx.services, fx.containers(), new FenceNames(NodeSerializer.of(fx.testKit.system())));
   }
 
   @AfterAll
@@ -63,13 +57,7 @@ class FenceStepsTest {
   }
 
   private StepResult call(Step.Builder step) {
-    TestProbe<StepReply> probe = fx.testKit.createTestProbe();
-    StepRequest request = StepRequest.newBuilder().setRun(run).setStepId("s").setStep(step).putAllBindings(names)
-        .setTimeoutNanos(Duration.ofSeconds(10).toNanos()).build();
-    executor.tell(new StepExecutor.Run(new ExecuteStep(request, probe.ref())));
-    StepResult r = probe.receiveMessage(Duration.ofSeconds(15)).result();
-    names.putAll(r.getBoundMap());
-    return r;
+    return steps.call(step);
   }
 
   private StepResult fence(String name, String ops) {
