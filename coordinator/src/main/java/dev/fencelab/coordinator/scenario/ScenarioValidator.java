@@ -451,9 +451,16 @@ public final class ScenarioValidator {
       case "resv_add" -> {
         processRef(i, "process", p, true);
         var ra = st.getResvAdd();
-        Integer r = resvProducers.get(ra.getResv());
-        if (r == null || !before(r, i, deps)) {
-          problem(path + ".resv_add.resv", "resv '" + ra.getResv() + "' is not created by a step this one comes after");
+        if (!ra.getBuffer().isEmpty()) {
+          bufferRef(i, "resv_add.buffer", ra.getBuffer());
+          if (!ra.getResv().isEmpty()) {
+            problem(path + ".resv_add", "give either resv or buffer");
+          }
+        } else {
+          Integer r = resvProducers.get(ra.getResv());
+          if (r == null || !before(r, i, deps)) {
+            problem(path + ".resv_add.resv", "resv '" + ra.getResv() + "' is not created by a step this one comes after");
+          }
         }
         fenceUse(i, "resv_add.fence", ra.getFence(), deps);
         ra.getOrderedAfterList().forEach(f -> fenceUse(i, "resv_add.ordered_after", f, deps));

@@ -49,6 +49,8 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
 
   private record ImportMapped(int handle, DriverProtocol.MapReply reply, ActorRef<DriverProtocol.MapReply> replyTo) implements Internal {}
 
+  private record MapWaited(WaitResult result, DriverProtocol.MapReply reply, ActorRef<DriverProtocol.MapReply> replyTo) implements Internal {}
+
   private record CpuWaited(WaitResult result, ActorRef<DriverProtocol.Result> replyTo) implements Internal {}
 
   private record DeviceUnplugged(int cancelled, ActorRef<DriverProtocol.UnplugReport> replyTo, int revoked, int released) implements Internal {}
@@ -147,6 +149,18 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
           return this;
         })
         .onMessage(DriverProtocol.Evict.class, this::onEvict)
+        .onMessage(DriverProtocol.GetResv.class, g -> {
+          Bo bo = lookup(g.process(), g.handle());
+          g.replyTo().tell(bo == null || unplugged
+              ? new DriverProtocol.ResvReply(unplugged ? Errno.ENODEV.negative() : Errno.ENOENT.negative(), null, null)
+              : new DriverProtocol.ResvReply(0, bo.resv, settings.resvMode()));
+          return this;
+        })
+        .onMessage(MapWaited.class, w -> {
+          // dma_buf_map_attachment of a static importer returns once the resv's KERNEL fences (moves) completed.
+          w.replyTo().tell(w.result().result() < 0 ? new DriverProtocol.MapReply((int) w.result().result(), List.of()) : w.reply());
+          return this;
+        })
         .onMessage(DriverProtocol.Checksum.class, this::onChecksum)
         .onMessage(DriverProtocol.Attach.class, this::onAttach)
         .onMessage(DriverProtocol.Detach.class, d -> {
@@ -356,11 +370,17 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
       map.replyTo().tell(new DriverProtocol.MapReply(unplugged ? Errno.ENODEV.negative() : Errno.ENOENT.negative(), List.of()));
       return this;
     }
-    if (!a.dynamic) {
-      a.pinned = true; // a static importer of a movable buffer: pinned on map (§1.12)
-    }
     a.mapped = true;
-    map.replyTo().tell(new DriverProtocol.MapReply(0, segments(bo)));
+    DriverProtocol.MapReply mapped = new DriverProtocol.MapReply(0, segments(bo));
+    if (a.dynamic) {
+      map.replyTo().tell(mapped); // a dynamic importer waits for (or pipelines on) the KERNEL fences itself
+      return this;
+    }
+    a.pinned = true; // a static importer of a movable buffer: pinned on map (§1.12)
+    getContext().ask(WaitResult.class, bo.resv, services.waitCap().plusSeconds(5),
+        ref -> new Resv.Wait(ResvUsage.KERNEL, -1, label + " dma_buf_map_attachment", ref),
+        (r, failure) -> new MapWaited(r != null ? r : new WaitResult(new dev.fencelab.node.fence.FenceId(dev.fencelab.node.fence.FenceContext.STUB, 0), Errno.ETIMEDOUT.negative(),
+            dev.fencelab.node.fence.FenceStatus.PENDING, -1), mapped, map.replyTo()));
     return this;
   }
 

@@ -113,6 +113,13 @@ public final class DriverProtocol {
   /** The exporter moves (evicts) the buffer to system memory: -EBUSY while pinned; dynamic importers get move_notify. */
   public record Evict(int handle, ActorRef<EvictReply> replyTo) implements Command, NodeWireMessage {}
 
+  /** The reservation object of {@code process}'s buffer {@code handle} (its exporter's, for an import); -ENOENT. */
+  public record GetResv(String process, int handle, ActorRef<ResvReply> replyTo) implements Command, NodeWireMessage {}
+
+  /** Answer to {@link GetResv}: the buffer's {@code dma_resv} and its rules, or {@code result < 0} and no resv. */
+  public record ResvReply(int result, ActorRef<dev.fencelab.node.resv.Resv.Command> resv, dev.fencelab.node.resv.Resv.Mode mode)
+      implements NodeWireMessage {}
+
   /** Answer to {@link Evict}: 0 or -errno, and how many importers got move_notify (the dynamic ones, once each). */
   public record EvictReply(int result, int notified) implements NodeWireMessage {}
 

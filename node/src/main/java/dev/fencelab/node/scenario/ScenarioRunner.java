@@ -990,14 +990,25 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
 
   private CompletionStage<Outcome> resvAdd(Step step, ActorRef<ProcessActor.Command> process) {
     var ra = step.getResvAdd();
+    if (!ra.getBuffer().isEmpty()) {
+      Buffer b = buffers.get(ra.getBuffer());
+      return this.<DriverProtocol.GetResv, DriverProtocol.ResvReply>ask(state.drivers.get(b.getDevice()),
+              r -> new DriverProtocol.GetResv(qualifiedProcess(b.getProcess()), state.ownHandles.get(b.getName()), r))
+          .thenCompose(reply -> reply.result() != 0 ? done(Outcome.failed(reply.result(), "buffer " + b.getName() + ": " + Errno.describe(reply.result())))
+              : resvAdd(step, process, reply.resv(), reply.mode(), "buffer " + b.getName()));
+    }
+    return resvAdd(step, process, state.resvs.get(ra.getResv()), state.resvModes.get(ra.getResv()), ra.getResv());
+  }
+
+  private CompletionStage<Outcome> resvAdd(Step step, ActorRef<ProcessActor.Command> process, ActorRef<Resv.Command> resv,
+      Resv.Mode mode, String what) {
+    var ra = step.getResvAdd();
     String proc = step.getProcess();
-    ActorRef<Resv.Command> resv = state.resvs.get(ra.getResv());
     Integer fd = state.fds.get(key(proc, ra.getFence()));
     if (resv == null || fd == null) {
-      return done(Outcome.failed(Errno.ENOENT.negative(), resv == null ? "resv " + ra.getResv() + " does not exist"
+      return done(Outcome.failed(Errno.ENOENT.negative(), resv == null ? "resv " + what + " does not exist"
           : "process " + proc + " holds no fd for fence '" + ra.getFence() + "'"));
     }
-    Resv.Mode mode = state.resvModes.get(ra.getResv());
     ResvUsage usage = ResvUsage.valueOf(ra.getUsage().toUpperCase(java.util.Locale.ROOT));
     List<String> orderedAfter = new ArrayList<>();
     for (String f : ra.getOrderedAfterList()) {
@@ -1019,7 +1030,7 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
                     ? (usage == ResvUsage.WRITE || usage == ResvUsage.KERNEL ? "dma_resv_add_excl_fence" : "dma_resv_add_shared_fence")
                     : "dma_resv_add_fence(" + usage + ")";
                 return result != 0 ? Outcome.failed(result, call + ": " + Errno.describe(result))
-                    : Outcome.ok(call + " " + ra.getFence() + " on " + ra.getResv(), r -> {});
+                    : Outcome.ok(call + " " + ra.getFence() + " on " + what, r -> {});
               });
         });
   }

@@ -140,6 +140,16 @@ final class DeviceCodecs {
         m -> DeviceV1.Evict.newBuilder().setHandle(m.handle()).setReplyTo(s.refOf(m.replyTo())).build(),
         DeviceV1.Evict::parseFrom,
         p -> new DriverProtocol.Evict(p.getHandle(), s.req(p.getReplyTo(), "Evict.reply_to")));
+    s.codec(DriverProtocol.GetResv.class, "D.GetResv",
+        m -> DeviceV1.GetResv.newBuilder().setProcess(m.process()).setHandle(m.handle()).setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.GetResv::parseFrom,
+        p -> new DriverProtocol.GetResv(p.getProcess(), p.getHandle(), s.req(p.getReplyTo(), "GetResv.reply_to")));
+    s.codec(DriverProtocol.ResvReply.class, "D.ResvReply",
+        m -> DeviceV1.ResvReply.newBuilder().setResult(m.result()).setResv(s.refOf(m.resv()))
+            .setMode(m.mode() == null ? "" : m.mode().name()).build(),
+        DeviceV1.ResvReply::parseFrom,
+        p -> new DriverProtocol.ResvReply(p.getResult(), s.opt(p.getResv()),
+            p.getMode().isEmpty() ? null : dev.fencelab.node.resv.Resv.Mode.valueOf(p.getMode())));
     s.codec(DriverProtocol.EvictReply.class, "D.EvictReply",
         m -> DeviceV1.EvictReply.newBuilder().setResult(m.result()).setNotified(m.notified()).build(),
         DeviceV1.EvictReply::parseFrom,

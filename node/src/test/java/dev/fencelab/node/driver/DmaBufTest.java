@@ -311,4 +311,31 @@ class DmaBufTest {
     assertEquals(0, fx.importBuf(b, "q", buf, true).result());
     assertEquals(Errno.EBUSY.negative(), fx.evict(bo, a).result());
   }
+
+  @Test
+  void shouldLetAStaticImportersMapWaitForTheKernelFencesOfTheBuffer() {
+    Shared s = shared(false);
+    TestProbe<DriverProtocol.ResvReply> resvProbe = fx.f.testKit.createTestProbe();
+    s.exporter().tell(new DriverProtocol.GetResv("p", s.handle(), resvProbe.ref()));
+    DriverProtocol.ResvReply resv = resvProbe.receiveMessage();
+    assertEquals(0, resv.result());
+    var timeline = fx.f.timeline();
+    var move = fx.f.createFence(timeline);
+    var ctx = new dev.fencelab.node.resv.AcquireCtx(7, "mover");
+    TestProbe<dev.fencelab.node.resv.Resv.LockReply> holder = fx.f.testKit.createTestProbe();
+    resv.resv().tell(new dev.fencelab.node.resv.Resv.Lock(ctx, false, holder.ref()));
+    holder.receiveMessage();
+    TestProbe<dev.fencelab.node.resv.Resv.Result> r = fx.f.testKit.createTestProbe();
+    resv.resv().tell(new dev.fencelab.node.resv.Resv.Reserve(ctx, 1, r.ref()));
+    r.receiveMessage();
+    resv.resv().tell(new dev.fencelab.node.resv.Resv.AddFence(ctx, move, dev.fencelab.node.resv.ResvUsage.KERNEL, r.ref()));
+    r.receiveMessage();
+    resv.resv().tell(new dev.fencelab.node.resv.Resv.Unlock(ctx));
+
+    TestProbe<DriverProtocol.MapReply> map = fx.f.testKit.createTestProbe();
+    s.importer().tell(new DriverProtocol.MapBo("q", s.imported(), map.ref()));
+    map.expectNoMessage(java.time.Duration.ofMillis(300)); // the move is still running
+    fx.f.signal(timeline, move, 0);
+    assertEquals(0, map.receiveMessage(java.time.Duration.ofSeconds(10)).result());
+  }
 }
