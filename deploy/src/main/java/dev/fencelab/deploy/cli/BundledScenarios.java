@@ -32,6 +32,27 @@ final class BundledScenarios {
     }
   }
 
+  /** How many bundled scenarios lie under {@code prefix} (e.g. {@code conformance/}). */
+  static long countUnder(String prefix) {
+    try {
+      Path source = Path.of(BundledScenarios.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      if (Files.isDirectory(source)) {
+        Path dir = source.resolve("scenarios").resolve(prefix);
+        if (!Files.isDirectory(dir)) {
+          return 0;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+          return files.filter(p -> p.toString().endsWith(".yaml")).count();
+        }
+      }
+      try (ZipFile zip = new ZipFile(source.toFile())) {
+        return zip.stream().filter(e -> e.getName().startsWith("scenarios/" + prefix) && e.getName().endsWith(".yaml")).count();
+      }
+    } catch (IOException | URISyntaxException e) {
+      return 0;
+    }
+  }
+
   static List<Entry> list() {
     TreeSet<String> names = new TreeSet<>();
     try {
