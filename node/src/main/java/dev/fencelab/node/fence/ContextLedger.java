@@ -53,6 +53,11 @@ public final class ContextLedger {
     return new FenceId(context, seqno);
   }
 
+  /** How many fences are being signalled (their signal sent, their completion not yet reported). */
+  public int signallingCount() {
+    return signalling.size();
+  }
+
   public void register(long seqno, ActorRef<FenceProtocol.Command> fence) {
     live.put(seqno, fence);
     unsignalled.add(seqno);

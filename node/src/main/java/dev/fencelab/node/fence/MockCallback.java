@@ -25,6 +25,8 @@ public final class MockCallback extends AbstractBehavior<MockCallback.Command> {
 
   private record Removed(FenceProtocol.CallbackRemoved removed) implements Command {}
 
+  private record Probed(FenceProtocol.StatusReply reply) implements Command {}
+
   /** Whether the callback has run, and the fence's status when it did. */
   public record Seen(boolean seen, FenceStatus status) implements NoSerializationVerificationNeeded {}
 
@@ -55,6 +57,7 @@ public final class MockCallback extends AbstractBehavior<MockCallback.Command> {
   private boolean registered;
   private boolean removed;
   private Seen seen = new Seen(false, FenceStatus.PENDING);
+  private final java.util.List<ActorRef<Seen>> queries = new java.util.ArrayList<>();
 
   /** A callback for {@code fence}, not yet registered. */
   public static Behavior<Command> create(FenceRef fence) {
@@ -87,10 +90,8 @@ public final class MockCallback extends AbstractBehavior<MockCallback.Command> {
     return newReceiveBuilder()
         .onMessage(Add.class, this::onAdd)
         .onMessage(Called.class, this::onCalled)
-        .onMessage(Query.class, q -> {
-          q.replyTo().tell(seen);
-          return this;
-        })
+        .onMessage(Query.class, this::onQuery)
+        .onMessage(Probed.class, this::onProbed)
         .onMessage(Remove.class, this::onRemove)
         .onMessage(Removed.class, r -> {
           answerRemove(r.removed().wasPending());
@@ -115,9 +116,40 @@ public final class MockCallback extends AbstractBehavior<MockCallback.Command> {
       } else if (!removed) {
         seen = new Seen(true, s.status());
         answerAdded(0);
+        answerQueries();
       }
     }
     return this;
+  }
+
+  /**
+   * {@code cb.seen}. In the kernel the callback has run by the time {@code dma_fence_signal} returns; here it is a
+   * message in flight: when the fence has signalled but the callback has not arrived yet, the answer waits for it.
+   */
+  private Behavior<Command> onQuery(Query query) {
+    if (seen.seen() || !registered || removed) {
+      query.replyTo().tell(seen);
+      return this;
+    }
+    queries.add(query.replyTo());
+    if (queries.size() == 1) {
+      getContext().spawnAnonymous(StatusProbe.create(fence, java.util.List.of(),
+          getContext().messageAdapter(FenceProtocol.StatusReply.class, Probed::new)));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onProbed(Probed probed) {
+    FenceStatus status = probed.reply().status();
+    if (!status.isSignalled() || seen.seen() || status.value() == Errno.ENODEV.negative()) {
+      answerQueries(); // pending: not seen; seen meanwhile: seen; its member died: the callback will never come
+    }
+    return this; // signalled, callback still in flight: answered when it arrives
+  }
+
+  private void answerQueries() {
+    queries.forEach(q -> q.tell(seen));
+    queries.clear();
   }
 
   private Behavior<Command> onRemove(Remove remove) {

@@ -70,6 +70,7 @@ public final class SwSyncTimeline extends AbstractBehavior<ContextOwner.Command>
   private final Map<Long, Long> deadlines = new HashMap<>();
   private long value; // u32
   private boolean closed;
+  private final List<GetValue> deferred = new ArrayList<>();
   private long created;
 
   public static Behavior<ContextOwner.Command> create(FenceServices services) {
@@ -90,12 +91,22 @@ public final class SwSyncTimeline extends AbstractBehavior<ContextOwner.Command>
         .onMessageEquals(Close.INSTANCE, this::onClose)
         .onMessage(GetDeadline.class, this::onGetDeadline)
         .onMessage(GetValue.class, get -> {
-          get.replyTo().tell(new Value(value, closed));
+          // SW_SYNC_IOC_INC and close signal their points before the ioctl returns: so does the answer here, which
+          // waits until every point being signalled has signalled (and so has sent its callbacks).
+          if (ledger.signallingCount() > 0) {
+            deferred.add(get);
+          } else {
+            get.replyTo().tell(new Value(value, closed));
+          }
           return this;
         })
         .onMessage(ContextOwner.FenceCompleted.class, c -> {
           ledger.completed(c.id().seqno(), c.status());
           pending.remove(c.id().seqno());
+          if (ledger.signallingCount() == 0 && !deferred.isEmpty()) {
+            deferred.forEach(get -> get.replyTo().tell(new Value(value, closed)));
+            deferred.clear();
+          }
           return this;
         })
         .onMessage(ContextOwner.DeadlineHint.class, h -> {
