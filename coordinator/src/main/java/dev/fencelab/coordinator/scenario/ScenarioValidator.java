@@ -415,7 +415,9 @@ public final class ScenarioValidator {
         if (st.getMerge().getFencesCount() < 2) {
           problem(path + ".merge.fences", "a merge needs at least two fences");
         }
-        st.getMerge().getFencesList().stream().filter(f -> !f.trim().matches("-?\\d+")).forEach(f -> fenceUse(i, "merge.fences", f, deps));
+        // literal fds and dma-buf fds (a buffer's name) are the call's error paths (-ENOENT for a fd that is no sync_file)
+        st.getMerge().getFencesList().stream().filter(f -> !f.trim().matches("-?\\d+") && !buffers.containsKey(f))
+            .forEach(f -> fenceUse(i, "merge.fences", f, deps));
       }
       case "timeline" -> {
         processRef(i, "process", p, true);
@@ -572,6 +574,9 @@ public final class ScenarioValidator {
   }
 
   private void timelineUse(int i, String field, String name, List<List<Integer>> deps) {
+    if (name.trim().matches("-?\\d+")) {
+      return; // a literal fd: the call's -EBADF path
+    }
     Integer t = timelineProducers.get(name);
     if (t == null) {
       problem("steps[" + i + "]." + field, "unknown timeline '" + name + "' (timelines: " + timelineProducers.keySet() + ")");

@@ -225,6 +225,12 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
           p.result().completeExceptionally(new IllegalStateException(f.why()));
           return Behaviors.stopped();
         })
+        .onSignal(org.apache.pekko.actor.typed.PostStop.class, stop -> {
+          // A runner that failed (a bug) must not leave its caller waiting for the run timeout.
+          p.result().completeExceptionally(new IllegalStateException("the scenario runner stopped before the run ended "
+              + "(a fencelab bug: see the client member's log)"));
+          return this;
+        })
         .build();
   }
 
@@ -787,6 +793,9 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
       }
       case "point": {
         var pt = step.getPoint();
+        if (pt.getTimeline().trim().matches("-?\\d+")) { // a literal fd: SW_SYNC_IOC_CREATE_FENCE on it
+          return done(Outcome.failed(Errno.EBADF.negative(), "fd " + pt.getTimeline().trim() + " is not an open sw_sync timeline"));
+        }
         ActorRef<ContextOwner.Command> tl = state.timelines.get(pt.getTimeline());
         if (tl == null) {
           return done(Outcome.failed(Errno.ENOENT.negative(), "timeline " + pt.getTimeline() + " was not created"));
@@ -909,7 +918,7 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
 
   private NamedFence named(String name, FenceRef fence) {
     return NamedFence.newBuilder().setName(name).setFence(fence.id().toString())
-        .setNode(fence.actor().path().address().toString()).build();
+        .setNode(fence.isStub() ? "" : fence.actor().path().address().toString()).build(); // a stub lives nowhere
   }
 
   private CompletionStage<Outcome> fenceOf(String proc, ActorRef<ProcessActor.Command> process, String as, int fd, String detail) {
