@@ -5,18 +5,26 @@ import dev.fencelab.node.bench.DeviceBench;
 import dev.fencelab.node.bench.FenceBench;
 import dev.fencelab.node.check.Violations;
 import dev.fencelab.node.check.WaitGraph;
+import dev.fencelab.node.driver.DmaBufSteps;
 import dev.fencelab.node.driver.DriverActor;
 import dev.fencelab.node.driver.DriverSettings;
 import dev.fencelab.node.fence.Containers;
 import dev.fencelab.node.fence.ContextOwner;
 import dev.fencelab.node.fence.FenceContexts;
+import dev.fencelab.node.fence.FenceNames;
 import dev.fencelab.node.fence.FenceServices;
+import dev.fencelab.node.fence.FenceSteps;
 import dev.fencelab.node.fence.FenceTimeline;
 import dev.fencelab.node.fence.FenceWait;
 import dev.fencelab.node.fence.FenceWaitAny;
 import dev.fencelab.node.process.ProcessActor;
 import dev.fencelab.node.resv.Resv;
+import dev.fencelab.node.resv.ResvSteps;
+import dev.fencelab.node.step.StepExecutor;
+import dev.fencelab.node.step.StepHandler;
 import dev.fencelab.node.sync.SwSyncTimeline;
+import dev.fencelab.node.sync.SyncFileSteps;
+import dev.fencelab.node.wire.NodeSerializer;
 import dev.fencelab.protocol.Errno;
 import dev.fencelab.protocol.control.ClusterStatus;
 import dev.fencelab.protocol.control.Describe;
@@ -27,11 +35,15 @@ import dev.fencelab.protocol.control.NodeInfo;
 import dev.fencelab.protocol.control.Ping;
 import dev.fencelab.protocol.control.Pong;
 import dev.fencelab.protocol.control.Register;
+import dev.fencelab.protocol.scenario.v1.Step;
+import dev.fencelab.protocol.step.ExecuteStep;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import java.util.Objects;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -72,7 +84,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
   private final ActorRef<ContextOwner.Command> containers;
   private final Resv.Mode resvMode;
   private final DriverSettings driverSettings;
-  private final ActorRef<dev.fencelab.node.step.StepExecutor.Command> steps;
+  private final ActorRef<StepExecutor.Command> steps;
   private ActorRef<CoordinatorControl> coordinator;
 
   public static Behavior<NodeControl> create(Identity identity) {
@@ -98,23 +110,22 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
       default -> throw new IllegalArgumentException("fencelab.resv.mode must be modern or 2020, was " + mode);
     };
     this.driverSettings = DriverSettings.from(context.getSystem().settings().config(), resvMode);
-    this.steps = context.spawn(dev.fencelab.node.step.StepExecutor.create(stepHandlers()), "steps");
+    this.steps = context.spawn(StepExecutor.create(stepHandlers()), "steps");
     context.getSystem().receptionist().tell(Receptionist.register(NodeAgentKey.KEY, context.getSelf()));
   }
 
   /** Every step action this node executes, each with the handler that lives beside its feature. */
-  private java.util.Map<dev.fencelab.protocol.scenario.v1.Step.ActionCase, dev.fencelab.node.step.StepHandler> stepHandlers() {
-    var handlers = new java.util.EnumMap<dev.fencelab.protocol.scenario.v1.Step.ActionCase, dev.fencelab.node.step.StepHandler>(
-        dev.fencelab.protocol.scenario.v1.Step.ActionCase.class);
-    var names = new dev.fencelab.node.fence.FenceNames(dev.fencelab.node.wire.NodeSerializer.of(getContext().getSystem()));
-    var fence = new dev.fencelab.node.fence.FenceSteps(services, containers, names);
-    dev.fencelab.node.fence.FenceSteps.actions().forEach(a -> handlers.put(a, fence));
-    var sync = new dev.fencelab.node.sync.SyncFileSteps(names);
-    dev.fencelab.node.sync.SyncFileSteps.actions().forEach(a -> handlers.put(a, sync));
-    var resv = new dev.fencelab.node.resv.ResvSteps(names);
-    dev.fencelab.node.resv.ResvSteps.actions().forEach(a -> handlers.put(a, resv));
-    var dmaBuf = new dev.fencelab.node.driver.DmaBufSteps();
-    dev.fencelab.node.driver.DmaBufSteps.actions().forEach(a -> handlers.put(a, dmaBuf));
+  private Map<Step.ActionCase, StepHandler> stepHandlers() {
+    Map<Step.ActionCase, StepHandler> handlers = new EnumMap<>(Step.ActionCase.class);
+    FenceNames names = new FenceNames(NodeSerializer.of(getContext().getSystem()));
+    FenceSteps fence = new FenceSteps(services, containers, names);
+    FenceSteps.actions().forEach(a -> handlers.put(a, fence));
+    SyncFileSteps sync = new SyncFileSteps(names);
+    SyncFileSteps.actions().forEach(a -> handlers.put(a, sync));
+    ResvSteps resv = new ResvSteps(names);
+    ResvSteps.actions().forEach(a -> handlers.put(a, resv));
+    DmaBufSteps dmaBuf = new DmaBufSteps();
+    DmaBufSteps.actions().forEach(a -> handlers.put(a, dmaBuf));
     return handlers;
   }
 
@@ -132,8 +143,8 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
           d.replyTo().tell(describe());
           return this;
         })
-        .onMessage(dev.fencelab.protocol.step.ExecuteStep.class, e -> {
-          steps.tell(new dev.fencelab.node.step.StepExecutor.Run(e));
+        .onMessage(ExecuteStep.class, e -> {
+          steps.tell(new StepExecutor.Run(e));
           return this;
         })
         .onMessage(FenceControl.SpawnTimeline.class, this::onSpawnTimeline)

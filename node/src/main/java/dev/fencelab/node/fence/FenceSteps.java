@@ -148,7 +148,7 @@ public final class FenceSteps implements StepHandler {
 
   private CompletionStage<StepResult> contextAlloc(StepCall call, dev.fencelab.protocol.scenario.v1.ContextAlloc c) {
     FenceContext context = services.contexts().allocate();
-    call.bindLocal(c.getAs(), call.spawn(FenceTimeline.create(services, context, c.getSeqno64()), "context " + c.getAs()));
+    call.bindLocal(c.getAs(), call.spawn(FenceTimeline.create(services, context, c.getSeqno64())));
     return StepCall.done(StepCall.ret(context.id()).setValue(StepCall.number(context.id())).setDetail("context " + context));
   }
 
@@ -161,7 +161,7 @@ public final class FenceSteps implements StepHandler {
     };
     @SuppressWarnings("unchecked")
     ActorRef<ContextOwner.Command> owner = m.getContext().isEmpty()
-        ? call.spawn(FenceTimeline.create(services, services.contexts().allocate(), false), "context of " + m.getAs())
+        ? call.spawn(FenceTimeline.create(services, services.contexts().allocate(), false))
         : call.local(m.getContext(), ActorRef.class, "fence context");
     return call.<ContextOwner.Command, Optional<FenceRef>>ask(owner, r -> new FenceTimeline.CreateMockFence(m.getSeqno(), ops, r))
         .thenApply(created -> created.isEmpty()
@@ -201,7 +201,7 @@ public final class FenceSteps implements StepHandler {
 
   private CompletionStage<StepResult> addCallback(StepCall call, dev.fencelab.protocol.scenario.v1.AddCallback a) {
     FenceRef f = names.fence(call, a.getFence());
-    ActorRef<MockCallback.Command> cb = call.spawn(MockCallback.create(f), "callback " + a.getAs());
+    ActorRef<MockCallback.Command> cb = call.spawn(MockCallback.create(f));
     if (!a.getAs().isEmpty()) {
       call.bindLocal(a.getAs(), cb);
     }

@@ -115,10 +115,15 @@ public final class StepCall {
 
   // --- actors
 
-  /** Spawns a child of the executor (it lives until the executor stops). Synchronous part only. */
-  public <T> ActorRef<T> spawn(Behavior<T> behavior, String what) {
+  /**
+   * Spawns a child of the executor that belongs to this run: it lives until the run is forgotten (the executor keeps
+   * the most recent runs). Synchronous part only.
+   */
+  public <T> ActorRef<T> spawn(Behavior<T> behavior) {
     onActorThread("spawn");
-    return context.spawnAnonymous(behavior);
+    ActorRef<T> child = context.spawnAnonymous(behavior);
+    registry.owns(request.getRun(), child);
+    return child;
   }
 
   /** Spawns {@code factory}'s actor, which answers once to the reference it is given; bounded by the step timeout. */

@@ -5,7 +5,9 @@ import dev.fencelab.protocol.scenario.v1.Step;
 import dev.fencelab.protocol.step.ExecuteStep;
 import dev.fencelab.protocol.step.StepReply;
 import dev.fencelab.protocol.step.v1.StepResult;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -43,28 +45,51 @@ public final class StepExecutor extends AbstractBehavior<StepExecutor.Command> {
 
   private record Answered(ActorRef<StepReply> replyTo, StepResult result) implements Command {}
 
-  /** Names bound on this node, per run. Bounded: the oldest runs are forgotten first. */
+  /**
+   * Names bound on this node and the actors its handlers spawned, per run. Bounded: beyond {@link #RUNS} runs the
+   * least recently used is forgotten and its actors (mock fence contexts, callbacks) are stopped.
+   */
   static final class Registry {
     private static final int RUNS = 64;
-    private final Map<String, Map<String, Object>> runs = new LinkedHashMap<>(16, 0.75f, true) {
+
+    private record Run(Map<String, Object> names, List<ActorRef<?>> actors) {}
+
+    private final java.util.function.Consumer<ActorRef<?>> stop;
+    private final Map<String, Run> runs = new LinkedHashMap<>(16, 0.75f, true) {
       @Override
-      protected boolean removeEldestEntry(Map.Entry<String, Map<String, Object>> eldest) {
-        return size() > RUNS;
+      protected boolean removeEldestEntry(Map.Entry<String, Run> eldest) {
+        if (size() <= RUNS) {
+          return false;
+        }
+        eldest.getValue().actors().forEach(stop);
+        return true;
       }
     };
 
+    Registry(java.util.function.Consumer<ActorRef<?>> stop) {
+      this.stop = stop;
+    }
+
+    private Run run(String run) {
+      return runs.computeIfAbsent(run, r -> new Run(new HashMap<>(), new ArrayList<>()));
+    }
+
     Object get(String run, String name) {
-      Map<String, Object> names = runs.get(run);
-      return names == null ? null : names.get(name);
+      Run r = runs.get(run);
+      return r == null ? null : r.names().get(name);
     }
 
     void put(String run, String name, Object value) {
-      runs.computeIfAbsent(run, r -> new HashMap<>()).put(name, value);
+      run(run).names().put(name, value);
+    }
+
+    void owns(String run, ActorRef<?> actor) {
+      run(run).actors().add(actor);
     }
   }
 
   private final Map<Step.ActionCase, StepHandler> handlers;
-  private final Registry registry = new Registry();
+  private final Registry registry;
 
   /** {@code handlers}: every action this node executes, with the handler that lives beside its feature. */
   public static Behavior<Command> create(Map<Step.ActionCase, StepHandler> handlers) {
@@ -75,6 +100,7 @@ public final class StepExecutor extends AbstractBehavior<StepExecutor.Command> {
     super(context);
     this.handlers = new EnumMap<>(Step.ActionCase.class);
     this.handlers.putAll(handlers);
+    this.registry = new Registry(context::stop);
   }
 
   @Override

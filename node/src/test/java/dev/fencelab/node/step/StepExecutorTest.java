@@ -69,4 +69,22 @@ class StepExecutorTest {
     assertEquals(7, r.getRet());
     assertTrue(r.getExecuted());
   }
+
+  @Test
+  void theActorsOfAForgottenRunAreStopped() {
+    java.util.List<org.apache.pekko.actor.typed.ActorRef<Object>> spawned = new java.util.concurrent.CopyOnWriteArrayList<>();
+    StepHandler handler = call -> {
+      spawned.add(call.spawn(org.apache.pekko.actor.typed.javadsl.Behaviors.<Object>ignore()));
+      return CompletableFuture.completedFuture(StepCall.ret(0).build());
+    };
+    var executor = testKit.spawn(StepExecutor.create(Map.of(Step.ActionCase.STUB, handler)));
+    TestProbe<StepReply> replies = testKit.createTestProbe();
+    for (int run = 0; run <= 64; run++) { // the executor keeps 64 runs: the 65th forgets the first
+      executor.tell(new StepExecutor.Run(new ExecuteStep(StepRequest.newBuilder().setRun("run-" + run).setStepId("s")
+          .setStep(Step.newBuilder().setStub(Stub.getDefaultInstance())).build(), replies.ref())));
+      replies.receiveMessage(Duration.ofSeconds(5));
+    }
+    TestProbe<Object> watcher = testKit.createTestProbe();
+    watcher.expectTerminated(spawned.get(0), Duration.ofSeconds(5));
+  }
 }
