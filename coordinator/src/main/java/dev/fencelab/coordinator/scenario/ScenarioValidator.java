@@ -209,10 +209,12 @@ public final class ScenarioValidator {
       switch (b.kind()) {
         case FENCE -> produce(i, b.name(), b.field());
         case FD -> {
-          if (st.getSyncFile().getAs().isEmpty()) {
+          if (st.hasSyncFile() && st.getSyncFile().getAs().isEmpty()) {
             break; // the fd takes the fence's own name
           }
-          produce(i, b.name(), b.field());
+          if (!st.hasPoint()) {
+            produce(i, b.name(), b.field()); // a point's name is produced above
+          }
         }
         case CALLBACK -> local(i, b, callbackProducers, "callback");
         case CONTEXT -> local(i, b, contextProducers, "fence context");
@@ -345,7 +347,7 @@ public final class ScenarioValidator {
       nodeRef(path + ".node", st.getNode());
     }
     stepExpect(i, st);
-    if (ScenarioSteps.isProtocolStep(st)) {
+    if (ScenarioSteps.isV2Action(st)) {
       protocolStep(i, st, deps);
       return;
     }

@@ -23,6 +23,7 @@ import dev.fencelab.node.resv.ResvSteps;
 import dev.fencelab.node.step.StepExecutor;
 import dev.fencelab.node.step.StepHandler;
 import dev.fencelab.node.sync.SwSyncTimeline;
+import dev.fencelab.node.sync.SwSyncSteps;
 import dev.fencelab.node.sync.SyncFileSteps;
 import dev.fencelab.node.wire.NodeSerializer;
 import dev.fencelab.protocol.Errno;
@@ -122,10 +123,12 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
     FenceSteps.actions().forEach(a -> handlers.put(a, fence));
     SyncFileSteps sync = new SyncFileSteps(names);
     SyncFileSteps.actions().forEach(a -> handlers.put(a, sync));
-    ResvSteps resv = new ResvSteps(names);
-    ResvSteps.actions().forEach(a -> handlers.put(a, resv));
     DmaBufSteps dmaBuf = new DmaBufSteps();
     DmaBufSteps.actions().forEach(a -> handlers.put(a, dmaBuf));
+    ResvSteps resv = new ResvSteps(names, services, containers, resvMode, dmaBuf);
+    ResvSteps.actions().forEach(a -> handlers.put(a, resv));
+    SwSyncSteps swSync = new SwSyncSteps(services, names);
+    SwSyncSteps.actions().forEach(a -> handlers.put(a, swSync));
     return handlers;
   }
 

@@ -16,7 +16,7 @@ import org.apache.pekko.actor.typed.ActorRef;
  * its dma-buf fd, and an eviction by the exporter (the buffer moves; {@code move_notify} reaches each dynamic
  * importer once and never a static one, which the result counts).
  */
-public final class DmaBufSteps implements StepHandler {
+public final class DmaBufSteps implements StepHandler, dev.fencelab.node.resv.BufferResvs {
 
   public static List<Step.ActionCase> actions() {
     return List.of(Step.ActionCase.IMPORT_SYNC_FILE, Step.ActionCase.EVICT);
@@ -46,5 +46,19 @@ public final class DmaBufSteps implements StepHandler {
       }
       default -> throw new StepFailure(Errno.EOPNOTSUPP, "not a dma-buf step: " + step.getActionCase());
     };
+  }
+
+  /** The exporter's reservation object of a buffer (a KERNEL fence for a move goes there). */
+  @Override
+  public CompletionStage<Found> of(StepCall call, String buffer) {
+    ActorRef<DriverProtocol.Command> exporter = call.actor(buffer);
+    int handle = call.handle(buffer);
+    return call.<DriverProtocol.Command, DriverProtocol.ResvReply>ask(exporter, r -> new DriverProtocol.GetResv("", handle, r))
+        .thenApply(reply -> {
+          if (reply.result() != 0) {
+            throw new StepFailure(Errno.of(reply.result()), "buffer " + buffer + ": " + Errno.describe(reply.result()));
+          }
+          return new Found(reply.resv(), reply.mode());
+        });
   }
 }

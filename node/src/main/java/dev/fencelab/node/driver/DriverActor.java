@@ -150,7 +150,7 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
         })
         .onMessage(DriverProtocol.Evict.class, this::onEvict)
         .onMessage(DriverProtocol.GetResv.class, g -> {
-          Bo bo = lookup(g.process(), g.handle());
+          Bo bo = g.process().isEmpty() ? bos.get(g.handle()) : lookup(g.process(), g.handle()); // "": the exporter's own step
           g.replyTo().tell(bo == null || unplugged
               ? new DriverProtocol.ResvReply(unplugged ? Errno.ENODEV.negative() : Errno.ENOENT.negative(), null, null)
               : new DriverProtocol.ResvReply(0, bo.resv, settings.resvMode()));

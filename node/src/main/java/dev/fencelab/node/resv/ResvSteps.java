@@ -1,6 +1,8 @@
 package dev.fencelab.node.resv;
 
+import dev.fencelab.node.fence.ContextOwner;
 import dev.fencelab.node.fence.FenceRef;
+import dev.fencelab.node.fence.FenceServices;
 import dev.fencelab.node.fence.WaitResult;
 import dev.fencelab.node.fence.FenceNames;
 import dev.fencelab.node.step.StepCall;
@@ -8,7 +10,9 @@ import dev.fencelab.node.step.StepFailure;
 import dev.fencelab.node.step.StepHandler;
 import dev.fencelab.protocol.Errno;
 import dev.fencelab.protocol.scenario.v1.Step;
+import dev.fencelab.protocol.step.v1.Binding;
 import dev.fencelab.protocol.step.v1.StepResult;
+import org.apache.pekko.actor.typed.ActorRefResolver;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletionStage;
@@ -22,19 +26,38 @@ import org.apache.pekko.actor.typed.ActorRef;
  */
 public final class ResvSteps implements StepHandler {
   private final FenceNames names;
+  private final FenceServices services;
+  private final ActorRef<ContextOwner.Command> containers;
+  private final Resv.Mode defaultMode;
+  private final BufferResvs buffers;
 
-  public ResvSteps(FenceNames names) {
+  public ResvSteps(FenceNames names, FenceServices services, ActorRef<ContextOwner.Command> containers, Resv.Mode defaultMode,
+      BufferResvs buffers) {
     this.names = names;
+    this.services = services;
+    this.containers = containers;
+    this.defaultMode = defaultMode;
+    this.buffers = buffers;
   }
 
   public static List<Step.ActionCase> actions() {
-    return List.of(Step.ActionCase.RESV_FENCES, Step.ActionCase.RESV_TEST_SIGNALED, Step.ActionCase.RESV_SINGLETON);
+    return List.of(Step.ActionCase.RESV, Step.ActionCase.RESV_ADD, Step.ActionCase.RESV_FENCES, Step.ActionCase.RESV_TEST_SIGNALED,
+        Step.ActionCase.RESV_SINGLETON);
   }
 
   @Override
   public CompletionStage<StepResult> execute(StepCall call) {
     Step step = call.step();
     return switch (step.getActionCase()) {
+      case RESV -> {
+        var rv = step.getResv();
+        Resv.Mode mode = rv.getMode().equals("2020") ? Resv.Mode.Y2020 : rv.getMode().equals("modern") ? Resv.Mode.MODERN : defaultMode;
+        ActorRef<Resv.Command> resv = call.spawn(Resv.create(rv.getName(), mode, containers, services));
+        yield StepCall.done(StepCall.ret(0).putBound(rv.getName(), Binding.newBuilder()
+                .setActor(ActorRefResolver.get(call.system()).toSerializationFormat(resv)).build())
+            .putOut("mode", mode.name()).setDetail("dma_resv " + rv.getName() + " (" + mode + ")"));
+      }
+      case RESV_ADD -> add(call, step);
       case RESV_FENCES -> {
         var q = step.getResvFences();
         ActorRef<Resv.Command> resv = call.actor(q.getResv());
@@ -70,6 +93,33 @@ public final class ResvSteps implements StepHandler {
       default -> throw new StepFailure(Errno.EOPNOTSUPP, "not a resv step: " + step.getActionCase());
     };
   }
+
+  /** Lock, reserve (unless the scenario asks for the BUG path), add, unlock: on a resv object or a buffer's own. */
+  private CompletionStage<StepResult> add(StepCall call, Step step) {
+    var ra = step.getResvAdd();
+    FenceRef fence = names.fence(call, ra.getFence());
+    ResvUsage usage = ResvUsage.valueOf(ra.getUsage().toUpperCase(Locale.ROOT));
+    List<String> orderedAfter = names.fences(call, ra.getOrderedAfterList()).stream().map(f -> f.id().toString()).toList();
+    AcquireCtx ctx = AcquireCtx.next(ProcessHandle.current().pid(), "scenario " + call.stepId());
+    CompletionStage<Target> target;
+    if (!ra.getBuffer().isEmpty()) {
+      target = buffers.of(call, ra.getBuffer()).thenApply(found -> new Target(found.resv(), found.mode(), "buffer " + ra.getBuffer()));
+    } else {
+      ActorRef<Resv.Command> resv = call.actor(ra.getResv());
+      target = call.<Resv.Command, Resv.State>ask(resv, Resv.GetState::new).thenApply(st -> new Target(resv, st.mode(), ra.getResv()));
+    }
+    return target.thenCompose(t -> call.<Integer>spawnAsk(r -> ResvAdd.create(t.resv(), t.mode(), ctx, fence, usage, orderedAfter,
+            ra.getNoReserve(), call.timeout(), r))
+        .thenApply(result -> {
+          String what = t.mode() == Resv.Mode.Y2020
+              ? (usage == ResvUsage.WRITE || usage == ResvUsage.KERNEL ? "dma_resv_add_excl_fence" : "dma_resv_add_shared_fence")
+              : "dma_resv_add_fence(" + usage + ")";
+          return StepCall.ret(result).setDetail(result != 0 ? what + ": " + Errno.describe(result) : what + " " + ra.getFence() + " on " + t.name())
+              .build();
+        }));
+  }
+
+  private record Target(ActorRef<Resv.Command> resv, Resv.Mode mode, String name) {}
 
   /** A usage name; empty is BOOKKEEP (every fence). */
   static ResvUsage usage(String name) {

@@ -9,10 +9,7 @@ import dev.fencelab.node.driver.DriverProtocol;
 import dev.fencelab.node.fence.ContextOwner;
 import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.process.ProcessActor;
-import dev.fencelab.node.resv.AcquireCtx;
 import dev.fencelab.node.resv.Resv;
-import dev.fencelab.node.resv.ResvUsage;
-import dev.fencelab.node.sync.SwSyncTimeline;
 import dev.fencelab.node.trace.TraceControl;
 import dev.fencelab.node.trace.TraceRecorder;
 import dev.fencelab.protocol.Errno;
@@ -111,10 +108,6 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
   private record Collected(List<TraceChunk> chunks, List<String> notes) implements Msg {}
 
   private record Fail(String why) implements Msg {}
-
-  /** A dma_resv add, run by a {@link ResvAdd} child (the lock holder must outlive the sequence). */
-  private record ResvAddRequest(ActorRef<Resv.Command> resv, Resv.Mode mode, AcquireCtx ctx, FenceRef fence, ResvUsage usage,
-      List<String> orderedAfter, boolean noReserve, ActorRef<Integer> replyTo) implements Msg {}
 
   /** What a step produced: its status and detail, and the state it adds (applied on the runner's thread). */
   private record Outcome(int status, String detail, Consumer<Runner> apply, Consumer<StepOutcome.Builder> extra) {
@@ -216,11 +209,6 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
         .onMessageEquals(DrainTick.INSTANCE, this::onDrainTick)
         .onMessage(Drained.class, this::onDrained)
         .onMessage(Collected.class, this::onCollected)
-        .onMessage(ResvAddRequest.class, r -> {
-          getContext().spawnAnonymous(ResvAdd.create(r.resv(), r.mode(), r.ctx(), r.fence(), r.usage(), r.orderedAfter(), r.noReserve(),
-              p.stepTimeout(), r.replyTo()));
-          return this;
-        })
         .onMessage(Fail.class, f -> {
           p.result().completeExceptionally(new IllegalStateException(f.why()));
           return Behaviors.stopped();
@@ -612,6 +600,18 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
     public void bindLocal(String name, String node) {
       state.localNodes.put(name, node);
     }
+
+    @Override
+    public void bindActor(Step step, String name, String actor, String node, Map<String, String> out) {
+      ActorRef<Object> ref = org.apache.pekko.actor.typed.ActorRefResolver.get(getContext().getSystem()).resolveActorRef(actor);
+      if (step.hasTimeline()) {
+        state.timelines.put(name, ref.unsafeUpcast());
+        state.timelineNodes.put(name, node);
+      } else if (step.hasResv()) {
+        state.resvs.put(name, ref.unsafeUpcast());
+        state.resvModes.put(name, Resv.Mode.valueOf(out.getOrDefault("mode", "MODERN")));
+      }
+    }
   }
 
   /**
@@ -780,55 +780,6 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
         return merged.thenCompose(reply -> reply.fd() < 0 ? done(Outcome.failed(reply.fd(), "merge: " + Errno.describe(reply.fd())))
             : fenceOf(proc, process, m.getAs(), reply.fd(), "merged into fd " + reply.fd()));
       }
-      case "timeline": {
-        String name = step.getTimeline().getName();
-        String node = nodeOfProcess(proc);
-        return this.<FenceControl.SpawnTimeline, FenceControl.TimelineSpawned>ask(p.agents().get(node),
-                r -> new FenceControl.SpawnTimeline(FenceControl.TimelineKind.SW_SYNC, named(name), r))
-            .thenApply(reply -> reply.error() != 0 ? Outcome.failed(reply.error(), "sw_sync timeline: " + Errno.describe(reply.error()))
-                : Outcome.ok("sw_sync timeline on " + node, r -> {
-                  r.timelines.put(name, reply.owner());
-                  r.timelineNodes.put(name, node);
-                }));
-      }
-      case "point": {
-        var pt = step.getPoint();
-        if (pt.getTimeline().trim().matches("-?\\d+")) { // a literal fd: SW_SYNC_IOC_CREATE_FENCE on it
-          return done(Outcome.failed(Errno.EBADF.negative(), "fd " + pt.getTimeline().trim() + " is not an open sw_sync timeline"));
-        }
-        ActorRef<ContextOwner.Command> tl = state.timelines.get(pt.getTimeline());
-        if (tl == null) {
-          return done(Outcome.failed(Errno.ENOENT.negative(), "timeline " + pt.getTimeline() + " was not created"));
-        }
-        return this.<SwSyncTimeline.CreatePoint, SwSyncTimeline.PointCreated>ask(tl, r -> new SwSyncTimeline.CreatePoint(pt.getValue(), pt.getAs(), r))
-            .thenCompose(created -> created.error() != 0 ? done(Outcome.failed(created.error(), "point: " + Errno.describe(created.error())))
-                : this.<ProcessActor.SyncFileCreate, ProcessActor.FdReply>ask(process, r -> new ProcessActor.SyncFileCreate(created.fence(), pt.getAs(), r))
-                    .thenApply(fd -> fd.fd() < 0 ? Outcome.failed(fd.fd(), "sync_file: " + Errno.describe(fd.fd()))
-                        : new Outcome(0, "point " + pt.getValue() + " as fd " + fd.fd(), r -> {
-                          r.fds.put(key(proc, pt.getAs()), fd.fd());
-                          r.fences.put(pt.getAs(), named(pt.getAs(), created.fence()));
-                          r.refs.putIfAbsent(pt.getAs(), created.fence());
-                        }, b -> b.setFence(created.fence().id().toString()))));
-      }
-      case "inc": {
-        var inc = step.getInc();
-        ActorRef<ContextOwner.Command> tl = state.timelines.get(inc.getTimeline());
-        if (tl == null || dead.contains(state.timelineNodes.get(inc.getTimeline()))) {
-          return done(Outcome.failed(Errno.ENODEV.negative(), "timeline " + inc.getTimeline() + " is gone"));
-        }
-        tl.tell(new SwSyncTimeline.Inc(Math.max(1, inc.getBy())));
-        return this.<SwSyncTimeline.GetValue, SwSyncTimeline.Value>ask(tl, SwSyncTimeline.GetValue::new)
-            .thenApply(v -> Outcome.ok("timeline " + inc.getTimeline() + " at " + v.value(), r -> {}));
-      }
-      case "close_timeline": {
-        ActorRef<ContextOwner.Command> tl = state.timelines.get(step.getCloseTimeline().getTimeline());
-        if (tl == null) {
-          return done(Outcome.failed(Errno.ENODEV.negative(), "timeline is gone"));
-        }
-        tl.tell(SwSyncTimeline.Close.INSTANCE);
-        return this.<SwSyncTimeline.GetValue, SwSyncTimeline.Value>ask(tl, SwSyncTimeline.GetValue::new)
-            .thenApply(v -> Outcome.ok("closed at " + v.value(), r -> {}));
-      }
       case "cpu_access": {
         var c = step.getCpuAccess();
         String device = c.getDevice().isEmpty() ? buffers.get(c.getBuffer()).getDevice() : c.getDevice();
@@ -875,19 +826,6 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
             .thenCompose(reply -> reply.fd() < 0 ? done(Outcome.failed(reply.fd(), "export sync_file: " + Errno.describe(reply.fd())))
                 : fenceOf(proc, process, e.getAs(), reply.fd(), "sync_file fd " + reply.fd()));
       }
-      case "resv": {
-        var rv = step.getResv();
-        String node = nodeOfProcess(proc);
-        Resv.Mode mode = rv.getMode().equals("2020") ? Resv.Mode.Y2020 : rv.getMode().equals("modern") ? Resv.Mode.MODERN : null;
-        return this.<FenceControl.SpawnResv, FenceControl.ResvSpawned>ask(p.agents().get(node), r -> new FenceControl.SpawnResv(named(rv.getName()), mode, r))
-            .thenApply(reply -> reply.error() != 0 ? Outcome.failed(reply.error(), "resv: " + Errno.describe(reply.error()))
-                : Outcome.ok("dma_resv " + rv.getName() + " (" + reply.mode() + ") on " + node, r -> {
-                  r.resvs.put(rv.getName(), reply.resv());
-                  r.resvModes.put(rv.getName(), reply.mode());
-                }));
-      }
-      case "resv_add":
-        return resvAdd(step, process);
       default:
         return done(Outcome.failed(Errno.EINVAL.negative(), "unsupported action"));
     }
@@ -995,53 +933,6 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
                     r.refs.putIfAbsent(sub.getOutFence(), reply.outFence());
                   }
                 }, b -> b.setFence(reply.outFence() == null ? "" : reply.outFence().id().toString())));
-  }
-
-  private CompletionStage<Outcome> resvAdd(Step step, ActorRef<ProcessActor.Command> process) {
-    var ra = step.getResvAdd();
-    if (!ra.getBuffer().isEmpty()) {
-      Buffer b = buffers.get(ra.getBuffer());
-      return this.<DriverProtocol.GetResv, DriverProtocol.ResvReply>ask(state.drivers.get(b.getDevice()),
-              r -> new DriverProtocol.GetResv(qualifiedProcess(b.getProcess()), state.ownHandles.get(b.getName()), r))
-          .thenCompose(reply -> reply.result() != 0 ? done(Outcome.failed(reply.result(), "buffer " + b.getName() + ": " + Errno.describe(reply.result())))
-              : resvAdd(step, process, reply.resv(), reply.mode(), "buffer " + b.getName()));
-    }
-    return resvAdd(step, process, state.resvs.get(ra.getResv()), state.resvModes.get(ra.getResv()), ra.getResv());
-  }
-
-  private CompletionStage<Outcome> resvAdd(Step step, ActorRef<ProcessActor.Command> process, ActorRef<Resv.Command> resv,
-      Resv.Mode mode, String what) {
-    var ra = step.getResvAdd();
-    String proc = step.getProcess();
-    Integer fd = state.fds.get(key(proc, ra.getFence()));
-    if (resv == null || fd == null) {
-      return done(Outcome.failed(Errno.ENOENT.negative(), resv == null ? "resv " + what + " does not exist"
-          : "process " + proc + " holds no fd for fence '" + ra.getFence() + "'"));
-    }
-    ResvUsage usage = ResvUsage.valueOf(ra.getUsage().toUpperCase(java.util.Locale.ROOT));
-    List<String> orderedAfter = new ArrayList<>();
-    for (String f : ra.getOrderedAfterList()) {
-      NamedFence nf = state.fences.get(f);
-      if (nf != null) {
-        orderedAfter.add(nf.getFence());
-      }
-    }
-    AcquireCtx ctx = AcquireCtx.next(ProcessHandle.current().pid(), "scenario " + ScenarioSteps.id(s, indexOf(step)));
-    return this.<ProcessActor.GetFence, ProcessActor.FenceReply>ask(process, r -> new ProcessActor.GetFence(fd, r))
-        .thenCompose(f -> {
-          if (f.result() != 0) {
-            return done(Outcome.failed(f.result(), "fence: " + Errno.describe(f.result())));
-          }
-          return this.<ResvAddRequest, Integer>ask(getContext().getSelf().narrow(), r -> new ResvAddRequest(resv, mode, ctx, f.fence(),
-                  usage, orderedAfter, ra.getNoReserve(), r), p.stepTimeout().plusSeconds(1))
-              .thenApply(result -> {
-                String call = mode == Resv.Mode.Y2020
-                    ? (usage == ResvUsage.WRITE || usage == ResvUsage.KERNEL ? "dma_resv_add_excl_fence" : "dma_resv_add_shared_fence")
-                    : "dma_resv_add_fence(" + usage + ")";
-                return result != 0 ? Outcome.failed(result, call + ": " + Errno.describe(result))
-                    : Outcome.ok(call + " " + ra.getFence() + " on " + what, r -> {});
-              });
-        });
   }
 
   private CompletionStage<BufferChecksum> checksum(String buffer, String at) {

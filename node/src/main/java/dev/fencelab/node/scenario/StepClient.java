@@ -70,6 +70,9 @@ final class StepClient {
     void bindFd(String process, String name, int fd);
 
     void bindLocal(String name, String node);
+
+    /** A timeline or a resv the step made on {@code node} (its actor, and the step's named outputs, e.g. the resv's mode). */
+    void bindActor(Step step, String name, String actor, String node, Map<String, String> out);
   }
 
   /** What the runner records of a step. */
@@ -197,10 +200,14 @@ final class StepClient {
         names.bindFence(name, b.getFence());
       } else if (b.getKindCase() == Binding.KindCase.FD) {
         names.bindFd(step.getProcess(), name, b.getFd());
-        FenceV1.FenceRef held = step.hasSyncFile() ? names.fence(step.getSyncFile().getFence()) : null;
-        if (held != null && !name.equals(step.getSyncFile().getFence())) {
-          names.bindFence(name, held); // the fd's name also names the fence it holds, as for points and out-fences
+        // The fd's name also names the fence it holds (a point, a sync_file of a fence-API fence).
+        FenceV1.FenceRef held = r.getValue().hasFence() ? r.getValue().getFence()
+            : step.hasSyncFile() ? names.fence(step.getSyncFile().getFence()) : null;
+        if (held != null && names.fence(name) == null) {
+          names.bindFence(name, held);
         }
+      } else if (b.getKindCase() == Binding.KindCase.ACTOR) {
+        names.bindActor(step, name, b.getActor(), node, r.getOutMap());
       }
     });
     ScenarioSteps.Ref binds = ScenarioSteps.binds(step);

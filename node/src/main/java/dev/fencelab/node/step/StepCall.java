@@ -51,6 +51,11 @@ public final class StepCall {
     return request.getRun();
   }
 
+  /** The actor system the executor runs in (for resolving and formatting actor references). */
+  public org.apache.pekko.actor.typed.ActorSystem<?> system() {
+    return context.getSystem();
+  }
+
   public Duration timeout() {
     return request.getTimeoutNanos() > 0 ? Duration.ofNanos(request.getTimeoutNanos()) : Duration.ofSeconds(30);
   }

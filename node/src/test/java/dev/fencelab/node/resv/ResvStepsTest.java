@@ -31,7 +31,9 @@ class ResvStepsTest {
   void start() {
     fx = new FenceFixture("resv-steps-test");
     timeline = fx.timeline();
-    steps = new StepHarness(fx.testKit, new ResvSteps(new FenceNames(NodeSerializer.of(fx.testKit.system()))), ResvSteps.actions());
+    steps = new StepHarness(fx.testKit, new ResvSteps(new FenceNames(NodeSerializer.of(fx.testKit.system())), fx.services, fx.containers(),
+        Resv.Mode.MODERN, (call, buffer) -> java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("no buffers here"))),
+        ResvSteps.actions());
   }
 
   @AfterEach

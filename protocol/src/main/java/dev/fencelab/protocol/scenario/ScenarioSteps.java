@@ -43,8 +43,17 @@ public final class ScenarioSteps {
   /** A name a step uses or binds, with the field it is written in ({@code signal.fence}, {@code wait_any.fences[1]}). */
   public record Ref(RefKind kind, String name, String field) {}
 
-  /** The actions executed through the step protocol (one ExecuteStep, one StepResult), with their handler family. */
+  /** The older actions already executed through the step protocol (the rest of them still run in the runner). */
+  private static final java.util.Set<Step.ActionCase> PORTED = java.util.EnumSet.of(Step.ActionCase.TIMELINE, Step.ActionCase.POINT,
+      Step.ActionCase.INC, Step.ActionCase.CLOSE_TIMELINE, Step.ActionCase.RESV, Step.ActionCase.RESV_ADD);
+
+  /** The actions executed through the step protocol (one ExecuteStep, one StepResult) by a handler on a node. */
   public static boolean isProtocolStep(Step step) {
+    return isV2Action(step) || PORTED.contains(step.getActionCase());
+  }
+
+  /** The actions added with the step protocol (the fence API, sync_file, resv queries, dma-buf calls): checked by name kinds. */
+  public static boolean isV2Action(Step step) {
     int n = step.getActionCase().getNumber();
     return n >= 40 && n < 100;
   }
@@ -70,7 +79,7 @@ public final class ScenarioSteps {
     String action = action(step);
     for (Map.Entry<FieldDescriptor, Object> e : m.getAllFields().entrySet()) {
       RefKind kind = switch (e.getKey().getName()) {
-        case "fence", "fences", "prev", "a", "b" -> RefKind.FENCE;
+        case "fence", "fences", "prev", "a", "b", "ordered_after" -> RefKind.FENCE;
         case "fd", "sync_file" -> RefKind.FD;
         case "resv" -> RefKind.RESV;
         case "buffer" -> RefKind.BUFFER;
@@ -88,7 +97,7 @@ public final class ScenarioSteps {
         for (int i = 0; i < names.size(); i++) {
           out.add(new Ref(kind, (String) names.get(i), field + "[" + i + "]"));
         }
-      } else if (!(kind == RefKind.FD && isNumber((String) e.getValue()))) {
+      } else if (!((kind == RefKind.FD || kind == RefKind.TIMELINE) && isNumber((String) e.getValue()))) { // a literal fd
         out.add(new Ref(kind, (String) e.getValue(), field));
       }
     }
@@ -101,6 +110,12 @@ public final class ScenarioSteps {
     if (m == null || !isProtocolStep(step)) {
       return null;
     }
+    if (step.hasTimeline()) {
+      return new Ref(RefKind.TIMELINE, step.getTimeline().getName(), "timeline.name");
+    }
+    if (step.hasResv()) {
+      return new Ref(RefKind.RESV, step.getResv().getName(), "resv.name");
+    }
     FieldDescriptor as = m.getDescriptorForType().findFieldByName("as");
     if (as == null || ((String) m.getField(as)).isEmpty()) {
       if (step.getActionCase() == Step.ActionCase.SYNC_FILE && !step.getSyncFile().getFence().isEmpty()) {
@@ -111,7 +126,7 @@ public final class ScenarioSteps {
     RefKind kind = switch (step.getActionCase()) {
       case ADD_CALLBACK -> RefKind.CALLBACK;
       case CONTEXT_ALLOC -> RefKind.CONTEXT;
-      case SYNC_FILE -> RefKind.FD;
+      case SYNC_FILE, POINT -> RefKind.FD;
       default -> RefKind.FENCE;
     };
     return new Ref(kind, (String) m.getField(as), action(step) + ".as");

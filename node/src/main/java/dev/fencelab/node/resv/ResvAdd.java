@@ -1,9 +1,6 @@
-package dev.fencelab.node.scenario;
+package dev.fencelab.node.resv;
 
 import dev.fencelab.node.fence.FenceRef;
-import dev.fencelab.node.resv.AcquireCtx;
-import dev.fencelab.node.resv.Resv;
-import dev.fencelab.node.resv.ResvUsage;
 import dev.fencelab.protocol.Errno;
 import java.time.Duration;
 import java.util.List;
