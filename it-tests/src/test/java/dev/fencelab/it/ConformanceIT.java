@@ -18,7 +18,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The conformance library ({@code scenarios/conformance/}: the kernel's st-dma-fence, st-dma-fence-chain,
- * st-dma-fence-unwrap and IGT sw_sync tests translated into scenarios, their expectations taken from the kernel) run
+ * st-dma-fence-unwrap, st-dma-resv and IGT sw_sync and dmabuf_sync_file tests translated into scenarios, their
+ * expectations taken from the kernel) run
  * as a user runs it — {@code fencelab run scenarios/conformance} — on one local cluster of real JVMs with
  * {@code serialize-messages = on}: every scenario passes, and each has its own verdict.
  */
@@ -33,7 +34,7 @@ class ConformanceIT {
     try (Stream<Path> walk = Files.walk(library)) {
       files = walk.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
     }
-    assertTrue(files.size() >= 30, "the library has the translated test functions: " + files.size());
+    assertTrue(files.size() >= 70, "the library has the translated test functions: " + files.size());
     Path out = logs.track(TestCluster.newRunDir("conformance"));
 
     LauncherIT.Run run = LauncherIT.fencelab("run", library.toString(), "--out", out.toString(), LauncherIT.SERIALIZE_ON);

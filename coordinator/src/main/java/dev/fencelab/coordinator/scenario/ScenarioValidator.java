@@ -486,7 +486,12 @@ public final class ScenarioValidator {
     processRef(i, "process", st.getProcess(), ScenarioSteps.isFdStep(st));
     for (ScenarioSteps.Ref ref : ScenarioSteps.uses(st)) {
       switch (ref.kind()) {
-        case FENCE, FD -> fenceUse(i, ref.field(), ref.name(), deps);
+        case FENCE -> fenceUse(i, ref.field(), ref.name(), deps);
+        case FD -> {
+          if (!buffers.containsKey(ref.name())) { // a dma-buf fd is named after its buffer
+            fenceUse(i, ref.field(), ref.name(), deps);
+          }
+        }
         case BUFFER -> bufferRef(i, ref.field(), ref.name());
         case RESV -> {
           Integer r = resvProducers.get(ref.name());

@@ -18,7 +18,7 @@ public final class ScenariosCommand implements Callable<Integer> {
     long conformance = BundledScenarios.countUnder("conformance/");
     if (conformance > 0) {
       System.out.printf("%nconformance/: %d kernel selftests translated into scenarios (st-dma-fence, st-dma-fence-chain, "
-          + "st-dma-fence-unwrap, IGT sw_sync); run them all on one cluster: fencelab run scenarios/conformance%n", conformance);
+          + "st-dma-fence-unwrap, st-dma-resv, IGT sw_sync and dmabuf_sync_file); run them all on one cluster: fencelab run scenarios/conformance%n", conformance);
     }
     System.out.printf("%nrun one: fencelab run NAME [--seed N] [--out DIR]   (the files are in scenarios/ of the repository)%n");
     return 0;

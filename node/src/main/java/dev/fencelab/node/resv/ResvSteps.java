@@ -60,9 +60,8 @@ public final class ResvSteps implements StepHandler {
       case RESV_ADD -> add(call, step);
       case RESV_FENCES -> {
         var q = step.getResvFences();
-        ActorRef<Resv.Command> resv = call.actor(q.getResv());
         ResvUsage usage = usage(q.getUsage());
-        yield call.<Resv.Command, Resv.Fences>ask(resv, r -> new Resv.GetFences(usage, q.getAll(), r))
+        yield resv(call, q.getResv(), q.getBuffer()).thenCompose(resv -> call.<Resv.Command, Resv.Fences>ask(resv, r -> new Resv.GetFences(usage, q.getAll(), r)))
             .thenApply(f -> {
               List<FenceRef> fences = f.entries().stream().map(Resv.Entry::fence).toList();
               return StepCall.ret(0).setValue(names.values(fences))
@@ -72,11 +71,10 @@ public final class ResvSteps implements StepHandler {
       }
       case RESV_TEST_SIGNALED -> {
         var q = step.getResvTestSignaled();
-        ActorRef<Resv.Command> resv = call.actor(q.getResv());
         ResvUsage usage = usage(q.getUsage());
-        yield call.<Resv.Command, Resv.State>ask(resv, Resv.GetState::new)
+        yield resv(call, q.getResv(), q.getBuffer()).thenCompose(resv -> call.<Resv.Command, Resv.State>ask(resv, Resv.GetState::new)
             .thenCompose(state -> call.<Resv.Command, WaitResult>ask(resv, r -> state.mode() == Resv.Mode.Y2020
-                ? new Resv.Wait2020(q.getAll(), 0, call.caller(), r) : new Resv.Wait(usage, 0, call.caller(), r)))
+                ? new Resv.Wait2020(q.getAll(), 0, call.caller(), r) : new Resv.Wait(usage, 0, call.caller(), r))))
             .thenApply(w -> {
               boolean signalled = w.result() > 0;
               return StepCall.ret(signalled ? 1 : 0).setValue(StepCall.flag(signalled)).build();
@@ -84,9 +82,8 @@ public final class ResvSteps implements StepHandler {
       }
       case RESV_SINGLETON -> {
         var q = step.getResvSingleton();
-        ActorRef<Resv.Command> resv = call.actor(q.getResv());
         ResvUsage usage = usage(q.getUsage());
-        yield call.<Resv.Command, Resv.Singleton>ask(resv, r -> new Resv.GetSingleton(usage, r))
+        yield resv(call, q.getResv(), q.getBuffer()).thenCompose(resv -> call.<Resv.Command, Resv.Singleton>ask(resv, r -> new Resv.GetSingleton(usage, r)))
             .thenApply(s -> names.bind(StepCall.ret(s.result()).setValue(names.value(s.result() == 0 ? s.fence() : null)), q.getAs(),
                 s.result() == 0 ? s.fence() : null).build());
       }
@@ -117,6 +114,12 @@ public final class ResvSteps implements StepHandler {
           return StepCall.ret(result).setDetail(result != 0 ? what + ": " + Errno.describe(result) : what + " " + ra.getFence() + " on " + t.name())
               .build();
         }));
+  }
+
+  /** A resv object by name, or a buffer's own. */
+  private CompletionStage<ActorRef<Resv.Command>> resv(StepCall call, String resv, String buffer) {
+    return buffer.isEmpty() ? java.util.concurrent.CompletableFuture.completedFuture(call.actor(resv))
+        : buffers.of(call, buffer).thenApply(BufferResvs.Found::resv);
   }
 
   private record Target(ActorRef<Resv.Command> resv, Resv.Mode mode, String name) {}
