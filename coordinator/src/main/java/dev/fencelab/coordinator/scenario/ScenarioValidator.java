@@ -209,11 +209,10 @@ public final class ScenarioValidator {
       switch (b.kind()) {
         case FENCE -> produce(i, b.name(), b.field());
         case FD -> {
-          if (st.hasSyncFile() && st.getSyncFile().getAs().isEmpty()) {
-            break; // the fd takes the fence's own name
-          }
-          if (!st.hasPoint()) {
-            produce(i, b.name(), b.field()); // a point's name is produced above
+          // A sync_file fd named `as` (without it, the fd takes the fence's own name); point, merge and
+          // export_sync_file names are produced above.
+          if (st.hasSyncFile() && !st.getSyncFile().getAs().isEmpty()) {
+            produce(i, b.name(), b.field());
           }
         }
         case CALLBACK -> local(i, b, callbackProducers, "callback");

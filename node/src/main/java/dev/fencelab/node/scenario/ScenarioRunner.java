@@ -746,40 +746,6 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
       }
       case "submit":
         return submit(step, process);
-      case "wait": {
-        var w = step.getWait();
-        String name = w.getFence().isEmpty() ? w.getBuffer() : w.getFence();
-        Integer fd = state.fds.get(key(proc, name));
-        if (fd == null) {
-          return done(Outcome.failed(Errno.EBADF.negative(), "process " + proc + " holds no fd for '" + name + "'"));
-        }
-        long timeoutMs = w.getTimeout().isEmpty() ? p.stepTimeout().toMillis() / 2 : Units.nanos(w.getTimeout()) / 1_000_000;
-        return this.<ProcessActor.SyncFileWait, ProcessActor.PollResult>ask(process, r -> new ProcessActor.SyncFileWait(fd, timeoutMs, r),
-                Duration.ofMillis(timeoutMs).plus(p.stepTimeout()))
-            .thenApply(reply -> new Outcome(0, (reply.result() > 0 ? "signalled" : reply.result() == 0 ? "timed out" : Errno.describe(reply.result()))
-                + ", status " + status(reply.status().value()), r -> {}, b -> b.setIsWait(true).setWaitResult(reply.result())
-                .setWaitStatus(reply.status().value())));
-      }
-      case "merge": {
-        var m = step.getMerge();
-        List<Integer> fds = new ArrayList<>();
-        for (String f : m.getFencesList()) {
-          Integer fd = f.trim().matches("-?\\d+") ? Integer.valueOf(f.trim()) : state.fds.get(key(proc, f)); // "-1": a raw fd
-          if (fd == null) {
-            return done(Outcome.failed(Errno.EBADF.negative(), "process " + proc + " holds no fd for '" + f + "'"));
-          }
-          fds.add(fd);
-        }
-        CompletionStage<ProcessActor.FdReply> merged = CompletableFuture.completedFuture(new ProcessActor.FdReply(fds.get(0)));
-        for (int k = 1; k < fds.size(); k++) {
-          int next = fds.get(k);
-          merged = merged.thenCompose(prev -> prev.fd() < 0 ? CompletableFuture.completedFuture(prev)
-              : this.<ProcessActor.SyncMerge, ProcessActor.FdReply>ask(process,
-              r -> new ProcessActor.SyncMerge(prev.fd(), next, m.getAs(), (int) m.getFlags(), (int) m.getPad(), r)));
-        }
-        return merged.thenCompose(reply -> reply.fd() < 0 ? done(Outcome.failed(reply.fd(), "merge: " + Errno.describe(reply.fd())))
-            : fenceOf(proc, process, m.getAs(), reply.fd(), "merged into fd " + reply.fd()));
-      }
       case "cpu_access": {
         var c = step.getCpuAccess();
         String device = c.getDevice().isEmpty() ? buffers.get(c.getBuffer()).getDevice() : c.getDevice();
@@ -815,17 +781,6 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
         return org.apache.pekko.pattern.Patterns.after(Duration.ofNanos(nanos), getContext().getSystem().classicSystem().scheduler(),
             getContext().getExecutionContext(), () -> CompletableFuture.completedFuture(Outcome.ok("paused " + Units.human(nanos), r -> {})));
       }
-      case "export_sync_file": {
-        var e = step.getExportSyncFile();
-        Integer fd = state.fds.get(key(proc, e.getBuffer()));
-        if (fd == null) {
-          return done(Outcome.failed(Errno.EBADF.negative(), "process " + proc + " holds no dma-buf fd of '" + e.getBuffer() + "'"));
-        }
-        int flags = e.getFlags() != 0 ? (int) e.getFlags() : e.getWrite() ? 2 : 1;
-        return this.<ProcessActor.ExportSyncFile, ProcessActor.FdReply>ask(process, r -> new ProcessActor.ExportSyncFile(fd, flags, r))
-            .thenCompose(reply -> reply.fd() < 0 ? done(Outcome.failed(reply.fd(), "export sync_file: " + Errno.describe(reply.fd())))
-                : fenceOf(proc, process, e.getAs(), reply.fd(), "sync_file fd " + reply.fd()));
-      }
       default:
         return done(Outcome.failed(Errno.EINVAL.negative(), "unsupported action"));
     }
@@ -859,16 +814,7 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
         .setNode(fence.isStub() ? "" : fence.actor().path().address().toString()).build(); // a stub lives nowhere
   }
 
-  private CompletionStage<Outcome> fenceOf(String proc, ActorRef<ProcessActor.Command> process, String as, int fd, String detail) {
-    return this.<ProcessActor.GetFence, ProcessActor.FenceReply>ask(process, r -> new ProcessActor.GetFence(fd, r))
-        .thenApply(f -> new Outcome(0, detail, r -> {
-          r.fds.put(key(proc, as), fd);
-          if (f.result() == 0 && f.fence() != null) {
-            r.fences.put(as, named(as, f.fence()));
-            r.refs.putIfAbsent(as, f.fence());
-          }
-        }, b -> b.setFence(f.fence() == null ? "" : f.fence().id().toString())));
-  }
+
 
   private Integer handle(String buffer, String device) {
     Buffer b = buffers.get(buffer);

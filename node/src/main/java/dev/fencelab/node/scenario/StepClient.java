@@ -184,8 +184,12 @@ final class StepClient {
       }
     }
     ActorRef<NodeControl> agent = names.agent(node);
+    Duration bound = timeout.plusSeconds(2);
+    if (step.hasWait() && !step.getWait().getTimeout().isEmpty()) { // a poll may last longer than a step's calls
+      bound = bound.plusNanos(dev.fencelab.protocol.scenario.Units.nanos(step.getWait().getTimeout()));
+    }
     CompletionStage<StepReply> reply = AskPattern.ask(agent, (ActorRef<StepReply> r) -> new ExecuteStep(request.build(), r),
-        timeout.plusSeconds(2), scheduler);
+        bound, scheduler);
     return reply.thenApply(r -> result(step, node, r.result()));
   }
 
@@ -222,6 +226,9 @@ final class StepClient {
       List<String> list = r.getValue().hasFences()
           ? r.getValue().getFences().getFencesList().stream().map(this::name).toList() : null;
       b.setRet(r.getRet()).putAllOut(r.getOutMap());
+      if (step.hasWait()) {
+        b.setIsWait(true).setWaitResult(r.getRet()).setWaitStatus(Integer.parseInt(r.getOutMap().getOrDefault("status", "0")));
+      }
       if (rendered != null) {
         b.setDetail(b.getDetail() + ", value " + rendered);
       }

@@ -138,7 +138,12 @@ public final class StepCall {
   }
 
   public <Q, R> CompletionStage<R> ask(RecipientRef<Q> target, Function<ActorRef<R>, Q> message) {
-    return AskPattern.ask(target, message::apply, timeout(), context.getSystem().scheduler());
+    return ask(target, message, timeout());
+  }
+
+  /** An ask bounded by {@code timeout} (a wait longer than the step timeout). */
+  public <Q, R> CompletionStage<R> ask(RecipientRef<Q> target, Function<ActorRef<R>, Q> message, Duration timeout) {
+    return AskPattern.ask(target, message::apply, timeout, context.getSystem().scheduler());
   }
 
   public <T> void tell(ActorRef<T> target, T message) {

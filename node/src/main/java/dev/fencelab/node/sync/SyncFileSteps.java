@@ -32,7 +32,7 @@ public final class SyncFileSteps implements StepHandler {
 
   public static List<Step.ActionCase> actions() {
     return List.of(Step.ActionCase.FILE_INFO, Step.ActionCase.SET_DEADLINE, Step.ActionCase.GET_DEADLINE, Step.ActionCase.CLOSE,
-        Step.ActionCase.SYNC_FILE);
+        Step.ActionCase.SYNC_FILE, Step.ActionCase.WAIT, Step.ActionCase.MERGE, Step.ActionCase.EXPORT_SYNC_FILE);
   }
 
   @Override
@@ -71,8 +71,63 @@ public final class SyncFileSteps implements StepHandler {
             });
       }
       case GET_DEADLINE -> getDeadline(call, process, step.getGetDeadline());
+      case WAIT -> poll(call, process, step.getWait());
+      case MERGE -> merge(call, process, step.getMerge());
+      case EXPORT_SYNC_FILE -> {
+        var e = step.getExportSyncFile();
+        int dmaBuf = call.fd(e.getBuffer());
+        int flags = e.getFlags() != 0 ? (int) e.getFlags() : e.getWrite() ? 2 : 1;
+        yield call.<ProcessActor.Command, ProcessActor.FdReply>ask(process, r -> new ProcessActor.ExportSyncFile(dmaBuf, flags, r))
+            .thenCompose(reply -> reply.fd() < 0
+                ? StepCall.done(StepCall.ret(reply.fd()).setDetail("DMA_BUF_IOCTL_EXPORT_SYNC_FILE: " + Errno.describe(reply.fd())))
+                : installed(call, process, reply.fd(), e.getAs(), "sync_file fd " + reply.fd()));
+      }
       default -> throw new StepFailure(Errno.EOPNOTSUPP, "not a sync_file step: " + step.getActionCase());
     };
+  }
+
+  /** {@code poll()} on a sync_file (its fence) or a dma-buf fd (its writers): ret >0 ready, 0 timed out (§1.10, §1.12). */
+  private CompletionStage<StepResult> poll(StepCall call, ActorRef<ProcessActor.Command> process, dev.fencelab.protocol.scenario.v1.Wait w) {
+    int fd = call.fd(w.getFence().isEmpty() ? w.getBuffer() : w.getFence());
+    java.time.Duration timeout = StepCall.duration(w.getTimeout(), call.timeout().dividedBy(2));
+    long millis = timeout == null ? -1 : timeout.toMillis();
+    return call.<ProcessActor.Command, ProcessActor.PollResult>ask(process, r -> new ProcessActor.SyncFileWait(fd, millis, r),
+            timeout == null ? call.timeout() : timeout.plus(call.timeout()))
+        .thenApply(reply -> StepCall.ret(reply.result())
+            .setResult(reply.result() > 0 ? "signaled" : reply.result() == 0 ? "timeout" : "error")
+            .putOut("status", Integer.toString(reply.status().value()))
+            .setDetail((reply.result() > 0 ? "signalled" : reply.result() == 0 ? "timed out" : Errno.describe(reply.result()))
+                + ", status " + reply.status()).build());
+  }
+
+  /** {@code SYNC_IOC_MERGE} of the fds left to right; the result is named {@code as} (its fd and its fence). */
+  private CompletionStage<StepResult> merge(StepCall call, ActorRef<ProcessActor.Command> process, dev.fencelab.protocol.scenario.v1.Merge m) {
+    List<Integer> fds = m.getFencesList().stream().map(call::fd).toList();
+    CompletionStage<ProcessActor.FdReply> merged = java.util.concurrent.CompletableFuture.completedFuture(new ProcessActor.FdReply(fds.get(0)));
+    for (int k = 1; k < fds.size(); k++) {
+      int next = fds.get(k);
+      merged = merged.thenCompose(prev -> prev.fd() < 0 ? java.util.concurrent.CompletableFuture.completedFuture(prev)
+          : call.<ProcessActor.Command, ProcessActor.FdReply>ask(process,
+              r -> new ProcessActor.SyncMerge(prev.fd(), next, m.getAs(), (int) m.getFlags(), (int) m.getPad(), r)));
+    }
+    return merged.thenCompose(reply -> reply.fd() < 0
+        ? StepCall.done(StepCall.ret(reply.fd()).setDetail("SYNC_IOC_MERGE: " + Errno.describe(reply.fd())))
+        : installed(call, process, reply.fd(), m.getAs(), "merged into fd " + reply.fd()));
+  }
+
+  /** A new sync_file fd in the process: bound as {@code as}, its fence the call's value. */
+  private CompletionStage<StepResult> installed(StepCall call, ActorRef<ProcessActor.Command> process, int fd, String as, String detail) {
+    return call.<ProcessActor.Command, ProcessActor.FenceReply>ask(process, r -> new ProcessActor.GetFence(fd, r))
+        .thenApply(f -> {
+          StepResult.Builder b = StepCall.ret(0).setDetail(detail);
+          if (f.result() == 0 && f.fence() != null) {
+            b.setValue(names.value(f.fence()));
+          }
+          if (!as.isEmpty()) {
+            b.putBound(as, Binding.newBuilder().setFd(fd).build());
+          }
+          return b.build();
+        });
   }
 
   private CompletionStage<StepResult> fileInfo(StepCall call, ActorRef<ProcessActor.Command> process, dev.fencelab.protocol.scenario.v1.FileInfo f) {

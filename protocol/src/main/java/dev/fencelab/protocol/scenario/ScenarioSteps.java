@@ -45,7 +45,12 @@ public final class ScenarioSteps {
 
   /** The older actions already executed through the step protocol (the rest of them still run in the runner). */
   private static final java.util.Set<Step.ActionCase> PORTED = java.util.EnumSet.of(Step.ActionCase.TIMELINE, Step.ActionCase.POINT,
-      Step.ActionCase.INC, Step.ActionCase.CLOSE_TIMELINE, Step.ActionCase.RESV, Step.ActionCase.RESV_ADD);
+      Step.ActionCase.INC, Step.ActionCase.CLOSE_TIMELINE, Step.ActionCase.RESV, Step.ActionCase.RESV_ADD, Step.ActionCase.WAIT,
+      Step.ActionCase.MERGE, Step.ActionCase.EXPORT_SYNC_FILE);
+
+  /** Process calls whose fence and buffer names are the process's fds (a sync_file, a dma-buf). */
+  private static final java.util.Set<Step.ActionCase> FD_CALLS = java.util.EnumSet.of(Step.ActionCase.IMPORT_SYNC_FILE,
+      Step.ActionCase.WAIT, Step.ActionCase.MERGE, Step.ActionCase.EXPORT_SYNC_FILE);
 
   /** The actions executed through the step protocol (one ExecuteStep, one StepResult) by a handler on a node. */
   public static boolean isProtocolStep(Step step) {
@@ -61,7 +66,7 @@ public final class ScenarioSteps {
   /** True for the actions made by a process on its fds (sync_file and dma-buf ioctls). */
   public static boolean isFdStep(Step step) {
     int n = step.getActionCase().getNumber();
-    return n >= 70 && n < 80 || step.getActionCase() == Step.ActionCase.IMPORT_SYNC_FILE;
+    return n >= 70 && n < 80 || FD_CALLS.contains(step.getActionCase());
   }
 
   /**
@@ -78,8 +83,10 @@ public final class ScenarioSteps {
     }
     String action = action(step);
     for (Map.Entry<FieldDescriptor, Object> e : m.getAllFields().entrySet()) {
+      boolean fds = FD_CALLS.contains(step.getActionCase()); // their fence names are the process's sync_file fds
       RefKind kind = switch (e.getKey().getName()) {
-        case "fence", "fences", "prev", "a", "b", "ordered_after" -> RefKind.FENCE;
+        case "fence", "fences" -> fds ? RefKind.FD : RefKind.FENCE;
+        case "prev", "a", "b", "ordered_after" -> RefKind.FENCE;
         case "fd", "sync_file" -> RefKind.FD;
         case "resv" -> RefKind.RESV;
         case "buffer" -> RefKind.BUFFER;
@@ -95,7 +102,10 @@ public final class ScenarioSteps {
       if (e.getKey().isRepeated()) {
         List<?> names = (List<?>) e.getValue();
         for (int i = 0; i < names.size(); i++) {
-          out.add(new Ref(kind, (String) names.get(i), field + "[" + i + "]"));
+          String name = (String) names.get(i);
+          if (!((kind == RefKind.FD || kind == RefKind.TIMELINE) && isNumber(name))) { // a literal fd is not a name
+            out.add(new Ref(kind, name, field + "[" + i + "]"));
+          }
         }
       } else if (!((kind == RefKind.FD || kind == RefKind.TIMELINE) && isNumber((String) e.getValue()))) { // a literal fd
         out.add(new Ref(kind, (String) e.getValue(), field));
@@ -126,7 +136,7 @@ public final class ScenarioSteps {
     RefKind kind = switch (step.getActionCase()) {
       case ADD_CALLBACK -> RefKind.CALLBACK;
       case CONTEXT_ALLOC -> RefKind.CONTEXT;
-      case SYNC_FILE, POINT -> RefKind.FD;
+      case SYNC_FILE, POINT, MERGE, EXPORT_SYNC_FILE -> RefKind.FD;
       default -> RefKind.FENCE;
     };
     return new Ref(kind, (String) m.getField(as), action(step) + ".as");
