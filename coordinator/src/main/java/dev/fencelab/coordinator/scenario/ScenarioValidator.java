@@ -33,19 +33,20 @@ public final class ScenarioValidator {
       "ENOENT", "EINVAL", "EDEADLK", "ENOMEM", "ETIMEDOUT", "EBUSY");
 
   private final ScenarioLoader.Loaded loaded;
-  private final Scenario s;
+  final Scenario s;
   private final List<String> problems = new ArrayList<>();
   private final Set<String> nodes = new HashSet<>();
   private final Map<String, Device> devices = new HashMap<>();
   private final Map<String, String> processNodes = new HashMap<>();
-  private final Map<String, Buffer> buffers = new HashMap<>();
+  final Map<String, Buffer> buffers = new HashMap<>();
   private final Map<String, Integer> stepIndex = new LinkedHashMap<>();
   /** fence name → index of the step producing it. */
   private final Map<String, Integer> fenceProducers = new HashMap<>();
   private final Map<String, Integer> timelineProducers = new HashMap<>();
-  private final Map<String, Integer> resvProducers = new HashMap<>();
-  private final Map<String, Integer> callbackProducers = new HashMap<>();
-  private final Map<String, Integer> contextProducers = new HashMap<>();
+  final Map<String, Integer> resvProducers = new HashMap<>();
+  final Map<String, Integer> callbackProducers = new HashMap<>();
+  final Map<String, Integer> contextProducers = new HashMap<>();
+  private final StepChecks checks = new StepChecks(this);
 
   private ScenarioValidator(ScenarioLoader.Loaded loaded) {
     this.loaded = loaded;
@@ -66,7 +67,7 @@ public final class ScenarioValidator {
     return List.copyOf(v.problems);
   }
 
-  private void problem(String path, String message) {
+  void problem(String path, String message) {
     problems.add(loaded.at(path) + ": " + message);
   }
 
@@ -191,7 +192,7 @@ public final class ScenarioValidator {
     }
   }
 
-  private void duration(String path, String value, boolean optional) {
+  void duration(String path, String value, boolean optional) {
     if (value.isEmpty() ? !optional : Units.nanos(value) < 0) {
       problem(path, "'" + value + "' is not a duration with a unit (e.g. 2ms, 1.5s)");
     }
@@ -273,7 +274,7 @@ public final class ScenarioValidator {
     return false;
   }
 
-  private boolean before(int producer, int consumer, List<List<Integer>> deps) {
+  boolean before(int producer, int consumer, List<List<Integer>> deps) {
     if (producer == consumer) {
       return false;
     }
@@ -291,7 +292,7 @@ public final class ScenarioValidator {
     return false;
   }
 
-  private void fenceUse(int i, String field, String name, List<List<Integer>> deps) {
+  void fenceUse(int i, String field, String name, List<List<Integer>> deps) {
     String path = "steps[" + i + "]." + field;
     Integer p = fenceProducers.get(name);
     if (p == null) {
@@ -308,7 +309,7 @@ public final class ScenarioValidator {
     }
   }
 
-  private void bufferRef(int i, String field, String name) {
+  void bufferRef(int i, String field, String name) {
     if (!buffers.containsKey(name)) {
       problem("steps[" + i + "]." + field, "unknown buffer '" + name + "' (buffers: " + buffers.keySet() + ")");
     }
@@ -320,7 +321,7 @@ public final class ScenarioValidator {
     }
   }
 
-  private void processRef(int i, String field, String name, boolean required) {
+  void processRef(int i, String field, String name, boolean required) {
     if (name.isEmpty()) {
       if (required) {
         problem("steps[" + i + "]", "step '" + ScenarioSteps.id(s, i) + "' needs a 'process' (the process doing it)");
@@ -345,9 +346,9 @@ public final class ScenarioValidator {
     if (!st.getNode().isEmpty()) {
       nodeRef(path + ".node", st.getNode());
     }
-    stepExpect(i, st);
+    checks.expect(i, st);
     if (ScenarioSteps.isV2Action(st)) {
-      protocolStep(i, st, deps);
+      checks.protocolStep(i, st, deps);
       return;
     }
     String p = st.getProcess();
@@ -479,107 +480,7 @@ public final class ScenarioValidator {
   private static final String ACTIONS = Step.getDescriptor().getOneofs().get(0).getFields().stream()
       .map(com.google.protobuf.Descriptors.FieldDescriptor::getName).collect(java.util.stream.Collectors.joining(", "));
 
-  /** A step of the step protocol: its process, and every name it uses, known and produced by a step it comes after. */
-  private void protocolStep(int i, Step st, List<List<Integer>> deps) {
-    String path = "steps[" + i + "]";
-    processRef(i, "process", st.getProcess(), ScenarioSteps.isFdStep(st));
-    for (ScenarioSteps.Ref ref : ScenarioSteps.uses(st)) {
-      switch (ref.kind()) {
-        case FENCE -> fenceUse(i, ref.field(), ref.name(), deps);
-        case FD -> {
-          if (!buffers.containsKey(ref.name())) { // a dma-buf fd is named after its buffer
-            fenceUse(i, ref.field(), ref.name(), deps);
-          }
-        }
-        case BUFFER -> bufferRef(i, ref.field(), ref.name());
-        case RESV -> {
-          Integer r = resvProducers.get(ref.name());
-          if (r == null || !before(r, i, deps)) {
-            problem("steps[" + i + "]." + ref.field(), "resv '" + ref.name() + "' is not created by a step this one comes after");
-          }
-        }
-        case TIMELINE -> timelineUse(i, ref.field(), ref.name(), deps);
-        case CALLBACK -> localUse(i, ref, callbackProducers, "callback", "add_callback", deps);
-        case CONTEXT -> localUse(i, ref, contextProducers, "fence context", "context_alloc", deps);
-      }
-    }
-    switch (st.getActionCase()) {
-      case WAIT_TIMEOUT -> timeout(path + ".wait_timeout.timeout", st.getWaitTimeout().getTimeout());
-      case WAIT_ANY -> timeout(path + ".wait_any.timeout", st.getWaitAny().getTimeout());
-      case FENCE -> {
-        String ops = st.getFence().getEnableSignaling();
-        if (!ops.isEmpty() && !ops.matches("none|counting|refusing")) {
-          problem(path + ".fence.enable_signaling", "enable_signaling must be none, counting or refusing, not '" + ops + "'");
-        }
-      }
-      case SIGNAL -> errnoName(path + ".signal.error", st.getSignal().getError());
-      case SET_ERROR -> errnoName(path + ".set_error.error", st.getSetError().getError());
-      case CHAIN -> {
-        if (st.getChain().getFence().isEmpty()) problem(path + ".chain.fence", "a chain point contains a fence");
-      }
-      case RESV_FENCES -> usage(path + ".resv_fences.usage", st.getResvFences().getUsage(), true);
-      case RESV_TEST_SIGNALED -> usage(path + ".resv_test_signaled.usage", st.getResvTestSignaled().getUsage(), true);
-      case RESV_SINGLETON -> usage(path + ".resv_singleton.usage", st.getResvSingleton().getUsage(), true);
-      case CONTEXT_ALLOC, ADD_CALLBACK -> {
-        ScenarioSteps.Ref b = ScenarioSteps.binds(st);
-        if (b == null) problem(path, "'" + ScenarioSteps.action(st) + "' binds a name: give it 'as'");
-      }
-      default -> {}
-    }
-  }
-
-  private void localUse(int i, ScenarioSteps.Ref ref, Map<String, Integer> producers, String what, String producer,
-      List<List<Integer>> deps) {
-    Integer p = producers.get(ref.name());
-    if (p == null) {
-      problem("steps[" + i + "]." + ref.field(), "unknown " + what + " '" + ref.name() + "' (made by " + producer + " steps: "
-          + producers.keySet() + ")");
-    } else if (!before(p, i, deps)) {
-      problem("steps[" + i + "]." + ref.field(), "step '" + ScenarioSteps.id(s, i) + "' uses " + what + " '" + ref.name()
-          + "' but does not come after step '" + ScenarioSteps.id(s, p) + "', which makes it");
-    }
-  }
-
-  private void usage(String path, String usage, boolean optional) {
-    if (usage.isEmpty() ? !optional : !usage.matches("kernel|write|read|bookkeep")) {
-      problem(path, "usage must be kernel, write, read or bookkeep, not '" + usage + "'");
-    }
-  }
-
-  /** A timeout: a duration, "forever", or a negative one (the -EINVAL path of the call). */
-  private void timeout(String path, String value) {
-    String v = value.trim();
-    if (v.isEmpty() || v.equals("forever")) {
-      return;
-    }
-    duration(path, v.startsWith("-") ? v.substring(1) : v, false);
-  }
-
-  private void errnoName(String path, String name) {
-    if (!name.isEmpty() && dev.fencelab.protocol.Errno.byName(name.toUpperCase(java.util.Locale.ROOT)) == null && !name.matches("-?\\d+")) {
-      problem(path, "unknown errno '" + name + "'");
-    }
-  }
-
-  /** The step's expect: errno names this version knows, wait results it can produce. */
-  private void stepExpect(int i, Step st) {
-    if (!st.hasExpect()) {
-      return;
-    }
-    String path = "steps[" + i + "].expect";
-    var e = st.getExpect();
-    if (!e.getErrno().isEmpty() && dev.fencelab.protocol.Errno.byName(e.getErrno()) == null) {
-      problem(path + ".errno", "unknown errno '" + e.getErrno() + "'");
-    }
-    if (!e.getResult().isEmpty() && !e.getResult().matches("signaled|signalled|timeout")) {
-      problem(path + ".result", "result must be signaled or timeout, not '" + e.getResult() + "'");
-    }
-    if (e.hasRet() && !e.getErrno().isEmpty()) {
-      problem(path, "give either ret or errno (errno E means ret == -E)");
-    }
-  }
-
-  private void timelineUse(int i, String field, String name, List<List<Integer>> deps) {
+  void timelineUse(int i, String field, String name, List<List<Integer>> deps) {
     if (name.trim().matches("-?\\d+")) {
       return; // a literal fd: the call's -EBADF path
     }

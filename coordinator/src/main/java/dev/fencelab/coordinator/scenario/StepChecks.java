@@ -1,0 +1,120 @@
+package dev.fencelab.coordinator.scenario;
+
+import dev.fencelab.protocol.scenario.ScenarioSteps;
+import dev.fencelab.protocol.scenario.v1.Step;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The checks of a step's {@code expect} and of the steps added with the step protocol (the fence API, sync_file, resv
+ * queries, dma-buf calls): every name they use is known and made by a step they come after, by the kind of name its
+ * field holds; timeouts, usages and errno names are valid. Reports through its {@link ScenarioValidator}.
+ */
+final class StepChecks {
+  private final ScenarioValidator v;
+
+  StepChecks(ScenarioValidator v) {
+    this.v = v;
+  }
+
+  /** A step of the step protocol: its process, and every name it uses, known and produced by a step it comes after. */
+  void protocolStep(int i, Step st, List<List<Integer>> deps) {
+    String path = "steps[" + i + "]";
+    v.processRef(i, "process", st.getProcess(), ScenarioSteps.isFdStep(st));
+    for (ScenarioSteps.Ref ref : ScenarioSteps.uses(st)) {
+      switch (ref.kind()) {
+        case FENCE -> v.fenceUse(i, ref.field(), ref.name(), deps);
+        case FD -> {
+          if (!v.buffers.containsKey(ref.name())) { // a dma-buf fd is named after its buffer
+            v.fenceUse(i, ref.field(), ref.name(), deps);
+          }
+        }
+        case BUFFER -> v.bufferRef(i, ref.field(), ref.name());
+        case RESV -> {
+          Integer r = v.resvProducers.get(ref.name());
+          if (r == null || !v.before(r, i, deps)) {
+            v.problem("steps[" + i + "]." + ref.field(), "resv '" + ref.name() + "' is not created by a step this one comes after");
+          }
+        }
+        case TIMELINE -> v.timelineUse(i, ref.field(), ref.name(), deps);
+        case CALLBACK -> localUse(i, ref, v.callbackProducers, "callback", "add_callback", deps);
+        case CONTEXT -> localUse(i, ref, v.contextProducers, "fence context", "context_alloc", deps);
+      }
+    }
+    switch (st.getActionCase()) {
+      case WAIT_TIMEOUT -> timeout(path + ".wait_timeout.timeout", st.getWaitTimeout().getTimeout());
+      case WAIT_ANY -> timeout(path + ".wait_any.timeout", st.getWaitAny().getTimeout());
+      case FENCE -> {
+        String ops = st.getFence().getEnableSignaling();
+        if (!ops.isEmpty() && !ops.matches("none|counting|refusing")) {
+          v.problem(path + ".fence.enable_signaling", "enable_signaling must be none, counting or refusing, not '" + ops + "'");
+        }
+      }
+      case SIGNAL -> errnoName(path + ".signal.error", st.getSignal().getError());
+      case SET_ERROR -> errnoName(path + ".set_error.error", st.getSetError().getError());
+      case CHAIN -> {
+        if (st.getChain().getFence().isEmpty()) v.problem(path + ".chain.fence", "a chain point contains a fence");
+      }
+      case RESV_FENCES -> usage(path + ".resv_fences.usage", st.getResvFences().getUsage(), true);
+      case RESV_TEST_SIGNALED -> usage(path + ".resv_test_signaled.usage", st.getResvTestSignaled().getUsage(), true);
+      case RESV_SINGLETON -> usage(path + ".resv_singleton.usage", st.getResvSingleton().getUsage(), true);
+      case CONTEXT_ALLOC, ADD_CALLBACK -> {
+        ScenarioSteps.Ref b = ScenarioSteps.binds(st);
+        if (b == null) v.problem(path, "'" + ScenarioSteps.action(st) + "' binds a name: give it 'as'");
+      }
+      default -> {}
+    }
+  }
+
+  private void localUse(int i, ScenarioSteps.Ref ref, Map<String, Integer> producers, String what, String producer,
+      List<List<Integer>> deps) {
+    Integer p = producers.get(ref.name());
+    if (p == null) {
+      v.problem("steps[" + i + "]." + ref.field(), "unknown " + what + " '" + ref.name() + "' (made by " + producer + " steps: "
+          + producers.keySet() + ")");
+    } else if (!v.before(p, i, deps)) {
+      v.problem("steps[" + i + "]." + ref.field(), "step '" + ScenarioSteps.id(v.s, i) + "' uses " + what + " '" + ref.name()
+          + "' but does not come after step '" + ScenarioSteps.id(v.s, p) + "', which makes it");
+    }
+  }
+
+  private void usage(String path, String usage, boolean optional) {
+    if (usage.isEmpty() ? !optional : !usage.matches("kernel|write|read|bookkeep")) {
+      v.problem(path, "usage must be kernel, write, read or bookkeep, not '" + usage + "'");
+    }
+  }
+
+  /** A timeout: a duration, "forever", or a negative one (the -EINVAL path of the call). */
+  private void timeout(String path, String value) {
+    String t = value.trim();
+    if (t.isEmpty() || t.equals("forever")) {
+      return;
+    }
+    v.duration(path, t.startsWith("-") ? t.substring(1) : t, false);
+  }
+
+  private void errnoName(String path, String name) {
+    if (!name.isEmpty() && dev.fencelab.protocol.Errno.byName(name.toUpperCase(java.util.Locale.ROOT)) == null && !name.matches("-?\\d+")) {
+      v.problem(path, "unknown errno '" + name + "'");
+    }
+  }
+
+  /** The step's expect: errno names this version knows, wait results it can produce. */
+  void expect(int i, Step st) {
+    if (!st.hasExpect()) {
+      return;
+    }
+    String path = "steps[" + i + "].expect";
+    var e = st.getExpect();
+    if (!e.getErrno().isEmpty() && dev.fencelab.protocol.Errno.byName(e.getErrno()) == null) {
+      v.problem(path + ".errno", "unknown errno '" + e.getErrno() + "'");
+    }
+    if (!e.getResult().isEmpty() && !e.getResult().matches("signaled|signalled|timeout")) {
+      v.problem(path + ".result", "result must be signaled or timeout, not '" + e.getResult() + "'");
+    }
+    if (e.hasRet() && !e.getErrno().isEmpty()) {
+      v.problem(path, "give either ret or errno (errno E means ret == -E)");
+    }
+  }
+
+}
