@@ -129,9 +129,7 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
     final Map<String, Integer> fds = new HashMap<>();
     final Map<String, NamedFence> fences = new LinkedHashMap<>();
     final Map<String, ActorRef<ContextOwner.Command>> timelines = new HashMap<>();
-    final Map<String, String> timelineNodes = new HashMap<>();
     final Map<String, ActorRef<Resv.Command>> resvs = new HashMap<>();
-    final Map<String, Resv.Mode> resvModes = new HashMap<>();
     /** Fence names → the fences (cluster-wide handles), in binding order: a value is rendered by its first name. */
     final Map<String, FenceRef> refs = new LinkedHashMap<>();
     /** Names bound on a node (callbacks, fence contexts) → that node: the steps that use them run there. */
@@ -602,14 +600,12 @@ public final class ScenarioRunner extends AbstractBehavior<ScenarioRunner.Msg> {
     }
 
     @Override
-    public void bindActor(Step step, String name, String actor, String node, Map<String, String> out) {
+    public void bindActor(Step step, String name, String actor) {
       ActorRef<Object> ref = org.apache.pekko.actor.typed.ActorRefResolver.get(getContext().getSystem()).resolveActorRef(actor);
       if (step.hasTimeline()) {
         state.timelines.put(name, ref.unsafeUpcast());
-        state.timelineNodes.put(name, node);
       } else if (step.hasResv()) {
         state.resvs.put(name, ref.unsafeUpcast());
-        state.resvModes.put(name, Resv.Mode.valueOf(out.getOrDefault("mode", "MODERN")));
       }
     }
   }

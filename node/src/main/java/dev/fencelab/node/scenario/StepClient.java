@@ -14,7 +14,6 @@ import dev.fencelab.protocol.step.v1.Value;
 import dev.fencelab.protocol.trace.v1.StepOutcome;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
@@ -71,8 +70,8 @@ final class StepClient {
 
     void bindLocal(String name, String node);
 
-    /** A timeline or a resv the step made on {@code node} (its actor, and the step's named outputs, e.g. the resv's mode). */
-    void bindActor(Step step, String name, String actor, String node, Map<String, String> out);
+    /** A timeline or a resv the step made (its actor, for the steps that use it from any node). */
+    void bindActor(Step step, String name, String actor);
   }
 
   /** What the runner records of a step. */
@@ -211,7 +210,7 @@ final class StepClient {
           names.bindFence(name, held);
         }
       } else if (b.getKindCase() == Binding.KindCase.ACTOR) {
-        names.bindActor(step, name, b.getActor(), node, r.getOutMap());
+        names.bindActor(step, name, b.getActor());
       }
     });
     ScenarioSteps.Ref binds = ScenarioSteps.binds(step);
