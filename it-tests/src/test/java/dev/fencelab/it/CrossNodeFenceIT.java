@@ -110,20 +110,20 @@ class CrossNodeFenceIT {
     FenceRef fence = createFence(ring);
     TestProbe<WaitResult> waiter = client.testKit().createTestProbe();
     client.agent("n3").tell(new FenceControl.WaitFence(fence, Duration.ofSeconds(60).toNanos(), "proc3", "job in-fence", waiter.ref()));
-    TestProbe<FenceControl.WaitsListed> listed = client.testKit().createTestProbe();
+    TestProbe<dev.fencelab.protocol.control.WaitsListed> listed = client.testKit().createTestProbe();
 
-    FenceControl.WaitsListed waits = listed.awaitAssert(Duration.ofSeconds(10), () -> {
-      client.agent("n3").tell(new FenceControl.ListWaits(listed.ref()));
-      FenceControl.WaitsListed l = listed.receiveMessage(Duration.ofSeconds(5));
-      assertTrue(l.edges().stream().anyMatch(e -> e.fence().equals(fence.id().toString())), l.toString());
+    dev.fencelab.protocol.control.WaitsListed waits = listed.awaitAssert(Duration.ofSeconds(10), () -> {
+      client.agent("n3").tell(new dev.fencelab.protocol.control.ListWaits(listed.ref()));
+      dev.fencelab.protocol.control.WaitsListed l = listed.receiveMessage(Duration.ofSeconds(5));
+      assertTrue(l.edges().stream().anyMatch(e -> e.getFence().equals(fence.id().toString())), l.toString());
       return l;
     });
 
     assertEquals("n3", waits.nodeName());
-    var edge = waits.edges().stream().filter(e -> e.fence().equals(fence.id().toString())).findFirst().orElseThrow();
-    assertEquals("n3/proc3", edge.waiter());
-    assertEquals("job in-fence", edge.reason());
-    assertEquals(cluster.member("n1").address(), edge.fenceAddress());
+    var edge = waits.edges().stream().filter(e -> e.getFence().equals(fence.id().toString())).findFirst().orElseThrow();
+    assertEquals("n3/proc3", edge.getWaiter());
+    assertEquals("job in-fence", edge.getReason());
+    assertEquals(cluster.member("n1").address(), edge.getFenceAddress());
     ring.tell(new FenceTimeline.SignalFence(fence.id().seqno(), 0, 0, null));
     assertTrue(waiter.receiveMessage(Duration.ofSeconds(10)).signalled());
   }

@@ -7,7 +7,8 @@ import dev.fencelab.deploy.UserError;
 import dev.fencelab.deploy.local.LocalCluster;
 import dev.fencelab.deploy.local.UpOptions;
 import dev.fencelab.deploy.member.ClientMember;
-import dev.fencelab.node.scenario.ScenarioRunner;
+import dev.fencelab.coordinator.scenario.run.NodeKiller;
+import dev.fencelab.coordinator.scenario.run.ScenarioRun;
 import dev.fencelab.protocol.control.NodeControl;
 import dev.fencelab.protocol.scenario.v1.Scenario;
 import dev.fencelab.protocol.trace.v1.RunRecord;
@@ -117,8 +118,8 @@ final class BatchRun {
           String tag = Long.toString(System.nanoTime() % 1_000_000_000L, 36);
           long begin = System.nanoTime();
           CompletableFuture<RunRecord> result = new CompletableFuture<>();
-          ScenarioRunner.NodeKiller refuse = (node, agent) -> "not killed (several scenarios share this cluster)";
-          client.system().systemActorOf(ScenarioRunner.create(new ScenarioRunner.Params(s, List.of(), 1, "asap", tag, agents, refuse,
+          NodeKiller refuse = (node, agent) -> "not killed (several scenarios share this cluster)";
+          client.system().systemActorOf(ScenarioRun.create(new ScenarioRun.Params(s, List.of(), 1, "asap", tag, agents, refuse,
               line -> {}, stepTimeout, result)), "scenario-runner-" + tag, Props.empty());
           String line;
           try {

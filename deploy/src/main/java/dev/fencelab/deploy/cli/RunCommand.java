@@ -10,8 +10,8 @@ import dev.fencelab.deploy.local.ClusterManifest;
 import dev.fencelab.deploy.local.LocalCluster;
 import dev.fencelab.deploy.local.UpOptions;
 import dev.fencelab.deploy.member.ClientMember;
-import dev.fencelab.node.scenario.ScenarioRunner;
-import dev.fencelab.node.trace.TraceControl;
+import dev.fencelab.coordinator.scenario.run.NodeKiller;
+import dev.fencelab.coordinator.scenario.run.ScenarioRun;
 import dev.fencelab.protocol.control.NodeControl;
 import dev.fencelab.protocol.scenario.v1.Fault;
 import dev.fencelab.protocol.scenario.v1.Scenario;
@@ -174,7 +174,7 @@ public final class RunCommand implements Callable<Integer> {
           }
         }
         CompletableFuture<RunRecord> result = new CompletableFuture<>();
-        ScenarioRunner.NodeKiller killer = (node, agent) -> {
+        NodeKiller killer = (node, agent) -> {
           if (manifest != null) {
             for (ClusterManifest.MemberEntry m : manifest.members()) {
               if (m.name().equals(node)) {
@@ -187,12 +187,12 @@ public final class RunCommand implements Callable<Integer> {
               }
             }
           }
-          agent.tell(new TraceControl.Crash("chaos: kill_node " + node));
+          agent.tell(new dev.fencelab.protocol.control.Crash("chaos: kill_node " + node));
           return "crash command (the member halts)";
         };
         String tag = cluster == null ? "" : Long.toString(System.currentTimeMillis() % 1_000_000, 36);
         out.printf("%nrunning %s ...%n", name);
-        client.system().systemActorOf(ScenarioRunner.create(new ScenarioRunner.Params(s, schedule, seed, pace, tag, agents, killer,
+        client.system().systemActorOf(ScenarioRun.create(new ScenarioRun.Params(s, schedule, seed, pace, tag, agents, killer,
             line -> {
               out.println(line);
               out.flush();

@@ -61,7 +61,7 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
 
   private record Ponged(Pong pong) implements Command, NoSerializationVerificationNeeded {}
 
-  private record Listed(FenceControl.WaitsListed waits) implements Command, NoSerializationVerificationNeeded {}
+  private record Listed(dev.fencelab.protocol.control.WaitsListed waits) implements Command, NoSerializationVerificationNeeded {}
 
   private record Heap(long used) implements Command, NoSerializationVerificationNeeded {}
 
@@ -366,7 +366,7 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
           listPeerWaits();
         }
       } else if (m instanceof Listed l) {
-        if (l.waits().edges().stream().filter(e -> e.reason().equals(reason)).count() < n) {
+        if (l.waits().edges().stream().filter(e -> e.getReason().equals(reason)).count() < n) {
           listPeerWaits();
         } else {
           registered.run();
@@ -382,8 +382,8 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
   }
 
   private void listPeerWaits() {
-    getContext().ask(FenceControl.WaitsListed.class, p.peer(), Duration.ofSeconds(10), FenceControl.ListWaits::new,
-        (ok, err) -> new Listed(ok != null ? ok : new FenceControl.WaitsListed("", List.of())));
+    getContext().ask(dev.fencelab.protocol.control.WaitsListed.class, p.peer(), Duration.ofSeconds(10), dev.fencelab.protocol.control.ListWaits::new,
+        (ok, err) -> new Listed(ok != null ? ok : new dev.fencelab.protocol.control.WaitsListed("", List.of())));
   }
 
   private void rawCrossLatency() {

@@ -104,13 +104,4 @@ public final class FenceControl {
       figures = List.copyOf(figures);
     }
   }
-
-  /** The waits outstanding on this member. */
-  public record ListWaits(ActorRef<WaitsListed> replyTo) implements NodeControl, NodeWireMessage {}
-
-  public record WaitsListed(String nodeName, List<WaitGraph.Edge> edges) implements NodeWireMessage {
-    public WaitsListed {
-      edges = List.copyOf(edges);
-    }
-  }
 }

@@ -6,6 +6,9 @@ import dev.fencelab.node.bench.FenceBench;
 import dev.fencelab.node.check.Violations;
 import dev.fencelab.node.check.WaitGraph;
 import dev.fencelab.node.driver.DmaBufSteps;
+import dev.fencelab.node.driver.FaultSteps;
+import dev.fencelab.node.driver.JobSteps;
+import dev.fencelab.node.process.ProcessSteps;
 import dev.fencelab.node.driver.DriverActor;
 import dev.fencelab.node.driver.DriverSettings;
 import dev.fencelab.node.fence.Containers;
@@ -34,6 +37,11 @@ import dev.fencelab.protocol.control.NodeAgentKey;
 import dev.fencelab.protocol.control.NodeControl;
 import dev.fencelab.protocol.control.NodeInfo;
 import dev.fencelab.protocol.control.Ping;
+import dev.fencelab.protocol.control.CollectTrace;
+import dev.fencelab.protocol.control.Crash;
+import dev.fencelab.protocol.control.ListWaits;
+import dev.fencelab.protocol.control.TracePage;
+import dev.fencelab.protocol.control.WaitsListed;
 import dev.fencelab.protocol.control.Pong;
 import dev.fencelab.protocol.control.Register;
 import dev.fencelab.protocol.scenario.v1.Step;
@@ -77,7 +85,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
     }
   }
 
-  private record WaitsReady(WaitGraph.Pending pending, ActorRef<FenceControl.WaitsListed> replyTo)
+  private record WaitsReady(WaitGraph.Pending pending, ActorRef<WaitsListed> replyTo)
       implements NodeControl, NoSerializationVerificationNeeded {}
 
   private final Identity identity;
@@ -111,7 +119,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
       default -> throw new IllegalArgumentException("fencelab.resv.mode must be modern or 2020, was " + mode);
     };
     this.driverSettings = DriverSettings.from(context.getSystem().settings().config(), resvMode);
-    this.steps = context.spawn(StepExecutor.create(stepHandlers()), "steps");
+    this.steps = context.spawn(StepExecutor.create(stepHandlers(), new PlacementSteps(context.getSelf(), identity.nodeName())), "steps");
     context.getSystem().receptionist().tell(Receptionist.register(NodeAgentKey.KEY, context.getSelf()));
   }
 
@@ -129,6 +137,12 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
     ResvSteps.actions().forEach(a -> handlers.put(a, resv));
     SwSyncSteps swSync = new SwSyncSteps(services, names);
     SwSyncSteps.actions().forEach(a -> handlers.put(a, swSync));
+    JobSteps jobs = new JobSteps(names);
+    JobSteps.actions().forEach(a -> handlers.put(a, jobs));
+    FaultSteps faults = new FaultSteps();
+    FaultSteps.actions().forEach(a -> handlers.put(a, faults));
+    ProcessSteps process = new ProcessSteps();
+    ProcessSteps.actions().forEach(a -> handlers.put(a, process));
     return handlers;
   }
 
@@ -153,7 +167,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
         .onMessage(FenceControl.SpawnTimeline.class, this::onSpawnTimeline)
         .onMessage(FenceControl.WaitFence.class, this::onWaitFence)
         .onMessage(FenceControl.WaitAnyFence.class, this::onWaitAnyFence)
-        .onMessage(FenceControl.ListWaits.class, this::onListWaits)
+        .onMessage(ListWaits.class, this::onListWaits)
         .onMessage(FenceControl.SpawnProcess.class, this::onSpawnProcess)
         .onMessage(FenceControl.SpawnResv.class, this::onSpawnResv)
         .onMessage(DeviceControl.PlaceDevice.class, this::onPlaceDevice)
@@ -171,18 +185,18 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
               run.createSignal(), run.crossIterations(), run.pendingFences(), run.peer()), services, run.replyTo()));
           return this;
         })
-        .onMessage(dev.fencelab.node.trace.TraceControl.CollectTrace.class, c -> {
-          c.replyTo().tell(new dev.fencelab.node.trace.TraceControl.TracePage(
+        .onMessage(CollectTrace.class, c -> {
+          c.replyTo().tell(new TracePage(
               dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).page(c.fromSeq(), c.max())));
           return this;
         })
-        .onMessage(dev.fencelab.node.trace.TraceControl.Crash.class, c -> {
+        .onMessage(Crash.class, c -> {
           getContext().getLog().error("crash command ({}): halting this member now", c.reason());
           Runtime.getRuntime().halt(137); // the remote form of SIGKILL: no hooks, no leave
           return this;
         })
         .onMessage(WaitsReady.class, r -> {
-          r.replyTo().tell(new FenceControl.WaitsListed(identity.nodeName(), r.pending().edges()));
+          r.replyTo().tell(new WaitsListed(identity.nodeName(), r.pending().edges().stream().map(NodeAgent::edge).toList()));
           return this;
         })
         .build();
@@ -268,10 +282,15 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
     return this;
   }
 
-  private Behavior<NodeControl> onListWaits(FenceControl.ListWaits list) {
+  private Behavior<NodeControl> onListWaits(ListWaits list) {
     getContext().ask(WaitGraph.Pending.class, services.waits(), Duration.ofSeconds(5), WaitGraph.ListPending::new,
         (pending, failure) -> new WaitsReady(pending == null ? new WaitGraph.Pending(List.of()) : pending, list.replyTo()));
     return this;
+  }
+
+  private static dev.fencelab.protocol.fence.v1.FenceV1.WaitEdge edge(WaitGraph.Edge e) {
+    return dev.fencelab.protocol.fence.v1.FenceV1.WaitEdge.newBuilder().setWaitId(e.waitId()).setWaiter(e.waiter()).setFence(e.fence())
+        .setFenceAddress(e.fenceAddress()).setReason(e.reason()).setSinceWallNanos(e.sinceWallNanos()).build();
   }
 
   private static Duration timeout(long nanos) {

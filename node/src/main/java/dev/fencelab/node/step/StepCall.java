@@ -3,6 +3,7 @@ package dev.fencelab.node.step;
 import dev.fencelab.protocol.Errno;
 import dev.fencelab.protocol.scenario.Units;
 import dev.fencelab.protocol.scenario.v1.Step;
+import dev.fencelab.protocol.step.StepBindings;
 import dev.fencelab.protocol.step.v1.Binding;
 import dev.fencelab.protocol.step.v1.StepRequest;
 import dev.fencelab.protocol.step.v1.StepResult;
@@ -87,11 +88,50 @@ public final class StepCall {
 
   /** A buffer's handle on its exporting device (the driver is bound under the buffer's name too). */
   public int handle(String buffer) {
-    Binding b = request.getBindingsMap().get(buffer + "#handle");
+    Binding b = request.getBindingsMap().get(StepBindings.ownHandle(buffer));
     if (b == null || b.getKindCase() != Binding.KindCase.HANDLE) {
       throw new StepFailure(Errno.ENOENT, "buffer '" + buffer + "' has no handle on its device in this run");
     }
     return b.getHandle();
+  }
+
+  /** The driver of {@code device}, as the request binds it. */
+  public <T> ActorRef<T> driver(String device) {
+    Binding b = request.getBindingsMap().get(StepBindings.device(device));
+    if (b == null || b.getKindCase() != Binding.KindCase.ACTOR) {
+      throw new StepFailure(Errno.ENODEV, "no device named '" + device + "' is placed in this run");
+    }
+    return ActorRefResolver.get(context.getSystem()).resolveActorRef(b.getActor());
+  }
+
+  /** {@code buffer}'s handle on {@code device} (its own, or the one an import made). */
+  public int handle(String buffer, String device) {
+    Binding b = request.getBindingsMap().get(StepBindings.handle(buffer, device));
+    if (b == null || b.getKindCase() != Binding.KindCase.HANDLE) {
+      throw new StepFailure(Errno.ENOENT, "buffer " + buffer + " has no handle on device " + device
+          + " (import its dma-buf there first)");
+    }
+    return b.getHandle();
+  }
+
+  /** A text the request binds under {@code key} (a process's label: {@link StepBindings#label}). */
+  public String text(String key, String what) {
+    Binding b = request.getBindingsMap().get(key);
+    if (b == null || b.getKindCase() != Binding.KindCase.TEXT) {
+      throw new StepFailure(Errno.ENOENT, "no " + what + " is bound in this run");
+    }
+    return b.getText();
+  }
+
+  /** A number the request binds under {@code key} (a buffer's size: {@link StepBindings#size}), or {@code absent}. */
+  public long number(String key, long absent) {
+    Binding b = request.getBindingsMap().get(key);
+    return b == null || b.getKindCase() != Binding.KindCase.NUMBER ? absent : b.getNumber();
+  }
+
+  /** The placement this request asks for (set instead of a step). */
+  public dev.fencelab.protocol.step.v1.Placement place() {
+    return request.getPlace();
   }
 
   /** An actor bound to {@code name} in the request (a process, a timeline), resolved. */
@@ -162,6 +202,11 @@ public final class StepCall {
 
   public static Value number(long n) {
     return Value.newBuilder().setNumber(n).build();
+  }
+
+  /** A binding of an actor, as the protocol carries it. */
+  public Binding actorBinding(ActorRef<?> actor) {
+    return Binding.newBuilder().setActor(ActorRefResolver.get(context.getSystem()).toSerializationFormat(actor)).build();
   }
 
   public static Value flag(boolean b) {

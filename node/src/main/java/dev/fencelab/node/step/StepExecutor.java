@@ -89,17 +89,29 @@ public final class StepExecutor extends AbstractBehavior<StepExecutor.Command> {
   }
 
   private final Map<Step.ActionCase, StepHandler> handlers;
+  private final StepHandler placement;
   private final Registry registry;
 
-  /** {@code handlers}: every action this node executes, with the handler that lives beside its feature. */
-  public static Behavior<Command> create(Map<Step.ActionCase, StepHandler> handlers) {
-    return Behaviors.setup(context -> new StepExecutor(context, handlers));
+  /**
+   * {@code handlers}: every action this node executes, with the handler that lives beside its feature;
+   * {@code placement}: the handler of the requests that set up a run's devices, processes and buffers.
+   */
+  public static Behavior<Command> create(Map<Step.ActionCase, StepHandler> handlers, StepHandler placement) {
+    return Behaviors.setup(context -> new StepExecutor(context, handlers, placement));
   }
 
-  private StepExecutor(ActorContext<Command> context, Map<Step.ActionCase, StepHandler> handlers) {
+  /** An executor without placement (tests of step handlers). */
+  public static Behavior<Command> create(Map<Step.ActionCase, StepHandler> handlers) {
+    return create(handlers, call -> {
+      throw new StepFailure(Errno.EOPNOTSUPP, "this executor places nothing");
+    });
+  }
+
+  private StepExecutor(ActorContext<Command> context, Map<Step.ActionCase, StepHandler> handlers, StepHandler placement) {
     super(context);
     this.handlers = new EnumMap<>(Step.ActionCase.class);
     this.handlers.putAll(handlers);
+    this.placement = placement;
     this.registry = new Registry(context::stop);
   }
 
@@ -121,7 +133,7 @@ public final class StepExecutor extends AbstractBehavior<StepExecutor.Command> {
   private Behavior<Command> onRun(Run run) {
     ExecuteStep e = run.execute();
     Step.ActionCase action = e.request().getStep().getActionCase();
-    StepHandler handler = handlers.get(action);
+    StepHandler handler = e.request().hasPlace() ? placement : handlers.get(action);
     if (handler == null) {
       e.replyTo().tell(new StepReply(failed(Errno.EOPNOTSUPP, "this node has no handler for step action " + action)));
       return this;

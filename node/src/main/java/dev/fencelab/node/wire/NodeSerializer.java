@@ -63,19 +63,6 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
     registerProcesses();
     registerResv();
     new DeviceCodecs(this).register();
-    codec(dev.fencelab.node.trace.TraceControl.CollectTrace.class, "T.CollectTrace",
-        m -> dev.fencelab.protocol.trace.v1.CollectTrace.newBuilder().setFromSeq(m.fromSeq()).setMax(m.max())
-            .setReplyTo(refOf(m.replyTo())).build(),
-        dev.fencelab.protocol.trace.v1.CollectTrace::parseFrom,
-        p -> new dev.fencelab.node.trace.TraceControl.CollectTrace(p.getFromSeq(), p.getMax(), req(p.getReplyTo(), "CollectTrace.reply_to")));
-    codec(dev.fencelab.node.trace.TraceControl.TracePage.class, "T.TracePage",
-        dev.fencelab.node.trace.TraceControl.TracePage::chunk,
-        dev.fencelab.protocol.trace.v1.TraceChunk::parseFrom,
-        dev.fencelab.node.trace.TraceControl.TracePage::new);
-    codec(dev.fencelab.node.trace.TraceControl.Crash.class, "T.Crash",
-        m -> dev.fencelab.protocol.trace.v1.Crash.newBuilder().setReason(m.reason()).build(),
-        dev.fencelab.protocol.trace.v1.Crash::parseFrom,
-        p -> new dev.fencelab.node.trace.TraceControl.Crash(p.getReason()));
     codec(FenceControl.RunFenceBench.class, "A.RunFenceBench",
         m -> FenceV1.RunFenceBench.newBuilder().setIterations(m.iterations()).setFanout(m.fanout()).setFanoutRounds(m.fanoutRounds())
             .setCreateSignal(m.createSignal()).setCrossIterations(m.crossIterations()).setPendingFences(m.pendingFences())
@@ -648,23 +635,6 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
           return new FenceControl.WaitAnyFence(fences, p.getTimeoutNanos(), p.getWaiter(), p.getReason(),
               required(p.getReplyTo(), "WaitAnyFence.reply_to"));
         });
-    codec(FenceControl.ListWaits.class, "A.ListWaits",
-        m -> FenceV1.ListWaits.newBuilder().setReplyTo(ref(m.replyTo())).build(),
-        FenceV1.ListWaits::parseFrom,
-        p -> new FenceControl.ListWaits(required(p.getReplyTo(), "ListWaits.reply_to")));
-    codec(FenceControl.WaitsListed.class, "A.WaitsListed",
-        m -> {
-          FenceV1.WaitsListed.Builder b = FenceV1.WaitsListed.newBuilder().setNodeName(m.nodeName());
-          for (WaitGraph.Edge e : m.edges()) {
-            b.addEdges(FenceV1.WaitEdge.newBuilder().setWaitId(e.waitId()).setWaiter(e.waiter()).setFence(e.fence())
-                .setFenceAddress(e.fenceAddress()).setReason(e.reason()).setSinceWallNanos(e.sinceWallNanos()));
-          }
-          return b.build();
-        },
-        FenceV1.WaitsListed::parseFrom,
-        p -> new FenceControl.WaitsListed(p.getNodeName(), p.getEdgesList().stream()
-            .map(e -> new WaitGraph.Edge(e.getWaitId(), e.getWaiter(), e.getFence(), e.getFenceAddress(), e.getReason(), e.getSinceWallNanos()))
-            .toList()));
   }
 
   // --- shared sub-messages

@@ -2,6 +2,7 @@ package dev.fencelab.protocol.control;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.fencelab.protocol.control.v1.ControlV1;
+import dev.fencelab.protocol.fence.v1.FenceV1;
 import java.io.NotSerializableException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,6 +29,11 @@ public final class ControlSerializer extends RefResolvingSerializer {
   static final String PONG = "Pong";
   static final String GET_STATUS = "GetStatus";
   static final String CLUSTER_STATUS = "ClusterStatus";
+  static final String COLLECT_TRACE = "CollectTrace";
+  static final String TRACE_PAGE = "TracePage";
+  static final String CRASH = "Crash";
+  static final String LIST_WAITS = "ListWaits";
+  static final String WAITS_LISTED = "WaitsListed";
 
   public ControlSerializer(ExtendedActorSystem system) {
     super(system);
@@ -47,6 +53,11 @@ public final class ControlSerializer extends RefResolvingSerializer {
     if (o instanceof Pong) return PONG;
     if (o instanceof GetStatus) return GET_STATUS;
     if (o instanceof ClusterStatus) return CLUSTER_STATUS;
+    if (o instanceof CollectTrace) return COLLECT_TRACE;
+    if (o instanceof TracePage) return TRACE_PAGE;
+    if (o instanceof Crash) return CRASH;
+    if (o instanceof ListWaits) return LIST_WAITS;
+    if (o instanceof WaitsListed) return WAITS_LISTED;
     throw new IllegalArgumentException("ControlSerializer cannot serialize " + o.getClass().getName());
   }
 
@@ -102,6 +113,22 @@ public final class ControlSerializer extends RefResolvingSerializer {
     if (o instanceof ClusterStatus m) {
       return toProto(m).toByteArray();
     }
+    if (o instanceof CollectTrace m) {
+      return dev.fencelab.protocol.trace.v1.CollectTrace.newBuilder().setFromSeq(m.fromSeq()).setMax(m.max()).setReplyTo(ref(m.replyTo())).build()
+          .toByteArray();
+    }
+    if (o instanceof TracePage m) {
+      return m.chunk().toByteArray();
+    }
+    if (o instanceof Crash m) {
+      return dev.fencelab.protocol.trace.v1.Crash.newBuilder().setReason(m.reason()).build().toByteArray();
+    }
+    if (o instanceof ListWaits m) {
+      return FenceV1.ListWaits.newBuilder().setReplyTo(ref(m.replyTo())).build().toByteArray();
+    }
+    if (o instanceof WaitsListed m) {
+      return FenceV1.WaitsListed.newBuilder().setNodeName(m.nodeName()).addAllEdges(m.edges()).build().toByteArray();
+    }
     throw new IllegalArgumentException("ControlSerializer cannot serialize " + o.getClass().getName());
   }
 
@@ -145,6 +172,23 @@ public final class ControlSerializer extends RefResolvingSerializer {
         }
         case CLUSTER_STATUS:
           return fromProto(ControlV1.ClusterStatus.parseFrom(bytes));
+        case COLLECT_TRACE: {
+          dev.fencelab.protocol.trace.v1.CollectTrace p = dev.fencelab.protocol.trace.v1.CollectTrace.parseFrom(bytes);
+          if (p.getMax() < 1) {
+            throw new NotSerializableException("CollectTrace: max must be positive, was " + p.getMax());
+          }
+          return new CollectTrace(p.getFromSeq(), p.getMax(), required(p.getReplyTo(), manifest));
+        }
+        case TRACE_PAGE:
+          return new TracePage(dev.fencelab.protocol.trace.v1.TraceChunk.parseFrom(bytes));
+        case CRASH:
+          return new Crash(dev.fencelab.protocol.trace.v1.Crash.parseFrom(bytes).getReason());
+        case LIST_WAITS:
+          return new ListWaits(required(FenceV1.ListWaits.parseFrom(bytes).getReplyTo(), manifest));
+        case WAITS_LISTED: {
+          FenceV1.WaitsListed p = FenceV1.WaitsListed.parseFrom(bytes);
+          return new WaitsListed(p.getNodeName(), p.getEdgesList());
+        }
         default:
           throw new NotSerializableException(
               "unknown control-plane manifest '" + manifest + "' (a peer running a newer fencelab?)");

@@ -38,23 +38,30 @@ public final class ScenarioSteps {
   }
 
   /** What a name in a step stands for. */
-  public enum RefKind { FENCE, FD, CALLBACK, CONTEXT, TIMELINE, RESV, BUFFER }
+  public enum RefKind { FENCE, FD, CALLBACK, CONTEXT, TIMELINE, RESV, BUFFER, DEVICE, PROCESS }
 
   /** A name a step uses or binds, with the field it is written in ({@code signal.fence}, {@code wait_any.fences[1]}). */
   public record Ref(RefKind kind, String name, String field) {}
 
-  /** The older actions already executed through the step protocol (the rest of them still run in the runner). */
-  private static final java.util.Set<Step.ActionCase> PORTED = java.util.EnumSet.of(Step.ActionCase.TIMELINE, Step.ActionCase.POINT,
-      Step.ActionCase.INC, Step.ActionCase.CLOSE_TIMELINE, Step.ActionCase.RESV, Step.ActionCase.RESV_ADD, Step.ActionCase.WAIT,
-      Step.ActionCase.MERGE, Step.ActionCase.EXPORT_SYNC_FILE);
+  /** The actions the runner itself carries out (no node makes a call for them). */
+  private static final java.util.Set<Step.ActionCase> RUNNER_ACTIONS = java.util.EnumSet.of(Step.ActionCase.KILL_NODE,
+      Step.ActionCase.PAUSE, Step.ActionCase.ACTION_NOT_SET);
 
   /** Process calls whose fence and buffer names are the process's fds (a sync_file, a dma-buf). */
   private static final java.util.Set<Step.ActionCase> FD_CALLS = java.util.EnumSet.of(Step.ActionCase.IMPORT_SYNC_FILE,
-      Step.ActionCase.WAIT, Step.ActionCase.MERGE, Step.ActionCase.EXPORT_SYNC_FILE);
+      Step.ActionCase.WAIT, Step.ActionCase.MERGE, Step.ActionCase.EXPORT_SYNC_FILE, Step.ActionCase.IMPORT);
 
-  /** The actions executed through the step protocol (one ExecuteStep, one StepResult) by a handler on a node. */
+  /** Fields whose name alone does not say what they hold (by their path in the step). */
+  private static final Map<String, RefKind> FIELD_KINDS = Map.of("pass.name", RefKind.FD, "pass.to", RefKind.PROCESS,
+      "submit.in_fences", RefKind.FD, "submit.reads", RefKind.BUFFER, "submit.writes", RefKind.BUFFER,
+      "submit.copy.from", RefKind.BUFFER, "submit.copy.to", RefKind.BUFFER);
+
+  /**
+   * The actions executed through the step protocol (one ExecuteStep, one StepResult) by a handler on a node: all but
+   * {@code kill_node} and {@code pause}, which the runner carries out itself.
+   */
   public static boolean isProtocolStep(Step step) {
-    return isV2Action(step) || PORTED.contains(step.getActionCase());
+    return !RUNNER_ACTIONS.contains(step.getActionCase());
   }
 
   /** The actions added with the step protocol (the fence API, sync_file, resv queries, dma-buf calls): checked by name kinds. */
@@ -72,8 +79,9 @@ public final class ScenarioSteps {
   /**
    * The names a protocol step uses, by its fields' names: {@code fence}, {@code fences}, {@code prev}, {@code a},
    * {@code b} are fences; {@code fd} and {@code sync_file} a fd of the step's process (a literal number is not a name);
-   * {@code buffer} a scenario buffer (its dma-buf fd in the process, its exporter); {@code callback}, {@code context},
-   * {@code timeline} and {@code resv} what they say.
+   * {@code buffer} a scenario buffer (its dma-buf fd in the process, its exporter); {@code device} a device;
+   * {@code callback}, {@code context}, {@code timeline} and {@code resv} what they say. The few fields whose name
+   * does not say it are listed by path ({@code pass.to} is a process, {@code submit.reads} buffers…).
    */
   public static List<Ref> uses(Step step) {
     List<Ref> out = new ArrayList<>();
@@ -81,10 +89,19 @@ public final class ScenarioSteps {
     if (m == null || !isProtocolStep(step)) {
       return out;
     }
-    String action = action(step);
+    uses(step, m, action(step), out);
+    return out;
+  }
+
+  private static void uses(Step step, Message m, String path, List<Ref> out) {
+    boolean fds = FD_CALLS.contains(step.getActionCase()); // their fence names are the process's sync_file fds
     for (Map.Entry<FieldDescriptor, Object> e : m.getAllFields().entrySet()) {
-      boolean fds = FD_CALLS.contains(step.getActionCase()); // their fence names are the process's sync_file fds
-      RefKind kind = switch (e.getKey().getName()) {
+      String field = path + "." + e.getKey().getName();
+      if (e.getKey().getJavaType() == FieldDescriptor.JavaType.MESSAGE && !e.getKey().isRepeated()) {
+        uses(step, (Message) e.getValue(), field, out); // submit.copy
+        continue;
+      }
+      RefKind kind = FIELD_KINDS.containsKey(field) ? FIELD_KINDS.get(field) : switch (e.getKey().getName()) {
         case "fence", "fences" -> fds ? RefKind.FD : RefKind.FENCE;
         case "prev", "a", "b", "ordered_after" -> RefKind.FENCE;
         case "fd", "sync_file" -> RefKind.FD;
@@ -93,12 +110,12 @@ public final class ScenarioSteps {
         case "callback" -> RefKind.CALLBACK;
         case "context" -> RefKind.CONTEXT;
         case "timeline" -> RefKind.TIMELINE;
+        case "device" -> RefKind.DEVICE;
         default -> null;
       };
       if (kind == null || e.getKey().getJavaType() != FieldDescriptor.JavaType.STRING) {
         continue;
       }
-      String field = action + "." + e.getKey().getName();
       if (e.getKey().isRepeated()) {
         List<?> names = (List<?>) e.getValue();
         for (int i = 0; i < names.size(); i++) {
@@ -111,7 +128,6 @@ public final class ScenarioSteps {
         out.add(new Ref(kind, (String) e.getValue(), field));
       }
     }
-    return out;
   }
 
   /** The name a protocol step binds with its {@code as} field, and what it binds: a callback, a context or a fence. */

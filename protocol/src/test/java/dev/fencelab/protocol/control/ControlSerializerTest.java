@@ -61,7 +61,16 @@ class ControlSerializerTest {
                 new ClusterStatus.Node("n2", "pekko://fencelab@127.0.0.1:25522", false, 0L, 4243)),
             Stream.of(ClusterStatus.Kind.values())
                 .map(k -> new ClusterStatus.MemberEvent(1_700_000_000_000L + k.ordinal(), k, "pekko://fencelab@127.0.0.1:25521", List.of("node")))
-                .toList()));
+                .toList()),
+        new CollectTrace(17, 500, testKit.<TracePage>createTestProbe().ref()),
+        new TracePage(dev.fencelab.protocol.trace.v1.TraceChunk.newBuilder().setNode("n1")
+            .addEvents(dev.fencelab.protocol.trace.v1.TraceEvent.newBuilder().setKind(dev.fencelab.protocol.trace.v1.EventKind.WAIT_END)
+                .setFence("ctx9.3#4").setStatus(-19).setSeq(17).addDeps("a").setWallNanos(-5))
+            .setNextSeq(18).setDone(true).build()),
+        new Crash("chaos: kill_node n1"),
+        new ListWaits(testKit.<WaitsListed>createTestProbe().ref()),
+        new WaitsListed("n2", List.of(dev.fencelab.protocol.fence.v1.FenceV1.WaitEdge.newBuilder().setWaitId(1).setWaiter("n2/p")
+            .setFence("ctx1#1").setFenceAddress("pekko://fencelab@127.0.0.1:1").setReason("poll").setSinceWallNanos(5).build())));
   }
 
   @ParameterizedTest

@@ -1,0 +1,411 @@
+package dev.fencelab.coordinator.scenario.run;
+
+import dev.fencelab.protocol.Errno;
+import dev.fencelab.protocol.control.NodeControl;
+import dev.fencelab.protocol.scenario.ScenarioSteps;
+import dev.fencelab.protocol.scenario.Units;
+import dev.fencelab.protocol.scenario.v1.Buffer;
+import dev.fencelab.protocol.scenario.v1.Checksum;
+import dev.fencelab.protocol.scenario.v1.Fault;
+import dev.fencelab.protocol.scenario.v1.Scenario;
+import dev.fencelab.protocol.scenario.v1.Step;
+import dev.fencelab.protocol.trace.v1.BufferChecksum;
+import dev.fencelab.protocol.trace.v1.ClockOffset;
+import dev.fencelab.protocol.trace.v1.EventKind;
+import dev.fencelab.protocol.trace.v1.RunRecord;
+import dev.fencelab.protocol.trace.v1.StepOutcome;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * Runs one validated scenario on a cluster, from any member (the {@code fencelab run} client), in phases: measure
+ * every node's clock ({@link Clocks}), place devices, processes and buffers ({@link Placements}), run the steps as
+ * their dependencies allow ({@link StepSchedule}; each through the step protocol, {@link StepClient}), inject the
+ * chaos schedule's faults at their times ({@link Faults}), wait for the open waits to end, take the final checksums,
+ * collect every live node's trace ({@link Harvest}), and complete {@link Params#result} with the {@link RunRecord}
+ * the checker reads.
+ *
+ * <p>It talks to the nodes only with protocol messages, never blocks (asks piped to itself, Pekko timers), and never
+ * waits without a bound: every call has the scenario's step timeout; a step that needs a node the run killed fails at
+ * once with {@code -ENODEV}; the steps after a failed step are skipped (reported, not run).
+ */
+public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
+  public record Params(Scenario scenario, List<Fault> schedule, long seed, String pace, String tag,
+      Map<String, ActorRef<NodeControl>> agents, NodeKiller killer, Consumer<String> progress, Duration stepTimeout,
+      CompletableFuture<RunRecord> result) {
+    public Params {
+      Objects.requireNonNull(scenario, "scenario");
+      schedule = List.copyOf(schedule);
+      agents = Map.copyOf(agents);
+      Objects.requireNonNull(killer, "killer");
+      Objects.requireNonNull(progress, "progress");
+      Objects.requireNonNull(result, "result");
+    }
+  }
+
+  /** Local to the runner's member. */
+  public interface Msg extends NoSerializationVerificationNeeded {}
+
+  private record Clocked(List<ClockOffset> offsets) implements Msg {}
+
+  private record Placed(int round, List<StepClient.Sent> results) implements Msg {}
+
+  private record StepDone(int index, long begin, StepClient.Sent sent, String runnerDetail) implements Msg {}
+
+  private record FaultDue(int index) implements Msg {}
+
+  private record FaultDone(String source, StepClient.Sent sent) implements Msg {}
+
+  private record Drained(Harvest.Open open) implements Msg {}
+
+  private record FinalSums(List<BufferChecksum> sums) implements Msg {}
+
+  private enum Settled implements Msg { INSTANCE }
+
+  private enum DrainTick implements Msg { INSTANCE }
+
+  private record Collected(Harvest.Traces traces) implements Msg {}
+
+  private record Fail(String why) implements Msg {}
+
+  /** How long the run waits, after its last step, for the waits still open on live nodes (an unplug resolving). */
+  private static final Duration DRAIN = Duration.ofSeconds(20);
+
+  private final Params p;
+  private final Scenario s;
+  private final TimerScheduler<Msg> timers;
+  private final RunLog log;
+  private final RunDirectory names;
+  private final StepClient client;
+  private final Outcomes outcomes;
+  private final Placements placements;
+  private final Faults faults;
+  private final Harvest harvest;
+  private final StepSchedule schedule;
+  private final RunRecord.Builder record = RunRecord.newBuilder();
+  private final boolean[] faultFired;
+  private int faultsPending;
+  private long stepsStart;
+  private long drainDeadline;
+  private boolean finishing;
+
+  public static Behavior<Msg> create(Params params) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> new ScenarioRun(context, timers, params)));
+  }
+
+  private ScenarioRun(ActorContext<Msg> context, TimerScheduler<Msg> timers, Params params) {
+    super(context);
+    this.p = params;
+    this.s = params.scenario();
+    this.timers = timers;
+    this.log = new RunLog(params.progress());
+    this.names = new RunDirectory(s, params.agents());
+    String run = p.tag().isEmpty() ? "run-" + log.start() : p.tag();
+    this.client = new StepClient(names, run, p.stepTimeout(), context.getSystem().scheduler());
+    this.outcomes = new Outcomes(names);
+    this.placements = new Placements(names, client, name -> p.tag().isEmpty() ? name : name + "-" + p.tag());
+    this.faults = new Faults(names, p.killer(), log);
+    this.harvest = new Harvest(names, context.getSystem().scheduler());
+    this.schedule = new StepSchedule(s);
+    this.faultFired = new boolean[p.schedule().size()];
+    record.setScenario(s.getName()).setSeed(p.seed()).setPace(p.pace()).addAllSchedule(p.schedule()).setWallStartNanos(log.start());
+    s.getDevicesList().forEach(d -> record.putDeviceNodes(d.getName(), d.getNode()));
+    p.agents().forEach((name, agent) -> record.putNodeAddresses(name, agent.path().address().toString()));
+    for (String node : names.nodes()) {
+      if (!p.agents().containsKey(node)) {
+        context.getSelf().tell(new Fail("the cluster has no node '" + node + "' (it has: " + p.agents().keySet() + ")"));
+        return;
+      }
+    }
+    context.pipeToSelf(Clocks.measure(names, context.getSystem().scheduler()), (offsets, failure) -> failure != null
+        ? new Fail("measuring clock offsets failed: " + failure.getMessage()) : new Clocked(offsets));
+  }
+
+  @Override
+  public Receive<Msg> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Clocked.class, this::onClocked)
+        .onMessage(Placed.class, this::onPlaced)
+        .onMessage(StepDone.class, this::onStepDone)
+        .onMessage(FaultDue.class, this::onFaultDue)
+        .onMessage(FaultDone.class, this::onFaultDone)
+        .onMessageEquals(DrainTick.INSTANCE, this::onDrainTick)
+        .onMessage(Drained.class, this::onDrained)
+        .onMessage(FinalSums.class, this::onFinalSums)
+        .onMessageEquals(Settled.INSTANCE, this::onSettled)
+        .onMessage(Collected.class, this::onCollected)
+        .onMessage(Fail.class, f -> fail(f.why()))
+        .onSignal(PostStop.class, stop -> {
+          // A runner that failed (a bug) must not leave its caller waiting for the run timeout.
+          p.result().completeExceptionally(new IllegalStateException("the scenario runner stopped before the run ended "
+              + "(a fencelab bug: see the client member's log)"));
+          return this;
+        })
+        .build();
+  }
+
+  private Behavior<Msg> fail(String why) {
+    p.result().completeExceptionally(new IllegalStateException(why));
+    return Behaviors.stopped();
+  }
+
+  // --- 1. clocks, 2. placement
+
+  private Behavior<Msg> onClocked(Clocked clocked) {
+    record.addAllClocks(clocked.offsets());
+    for (ClockOffset c : clocked.offsets()) {
+      log.say(String.format("clock of %s: offset %+.3f ms (± %.1f us, best of %d pings)", c.getNode(), c.getOffsetNanos() / 1e6,
+          c.getUncertaintyNanos() / 1e3, c.getSamples()));
+    }
+    getContext().pipeToSelf(placements.devicesAndProcesses(), (r, failure) -> failure != null
+        ? new Fail("placement failed: " + failure.getMessage()) : new Placed(1, r));
+    return this;
+  }
+
+  private Behavior<Msg> onPlaced(Placed placed) {
+    String errors = placements.apply(placed.results());
+    if (!errors.isEmpty()) {
+      return fail(placed.round() == 1 ? errors : "creating buffers failed: " + errors);
+    }
+    if (placed.round() == 1) {
+      log.say("placed " + s.getDevicesCount() + " device(s) and " + s.getProcessesCount() + " process(es)");
+      getContext().pipeToSelf(placements.buffers(), (r, failure) -> failure != null
+          ? new Fail("creating buffers failed: " + failure.getMessage()) : new Placed(2, r));
+      return this;
+    }
+    log.say("created " + s.getBuffersCount() + " buffer(s); running " + s.getStepsCount() + " step(s)");
+    stepsStart = System.nanoTime();
+    for (int i = 0; i < p.schedule().size(); i++) {
+      faultsPending++;
+      if (p.schedule().get(i).getAfterStep().isEmpty()) {
+        timers.startSingleTimer("fault-" + i, new FaultDue(i), Duration.ofNanos(Units.nanos(p.schedule().get(i).getAt())));
+      }
+    }
+    startReady();
+    return maybeFinish();
+  }
+
+  // --- 3. steps
+
+  private void startReady() {
+    for (int i = schedule.next(); i >= 0; i = schedule.next()) {
+      String id = ScenarioSteps.id(s, i);
+      Step step = s.getSteps(i);
+      long now = System.nanoTime();
+      if (schedule.blocked(i)) {
+        schedule.done(i, StepOutcome.newBuilder().setId(id).setAction(ScenarioSteps.action(step)).setSkipped(true)
+            .setStatus(Errno.ECANCELED.negative()).setDetail("skipped: a step it comes after failed")
+            .setWallBeginNanos(now).setWallEndNanos(now).build());
+        log.say("step " + id + " skipped (a step it comes after failed)");
+        continue;
+      }
+      log.add(RunLog.event(EventKind.STEP_BEGIN, "steps").setName(id).setDetail(describe(step)).setId(i));
+      int index = i;
+      getContext().pipeToSelf(run(step, id), (done, failure) -> done != null ? done.at(index, now)
+          : new StepDone(index, now, null, "no answer within " + p.stepTimeout().toSeconds() + " s (" + failure.getClass().getSimpleName() + ")"));
+    }
+  }
+
+  /** What a step's execution produced, before the runner knows its index. */
+  private record Ran(StepClient.Sent sent, String runnerDetail) {
+    StepDone at(int index, long begin) {
+      return new StepDone(index, begin, sent, runnerDetail);
+    }
+  }
+
+  private CompletionStage<Ran> run(Step step, String id) {
+    switch (step.getActionCase()) {
+      case KILL_NODE:
+        return CompletableFuture.completedFuture(new Ran(null, faults.kill(step.getKillNode().getNode(), "step")));
+      case PAUSE: {
+        long nanos = Units.nanos(step.getPause().getDuration());
+        return org.apache.pekko.pattern.Patterns.after(Duration.ofNanos(nanos), getContext().getSystem().classicSystem().scheduler(),
+            getContext().getExecutionContext(), () -> CompletableFuture.completedFuture(new Ran(null, "paused " + Units.human(nanos))));
+      }
+      default: {
+        Step complete = client.complete(step);
+        faults.announce(complete, "step");
+        return client.execute(complete, id).thenApply(sent -> new Ran(sent, null));
+      }
+    }
+  }
+
+  private Behavior<Msg> onStepDone(StepDone done) {
+    int i = done.index();
+    String id = ScenarioSteps.id(s, i);
+    Step step = s.getSteps(i);
+    StepOutcome.Builder b;
+    if (done.sent() != null) {
+      outcomes.bind(client.complete(step), done.sent().node(), done.sent().result());
+      b = outcomes.outcome(step, done.sent().node(), done.sent().result());
+      if (step.hasChecksum()) {
+        record.addChecksums(checksum(step.getChecksum().getBuffer(), id, done.sent()));
+      }
+    } else {
+      boolean answered = step.hasKillNode() || step.hasPause();
+      int status = answered ? 0 : Errno.ETIMEDOUT.negative();
+      b = StepOutcome.newBuilder().setAction(ScenarioSteps.action(step)).setStatus(status).setRet(status).setDetail(done.runnerDetail());
+    }
+    b.setId(id).setWallBeginNanos(done.begin()).setWallEndNanos(System.nanoTime());
+    Outcomes.expectations(step, b);
+    schedule.done(i, b.build());
+    log.add(RunLog.event(EventKind.STEP_END, "steps").setName(id).setStatus(b.getStatus()).setDetail(b.getDetail()).setId(i)
+        .setFence(b.getFence()).setResult(b.getWaitResult()));
+    log.say(String.format("step %-22s %s%s", id, !b.getUnexpected().isEmpty() ? "UNEXPECTED" : b.getStatus() == 0 ? "ok    " : "FAILED",
+        (b.getDetail().isEmpty() ? "" : "  " + b.getDetail()) + (b.getUnexpected().isEmpty() ? "" : "  [" + b.getUnexpected() + "]")));
+    for (int k = 0; k < p.schedule().size(); k++) {
+      if (p.schedule().get(k).getAfterStep().equals(id)) {
+        timers.startSingleTimer("fault-" + k, new FaultDue(k), Duration.ofNanos(Units.nanos(p.schedule().get(k).getAt())));
+      }
+    }
+    startReady();
+    return maybeFinish();
+  }
+
+  /** A checksum step's reading, for the record and the runner's trace. */
+  private BufferChecksum checksum(String buffer, String at, StepClient.Sent sent) {
+    var r = sent.result();
+    int status = !r.getExecuted() || r.getRet() < 0 ? (int) Math.min(-1, r.getRet()) : 0;
+    BufferChecksum sum = BufferChecksum.newBuilder().setBuffer(buffer).setAt(at).setStatus(status)
+        .setChecksum(r.getOutMap().getOrDefault("checksum", "")).setWallNanos(System.nanoTime()).build();
+    log.add(RunLog.event(EventKind.CHECKSUM, "checksums").setSubject(buffer).setDetail(sum.getChecksum()).setStatus(status).setName(at));
+    return sum;
+  }
+
+  private static String describe(Step step) {
+    String text = step.toString().replaceAll("\\s+", " ").trim();
+    return text.length() > 160 ? text.substring(0, 157) + "..." : text;
+  }
+
+  // --- faults of the chaos schedule
+
+  private Behavior<Msg> onFaultDue(FaultDue due) {
+    if (faultFired[due.index()]) {
+      return this;
+    }
+    faultFired[due.index()] = true;
+    faultsPending--;
+    Fault f = p.schedule().get(due.index());
+    String source = "chaos #" + (due.index() + 1);
+    if (!f.getKillNode().isEmpty()) {
+      faults.kill(f.getKillNode(), source);
+      return maybeFinish();
+    }
+    Step step = Faults.step(f);
+    String device = Faults.device(step);
+    if (faults.gone(device)) {
+      log.say("FAULT on " + device + " not injected: it is already gone");
+      log.note(source + " on " + device + " not injected: the device was already gone");
+      return maybeFinish();
+    }
+    faults.announce(step, source);
+    getContext().pipeToSelf(client.execute(step, source), (sent, failure) -> new FaultDone(source, sent != null ? sent
+        : new StepClient.Sent("", dev.fencelab.protocol.step.v1.StepResult.newBuilder().setRet(Errno.ETIMEDOUT.negative())
+            .setDetail("no answer (" + failure + ")").build())));
+    return maybeFinish();
+  }
+
+  private Behavior<Msg> onFaultDone(FaultDone done) {
+    var r = done.sent().result();
+    if (!r.getExecuted() || r.getRet() != 0) {
+      log.note(done.source() + ": " + r.getDetail());
+    }
+    return this;
+  }
+
+  // --- 4. the end
+
+  private Behavior<Msg> maybeFinish() {
+    if (finishing || !schedule.allDone()) {
+      return this;
+    }
+    if (faultsPending > 0) {
+      // Faults still due (after a step that is done, or at a time still ahead): the run ends after they fire.
+      boolean anyTimer = false;
+      for (int i = 0; i < faultFired.length; i++) {
+        if (!faultFired[i] && timers.isTimerActive("fault-" + i)) {
+          anyTimer = true;
+        } else if (!faultFired[i]) {
+          log.note("chaos #" + (i + 1) + " (" + p.schedule().get(i).getAfterStep() + ") never became due: its step did not run");
+          faultFired[i] = true;
+          faultsPending--;
+        }
+      }
+      if (anyTimer || faultsPending > 0) {
+        return this;
+      }
+    }
+    finishing = true;
+    drainDeadline = System.nanoTime() + DRAIN.toNanos();
+    log.say("all " + s.getStepsCount() + " steps done in " + String.format("%.3f s", (System.nanoTime() - stepsStart) / 1e9)
+        + schedule.stepTimes() + "; waiting for every wait on the live nodes to end (at most " + DRAIN.toSeconds() + " s)");
+    return onDrainTick();
+  }
+
+  private Behavior<Msg> onDrainTick() {
+    getContext().pipeToSelf(harvest.openWaits(), (open, failure) -> new Drained(open != null ? open : new Harvest.Open(-1, String.valueOf(failure))));
+    return this;
+  }
+
+  private Behavior<Msg> onDrained(Drained d) {
+    int open = d.open().waits();
+    if (open != 0 && System.nanoTime() < drainDeadline) {
+      timers.startSingleTimer(DrainTick.INSTANCE, Duration.ofMillis(200));
+      return this;
+    }
+    if (open != 0) {
+      log.note(open < 0 ? "could not list the open waits: " + d.open().sample()
+          : open + " wait(s) still open " + DRAIN.toSeconds() + " s after the last step (e.g. " + d.open().sample() + ")");
+    }
+    log.say((open == 0 ? "no wait open" : open + " wait(s) still open") + "; final checksums of the surviving buffers");
+    List<CompletableFuture<BufferChecksum>> sums = new ArrayList<>();
+    for (Buffer b : s.getBuffersList()) {
+      if (!faults.gone(b.getDevice())) {
+        Step sum = Step.newBuilder().setChecksum(Checksum.newBuilder().setBuffer(b.getName())).build();
+        sums.add(client.execute(sum, "final").thenApply(sent -> checksum(b.getName(), "final", sent)).toCompletableFuture());
+      }
+    }
+    getContext().pipeToSelf(Futures.allOf(sums), (list, failure) -> new FinalSums(failure != null ? List.of() : list));
+    return this;
+  }
+
+  private Behavior<Msg> onFinalSums(FinalSums sums) {
+    record.addAllChecksums(sums.sums());
+    // Let the last signals, wait ends and trace writes land before collecting (a few flush intervals).
+    timers.startSingleTimer(Settled.INSTANCE, Duration.ofMillis(300));
+    return this;
+  }
+
+  private Behavior<Msg> onSettled() {
+    getContext().pipeToSelf(harvest.traces(), (traces, failure) -> new Collected(traces != null ? traces
+        : new Harvest.Traces(List.of(), List.of("could not collect the traces: " + failure))));
+    return this;
+  }
+
+  private Behavior<Msg> onCollected(Collected collected) {
+    int n = Harvest.keep(record, collected.traces().chunks(), log.start());
+    collected.traces().notes().forEach(log::note);
+    log.say("collected " + n + " trace events from " + collected.traces().chunks().size() + " live node(s)"
+        + (names.deadNodes().isEmpty() ? "" : "; killed: " + names.deadNodes()));
+    record.addAllSteps(schedule.outcomes()).addAllEvents(log.events()).addAllFences(names.namedFences())
+        .addAllDeadNodes(names.deadNodes()).addAllUnpluggedDevices(faults.unplugged()).addAllNotes(log.notes())
+        .setWallEndNanos(System.nanoTime());
+    p.result().complete(record.build());
+    return Behaviors.stopped();
+  }
+}

@@ -1,0 +1,87 @@
+package dev.fencelab.node.cluster;
+
+import dev.fencelab.node.device.DeviceSpec;
+import dev.fencelab.node.driver.DriverProtocol;
+import dev.fencelab.node.step.StepCall;
+import dev.fencelab.node.step.StepFailure;
+import dev.fencelab.node.step.StepHandler;
+import dev.fencelab.protocol.Errno;
+import dev.fencelab.protocol.control.NodeControl;
+import dev.fencelab.protocol.scenario.Units;
+import dev.fencelab.protocol.scenario.v1.Buffer;
+import dev.fencelab.protocol.scenario.v1.Device;
+import dev.fencelab.protocol.step.StepBindings;
+import dev.fencelab.protocol.step.v1.Binding;
+import dev.fencelab.protocol.step.v1.Placement;
+import dev.fencelab.protocol.step.v1.StepResult;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * A run's set-up on this node, through the step protocol: a device (its driver, a child of the node agent), a
+ * process (its actor, labelled {@code node/name} as drivers and traces know it), a buffer (allocated by its device's
+ * driver for its owning process). Each answers with the bindings later steps use ({@link StepBindings}).
+ */
+final class PlacementSteps implements StepHandler {
+  private final ActorRef<NodeControl> agent;
+  private final String nodeName;
+
+  PlacementSteps(ActorRef<NodeControl> agent, String nodeName) {
+    this.agent = agent;
+    this.nodeName = nodeName;
+  }
+
+  @Override
+  public CompletionStage<StepResult> execute(StepCall call) {
+    Placement place = call.place();
+    String as = place.getAs();
+    return switch (place.getWhatCase()) {
+      case DEVICE -> {
+        Device d = place.getDevice();
+        DeviceSpec spec = spec(d);
+        yield call.<NodeControl, DeviceControl.DevicePlaced>ask(agent, r -> new DeviceControl.PlaceDevice(spec, r))
+            .thenApply(reply -> reply.error() != 0
+                ? StepCall.ret(reply.error()).setDetail("device " + as + " on " + nodeName + ": " + Errno.describe(reply.error()) + " "
+                    + reply.detail()).build()
+                : StepCall.ret(0).setDetail(spec.kind() + " " + as + " placed on " + nodeName)
+                    .putBound(StepBindings.device(as), call.actorBinding(reply.driver())).build());
+      }
+      case PROCESS -> {
+        String name = place.getProcess().getName();
+        yield call.<NodeControl, FenceControl.ProcessSpawned>ask(agent, r -> new FenceControl.SpawnProcess(name, r))
+            .thenApply(reply -> reply.error() != 0
+                ? StepCall.ret(reply.error()).setDetail("process " + as + " on " + nodeName + ": " + Errno.describe(reply.error())).build()
+                : StepCall.ret(0).setDetail("process " + as + " spawned on " + nodeName)
+                    .putBound(as, call.actorBinding(reply.process()))
+                    .putBound(StepBindings.label(as), Binding.newBuilder().setText(nodeName + "/" + name).build()).build());
+      }
+      case BUFFER -> {
+        Buffer b = place.getBuffer();
+        String owner = call.text(StepBindings.label(b.getProcess()), "label of process " + b.getProcess());
+        ActorRef<DriverProtocol.Command> driver = call.driver(b.getDevice());
+        long size = Units.bytes(b.getSize());
+        DriverProtocol.Placement where = b.getPlacement().equals("system") ? DriverProtocol.Placement.SYSTEM : DriverProtocol.Placement.VRAM;
+        yield call.<DriverProtocol.Command, DriverProtocol.BoReply>ask(driver, r -> new DriverProtocol.CreateBo(owner, b.getName(), size, where, r))
+            .thenApply(reply -> reply.result() != 0
+                ? StepCall.ret(reply.result()).setDetail("buffer " + as + ": " + Errno.describe(reply.result())).build()
+                : StepCall.ret(0).setDetail("buffer " + as + " (" + size + " bytes) on " + b.getDevice() + ", handle " + reply.handle())
+                    .putBound(StepBindings.handle(as, b.getDevice()), Binding.newBuilder().setHandle(reply.handle()).build())
+                    .putBound(StepBindings.size(as), Binding.newBuilder().setNumber(size).build()).build());
+      }
+      case WHAT_NOT_SET -> throw new StepFailure(Errno.EINVAL, "a placement of nothing");
+    };
+  }
+
+  /** The device a scenario describes, with the defaults the scenario format documents. */
+  static DeviceSpec spec(Device d) {
+    DeviceSpec.Kind kind = switch (d.getKind()) {
+      case "rdma_nic" -> DeviceSpec.Kind.RDMA_NIC;
+      case "copy_engine" -> DeviceSpec.Kind.COPY_ENGINE;
+      default -> DeviceSpec.Kind.GPU;
+    };
+    long vram = d.getVram().isEmpty() ? (kind == DeviceSpec.Kind.GPU ? 8L << 30 : 0) : Units.bytes(d.getVram());
+    Duration timeout = d.getJobTimeout().isEmpty() ? Duration.ofSeconds(2) : Duration.ofNanos(Units.nanos(d.getJobTimeout()));
+    return new DeviceSpec(d.getName(), kind, Math.max(1, d.getEngines()), vram, !d.getNoPageTables(), d.getRecoverableFaults(), timeout);
+  }
+}

@@ -1,0 +1,40 @@
+package dev.fencelab.protocol.step;
+
+/**
+ * The keys under which a step request binds the run's objects that are not fences or fds, shared by the runner
+ * (which resolves them) and the node handlers (which read them). A fence, a fd and a process are bound under their
+ * own scenario name; these keys are prefixed so that a buffer, a device and a fence may share a name.
+ */
+public final class StepBindings {
+  private StepBindings() {}
+
+  /** A device's driver (an actor). */
+  public static String device(String device) {
+    return "device:" + device;
+  }
+
+  /** A process's label, {@code node/name}, as the drivers know the process (text). */
+  public static String label(String process) {
+    return "label:" + process;
+  }
+
+  /** The label of the process that owns {@code buffer} (text). */
+  public static String owner(String buffer) {
+    return "owner:" + buffer;
+  }
+
+  /** {@code buffer}'s handle on {@code device}: its own on its exporter, an imported one elsewhere. */
+  public static String handle(String buffer, String device) {
+    return "handle:" + buffer + "@" + device;
+  }
+
+  /** {@code buffer}'s handle on the device that exports it (with the exporter's driver bound under the buffer's name). */
+  public static String ownHandle(String buffer) {
+    return buffer + "#handle";
+  }
+
+  /** {@code buffer}'s size in bytes (a number). */
+  public static String size(String buffer) {
+    return "size:" + buffer;
+  }
+}
