@@ -15,7 +15,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * dma-buf calls as scenario steps (kernel-semantics §1.12): export (a process gets a dma-buf fd of its buffer, with
- * the exporter ops the scenario chose), import into another device (dynamic or static attachment; the handle is bound
+ * the exporter ops the scenario chose; like DRM_IOCTL_PRIME_HANDLE_TO_FD it returns 0 and the fd is its value), import into another device (dynamic or static attachment; the handle is bound
  * as {@code handle:<buffer>@<device>}), map (the attachment's DMA addresses), CPU access bracketed by
  * {@code DMA_BUF_IOCTL_SYNC} START/END, {@code DMA_BUF_IOCTL_IMPORT_SYNC_FILE} made by a process on its dma-buf fd,
  * and an eviction by the exporter (the buffer moves; {@code move_notify} reaches each dynamic importer once and never
@@ -79,7 +79,8 @@ public final class DmaBufSteps implements StepHandler, dev.fencelab.node.resv.Bu
     };
     return call.<ProcessActor.Command, ProcessActor.FdReply>ask(process, r -> new ProcessActor.ExportDmaBuf(exporter, handle, omit, r))
         .thenApply(reply -> reply.fd() < 0 ? StepCall.ret(reply.fd()).setDetail("export: " + Errno.describe(reply.fd())).build()
-            : StepCall.ret(reply.fd()).setDetail("dma-buf fd " + reply.fd() + " in " + step.getProcess())
+            : StepCall.ret(0).setValue(StepCall.number(reply.fd())).putOut("fd", Integer.toString(reply.fd()))
+                .setDetail("dma-buf fd " + reply.fd() + " in " + step.getProcess())
                 .putBound(buffer, Binding.newBuilder().setFd(reply.fd()).build()).build());
   }
 

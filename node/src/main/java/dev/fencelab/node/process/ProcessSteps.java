@@ -14,7 +14,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 /**
  * A process's own calls as steps: {@code pass} sends one of its fds (a sync_file or a dma-buf) to another process, as
  * {@code SCM_RIGHTS} over a unix socket does — the receiver gets a new fd to the same file, bound under the same
- * name in the receiver.
+ * name in the receiver. Returns 0; the receiver's new fd is its value.
  */
 public final class ProcessSteps implements StepHandler {
 
@@ -35,7 +35,8 @@ public final class ProcessSteps implements StepHandler {
     ActorRef<ProcessActor.Command> receiver = call.actor(to);
     return call.<ProcessActor.Command, ProcessActor.FdReply>ask(from, r -> new ProcessActor.SendFd(fd, receiver, r))
         .thenApply(reply -> reply.fd() < 0 ? StepCall.ret(reply.fd()).setDetail("pass: " + Errno.describe(reply.fd())).build()
-            : StepCall.ret(reply.fd()).setDetail(name + " -> " + to + " as fd " + reply.fd())
+            : StepCall.ret(0).setValue(StepCall.number(reply.fd())).putOut("fd", Integer.toString(reply.fd()))
+                .setDetail(name + " -> " + to + " as fd " + reply.fd())
                 .putBound(name, Binding.newBuilder().setFd(reply.fd()).setProcess(to).build()).build());
   }
 }
