@@ -9,6 +9,8 @@ import dev.fencelab.protocol.step.FenceText;
 import dev.fencelab.protocol.step.v1.Binding;
 import dev.fencelab.protocol.step.v1.StepResult;
 import dev.fencelab.protocol.step.v1.Value;
+import dev.fencelab.protocol.trace.v1.BufferChecksum;
+import dev.fencelab.protocol.trace.v1.EventKind;
 import dev.fencelab.protocol.trace.v1.StepOutcome;
 import java.util.List;
 
@@ -127,5 +129,21 @@ final class Outcomes {
     }
     String name = names.nameOf(f);
     return name != null ? name : FenceText.id(f);
+  }
+
+  /** A checksum step's reading, for the record and the runner's trace. */
+  static BufferChecksum checksum(String buffer, String at, StepClient.Sent sent, RunLog log) {
+    var r = sent.result();
+    int status = !r.getExecuted() || r.getRet() < 0 ? (int) Math.min(-1, r.getRet()) : 0;
+    BufferChecksum sum = BufferChecksum.newBuilder().setBuffer(buffer).setAt(at).setStatus(status)
+        .setChecksum(r.getOutMap().getOrDefault("checksum", "")).setWallNanos(System.nanoTime()).build();
+    log.add(RunLog.event(EventKind.CHECKSUM, "checksums").setSubject(buffer).setDetail(sum.getChecksum()).setStatus(status).setName(at));
+    return sum;
+  }
+
+  /** A step as its STEP_BEGIN event shows it (at most 160 characters). */
+  static String describe(Step step) {
+    String text = step.toString().replaceAll("\\s+", " ").trim();
+    return text.length() > 160 ? text.substring(0, 157) + "..." : text;
   }
 }

@@ -4,18 +4,14 @@ import dev.fencelab.protocol.Errno;
 import dev.fencelab.protocol.control.NodeControl;
 import dev.fencelab.protocol.scenario.ScenarioSteps;
 import dev.fencelab.protocol.scenario.Units;
-import dev.fencelab.protocol.scenario.v1.Buffer;
-import dev.fencelab.protocol.scenario.v1.Checksum;
 import dev.fencelab.protocol.scenario.v1.Fault;
 import dev.fencelab.protocol.scenario.v1.Scenario;
 import dev.fencelab.protocol.scenario.v1.Step;
-import dev.fencelab.protocol.trace.v1.BufferChecksum;
 import dev.fencelab.protocol.trace.v1.ClockOffset;
 import dev.fencelab.protocol.trace.v1.EventKind;
 import dev.fencelab.protocol.trace.v1.RunRecord;
 import dev.fencelab.protocol.trace.v1.StepOutcome;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -61,6 +57,16 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
   /** Local to the runner's member. */
   public interface Msg extends NoSerializationVerificationNeeded {}
 
+  /** A scheduled device fault's injection answered (it may come after the steps ended). */
+  record FaultDone(String source, StepClient.Sent sent) implements Msg {
+    void noteFailure(RunLog log) {
+      var r = sent.result();
+      if (!r.getExecuted() || r.getRet() != 0) {
+        log.note(source + ": " + r.getDetail());
+      }
+    }
+  }
+
   private record Clocked(List<ClockOffset> offsets) implements Msg {}
 
   private record Placed(int round, List<StepClient.Sent> results) implements Msg {}
@@ -69,22 +75,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
 
   private record FaultDue(int index) implements Msg {}
 
-  private record FaultDone(String source, StepClient.Sent sent) implements Msg {}
-
-  private record Drained(Harvest.Open open) implements Msg {}
-
-  private record FinalSums(List<BufferChecksum> sums) implements Msg {}
-
-  private enum Settled implements Msg { INSTANCE }
-
-  private enum DrainTick implements Msg { INSTANCE }
-
-  private record Collected(Harvest.Traces traces) implements Msg {}
-
   private record Fail(String why) implements Msg {}
-
-  /** How long the run waits, after its last step, for the waits still open on live nodes (an unplug resolving). */
-  private static final Duration DRAIN = Duration.ofSeconds(20);
 
   private final Params p;
   private final Scenario s;
@@ -98,11 +89,8 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
   private final Harvest harvest;
   private final StepSchedule schedule;
   private final RunRecord.Builder record = RunRecord.newBuilder();
-  private final boolean[] faultFired;
-  private int faultsPending;
+  private final FaultSchedule chaos;
   private long stepsStart;
-  private long drainDeadline;
-  private boolean finishing;
 
   public static Behavior<Msg> create(Params params) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> new ScenarioRun(context, timers, params)));
@@ -122,7 +110,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     this.faults = new Faults(names, p.killer(), log);
     this.harvest = new Harvest(names, context.getSystem().scheduler());
     this.schedule = new StepSchedule(s);
-    this.faultFired = new boolean[p.schedule().size()];
+    this.chaos = new FaultSchedule(p.schedule(), (i, delay) -> timers.startSingleTimer("fault-" + i, new FaultDue(i), delay));
     record.setScenario(s.getName()).setSeed(p.seed()).setPace(p.pace()).addAllSchedule(p.schedule()).setWallStartNanos(log.start());
     s.getDevicesList().forEach(d -> record.putDeviceNodes(d.getName(), d.getNode()));
     p.agents().forEach((name, agent) -> record.putNodeAddresses(name, agent.path().address().toString()));
@@ -144,11 +132,6 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
         .onMessage(StepDone.class, this::onStepDone)
         .onMessage(FaultDue.class, this::onFaultDue)
         .onMessage(FaultDone.class, this::onFaultDone)
-        .onMessageEquals(DrainTick.INSTANCE, this::onDrainTick)
-        .onMessage(Drained.class, this::onDrained)
-        .onMessage(FinalSums.class, this::onFinalSums)
-        .onMessageEquals(Settled.INSTANCE, this::onSettled)
-        .onMessage(Collected.class, this::onCollected)
         .onMessage(Fail.class, f -> fail(f.why()))
         .onSignal(PostStop.class, stop -> {
           // A runner that failed (a bug) must not leave its caller waiting for the run timeout.
@@ -190,12 +173,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     }
     log.say("created " + s.getBuffersCount() + " buffer(s); running " + s.getStepsCount() + " step(s)");
     stepsStart = System.nanoTime();
-    for (int i = 0; i < p.schedule().size(); i++) {
-      faultsPending++;
-      if (p.schedule().get(i).getAfterStep().isEmpty()) {
-        timers.startSingleTimer("fault-" + i, new FaultDue(i), Duration.ofNanos(Units.nanos(p.schedule().get(i).getAt())));
-      }
-    }
+    chaos.stepsStart();
     startReady();
     return maybeFinish();
   }
@@ -214,7 +192,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
         log.say("step " + id + " skipped (a step it comes after failed)");
         continue;
       }
-      log.add(RunLog.event(EventKind.STEP_BEGIN, "steps").setName(id).setDetail(describe(step)).setId(i));
+      log.add(RunLog.event(EventKind.STEP_BEGIN, "steps").setName(id).setDetail(Outcomes.describe(step)).setId(i));
       int index = i;
       getContext().pipeToSelf(run(step, id), (done, failure) -> done != null ? done.at(index, now)
           : new StepDone(index, now, null, "no answer within " + p.stepTimeout().toSeconds() + " s (" + failure.getClass().getSimpleName() + ")"));
@@ -254,7 +232,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
       outcomes.bind(client.complete(step), done.sent().node(), done.sent().result());
       b = outcomes.outcome(step, done.sent().node(), done.sent().result());
       if (step.hasChecksum()) {
-        record.addChecksums(checksum(step.getChecksum().getBuffer(), id, done.sent()));
+        record.addChecksums(Outcomes.checksum(step.getChecksum().getBuffer(), id, done.sent(), log));
       }
     } else {
       boolean answered = step.hasKillNode() || step.hasPause();
@@ -268,39 +246,18 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
         .setFence(b.getFence()).setResult(b.getWaitResult()));
     log.say(String.format("step %-22s %s%s", id, !b.getUnexpected().isEmpty() ? "UNEXPECTED" : b.getStatus() == 0 ? "ok    " : "FAILED",
         (b.getDetail().isEmpty() ? "" : "  " + b.getDetail()) + (b.getUnexpected().isEmpty() ? "" : "  [" + b.getUnexpected() + "]")));
-    for (int k = 0; k < p.schedule().size(); k++) {
-      if (p.schedule().get(k).getAfterStep().equals(id)) {
-        timers.startSingleTimer("fault-" + k, new FaultDue(k), Duration.ofNanos(Units.nanos(p.schedule().get(k).getAt())));
-      }
-    }
+    chaos.stepEnded(id);
     startReady();
     return maybeFinish();
-  }
-
-  /** A checksum step's reading, for the record and the runner's trace. */
-  private BufferChecksum checksum(String buffer, String at, StepClient.Sent sent) {
-    var r = sent.result();
-    int status = !r.getExecuted() || r.getRet() < 0 ? (int) Math.min(-1, r.getRet()) : 0;
-    BufferChecksum sum = BufferChecksum.newBuilder().setBuffer(buffer).setAt(at).setStatus(status)
-        .setChecksum(r.getOutMap().getOrDefault("checksum", "")).setWallNanos(System.nanoTime()).build();
-    log.add(RunLog.event(EventKind.CHECKSUM, "checksums").setSubject(buffer).setDetail(sum.getChecksum()).setStatus(status).setName(at));
-    return sum;
-  }
-
-  private static String describe(Step step) {
-    String text = step.toString().replaceAll("\\s+", " ").trim();
-    return text.length() > 160 ? text.substring(0, 157) + "..." : text;
   }
 
   // --- faults of the chaos schedule
 
   private Behavior<Msg> onFaultDue(FaultDue due) {
-    if (faultFired[due.index()]) {
+    Fault f = chaos.fire(due.index());
+    if (f == null) {
       return this;
     }
-    faultFired[due.index()] = true;
-    faultsPending--;
-    Fault f = p.schedule().get(due.index());
     String source = "chaos #" + (due.index() + 1);
     if (!f.getKillNode().isEmpty()) {
       faults.kill(f.getKillNode(), source);
@@ -321,91 +278,24 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
   }
 
   private Behavior<Msg> onFaultDone(FaultDone done) {
-    var r = done.sent().result();
-    if (!r.getExecuted() || r.getRet() != 0) {
-      log.note(done.source() + ": " + r.getDetail());
-    }
+    done.noteFailure(log);
     return this;
   }
 
   // --- 4. the end
 
   private Behavior<Msg> maybeFinish() {
-    if (finishing || !schedule.allDone()) {
+    if (!schedule.allDone()) {
       return this;
     }
-    if (faultsPending > 0) {
-      // Faults still due (after a step that is done, or at a time still ahead): the run ends after they fire.
-      boolean anyTimer = false;
-      for (int i = 0; i < faultFired.length; i++) {
-        if (!faultFired[i] && timers.isTimerActive("fault-" + i)) {
-          anyTimer = true;
-        } else if (!faultFired[i]) {
-          log.note("chaos #" + (i + 1) + " (" + p.schedule().get(i).getAfterStep() + ") never became due: its step did not run");
-          faultFired[i] = true;
-          faultsPending--;
-        }
-      }
-      if (anyTimer || faultsPending > 0) {
-        return this;
-      }
+    boolean due = chaos.pending((i, f) ->
+        log.note("chaos #" + (i + 1) + " (" + f.getAfterStep() + ") never became due: its step did not run"));
+    if (due) {
+      return this; // a fault still to fire (after a step that is done, or at a time still ahead): the run ends after it
     }
-    finishing = true;
-    drainDeadline = System.nanoTime() + DRAIN.toNanos();
     log.say("all " + s.getStepsCount() + " steps done in " + String.format("%.3f s", (System.nanoTime() - stepsStart) / 1e9)
-        + schedule.stepTimes() + "; waiting for every wait on the live nodes to end (at most " + DRAIN.toSeconds() + " s)");
-    return onDrainTick();
-  }
-
-  private Behavior<Msg> onDrainTick() {
-    getContext().pipeToSelf(harvest.openWaits(), (open, failure) -> new Drained(open != null ? open : new Harvest.Open(-1, String.valueOf(failure))));
-    return this;
-  }
-
-  private Behavior<Msg> onDrained(Drained d) {
-    int open = d.open().waits();
-    if (open != 0 && System.nanoTime() < drainDeadline) {
-      timers.startSingleTimer(DrainTick.INSTANCE, Duration.ofMillis(200));
-      return this;
-    }
-    if (open != 0) {
-      log.note(open < 0 ? "could not list the open waits: " + d.open().sample()
-          : open + " wait(s) still open " + DRAIN.toSeconds() + " s after the last step (e.g. " + d.open().sample() + ")");
-    }
-    log.say((open == 0 ? "no wait open" : open + " wait(s) still open") + "; final checksums of the surviving buffers");
-    List<CompletableFuture<BufferChecksum>> sums = new ArrayList<>();
-    for (Buffer b : s.getBuffersList()) {
-      if (!faults.gone(b.getDevice())) {
-        Step sum = Step.newBuilder().setChecksum(Checksum.newBuilder().setBuffer(b.getName())).build();
-        sums.add(client.execute(sum, "final").thenApply(sent -> checksum(b.getName(), "final", sent)).toCompletableFuture());
-      }
-    }
-    getContext().pipeToSelf(Futures.allOf(sums), (list, failure) -> new FinalSums(failure != null ? List.of() : list));
-    return this;
-  }
-
-  private Behavior<Msg> onFinalSums(FinalSums sums) {
-    record.addAllChecksums(sums.sums());
-    // Let the last signals, wait ends and trace writes land before collecting (a few flush intervals).
-    timers.startSingleTimer(Settled.INSTANCE, Duration.ofMillis(300));
-    return this;
-  }
-
-  private Behavior<Msg> onSettled() {
-    getContext().pipeToSelf(harvest.traces(), (traces, failure) -> new Collected(traces != null ? traces
-        : new Harvest.Traces(List.of(), List.of("could not collect the traces: " + failure))));
-    return this;
-  }
-
-  private Behavior<Msg> onCollected(Collected collected) {
-    int n = Harvest.keep(record, collected.traces().chunks(), log.start());
-    collected.traces().notes().forEach(log::note);
-    log.say("collected " + n + " trace events from " + collected.traces().chunks().size() + " live node(s)"
-        + (names.deadNodes().isEmpty() ? "" : "; killed: " + names.deadNodes()));
-    record.addAllSteps(schedule.outcomes()).addAllEvents(log.events()).addAllFences(names.namedFences())
-        .addAllDeadNodes(names.deadNodes()).addAllUnpluggedDevices(faults.unplugged()).addAllNotes(log.notes())
-        .setWallEndNanos(System.nanoTime());
-    p.result().complete(record.build());
-    return Behaviors.stopped();
+        + schedule.stepTimes() + "; waiting for every wait on the live nodes to end (at most " + RunEnd.DRAIN.toSeconds() + " s)");
+    return new RunEnd(getContext(), timers, new RunEnd.Run(p.result(), record, log, names, client, faults, harvest, schedule, (buffer, at, sent) -> Outcomes.checksum(buffer, at, sent, log)))
+        .start();
   }
 }

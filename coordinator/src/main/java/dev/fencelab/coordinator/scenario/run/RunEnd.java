@@ -1,0 +1,136 @@
+package dev.fencelab.coordinator.scenario.run;
+
+import dev.fencelab.protocol.scenario.v1.Buffer;
+import dev.fencelab.protocol.scenario.v1.Checksum;
+import dev.fencelab.protocol.scenario.v1.Step;
+import dev.fencelab.protocol.trace.v1.BufferChecksum;
+import dev.fencelab.protocol.trace.v1.RunRecord;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * The run actor once every step has an outcome: it polls the live nodes until no wait is open (at most
+ * {@link #DRAIN}), takes the final checksums of the surviving buffers, lets the last trace writes land, collects
+ * every live node's trace and completes the run's result with its record.
+ */
+final class RunEnd extends AbstractBehavior<ScenarioRun.Msg> {
+  /** How long the run waits, after its last step, for the waits still open on live nodes (an unplug resolving). */
+  static final Duration DRAIN = Duration.ofSeconds(20);
+
+  /** What the end works with, handed over by the run. */
+  record Run(CompletableFuture<RunRecord> result, RunRecord.Builder record, RunLog log, RunDirectory names, StepClient client,
+      Faults faults, Harvest harvest, StepSchedule schedule, Reading checksum) {}
+
+  /** Reads a checksum step's result into the record's form. */
+  interface Reading {
+    BufferChecksum of(String buffer, String at, StepClient.Sent sent);
+  }
+
+  private record Drained(Harvest.Open open) implements ScenarioRun.Msg {}
+
+  private record FinalSums(List<BufferChecksum> sums) implements ScenarioRun.Msg {}
+
+  private enum Settled implements ScenarioRun.Msg { INSTANCE }
+
+  private enum DrainTick implements ScenarioRun.Msg { INSTANCE }
+
+  private record Collected(Harvest.Traces traces) implements ScenarioRun.Msg {}
+
+  private final TimerScheduler<ScenarioRun.Msg> timers;
+  private final Run r;
+  private final long drainDeadline = System.nanoTime() + DRAIN.toNanos();
+
+  RunEnd(ActorContext<ScenarioRun.Msg> context, TimerScheduler<ScenarioRun.Msg> timers, Run run) {
+    super(context);
+    this.timers = timers;
+    this.r = run;
+  }
+
+  Behavior<ScenarioRun.Msg> start() {
+    onDrainTick();
+    return this;
+  }
+
+  @Override
+  public Receive<ScenarioRun.Msg> createReceive() {
+    return newReceiveBuilder()
+        .onMessageEquals(DrainTick.INSTANCE, this::onDrainTick)
+        .onMessage(Drained.class, this::onDrained)
+        .onMessage(FinalSums.class, this::onFinalSums)
+        .onMessageEquals(Settled.INSTANCE, this::onSettled)
+        .onMessage(Collected.class, this::onCollected)
+        .onMessage(ScenarioRun.FaultDone.class, done -> {
+          done.noteFailure(r.log());
+          return this;
+        })
+        .onSignal(PostStop.class, stop -> {
+          r.result().completeExceptionally(new IllegalStateException("the scenario runner stopped before the run ended "
+              + "(a fencelab bug: see the client member's log)"));
+          return this;
+        })
+        .build();
+  }
+
+  private Behavior<ScenarioRun.Msg> onDrainTick() {
+    getContext().pipeToSelf(r.harvest().openWaits(), (open, failure) -> new Drained(open != null ? open
+        : new Harvest.Open(-1, String.valueOf(failure))));
+    return this;
+  }
+
+  private Behavior<ScenarioRun.Msg> onDrained(Drained d) {
+    int open = d.open().waits();
+    if (open != 0 && System.nanoTime() < drainDeadline) {
+      timers.startSingleTimer(DrainTick.INSTANCE, Duration.ofMillis(200));
+      return this;
+    }
+    if (open != 0) {
+      r.log().note(open < 0 ? "could not list the open waits: " + d.open().sample()
+          : open + " wait(s) still open " + DRAIN.toSeconds() + " s after the last step (e.g. " + d.open().sample() + ")");
+    }
+    r.log().say((open == 0 ? "no wait open" : open + " wait(s) still open") + "; final checksums of the surviving buffers");
+    List<CompletableFuture<BufferChecksum>> sums = new ArrayList<>();
+    for (Buffer b : r.names().scenario().getBuffersList()) {
+      if (!r.faults().gone(b.getDevice())) {
+        Step sum = Step.newBuilder().setChecksum(Checksum.newBuilder().setBuffer(b.getName())).build();
+        sums.add(r.client().execute(sum, "final").thenApply(sent -> r.checksum().of(b.getName(), "final", sent)).toCompletableFuture());
+      }
+    }
+    getContext().pipeToSelf(Futures.allOf(sums), (list, failure) -> new FinalSums(failure != null ? List.of() : list));
+    return this;
+  }
+
+  private Behavior<ScenarioRun.Msg> onFinalSums(FinalSums sums) {
+    r.record().addAllChecksums(sums.sums());
+    // Let the last signals, wait ends and trace writes land before collecting (a few flush intervals).
+    timers.startSingleTimer(Settled.INSTANCE, Duration.ofMillis(300));
+    return this;
+  }
+
+  private Behavior<ScenarioRun.Msg> onSettled() {
+    getContext().pipeToSelf(r.harvest().traces(), (traces, failure) -> new Collected(traces != null ? traces
+        : new Harvest.Traces(List.of(), List.of("could not collect the traces: " + failure))));
+    return this;
+  }
+
+  private Behavior<ScenarioRun.Msg> onCollected(Collected collected) {
+    RunRecord.Builder record = r.record();
+    int n = Harvest.keep(record, collected.traces().chunks(), r.log().start());
+    collected.traces().notes().forEach(r.log()::note);
+    r.log().say("collected " + n + " trace events from " + collected.traces().chunks().size() + " live node(s)"
+        + (r.names().deadNodes().isEmpty() ? "" : "; killed: " + r.names().deadNodes()));
+    record.addAllSteps(r.schedule().outcomes()).addAllEvents(r.log().events()).addAllFences(r.names().namedFences())
+        .addAllDeadNodes(r.names().deadNodes()).addAllUnpluggedDevices(r.faults().unplugged()).addAllNotes(r.log().notes())
+        .setWallEndNanos(System.nanoTime());
+    r.result().complete(record.build());
+    return Behaviors.stopped();
+  }
+}
