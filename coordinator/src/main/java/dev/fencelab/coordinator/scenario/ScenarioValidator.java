@@ -4,7 +4,6 @@ import dev.fencelab.protocol.scenario.ScenarioSteps;
 import dev.fencelab.protocol.scenario.Units;
 import dev.fencelab.protocol.scenario.v1.Buffer;
 import dev.fencelab.protocol.scenario.v1.Device;
-import dev.fencelab.protocol.scenario.v1.Fault;
 import dev.fencelab.protocol.scenario.v1.Scenario;
 import dev.fencelab.protocol.scenario.v1.Step;
 import java.util.ArrayList;
@@ -35,18 +34,19 @@ public final class ScenarioValidator {
   private final ScenarioLoader.Loaded loaded;
   final Scenario s;
   private final List<String> problems = new ArrayList<>();
-  private final Set<String> nodes = new HashSet<>();
-  private final Map<String, Device> devices = new HashMap<>();
-  private final Map<String, String> processNodes = new HashMap<>();
+  final Set<String> nodes = new HashSet<>();
+  final Map<String, Device> devices = new HashMap<>();
+  final Map<String, String> processNodes = new HashMap<>();
   final Map<String, Buffer> buffers = new HashMap<>();
-  private final Map<String, Integer> stepIndex = new LinkedHashMap<>();
+  final Map<String, Integer> stepIndex = new LinkedHashMap<>();
   /** fence name → index of the step producing it. */
-  private final Map<String, Integer> fenceProducers = new HashMap<>();
-  private final Map<String, Integer> timelineProducers = new HashMap<>();
+  final Map<String, Integer> fenceProducers = new HashMap<>();
+  final Map<String, Integer> timelineProducers = new HashMap<>();
   final Map<String, Integer> resvProducers = new HashMap<>();
   final Map<String, Integer> callbackProducers = new HashMap<>();
   final Map<String, Integer> contextProducers = new HashMap<>();
   private final StepChecks checks = new StepChecks(this);
+  private final ActionChecks actions = new ActionChecks(this);
 
   private ScenarioValidator(ScenarioLoader.Loaded loaded) {
     this.loaded = loaded;
@@ -120,8 +120,7 @@ public final class ScenarioValidator {
     for (int i = 0; i < s.getStepsCount(); i++) {
       step(i, s.getSteps(i), deps);
     }
-    chaos();
-    expect();
+    new RunChecks(this).check();
   }
 
   private void settings() {
@@ -303,7 +302,7 @@ public final class ScenarioValidator {
     }
   }
 
-  private void deviceRef(int i, String field, String name) {
+  void deviceRef(int i, String field, String name) {
     if (!devices.containsKey(name)) {
       problem("steps[" + i + "]." + field, "unknown device '" + name + "' (devices: " + devices.keySet() + ")");
     }
@@ -315,7 +314,7 @@ public final class ScenarioValidator {
     }
   }
 
-  private void nodeRef(String path, String name) {
+  void nodeRef(String path, String name) {
     if (!nodes.contains(name)) {
       problem(path, "unknown node '" + name + "' (nodes: " + nodes + ")");
     }
@@ -351,129 +350,7 @@ public final class ScenarioValidator {
       checks.protocolStep(i, st, deps);
       return;
     }
-    String p = st.getProcess();
-    switch (action) {
-      case "export" -> {
-        bufferRef(i, "export.buffer", st.getExport().getBuffer());
-        String ops = st.getExport().getExporterOps();
-        if (!ops.isEmpty() && !ops.matches("dynamic|static|pin_only|unpin_only")) {
-          problem(path + ".export.exporter_ops", "exporter_ops must be dynamic, static, pin_only or unpin_only, not '" + ops + "'");
-        }
-        processRef(i, "process", p, false);
-      }
-      case "pass" -> {
-        processRef(i, "process", p, true);
-        processRef(i, "pass.to", st.getPass().getTo(), true);
-        String name = st.getPass().getName();
-        if (!buffers.containsKey(name)) {
-          fenceUse(i, "pass.name", name, deps);
-        }
-      }
-      case "import" -> {
-        processRef(i, "process", p, true);
-        bufferRef(i, "import.buffer", st.getImport().getBuffer());
-        deviceRef(i, "import.device", st.getImport().getDevice());
-      }
-      case "map" -> {
-        processRef(i, "process", p, true);
-        bufferRef(i, "map.buffer", st.getMap().getBuffer());
-        deviceRef(i, "map.device", st.getMap().getDevice());
-      }
-      case "submit" -> {
-        var sub = st.getSubmit();
-        processRef(i, "process", p, true);
-        deviceRef(i, "submit.device", sub.getDevice());
-        duration(path + ".submit.duration", sub.getDuration(), true);
-        sub.getReadsList().forEach(b -> bufferRef(i, "submit.reads", b));
-        sub.getWritesList().forEach(b -> bufferRef(i, "submit.writes", b));
-        if (sub.hasCopy()) {
-          bufferRef(i, "submit.copy.from", sub.getCopy().getFrom());
-          bufferRef(i, "submit.copy.to", sub.getCopy().getTo());
-          if (!sub.getCopy().getSize().isEmpty() && Units.bytes(sub.getCopy().getSize()) <= 0) {
-            problem(path + ".submit.copy.size", "'" + sub.getCopy().getSize() + "' is not a size");
-          }
-        }
-        Device d = devices.get(sub.getDevice());
-        if (d != null && sub.getEngine() >= Math.max(1, d.getEngines())) {
-          problem(path + ".submit.engine", "device '" + d.getName() + "' has " + Math.max(1, d.getEngines()) + " engine(s); no engine "
-              + sub.getEngine());
-        }
-        sub.getInFencesList().forEach(f -> fenceUse(i, "submit.in_fences", f, deps));
-      }
-      case "wait" -> {
-        processRef(i, "process", p, true);
-        var w = st.getWait();
-        if (w.getFence().isEmpty() == w.getBuffer().isEmpty()) {
-          problem(path + ".wait", "a wait names either a fence or a buffer (poll on its dma-buf fd)");
-        } else if (!w.getFence().isEmpty()) {
-          fenceUse(i, "wait.fence", w.getFence(), deps);
-        } else {
-          bufferRef(i, "wait.buffer", w.getBuffer());
-        }
-        duration(path + ".wait.timeout", w.getTimeout(), true);
-      }
-      case "merge" -> {
-        processRef(i, "process", p, true);
-        if (st.getMerge().getFencesCount() < 2) {
-          problem(path + ".merge.fences", "a merge needs at least two fences");
-        }
-        // literal fds and dma-buf fds (a buffer's name) are the call's error paths (-ENOENT for a fd that is no sync_file)
-        st.getMerge().getFencesList().stream().filter(f -> !f.trim().matches("-?\\d+") && !buffers.containsKey(f))
-            .forEach(f -> fenceUse(i, "merge.fences", f, deps));
-      }
-      case "timeline" -> {
-        processRef(i, "process", p, true);
-        if (st.getTimeline().getName().isEmpty()) problem(path + ".timeline.name", "the timeline needs a name");
-      }
-      case "point" -> {
-        processRef(i, "process", p, true);
-        timelineUse(i, "point.timeline", st.getPoint().getTimeline(), deps);
-      }
-      case "inc" -> timelineUse(i, "inc.timeline", st.getInc().getTimeline(), deps);
-      case "close_timeline" -> timelineUse(i, "close_timeline.timeline", st.getCloseTimeline().getTimeline(), deps);
-      case "cpu_access" -> {
-        processRef(i, "process", p, true);
-        bufferRef(i, "cpu_access.buffer", st.getCpuAccess().getBuffer());
-        if (!st.getCpuAccess().getDevice().isEmpty()) deviceRef(i, "cpu_access.device", st.getCpuAccess().getDevice());
-      }
-      case "checksum" -> bufferRef(i, "checksum.buffer", st.getChecksum().getBuffer());
-      case "unplug" -> deviceRef(i, "unplug.device", st.getUnplug().getDevice());
-      case "kill_node" -> nodeRef(path + ".kill_node.node", st.getKillNode().getNode());
-      case "hang" -> deviceRef(i, "hang.device", st.getHang().getDevice());
-      case "fail_reset" -> deviceRef(i, "fail_reset.device", st.getFailReset().getDevice());
-      case "pause" -> duration(path + ".pause.duration", st.getPause().getDuration(), false);
-      case "export_sync_file" -> {
-        processRef(i, "process", p, true);
-        bufferRef(i, "export_sync_file.buffer", st.getExportSyncFile().getBuffer());
-      }
-      case "resv" -> {
-        processRef(i, "process", p, true);
-        if (!st.getResv().getMode().isEmpty() && !st.getResv().getMode().matches("modern|2020")) {
-          problem(path + ".resv.mode", "mode must be modern or 2020, not '" + st.getResv().getMode() + "'");
-        }
-      }
-      case "resv_add" -> {
-        processRef(i, "process", p, true);
-        var ra = st.getResvAdd();
-        if (!ra.getBuffer().isEmpty()) {
-          bufferRef(i, "resv_add.buffer", ra.getBuffer());
-          if (!ra.getResv().isEmpty()) {
-            problem(path + ".resv_add", "give either resv or buffer");
-          }
-        } else {
-          Integer r = resvProducers.get(ra.getResv());
-          if (r == null || !before(r, i, deps)) {
-            problem(path + ".resv_add.resv", "resv '" + ra.getResv() + "' is not created by a step this one comes after");
-          }
-        }
-        fenceUse(i, "resv_add.fence", ra.getFence(), deps);
-        ra.getOrderedAfterList().forEach(f -> fenceUse(i, "resv_add.ordered_after", f, deps));
-        if (!ra.getUsage().matches("read|write|kernel|bookkeep")) {
-          problem(path + ".resv_add.usage", "usage must be read, write, kernel or bookkeep, not '" + ra.getUsage() + "'");
-        }
-      }
-      default -> problem(path, "unsupported action " + action);
-    }
+    actions.check(i, st, deps);
   }
 
   /** Every action a step may have, as written in a scenario. */
@@ -490,100 +367,6 @@ public final class ScenarioValidator {
     } else if (!before(t, i, deps)) {
       problem("steps[" + i + "]." + field, "step '" + ScenarioSteps.id(s, i) + "' uses timeline '" + name
           + "' but does not come after step '" + ScenarioSteps.id(s, t) + "', which creates it");
-    }
-  }
-
-  private void chaos() {
-    for (int i = 0; i < s.getChaos().getFaultsCount(); i++) {
-      Fault f = s.getChaos().getFaults(i);
-      String path = "chaos.faults[" + i + "]";
-      int kinds = (f.getKillNode().isEmpty() ? 0 : 1) + (f.getUnplug().isEmpty() ? 0 : 1) + (f.getHang().isEmpty() ? 0 : 1)
-          + (f.getFailReset().isEmpty() ? 0 : 1);
-      if (kinds != 1) {
-        problem(path, "a fault is exactly one of kill_node, unplug, hang, fail_reset");
-      }
-      if (!f.getKillNode().isEmpty()) nodeRef(path + ".kill_node", f.getKillNode());
-      for (String dev : List.of(f.getUnplug(), f.getHang(), f.getFailReset())) {
-        if (!dev.isEmpty() && !devices.containsKey(dev)) {
-          problem(path, "unknown device '" + dev + "' (devices: " + devices.keySet() + ")");
-        }
-      }
-      duration(path + ".at", f.getAt(), true);
-      if (!f.getAfterStep().isEmpty() && !stepIndex.containsKey(f.getAfterStep())) {
-        problem(path + ".after_step", "unknown step '" + f.getAfterStep() + "'");
-      }
-    }
-    if (s.getChaos().hasRandom()) {
-      var r = s.getChaos().getRandom();
-      String path = "chaos.random";
-      if (r.getCount() == 0) problem(path + ".count", "count must be at least 1");
-      if (r.getKindsCount() == 0) problem(path + ".kinds", "name the fault kinds to draw from (kill_node, unplug, hang)");
-      for (String k : r.getKindsList()) {
-        if (!k.matches("kill_node|unplug|hang")) problem(path + ".kinds", "unknown fault kind '" + k + "' (kill_node, unplug, hang)");
-      }
-      if (r.getTargetsCount() == 0) problem(path + ".targets", "name the nodes or devices faults may hit");
-      for (String t : r.getTargetsList()) {
-        boolean node = nodes.contains(t);
-        boolean dev = devices.containsKey(t);
-        if (!node && !dev) {
-          problem(path + ".targets", "unknown target '" + t + "' (a node or a device)");
-        }
-      }
-      duration(path + ".from", r.getFrom(), false);
-      duration(path + ".to", r.getTo(), false);
-      if (Units.nanos(r.getFrom()) > Units.nanos(r.getTo())) problem(path, "'from' is after 'to'");
-      if (!r.getAfterStep().isEmpty() && !stepIndex.containsKey(r.getAfterStep())) {
-        problem(path + ".after_step", "unknown step '" + r.getAfterStep() + "'");
-      }
-    }
-  }
-
-  private void expect() {
-    var e = s.getExpect();
-    for (int i = 0; i < e.getFencesCount(); i++) {
-      var f = e.getFences(i);
-      if (!fenceProducers.containsKey(f.getFence()) && !stepIndex.containsKey(f.getFence())) {
-        problem("expect.fences[" + i + "].fence", "unknown fence '" + f.getFence() + "' (fences: " + fenceProducers.keySet() + ")");
-      }
-      status("expect.fences[" + i + "].status", f.getStatus());
-    }
-    for (int i = 0; i < e.getWaitsCount(); i++) {
-      var w = e.getWaits(i);
-      Integer idx = stepIndex.get(w.getStep());
-      if (idx == null || !s.getSteps(idx).hasWait()) {
-        problem("expect.waits[" + i + "].step", "'" + w.getStep() + "' is not a wait step");
-      }
-      if (!w.getResult().isEmpty() && !w.getResult().matches("signaled|timeout")) {
-        problem("expect.waits[" + i + "].result", "result must be signaled or timeout");
-      }
-      if (!w.getStatus().isEmpty()) status("expect.waits[" + i + "].status", w.getStatus());
-    }
-    for (int i = 0; i < e.getChecksumsCount(); i++) {
-      var c = e.getChecksums(i);
-      if (c.getEqualCount() == 0 && c.getUnequalCount() == 0) problem("expect.checksums[" + i + "]", "name buffers in equal or unequal");
-      for (String b : c.getEqualList()) if (!buffers.containsKey(b)) problem("expect.checksums[" + i + "].equal", "unknown buffer '" + b + "'");
-      for (String b : c.getUnequalList()) if (!buffers.containsKey(b)) problem("expect.checksums[" + i + "].unequal", "unknown buffer '" + b + "'");
-    }
-    for (String v : e.getViolations().getExpectedList()) {
-      if (!VIOLATION_KINDS.contains(v)) problem("expect.violations.expected", "unknown violation kind '" + v + "' (" + VIOLATION_KINDS + ")");
-    }
-    for (String v : e.getViolations().getForbiddenList()) {
-      if (!VIOLATION_KINDS.contains(v)) problem("expect.violations.forbidden", "unknown violation kind '" + v + "'");
-    }
-    for (int i = 0; i < e.getLatencyCount(); i++) {
-      var l = e.getLatency(i);
-      if (!LATENCY_KINDS.contains(l.getKind())) problem("expect.latency[" + i + "].kind", "unknown latency kind '" + l.getKind() + "' (" + LATENCY_KINDS + ")");
-      if (l.getPercentile() <= 0 || l.getPercentile() > 100) problem("expect.latency[" + i + "].percentile", "percentile must be in (0, 100]");
-      duration("expect.latency[" + i + "].max", l.getMax(), false);
-    }
-    for (String id : e.getStepsFailList()) {
-      if (!stepIndex.containsKey(id)) problem("expect.steps_fail", "unknown step '" + id + "'");
-    }
-  }
-
-  private void status(String path, String status) {
-    if (!STATUSES.contains(status)) {
-      problem(path, "status must be one of " + STATUSES + ", not '" + status + "'");
     }
   }
 }

@@ -30,6 +30,8 @@ final class StepChecks {
           }
         }
         case BUFFER -> v.bufferRef(i, ref.field(), ref.name());
+        case DEVICE -> v.deviceRef(i, ref.field(), ref.name());
+        case PROCESS -> v.processRef(i, ref.field(), ref.name(), true);
         case RESV -> {
           Integer r = v.resvProducers.get(ref.name());
           if (r == null || !v.before(r, i, deps)) {

@@ -169,8 +169,6 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
     }
   }
 
-  private record Waiter(AcquireCtx ctx, ActorRef<LockReply> replyTo) {}
-
   private final String name;
   private final Mode mode;
   private final FenceServices services;
@@ -183,9 +181,7 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
   private Slot exclusive; // 2020 only
   private int maxFences;
   private int nextKey;
-  private AcquireCtx holder;
-  private ActorRef<LockReply> holderRef;
-  private final ArrayDeque<Waiter> lockQueue = new ArrayDeque<>();
+  private final WwMutex<ActorRef<LockReply>> lock = new WwMutex<>();
   private final ArrayDeque<Exchange> deferred = new ArrayDeque<>();
 
   public static Behavior<Command> create(String name, Mode mode, ActorRef<ContextOwner.Command> containers, FenceServices services) {
@@ -228,7 +224,7 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
           if (ex.ctx() != null) {
             assertHeld(ex.ctx(), "dma_resv_add_fence (submission)");
             exchange(ex);
-          } else if (holder != null) {
+          } else if (lock.holder() != null) {
             deferred.add(ex);
           } else {
             exchange(ex);
@@ -236,46 +232,41 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
           return this;
         })
         .onMessage(GetState.class, g -> {
-          g.replyTo().tell(new State(name, mode, count(), maxFences, holder == null ? "" : holder.name()));
+          g.replyTo().tell(new State(name, mode, count(), maxFences, lock.holder() == null ? "" : lock.holder().name()));
           return this;
         })
         .build();
   }
 
-  // --- lock (ww_mutex, wait-die)
+  // --- lock (the ww_mutex's decisions: WwMutex)
 
-  private Behavior<Command> onLock(Lock lock) {
-    if (holder == null) {
-      grant(lock.ctx(), lock.replyTo());
-    } else if (holder.equals(lock.ctx())) {
-      lock.replyTo().tell(new LockReply(name, Errno.EALREADY.negative()));
-    } else if (!lock.slow() && !lock.ctx().olderThan(holder)) {
-      lock.replyTo().tell(new LockReply(name, Errno.EDEADLK.negative())); // younger dies: back off, then lock_slow
-    } else {
-      lockQueue.add(new Waiter(lock.ctx(), lock.replyTo()));
-      timers.startSingleTimer("lock-" + lock.ctx().stamp(), new LockTimeout(lock.ctx().stamp()), services.waitCap());
+  private Behavior<Command> onLock(Lock request) {
+    WwMutex.Outcome outcome = lock.lock(request.ctx(), request.slow(), request.replyTo());
+    switch (outcome) {
+      case GRANTED -> granted(request.replyTo());
+      case QUEUED -> timers.startSingleTimer("lock-" + request.ctx().stamp(), new LockTimeout(request.ctx().stamp()), services.waitCap());
+      default -> request.replyTo().tell(new LockReply(name, WwMutex.errno(outcome))); // -EDEADLK: back off, then lock_slow
     }
     return this;
   }
 
-  private Behavior<Command> onTryLock(TryLock lock) {
-    if (holder == null) {
-      grant(lock.ctx(), lock.replyTo());
+  private Behavior<Command> onTryLock(TryLock request) {
+    if (lock.tryLock(request.ctx(), request.replyTo())) {
+      granted(request.replyTo());
     } else {
-      lock.replyTo().tell(new LockReply(name, Errno.EBUSY.negative()));
+      request.replyTo().tell(new LockReply(name, Errno.EBUSY.negative()));
     }
     return this;
   }
 
-  private void grant(AcquireCtx ctx, ActorRef<LockReply> replyTo) {
-    holder = ctx;
-    holderRef = replyTo;
+  /** The holder is watched: a holder that dies must not keep the lock. */
+  private void granted(ActorRef<LockReply> replyTo) {
     getContext().watch(replyTo);
     replyTo.tell(new LockReply(name, 0));
   }
 
   private Behavior<Command> onUnlock(Unlock unlock) {
-    if (!unlock.ctx().equals(holder)) {
+    if (!lock.heldBy(unlock.ctx())) {
       services.violation(Violation.Kind.RESV_NOT_LOCKED, name, "dma_resv_unlock by " + unlock.ctx().name() + ", which does not hold it");
       return this;
     }
@@ -284,18 +275,15 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
   }
 
   private void release() {
-    getContext().unwatch(holderRef);
-    holder = null;
-    holderRef = null;
+    getContext().unwatch(lock.holderRef());
     maxFences = count(); // CONFIG_DEBUG_MUTEXES: unlock forgets unused reservations
-    Waiter oldest = lockQueue.stream().min((a, b) -> Long.compare(a.ctx().stamp(), b.ctx().stamp())).orElse(null);
-    if (oldest != null) {
-      lockQueue.remove(oldest);
-      timers.cancel("lock-" + oldest.ctx().stamp());
-      grant(oldest.ctx(), oldest.replyTo());
+    WwMutex.Waiter<ActorRef<LockReply>> next = lock.release();
+    if (next != null) {
+      timers.cancel("lock-" + next.ctx().stamp());
+      granted(next.replyTo());
       return;
     }
-    while (holder == null && !deferred.isEmpty()) {
+    while (lock.holder() == null && !deferred.isEmpty()) {
       exchange(deferred.poll());
     }
   }
@@ -329,27 +317,24 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
   }
 
   private Behavior<Command> onLockTimeout(LockTimeout timeout) {
-    lockQueue.removeIf(w -> {
-      if (w.ctx().stamp() != timeout.stamp()) {
-        return false;
-      }
+    WwMutex.Waiter<ActorRef<LockReply>> w = lock.abandon(timeout.stamp());
+    if (w != null) {
       services.violation(Violation.Kind.WAIT_CAP_EXCEEDED, name, w.ctx().name() + " waited for the lock held by "
-          + (holder == null ? "nobody" : holder.name()) + " for " + services.waitCap());
+          + (lock.holder() == null ? "nobody" : lock.holder().name()) + " for " + services.waitCap());
       w.replyTo().tell(new LockReply(name, Errno.ETIMEDOUT.negative()));
-      return true;
-    });
+    }
     return this;
   }
 
   private Behavior<Command> onHolderTerminated(Terminated terminated) {
-    if (holderRef != null && terminated.getRef().equals(holderRef)) {
+    if (lock.holderRef() != null && terminated.getRef().equals(lock.holderRef())) {
       release(); // the holder died: the lock must not stay held forever
     }
     return this;
   }
 
   private void assertHeld(AcquireCtx ctx, String what) {
-    if (holder == null || !holder.equals(ctx)) {
+    if (!lock.heldBy(ctx)) {
       services.violation(Violation.Kind.RESV_NOT_LOCKED, name, what + " without holding the reservation lock");
     }
   }

@@ -64,10 +64,13 @@ public final class ScenarioSteps {
     return !RUNNER_ACTIONS.contains(step.getActionCase());
   }
 
-  /** The actions added with the step protocol (the fence API, sync_file, resv queries, dma-buf calls): checked by name kinds. */
+  /**
+   * The actions added with the step protocol (field 40 on: the fence API, sync_file, resv queries, dma-buf calls, and
+   * every action added since): the validator checks them generically, by the kinds of name their fields hold.
+   */
   public static boolean isV2Action(Step step) {
     int n = step.getActionCase().getNumber();
-    return n >= 40 && n < 100;
+    return n >= 40;
   }
 
   /** True for the actions made by a process on its fds (sync_file and dma-buf ioctls). */

@@ -1,0 +1,117 @@
+package dev.fencelab.coordinator.scenario;
+
+import dev.fencelab.protocol.scenario.Units;
+import dev.fencelab.protocol.scenario.v1.Fault;
+import java.util.List;
+
+/**
+ * The checks of a scenario's chaos (every fault one kind, on a known node or device, at a time or after a known step;
+ * the random schedule's bounds) and of its run expectations (known fences, waits, buffers, violation and latency
+ * kinds, statuses). Reports through its {@link ScenarioValidator}.
+ */
+final class RunChecks {
+  private final ScenarioValidator v;
+
+  RunChecks(ScenarioValidator v) {
+    this.v = v;
+  }
+
+  void check() {
+    chaos();
+    expect();
+  }
+
+  private void chaos() {
+    for (int i = 0; i < v.s.getChaos().getFaultsCount(); i++) {
+      Fault f = v.s.getChaos().getFaults(i);
+      String path = "chaos.faults[" + i + "]";
+      int kinds = (f.getKillNode().isEmpty() ? 0 : 1) + (f.getUnplug().isEmpty() ? 0 : 1) + (f.getHang().isEmpty() ? 0 : 1)
+          + (f.getFailReset().isEmpty() ? 0 : 1);
+      if (kinds != 1) {
+        v.problem(path, "a fault is exactly one of kill_node, unplug, hang, fail_reset");
+      }
+      if (!f.getKillNode().isEmpty()) v.nodeRef(path + ".kill_node", f.getKillNode());
+      for (String dev : List.of(f.getUnplug(), f.getHang(), f.getFailReset())) {
+        if (!dev.isEmpty() && !v.devices.containsKey(dev)) {
+          v.problem(path, "unknown device '" + dev + "' (devices: " + v.devices.keySet() + ")");
+        }
+      }
+      v.duration(path + ".at", f.getAt(), true);
+      if (!f.getAfterStep().isEmpty() && !v.stepIndex.containsKey(f.getAfterStep())) {
+        v.problem(path + ".after_step", "unknown step '" + f.getAfterStep() + "'");
+      }
+    }
+    if (v.s.getChaos().hasRandom()) {
+      var r = v.s.getChaos().getRandom();
+      String path = "chaos.random";
+      if (r.getCount() == 0) v.problem(path + ".count", "count must be at least 1");
+      if (r.getKindsCount() == 0) v.problem(path + ".kinds", "name the fault kinds to draw from (kill_node, unplug, hang)");
+      for (String k : r.getKindsList()) {
+        if (!k.matches("kill_node|unplug|hang")) v.problem(path + ".kinds", "unknown fault kind '" + k + "' (kill_node, unplug, hang)");
+      }
+      if (r.getTargetsCount() == 0) v.problem(path + ".targets", "name the nodes or devices faults may hit");
+      for (String t : r.getTargetsList()) {
+        boolean node = v.nodes.contains(t);
+        boolean dev = v.devices.containsKey(t);
+        if (!node && !dev) {
+          v.problem(path + ".targets", "unknown target '" + t + "' (a node or a device)");
+        }
+      }
+      v.duration(path + ".from", r.getFrom(), false);
+      v.duration(path + ".to", r.getTo(), false);
+      if (Units.nanos(r.getFrom()) > Units.nanos(r.getTo())) v.problem(path, "'from' is after 'to'");
+      if (!r.getAfterStep().isEmpty() && !v.stepIndex.containsKey(r.getAfterStep())) {
+        v.problem(path + ".after_step", "unknown step '" + r.getAfterStep() + "'");
+      }
+    }
+  }
+
+  private void expect() {
+    var e = v.s.getExpect();
+    for (int i = 0; i < e.getFencesCount(); i++) {
+      var f = e.getFences(i);
+      if (!v.fenceProducers.containsKey(f.getFence()) && !v.stepIndex.containsKey(f.getFence())) {
+        v.problem("expect.fences[" + i + "].fence", "unknown fence '" + f.getFence() + "' (fences: " + v.fenceProducers.keySet() + ")");
+      }
+      status("expect.fences[" + i + "].status", f.getStatus());
+    }
+    for (int i = 0; i < e.getWaitsCount(); i++) {
+      var w = e.getWaits(i);
+      Integer idx = v.stepIndex.get(w.getStep());
+      if (idx == null || !v.s.getSteps(idx).hasWait()) {
+        v.problem("expect.waits[" + i + "].step", "'" + w.getStep() + "' is not a wait step");
+      }
+      if (!w.getResult().isEmpty() && !w.getResult().matches("signaled|timeout")) {
+        v.problem("expect.waits[" + i + "].result", "result must be signaled or timeout");
+      }
+      if (!w.getStatus().isEmpty()) status("expect.waits[" + i + "].status", w.getStatus());
+    }
+    for (int i = 0; i < e.getChecksumsCount(); i++) {
+      var c = e.getChecksums(i);
+      if (c.getEqualCount() == 0 && c.getUnequalCount() == 0) v.problem("expect.checksums[" + i + "]", "name buffers in equal or unequal");
+      for (String b : c.getEqualList()) if (!v.buffers.containsKey(b)) v.problem("expect.checksums[" + i + "].equal", "unknown buffer '" + b + "'");
+      for (String b : c.getUnequalList()) if (!v.buffers.containsKey(b)) v.problem("expect.checksums[" + i + "].unequal", "unknown buffer '" + b + "'");
+    }
+    for (String kind : e.getViolations().getExpectedList()) {
+      if (!ScenarioValidator.VIOLATION_KINDS.contains(kind)) v.problem("expect.violations.expected", "unknown violation kind '" + kind + "' (" + ScenarioValidator.VIOLATION_KINDS + ")");
+    }
+    for (String kind : e.getViolations().getForbiddenList()) {
+      if (!ScenarioValidator.VIOLATION_KINDS.contains(kind)) v.problem("expect.violations.forbidden", "unknown violation kind '" + kind + "'");
+    }
+    for (int i = 0; i < e.getLatencyCount(); i++) {
+      var l = e.getLatency(i);
+      if (!ScenarioValidator.LATENCY_KINDS.contains(l.getKind())) v.problem("expect.latency[" + i + "].kind", "unknown latency kind '" + l.getKind() + "' (" + ScenarioValidator.LATENCY_KINDS + ")");
+      if (l.getPercentile() <= 0 || l.getPercentile() > 100) v.problem("expect.latency[" + i + "].percentile", "percentile must be in (0, 100]");
+      v.duration("expect.latency[" + i + "].max", l.getMax(), false);
+    }
+    for (String id : e.getStepsFailList()) {
+      if (!v.stepIndex.containsKey(id)) v.problem("expect.steps_fail", "unknown step '" + id + "'");
+    }
+  }
+
+  private void status(String path, String status) {
+    if (!ScenarioValidator.STATUSES.contains(status)) {
+      v.problem(path, "status must be one of " + ScenarioValidator.STATUSES + ", not '" + status + "'");
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package dev.fencelab.coordinator.scenario;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The validator's checks, each through a scenario text, as {@code fencelab check} sees them. */
+class ScenarioValidatorTest {
+  private static final String BASE = """
+      name: t
+      nodes: [{name: n1}, {name: n2}]
+      devices: [{name: gpu, node: n1}]
+      processes: [{name: p, node: n1}, {name: q, node: n2}]
+      buffers: [{name: bo, device: gpu, process: p, size: 4KiB}]
+      """;
+
+  private static List<String> problems(String yaml) {
+    return assertThrows(ScenarioException.class, () -> ScenarioLoader.parse(BASE + yaml, "t.yaml", false)).problems();
+  }
+
+  private static boolean any(List<String> problems, String text) {
+    return problems.stream().anyMatch(p -> p.contains(text));
+  }
+
+  @Test
+  void reportsReferenceOrderAndChaosProblemsTogetherInOnePass() {
+    List<String> p = problems("""
+        steps:
+          - {id: w, process: p, wait: {fence: f, timeout: 1s}}
+          - {id: s, process: p, submit: {device: nope, out_fence: f}}
+        chaos: {faults: [{at: 1ms, unplug: zz}]}
+        """);
+    assertTrue(any(p, "does not come after step 's'"), p.toString());
+    assertTrue(any(p, "unknown device 'nope' (devices: [gpu])"), p.toString());
+    assertTrue(any(p, "unknown device 'zz' (devices: [gpu])"), p.toString());
+  }
+
+  @Test
+  void namesTheLineOfEachProblem() {
+    List<String> p = problems("steps:\n  - {process: p, submit: {device: nope}}\n");
+    assertTrue(p.get(0).startsWith("t.yaml:7:"), p.toString());
+  }
+
+  @Test
+  void reportsACycleOfAfterWithItsPath() {
+    List<String> p = problems("""
+        steps:
+          - {id: a, after: [b], process: p, timeline: {name: t1}}
+          - {id: b, after: [a], process: p, timeline: {name: t2}}
+        """);
+    assertTrue(any(p, "a -> b -> a") || any(p, "b -> a -> b"), p.toString());
+  }
+
+  @Test
+  void checksTheNamesOfAStepProtocolActionByTheirFieldsKinds() {
+    List<String> p = problems("steps:\n  - {node: n1, signal: {fence: ghost}}\n  - {node: n1, evict: {buffer: nobuf}}\n");
+    assertTrue(any(p, "unknown fence 'ghost'"), p.toString());
+    assertTrue(any(p, "unknown buffer 'nobuf'"), p.toString());
+  }
+
+  @Test
+  void aPassToAnUnknownProcessIsReported() {
+    List<String> p = problems("steps:\n  - {process: p, export: {buffer: bo}}\n  - {process: p, pass: {name: bo, to: ghost}}\n");
+    assertEquals(1, p.size(), p.toString());
+    assertTrue(any(p, "unknown process 'ghost'"), p.toString());
+  }
+
+  @Test
+  void anExpectationWithAnUnknownErrnoIsReported() {
+    List<String> p = problems("steps:\n  - {node: n1, context_alloc: {as: c}, expect: {errno: EWHAT}}\n");
+    assertTrue(any(p, "unknown errno 'EWHAT'"), p.toString());
+  }
+
+  @Test
+  void anUnknownViolationKindInTheExpectationsIsReported() {
+    List<String> p = problems("steps:\n  - {process: p, timeline: {name: t}}\nexpect: {violations: {expected: [NOPE]}}\n");
+    assertTrue(any(p, "unknown violation kind 'NOPE'"), p.toString());
+  }
+
+  @Test
+  void aRandomChaosScheduleWithoutKindsOrTargetsIsReported() {
+    List<String> p = problems("steps:\n  - {process: p, timeline: {name: t}}\nchaos: {random: {count: 1, from: 1ms, to: 2ms}}\n");
+    assertTrue(any(p, "name the fault kinds"), p.toString());
+    assertTrue(any(p, "name the nodes or devices faults may hit"), p.toString());
+  }
+}
