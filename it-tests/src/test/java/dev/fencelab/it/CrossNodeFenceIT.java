@@ -1,5 +1,6 @@
 package dev.fencelab.it;
 
+import dev.fencelab.node.process.ProcessProtocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -159,34 +160,34 @@ class CrossNodeFenceIT {
     ActorRef<ContextOwner.Command> ringN2 = timeline("n2", FenceControl.TimelineKind.DRIVER, "sf-2");
     FenceRef fenceA = createFence(ringN3);
     FenceRef fenceB = createFence(ringN2);
-    ActorRef<ProcessActor.Command> p1 = process("n1", "producer");
-    ActorRef<ProcessActor.Command> p2 = process("n2", "consumer");
-    TestProbe<ProcessActor.FdReply> fds = client.testKit().createTestProbe();
-    p1.tell(new ProcessActor.SyncFileCreate(fenceA, "fence_A", fds.ref()));
+    ActorRef<ProcessProtocol.Command> p1 = process("n1", "producer");
+    ActorRef<ProcessProtocol.Command> p2 = process("n2", "consumer");
+    TestProbe<ProcessProtocol.FdReply> fds = client.testKit().createTestProbe();
+    p1.tell(new ProcessProtocol.SyncFileCreate(fenceA, "fence_A", fds.ref()));
     int fdA = fds.receiveMessage(Duration.ofSeconds(10)).fd();
-    p2.tell(new ProcessActor.SyncFileCreate(fenceB, "fence_B", fds.ref()));
+    p2.tell(new ProcessProtocol.SyncFileCreate(fenceB, "fence_B", fds.ref()));
     int fdB = fds.receiveMessage(Duration.ofSeconds(10)).fd();
 
-    p1.tell(new ProcessActor.SendFd(fdA, p2, fds.ref()));
+    p1.tell(new ProcessProtocol.SendFd(fdA, p2, fds.ref()));
     int passed = fds.receiveMessage(Duration.ofSeconds(10)).fd();
-    p2.tell(new ProcessActor.SyncMerge(passed, fdB, "A+B", 0, 0, fds.ref()));
+    p2.tell(new ProcessProtocol.SyncMerge(passed, fdB, "A+B", 0, 0, fds.ref()));
     int merged = fds.receiveMessage(Duration.ofSeconds(10)).fd();
-    TestProbe<ProcessActor.FileInfo> info = client.testKit().createTestProbe();
-    p2.tell(new ProcessActor.SyncFileInfo(merged, 0, 0, 0, info.ref()));
+    TestProbe<ProcessProtocol.FileInfo> info = client.testKit().createTestProbe();
+    p2.tell(new ProcessProtocol.SyncFileInfo(merged, 0, 0, 0, info.ref()));
     assertEquals(2, info.receiveMessage(Duration.ofSeconds(10)).numFences(), "one leaf from each node");
-    TestProbe<ProcessActor.PollResult> poll = client.testKit().createTestProbe();
-    p2.tell(new ProcessActor.SyncFileWait(merged, 30_000, poll.ref()));
+    TestProbe<ProcessProtocol.PollResult> poll = client.testKit().createTestProbe();
+    p2.tell(new ProcessProtocol.SyncFileWait(merged, 30_000, poll.ref()));
 
     ringN3.tell(new FenceTimeline.SignalFence(fenceA.id().seqno(), 0, 0, null));
     poll.expectNoMessage(Duration.ofMillis(300));
     ringN2.tell(new FenceTimeline.SignalFence(fenceB.id().seqno(), 0, 0, null));
 
-    ProcessActor.PollResult ready = poll.receiveMessage(Duration.ofSeconds(10));
+    ProcessProtocol.PollResult ready = poll.receiveMessage(Duration.ofSeconds(10));
     assertEquals(1, ready.result());
     assertEquals(1, ready.status().value());
   }
 
-  private ActorRef<ProcessActor.Command> process(String node, String name) {
+  private ActorRef<ProcessProtocol.Command> process(String node, String name) {
     TestProbe<FenceControl.ProcessSpawned> probe = client.testKit().createTestProbe();
     client.agent(node).tell(new FenceControl.SpawnProcess(name, probe.ref()));
     FenceControl.ProcessSpawned spawned = probe.receiveMessage(Duration.ofSeconds(10));

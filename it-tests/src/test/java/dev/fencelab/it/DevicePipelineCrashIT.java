@@ -1,5 +1,6 @@
 package dev.fencelab.it;
 
+import dev.fencelab.node.process.ProcessProtocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,7 +34,7 @@ class DevicePipelineCrashIT {
 
       cluster.kill("n1");
 
-      ProcessActor.PollResult done = p.waitInC(Duration.ofSeconds(60));
+      ProcessProtocol.PollResult done = p.waitInC(Duration.ofSeconds(60));
       assertEquals(1, done.result());
       assertEquals(Errno.ENODEV.negative(), done.status().value());
       WaitResult a = p.ask(r -> new FenceControl.WaitFence(p.fenceA.outFence(), Duration.ofSeconds(30).toNanos(), "test", "wait", r),

@@ -1,5 +1,6 @@
 package dev.fencelab.it;
 
+import dev.fencelab.node.process.ProcessProtocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
@@ -52,7 +53,7 @@ class DevicePipelineIT {
     // Job B waits on fence_A through the shared buffer's reservation object alone (no explicit in-fence).
     assertEquals(0, p.waitInC(Duration.ZERO).result());
     p.openGate();
-    ProcessActor.PollResult done = p.waitInC(Duration.ofSeconds(30));
+    ProcessProtocol.PollResult done = p.waitInC(Duration.ofSeconds(30));
 
     assertEquals(1, done.result());
     assertEquals(1, done.status().value());
@@ -70,7 +71,7 @@ class DevicePipelineIT {
     String before = p.checksum(p.gpuB, p.out).checksum();
 
     p.openGate();
-    ProcessActor.PollResult done = p.waitInC(Duration.ofSeconds(60));
+    ProcessProtocol.PollResult done = p.waitInC(Duration.ofSeconds(60));
 
     assertEquals(1, done.result());
     assertEquals(Errno.ETIME.negative(), done.status().value());

@@ -1,5 +1,6 @@
 package dev.fencelab.it;
 
+import dev.fencelab.node.process.ProcessProtocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.fencelab.node.cluster.DeviceControl;
@@ -32,16 +33,16 @@ final class SeedPipeline {
   final String tag;
   ActorRef<DriverProtocol.Command> gpuA;
   ActorRef<DriverProtocol.Command> gpuB;
-  ActorRef<ProcessActor.Command> procA;
-  ActorRef<ProcessActor.Command> procB;
-  ActorRef<ProcessActor.Command> procC;
+  ActorRef<ProcessProtocol.Command> procA;
+  ActorRef<ProcessProtocol.Command> procB;
+  ActorRef<ProcessProtocol.Command> procC;
   ActorRef<ContextOwner.Command> gateTimeline;
   FenceRef gate;
   int shared;
   int imported;
   int out;
-  ProcessActor.Submitted fenceA;
-  ProcessActor.Submitted fenceB;
+  ProcessProtocol.Submitted fenceA;
+  ProcessProtocol.Submitted fenceB;
   int fenceBFdInC;
 
   SeedPipeline(TestClient client, String tag) {
@@ -77,7 +78,7 @@ final class SeedPipeline {
     return placed.driver();
   }
 
-  private ActorRef<ProcessActor.Command> process(String node, String name) {
+  private ActorRef<ProcessProtocol.Command> process(String node, String name) {
     FenceControl.ProcessSpawned spawned = ask(r -> new FenceControl.SpawnProcess(name, r), client.agent(node));
     assertEquals(0, spawned.error());
     return spawned.process();
@@ -91,12 +92,12 @@ final class SeedPipeline {
   SeedPipeline buffers() {
     shared = createBo(gpuA, name("n1", "pA"), "shared");
     out = createBo(gpuB, name("n2", "pB"), "out");
-    ProcessActor.Submitted init = ask(r -> new ProcessActor.SubmitJob(gpuB, JobSpec.compute("init-out", 1_000, List.of(), List.of(out)),
+    ProcessProtocol.Submitted init = ask(r -> new ProcessProtocol.SubmitJob(gpuB, JobSpec.compute("init-out", 1_000, List.of(), List.of(out)),
         List.of(), false, r), procB);
     assertEquals(0, init.result());
-    ProcessActor.FdReply dmabufFd = ask(r -> new ProcessActor.ExportDmaBuf(gpuA, shared, r), procA);
-    ProcessActor.FdReply inB = ask(r -> new ProcessActor.SendFd(dmabufFd.fd(), procB, r), procA);
-    DriverProtocol.BoReply imp = ask(r -> new ProcessActor.ImportDmaBuf(inB.fd(), gpuB, true, r), procB);
+    ProcessProtocol.FdReply dmabufFd = ask(r -> new ProcessProtocol.ExportDmaBuf(gpuA, shared, r), procA);
+    ProcessProtocol.FdReply inB = ask(r -> new ProcessProtocol.SendFd(dmabufFd.fd(), procB, r), procA);
+    DriverProtocol.BoReply imp = ask(r -> new ProcessProtocol.ImportDmaBuf(inB.fd(), gpuB, true, r), procB);
     assertEquals(0, imp.result());
     imported = imp.handle();
     return this;
@@ -110,14 +111,14 @@ final class SeedPipeline {
 
   /** Job A (gated), job B (implicitly after A), fence_B passed to C. */
   SeedPipeline submit() {
-    int gateFd = this.<ProcessActor.FdReply>ask(r -> new ProcessActor.SyncFileCreate(gate, "gate", r), procA).fd();
-    fenceA = ask(r -> new ProcessActor.SubmitJob(gpuA, JobSpec.compute("fill-shared", 2_000_000, List.of(), List.of(shared)),
+    int gateFd = this.<ProcessProtocol.FdReply>ask(r -> new ProcessProtocol.SyncFileCreate(gate, "gate", r), procA).fd();
+    fenceA = ask(r -> new ProcessProtocol.SubmitJob(gpuA, JobSpec.compute("fill-shared", 2_000_000, List.of(), List.of(shared)),
         List.of(gateFd), true, r), procA);
     assertEquals(0, fenceA.result());
-    fenceB = ask(r -> new ProcessActor.SubmitJob(gpuB, JobSpec.copy("consume", 1_000_000, new JobSpec.Copy(imported, 0, out, 0, SIZE)),
+    fenceB = ask(r -> new ProcessProtocol.SubmitJob(gpuB, JobSpec.copy("consume", 1_000_000, new JobSpec.Copy(imported, 0, out, 0, SIZE)),
         List.of(), true, r), procB);
     assertEquals(0, fenceB.result());
-    fenceBFdInC = this.<ProcessActor.FdReply>ask(r -> new ProcessActor.SendFd(fenceB.outFd(), procC, r), procB).fd();
+    fenceBFdInC = this.<ProcessProtocol.FdReply>ask(r -> new ProcessProtocol.SendFd(fenceB.outFd(), procC, r), procB).fd();
     return this;
   }
 
@@ -127,9 +128,9 @@ final class SeedPipeline {
     assertEquals(0, probe.receiveMessage(Duration.ofSeconds(10)).result());
   }
 
-  ProcessActor.PollResult waitInC(Duration timeout) {
-    TestProbe<ProcessActor.PollResult> probe = client.testKit().createTestProbe();
-    procC.tell(new ProcessActor.SyncFileWait(fenceBFdInC, timeout.toMillis(), probe.ref()));
+  ProcessProtocol.PollResult waitInC(Duration timeout) {
+    TestProbe<ProcessProtocol.PollResult> probe = client.testKit().createTestProbe();
+    procC.tell(new ProcessProtocol.SyncFileWait(fenceBFdInC, timeout.toMillis(), probe.ref()));
     return probe.receiveMessage(timeout.plusSeconds(30));
   }
 

@@ -1,5 +1,6 @@
 package dev.fencelab.node.cluster;
 
+import dev.fencelab.node.process.ProcessProtocol;
 import dev.fencelab.node.bench.BenchFigure;
 import dev.fencelab.node.check.WaitGraph;
 import dev.fencelab.node.fence.ContextOwner;
@@ -78,7 +79,7 @@ public final class FenceControl {
   }
 
   /** The process, or {@code error < 0} (-EEXIST: a process of that name runs on this member). */
-  public record ProcessSpawned(ActorRef<ProcessActor.Command> process, int error) implements NodeWireMessage {}
+  public record ProcessSpawned(ActorRef<ProcessProtocol.Command> process, int error) implements NodeWireMessage {}
 
   /** Create a reservation object on this member; {@code mode} null: the cluster's ({@code fencelab.resv.mode}). */
   public record SpawnResv(String name, Resv.Mode mode, ActorRef<ResvSpawned> replyTo) implements NodeControl, NodeWireMessage {

@@ -1,5 +1,6 @@
 package dev.fencelab.node.driver;
 
+import dev.fencelab.node.process.ProcessProtocol;
 import dev.fencelab.node.process.ProcessActor;
 import dev.fencelab.node.step.StepCall;
 import dev.fencelab.node.step.StepFailure;
@@ -45,11 +46,11 @@ public final class DmaBufSteps implements StepHandler, dev.fencelab.node.resv.Bu
       case CPU_ACCESS -> cpuAccess(call);
       case IMPORT_SYNC_FILE -> {
         var im = step.getImportSyncFile();
-        ActorRef<ProcessActor.Command> process = call.actor(step.getProcess());
+        ActorRef<ProcessProtocol.Command> process = call.actor(step.getProcess());
         int dmaBuf = call.fd(im.getBuffer());
         int syncFile = call.fd(im.getSyncFile());
         int flags = im.getFlags() != 0 ? (int) im.getFlags() : im.getWrite() ? 2 : 1;
-        yield call.<ProcessActor.Command, ProcessActor.FdReply>ask(process, r -> new ProcessActor.ImportSyncFile(dmaBuf, flags, syncFile, r))
+        yield call.<ProcessProtocol.Command, ProcessProtocol.FdReply>ask(process, r -> new ProcessProtocol.ImportSyncFile(dmaBuf, flags, syncFile, r))
             .thenApply(reply -> StepCall.ret(reply.fd()).setDetail(reply.fd() == 0 ? "fences added to " + im.getBuffer() + "'s resv"
                 : "DMA_BUF_IOCTL_IMPORT_SYNC_FILE: " + Errno.describe(reply.fd())).build());
       }
@@ -68,7 +69,7 @@ public final class DmaBufSteps implements StepHandler, dev.fencelab.node.resv.Bu
   private static CompletionStage<StepResult> export(StepCall call) {
     Step step = call.step();
     String buffer = step.getExport().getBuffer();
-    ActorRef<ProcessActor.Command> process = call.actor(step.getProcess());
+    ActorRef<ProcessProtocol.Command> process = call.actor(step.getProcess());
     ActorRef<DriverProtocol.Command> exporter = call.actor(buffer);
     int handle = call.handle(buffer);
     int omit = switch (step.getExport().getExporterOps()) {
@@ -77,7 +78,7 @@ public final class DmaBufSteps implements StepHandler, dev.fencelab.node.resv.Bu
       case "unpin_only" -> DriverProtocol.NO_PIN;
       default -> 0;
     };
-    return call.<ProcessActor.Command, ProcessActor.FdReply>ask(process, r -> new ProcessActor.ExportDmaBuf(exporter, handle, omit, r))
+    return call.<ProcessProtocol.Command, ProcessProtocol.FdReply>ask(process, r -> new ProcessProtocol.ExportDmaBuf(exporter, handle, omit, r))
         .thenApply(reply -> reply.fd() < 0 ? StepCall.ret(reply.fd()).setDetail("export: " + Errno.describe(reply.fd())).build()
             : StepCall.ret(0).setValue(StepCall.number(reply.fd())).putOut("fd", Integer.toString(reply.fd()))
                 .setDetail("dma-buf fd " + reply.fd() + " in " + step.getProcess())
@@ -87,11 +88,11 @@ public final class DmaBufSteps implements StepHandler, dev.fencelab.node.resv.Bu
   private static CompletionStage<StepResult> importBuffer(StepCall call) {
     Step step = call.step();
     var im = step.getImport();
-    ActorRef<ProcessActor.Command> process = call.actor(step.getProcess());
+    ActorRef<ProcessProtocol.Command> process = call.actor(step.getProcess());
     int fd = call.fd(im.getBuffer());
     ActorRef<DriverProtocol.Command> importer = call.driver(im.getDevice());
-    return call.<ProcessActor.Command, DriverProtocol.BoReply>ask(process,
-            r -> new ProcessActor.ImportDmaBuf(fd, importer, !im.getStatic(), im.getNoMoveNotify(), r))
+    return call.<ProcessProtocol.Command, DriverProtocol.BoReply>ask(process,
+            r -> new ProcessProtocol.ImportDmaBuf(fd, importer, !im.getStatic(), im.getNoMoveNotify(), r))
         .thenApply(reply -> reply.result() != 0 ? StepCall.ret(reply.result()).setDetail("import: " + Errno.describe(reply.result())).build()
             : StepCall.ret(0).setValue(StepCall.number(reply.handle()))
                 .setDetail("handle " + reply.handle() + " on " + im.getDevice() + (im.getStatic() ? " (static)" : " (dynamic)"))

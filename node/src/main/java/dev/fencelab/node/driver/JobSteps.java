@@ -1,5 +1,6 @@
 package dev.fencelab.node.driver;
 
+import dev.fencelab.node.process.ProcessProtocol;
 import dev.fencelab.node.device.JobSpec;
 import dev.fencelab.node.fence.FenceNames;
 import dev.fencelab.node.process.ProcessActor;
@@ -66,9 +67,9 @@ public final class JobSteps implements StepHandler {
     }
     JobSpec job = new JobSpec((int) sub.getEngine(), duration, reads, writes, copy, label);
     boolean out = !sub.getOutFence().isEmpty();
-    ActorRef<ProcessActor.Command> process = call.actor(step.getProcess());
+    ActorRef<ProcessProtocol.Command> process = call.actor(step.getProcess());
     ActorRef<DriverProtocol.Command> driver = call.driver(device);
-    return call.<ProcessActor.Command, ProcessActor.Submitted>ask(process, r -> new ProcessActor.SubmitJob(driver, job, inFds, out, r))
+    return call.<ProcessProtocol.Command, ProcessProtocol.Submitted>ask(process, r -> new ProcessProtocol.SubmitJob(driver, job, inFds, out, r))
         .thenApply(reply -> {
           if (reply.result() != 0) {
             return StepCall.ret(reply.result()).setDetail("submit: " + Errno.describe(reply.result())).build();

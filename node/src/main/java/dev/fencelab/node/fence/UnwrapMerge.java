@@ -185,7 +185,12 @@ public final class UnwrapMerge extends AbstractBehavior<UnwrapMerge.Command> {
     } else if (remaining.size() == 1) {
       replyTo.tell(remaining.get(0));
     } else {
-      remaining.sort((a, b) -> a.id().context().toString().compareTo(b.id().context().toString()));
+      // The kernel sorts by context number (u64); here a context is (id, origin): numerically, never as text
+      // ("ctx10" would sort before "ctx9").
+      remaining.sort((a, b) -> {
+        int byId = Long.compareUnsigned(a.id().context().id(), b.id().context().id());
+        return byId != 0 ? byId : Long.compareUnsigned(a.id().context().origin(), b.id().context().origin());
+      });
       containers.tell(new Containers.CreateArray(remaining, false, null, 1, replyTo));
     }
     return Behaviors.stopped();

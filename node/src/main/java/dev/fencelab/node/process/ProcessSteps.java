@@ -31,9 +31,9 @@ public final class ProcessSteps implements StepHandler {
     String name = step.getPass().getName();
     String to = step.getPass().getTo();
     int fd = call.fd(name);
-    ActorRef<ProcessActor.Command> from = call.actor(step.getProcess());
-    ActorRef<ProcessActor.Command> receiver = call.actor(to);
-    return call.<ProcessActor.Command, ProcessActor.FdReply>ask(from, r -> new ProcessActor.SendFd(fd, receiver, r))
+    ActorRef<ProcessProtocol.Command> from = call.actor(step.getProcess());
+    ActorRef<ProcessProtocol.Command> receiver = call.actor(to);
+    return call.<ProcessProtocol.Command, ProcessProtocol.FdReply>ask(from, r -> new ProcessProtocol.SendFd(fd, receiver, r))
         .thenApply(reply -> reply.fd() < 0 ? StepCall.ret(reply.fd()).setDetail("pass: " + Errno.describe(reply.fd())).build()
             : StepCall.ret(0).setValue(StepCall.number(reply.fd())).putOut("fd", Integer.toString(reply.fd()))
                 .setDetail(name + " -> " + to + " as fd " + reply.fd())

@@ -1,5 +1,6 @@
 package dev.fencelab.node.sync;
 
+import dev.fencelab.node.process.ProcessProtocol;
 import dev.fencelab.node.fence.ContextOwner;
 import dev.fencelab.node.fence.FenceNames;
 import dev.fencelab.node.fence.FenceServices;
@@ -72,11 +73,11 @@ public final class SwSyncSteps implements StepHandler {
       return StepCall.done(StepCall.ret(Errno.EBADF.negative()).setDetail("fd " + pt.getTimeline().trim() + " is not an open sw_sync timeline"));
     }
     ActorRef<ContextOwner.Command> timeline = call.actor(pt.getTimeline());
-    ActorRef<ProcessActor.Command> process = call.actor(step.getProcess());
+    ActorRef<ProcessProtocol.Command> process = call.actor(step.getProcess());
     return call.<ContextOwner.Command, SwSyncTimeline.PointCreated>ask(timeline, r -> new SwSyncTimeline.CreatePoint(pt.getValue(), pt.getAs(), r))
         .thenCompose(created -> created.error() != 0
             ? StepCall.done(StepCall.ret(created.error()).setDetail("point: " + Errno.describe(created.error())))
-            : call.<ProcessActor.Command, ProcessActor.FdReply>ask(process, r -> new ProcessActor.SyncFileCreate(created.fence(), pt.getAs(), r))
+            : call.<ProcessProtocol.Command, ProcessProtocol.FdReply>ask(process, r -> new ProcessProtocol.SyncFileCreate(created.fence(), pt.getAs(), r))
                 .thenApply(fd -> fd.fd() < 0 ? StepCall.ret(fd.fd()).setDetail("sync_file: " + Errno.describe(fd.fd())).build()
                     : StepCall.ret(0).setValue(names.value(created.fence()))
                         .putBound(pt.getAs(), Binding.newBuilder().setFd(fd.fd()).build())

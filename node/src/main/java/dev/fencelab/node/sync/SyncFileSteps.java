@@ -1,5 +1,6 @@
 package dev.fencelab.node.sync;
 
+import dev.fencelab.node.process.ProcessProtocol;
 import dev.fencelab.node.fence.ContextOwner;
 import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.process.ProcessActor;
@@ -41,7 +42,7 @@ public final class SyncFileSteps implements StepHandler {
     if (step.getProcess().isEmpty()) {
       throw new StepFailure(Errno.EINVAL, step.getActionCase() + " is made by a process: the step needs 'process'");
     }
-    ActorRef<ProcessActor.Command> process = call.actor(step.getProcess());
+    ActorRef<ProcessProtocol.Command> process = call.actor(step.getProcess());
     return switch (step.getActionCase()) {
       case FILE_INFO -> fileInfo(call, process, step.getFileInfo());
       case SET_DEADLINE -> {
@@ -49,19 +50,19 @@ public final class SyncFileSteps implements StepHandler {
         int fd = call.fd(d.getFd());
         Duration in = StepCall.duration(d.getDeadline(), Duration.ZERO);
         long deadline = System.nanoTime() + (in == null ? 0 : in.toNanos());
-        yield call.<ProcessActor.Command, ProcessActor.FdReply>ask(process, r -> new ProcessActor.SyncSetDeadline(fd, deadline, d.getPad(), r))
+        yield call.<ProcessProtocol.Command, ProcessProtocol.FdReply>ask(process, r -> new ProcessProtocol.SyncSetDeadline(fd, deadline, d.getPad(), r))
             .thenApply(reply -> StepCall.ret(reply.fd()).build());
       }
       case CLOSE -> {
         int fd = call.fd(step.getClose().getFd());
-        yield call.<ProcessActor.Command, ProcessActor.FdReply>ask(process, r -> new ProcessActor.CloseFd(fd, r))
+        yield call.<ProcessProtocol.Command, ProcessProtocol.FdReply>ask(process, r -> new ProcessProtocol.CloseFd(fd, r))
             .thenApply(reply -> StepCall.ret(reply.fd()).setDetail(reply.fd() == 0 ? "fd " + fd + " closed" : Errno.describe(reply.fd())).build());
       }
       case SYNC_FILE -> {
         var s = step.getSyncFile();
         FenceRef fence = names.fence(call, s.getFence());
         String as = s.getAs().isEmpty() ? s.getFence() : s.getAs();
-        yield call.<ProcessActor.Command, ProcessActor.FdReply>ask(process, r -> new ProcessActor.SyncFileCreate(fence, as, r))
+        yield call.<ProcessProtocol.Command, ProcessProtocol.FdReply>ask(process, r -> new ProcessProtocol.SyncFileCreate(fence, as, r))
             .thenApply(reply -> {
               StepResult.Builder b = StepCall.ret(reply.fd() < 0 ? reply.fd() : 0).setValue(StepCall.number(reply.fd()));
               if (reply.fd() >= 0) {
@@ -77,7 +78,7 @@ public final class SyncFileSteps implements StepHandler {
         var e = step.getExportSyncFile();
         int dmaBuf = call.fd(e.getBuffer());
         int flags = e.getFlags() != 0 ? (int) e.getFlags() : e.getWrite() ? 2 : 1;
-        yield call.<ProcessActor.Command, ProcessActor.FdReply>ask(process, r -> new ProcessActor.ExportSyncFile(dmaBuf, flags, r))
+        yield call.<ProcessProtocol.Command, ProcessProtocol.FdReply>ask(process, r -> new ProcessProtocol.ExportSyncFile(dmaBuf, flags, r))
             .thenCompose(reply -> reply.fd() < 0
                 ? StepCall.done(StepCall.ret(reply.fd()).setDetail("DMA_BUF_IOCTL_EXPORT_SYNC_FILE: " + Errno.describe(reply.fd())))
                 : installed(call, process, reply.fd(), e.getAs(), "sync_file fd " + reply.fd()));
@@ -87,11 +88,11 @@ public final class SyncFileSteps implements StepHandler {
   }
 
   /** {@code poll()} on a sync_file (its fence) or a dma-buf fd (its writers): ret >0 ready, 0 timed out (§1.10, §1.12). */
-  private CompletionStage<StepResult> poll(StepCall call, ActorRef<ProcessActor.Command> process, dev.fencelab.protocol.scenario.v1.Wait w) {
+  private CompletionStage<StepResult> poll(StepCall call, ActorRef<ProcessProtocol.Command> process, dev.fencelab.protocol.scenario.v1.Wait w) {
     int fd = call.fd(w.getFence().isEmpty() ? w.getBuffer() : w.getFence());
     java.time.Duration timeout = StepCall.duration(w.getTimeout(), call.timeout().dividedBy(2));
     long millis = timeout == null ? -1 : timeout.toMillis();
-    return call.<ProcessActor.Command, ProcessActor.PollResult>ask(process, r -> new ProcessActor.SyncFileWait(fd, millis, r),
+    return call.<ProcessProtocol.Command, ProcessProtocol.PollResult>ask(process, r -> new ProcessProtocol.SyncFileWait(fd, millis, r),
             timeout == null ? call.timeout() : timeout.plus(call.timeout()))
         .thenApply(reply -> StepCall.ret(reply.result())
             .setResult(reply.result() > 0 ? "signaled" : reply.result() == 0 ? "timeout" : "error")
@@ -101,14 +102,14 @@ public final class SyncFileSteps implements StepHandler {
   }
 
   /** {@code SYNC_IOC_MERGE} of the fds left to right; the result is named {@code as} (its fd and its fence). */
-  private CompletionStage<StepResult> merge(StepCall call, ActorRef<ProcessActor.Command> process, dev.fencelab.protocol.scenario.v1.Merge m) {
+  private CompletionStage<StepResult> merge(StepCall call, ActorRef<ProcessProtocol.Command> process, dev.fencelab.protocol.scenario.v1.Merge m) {
     List<Integer> fds = m.getFencesList().stream().map(call::fd).toList();
-    CompletionStage<ProcessActor.FdReply> merged = java.util.concurrent.CompletableFuture.completedFuture(new ProcessActor.FdReply(fds.get(0)));
+    CompletionStage<ProcessProtocol.FdReply> merged = java.util.concurrent.CompletableFuture.completedFuture(new ProcessProtocol.FdReply(fds.get(0)));
     for (int k = 1; k < fds.size(); k++) {
       int next = fds.get(k);
       merged = merged.thenCompose(prev -> prev.fd() < 0 ? java.util.concurrent.CompletableFuture.completedFuture(prev)
-          : call.<ProcessActor.Command, ProcessActor.FdReply>ask(process,
-              r -> new ProcessActor.SyncMerge(prev.fd(), next, m.getAs(), (int) m.getFlags(), (int) m.getPad(), r)));
+          : call.<ProcessProtocol.Command, ProcessProtocol.FdReply>ask(process,
+              r -> new ProcessProtocol.SyncMerge(prev.fd(), next, m.getAs(), (int) m.getFlags(), (int) m.getPad(), r)));
     }
     return merged.thenCompose(reply -> reply.fd() < 0
         ? StepCall.done(StepCall.ret(reply.fd()).setDetail("SYNC_IOC_MERGE: " + Errno.describe(reply.fd())))
@@ -116,8 +117,8 @@ public final class SyncFileSteps implements StepHandler {
   }
 
   /** A new sync_file fd in the process: bound as {@code as}, its fence the call's value. */
-  private CompletionStage<StepResult> installed(StepCall call, ActorRef<ProcessActor.Command> process, int fd, String as, String detail) {
-    return call.<ProcessActor.Command, ProcessActor.FenceReply>ask(process, r -> new ProcessActor.GetFence(fd, r))
+  private CompletionStage<StepResult> installed(StepCall call, ActorRef<ProcessProtocol.Command> process, int fd, String as, String detail) {
+    return call.<ProcessProtocol.Command, ProcessProtocol.FenceReply>ask(process, r -> new ProcessProtocol.GetFence(fd, r))
         .thenApply(f -> {
           StepResult.Builder b = StepCall.ret(0).setDetail(detail);
           if (f.result() == 0 && f.fence() != null) {
@@ -130,10 +131,10 @@ public final class SyncFileSteps implements StepHandler {
         });
   }
 
-  private CompletionStage<StepResult> fileInfo(StepCall call, ActorRef<ProcessActor.Command> process, dev.fencelab.protocol.scenario.v1.FileInfo f) {
+  private CompletionStage<StepResult> fileInfo(StepCall call, ActorRef<ProcessProtocol.Command> process, dev.fencelab.protocol.scenario.v1.FileInfo f) {
     int fd = call.fd(f.getFd());
-    return call.<ProcessActor.Command, ProcessActor.FileInfo>ask(process,
-            r -> new ProcessActor.SyncFileInfo(fd, (int) f.getNumFences(), (int) f.getFlags(), (int) f.getPad(), r))
+    return call.<ProcessProtocol.Command, ProcessProtocol.FileInfo>ask(process,
+            r -> new ProcessProtocol.SyncFileInfo(fd, (int) f.getNumFences(), (int) f.getFlags(), (int) f.getPad(), r))
         .thenApply(info -> {
           StepResult.Builder b = StepCall.ret(info.result());
           if (info.result() != 0) {
@@ -149,14 +150,14 @@ public final class SyncFileSteps implements StepHandler {
         });
   }
 
-  private CompletionStage<StepResult> getDeadline(StepCall call, ActorRef<ProcessActor.Command> process,
+  private CompletionStage<StepResult> getDeadline(StepCall call, ActorRef<ProcessProtocol.Command> process,
       dev.fencelab.protocol.scenario.v1.GetDeadline g) {
     ActorRef<ContextOwner.Command> timeline = call.actor(g.getTimeline());
     if (g.getDeadlineNs() != 0 || g.getPad() != 0) {
       return StepCall.done(StepCall.ret(Errno.EINVAL.negative()).setDetail("deadline_ns and pad must be 0"));
     }
     int fd = call.fd(g.getFd());
-    return call.<ProcessActor.Command, ProcessActor.FenceReply>ask(process, r -> new ProcessActor.GetFence(fd, r))
+    return call.<ProcessProtocol.Command, ProcessProtocol.FenceReply>ask(process, r -> new ProcessProtocol.GetFence(fd, r))
         .thenCompose(f -> f.result() != 0 || f.fence() == null
             ? StepCall.done(StepCall.ret(Errno.EINVAL.negative()).setDetail("fd " + fd + " is not a sync_file"))
             : call.<ContextOwner.Command, SwSyncTimeline.DeadlineReply>ask(timeline, r -> new SwSyncTimeline.GetDeadline(f.fence(), r))

@@ -1,5 +1,6 @@
 package dev.fencelab.node.wire;
 
+import dev.fencelab.node.process.ProcessProtocol;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.fencelab.node.cluster.DeviceControl;
@@ -283,25 +284,25 @@ final class DeviceCodecs {
   }
 
   private void registerProcessCalls() {
-    s.codec(ProcessActor.ExportDmaBuf.class, "P.ExportDmaBuf",
+    s.codec(ProcessProtocol.ExportDmaBuf.class, "P.ExportDmaBuf",
         m -> DeviceV1.ExportDmaBuf.newBuilder().setDriver(s.refOf(m.driver())).setHandle(m.handle()).setOmitOps(m.omitOps())
             .setReplyTo(s.refOf(m.replyTo())).build(),
         DeviceV1.ExportDmaBuf::parseFrom,
-        p -> new ProcessActor.ExportDmaBuf(s.req(p.getDriver(), "ExportDmaBuf.driver"), p.getHandle(), p.getOmitOps(),
+        p -> new ProcessProtocol.ExportDmaBuf(s.req(p.getDriver(), "ExportDmaBuf.driver"), p.getHandle(), p.getOmitOps(),
             s.req(p.getReplyTo(), "ExportDmaBuf.reply_to")));
-    s.codec(ProcessActor.ImportDmaBuf.class, "P.ImportDmaBuf",
+    s.codec(ProcessProtocol.ImportDmaBuf.class, "P.ImportDmaBuf",
         m -> DeviceV1.ImportDmaBuf.newBuilder().setFd(m.fd()).setDriver(s.refOf(m.driver())).setDynamic(m.dynamic())
             .setNoMoveNotify(m.noMoveNotify()).setReplyTo(s.refOf(m.replyTo())).build(),
         DeviceV1.ImportDmaBuf::parseFrom,
-        p -> new ProcessActor.ImportDmaBuf(p.getFd(), s.req(p.getDriver(), "ImportDmaBuf.driver"), p.getDynamic(), p.getNoMoveNotify(),
+        p -> new ProcessProtocol.ImportDmaBuf(p.getFd(), s.req(p.getDriver(), "ImportDmaBuf.driver"), p.getDynamic(), p.getNoMoveNotify(),
             s.req(p.getReplyTo(), "ImportDmaBuf.reply_to")));
-    s.codec(ProcessActor.SubmitJob.class, "P.SubmitJob",
+    s.codec(ProcessProtocol.SubmitJob.class, "P.SubmitJob",
         m -> DeviceV1.SubmitJob.newBuilder().setDriver(s.refOf(m.driver())).setJob(job(m.job())).addAllInFenceFds(m.inFenceFds())
             .setOutSyncFile(m.outSyncFile()).setReplyTo(s.refOf(m.replyTo())).build(),
         DeviceV1.SubmitJob::parseFrom,
-        p -> new ProcessActor.SubmitJob(s.req(p.getDriver(), "SubmitJob.driver"), job(p.getJob()), p.getInFenceFdsList(), p.getOutSyncFile(),
+        p -> new ProcessProtocol.SubmitJob(s.req(p.getDriver(), "SubmitJob.driver"), job(p.getJob()), p.getInFenceFdsList(), p.getOutSyncFile(),
             s.req(p.getReplyTo(), "SubmitJob.reply_to")));
-    s.codec(ProcessActor.Submitted.class, "P.Submitted",
+    s.codec(ProcessProtocol.Submitted.class, "P.Submitted",
         m -> {
           DeviceV1.Submitted.Builder b = DeviceV1.Submitted.newBuilder().setResult(m.result()).setOutFd(m.outFd());
           if (m.outFence() != null) {
@@ -310,16 +311,16 @@ final class DeviceCodecs {
           return b.build();
         },
         DeviceV1.Submitted::parseFrom,
-        p -> new ProcessActor.Submitted(p.getResult(), p.getOutFd(), p.hasOutFence() ? s.fenceRef(p.getOutFence()) : null));
-    s.codec(ProcessActor.ExportSyncFile.class, "P.ExportSyncFile",
+        p -> new ProcessProtocol.Submitted(p.getResult(), p.getOutFd(), p.hasOutFence() ? s.fenceRef(p.getOutFence()) : null));
+    s.codec(ProcessProtocol.ExportSyncFile.class, "P.ExportSyncFile",
         m -> DeviceV1.ExportSyncFile.newBuilder().setDmaBufFd(m.dmaBufFd()).setFlags(m.flags()).setReplyTo(s.refOf(m.replyTo())).build(),
         DeviceV1.ExportSyncFile::parseFrom,
-        p -> new ProcessActor.ExportSyncFile(p.getDmaBufFd(), p.getFlags(), s.req(p.getReplyTo(), "ExportSyncFile.reply_to")));
-    s.codec(ProcessActor.ImportSyncFile.class, "P.ImportSyncFile",
+        p -> new ProcessProtocol.ExportSyncFile(p.getDmaBufFd(), p.getFlags(), s.req(p.getReplyTo(), "ExportSyncFile.reply_to")));
+    s.codec(ProcessProtocol.ImportSyncFile.class, "P.ImportSyncFile",
         m -> DeviceV1.ImportSyncFile.newBuilder().setDmaBufFd(m.dmaBufFd()).setFlags(m.flags()).setSyncFd(m.syncFd())
             .setReplyTo(s.refOf(m.replyTo())).build(),
         DeviceV1.ImportSyncFile::parseFrom,
-        p -> new ProcessActor.ImportSyncFile(p.getDmaBufFd(), p.getFlags(), p.getSyncFd(), s.req(p.getReplyTo(), "ImportSyncFile.reply_to")));
+        p -> new ProcessProtocol.ImportSyncFile(p.getDmaBufFd(), p.getFlags(), p.getSyncFd(), s.req(p.getReplyTo(), "ImportSyncFile.reply_to")));
   }
 
   // --- shared pieces

@@ -1,5 +1,6 @@
 package dev.fencelab.node.wire;
 
+import dev.fencelab.node.process.ProcessProtocol;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.fencelab.node.NodeWireMessage;
 import com.google.protobuf.MessageLite;
@@ -233,25 +234,25 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
         m -> FenceV1.ProcessSpawned.newBuilder().setProcess(ref(m.process())).setError(m.error()).build(),
         FenceV1.ProcessSpawned::parseFrom,
         p -> new FenceControl.ProcessSpawned(optional(p.getProcess()), p.getError()));
-    codec(ProcessActor.SyncFileCreate.class, "P.SyncFileCreate",
+    codec(ProcessProtocol.SyncFileCreate.class, "P.SyncFileCreate",
         m -> FenceV1.SyncFileCreate.newBuilder().setFence(fenceRef(m.fence())).setName(m.name()).setReplyTo(ref(m.replyTo())).build(),
         FenceV1.SyncFileCreate::parseFrom,
-        p -> new ProcessActor.SyncFileCreate(fenceRef(p.getFence()), p.getName(), required(p.getReplyTo(), "SyncFileCreate.reply_to")));
-    codec(ProcessActor.FdReply.class, "P.FdReply",
+        p -> new ProcessProtocol.SyncFileCreate(fenceRef(p.getFence()), p.getName(), required(p.getReplyTo(), "SyncFileCreate.reply_to")));
+    codec(ProcessProtocol.FdReply.class, "P.FdReply",
         m -> FenceV1.FdReply.newBuilder().setFd(m.fd()).build(),
         FenceV1.FdReply::parseFrom,
-        p -> new ProcessActor.FdReply(p.getFd()));
-    codec(ProcessActor.SyncMerge.class, "P.SyncMerge",
+        p -> new ProcessProtocol.FdReply(p.getFd()));
+    codec(ProcessProtocol.SyncMerge.class, "P.SyncMerge",
         m -> FenceV1.SyncMerge.newBuilder().setFd(m.fd()).setFd2(m.fd2()).setName(m.name()).setFlags(m.flags()).setPad(m.pad())
             .setReplyTo(ref(m.replyTo())).build(),
         FenceV1.SyncMerge::parseFrom,
-        p -> new ProcessActor.SyncMerge(p.getFd(), p.getFd2(), p.getName(), p.getFlags(), p.getPad(), required(p.getReplyTo(), "SyncMerge.reply_to")));
-    codec(ProcessActor.SyncFileInfo.class, "P.SyncFileInfo",
+        p -> new ProcessProtocol.SyncMerge(p.getFd(), p.getFd2(), p.getName(), p.getFlags(), p.getPad(), required(p.getReplyTo(), "SyncMerge.reply_to")));
+    codec(ProcessProtocol.SyncFileInfo.class, "P.SyncFileInfo",
         m -> FenceV1.SyncFileInfo.newBuilder().setFd(m.fd()).setNumFences(m.numFences()).setFlags(m.flags()).setPad(m.pad())
             .setReplyTo(ref(m.replyTo())).build(),
         FenceV1.SyncFileInfo::parseFrom,
-        p -> new ProcessActor.SyncFileInfo(p.getFd(), p.getNumFences(), p.getFlags(), p.getPad(), required(p.getReplyTo(), "SyncFileInfo.reply_to")));
-    codec(ProcessActor.FileInfo.class, "P.FileInfo",
+        p -> new ProcessProtocol.SyncFileInfo(p.getFd(), p.getNumFences(), p.getFlags(), p.getPad(), required(p.getReplyTo(), "SyncFileInfo.reply_to")));
+    codec(ProcessProtocol.FileInfo.class, "P.FileInfo",
         m -> {
           FenceV1.FileInfo.Builder b = FenceV1.FileInfo.newBuilder().setResult(m.result()).setName(m.name()).setStatus(m.status())
               .setNumFences(m.numFences());
@@ -260,30 +261,30 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
           return b.build();
         },
         FenceV1.FileInfo::parseFrom,
-        p -> new ProcessActor.FileInfo(p.getResult(), p.getName(), p.getStatus(), p.getNumFences(), p.getFencesList().stream()
-            .map(f -> new ProcessActor.FenceInfo(f.getObjName(), f.getDriverName(), f.getStatus(), f.getTimestampNanos())).toList()));
-    codec(ProcessActor.SyncFileWait.class, "P.SyncFileWait",
+        p -> new ProcessProtocol.FileInfo(p.getResult(), p.getName(), p.getStatus(), p.getNumFences(), p.getFencesList().stream()
+            .map(f -> new ProcessProtocol.FenceInfo(f.getObjName(), f.getDriverName(), f.getStatus(), f.getTimestampNanos())).toList()));
+    codec(ProcessProtocol.SyncFileWait.class, "P.SyncFileWait",
         m -> FenceV1.SyncFileWait.newBuilder().setFd(m.fd()).setTimeoutMillis(m.timeoutMillis()).setReplyTo(ref(m.replyTo())).build(),
         FenceV1.SyncFileWait::parseFrom,
-        p -> new ProcessActor.SyncFileWait(p.getFd(), p.getTimeoutMillis(), required(p.getReplyTo(), "SyncFileWait.reply_to")));
-    codec(ProcessActor.PollResult.class, "P.PollResult",
+        p -> new ProcessProtocol.SyncFileWait(p.getFd(), p.getTimeoutMillis(), required(p.getReplyTo(), "SyncFileWait.reply_to")));
+    codec(ProcessProtocol.PollResult.class, "P.PollResult",
         m -> FenceV1.PollResult.newBuilder().setResult(m.result()).setStatus(status(m.status())).build(),
         FenceV1.PollResult::parseFrom,
-        p -> new ProcessActor.PollResult(p.getResult(), status(p.getStatus())));
-    codec(ProcessActor.SyncSetDeadline.class, "P.SyncSetDeadline",
+        p -> new ProcessProtocol.PollResult(p.getResult(), status(p.getStatus())));
+    codec(ProcessProtocol.SyncSetDeadline.class, "P.SyncSetDeadline",
         m -> FenceV1.SyncSetDeadline.newBuilder().setFd(m.fd()).setDeadlineNanos(m.deadlineNanos()).setPad(m.pad())
             .setReplyTo(ref(m.replyTo())).build(),
         FenceV1.SyncSetDeadline::parseFrom,
-        p -> new ProcessActor.SyncSetDeadline(p.getFd(), p.getDeadlineNanos(), p.getPad(), optional(p.getReplyTo())));
-    codec(ProcessActor.CloseFd.class, "P.CloseFd",
+        p -> new ProcessProtocol.SyncSetDeadline(p.getFd(), p.getDeadlineNanos(), p.getPad(), optional(p.getReplyTo())));
+    codec(ProcessProtocol.CloseFd.class, "P.CloseFd",
         m -> FenceV1.CloseFd.newBuilder().setFd(m.fd()).setReplyTo(ref(m.replyTo())).build(),
         FenceV1.CloseFd::parseFrom,
-        p -> new ProcessActor.CloseFd(p.getFd(), required(p.getReplyTo(), "CloseFd.reply_to")));
-    codec(ProcessActor.GetFence.class, "P.GetFence",
+        p -> new ProcessProtocol.CloseFd(p.getFd(), required(p.getReplyTo(), "CloseFd.reply_to")));
+    codec(ProcessProtocol.GetFence.class, "P.GetFence",
         m -> FenceV1.GetFence.newBuilder().setFd(m.fd()).setReplyTo(ref(m.replyTo())).build(),
         FenceV1.GetFence::parseFrom,
-        p -> new ProcessActor.GetFence(p.getFd(), required(p.getReplyTo(), "GetFence.reply_to")));
-    codec(ProcessActor.FenceReply.class, "P.FenceReply",
+        p -> new ProcessProtocol.GetFence(p.getFd(), required(p.getReplyTo(), "GetFence.reply_to")));
+    codec(ProcessProtocol.FenceReply.class, "P.FenceReply",
         m -> {
           FenceV1.FenceReply.Builder b = FenceV1.FenceReply.newBuilder().setResult(m.result());
           if (m.fence() != null) {
@@ -292,12 +293,12 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
           return b.build();
         },
         FenceV1.FenceReply::parseFrom,
-        p -> new ProcessActor.FenceReply(p.getResult(), p.hasFence() ? fenceRef(p.getFence()) : null));
-    codec(ProcessActor.SendFd.class, "P.SendFd",
+        p -> new ProcessProtocol.FenceReply(p.getResult(), p.hasFence() ? fenceRef(p.getFence()) : null));
+    codec(ProcessProtocol.SendFd.class, "P.SendFd",
         m -> FenceV1.SendFd.newBuilder().setFd(m.fd()).setTo(ref(m.to())).setReplyTo(ref(m.replyTo())).build(),
         FenceV1.SendFd::parseFrom,
-        p -> new ProcessActor.SendFd(p.getFd(), required(p.getTo(), "SendFd.to"), required(p.getReplyTo(), "SendFd.reply_to")));
-    codec(ProcessActor.ReceiveFd.class, "P.ReceiveFd",
+        p -> new ProcessProtocol.SendFd(p.getFd(), required(p.getTo(), "SendFd.to"), required(p.getReplyTo(), "SendFd.reply_to")));
+    codec(ProcessProtocol.ReceiveFd.class, "P.ReceiveFd",
         m -> {
           FenceV1.ReceiveFd.Builder b = FenceV1.ReceiveFd.newBuilder().setName(m.name()).setReplyTo(ref(m.replyTo()));
           if (m.fence() != null) {
@@ -308,7 +309,7 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
           return b.build();
         },
         FenceV1.ReceiveFd::parseFrom,
-        p -> new ProcessActor.ReceiveFd(p.hasFence() ? fenceRef(p.getFence()) : null,
+        p -> new ProcessProtocol.ReceiveFd(p.hasFence() ? fenceRef(p.getFence()) : null,
             p.hasFence() ? null : new DeviceCodecs(this).dmaBuf(DeviceCodecs.parseDmaBuf(p.getDmaBuf())),
             p.getName(), required(p.getReplyTo(), "ReceiveFd.reply_to")));
   }

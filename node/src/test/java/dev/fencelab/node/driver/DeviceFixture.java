@@ -1,5 +1,6 @@
 package dev.fencelab.node.driver;
 
+import dev.fencelab.node.process.ProcessProtocol;
 import dev.fencelab.node.device.DeviceSpec;
 import dev.fencelab.node.device.JobSpec;
 import dev.fencelab.node.fence.FenceFixture;
@@ -28,7 +29,7 @@ final class DeviceFixture implements AutoCloseable {
   }
 
   /** A process named {@code name} (its driver calls carry this name). */
-  ActorRef<ProcessActor.Command> process(String name) {
+  ActorRef<ProcessProtocol.Command> process(String name) {
     return f.testKit.spawn(ProcessActor.create(name, containers, f.services), "process-" + name + "-" + processes++);
   }
 
@@ -116,7 +117,7 @@ final class DeviceFixture implements AutoCloseable {
     return probe.receiveMessage(Duration.ofSeconds(10));
   }
 
-  <T> T ask(java.util.function.Function<ActorRef<T>, ProcessActor.Command> call, ActorRef<ProcessActor.Command> process) {
+  <T> T ask(java.util.function.Function<ActorRef<T>, ProcessProtocol.Command> call, ActorRef<ProcessProtocol.Command> process) {
     TestProbe<T> probe = f.testKit.createTestProbe();
     process.tell(call.apply(probe.ref()));
     return probe.receiveMessage(Duration.ofSeconds(10));

@@ -1,5 +1,6 @@
 package dev.fencelab.node.driver;
 
+import dev.fencelab.node.process.ProcessProtocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -188,20 +189,20 @@ class DmaBufTest {
   @Test
   void shouldExportASnapshotOfTheWriteFencesAsASyncFile() {
     var gpu = gpu();
-    ActorRef<ProcessActor.Command> proc = fx.process("p");
+    ActorRef<ProcessProtocol.Command> proc = fx.process("p");
     var timeline = fx.f.timeline();
     FenceRef gate = fx.f.createFence(timeline);
     int bo = fx.createBo(gpu, "p", "buf", 4096);
     fx.submitOk(gpu, "p", JobSpec.compute("write", 0, List.of(), List.of(bo)), gate);
-    int dmabufFd = fx.<ProcessActor.FdReply>ask(r -> new ProcessActor.ExportDmaBuf(gpu, bo, r), proc).fd();
+    int dmabufFd = fx.<ProcessProtocol.FdReply>ask(r -> new ProcessProtocol.ExportDmaBuf(gpu, bo, r), proc).fd();
 
-    int syncFd = fx.<ProcessActor.FdReply>ask(r -> new ProcessActor.ExportSyncFile(dmabufFd, 1, r), proc).fd();
+    int syncFd = fx.<ProcessProtocol.FdReply>ask(r -> new ProcessProtocol.ExportSyncFile(dmabufFd, 1, r), proc).fd();
     FenceRef hold = fx.f.createFence(timeline);
     FenceRef later = fx.submitOk(gpu, "p", JobSpec.compute("later", 0, List.of(), List.of(bo)), hold);
     fx.f.signal(timeline, gate, 0);
 
     // The file holds what was there at export: ready once the first writer is done, while the later one still waits.
-    ProcessActor.PollResult poll = fx.ask(r -> new ProcessActor.SyncFileWait(syncFd, 5000, r), proc);
+    ProcessProtocol.PollResult poll = fx.ask(r -> new ProcessProtocol.SyncFileWait(syncFd, 5000, r), proc);
     assertEquals(1, poll.result());
     assertEquals(0, fx.poll(later).result());
   }
@@ -209,24 +210,24 @@ class DmaBufTest {
   @Test
   void shouldRefuseExportSyncFileWithoutFlagsWithEinval() {
     var gpu = gpu();
-    ActorRef<ProcessActor.Command> proc = fx.process("p");
+    ActorRef<ProcessProtocol.Command> proc = fx.process("p");
     int bo = fx.createBo(gpu, "p", "buf", 4096);
-    int dmabufFd = fx.<ProcessActor.FdReply>ask(r -> new ProcessActor.ExportDmaBuf(gpu, bo, r), proc).fd();
+    int dmabufFd = fx.<ProcessProtocol.FdReply>ask(r -> new ProcessProtocol.ExportDmaBuf(gpu, bo, r), proc).fd();
 
-    assertEquals(Errno.EINVAL.negative(), fx.<ProcessActor.FdReply>ask(r -> new ProcessActor.ExportSyncFile(dmabufFd, 0, r), proc).fd());
+    assertEquals(Errno.EINVAL.negative(), fx.<ProcessProtocol.FdReply>ask(r -> new ProcessProtocol.ExportSyncFile(dmabufFd, 0, r), proc).fd());
   }
 
   @Test
   void shouldMakeJobsWaitForAFenceImportedFromASyncFile() {
     var gpu = gpu();
-    ActorRef<ProcessActor.Command> proc = fx.process("p");
+    ActorRef<ProcessProtocol.Command> proc = fx.process("p");
     var timeline = fx.f.timeline();
     FenceRef gate = fx.f.createFence(timeline);
     int bo = fx.createBo(gpu, "p", "buf", 4096);
-    int dmabufFd = fx.<ProcessActor.FdReply>ask(r -> new ProcessActor.ExportDmaBuf(gpu, bo, r), proc).fd();
-    int syncFd = fx.<ProcessActor.FdReply>ask(r -> new ProcessActor.SyncFileCreate(gate, "gate", r), proc).fd();
+    int dmabufFd = fx.<ProcessProtocol.FdReply>ask(r -> new ProcessProtocol.ExportDmaBuf(gpu, bo, r), proc).fd();
+    int syncFd = fx.<ProcessProtocol.FdReply>ask(r -> new ProcessProtocol.SyncFileCreate(gate, "gate", r), proc).fd();
 
-    assertEquals(0, fx.<ProcessActor.FdReply>ask(r -> new ProcessActor.ImportSyncFile(dmabufFd, 2, syncFd, r), proc).fd());
+    assertEquals(0, fx.<ProcessProtocol.FdReply>ask(r -> new ProcessProtocol.ImportSyncFile(dmabufFd, 2, syncFd, r), proc).fd());
     FenceRef reader = fx.submitOk(gpu, "p", JobSpec.compute("read", 0, List.of(bo), List.of()));
 
     assertEquals(0, fx.poll(reader).result());
@@ -237,10 +238,10 @@ class DmaBufTest {
   @Test
   void shouldRefuseImportingASyncFileFdAsADmaBufWithEinval() {
     var gpu = gpu();
-    ActorRef<ProcessActor.Command> proc = fx.process("p");
-    int syncFd = fx.<ProcessActor.FdReply>ask(r -> new ProcessActor.SyncFileCreate(FenceRef.stub(), "s", r), proc).fd();
+    ActorRef<ProcessProtocol.Command> proc = fx.process("p");
+    int syncFd = fx.<ProcessProtocol.FdReply>ask(r -> new ProcessProtocol.SyncFileCreate(FenceRef.stub(), "s", r), proc).fd();
 
-    DriverProtocol.BoReply reply = fx.ask(r -> new ProcessActor.ImportDmaBuf(syncFd, gpu, true, r), proc);
+    DriverProtocol.BoReply reply = fx.ask(r -> new ProcessProtocol.ImportDmaBuf(syncFd, gpu, true, r), proc);
 
     assertEquals(Errno.EINVAL.negative(), reply.result());
   }
@@ -248,14 +249,14 @@ class DmaBufTest {
   @Test
   void shouldSubmitWithSyncFileInFenceAndReturnTheOutFenceAsASyncFile() {
     var gpu = gpu();
-    ActorRef<ProcessActor.Command> proc = fx.process("p");
-    int inFd = fx.<ProcessActor.FdReply>ask(r -> new ProcessActor.SyncFileCreate(FenceRef.stub(), "in", r), proc).fd();
+    ActorRef<ProcessProtocol.Command> proc = fx.process("p");
+    int inFd = fx.<ProcessProtocol.FdReply>ask(r -> new ProcessProtocol.SyncFileCreate(FenceRef.stub(), "in", r), proc).fd();
 
-    ProcessActor.Submitted s = fx.ask(r -> new ProcessActor.SubmitJob(gpu, JobSpec.compute("j", 0, List.of(), List.of()),
+    ProcessProtocol.Submitted s = fx.ask(r -> new ProcessProtocol.SubmitJob(gpu, JobSpec.compute("j", 0, List.of(), List.of()),
         List.of(inFd), true, r), proc);
 
     assertEquals(0, s.result());
-    assertEquals(1, fx.<ProcessActor.PollResult>ask(r -> new ProcessActor.SyncFileWait(s.outFd(), 5000, r), proc).result());
+    assertEquals(1, fx.<ProcessProtocol.PollResult>ask(r -> new ProcessProtocol.SyncFileWait(s.outFd(), 5000, r), proc).result());
   }
 
   @Test

@@ -94,6 +94,25 @@ class UnwrapMergeTest {
   }
 
   @Test
+  void shouldOrderTheMergedLeavesByContextNumberNotByItsText() {
+    List<ActorRef<ContextOwner.Command>> timelines = new java.util.ArrayList<>();
+    for (int i = 0; i < 11; i++) {
+      timelines.add(fx.timeline()); // context numbers 1..11: from one digit to two
+    }
+    FenceRef oneDigit = fx.createFence(timelines.get(8));
+    FenceRef twoDigits = fx.createFence(timelines.get(10));
+    assertTrue(Long.toString(twoDigits.id().context().id()).length() > Long.toString(oneDigit.id().context().id()).length(),
+        "the two contexts' numbers must differ in digits: " + oneDigit.id() + ", " + twoDigits.id());
+
+    FenceRef merged = fx.merge(containers, twoDigits, oneDigit);
+
+    TestProbe<FenceProtocol.Members> members = fx.testKit.createTestProbe();
+    merged.actor().tell(new FenceProtocol.GetMembers(members.ref()));
+    List<FenceRef> leaves = members.receiveMessage().members();
+    assertEquals(List.of(oneDigit.id(), twoDigits.id()), leaves.stream().map(FenceRef::id).toList());
+  }
+
+  @Test
   void shouldUnwrapChainPointsIntoTheirUnsignalledFences() {
     ActorRef<ContextOwner.Command> t1 = fx.timeline();
     ActorRef<ContextOwner.Command> t2 = fx.timeline();

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class SyncFileTest {
   private FenceFixture fx;
   private ActorRef<ContextOwner.Command> containers;
-  private ActorRef<ProcessActor.Command> proc;
+  private ActorRef<ProcessProtocol.Command> proc;
 
   @BeforeEach
   void start() {
@@ -33,27 +33,27 @@ class SyncFileTest {
     fx.close();
   }
 
-  private int fd(ActorRef<ProcessActor.Command> process, FenceRef fence) {
-    TestProbe<ProcessActor.FdReply> probe = fx.testKit.createTestProbe();
-    process.tell(new ProcessActor.SyncFileCreate(fence, "f", probe.ref()));
+  private int fd(ActorRef<ProcessProtocol.Command> process, FenceRef fence) {
+    TestProbe<ProcessProtocol.FdReply> probe = fx.testKit.createTestProbe();
+    process.tell(new ProcessProtocol.SyncFileCreate(fence, "f", probe.ref()));
     return probe.receiveMessage().fd();
   }
 
   private int merge(int fd, int fd2, int flags, int pad) {
-    TestProbe<ProcessActor.FdReply> probe = fx.testKit.createTestProbe();
-    proc.tell(new ProcessActor.SyncMerge(fd, fd2, "merged", flags, pad, probe.ref()));
+    TestProbe<ProcessProtocol.FdReply> probe = fx.testKit.createTestProbe();
+    proc.tell(new ProcessProtocol.SyncMerge(fd, fd2, "merged", flags, pad, probe.ref()));
     return probe.receiveMessage(Duration.ofSeconds(10)).fd();
   }
 
-  private ProcessActor.FileInfo info(int fd, int numFences) {
-    TestProbe<ProcessActor.FileInfo> probe = fx.testKit.createTestProbe();
-    proc.tell(new ProcessActor.SyncFileInfo(fd, numFences, 0, 0, probe.ref()));
+  private ProcessProtocol.FileInfo info(int fd, int numFences) {
+    TestProbe<ProcessProtocol.FileInfo> probe = fx.testKit.createTestProbe();
+    proc.tell(new ProcessProtocol.SyncFileInfo(fd, numFences, 0, 0, probe.ref()));
     return probe.receiveMessage(Duration.ofSeconds(10));
   }
 
-  private ProcessActor.PollResult poll(ActorRef<ProcessActor.Command> process, int fd, long timeoutMillis) {
-    TestProbe<ProcessActor.PollResult> probe = fx.testKit.createTestProbe();
-    process.tell(new ProcessActor.SyncFileWait(fd, timeoutMillis, probe.ref()));
+  private ProcessProtocol.PollResult poll(ActorRef<ProcessProtocol.Command> process, int fd, long timeoutMillis) {
+    TestProbe<ProcessProtocol.PollResult> probe = fx.testKit.createTestProbe();
+    process.tell(new ProcessProtocol.SyncFileWait(fd, timeoutMillis, probe.ref()));
     return probe.receiveMessage(Duration.ofSeconds(10));
   }
 
@@ -62,8 +62,8 @@ class SyncFileTest {
     FenceRef f = fx.createFence(fx.timeline());
     int a = fd(proc, f);
     int b = fd(proc, f);
-    TestProbe<ProcessActor.FdReply> closed = fx.testKit.createTestProbe();
-    proc.tell(new ProcessActor.CloseFd(a, closed.ref()));
+    TestProbe<ProcessProtocol.FdReply> closed = fx.testKit.createTestProbe();
+    proc.tell(new ProcessProtocol.CloseFd(a, closed.ref()));
     assertEquals(0, closed.receiveMessage().fd());
 
     assertEquals(3, a);
@@ -100,7 +100,7 @@ class SyncFileTest {
     int merged = merge(fd(proc, a), fd(proc, fx.createFence(t2)), 0, 0);
     fx.signal(t1, a, 0);
 
-    ProcessActor.FileInfo info = info(merged, 0);
+    ProcessProtocol.FileInfo info = info(merged, 0);
 
     assertEquals(0, info.result());
     assertEquals(2, info.numFences(), "both leaves of the merged array");
@@ -124,11 +124,11 @@ class SyncFileTest {
     int merged = merge(fd(proc, a), fd(proc, b), 0, 0);
     fx.signal(t1, a, Errno.ETIME.negative());
 
-    ProcessActor.FileInfo info = info(merged, 2);
+    ProcessProtocol.FileInfo info = info(merged, 2);
 
     assertEquals(2, info.fences().size());
-    ProcessActor.FenceInfo failed = info.fences().stream().filter(i -> i.status() < 0).findFirst().orElseThrow();
-    ProcessActor.FenceInfo pending = info.fences().stream().filter(i -> i.status() == 0).findFirst().orElseThrow();
+    ProcessProtocol.FenceInfo failed = info.fences().stream().filter(i -> i.status() < 0).findFirst().orElseThrow();
+    ProcessProtocol.FenceInfo pending = info.fences().stream().filter(i -> i.status() == 0).findFirst().orElseThrow();
     assertEquals(Errno.ETIME.negative(), failed.status());
     assertTrue(failed.timestampNanos() > 0);
     assertEquals(0, pending.timestampNanos());
@@ -142,7 +142,7 @@ class SyncFileTest {
     int fd = fd(proc, f);
     fx.signal(t, f, Errno.EIO.negative());
 
-    ProcessActor.PollResult r = poll(proc, fd, 1000);
+    ProcessProtocol.PollResult r = poll(proc, fd, 1000);
 
     assertEquals(1, r.result(), "EPOLLIN also when signalled with an error");
     assertEquals(Errno.EIO, r.status().error());
@@ -163,9 +163,9 @@ class SyncFileTest {
   @Test
   void shouldRejectDeadlineWithPadWithEinval() {
     int fd = fd(proc, fx.createFence(fx.timeline()));
-    TestProbe<ProcessActor.FdReply> probe = fx.testKit.createTestProbe();
+    TestProbe<ProcessProtocol.FdReply> probe = fx.testKit.createTestProbe();
 
-    proc.tell(new ProcessActor.SyncSetDeadline(fd, 1000, 1, probe.ref()));
+    proc.tell(new ProcessProtocol.SyncSetDeadline(fd, 1000, 1, probe.ref()));
 
     assertEquals(Errno.EINVAL.negative(), probe.receiveMessage().fd());
   }
@@ -175,17 +175,17 @@ class SyncFileTest {
     ActorRef<ContextOwner.Command> t = fx.timeline();
     FenceRef f = fx.createFence(t);
     int fd = fd(proc, f);
-    ActorRef<ProcessActor.Command> other = fx.testKit.spawn(ProcessActor.create("proc2", containers, fx.services));
-    TestProbe<ProcessActor.FdReply> sent = fx.testKit.createTestProbe();
+    ActorRef<ProcessProtocol.Command> other = fx.testKit.spawn(ProcessActor.create("proc2", containers, fx.services));
+    TestProbe<ProcessProtocol.FdReply> sent = fx.testKit.createTestProbe();
 
-    proc.tell(new ProcessActor.SendFd(fd, other, sent.ref()));
+    proc.tell(new ProcessProtocol.SendFd(fd, other, sent.ref()));
     int received = sent.receiveMessage().fd();
     fx.signal(t, f, 0);
 
     assertEquals(3, received);
     assertEquals(1, poll(other, received, 1000).result());
-    TestProbe<ProcessActor.FenceReply> fence = fx.testKit.createTestProbe();
-    other.tell(new ProcessActor.GetFence(received, fence.ref()));
+    TestProbe<ProcessProtocol.FenceReply> fence = fx.testKit.createTestProbe();
+    other.tell(new ProcessProtocol.GetFence(received, fence.ref()));
     assertEquals(f, fence.receiveMessage().fence());
   }
 
@@ -194,10 +194,10 @@ class SyncFileTest {
     ActorRef<ContextOwner.Command> t = fx.timeline();
     FenceRef f = fx.createFence(t);
     int fd = fd(proc, f);
-    TestProbe<ProcessActor.PollResult> results = fx.testKit.createTestProbe();
+    TestProbe<ProcessProtocol.PollResult> results = fx.testKit.createTestProbe();
 
     for (int i = 0; i < 20; i++) {
-      proc.tell(new ProcessActor.SyncFileWait(fd, 5000, results.ref()));
+      proc.tell(new ProcessProtocol.SyncFileWait(fd, 5000, results.ref()));
       if (i == 10) {
         t.tell(new FenceTimeline.SignalFence(f.id().seqno(), 0, 0, null));
       }

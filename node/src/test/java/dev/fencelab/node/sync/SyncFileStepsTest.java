@@ -1,5 +1,6 @@
 package dev.fencelab.node.sync;
 
+import dev.fencelab.node.process.ProcessProtocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -33,7 +34,7 @@ class SyncFileStepsTest {
   @BeforeEach
   void start() {
     fx = new FenceFixture("sync-file-steps-test");
-    ActorRef<ProcessActor.Command> proc = fx.testKit.spawn(ProcessActor.create("p", fx.containers(), fx.services));
+    ActorRef<ProcessProtocol.Command> proc = fx.testKit.spawn(ProcessActor.create("p", fx.containers(), fx.services));
     timeline = fx.testKit.spawn(SwSyncTimeline.create(fx.services));
     steps = new StepHarness(fx.testKit, new SyncFileSteps(new FenceNames(NodeSerializer.of(fx.testKit.system()))), SyncFileSteps.actions());
     steps.bindActor("p", proc);
