@@ -1,0 +1,51 @@
+package dev.fencelab.node.driver;
+
+import dev.fencelab.node.memory.Content;
+import dev.fencelab.node.resv.Resv;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/** A buffer object of a driver (a GEM object): its own (with content and a reservation object) or an import. */
+final class Bo {
+  final int handle;
+  final String name;
+  final String owner;
+  final long size;
+  DriverProtocol.Placement placement;
+  long address;
+  Content content; // null for imports
+  ActorRef<Resv.Command> resv;
+  DmaBufRef exported;
+  final Map<Integer, Attachment> attachments = new LinkedHashMap<>();
+  DmaBufRef imported;
+  int attachment;
+  boolean dynamic;
+  boolean staticExporter; // exported without pin/unpin ops: never moved while attached
+  boolean revoked;
+  boolean mapped;
+
+  Bo(int handle, String name, String owner, long size) {
+    this.handle = handle;
+    this.name = name;
+    this.owner = owner;
+    this.size = size;
+  }
+
+  /** An importer's attachment to an exported buffer ({@code struct dma_buf_attachment}). */
+  static final class Attachment {
+    final int id;
+    final ActorRef<DriverProtocol.Command> importer;
+    final int importerHandle;
+    final boolean dynamic;
+    boolean pinned;
+    boolean mapped;
+
+    Attachment(int id, ActorRef<DriverProtocol.Command> importer, int importerHandle, boolean dynamic) {
+      this.id = id;
+      this.importer = importer;
+      this.importerHandle = importerHandle;
+      this.dynamic = dynamic;
+    }
+  }
+}

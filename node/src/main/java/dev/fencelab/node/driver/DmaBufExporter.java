@@ -1,0 +1,127 @@
+package dev.fencelab.node.driver;
+
+import dev.fencelab.node.check.Violation;
+import dev.fencelab.node.fence.WaitResult;
+import dev.fencelab.node.resv.Resv;
+import dev.fencelab.node.resv.ResvUsage;
+import dev.fencelab.protocol.Errno;
+import java.util.List;
+
+/**
+ * A driver as a dma-buf exporter (kernel-semantics §1.12): {@code dma_buf_export} with the exporter ops checked
+ * (pin without unpin or unpin without pin: -EINVAL and the WARN), attachments of importers on any node, mapping an
+ * attachment (a static importer's map pins the buffer and waits for the resv's KERNEL fences), pinning, and moving
+ * a buffer ({@code evict}: -EBUSY while pinned, or while attached to a static exporter's buffer; otherwise
+ * {@code move_notify} to each dynamic importer, never a static one).
+ */
+final class DmaBufExporter {
+  private final DriverContext d;
+
+  DmaBufExporter(DriverContext d) {
+    this.d = d;
+  }
+
+  void export(DriverProtocol.Export export) {
+    Bo bo = d.lookup(export.process(), export.handle());
+    if (d.unplugged) {
+      export.replyTo().tell(new DriverProtocol.ExportReply(Errno.ENODEV.negative(), null));
+    } else if (bo == null) {
+      export.replyTo().tell(new DriverProtocol.ExportReply(Errno.ENOENT.negative(), null));
+    } else if (export.omitOps() == DriverProtocol.NO_PIN || export.omitOps() == DriverProtocol.NO_UNPIN) {
+      d.services.violation(Violation.Kind.DMA_BUF_EXPORT_OPS, d.label + "/" + bo.name, "dma_buf_export with "
+          + (export.omitOps() == DriverProtocol.NO_PIN ? "unpin but no pin" : "pin but no unpin") + " (WARN_ON(!!ops->pin != !!ops->unpin))");
+      export.replyTo().tell(new DriverProtocol.ExportReply(Errno.EINVAL.negative(), null));
+    } else if (bo.imported != null) {
+      export.replyTo().tell(new DriverProtocol.ExportReply(0, bo.imported)); // PRIME re-export: the same dma-buf
+    } else {
+      bo.staticExporter = export.omitOps() == (DriverProtocol.NO_PIN | DriverProtocol.NO_UNPIN);
+      if (bo.exported == null) {
+        bo.exported = new DmaBufRef(d.label + "/" + bo.name, bo.size, d.self(), bo.handle, bo.resv);
+      }
+      export.replyTo().tell(new DriverProtocol.ExportReply(0, bo.exported));
+    }
+  }
+
+  void attach(DriverProtocol.Attach attach) {
+    Bo bo = d.bos.get(attach.handle());
+    if (d.unplugged || bo == null) {
+      attach.replyTo().tell(new DriverProtocol.Attached(d.unplugged ? Errno.ENODEV.negative() : Errno.ENOENT.negative(), 0));
+      return;
+    }
+    Bo.Attachment a = new Bo.Attachment(d.nextAttachment(), attach.importer(), attach.importerHandle(), attach.dynamic());
+    bo.attachments.put(a.id, a);
+    d.watch(attach.importer());
+    attach.replyTo().tell(new DriverProtocol.Attached(0, a.id));
+  }
+
+  void mapAttachment(DriverProtocol.MapAttachment map) {
+    Bo bo = d.bos.get(map.handle());
+    Bo.Attachment a = bo == null ? null : bo.attachments.get(map.attachment());
+    if (d.unplugged || a == null) {
+      map.replyTo().tell(new DriverProtocol.MapReply(d.unplugged ? Errno.ENODEV.negative() : Errno.ENOENT.negative(), List.of()));
+      return;
+    }
+    a.mapped = true;
+    DriverProtocol.MapReply mapped = new DriverProtocol.MapReply(0, d.segments(bo));
+    if (a.dynamic) {
+      map.replyTo().tell(mapped); // a dynamic importer waits for (or pipelines on) the KERNEL fences itself
+      return;
+    }
+    a.pinned = true; // a static importer of a movable buffer: pinned on map (§1.12)
+    d.ask(WaitResult.class, bo.resv, d.services.waitCap().plusSeconds(5),
+        ref -> new Resv.Wait(ResvUsage.KERNEL, -1, d.label + " dma_buf_map_attachment", ref),
+        (r, failure) -> {
+          // dma_buf_map_attachment of a static importer returns once the resv's KERNEL fences (moves) completed.
+          long result = r != null ? r.result() : Errno.ETIMEDOUT.negative();
+          map.replyTo().tell(result < 0 ? new DriverProtocol.MapReply((int) result, List.of()) : mapped);
+        });
+  }
+
+  void pinAttachment(DriverProtocol.PinAttachment pin) {
+    Bo bo = d.bos.get(pin.handle());
+    Bo.Attachment a = bo == null ? null : bo.attachments.get(pin.attachment());
+    if (d.unplugged || a == null) {
+      pin.replyTo().tell(new DriverProtocol.Result(d.unplugged ? Errno.ENODEV.negative() : Errno.ENOENT.negative()));
+      return;
+    }
+    if (!a.dynamic) {
+      d.services.violation(Violation.Kind.DMA_BUF_PIN_STATIC, bo.exported, "dma_buf_pin by a static importer (WARN_ON(!attach->importer_ops))");
+    }
+    a.pinned = pin.pin();
+    pin.replyTo().tell(new DriverProtocol.Result(0));
+  }
+
+  void evict(DriverProtocol.Evict evict) {
+    Bo bo = d.bos.get(evict.handle());
+    if (d.unplugged || bo == null || bo.imported != null) {
+      evict.replyTo().tell(new DriverProtocol.EvictReply(d.unplugged ? Errno.ENODEV.negative() : Errno.ENOENT.negative(), 0));
+      return;
+    }
+    if (bo.attachments.values().stream().anyMatch(a -> a.pinned) || bo.staticExporter && !bo.attachments.isEmpty()) {
+      // pinned, or exported by a static exporter (no pin op: its buffer never moves while attached)
+      evict.replyTo().tell(new DriverProtocol.EvictReply(Errno.EBUSY.negative(), 0));
+      return;
+    }
+    if (bo.placement == DriverProtocol.Placement.VRAM) {
+      d.vramUsed -= (bo.size + 4095) & ~4095L;
+    }
+    bo.placement = DriverProtocol.Placement.SYSTEM;
+    bo.address = d.systemAddress(bo.handle);
+    int notified = 0;
+    for (Bo.Attachment a : bo.attachments.values()) {
+      a.mapped = false;
+      if (a.dynamic) {
+        a.importer.tell(new DriverProtocol.MoveNotify(a.importerHandle, false));
+        notified++;
+      }
+    }
+    evict.replyTo().tell(new DriverProtocol.EvictReply(0, notified));
+  }
+
+  void detach(DriverProtocol.Detach detach) {
+    Bo bo = d.bos.get(detach.handle());
+    if (bo != null) {
+      bo.attachments.remove(detach.attachment());
+    }
+  }
+}
