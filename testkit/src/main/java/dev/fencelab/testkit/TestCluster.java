@@ -94,7 +94,7 @@ public final class TestCluster implements AutoCloseable {
       ByteArrayOutputStream output = new ByteArrayOutputStream();
       PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8);
       UpOptions options = new UpOptions(testName, nodes, null, dir, timeout, jar(),
-          ProcessHandle.current().info().command().orElse("java"), jvmOptions, null);
+          ProcessHandle.current().info().command().orElse("java"), jvmOptions, null).ownedBy(ProcessHandle.current().pid()); // a test JVM that dies takes its members
       try {
         LocalCluster.Started started = new LocalCluster(out).up(options);
         return new TestCluster(dir, started.manifest(), output);

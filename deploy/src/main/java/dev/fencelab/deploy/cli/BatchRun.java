@@ -94,7 +94,7 @@ final class BatchRun {
           jvm.add("-Dfencelab.resv.mode=" + mode);
         }
         UpOptions options = launch.toUpOptions("run-batch", dir).withNodeNames(List.copyOf(nodes)).withJvmOptions(jvm);
-        started = ClusterCommand.up("run-batch", dir, options, out);
+        started = ClusterCommand.upOwned("run-batch", dir, options, out);
         seedAddress = LocalCluster.HOST + ":" + started.manifest().members().get(0).port();
       } else if (!cluster.matches("[^:]+:\\d+")) {
         throw UserError.badInput("--cluster must be HOST:PORT, not '" + cluster + "'");
@@ -123,7 +123,7 @@ final class BatchRun {
               line -> {}, stepTimeout, result)), "scenario-runner-" + tag, Props.empty());
           String line;
           try {
-            RunRecord record = ClientMember.await(result, runTimeout, "scenario " + name);
+            RunRecord record = client.awaitWhileMember(result, runTimeout, "scenario " + name);
             RunReport.Result report = RunReport.write(s, RunCommand.withSources(record, loaded), sub);
             boolean pass = report.verdict().pass();
             passed += pass ? 1 : 0;

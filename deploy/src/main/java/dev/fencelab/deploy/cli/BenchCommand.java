@@ -98,7 +98,7 @@ public final class BenchCommand implements Callable<Integer> {
         "-Dpekko.cluster.split-brain-resolver.stable-after=60s",
         // Figures of the emulation itself: the trace buffer would count in the heap figure and its file in the rates.
         "-Dfencelab.trace.enabled=off"));
-    LocalCluster.Started started = ClusterCommand.up("bench", dir, launch, out);
+    LocalCluster.Started started = ClusterCommand.upOwned("bench", dir, launch.toUpOptions("bench", dir), out);
     List<BenchFigure> figures;
     try (ClientMember client = ClientMember.join(LocalCluster.HOST + ":" + started.manifest().members().get(0).port(), dir,
         nodes, Duration.ofSeconds(60), ConfigFactory.empty())) {

@@ -100,6 +100,22 @@ public final class ClusterCommand implements Runnable {
     return started;
   }
 
+  /**
+   * A local cluster owned by this command ({@code run}, {@code demo}, {@code bench}): every member leaves when this
+   * process is gone, however it went (SIGKILL included), and a SIGINT or SIGTERM stops the members before this
+   * process exits. {@code cluster up} members are not owned: they stay until {@code cluster down}.
+   */
+  static LocalCluster.Started upOwned(String name, Path dir, UpOptions options, PrintStream out) {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LocalCluster.Stopped stopped = new LocalCluster(new PrintStream(java.io.OutputStream.nullOutputStream())).down(dir,
+          java.time.Duration.ofSeconds(5));
+      if (stopped.wasRunning()) {
+        System.err.printf("fencelab: interrupted: stopped the local cluster (%d members); its logs are in %s%n", stopped.members(), dir);
+      }
+    }, "fencelab-stop-local-cluster"));
+    return up(name, dir, options.ownedBy(ProcessHandle.current().pid()), out);
+  }
+
   static Function<String, Optional<String>> names(ClusterManifest manifest) {
     return manifest::nameOf;
   }

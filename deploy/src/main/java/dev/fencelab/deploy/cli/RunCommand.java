@@ -157,7 +157,7 @@ public final class RunCommand implements Callable<Integer> {
           jvm.add("-Dfencelab.resv.mode=" + s.getSettings().getResvMode());
         }
         UpOptions options = launch.toUpOptions("run-" + name, dir).withNodeNames(nodes).withJvmOptions(jvm);
-        started = ClusterCommand.up("run-" + name, dir, options, out);
+        started = ClusterCommand.upOwned("run-" + name, dir, options, out);
         seedAddress = LocalCluster.HOST + ":" + started.manifest().members().get(0).port();
       } else if (!cluster.matches("[^:]+:\\d+")) {
         throw UserError.badInput("--cluster must be HOST:PORT, not '" + cluster + "'");
@@ -198,7 +198,7 @@ public final class RunCommand implements Callable<Integer> {
               out.flush();
             }, stepTimeout, result)), "scenario-runner", Props.empty());
         try {
-          record = ClientMember.await(result, runTimeout, "the scenario run");
+          record = client.awaitWhileMember(result, runTimeout, "the scenario run");
         } catch (UserError e) {
           throw UserError.runtime(e.getMessage());
         }

@@ -61,6 +61,14 @@ public record UpOptions(
     return new UpOptions(name, nodes, basePort, dir, timeout, jar, java, all, configFile, nodeNames);
   }
 
+  /**
+   * The same options with every member tied to process {@code pid} (the command that starts them): a member leaves
+   * and exits when that process is gone, however it went.
+   */
+  public UpOptions ownedBy(long pid) {
+    return withJvmOptions(List.of("-Dfencelab.member.owner-pid=" + pid));
+  }
+
   public String nodeName(int i) {
     return nodeNames == null ? "n" + i : nodeNames.get(i - 1);
   }

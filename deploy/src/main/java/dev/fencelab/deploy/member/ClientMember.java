@@ -32,9 +32,16 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 public final class ClientMember implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final Map<String, ActorRef<NodeControl>> agents = new HashMap<>();
+  private final Path log;
+  /** Completes, with why, when this member is out of the cluster: removed (downed, left) or stopped. */
+  private final CompletableFuture<String> lost = new CompletableFuture<>();
 
-  private ClientMember(ActorSystem<Void> system) {
+  private ClientMember(ActorSystem<Void> system, Path log) {
     this.system = system;
+    this.log = log;
+    org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system)).registerOnMemberRemoved(() ->
+        lost.complete("this runner was removed from the cluster (downed, or the cluster it joined went away)"));
+    system.getWhenTerminated().thenRun(() -> lost.complete("this runner's cluster member stopped"));
   }
 
   /**
@@ -42,13 +49,15 @@ public final class ClientMember implements AutoCloseable {
    * are known by name. {@code overrides} (HOCON) win over the local profile.
    */
   public static ClientMember join(String seed, Path runDir, int expectedNodes, Duration timeout, Config overrides) {
-    MemberOptions options = new MemberOptions("client-" + ProcessHandle.current().pid(), "127.0.0.1", 0, List.of(seed),
+    String name = "client-" + ProcessHandle.current().pid();
+    MemberOptions options = new MemberOptions(name, "127.0.0.1", 0, List.of(seed),
         List.of("client"), "local", null, runDir, null, null, timeout);
-    Config config = overrides.withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING"))
-        .withFallback(MemberConfig.build(options));
-    org.slf4j.LoggerFactory.getLogger(ClientMember.class); // initialise logging on this thread, before Pekko's race to
+    Config asked = overrides.withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING"));
+    // The terminal shows what the caller asked for; the client's log file gets INFO and up.
+    Path log = ClientLog.attach(runDir.toAbsolutePath().resolve(name + ".log"), asked.getString("pekko.loglevel"));
+    Config config = ConfigFactory.parseString("pekko.loglevel = INFO").withFallback(asked).withFallback(MemberConfig.build(options));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), Member.SYSTEM_NAME, config);
-    ClientMember client = new ClientMember(system);
+    ClientMember client = new ClientMember(system, log);
     try {
       CompletableFuture<Void> up = new CompletableFuture<>();
       org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(() -> up.complete(null));
@@ -70,10 +79,10 @@ public final class ClientMember implements AutoCloseable {
       }
       CompletionStage<Receptionist.Listing> listing = AskPattern.ask(system.receptionist(),
           replyTo -> Receptionist.find(NodeAgentKey.KEY, replyTo), Duration.ofSeconds(5), system.scheduler());
-      found = await(listing, Duration.ofSeconds(6), "listing node agents").getServiceInstances(NodeAgentKey.KEY);
+      found = awaitWhileMember(listing, Duration.ofSeconds(6), "listing node agents").getServiceInstances(NodeAgentKey.KEY);
     }
     for (ActorRef<NodeControl> agent : found) {
-      NodeInfo info = await(AskPattern.ask(agent, Describe::new, Duration.ofSeconds(10), system.scheduler()),
+      NodeInfo info = awaitWhileMember(AskPattern.ask(agent, Describe::new, Duration.ofSeconds(10), system.scheduler()),
           Duration.ofSeconds(11), "describing " + agent.path());
       agents.put(info.nodeName(), agent);
     }
@@ -95,6 +104,31 @@ public final class ClientMember implements AutoCloseable {
       throw UserError.runtime("no node agent " + name + " (known: " + agents.keySet() + ")");
     }
     return agent;
+  }
+
+  /** This client member's log file. */
+  public Path log() {
+    return log;
+  }
+
+  /**
+   * Waits at most {@code timeout} for {@code result}, as {@link #await} does, but fails at once — with why, and the
+   * log to read — when this member is out of the cluster meanwhile: nothing it waits for can come any more.
+   */
+  public <T> T awaitWhileMember(CompletionStage<T> result, Duration timeout, String what) {
+    CompletableFuture<T> done = result.toCompletableFuture();
+    CompletableFuture<Object> first = CompletableFuture.anyOf(done, lost);
+    awaitQuietly(first, timeout);
+    if (done.isCompletedExceptionally()) {
+      awaitQuietly(lost, Duration.ofSeconds(2)); // a runner stopped by its member's removal: say so, not "stopped"
+    }
+    if (lost.isDone() && (!done.isDone() || done.isCompletedExceptionally())) {
+      throw UserError.runtime(lost.getNow("") + " while " + what + "; log: " + log);
+    }
+    if (!done.isDone()) {
+      throw UserError.runtime(what + " did not finish within " + timeout.toSeconds() + " s; log: " + log);
+    }
+    return await(done, Duration.ofSeconds(1), what);
   }
 
   /** Waits at most {@code timeout} for a reply; a timeout or failure is a {@link UserError} naming {@code what}. */

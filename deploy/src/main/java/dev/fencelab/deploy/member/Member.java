@@ -29,8 +29,8 @@ import org.apache.pekko.cluster.typed.Cluster;
  * singleton (when oldest) and serves the HTTP API.
  *
  * <p>Lifecycle lines go to stdout (the local launcher keeps them in {@code <name>.out}); the full log goes to
- * {@code <run-dir>/<name>.log}. Exit codes: 0 after a clean leave or SIGTERM; 1 when the member could not
- * start or join; 3 when the cluster downed it.
+ * {@code <run-dir>/<name>.log}. Exit codes: 0 after a clean leave or SIGTERM, or when the command that started it
+ * is gone ({@link OwnerWatch}); 1 when the member could not start or join; 3 when the cluster downed it.
  */
 public final class Member {
   public static final String SYSTEM_NAME = "fencelab";
@@ -114,6 +114,7 @@ public final class Member {
           });
     }
     system.getWhenTerminated().whenComplete((done, error) -> exitFor(system));
+    OwnerWatch.start(config.hasPath(OwnerWatch.CONFIG) ? config.getLong(OwnerWatch.CONFIG) : 0, system, name, out);
   }
 
   private static Behavior<Void> guardian(boolean node, NodeAgent.Identity identity) {
