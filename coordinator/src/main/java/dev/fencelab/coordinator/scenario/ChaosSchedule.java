@@ -12,7 +12,9 @@ import java.util.SplittableRandom;
 /**
  * The fault schedule of a run: the scenario's chosen faults plus its seeded-random ones, each with an exact time
  * ({@code at} in nanoseconds after the run's first step starts, or after {@code after_step} ends). The same
- * scenario and seed give the same schedule, byte for byte; the runner prints it and records it in the trace.
+ * scenario and seed give the same schedule, byte for byte; the runner prints it and records it in the trace. Random
+ * faults that end a target (kill_node, unplug) draw distinct targets: a node is killed once, a device unplugged once;
+ * once every target of a kind is gone, further draws of that kind are dropped.
  */
 public final class ChaosSchedule {
   private ChaosSchedule() {}
@@ -30,15 +32,19 @@ public final class ChaosSchedule {
       scenario.getNodesList().forEach(n -> nodes.add(n.getName()));
       long from = Units.nanos(r.getFrom());
       long to = Units.nanos(r.getTo());
+      java.util.Set<String> gone = new java.util.HashSet<>(); // killed nodes, unplugged devices: never hit twice
       for (int i = 0; i < r.getCount(); i++) {
         String kind = r.getKinds(random.nextInt(r.getKindsCount()));
         List<String> targets = r.getTargetsList().stream()
-            .filter(t -> kind.equals("kill_node") == nodes.contains(t)).toList();
+            .filter(t -> kind.equals("kill_node") == nodes.contains(t)).filter(t -> !gone.contains(t)).toList();
         long at = from + (to > from ? random.nextLong(to - from + 1) : 0);
         if (targets.isEmpty()) {
           continue; // no target fits this kind (e.g. only devices listed for kill_node)
         }
         String target = targets.get(random.nextInt(targets.size()));
+        if (!kind.equals("hang")) {
+          gone.add(target);
+        }
         Fault.Builder b = Fault.newBuilder().setAt(at + "ns").setAfterStep(r.getAfterStep());
         switch (kind) {
           case "kill_node" -> b.setKillNode(target);

@@ -10,6 +10,9 @@ import java.util.List;
  * kinds, statuses). Reports through its {@link ScenarioValidator}.
  */
 final class RunChecks {
+  /** More random faults than this is a typo, not a campaign (a campaign is many seeded runs). */
+  static final long MAX_RANDOM_FAULTS = 1000;
+
   private final ScenarioValidator v;
 
   RunChecks(ScenarioValidator v) {
@@ -45,6 +48,9 @@ final class RunChecks {
       var r = v.s.getChaos().getRandom();
       String path = "chaos.random";
       if (r.getCount() == 0) v.problem(path + ".count", "count must be at least 1");
+      if (Integer.toUnsignedLong(r.getCount()) > MAX_RANDOM_FAULTS) {
+        v.problem(path + ".count", "count must be at most " + MAX_RANDOM_FAULTS + ", was " + Integer.toUnsignedString(r.getCount()));
+      }
       if (r.getKindsCount() == 0) v.problem(path + ".kinds", "name the fault kinds to draw from (kill_node, unplug, hang)");
       for (String k : r.getKindsList()) {
         if (!k.matches("kill_node|unplug|hang")) v.problem(path + ".kinds", "unknown fault kind '" + k + "' (kill_node, unplug, hang)");

@@ -86,4 +86,11 @@ class ScenarioValidatorTest {
     assertTrue(any(p, "name the fault kinds"), p.toString());
     assertTrue(any(p, "name the nodes or devices faults may hit"), p.toString());
   }
+
+  @Test
+  void aRandomChaosScheduleOfMoreThanAThousandFaultsIsReported() {
+    List<String> p = problems("steps:\n  - {process: p, timeline: {name: t}}\n"
+        + "chaos: {random: {count: 2000000000, kinds: [hang], targets: [gpu], from: 1ms, to: 2ms}}\n");
+    assertTrue(any(p, "count must be at most 1000, was 2000000000"), p.toString());
+  }
 }

@@ -224,6 +224,23 @@ public final class LocalCluster {
   }
 
   private static Process launch(UpOptions o, Path dir, ClusterManifest.MemberEntry e, int seedPort, int httpPort) {
+    ProcessBuilder pb = new ProcessBuilder(command(o, dir, e, seedPort, httpPort))
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(new File(e.out())))
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    try {
+      return pb.start();
+    } catch (IOException ex) {
+      throw UserError.runtime("cannot start member " + e.name() + " (" + o.java() + "): " + ex.getMessage());
+    }
+  }
+
+  /**
+   * The command line of member {@code e}: its own session (a Ctrl-C in the terminal of {@code cluster up} does not
+   * reach it), and a join bound that is the start-up's {@code --timeout} (a member must not give up joining before
+   * its launcher gives up waiting).
+   */
+  static List<String> command(UpOptions o, Path dir, ClusterManifest.MemberEntry e, int seedPort, int httpPort) {
     List<String> command = new ArrayList<>();
     if (new File("/usr/bin/setsid").canExecute()) {
       // Own session: a Ctrl-C in the terminal that ran `cluster up` does not reach the members.
@@ -238,22 +255,15 @@ public final class LocalCluster {
         "--port", Integer.toString(e.port()),
         "--seed", HOST + ":" + seedPort,
         "--profile", "local",
-        "--run-dir", dir.toString()));
+        "--run-dir", dir.toString(),
+        "--join-timeout", o.timeout().toMillis() + "ms"));
     if (e.roles().contains("coordinator")) {
       command.addAll(List.of("--http-host", HOST, "--http-port", Integer.toString(httpPort)));
     }
     if (o.configFile() != null) {
       command.addAll(List.of("--config", o.configFile().toAbsolutePath().toString()));
     }
-    ProcessBuilder pb = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(new File(e.out())))
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-    try {
-      return pb.start();
-    } catch (IOException ex) {
-      throw UserError.runtime("cannot start member " + e.name() + " (" + o.java() + "): " + ex.getMessage());
-    }
+    return command;
   }
 
   /** The most telling line of a member's console output: its last {@code error:} line, else its last line. */
