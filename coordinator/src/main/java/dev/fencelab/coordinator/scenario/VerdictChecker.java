@@ -77,9 +77,23 @@ public final class VerdictChecker {
 
   private void steps() {
     Set<String> expectedFail = new HashSet<>(s.getExpect().getStepsFailList());
+    Set<String> expectedWaits = new HashSet<>();
+    s.getExpect().getWaitsList().forEach(w -> expectedWaits.add(w.getStep()));
+    Map<String, dev.fencelab.protocol.scenario.v1.Step> byId = new java.util.HashMap<>();
+    for (int i = 0; i < s.getStepsCount(); i++) {
+      byId.put(dev.fencelab.protocol.scenario.ScenarioSteps.id(s, i), s.getSteps(i));
+    }
     for (StepOutcome o : x.record.getStepsList()) {
       if (o.getSkipped()) {
-        facts.add("step " + o.getId() + " skipped (a step it comes after failed)");
+        var step = byId.get(o.getId());
+        boolean hadChecks = step != null && step.hasExpect() && dev.fencelab.protocol.scenario.StepExpectations.any(step.getExpect())
+            || expectedFail.contains(o.getId()) || expectedWaits.contains(o.getId());
+        if (hadChecks) { // what the scenario expects of it was never checked: that is no pass
+          fail("not-checked", "step " + o.getId() + " (" + o.getAction() + (o.getSource().isEmpty() ? "" : ", " + o.getSource())
+              + ") was skipped, a step it comes after having failed: its expectations were not checked", List.of());
+        } else {
+          facts.add("step " + o.getId() + " not checked: skipped (a step it comes after failed)");
+        }
         continue;
       }
       if (!o.getUnexpected().isEmpty()) {

@@ -97,4 +97,34 @@ class VerdictCheckerTest {
         .build();
     assertTrue(check(r).pass(), check(r).failures().toString());
   }
+
+  @Test
+  void aSkippedStepWithAnExpectationFailsTheRunAsNotChecked() {
+    Scenario s = Scenario.newBuilder().setName("t").addSteps(dev.fencelab.protocol.scenario.v1.Step.newBuilder().setId("a"))
+        .addSteps(dev.fencelab.protocol.scenario.v1.Step.newBuilder().setId("b")
+            .setExpect(dev.fencelab.protocol.scenario.v1.StepExpect.newBuilder().setRet(0)))
+        .setExpect(dev.fencelab.protocol.scenario.v1.Expect.newBuilder().addStepsFail("a")).build();
+    RunRecord r = RunRecord.newBuilder()
+        .addSteps(dev.fencelab.protocol.trace.v1.StepOutcome.newBuilder().setId("a").setAction("signal").setStatus(-22))
+        .addSteps(dev.fencelab.protocol.trace.v1.StepOutcome.newBuilder().setId("b").setAction("signal").setSkipped(true).setStatus(-125))
+        .build();
+    RunIndex x = new RunIndex(r);
+    VerdictChecker.Verdict v = VerdictChecker.check(s, x, Latencies.of(x));
+    assertTrue(v.failures().stream().anyMatch(f -> f.check().equals("not-checked") && f.message().contains("step b")), v.failures().toString());
+  }
+
+  @Test
+  void aSkippedStepWithoutExpectationsIsReportedNotChecked() {
+    Scenario s = Scenario.newBuilder().setName("t").addSteps(dev.fencelab.protocol.scenario.v1.Step.newBuilder().setId("a"))
+        .addSteps(dev.fencelab.protocol.scenario.v1.Step.newBuilder().setId("b"))
+        .setExpect(dev.fencelab.protocol.scenario.v1.Expect.newBuilder().addStepsFail("a")).build();
+    RunRecord r = RunRecord.newBuilder()
+        .addSteps(dev.fencelab.protocol.trace.v1.StepOutcome.newBuilder().setId("a").setAction("signal").setStatus(-22))
+        .addSteps(dev.fencelab.protocol.trace.v1.StepOutcome.newBuilder().setId("b").setAction("signal").setSkipped(true).setStatus(-125))
+        .build();
+    RunIndex x = new RunIndex(r);
+    VerdictChecker.Verdict v = VerdictChecker.check(s, x, Latencies.of(x));
+    assertTrue(v.pass(), v.failures().toString());
+    assertTrue(v.facts().stream().anyMatch(f -> f.contains("step b not checked")), v.facts().toString());
+  }
 }
