@@ -1,6 +1,7 @@
 package dev.fencelab.deploy;
 
 import dev.fencelab.deploy.cli.BenchCommand;
+import dev.fencelab.deploy.cli.ChaosCommand;
 import dev.fencelab.deploy.cli.CheckCommand;
 import dev.fencelab.deploy.cli.ClusterCommand;
 import dev.fencelab.deploy.cli.DemoCommand;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Spec;
       "(dma_fence, dma_resv, sync_file, dma-buf, ...) on a cluster of JVMs.",
       ""
     },
-    subcommands = {DemoCommand.class, RunCommand.class, CheckCommand.class, ScenariosCommand.class, ClusterCommand.class, NodeCommand.class, BenchCommand.class,
+    subcommands = {DemoCommand.class, RunCommand.class, ChaosCommand.class, CheckCommand.class, ScenariosCommand.class, ClusterCommand.class, NodeCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 success, 1 failure at run time, 2 bad input or usage."})
 public final class Fencelab implements Runnable {

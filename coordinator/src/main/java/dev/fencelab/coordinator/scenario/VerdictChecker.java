@@ -152,9 +152,10 @@ public final class VerdictChecker {
       if (owner == null || !x.nodeDead(owner) || x.signals.containsKey(fence)) {
         continue;
       }
+      long died = x.killedAt.getOrDefault(owner, 0L); // the runner's NODE_DOWN, on its clock
       for (TraceEvent end : e.getValue()) {
-        if (x.nodeDead(end.getNode()) || end.getDetail().equals("cancelled")) {
-          continue;
+        if (x.nodeDead(end.getNode()) || end.getDetail().equals("cancelled") || x.wall(end) < died) {
+          continue; // a wait that ended before the node died saw a live fence
         }
         if (end.getStatus() >= 0) {
           fail("dead-device-fences", end.getNode() + " " + end.getTrack() + " saw fence " + fence + " of dead node " + owner

@@ -127,4 +127,16 @@ class VerdictCheckerTest {
     assertTrue(v.pass(), v.failures().toString());
     assertTrue(v.facts().stream().anyMatch(f -> f.contains("step b not checked")), v.facts().toString());
   }
+
+  @Test
+  void aPollThatEndedBeforeTheFencesNodeDiedIsNoDeadDeviceFailure() {
+    RunRecord r = RunRecord.newBuilder().addDeadNodes("n1")
+        .addEvents(ev(EventKind.FENCE_CREATED, "n1", "f", 1))
+        .addEvents(ev(EventKind.WAIT_BEGIN, "n2", "f", 2).setId(1))
+        .addEvents(ev(EventKind.WAIT_END, "n2", "f", 3).setId(1).setStatus(0).setResult(0).setDetail("timeout"))
+        .addEvents(ev(EventKind.NODE_DOWN, "runner", "", 5).setSubject("n1"))
+        .build();
+    VerdictChecker.Verdict v = check(r);
+    assertTrue(v.failures().stream().noneMatch(f -> f.check().equals("dead-device-fences")), v.failures().toString());
+  }
 }

@@ -143,6 +143,7 @@ final class BatchRun {
     } finally {
       if (started != null) {
         LocalCluster.Stopped stopped = new LocalCluster(out).down(dir, Duration.ofSeconds(15));
+        ClusterCommand.released(dir);
         out.printf("stopped the local cluster (%d members)%n", stopped.members());
       }
     }

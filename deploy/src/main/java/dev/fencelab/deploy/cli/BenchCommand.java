@@ -121,6 +121,7 @@ public final class BenchCommand implements Callable<Integer> {
       figures = ClientMember.await(answer, Duration.ofSeconds(1), "the " + suite + " benchmark").figures();
     } finally {
       new LocalCluster(out).down(dir, Duration.ofSeconds(15));
+      ClusterCommand.released(dir);
     }
     print(figures, out);
     if (json != null) {

@@ -106,14 +106,39 @@ public final class ClusterCommand implements Runnable {
    * process exits. {@code cluster up} members are not owned: they stay until {@code cluster down}.
    */
   static LocalCluster.Started upOwned(String name, Path dir, UpOptions options, PrintStream out) {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+    synchronized (OWNED) {
+      if (OWNED.isEmpty() && !hooked) {
+        hooked = true;
+        Runtime.getRuntime().addShutdownHook(new Thread(ClusterCommand::stopOwned, "fencelab-stop-local-clusters"));
+      }
+      OWNED.add(dir);
+    }
+    return up(name, dir, options.ownedBy(ProcessHandle.current().pid()), out);
+  }
+
+  /** The owned cluster in {@code dir} was stopped by its command: nothing for the shutdown hook to do there. */
+  static void released(Path dir) {
+    synchronized (OWNED) {
+      OWNED.remove(dir);
+    }
+  }
+
+  private static final java.util.Set<Path> OWNED = new java.util.HashSet<>();
+  private static boolean hooked;
+
+  /** On SIGINT/SIGTERM: stops every owned cluster still running, and says so. */
+  private static void stopOwned() {
+    List<Path> dirs;
+    synchronized (OWNED) {
+      dirs = List.copyOf(OWNED);
+    }
+    for (Path dir : dirs) {
       LocalCluster.Stopped stopped = new LocalCluster(new PrintStream(java.io.OutputStream.nullOutputStream())).down(dir,
           java.time.Duration.ofSeconds(5));
       if (stopped.wasRunning()) {
         System.err.printf("fencelab: interrupted: stopped the local cluster (%d members); its logs are in %s%n", stopped.members(), dir);
       }
-    }, "fencelab-stop-local-cluster"));
-    return up(name, dir, options.ownedBy(ProcessHandle.current().pid()), out);
+    }
   }
 
   static Function<String, Optional<String>> names(ClusterManifest manifest) {

@@ -221,6 +221,7 @@ public final class RunCommand implements Callable<Integer> {
     } finally {
       if (started != null) {
         LocalCluster.Stopped stopped = new LocalCluster(out).down(dir, Duration.ofSeconds(15));
+        ClusterCommand.released(dir);
         out.printf("%nstopped the local cluster (%d members)%n", stopped.members());
       }
     }

@@ -18,17 +18,22 @@ import java.util.Iterator;
 final class ClientLog {
   private ClientLog() {}
 
-  /** Starts writing {@code file}; returns it. */
-  static Path attach(Path file, String consoleLevel) {
+  /** Starts writing {@code file}; closing the result stops it (a command may run several clients one after another). */
+  static AutoCloseable attach(Path file, String consoleLevel) {
     if (!(org.slf4j.LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
-      return file; // another SLF4J binding: it decides
+      return () -> {}; // another SLF4J binding: it decides
     }
     Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    ThresholdFilter console = new ThresholdFilter();
-    console.setLevel(consoleLevel.equals("WARNING") ? "WARN" : consoleLevel);
-    console.start();
-    for (Iterator<Appender<ILoggingEvent>> it = root.iteratorForAppenders(); it.hasNext();) {
-      it.next().addFilter(console);
+    synchronized (ClientLog.class) {
+      for (Iterator<Appender<ILoggingEvent>> it = root.iteratorForAppenders(); it.hasNext();) {
+        Appender<ILoggingEvent> a = it.next();
+        if (!a.getName().startsWith("client-file") && a.getCopyOfAttachedFiltersList().isEmpty()) {
+          ThresholdFilter console = new ThresholdFilter(); // the terminal keeps its level: once per appender
+          console.setLevel(consoleLevel.equals("WARNING") ? "WARN" : consoleLevel);
+          console.start();
+          a.addFilter(console);
+        }
+      }
     }
     PatternLayoutEncoder encoder = new PatternLayoutEncoder();
     encoder.setContext(context);
@@ -36,12 +41,15 @@ final class ClientLog {
     encoder.start();
     FileAppender<ILoggingEvent> appender = new FileAppender<>();
     appender.setContext(context);
-    appender.setName("client-file");
+    appender.setName("client-file-" + file.getFileName());
     appender.setFile(file.toString());
     appender.setEncoder(encoder);
     appender.start();
     root.addAppender(appender);
     root.setLevel(Level.INFO);
-    return file;
+    return () -> {
+      root.detachAppender(appender);
+      appender.stop();
+    };
   }
 }

@@ -33,6 +33,7 @@ public final class ClientMember implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final Map<String, ActorRef<NodeControl>> agents = new HashMap<>();
   private final Path log;
+  private AutoCloseable logging = () -> {};
   /** Completes, with why, when this member is out of the cluster: removed (downed, left) or stopped. */
   private final CompletableFuture<String> lost = new CompletableFuture<>();
 
@@ -54,10 +55,12 @@ public final class ClientMember implements AutoCloseable {
         List.of("client"), "local", null, runDir, null, null, timeout);
     Config asked = overrides.withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING"));
     // The terminal shows what the caller asked for; the client's log file gets INFO and up.
-    Path log = ClientLog.attach(runDir.toAbsolutePath().resolve(name + ".log"), asked.getString("pekko.loglevel"));
+    Path log = runDir.toAbsolutePath().resolve(name + ".log");
+    AutoCloseable logging = ClientLog.attach(log, asked.getString("pekko.loglevel"));
     Config config = ConfigFactory.parseString("pekko.loglevel = INFO").withFallback(asked).withFallback(MemberConfig.build(options));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), Member.SYSTEM_NAME, config);
     ClientMember client = new ClientMember(system, log);
+    client.logging = logging;
     try {
       CompletableFuture<Void> up = new CompletableFuture<>();
       org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(() -> up.complete(null));
@@ -160,6 +163,14 @@ public final class ClientMember implements AutoCloseable {
   @Override
   public void close() {
     system.terminate();
-    await(system.getWhenTerminated(), Duration.ofSeconds(30), "leaving the cluster");
+    try {
+      await(system.getWhenTerminated(), Duration.ofSeconds(30), "leaving the cluster");
+    } finally {
+      try {
+        logging.close();
+      } catch (Exception e) {
+        // the log file could not be closed: nothing left to tell anyone
+      }
+    }
   }
 }

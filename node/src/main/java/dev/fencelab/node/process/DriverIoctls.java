@@ -12,6 +12,7 @@ import dev.fencelab.node.process.ProcessProtocol.PollResult;
 import dev.fencelab.node.process.ProcessProtocol.Submitted;
 import dev.fencelab.node.resv.Resv;
 import dev.fencelab.node.resv.ResvUsage;
+import dev.fencelab.node.resv.ResvWait;
 import dev.fencelab.protocol.Errno;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,12 +48,31 @@ final class DriverIoctls {
     imp.driver().tell(new DriverProtocol.Import(p.name, d.buf(), imp.dynamic(), imp.noMoveNotify(), imp.replyTo()));
   }
 
-  /** {@code poll(POLLIN)} on a dma-buf: ready once the writers (usage ≤ WRITE) have signalled. */
+  /**
+   * {@code poll(POLLIN)} on a dma-buf: ready once the writers (usage ≤ WRITE) have signalled. The writers are read
+   * from the buffer's reservation object, then waited for here, on the process's member (each wait traced, each
+   * ending with -ENODEV if its fence's member dies); a reservation object that is gone (its member died) is -ENODEV
+   * as soon as that is known, at most the call timeout later.
+   */
   void poll(ProcessProtocol.SyncFileWait wait, DmaBufFile d) {
-    long nanos = wait.timeoutMillis() < 0 ? -1 : wait.timeoutMillis() * 1_000_000L;
-    Duration bound = wait.timeoutMillis() < 0 ? p.services.waitCap().plusSeconds(5) : Duration.ofMillis(wait.timeoutMillis()).plus(p.callTimeout);
-    p.ask(WaitResult.class, d.buf().resv(), bound, ref -> new Resv.Wait(ResvUsage.WRITE, nanos, p.name + " poll dma-buf fd " + wait.fd(), ref),
-        (r, failure) -> wait.replyTo().tell(r != null ? SyncFileIoctls.pollResult(r) : new PollResult(Errno.ENODEV.negative(), FenceStatus.PENDING)));
+    Duration timeout = wait.timeoutMillis() < 0 ? null : Duration.ofMillis(wait.timeoutMillis());
+    String waiter = p.name;
+    p.spawn(WatchedAsk.create(d.buf().resv(), ref -> new Resv.GetFences(ResvUsage.WRITE, false, ref), Resv.Fences.class, p.callTimeout,
+        p.<WatchedAsk.Answer<Resv.Fences>>then(answerOf(), fences -> {
+          if (fences.reply() == null) {
+            wait.replyTo().tell(new PollResult(Errno.ENODEV.negative(), FenceStatus.PENDING)); // the buffer's member is gone
+            return;
+          }
+          List<FenceRef> writers = fences.reply().entries().stream().filter(e -> !e.signalled()).map(Resv.Entry::fence).toList();
+          p.spawn(ResvWait.create(d.buf().id(), writers, timeout, waiter, p.then(WaitResult.class,
+              r -> wait.replyTo().tell(r.result() < 0 ? new PollResult((int) r.result(), r.status()) : SyncFileIoctls.pollResult(r))),
+              p.services));
+        })));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> Class<WatchedAsk.Answer<T>> answerOf() {
+    return (Class<WatchedAsk.Answer<T>>) (Class<?>) WatchedAsk.Answer.class;
   }
 
   void submit(ProcessProtocol.SubmitJob submit) {

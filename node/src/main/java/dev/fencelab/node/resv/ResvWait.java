@@ -20,8 +20,8 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * one {@link FenceWait} child per fence, one reply — the remaining timeout ({@code > 0}) once all signalled, 0 as
  * soon as one timed out (a poll: one is still pending). No fences: signalled at once.
  */
-final class ResvWait extends AbstractBehavior<ResvWait.Command> {
-  sealed interface Command extends NoSerializationVerificationNeeded {}
+public final class ResvWait extends AbstractBehavior<ResvWait.Command> {
+  public sealed interface Command extends NoSerializationVerificationNeeded {}
 
   private record ChildDone(WaitResult result) implements Command {}
 
@@ -30,7 +30,11 @@ final class ResvWait extends AbstractBehavior<ResvWait.Command> {
   private final long start = System.nanoTime();
   private int pending;
 
-  static Behavior<Command> create(
+  /**
+   * Waits for {@code fences} (a snapshot of {@code resv}'s) on the caller's member: each wait is traced there and ends
+   * with -ENODEV if its fence's member dies.
+   */
+  public static Behavior<Command> create(
       String resv, List<FenceRef> fences, Duration timeout, String waiter, ActorRef<WaitResult> replyTo, FenceServices services) {
     return Behaviors.setup(context -> {
       if (fences.isEmpty()) {

@@ -339,4 +339,32 @@ class DmaBufTest {
     fx.f.signal(timeline, move, 0);
     assertEquals(0, map.receiveMessage(java.time.Duration.ofSeconds(10)).result());
   }
+
+  @Test
+  void pollOfADmaBufIsReadyOnceItsWriterSignalled() {
+    var gpu = gpu();
+    ActorRef<ProcessProtocol.Command> proc = fx.process("p");
+    var timeline = fx.f.timeline();
+    FenceRef gate = fx.f.createFence(timeline);
+    int bo = fx.createBo(gpu, "p", "buf", 4096);
+    fx.submitOk(gpu, "p", JobSpec.compute("write", 0, List.of(), List.of(bo)), gate);
+    int dmabufFd = fx.<ProcessProtocol.FdReply>ask(r -> new ProcessProtocol.ExportDmaBuf(gpu, bo, r), proc).fd();
+
+    assertEquals(0, fx.<ProcessProtocol.PollResult>ask(r -> new ProcessProtocol.SyncFileWait(dmabufFd, 0, r), proc).result());
+    fx.f.signal(timeline, gate, 0);
+    assertEquals(1, fx.<ProcessProtocol.PollResult>ask(r -> new ProcessProtocol.SyncFileWait(dmabufFd, 5000, r), proc).result());
+  }
+
+  @Test
+  void pollOfADmaBufWhoseExporterIsGoneEndsWithENODEV() {
+    var gpu = gpu();
+    ActorRef<ProcessProtocol.Command> proc = fx.process("p");
+    int bo = fx.createBo(gpu, "p", "buf", 4096);
+    int dmabufFd = fx.<ProcessProtocol.FdReply>ask(r -> new ProcessProtocol.ExportDmaBuf(gpu, bo, r), proc).fd();
+    fx.f.testKit.stop(gpu); // its buffers' reservation objects go with it, as with a member that died
+
+    ProcessProtocol.PollResult poll = fx.ask(r -> new ProcessProtocol.SyncFileWait(dmabufFd, -1, r), proc);
+
+    assertEquals(Errno.ENODEV.negative(), poll.result());
+  }
 }
