@@ -36,7 +36,7 @@ final class RunChecks {
       if (!f.getKillNode().isEmpty()) v.nodeRef(path + ".kill_node", f.getKillNode());
       for (String dev : List.of(f.getUnplug(), f.getHang(), f.getFailReset())) {
         if (!dev.isEmpty() && !v.devices.containsKey(dev)) {
-          v.problem(path, "unknown device '" + dev + "' (devices: " + v.devices.keySet() + ")");
+          v.problem(path, "unknown device '" + dev + "' (devices: " + ScenarioValidator.some(v.devices.keySet()) + ")");
         }
       }
       v.duration(path + ".at", f.getAt(), true);
@@ -77,7 +77,7 @@ final class RunChecks {
     for (int i = 0; i < e.getFencesCount(); i++) {
       var f = e.getFences(i);
       if (!v.fenceProducers.containsKey(f.getFence()) && !v.stepIndex.containsKey(f.getFence())) {
-        v.problem("expect.fences[" + i + "].fence", "unknown fence '" + f.getFence() + "' (fences: " + v.fenceProducers.keySet() + ")");
+        v.problem("expect.fences[" + i + "].fence", "unknown fence '" + f.getFence() + "' (fences: " + ScenarioValidator.some(v.fenceProducers.keySet()) + ")");
       }
       status("expect.fences[" + i + "].status", f.getStatus());
     }

@@ -42,10 +42,23 @@ public final class ScenarioLoader {
 
   private ScenarioLoader() {}
 
+  /** Larger than this is not a scenario someone wrote (or generated sensibly): refused before parsing. */
+  static final long MAX_BYTES = 8L << 20;
+  /** Deeper nesting than this is not a scenario either; the parser would otherwise recurse as deep. */
+  static final int MAX_DEPTH = 64;
+  static final int MAX_PROBLEMS = 50;
+
   public static Loaded load(Path file) throws ScenarioException {
     String text;
     try {
+      long size = Files.size(file);
+      if (size > MAX_BYTES) {
+        throw new ScenarioException(List.of(file + ": the file is " + (size >> 20) + " MiB; a scenario is at most " + (MAX_BYTES >> 20)
+            + " MiB"));
+      }
       text = Files.readString(file);
+    } catch (java.nio.charset.MalformedInputException e) {
+      throw new ScenarioException(List.of(file + ": not UTF-8 text (a binary file?); a scenario is YAML or JSON"));
     } catch (IOException e) {
       throw new ScenarioException(List.of(file + ": cannot read the scenario: " + e.getMessage()));
     }
@@ -60,7 +73,7 @@ public final class ScenarioLoader {
       if (first == null) {
         throw new ScenarioException(List.of(source + ": the scenario is empty"));
       }
-      root = read(p, source);
+      root = read(p, source, 0);
     } catch (JsonProcessingException e) {
       int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
       throw new ScenarioException(List.of(source + ":" + line + ": not valid " + (asJson ? "JSON" : "YAML") + ": "
@@ -76,14 +89,23 @@ public final class ScenarioLoader {
     // One pass: reference and order problems of what did parse are listed with the field problems.
     problems.addAll(ScenarioValidator.problems(loaded));
     if (!problems.isEmpty()) {
-      throw new ScenarioException(problems.stream().distinct().toList());
+      List<String> distinct = problems.stream().distinct().toList();
+      if (distinct.size() > MAX_PROBLEMS) {
+        List<String> shown = new ArrayList<>(distinct.subList(0, MAX_PROBLEMS));
+        shown.add("… and " + (distinct.size() - MAX_PROBLEMS) + " more problems");
+        distinct = shown;
+      }
+      throw new ScenarioException(distinct);
     }
     return loaded;
   }
 
-  private static Node read(JsonParser p, String source) throws IOException {
+  private static Node read(JsonParser p, String source, int depth) throws IOException {
     JsonToken t = p.currentToken();
     int line = p.currentTokenLocation().getLineNr();
+    if (depth > MAX_DEPTH) {
+      throw new JsonProcessingException("nested deeper than " + MAX_DEPTH + " levels", p.currentTokenLocation()) {};
+    }
     switch (t) {
       case START_OBJECT: {
         Map<String, Node> map = new LinkedHashMap<>();
@@ -91,7 +113,7 @@ public final class ScenarioLoader {
           String key = p.currentName();
           int keyLine = p.currentTokenLocation().getLineNr();
           p.nextToken();
-          Node value = read(p, source);
+          Node value = read(p, source, depth + 1);
           if (map.containsKey(key)) {
             throw new JsonProcessingException("duplicate key '" + key + "'", p.currentTokenLocation()) {};
           }
@@ -102,7 +124,7 @@ public final class ScenarioLoader {
       case START_ARRAY: {
         List<Node> list = new ArrayList<>();
         while (p.nextToken() != JsonToken.END_ARRAY) {
-          list.add(read(p, source));
+          list.add(read(p, source, depth + 1));
         }
         return new Node(list, line);
       }

@@ -71,14 +71,32 @@ public final class ScenarioValidator {
     problems.add(loaded.at(path) + ": " + message);
   }
 
+  /** Limits: beyond them a scenario is a mistake, and the error comes at once instead of minutes of work. */
+  static final int MAX_NODES = 64;
+  static final int MAX_OBJECTS = 4096;
+  static final int MAX_STEPS = 100_000;
+  static final int MAX_NAME = 128;
+
   private void run() {
     if (s.getNodesCount() == 0) {
       problem("nodes", "a scenario needs at least one node ('nodes: [{name: n1}]')");
     }
+    if (s.getNodesCount() > MAX_NODES) {
+      problem("nodes", "at most " + MAX_NODES + " nodes, not " + s.getNodesCount());
+      return; // each node is a JVM: nothing else is worth checking
+    }
+    if (s.getDevicesCount() > MAX_OBJECTS || s.getProcessesCount() > MAX_OBJECTS || s.getBuffersCount() > MAX_OBJECTS) {
+      problem("devices", "at most " + MAX_OBJECTS + " devices, processes and buffers each");
+      return;
+    }
+    if (s.getStepsCount() > MAX_STEPS) {
+      problem("steps", "at most " + MAX_STEPS + " steps, not " + s.getStepsCount());
+      return;
+    }
     for (int i = 0; i < s.getNodesCount(); i++) {
       String n = s.getNodes(i).getName();
-      if (n.isEmpty() || !n.matches("[A-Za-z0-9_-]+")) {
-        problem("nodes[" + i + "]", "node name '" + n + "' must be non-empty letters, digits, '-' or '_'");
+      if (n.isEmpty() || n.length() > MAX_NAME || !n.matches("[A-Za-z0-9_-]+")) {
+        problem("nodes[" + i + "]", "node name '" + clip(n) + "' must be 1 to " + MAX_NAME + " letters, digits, '-' or '_'");
       } else if (!nodes.add(n)) {
         problem("nodes[" + i + "]", "node '" + n + "' is declared twice");
       }
@@ -99,6 +117,9 @@ public final class ScenarioValidator {
     }
     for (int i = 0; i < s.getStepsCount(); i++) {
       String id = ScenarioSteps.id(s, i);
+      if (id.length() > MAX_NAME) {
+        problem("steps[" + i + "].id", "a step id is at most " + MAX_NAME + " characters ('" + clip(id) + "')");
+      }
       if (stepIndex.containsKey(id)) {
         problem("steps[" + i + "].id", "step id '" + id + "' is used twice");
       }
@@ -112,7 +133,7 @@ public final class ScenarioValidator {
       for (String a : s.getSteps(i).getAfterList()) {
         if (!stepIndex.containsKey(a)) {
           problem("steps[" + i + "].after", "step '" + ScenarioSteps.id(s, i) + "' comes after unknown step '" + a + "' (steps: "
-              + stepIndex.keySet() + ")");
+              + some(stepIndex.keySet()) + ")");
         }
       }
     }
@@ -157,7 +178,7 @@ public final class ScenarioValidator {
     Device d = devices.get(b.getDevice());
     if (d == null) {
       problem(path + ".device", "buffer '" + b.getName() + "' is on unknown device '" + b.getDevice() + "' (devices: "
-          + devices.keySet() + ")");
+          + some(devices.keySet()) + ")");
     }
     String pn = processNodes.get(b.getProcess());
     if (pn == null) {
@@ -178,6 +199,8 @@ public final class ScenarioValidator {
   private void uniqueName(String path, String name, boolean taken) {
     if (name.isEmpty()) {
       problem(path, "a name is required");
+    } else if (name.length() > MAX_NAME) {
+      problem(path + ".name", "a name is at most " + MAX_NAME + " characters ('" + clip(name) + "' has " + name.length() + ")");
     } else if (taken) {
       problem(path + ".name", "'" + name + "' is declared twice");
     }
@@ -189,6 +212,17 @@ public final class ScenarioValidator {
     } else if (!nodes.contains(node)) {
       problem(path, what + " is on node '" + node + "', which the scenario does not declare (nodes: " + nodes + ")");
     }
+  }
+
+  /** A long text cut for a message. */
+  static String clip(String text) {
+    return text.length() <= 40 ? text : text.substring(0, 37) + "...";
+  }
+
+  /** Names for a message: at most ten of them. */
+  static String some(java.util.Collection<String> names) {
+    return names.size() <= 10 ? names.toString()
+        : names.stream().limit(10).toList().toString().replaceFirst("]$", ", … " + (names.size() - 10) + " more]");
   }
 
   void duration(String path, String value, boolean optional) {
@@ -240,48 +274,74 @@ public final class ScenarioValidator {
 
   private boolean cycles(List<List<Integer>> deps) {
     int n = deps.size();
-    int[] state = new int[n];
-    for (int i = 0; i < n; i++) {
-      List<Integer> stack = new ArrayList<>();
-      if (state[i] == 0 && dfs(i, deps, state, stack)) {
-        return true;
+    int[] state = new int[n]; // 0 unseen, 1 on the path, 2 done
+    for (int root = 0; root < n; root++) {
+      if (state[root] != 0) {
+        continue;
       }
-    }
-    return false;
-  }
-
-  private boolean dfs(int i, List<List<Integer>> deps, int[] state, List<Integer> stack) {
-    state[i] = 1;
-    stack.add(i);
-    for (int d : deps.get(i)) {
-      if (state[d] == 1) {
-        List<String> cycle = new ArrayList<>();
-        for (int k = stack.indexOf(d); k < stack.size(); k++) {
-          cycle.add(ScenarioSteps.id(s, stack.get(k)));
+      // Iterative depth-first search: a 100,000-step chain must not overflow the stack.
+      List<Integer> path = new ArrayList<>();
+      List<Integer> next = new ArrayList<>(); // per path entry: the index of its next dependency to visit
+      path.add(root);
+      next.add(0);
+      state[root] = 1;
+      while (!path.isEmpty()) {
+        int top = path.size() - 1;
+        int i = path.get(top);
+        int k = next.get(top);
+        if (k == deps.get(i).size()) {
+          state[i] = 2;
+          path.remove(top);
+          next.remove(top);
+          continue;
         }
-        cycle.add(ScenarioSteps.id(s, d));
-        java.util.Collections.reverse(cycle);
-        problem("steps[" + i + "].after", "step dependencies form a cycle: " + String.join(" -> ", cycle));
-        return true;
-      }
-      if (state[d] == 0 && dfs(d, deps, state, stack)) {
-        return true;
+        next.set(top, k + 1);
+        int d = deps.get(i).get(k);
+        if (state[d] == 1) {
+          List<String> cycle = new ArrayList<>();
+          for (int j = path.indexOf(d); j < path.size(); j++) {
+            cycle.add(ScenarioSteps.id(s, path.get(j)));
+          }
+          cycle.add(ScenarioSteps.id(s, d));
+          java.util.Collections.reverse(cycle);
+          problem("steps[" + i + "].after", "step dependencies form a cycle: " + String.join(" -> ", cycle));
+          return true;
+        }
+        if (state[d] == 0) {
+          state[d] = 1;
+          path.add(d);
+          next.add(0);
+        }
       }
     }
-    stack.remove(stack.size() - 1);
-    state[i] = 2;
     return false;
   }
 
+  /** Per step: every step from this index up to the step before it is one it comes after (a chain's prefix). */
+  private int[] chainFrom;
+
+  /**
+   * True if step {@code consumer} comes after step {@code producer} (directly or through others). Steps that follow
+   * the step before them (the default) answer in constant time; others search their dependencies.
+   */
   boolean before(int producer, int consumer, List<List<Integer>> deps) {
     if (producer == consumer) {
       return false;
+    }
+    if (chainFrom == null) {
+      chainFrom = new int[deps.size()];
+      for (int i = 0; i < deps.size(); i++) {
+        chainFrom[i] = i > 0 && deps.get(i).contains(i - 1) ? Math.min(chainFrom[i - 1], i - 1) : i;
+      }
+    }
+    if (producer < consumer && producer >= chainFrom[consumer]) {
+      return true;
     }
     java.util.ArrayDeque<Integer> todo = new java.util.ArrayDeque<>(deps.get(consumer));
     Set<Integer> seen = new HashSet<>();
     while (!todo.isEmpty()) {
       int x = todo.pop();
-      if (x == producer) {
+      if (x == producer || (producer < x && producer >= chainFrom[x])) {
         return true;
       }
       if (seen.add(x)) {
@@ -295,7 +355,7 @@ public final class ScenarioValidator {
     String path = "steps[" + i + "]." + field;
     Integer p = fenceProducers.get(name);
     if (p == null) {
-      problem(path, "unknown fence '" + name + "' (fences: " + fenceProducers.keySet() + ")");
+      problem(path, "unknown fence '" + name + "' (fences: " + some(fenceProducers.keySet()) + ")");
     } else if (!before(p, i, deps)) {
       problem(path, "step '" + ScenarioSteps.id(s, i) + "' uses fence '" + name + "' but does not come after step '" + ScenarioSteps.id(s, p)
           + "', which produces it");
@@ -304,13 +364,13 @@ public final class ScenarioValidator {
 
   void deviceRef(int i, String field, String name) {
     if (!devices.containsKey(name)) {
-      problem("steps[" + i + "]." + field, "unknown device '" + name + "' (devices: " + devices.keySet() + ")");
+      problem("steps[" + i + "]." + field, "unknown device '" + name + "' (devices: " + some(devices.keySet()) + ")");
     }
   }
 
   void bufferRef(int i, String field, String name) {
     if (!buffers.containsKey(name)) {
-      problem("steps[" + i + "]." + field, "unknown buffer '" + name + "' (buffers: " + buffers.keySet() + ")");
+      problem("steps[" + i + "]." + field, "unknown buffer '" + name + "' (buffers: " + some(buffers.keySet()) + ")");
     }
   }
 
@@ -326,7 +386,7 @@ public final class ScenarioValidator {
         problem("steps[" + i + "]", "step '" + ScenarioSteps.id(s, i) + "' needs a 'process' (the process doing it)");
       }
     } else if (!processNodes.containsKey(name)) {
-      problem("steps[" + i + "]." + field, "unknown process '" + name + "' (processes: " + processNodes.keySet() + ")");
+      problem("steps[" + i + "]." + field, "unknown process '" + name + "' (processes: " + some(processNodes.keySet()) + ")");
     }
   }
 
@@ -363,7 +423,7 @@ public final class ScenarioValidator {
     }
     Integer t = timelineProducers.get(name);
     if (t == null) {
-      problem("steps[" + i + "]." + field, "unknown timeline '" + name + "' (timelines: " + timelineProducers.keySet() + ")");
+      problem("steps[" + i + "]." + field, "unknown timeline '" + name + "' (timelines: " + some(timelineProducers.keySet()) + ")");
     } else if (!before(t, i, deps)) {
       problem("steps[" + i + "]." + field, "step '" + ScenarioSteps.id(s, i) + "' uses timeline '" + name
           + "' but does not come after step '" + ScenarioSteps.id(s, t) + "', which creates it");

@@ -73,7 +73,7 @@ final class StepChecks {
     Integer p = producers.get(ref.name());
     if (p == null) {
       v.problem("steps[" + i + "]." + ref.field(), "unknown " + what + " '" + ref.name() + "' (made by " + producer + " steps: "
-          + producers.keySet() + ")");
+          + ScenarioValidator.some(producers.keySet()) + ")");
     } else if (!v.before(p, i, deps)) {
       v.problem("steps[" + i + "]." + ref.field(), "step '" + ScenarioSteps.id(v.s, i) + "' uses " + what + " '" + ref.name()
           + "' but does not come after step '" + ScenarioSteps.id(v.s, p) + "', which makes it");

@@ -131,4 +131,44 @@ class ScenarioLoaderTest {
     assertTrue(p.stream().anyMatch(x -> x.contains("form a cycle")), p.toString());
     assertEquals(3, p.size(), p.toString());
   }
+
+  @Test
+  void nestingDeeperThanTheLimitIsRefusedWithItsLine() {
+    List<String> p = problems("name: d\nnodes: " + "[".repeat(100) + "]".repeat(100) + "\n");
+    assertEquals(List.of("t.yaml:2: not valid YAML: nested deeper than 64 levels"), p);
+  }
+
+  @Test
+  void moreNodesThanTheLimitIsOneProblem() {
+    StringBuilder nodes = new StringBuilder();
+    for (int i = 0; i < 65; i++) {
+      nodes.append(i == 0 ? "" : ", ").append("{name: n").append(i).append("}");
+    }
+    assertEquals(List.of("t.yaml:2: at most 64 nodes, not 65"), problems("name: d\nnodes: [" + nodes + "]\n"));
+  }
+
+  @Test
+  void aNameLongerThanTheLimitIsReportedCut() {
+    List<String> p = problems(BASE.replace("{name: gpu,", "{name: " + "g".repeat(200) + ","));
+    assertTrue(p.stream().anyMatch(x -> x.contains("a name is at most 128 characters ('ggggg") && x.contains("...' has 200)")), p.toString());
+  }
+
+  @Test
+  void aThousandProblemsAreListedAsFiftyAndACount() {
+    StringBuilder steps = new StringBuilder("steps:\n");
+    for (int i = 0; i < 1000; i++) {
+      steps.append("  - {process: p, wait: {fence: ghost").append(i).append(", timeout: 1s}}\n");
+    }
+    List<String> p = problems(BASE + steps);
+    assertEquals(51, p.size());
+    assertEquals("… and 950 more problems", p.get(50));
+  }
+
+  @Test
+  void aFileThatIsNotUtf8TextIsRefusedAsSuch(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path file = dir.resolve("bin.yaml");
+    java.nio.file.Files.write(file, new byte[] {(byte) 0xff, (byte) 0xfe, (byte) 0xfa});
+    ScenarioException e = assertThrows(ScenarioException.class, () -> ScenarioLoader.load(file));
+    assertEquals(List.of(file + ": not UTF-8 text (a binary file?); a scenario is YAML or JSON"), e.problems());
+  }
 }

@@ -124,6 +124,9 @@ public final class RunCommand implements Callable<Integer> {
 
   static int run(String scenarioArg, String cluster, Long seedArg, Path outArg, String paceArg, String stepTimeoutArg,
       String runTimeoutArg, ClusterCommand.LaunchOptions launch, PrintStream out) throws IOException {
+    if (seedArg != null && seedArg < 0) {
+      throw UserError.badInput("--seed must be 0 or more (as settings.seed), was " + seedArg);
+    }
     ScenarioLoader.Loaded loaded = load(scenarioArg);
     Scenario s = loaded.scenario();
     long seed = seedArg != null ? seedArg : s.getSettings().getSeed() != 0 ? s.getSettings().getSeed() : 1;

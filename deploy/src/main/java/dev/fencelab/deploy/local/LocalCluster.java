@@ -31,6 +31,8 @@ public final class LocalCluster {
   public static final String COORDINATOR = "coordinator";
   static final Duration POLL = Duration.ofMillis(200);
   static final Duration KILL_WAIT = Duration.ofSeconds(5);
+  /** As many node members as a scenario may name. */
+  public static final int MAX_NODES = 64;
 
   private final PrintStream out;
 
@@ -49,8 +51,8 @@ public final class LocalCluster {
   }
 
   public Started up(UpOptions o) {
-    if (o.nodes() < 1) {
-      throw UserError.badInput("--nodes must be at least 1, was " + o.nodes());
+    if (o.nodes() < 1 || o.nodes() > MAX_NODES) {
+      throw UserError.badInput("--nodes must be between 1 and " + MAX_NODES + " (each is a JVM), was " + o.nodes());
     }
     Path dir = o.dir().toAbsolutePath().normalize();
     ClusterManifest.read(dir).ifPresent(existing -> {
@@ -282,7 +284,7 @@ public final class LocalCluster {
   static int[] allocatePorts(Integer base, int count) {
     int[] ports = new int[count];
     if (base != null) {
-      if (base < 1024 || base + count - 1 > 65535) {
+      if (base < 1024 || (long) base + count - 1 > 65535) {
         throw UserError.badInput("--base-port must leave room for " + count + " ports between 1024 and 65535, was " + base);
       }
       for (int i = 0; i < count; i++) {

@@ -51,4 +51,11 @@ class LocalClusterTest {
     List<String> seed = LocalCluster.command(options(Duration.ofSeconds(90)), DIR, coordinator, 25520, 25522);
     assertEquals("25522", after(seed, "--http-port"));
   }
+
+  @Test
+  void aBasePortThatLeavesNoRoomIsBadInputNotAnOverflow() {
+    dev.fencelab.deploy.UserError e = org.junit.jupiter.api.Assertions.assertThrows(dev.fencelab.deploy.UserError.class,
+        () -> LocalCluster.allocatePorts(Integer.MAX_VALUE, 3));
+    assertTrue(e.getMessage().contains("--base-port must leave room for 3 ports between 1024 and 65535, was 2147483647"), e.getMessage());
+  }
 }

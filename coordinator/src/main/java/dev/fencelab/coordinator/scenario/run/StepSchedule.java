@@ -16,24 +16,37 @@ import java.util.Objects;
 final class StepSchedule {
   private final List<List<Integer>> deps;
   private final StepOutcome[] outcomes;
-  private final boolean[] started;
+  /** Per step: how many of the steps it comes after have no outcome yet. */
+  private final int[] waitingFor;
+  /** Per step: the steps that come after it. */
+  private final List<List<Integer>> dependents = new ArrayList<>();
+  /** Steps that may start, lowest index first. */
+  private final java.util.PriorityQueue<Integer> ready = new java.util.PriorityQueue<>();
   private int done;
 
   StepSchedule(Scenario s) {
     this.deps = ScenarioSteps.dependencies(s);
-    this.outcomes = new StepOutcome[s.getStepsCount()];
-    this.started = new boolean[s.getStepsCount()];
-  }
-
-  /** A step that may start now (marked started), or -1. */
-  int next() {
-    for (int i = 0; i < outcomes.length; i++) {
-      if (!started[i] && deps.get(i).stream().allMatch(d -> outcomes[d] != null)) {
-        started[i] = true;
-        return i;
+    int n = s.getStepsCount();
+    this.outcomes = new StepOutcome[n];
+    this.waitingFor = new int[n];
+    for (int i = 0; i < n; i++) {
+      dependents.add(new ArrayList<>());
+    }
+    for (int i = 0; i < n; i++) {
+      waitingFor[i] = deps.get(i).size();
+      for (int d : deps.get(i)) {
+        dependents.get(d).add(i);
+      }
+      if (waitingFor[i] == 0) {
+        ready.add(i);
       }
     }
-    return -1;
+  }
+
+  /** A step that may start now (it leaves the ready set), or -1. */
+  int next() {
+    Integer i = ready.poll();
+    return i == null ? -1 : i;
   }
 
   /** True if a step {@code i} comes after failed (it is to be skipped). */
@@ -44,6 +57,11 @@ final class StepSchedule {
   void done(int i, StepOutcome outcome) {
     if (outcomes[i] == null) {
       done++;
+      for (int after : dependents.get(i)) {
+        if (--waitingFor[after] == 0) {
+          ready.add(after);
+        }
+      }
     }
     outcomes[i] = Objects.requireNonNull(outcome, "outcome");
   }
