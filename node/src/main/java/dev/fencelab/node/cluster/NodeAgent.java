@@ -37,6 +37,7 @@ import dev.fencelab.protocol.control.NodeAgentKey;
 import dev.fencelab.protocol.control.NodeControl;
 import dev.fencelab.protocol.control.NodeInfo;
 import dev.fencelab.protocol.control.Ping;
+import dev.fencelab.protocol.control.ReleaseRun;
 import dev.fencelab.protocol.control.CollectTrace;
 import dev.fencelab.protocol.control.Crash;
 import dev.fencelab.protocol.control.ListWaits;
@@ -164,6 +165,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
           steps.tell(new StepExecutor.Run(e));
           return this;
         })
+        .onMessage(ReleaseRun.class, this::onReleaseRun)
         .onMessage(FenceControl.SpawnTimeline.class, this::onSpawnTimeline)
         .onMessage(FenceControl.WaitFence.class, this::onWaitFence)
         .onMessage(FenceControl.WaitAnyFence.class, this::onWaitAnyFence)
@@ -215,6 +217,24 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
       coordinator = register.coordinator();
     }
     register.replyTo().tell(describe());
+    return this;
+  }
+
+  /** A run is over: what its steps spawned, and the devices and processes placed under its tag, are stopped. */
+  private Behavior<NodeControl> onReleaseRun(ReleaseRun release) {
+    steps.tell(new StepExecutor.Forget(release.run()));
+    if (!release.tag().isEmpty()) {
+      String suffix = "-" + URLEncoder.encode(release.tag(), StandardCharsets.UTF_8);
+      int stopped = 0;
+      for (ActorRef<Void> child : getContext().getChildren()) {
+        String name = child.path().name();
+        if ((name.startsWith("driver-") || name.startsWith("process-")) && name.endsWith(suffix)) {
+          getContext().stop(child);
+          stopped++;
+        }
+      }
+      getContext().getLog().info("run {} released: {} device(s) and process(es) stopped", release.run(), stopped);
+    }
     return this;
   }
 

@@ -40,6 +40,9 @@ public final class StepExecutor extends AbstractBehavior<StepExecutor.Command> {
     }
   }
 
+  /** From the node agent: run {@code run} is over; stop what its steps spawned here and forget its names. */
+  public record Forget(String run) implements Command {}
+
   /** From a handler's {@link StepCall#spawnAsk}: spawn this child here. */
   record SpawnChild(Behavior<?> behavior) implements Command {}
 
@@ -86,6 +89,13 @@ public final class StepExecutor extends AbstractBehavior<StepExecutor.Command> {
     void owns(String run, ActorRef<?> actor) {
       run(run).actors().add(actor);
     }
+
+    void forget(String run) {
+      Run r = runs.remove(run);
+      if (r != null) {
+        r.actors().forEach(stop);
+      }
+    }
   }
 
   private final Map<Step.ActionCase, StepHandler> handlers;
@@ -121,6 +131,10 @@ public final class StepExecutor extends AbstractBehavior<StepExecutor.Command> {
         .onMessage(Run.class, this::onRun)
         .onMessage(SpawnChild.class, s -> {
           getContext().spawnAnonymous(s.behavior());
+          return this;
+        })
+        .onMessage(Forget.class, f -> {
+          registry.forget(f.run());
           return this;
         })
         .onMessage(Answered.class, a -> {

@@ -236,4 +236,19 @@ class DeviceStepsTest {
     StepResult r = call(Step.newBuilder().setHang(Hang.newBuilder().setDevice("gpuA")));
     assertEquals(0, r.getRet(), r.getDetail());
   }
+
+  @Test
+  void releasingARunStopsItsDevicesAndProcessesSoTheirNamesAreFreeAgain() {
+    Placement.Builder gpu = Placement.newBuilder().setDevice(Device.newBuilder().setName("gpuA-" + run).setNode("n1")).setAs("gpuA");
+    assertEquals(Errno.EEXIST.negative(), place(gpu).getRet());
+
+    agent.tell(new dev.fencelab.protocol.control.ReleaseRun(run, run));
+
+    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
+      assertEquals(0, place(gpu.clone()).getRet(), "the released device's name is free");
+      return null;
+    });
+    StepResult process = place(Placement.newBuilder().setProcess(Process.newBuilder().setName("app-" + run).setNode("n1")).setAs("app"));
+    assertEquals(0, process.getRet(), process.getDetail());
+  }
 }

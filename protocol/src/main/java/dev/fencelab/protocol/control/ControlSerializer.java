@@ -34,6 +34,7 @@ public final class ControlSerializer extends RefResolvingSerializer {
   static final String CRASH = "Crash";
   static final String LIST_WAITS = "ListWaits";
   static final String WAITS_LISTED = "WaitsListed";
+  static final String RELEASE_RUN = "ReleaseRun";
 
   public ControlSerializer(ExtendedActorSystem system) {
     super(system);
@@ -58,6 +59,7 @@ public final class ControlSerializer extends RefResolvingSerializer {
     if (o instanceof Crash) return CRASH;
     if (o instanceof ListWaits) return LIST_WAITS;
     if (o instanceof WaitsListed) return WAITS_LISTED;
+    if (o instanceof ReleaseRun) return RELEASE_RUN;
     throw new IllegalArgumentException("ControlSerializer cannot serialize " + o.getClass().getName());
   }
 
@@ -126,6 +128,9 @@ public final class ControlSerializer extends RefResolvingSerializer {
     if (o instanceof ListWaits m) {
       return FenceV1.ListWaits.newBuilder().setReplyTo(ref(m.replyTo())).build().toByteArray();
     }
+    if (o instanceof ReleaseRun m) {
+      return ControlV1.ReleaseRun.newBuilder().setRun(m.run()).setTag(m.tag()).build().toByteArray();
+    }
     if (o instanceof WaitsListed m) {
       return FenceV1.WaitsListed.newBuilder().setNodeName(m.nodeName()).addAllEdges(m.edges()).build().toByteArray();
     }
@@ -185,6 +190,10 @@ public final class ControlSerializer extends RefResolvingSerializer {
           return new Crash(dev.fencelab.protocol.trace.v1.Crash.parseFrom(bytes).getReason());
         case LIST_WAITS:
           return new ListWaits(required(FenceV1.ListWaits.parseFrom(bytes).getReplyTo(), manifest));
+        case RELEASE_RUN: {
+          ControlV1.ReleaseRun p = ControlV1.ReleaseRun.parseFrom(bytes);
+          return new ReleaseRun(p.getRun(), p.getTag());
+        }
         case WAITS_LISTED: {
           FenceV1.WaitsListed p = FenceV1.WaitsListed.parseFrom(bytes);
           return new WaitsListed(p.getNodeName(), p.getEdgesList());

@@ -68,6 +68,7 @@ class ControlSerializerTest {
                 .setFence("ctx9.3#4").setStatus(-19).setSeq(17).addDeps("a").setWallNanos(-5))
             .setNextSeq(18).setDone(true).build()),
         new Crash("chaos: kill_node n1"),
+        new ReleaseRun("r1b", "r1b"),
         new ListWaits(testKit.<WaitsListed>createTestProbe().ref()),
         new WaitsListed("n2", List.of(dev.fencelab.protocol.fence.v1.FenceV1.WaitEdge.newBuilder().setWaitId(1).setWaiter("n2/p")
             .setFence("ctx1#1").setFenceAddress("pekko://fencelab@127.0.0.1:1").setReason("poll").setSinceWallNanos(5).build())));

@@ -150,6 +150,19 @@ final class RunDirectory {
     return null;
   }
 
+  /**
+   * Tells every live node that run {@code run} is over, so that a long-lived cluster keeps nothing of it (its devices,
+   * processes and what its steps spawned); {@code tag} is what the run's names on the nodes carry ("" for none).
+   */
+  void release(String run, String tag) {
+    for (String node : nodes()) {
+      ActorRef<NodeControl> agent = agents.get(node);
+      if (agent != null && !dead(node)) {
+        agent.tell(new dev.fencelab.protocol.control.ReleaseRun(run, tag));
+      }
+    }
+  }
+
   // --- nodes the run killed
 
   boolean dead(String node) {

@@ -20,7 +20,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 /**
  * The run actor once every step has an outcome: it polls the live nodes until no wait is open (at most
  * {@link #DRAIN}), takes the final checksums of the surviving buffers, lets the last trace writes land, collects
- * every live node's trace and completes the run's result with its record.
+ * every live node's trace, completes the run's result with its record, and releases what the run created on the
+ * nodes.
  */
 final class RunEnd extends AbstractBehavior<ScenarioRun.Msg> {
   /** How long the run waits, after its last step, for the waits still open on live nodes (an unplug resolving). */
@@ -28,7 +29,7 @@ final class RunEnd extends AbstractBehavior<ScenarioRun.Msg> {
 
   /** What the end works with, handed over by the run. */
   record Run(CompletableFuture<RunRecord> result, RunRecord.Builder record, RunLog log, RunDirectory names, StepClient client,
-      Faults faults, Harvest harvest, StepSchedule schedule, Reading checksum) {}
+      Faults faults, Harvest harvest, StepSchedule schedule, String run, String tag, Reading checksum) {}
 
   /** Reads a checksum step's result into the record's form. */
   interface Reading {
@@ -131,6 +132,7 @@ final class RunEnd extends AbstractBehavior<ScenarioRun.Msg> {
         .addAllDeadNodes(r.names().deadNodes()).addAllUnpluggedDevices(r.faults().unplugged()).addAllNotes(r.log().notes())
         .setWallEndNanos(System.nanoTime());
     r.result().complete(record.build());
+    r.names().release(r.run(), r.tag()); // after the trace is collected: its stops are not part of the run
     return Behaviors.stopped();
   }
 }

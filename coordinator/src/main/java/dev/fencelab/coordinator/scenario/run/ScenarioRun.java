@@ -90,6 +90,8 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
   private final StepSchedule schedule;
   private final RunRecord.Builder record = RunRecord.newBuilder();
   private final FaultSchedule chaos;
+  /** The run's id on the nodes (its tag, when it has one). */
+  private final String run;
   private long stepsStart;
 
   public static Behavior<Msg> create(Params params) {
@@ -103,7 +105,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     this.timers = timers;
     this.log = new RunLog(params.progress());
     this.names = new RunDirectory(s, params.agents());
-    String run = p.tag().isEmpty() ? "run-" + log.start() : p.tag();
+    this.run = p.tag().isEmpty() ? "run-" + log.start() : p.tag();
     this.client = new StepClient(names, run, p.stepTimeout(), context.getSystem().scheduler());
     this.outcomes = new Outcomes(names);
     this.placements = new Placements(names, client, name -> p.tag().isEmpty() ? name : name + "-" + p.tag());
@@ -144,6 +146,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
 
   private Behavior<Msg> fail(String why) {
     p.result().completeExceptionally(new IllegalStateException(why));
+    names.release(run, p.tag()); // what it placed must not stay on a long-lived cluster
     return Behaviors.stopped();
   }
 
@@ -295,7 +298,8 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     }
     log.say("all " + s.getStepsCount() + " steps done in " + String.format("%.3f s", (System.nanoTime() - stepsStart) / 1e9)
         + schedule.stepTimes() + "; waiting for every wait on the live nodes to end (at most " + RunEnd.DRAIN.toSeconds() + " s)");
-    return new RunEnd(getContext(), timers, new RunEnd.Run(p.result(), record, log, names, client, faults, harvest, schedule, (buffer, at, sent) -> Outcomes.checksum(buffer, at, sent, log)))
+    return new RunEnd(getContext(), timers, new RunEnd.Run(p.result(), record, log, names, client, faults, harvest, schedule, run,
+        p.tag(), (buffer, at, sent) -> Outcomes.checksum(buffer, at, sent, log)))
         .start();
   }
 }
