@@ -139,4 +139,11 @@ class VerdictCheckerTest {
     VerdictChecker.Verdict v = check(r);
     assertTrue(v.failures().stream().noneMatch(f -> f.check().equals("dead-device-fences")), v.failures().toString());
   }
+
+  @Test
+  void anAbortedRunFailsSayingWhy() {
+    VerdictChecker.Verdict v = check(RunRecord.newBuilder().setAborted("placement failed: -ENOMEM").build());
+    assertTrue(v.failures().stream().anyMatch(f -> f.check().equals("run-aborted") && f.message().contains("placement failed: -ENOMEM")),
+        v.failures().toString());
+  }
 }

@@ -61,6 +61,11 @@ final class RunEnd extends AbstractBehavior<ScenarioRun.Msg> {
     return this;
   }
 
+  /** An aborted run: no drain, no final checksums; the traces as they are. */
+  Behavior<ScenarioRun.Msg> collectNow() {
+    return onSettled();
+  }
+
   @Override
   public Receive<ScenarioRun.Msg> createReceive() {
     return newReceiveBuilder()

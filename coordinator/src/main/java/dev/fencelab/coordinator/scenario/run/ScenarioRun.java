@@ -77,6 +77,8 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
 
   private record Fail(String why) implements Msg {}
 
+  private record Aborted(String why) implements Msg {}
+
   private final Params p;
   private final Scenario s;
   private final TimerScheduler<Msg> timers;
@@ -129,12 +131,13 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
   @Override
   public Receive<Msg> createReceive() {
     return newReceiveBuilder()
-        .onMessage(Clocked.class, this::onClocked)
-        .onMessage(Placed.class, this::onPlaced)
-        .onMessage(StepDone.class, this::onStepDone)
-        .onMessage(FaultDue.class, this::onFaultDue)
+        .onMessage(Clocked.class, m -> guarded(() -> onClocked(m)))
+        .onMessage(Placed.class, m -> guarded(() -> onPlaced(m)))
+        .onMessage(StepDone.class, m -> guarded(() -> onStepDone(m)))
+        .onMessage(FaultDue.class, m -> guarded(() -> onFaultDue(m)))
         .onMessage(FaultDone.class, this::onFaultDone)
         .onMessage(Fail.class, f -> fail(f.why()))
+        .onMessage(Aborted.class, a -> abort(a.why()))
         .onSignal(PostStop.class, stop -> {
           // A runner that failed (a bug) must not leave its caller waiting for the run timeout.
           p.result().completeExceptionally(new IllegalStateException("the scenario runner stopped before the run ended "
@@ -144,6 +147,30 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
         .build();
   }
 
+  /** A handler; an error in it (a fencelab bug) aborts the run with the error instead of stopping the runner. */
+  private Behavior<Msg> guarded(java.util.function.Supplier<Behavior<Msg>> handler) {
+    try {
+      return handler.get();
+    } catch (RuntimeException e) {
+      getContext().getLog().error("scenario runner error", e);
+      return abort("a runner error (a fencelab bug): " + e);
+    }
+  }
+
+  /**
+   * Ends a run that cannot go on (its set-up failed, or the runner hit an error): the steps that did not run are
+   * recorded as not run, the nodes' traces are still collected, and the record says why — a FAIL with what there is.
+   */
+  private Behavior<Msg> abort(String why) {
+    log.say("ABORTED: " + why);
+    record.setAborted(why);
+    schedule.abandon("not run: the run was aborted (" + why + ")", i -> StepOutcome.newBuilder().setId(ScenarioSteps.id(s, i))
+        .setAction(ScenarioSteps.action(s.getSteps(i))).setStatus(Errno.ECANCELED.negative()));
+    return new RunEnd(getContext(), timers, new RunEnd.Run(p.result(), record, log, names, client, faults, harvest, schedule, run,
+        p.tag(), (buffer, at, sent) -> Outcomes.checksum(buffer, at, sent, log))).collectNow();
+  }
+
+  /** Fails a run that never got going (a node missing, clocks not measured): no record, the error. */
   private Behavior<Msg> fail(String why) {
     p.result().completeExceptionally(new IllegalStateException(why));
     names.release(run, p.tag()); // what it placed must not stay on a long-lived cluster
@@ -159,19 +186,19 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
           c.getUncertaintyNanos() / 1e3, c.getSamples()));
     }
     getContext().pipeToSelf(placements.devicesAndProcesses(), (r, failure) -> failure != null
-        ? new Fail("placement failed: " + failure.getMessage()) : new Placed(1, r));
+        ? new Aborted("placement failed: " + failure.getMessage()) : new Placed(1, r));
     return this;
   }
 
   private Behavior<Msg> onPlaced(Placed placed) {
     String errors = placements.apply(placed.results());
     if (!errors.isEmpty()) {
-      return fail(placed.round() == 1 ? errors : "creating buffers failed: " + errors);
+      return abort(placed.round() == 1 ? "placement failed: " + errors : "creating buffers failed: " + errors);
     }
     if (placed.round() == 1) {
       log.say("placed " + s.getDevicesCount() + " device(s) and " + s.getProcessesCount() + " process(es)");
       getContext().pipeToSelf(placements.buffers(), (r, failure) -> failure != null
-          ? new Fail("creating buffers failed: " + failure.getMessage()) : new Placed(2, r));
+          ? new Aborted("creating buffers failed: " + failure.getMessage()) : new Placed(2, r));
       return this;
     }
     log.say("created " + s.getBuffersCount() + " buffer(s); running " + s.getStepsCount() + " step(s)");

@@ -66,6 +66,17 @@ final class StepSchedule {
     outcomes[i] = Objects.requireNonNull(outcome, "outcome");
   }
 
+  /** Every step without an outcome, which will not run now (the run was aborted): skipped, saying why. */
+  void abandon(String why, java.util.function.IntFunction<StepOutcome.Builder> outcome) {
+    for (int i = 0; i < outcomes.length; i++) {
+      if (outcomes[i] == null) {
+        outcomes[i] = outcome.apply(i).setSkipped(true).setDetail(why).build();
+        done++;
+      }
+    }
+    ready.clear();
+  }
+
   boolean allDone() {
     return done == outcomes.length;
   }
