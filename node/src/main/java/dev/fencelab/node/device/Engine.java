@@ -136,6 +136,8 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
   private final java.util.Map<String, Entity> entities = new java.util.HashMap<>();
   private final java.util.Map<dev.fencelab.node.fence.FenceContext, Entity> byContext = new java.util.HashMap<>();
   private final ArrayDeque<Job> queue = new ArrayDeque<>();
+  /** The queued jobs by id: a dependency answer finds its job without scanning the queue. */
+  private final java.util.Map<Long, Job> byId = new java.util.HashMap<>();
   private long modelNanos;
   private int hangs;
   private long completed;
@@ -232,6 +234,7 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     entity.ledger.register(seqno, fence);
     Job queued = new Job(q.jobId(), entity, seqno, q.process(), q.spec());
     queue.addLast(queued);
+    byId.put(queued.id, queued);
     trace.record(jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_QUEUED, queued).setModelNanos(modelNanos)
         .setBytes(q.spec().durationNanos()));
     q.replyTo().tell(new Queued(q.jobId(), new FenceRef(id, FenceRef.Kind.HARDWARE, false, fence, getContext().getSelf(), 0), 0));
@@ -239,12 +242,7 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
   }
 
   private Job find(long jobId) {
-    for (Job j : queue) {
-      if (j.id == jobId) {
-        return j;
-      }
-    }
-    return null;
+    return byId.get(jobId);
   }
 
   private Behavior<ContextOwner.Command> onDeps(Deps deps) {
@@ -416,6 +414,7 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
   /** Signals the job's fence (owner-routed, so a second signal is caught) and removes the job. */
   private void finish(Job job, int error, long endModel) {
     queue.remove(job);
+    byId.remove(job.id);
     modelNanos = Math.max(modelNanos, endModel);
     trace.record(jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_END, job).setStatus(error == 0 ? 1 : error)
         .setModelNanos(Math.max(1, endModel)));
