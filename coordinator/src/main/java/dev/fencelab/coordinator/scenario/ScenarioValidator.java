@@ -46,6 +46,7 @@ public final class ScenarioValidator {
   final Map<String, Integer> callbackProducers = new HashMap<>();
   final Map<String, Integer> contextProducers = new HashMap<>();
   private final StepChecks checks = new StepChecks(this);
+  private StepGraph graph;
   private final ActionChecks actions = new ActionChecks(this);
 
   private ScenarioValidator(ScenarioLoader.Loaded loaded) {
@@ -137,7 +138,8 @@ public final class ScenarioValidator {
         }
       }
     }
-    cycles(deps); // reported; the checks below still run (reachability is a search with a visited set)
+    graph = new StepGraph(s, deps);
+    cycles(); // reported; the checks below still run (reachability is a search with a visited set)
     for (int i = 0; i < s.getStepsCount(); i++) {
       step(i, s.getSteps(i), deps);
     }
@@ -272,83 +274,17 @@ public final class ScenarioValidator {
     }
   }
 
-  private boolean cycles(List<List<Integer>> deps) {
-    int n = deps.size();
-    int[] state = new int[n]; // 0 unseen, 1 on the path, 2 done
-    for (int root = 0; root < n; root++) {
-      if (state[root] != 0) {
-        continue;
-      }
-      // Iterative depth-first search: a 100,000-step chain must not overflow the stack.
-      List<Integer> path = new ArrayList<>();
-      List<Integer> next = new ArrayList<>(); // per path entry: the index of its next dependency to visit
-      path.add(root);
-      next.add(0);
-      state[root] = 1;
-      while (!path.isEmpty()) {
-        int top = path.size() - 1;
-        int i = path.get(top);
-        int k = next.get(top);
-        if (k == deps.get(i).size()) {
-          state[i] = 2;
-          path.remove(top);
-          next.remove(top);
-          continue;
-        }
-        next.set(top, k + 1);
-        int d = deps.get(i).get(k);
-        if (state[d] == 1) {
-          List<String> cycle = new ArrayList<>();
-          for (int j = path.indexOf(d); j < path.size(); j++) {
-            cycle.add(ScenarioSteps.id(s, path.get(j)));
-          }
-          cycle.add(ScenarioSteps.id(s, d));
-          java.util.Collections.reverse(cycle);
-          problem("steps[" + i + "].after", "step dependencies form a cycle: " + String.join(" -> ", cycle));
-          return true;
-        }
-        if (state[d] == 0) {
-          state[d] = 1;
-          path.add(d);
-          next.add(0);
-        }
-      }
+  /** Reports the first cycle of step dependencies, if any. */
+  private void cycles() {
+    StepGraph.Cycle c = graph.cycle();
+    if (c != null) {
+      problem("steps[" + c.at() + "].after", "step dependencies form a cycle: " + String.join(" -> ", c.ids()));
     }
-    return false;
   }
 
-  /** Per step: every step from this index up to the step before it is one it comes after (a chain's prefix). */
-  private int[] chainFrom;
-
-  /**
-   * True if step {@code consumer} comes after step {@code producer} (directly or through others). Steps that follow
-   * the step before them (the default) answer in constant time; others search their dependencies.
-   */
+  /** True if step {@code consumer} comes after step {@code producer} (directly or through others). */
   boolean before(int producer, int consumer, List<List<Integer>> deps) {
-    if (producer == consumer) {
-      return false;
-    }
-    if (chainFrom == null) {
-      chainFrom = new int[deps.size()];
-      for (int i = 0; i < deps.size(); i++) {
-        chainFrom[i] = i > 0 && deps.get(i).contains(i - 1) ? Math.min(chainFrom[i - 1], i - 1) : i;
-      }
-    }
-    if (producer < consumer && producer >= chainFrom[consumer]) {
-      return true;
-    }
-    java.util.ArrayDeque<Integer> todo = new java.util.ArrayDeque<>(deps.get(consumer));
-    Set<Integer> seen = new HashSet<>();
-    while (!todo.isEmpty()) {
-      int x = todo.pop();
-      if (x == producer || (producer < x && producer >= chainFrom[x])) {
-        return true;
-      }
-      if (seen.add(x)) {
-        todo.addAll(deps.get(x));
-      }
-    }
-    return false;
+    return graph.before(producer, consumer);
   }
 
   void fenceUse(int i, String field, String name, List<List<Integer>> deps) {
