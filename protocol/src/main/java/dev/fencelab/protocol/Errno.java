@@ -30,6 +30,7 @@ public enum Errno {
   EDEADLK(35),
   ENODATA(61),
   ETIME(62),
+  EOVERFLOW(75),
   EOPNOTSUPP(95),
   ETIMEDOUT(110),
   EALREADY(114),
