@@ -27,9 +27,10 @@ import picocli.CommandLine.Parameters;
     name = "chaos",
     mixinStandardHelpOptions = true,
     description = {
-      "A chaos campaign: runs a scenario once per seed, each on a fresh local cluster with that seed's random fault",
-      "schedule, and prints a table of verdicts, the aggregated figures (hung waits, fences completed twice, damaged",
-      "buffers, kill-to-resolved latency) and the replay command of every failing seed. Exit 1 if any run failed.",
+      "A chaos campaign: a scenario run once per seed, each on a fresh local cluster.",
+      "Each run gets that seed's random fault schedule. Prints a table of verdicts, the aggregated figures (hung waits,",
+      "fences completed twice, damaged buffers, kill-to-resolved latency) and the replay command of every failing seed.",
+      "Exit 1 if any run failed.",
       "",
       "Examples: fencelab chaos hot-unplug-exporter --runs 100",
       "          fencelab chaos demo --seeds 40..59 --parallel 2",
@@ -72,6 +73,9 @@ public final class ChaosCommand implements Callable<Integer> {
     List<Long> list = seedList();
     if (parallel < 1 || parallel > 16) {
       throw UserError.badInput("--parallel must be between 1 and 16, was " + parallel);
+    }
+    if (parallel > 1 && launch.basePort != null) {
+      throw UserError.badInput("--base-port gives every run the same ports: use it with --parallel 1 only");
     }
     var loaded = RunCommand.load(scenario); // bad input ends here, before any cluster starts
     String name = loaded.scenario().getName().isEmpty() ? "scenario" : loaded.scenario().getName();
