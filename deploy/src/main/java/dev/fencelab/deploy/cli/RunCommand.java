@@ -272,7 +272,7 @@ public final class RunCommand implements Callable<Integer> {
     try (var files = Files.list(dir)) {
       for (Path f : files.toList()) {
         String n = f.getFileName().toString();
-        if (n.endsWith(".trace") || n.endsWith(".log") || n.endsWith(".out") || n.endsWith(".pid") || n.startsWith("trace")
+        if (n.endsWith(".trace") || n.endsWith(".log") || n.endsWith(".out") || n.endsWith(".pid") || n.endsWith(".ports") || n.startsWith("trace")
             || n.startsWith("latency.") || n.equals("report.html") || n.equals("verdict.json") || n.equals("run.pb")) {
           Files.deleteIfExists(f);
         }

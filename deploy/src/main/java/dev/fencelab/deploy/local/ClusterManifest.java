@@ -44,6 +44,10 @@ public record ClusterManifest(
       return new MemberEntry(name, roles, host, port, newPid, log, out);
     }
 
+    public MemberEntry withPort(int newPort) {
+      return new MemberEntry(name, roles, host, newPort, pid, log, out);
+    }
+
     /** The live process of this member, if it still runs (and is still a fencelab JVM, not a reused pid). */
     public Optional<ProcessHandle> process() {
       if (pid <= 0) {

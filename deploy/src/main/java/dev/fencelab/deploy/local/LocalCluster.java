@@ -69,28 +69,43 @@ public final class LocalCluster {
       throw UserError.runtime("cannot create run directory " + dir + ": " + e.getMessage());
     }
 
-    int[] ports = allocatePorts(o.basePort(), o.nodes() + 2);
-    int httpPort = ports[ports.length - 1];
+    // Fixed ports (--base-port) are checked and used; otherwise every member binds port 0 and reports the port it got
+    // (<name>.ports): no port is probed, closed and handed over, so clusters started side by side cannot race.
+    boolean fixed = o.basePort() != null;
+    int[] ports = fixed ? allocatePorts(o.basePort(), o.nodes() + 2) : new int[o.nodes() + 2];
     List<ClusterManifest.MemberEntry> entries = new ArrayList<>();
     entries.add(entry(dir, COORDINATOR, List.of("coordinator"), ports[0]));
     for (int i = 1; i <= o.nodes(); i++) {
       entries.add(entry(dir, o.nodeName(i), List.of("node"), ports[i]));
     }
     ClusterManifest manifest =
-        new ClusterManifest(o.name(), HOST, httpPort, System.currentTimeMillis(), ClusterManifest.STARTING, entries);
+        new ClusterManifest(o.name(), HOST, ports[ports.length - 1], System.currentTimeMillis(), ClusterManifest.STARTING, entries);
     manifest.write(dir);
 
     long t0 = System.nanoTime();
+    long deadline = t0 + o.timeout().toNanos();
     Map<String, Process> processes = new LinkedHashMap<>();
     try {
-      List<ClusterManifest.MemberEntry> withPids = new ArrayList<>();
-      for (ClusterManifest.MemberEntry e : entries) {
-        Process p = launch(o, dir, e, ports[0], httpPort);
-        processes.put(e.name(), p);
-        withPids.add(e.withPid(p.pid()));
-        out.printf("  started %-12s pid %-7d %s:%d  roles %s%n", e.name(), p.pid(), e.host(), e.port(), e.roles());
+      List<ClusterManifest.MemberEntry> started = new ArrayList<>();
+      ClusterManifest.MemberEntry seed = start(o, dir, entries.get(0), fixed ? ports[0] : 0, ports[ports.length - 1], processes);
+      int httpPort = ports[ports.length - 1];
+      if (!fixed) {
+        int[] bound = awaitPorts(dir, seed, processes.get(seed.name()), deadline);
+        seed = seed.withPort(bound[0]);
+        httpPort = bound[1];
       }
-      manifest = manifest.withMembers(withPids);
+      started.add(seed);
+      for (ClusterManifest.MemberEntry e : entries.subList(1, entries.size())) {
+        started.add(start(o, dir, e, seed.port(), httpPort, processes));
+      }
+      for (int i = 1; i < started.size() && !fixed; i++) {
+        ClusterManifest.MemberEntry e = started.get(i);
+        started.set(i, e.withPort(awaitPorts(dir, e, processes.get(e.name()), deadline)[0]));
+      }
+      for (ClusterManifest.MemberEntry e : started) {
+        out.printf("  started %-12s pid %-7d %s:%d  roles %s%n", e.name(), e.pid(), e.host(), e.port(), e.roles());
+      }
+      manifest = new ClusterManifest(o.name(), HOST, httpPort, manifest.startedEpochMillis(), ClusterManifest.STARTING, started);
       manifest.write(dir);
 
       ClusterStatus status = awaitFormation(o, manifest, processes, t0);
@@ -103,6 +118,51 @@ public final class LocalCluster {
       stopAll(new ArrayList<>(processes.values().stream().map(Process::toHandle).toList()), Duration.ofSeconds(3));
       manifest.withState(ClusterManifest.STOPPED).write(dir);
       throw e;
+    }
+  }
+
+  /** Launches member {@code e} (its old ports file removed first); returns its entry with the pid. */
+  private static ClusterManifest.MemberEntry start(UpOptions o, Path dir, ClusterManifest.MemberEntry e, int seedPort, int httpPort,
+      Map<String, Process> processes) {
+    try {
+      Files.deleteIfExists(dir.resolve(e.name() + ".ports"));
+    } catch (IOException ex) {
+      throw UserError.runtime("cannot clear " + dir.resolve(e.name() + ".ports") + ": " + ex.getMessage());
+    }
+    Process p = launch(o, dir, e, seedPort, httpPort);
+    processes.put(e.name(), p);
+    return e.withPid(p.pid());
+  }
+
+  /** The ports member {@code e} bound (cluster, HTTP), from the file it writes once bound; its death or the deadline ends the wait. */
+  static int[] awaitPorts(Path dir, ClusterManifest.MemberEntry e, Process p, long deadline) {
+    Path file = dir.resolve(e.name() + ".ports");
+    while (true) {
+      if (Files.isRegularFile(file)) {
+        try {
+          String text = Files.readString(file, StandardCharsets.UTF_8).trim();
+          java.util.regex.Matcher m = java.util.regex.Pattern.compile("cluster=(\\d+) http=(\\d+)").matcher(text);
+          if (m.matches()) {
+            return new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))};
+          }
+        } catch (IOException ignored) {
+          // written atomically: a failed read is retried
+        }
+      }
+      if (!p.isAlive()) {
+        String why = lastError(Path.of(e.out())).replaceFirst("^error: ", "");
+        throw UserError.runtime(String.format("member %s exited with code %d during start-up: %s",
+            e.name(), p.exitValue(), why.contains("log: ") ? why : why + "; log: " + e.log()));
+      }
+      if (System.nanoTime() > deadline) {
+        throw UserError.runtime("member " + e.name() + " did not bind its ports in time; log: " + e.log());
+      }
+      try {
+        p.waitFor(50, TimeUnit.MILLISECONDS); // paces the poll; returns at once if the member dies
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        throw UserError.runtime("interrupted while member " + e.name() + " was starting");
+      }
     }
   }
 
@@ -255,10 +315,12 @@ public final class LocalCluster {
         "--roles", String.join(",", e.roles()),
         "--host", e.host(),
         "--port", Integer.toString(e.port()),
-        "--seed", HOST + ":" + seedPort,
         "--profile", "local",
         "--run-dir", dir.toString(),
         "--join-timeout", o.timeout().toMillis() + "ms"));
+    if (seedPort > 0) {
+      command.addAll(List.of("--seed", HOST + ":" + seedPort)); // none: the first member forms the cluster by joining itself
+    }
     if (e.roles().contains("coordinator")) {
       command.addAll(List.of("--http-host", HOST, "--http-port", Integer.toString(httpPort)));
     }

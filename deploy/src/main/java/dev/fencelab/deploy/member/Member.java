@@ -98,6 +98,10 @@ public final class Member {
         name, host, port, roles, config.getStringList("pekko.cluster.seed-nodes"), logFile);
 
     Cluster cluster = Cluster.get(system);
+    if (config.hasPath("fencelab.member.join-self") && config.getBoolean("fencelab.member.join-self")) {
+      cluster.manager().tell(org.apache.pekko.cluster.typed.Join.create(cluster.selfMember().address()));
+    }
+    int boundPort = cluster.selfMember().address().getPort().orElse(port);
     org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(() -> out.printf("member %s is Up at %s (joined in %d ms)%n",
         name, cluster.selfMember().address(), Duration.ofNanos(System.nanoTime() - startNanos).toMillis()));
 
@@ -110,8 +114,11 @@ public final class Member {
             } else {
               out.printf("member %s serves the coordinator API at http://%s:%d/api/v1/status%n",
                   name, httpHost, binding.localAddress().getPort());
+              writePorts(boundPort, binding.localAddress().getPort());
             }
           });
+    } else {
+      writePorts(boundPort, 0);
     }
     system.getWhenTerminated().whenComplete((done, error) -> exitFor(system));
     OwnerWatch.start(config.hasPath(OwnerWatch.CONFIG) ? config.getLong(OwnerWatch.CONFIG) : 0, system, name, out);
@@ -166,6 +173,21 @@ public final class Member {
     } catch (IOException e) {
       throw UserError.runtime(String.format(
           "member %s: %s %s:%d is not available (%s); choose another %s", name, what, host, port, e.getMessage(), flag));
+    }
+  }
+
+  /**
+   * {@code <name>.ports}: the ports this member bound ({@code cluster=P http=Q}), written once all are bound, atomically
+   * — a launcher that started it with port 0 reads them instead of guessing free ports beforehand.
+   */
+  private void writePorts(int cluster, int http) {
+    try {
+      Path tmp = runDir.resolve(name + ".ports.tmp");
+      Files.writeString(tmp, "cluster=" + cluster + " http=" + http + "\n", StandardCharsets.UTF_8);
+      Files.move(tmp, runDir.resolve(name + ".ports"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      org.slf4j.LoggerFactory.getLogger(Member.class).error("cannot write the ports file in {}", runDir, e);
     }
   }
 

@@ -102,9 +102,14 @@ public final class MemberConfig {
         config = config.withValue("fencelab.member.run-dir", ConfigValueFactory.fromAnyRef("run/" + name));
       }
       if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
-        // No seed: this member is the first one and forms the cluster by joining itself.
-        config = config.withValue(
-            "pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of(address(host, port))));
+        // No seed: this member is the first one and forms the cluster by joining itself — through its seed list
+        // when its port is known, else (port 0: the OS picks it) by joining its own address once bound.
+        if (port == 0) {
+          config = config.withValue("fencelab.member.join-self", ConfigValueFactory.fromAnyRef(true));
+        } else {
+          config = config.withValue(
+              "pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of(address(host, port))));
+        }
       }
       config.getDuration("pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes");
       int httpPort = config.getInt("fencelab.http.port");

@@ -58,4 +58,26 @@ class LocalClusterTest {
         () -> LocalCluster.allocatePorts(Integer.MAX_VALUE, 3));
     assertTrue(e.getMessage().contains("--base-port must leave room for 3 ports between 1024 and 65535, was 2147483647"), e.getMessage());
   }
+
+  @Test
+  void theFirstMemberOfAnEphemeralClusterHasNoSeedAndBindsPortZero() {
+    ClusterManifest.MemberEntry coordinator = new ClusterManifest.MemberEntry("coordinator", List.of("coordinator"), LocalCluster.HOST,
+        0, 0, "/tmp/c.log", "/tmp/c.out");
+    List<String> seed = LocalCluster.command(options(Duration.ofSeconds(90)), DIR, coordinator, 0, 0);
+    assertFalse(seed.contains("--seed"), seed.toString());
+    assertEquals("0", after(seed, "--port"));
+    assertEquals("0", after(seed, "--http-port"));
+  }
+
+  @Test
+  void aMemberReportsThePortsItBoundThroughItsPortsFile(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    java.nio.file.Files.writeString(dir.resolve("n1.ports"), "cluster=41234 http=0\n");
+    Process alive = new ProcessBuilder("sleep", "30").start();
+    try {
+      int[] ports = LocalCluster.awaitPorts(dir, N1, alive, System.nanoTime() + Duration.ofSeconds(5).toNanos());
+      assertEquals(41234, ports[0]);
+    } finally {
+      alive.destroyForcibly();
+    }
+  }
 }
