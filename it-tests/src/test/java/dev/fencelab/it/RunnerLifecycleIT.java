@@ -3,6 +3,8 @@ package dev.fencelab.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fencelab.deploy.local.ClusterManifest;
 import dev.fencelab.testkit.ClusterLogs;
 import dev.fencelab.testkit.TestClient;
@@ -96,6 +98,26 @@ class RunnerLifecycleIT {
     assertAllGone(members);
     assertTrue(Files.readString(err, StandardCharsets.UTF_8).contains("interrupted: stopped the local cluster"),
         Files.readString(err, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
+  void anInterruptedRunWritesItsReportWithWhatItHas() throws Exception {
+    Path dir = logs.track(TestCluster.newRunDir("owner-int"));
+    Path out = Files.createTempFile("run", ".out");
+    Process cli = run(out, Files.createTempFile("run", ".err"), longScenario().toString(), "--out", dir.toString());
+    runningMembers(dir, cli);
+    Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() ->
+        Files.readString(out, StandardCharsets.UTF_8).contains("step tl")); // the run is under way
+
+    cli.destroy(); // SIGTERM, as Ctrl-C's SIGINT
+
+    assertTrue(cli.waitFor(60, TimeUnit.SECONDS), "the run did not exit after SIGTERM");
+    JsonNode verdict = new ObjectMapper().readTree(dir.resolve("verdict.json").toFile());
+    assertEquals("FAIL", verdict.get("verdict").asText());
+    assertTrue(verdict.get("failures").toString().contains("run-aborted") && verdict.get("failures").toString().contains("interrupted"),
+        verdict.get("failures").toString());
+    assertTrue(Files.isRegularFile(dir.resolve("report.html")), "the report of what it had");
   }
 
   @Test

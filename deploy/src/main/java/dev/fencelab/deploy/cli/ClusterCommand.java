@@ -107,10 +107,7 @@ public final class ClusterCommand implements Runnable {
    */
   static LocalCluster.Started upOwned(String name, Path dir, UpOptions options, PrintStream out) {
     synchronized (OWNED) {
-      if (OWNED.isEmpty() && !hooked) {
-        hooked = true;
-        Runtime.getRuntime().addShutdownHook(new Thread(ClusterCommand::stopOwned, "fencelab-stop-local-clusters"));
-      }
+      hook();
       OWNED.add(dir);
     }
     return up(name, dir, options.ownedBy(ProcessHandle.current().pid()), out);
@@ -126,8 +123,45 @@ public final class ClusterCommand implements Runnable {
   private static final java.util.Set<Path> OWNED = new java.util.HashSet<>();
   private static boolean hooked;
 
-  /** On SIGINT/SIGTERM: stops every owned cluster still running, and says so. */
+  private static volatile org.apache.pekko.actor.typed.ActorRef<dev.fencelab.coordinator.scenario.run.ScenarioRun.Msg> running;
+  private static volatile java.util.concurrent.CompletableFuture<Void> runReport;
+
+  /**
+   * The run in progress ({@code null}: none): on SIGINT/SIGTERM it is interrupted first, and its report is written
+   * (waited for at most 30 s) before the clusters stop.
+   */
+  static void interruptible(org.apache.pekko.actor.typed.ActorRef<dev.fencelab.coordinator.scenario.run.ScenarioRun.Msg> run,
+      java.util.concurrent.CompletableFuture<Void> report) {
+    synchronized (OWNED) {
+      if (run != null) {
+        hook();
+      }
+      running = run;
+      runReport = report;
+    }
+  }
+
+  /** The shutdown hook, registered once. Callers hold the OWNED lock. */
+  private static void hook() {
+    if (!hooked) {
+      hooked = true;
+      Runtime.getRuntime().addShutdownHook(new Thread(ClusterCommand::stopOwned, "fencelab-stop-local-clusters"));
+    }
+  }
+
+  /** On SIGINT/SIGTERM: interrupts the run in progress (its record and report are written), then stops every owned cluster. */
   private static void stopOwned() {
+    var run = running;
+    var report = runReport;
+    if (run != null && report != null && !report.isDone()) {
+      System.err.println("fencelab: interrupted: ending the run and writing what it has");
+      run.tell(new dev.fencelab.coordinator.scenario.run.ScenarioRun.Interrupt("interrupted (SIGINT or SIGTERM)"));
+      try {
+        report.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.err.println("fencelab: the run's report could not be written before exit: " + e);
+      }
+    }
     List<Path> dirs;
     synchronized (OWNED) {
       dirs = List.copyOf(OWNED);

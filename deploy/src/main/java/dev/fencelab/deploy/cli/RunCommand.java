@@ -152,6 +152,7 @@ public final class RunCommand implements Callable<Integer> {
     List<String> nodes = s.getNodesList().stream().map(n -> n.getName()).toList();
     LocalCluster.Started started = null;
     String seedAddress = cluster;
+    java.util.concurrent.CompletableFuture<Void> reportWritten = new java.util.concurrent.CompletableFuture<>();
     try {
       if (cluster == null) {
         List<String> jvm = new ArrayList<>();
@@ -195,11 +196,12 @@ public final class RunCommand implements Callable<Integer> {
         };
         String tag = cluster == null ? "" : Long.toString(System.currentTimeMillis() % 1_000_000, 36);
         out.printf("%nrunning %s ...%n", name);
-        client.system().systemActorOf(ScenarioRun.create(new ScenarioRun.Params(s, schedule, seed, pace, tag, agents, killer,
+        var runner = client.system().systemActorOf(ScenarioRun.create(new ScenarioRun.Params(s, schedule, seed, pace, tag, agents, killer,
             line -> {
               out.println(line);
               out.flush();
             }, stepTimeout, result)), "scenario-runner", Props.empty());
+        ClusterCommand.interruptible(runner, reportWritten);
         try {
           record = client.awaitWhileMember(result, runTimeout, "the scenario run");
         } catch (UserError e) {
@@ -210,6 +212,7 @@ public final class RunCommand implements Callable<Integer> {
         record = withFiles(record, dir);
       }
       RunReport.Result report = RunReport.write(s, withSources(record, loaded), dir);
+      reportWritten.complete(null);
       out.println();
       out.print(RunReport.summary(report.verdict()));
       out.printf("%ntrace:   %s  (model time; open in https://ui.perfetto.dev)%n", dir.resolve("trace.json"));
@@ -222,6 +225,8 @@ public final class RunCommand implements Callable<Integer> {
       }
       return report.verdict().pass() ? 0 : 1;
     } finally {
+      reportWritten.complete(null); // an interrupt waits for the report only as long as there may be one
+      ClusterCommand.interruptible(null, null);
       if (started != null) {
         LocalCluster.Stopped stopped = new LocalCluster(out).down(dir, Duration.ofSeconds(15));
         ClusterCommand.released(dir);

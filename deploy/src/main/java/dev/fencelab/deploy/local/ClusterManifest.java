@@ -89,7 +89,8 @@ public record ClusterManifest(
 
   public void write(Path dir) {
     Path file = dir.resolve(FILE);
-    Path tmp = dir.resolve(FILE + ".tmp");
+    // A file of its own per writer: two writers in one process (a run's end and its shutdown hook) never share one.
+    Path tmp = dir.resolve(FILE + "." + ProcessHandle.current().pid() + "-" + Thread.currentThread().getId() + ".tmp");
     try {
       JSON.writeValue(tmp.toFile(), this);
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -235,7 +235,14 @@ public final class LocalCluster {
     return problems.isEmpty() ? "membership did not settle" : String.join("; ", problems);
   }
 
+  /** Stops the cluster in {@code dir}; one stop at a time in this process (a run's end and its shutdown hook may race). */
   public Stopped down(Path dir, Duration grace) {
+    synchronized (LocalCluster.class) {
+      return stop(dir, grace);
+    }
+  }
+
+  private Stopped stop(Path dir, Duration grace) {
     Path abs = dir.toAbsolutePath().normalize();
     Optional<ClusterManifest> read = ClusterManifest.read(abs);
     if (read.isEmpty()) {

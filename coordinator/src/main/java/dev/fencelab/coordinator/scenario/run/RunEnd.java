@@ -74,6 +74,14 @@ final class RunEnd extends AbstractBehavior<ScenarioRun.Msg> {
         .onMessage(FinalSums.class, this::onFinalSums)
         .onMessageEquals(Settled.INSTANCE, this::onSettled)
         .onMessage(Collected.class, this::onCollected)
+        .onMessage(ScenarioRun.Interrupt.class, i -> {
+          if (!collecting) {
+            r.record().setAborted(i.why());
+            r.log().note("interrupted while ending: " + i.why());
+            return onSettled(); // no more draining: collect what there is
+          }
+          return this;
+        })
         .onMessage(ScenarioRun.FaultDone.class, done -> {
           done.noteFailure(r.log());
           return this;
@@ -121,7 +129,13 @@ final class RunEnd extends AbstractBehavior<ScenarioRun.Msg> {
     return this;
   }
 
+  private boolean collecting;
+
   private Behavior<ScenarioRun.Msg> onSettled() {
+    if (collecting) {
+      return this;
+    }
+    collecting = true;
     getContext().pipeToSelf(r.harvest().traces(), (traces, failure) -> new Collected(traces != null ? traces
         : new Harvest.Traces(List.of(), List.of("could not collect the traces: " + failure))));
     return this;

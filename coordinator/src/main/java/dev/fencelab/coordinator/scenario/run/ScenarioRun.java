@@ -57,6 +57,9 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
   /** Local to the runner's member. */
   public interface Msg extends NoSerializationVerificationNeeded {}
 
+  /** Stop the run now (Ctrl-C, SIGTERM): it is aborted with {@code why}, and what there is gets collected and recorded. */
+  public record Interrupt(String why) implements Msg {}
+
   /** A scheduled device fault's injection answered (it may come after the steps ended). */
   record FaultDone(String source, StepClient.Sent sent) implements Msg {
     void noteFailure(RunLog log) {
@@ -138,6 +141,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
         .onMessage(FaultDone.class, this::onFaultDone)
         .onMessage(Fail.class, f -> fail(f.why()))
         .onMessage(Aborted.class, a -> abort(a.why()))
+        .onMessage(Interrupt.class, i -> abort(i.why()))
         .onSignal(PostStop.class, stop -> {
           // A runner that failed (a bug) must not leave its caller waiting for the run timeout.
           p.result().completeExceptionally(new IllegalStateException("the scenario runner stopped before the run ended "
