@@ -170,8 +170,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     record.setAborted(why);
     schedule.abandon("not run: the run was aborted (" + why + ")", i -> StepOutcome.newBuilder().setId(ScenarioSteps.id(s, i))
         .setAction(ScenarioSteps.action(s.getSteps(i))).setStatus(Errno.ECANCELED.negative()));
-    return new RunEnd(getContext(), timers, new RunEnd.Run(p.result(), record, log, names, client, faults, harvest, schedule, run,
-        p.tag(), (buffer, at, sent) -> Outcomes.checksum(buffer, at, sent, log))).collectNow();
+    return ending().collectNow();
   }
 
   /** Fails a run that never got going (a node missing, clocks not measured): no record, the error. */
@@ -329,8 +328,13 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     }
     log.say("all " + s.getStepsCount() + " steps done in " + String.format("%.3f s", (System.nanoTime() - stepsStart) / 1e9)
         + schedule.stepTimes() + "; waiting for every wait on the live nodes to end (at most " + RunEnd.DRAIN.toSeconds() + " s)");
-    return new RunEnd(getContext(), timers, new RunEnd.Run(p.result(), record, log, names, client, faults, harvest, schedule, run,
-        p.tag(), (buffer, at, sent) -> Outcomes.checksum(buffer, at, sent, log)))
+    return ending()
         .start();
+  }
+
+  /** The run's end phase, handed everything the run gathered. */
+  private RunEnd ending() {
+    return new RunEnd(getContext(), timers, new RunEnd.Run(p.result(), record, log, names, client, faults, harvest, schedule, run,
+        p.tag(), (buffer, at, sent) -> Outcomes.checksum(buffer, at, sent, log)));
   }
 }
