@@ -180,9 +180,14 @@ public final class Content {
 
   /** CRC32C over every byte in order, then the size: independent of representation. */
   public long checksum() {
+    return checksum(0, size);
+  }
+
+  /** The checksum of {@code [offset, offset + length)}, as {@link #checksum()} of a buffer holding just those bytes. */
+  public long checksum(long offset, long length) {
     CRC32C crc = new CRC32C();
     byte[] buf = new byte[PAGE];
-    for (Chunk c : read(0, size, PAGE)) {
+    for (Chunk c : read(offset, length, PAGE)) {
       if (c instanceof Chunk.Bytes b) {
         crc.update(b.data());
       } else {
@@ -196,7 +201,7 @@ public final class Content {
       }
     }
     long value = crc.getValue();
-    return (value << 32) ^ size;
+    return (value << 32) ^ length;
   }
 
   /** Formats a checksum as users see it: {@code crc32c:1a2b3c4d/size}. */

@@ -1,0 +1,454 @@
+package dev.fencelab.node.mm;
+
+import dev.fencelab.node.memory.Chunk;
+import dev.fencelab.node.memory.Content;
+import dev.fencelab.protocol.Errno;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The VMAs, page table and page content of one emulated process ({@code struct mm_struct}): the decisions and state
+ * changes of mmap, munmap, mprotect, madvise(DONTNEED), fork's copy-on-write, CPU access and {@code hmm_range_fault},
+ * with the kernel's return values — no messaging. Every call that changes what a device may have translated is split
+ * in two, as the kernel's is: a {@code plan} that checks the arguments and names the ranges to invalidate (the
+ * caller runs the invalidation round over them, {@code mmu_notifier_invalidate_range_start}), and an {@code apply}
+ * that changes the tables (between the round's start and its end).
+ *
+ * <p>Pages are 4 KiB; page content lives per mapping ({@link Content}: real bytes up to the threshold, pattern
+ * segments above it) and survives splits; frames are identities ({@link PageTable}) so that a DMA through an old
+ * translation is seen as stale.
+ */
+public final class AddressSpace {
+  public static final long PAGE = 4096;
+  public static final int PROT_READ = 1;
+  public static final int PROT_WRITE = 2;
+  public static final int PROT_EXEC = 4;
+  /** x86-64 {@code TASK_SIZE} with 4-level page tables: user addresses lie below it. */
+  public static final long TASK_SIZE = 0x7fff_ffff_f000L;
+  /** Where top-down allocation of mappings starts ({@code mmap_base} without randomisation). */
+  static final long MMAP_BASE = 0x7fff_f7ff_f000L;
+  /** {@code vm.mmap_min_addr}'s default. */
+  static final long MMAP_MIN = 0x1_0000L;
+  /** {@code vm.max_map_count}'s default. */
+  static final int MAX_MAP_COUNT = 65_530;
+
+  /** A range to invalidate before the change is applied. */
+  public record Invalidation(long start, long end, MmuEvent event) {}
+
+  /** A call's plan: 0 or a negative errno, and the ranges its invalidation round covers. */
+  public record Plan(int errno, List<Invalidation> ranges) {
+    static Plan error(Errno e) {
+      return new Plan(e.negative(), List.of());
+    }
+  }
+
+  /** What backs a mapping: its bytes, addressed from its first address; the pieces a split leaves share it. */
+  private record Backing(Content content, long origin, boolean shared) {}
+
+  /** One VMA: {@code [start, end)}, its protection, its backing. */
+  private static final class Vma {
+    long start;
+    long end;
+    int prot;
+    final Backing backing;
+
+    Vma(long start, long end, int prot, Backing backing) {
+      this.start = start;
+      this.end = end;
+      this.prot = prot;
+      this.backing = backing;
+    }
+  }
+
+  /** One mapping as users see it (/proc/pid/maps). */
+  public record Mapping(long start, long end, int prot, boolean shared) {}
+
+  private final TreeMap<Long, Vma> vmas = new TreeMap<>();
+  private final PageTable pages = new PageTable();
+  private final long bytesThreshold;
+
+  /** @param bytesThreshold mappings up to this size hold real bytes; larger ones hold pattern segments */
+  public AddressSpace(long bytesThreshold) {
+    this.bytesThreshold = bytesThreshold;
+  }
+
+  public List<Mapping> mappings() {
+    return vmas.values().stream().map(v -> new Mapping(v.start, v.end, v.prot, v.backing.shared())).toList();
+  }
+
+  /** Pages present (resident) now. */
+  public long residentPages() {
+    return pages.present();
+  }
+
+  private static boolean aligned(long addr) {
+    return (addr & (PAGE - 1)) == 0;
+  }
+
+  private static long pageUp(long length) {
+    return (length + PAGE - 1) & ~(PAGE - 1);
+  }
+
+  // --- mmap
+
+  /**
+   * {@code mmap(addr, length, prot, MAP_ANONYMOUS | MAP_PRIVATE or MAP_SHARED [| MAP_FIXED_NOREPLACE])}: the address,
+   * or -EINVAL (length 0, unknown prot bits, an unaligned fixed address), -ENOMEM (no room, too long, too many
+   * mappings), -EEXIST (a fixed range that overlaps a mapping), -EPERM (a fixed address below mmap_min_addr).
+   */
+  public long mmap(long addr, long length, int prot, boolean shared, boolean fixed) {
+    if (length <= 0 || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) != 0) {
+      return Errno.EINVAL.negative();
+    }
+    long len = pageUp(length);
+    if (len <= 0 || len > TASK_SIZE) {
+      return Errno.ENOMEM.negative();
+    }
+    if (vmas.size() >= MAX_MAP_COUNT) {
+      return Errno.ENOMEM.negative();
+    }
+    long start;
+    if (fixed) {
+      if (!aligned(addr)) {
+        return Errno.EINVAL.negative();
+      }
+      if (addr < MMAP_MIN) {
+        return Errno.EPERM.negative();
+      }
+      if (addr > TASK_SIZE - len) {
+        return Errno.ENOMEM.negative();
+      }
+      if (overlaps(addr, addr + len)) {
+        return Errno.EEXIST.negative();
+      }
+      start = addr;
+    } else {
+      start = topDown(len);
+      if (start < 0) {
+        return Errno.ENOMEM.negative();
+      }
+    }
+    vmas.put(start, new Vma(start, start + len, prot, new Backing(new Content(len, bytesThreshold), start, shared)));
+    return start;
+  }
+
+  private boolean overlaps(long start, long end) {
+    Map.Entry<Long, Vma> below = vmas.lowerEntry(end);
+    return below != null && below.getValue().end > start;
+  }
+
+  /** The highest gap of {@code len} bytes below {@code MMAP_BASE}, or -1. */
+  private long topDown(long len) {
+    long ceiling = MMAP_BASE;
+    for (Vma v : vmas.descendingMap().values()) {
+      if (v.start >= ceiling) {
+        ceiling = Math.min(ceiling, v.start);
+        continue;
+      }
+      if (ceiling - v.end >= len) {
+        return ceiling - len;
+      }
+      ceiling = v.start;
+    }
+    return ceiling - len >= MMAP_MIN ? ceiling - len : -1;
+  }
+
+  // --- munmap, mprotect, madvise
+
+  /** The parts of {@code [start, end)} covered by VMAs, in address order. */
+  private List<Vma> covering(long start, long end) {
+    List<Vma> out = new ArrayList<>();
+    Map.Entry<Long, Vma> first = vmas.lowerEntry(start);
+    if (first != null && first.getValue().end > start) {
+      out.add(first.getValue());
+    }
+    out.addAll(vmas.subMap(start, true, end, false).values());
+    return out;
+  }
+
+  private boolean hasHole(long start, long end) {
+    long pos = start;
+    for (Vma v : covering(start, end)) {
+      if (v.start > pos) {
+        return true;
+      }
+      pos = v.end;
+    }
+    return pos < end;
+  }
+
+  /** Splits VMAs so that one starts at {@code addr} (if a VMA spans it). */
+  private void splitAt(long addr) {
+    Map.Entry<Long, Vma> e = vmas.lowerEntry(addr);
+    if (e != null && e.getValue().end > addr) {
+      Vma v = e.getValue();
+      vmas.put(addr, new Vma(addr, v.end, v.prot, v.backing));
+      v.end = addr;
+    }
+  }
+
+  private List<Invalidation> perVma(long start, long end, MmuEvent event, java.util.function.Predicate<Vma> which) {
+    List<Invalidation> out = new ArrayList<>();
+    for (Vma v : covering(start, end)) {
+      long s = Math.max(start, v.start);
+      long e = Math.min(end, v.end);
+      if (which.test(v) && s < e) {
+        out.add(new Invalidation(s, e, event));
+      }
+    }
+    return out;
+  }
+
+  private boolean present(long start, long end) {
+    return pages.anyPresent(start / PAGE, (end - start) / PAGE);
+  }
+
+  /** {@code munmap}: -EINVAL for an unaligned address, length 0 or a range past TASK_SIZE; an UNMAP per VMA it covers. */
+  public Plan planMunmap(long addr, long length) {
+    long len = pageUp(length);
+    if (!aligned(addr) || length <= 0 || len <= 0 || addr > TASK_SIZE - len) {
+      return Plan.error(Errno.EINVAL);
+    }
+    return new Plan(0, perVma(addr, addr + len, MmuEvent.UNMAP, v -> true));
+  }
+
+  public void munmap(long addr, long length) {
+    long end = addr + pageUp(length);
+    splitAt(addr);
+    splitAt(end);
+    vmas.subMap(addr, true, end, false).clear();
+    pages.zap(addr / PAGE, (end - addr) / PAGE);
+  }
+
+  /**
+   * {@code mprotect}: -EINVAL for an unaligned address or unknown prot bits; 0 and nothing for length 0; -ENOMEM when
+   * part of the range is not mapped. A PROTECTION_VMA per VMA whose pages are present (change_protection walks
+   * populated page tables only).
+   */
+  public Plan planMprotect(long addr, long length, int prot) {
+    if (!aligned(addr) || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) != 0 || length < 0) {
+      return Plan.error(Errno.EINVAL);
+    }
+    if (length == 0) {
+      return new Plan(0, List.of());
+    }
+    long end = addr + pageUp(length);
+    if (end < addr || hasHole(addr, end)) {
+      return Plan.error(Errno.ENOMEM);
+    }
+    return new Plan(0, perVma(addr, end, MmuEvent.PROTECTION_VMA,
+        v -> present(Math.max(addr, v.start), Math.min(end, v.end))));
+  }
+
+  public void mprotect(long addr, long length, int prot) {
+    long end = addr + pageUp(length);
+    splitAt(addr);
+    splitAt(end);
+    vmas.subMap(addr, true, end, false).values().forEach(v -> v.prot = prot);
+  }
+
+  /**
+   * {@code madvise(MADV_DONTNEED)}: -EINVAL for an unaligned address; 0 for length 0; a CLEAR per VMA part (zap_page_range
+   * invalidates whether or not pages are present). A hole makes the call return -ENOMEM after the mapped parts are
+   * done ({@link #dontneedResult}).
+   */
+  public Plan planDontneed(long addr, long length) {
+    if (!aligned(addr) || length < 0) {
+      return Plan.error(Errno.EINVAL);
+    }
+    if (length == 0) {
+      return new Plan(0, List.of());
+    }
+    long end = addr + pageUp(length);
+    return new Plan(0, perVma(addr, end, MmuEvent.CLEAR, v -> true));
+  }
+
+  /** Zaps the pages: private anonymous memory reads back as zeros; a shared mapping keeps its content (page cache). */
+  public void dontneed(long addr, long length) {
+    long end = addr + pageUp(length);
+    for (Vma v : covering(addr, end)) {
+      long s = Math.max(addr, v.start);
+      long e = Math.min(end, v.end);
+      pages.zap(s / PAGE, (e - s) / PAGE);
+      if (!v.backing.shared()) {
+        v.backing.content().write(new Chunk.Pattern(s - v.backing.origin(), e - s, 0, 0));
+      }
+    }
+  }
+
+  /** What {@code madvise(DONTNEED)} returns once done: -ENOMEM when part of the range was not mapped. */
+  public int dontneedResult(long addr, long length) {
+    return length > 0 && hasHole(addr, addr + pageUp(length)) ? Errno.ENOMEM.negative() : 0;
+  }
+
+  // --- fork
+
+  /**
+   * {@code fork} (dup_mmap → copy_page_range): every private writable VMA with pages present is write-protected for
+   * copy-on-write, announced as PROTECTION_PAGE over the VMA. The child keeps the frames; the parent's next write to
+   * a page gets a new one.
+   */
+  public Plan planFork() {
+    List<Invalidation> out = new ArrayList<>();
+    for (Vma v : vmas.values()) {
+      if (!v.backing.shared() && (v.prot & PROT_WRITE) != 0 && present(v.start, v.end)) {
+        out.add(new Invalidation(v.start, v.end, MmuEvent.PROTECTION_PAGE));
+      }
+    }
+    return new Plan(0, out);
+  }
+
+  public void fork() {
+    for (Vma v : vmas.values()) {
+      if (!v.backing.shared() && (v.prot & PROT_WRITE) != 0) {
+        pages.markCow(v.start / PAGE, (v.end - v.start) / PAGE);
+      }
+    }
+  }
+
+  // --- CPU access and hmm_range_fault
+
+  /**
+   * A CPU access (or a fault on a device's behalf) to {@code [addr, addr + length)}: -EFAULT where nothing is mapped or
+   * the mapping is PROT_NONE; a write to a mapping without PROT_WRITE is {@code writeDenied} (-EFAULT for the CPU:
+   * SIGSEGV; -EPERM for hmm_range_fault). A write to copy-on-write pages first clears them (wp_page_copy: CLEAR).
+   */
+  public Plan planAccess(long addr, long length, boolean write, Errno writeDenied) {
+    if (length <= 0 || addr < 0 || addr > TASK_SIZE - length) {
+      return Plan.error(Errno.EFAULT);
+    }
+    long end = addr + length;
+    if (hasHole(addr, end)) {
+      return Plan.error(Errno.EFAULT);
+    }
+    for (Vma v : covering(addr, end)) {
+      if ((v.prot & PROT_READ) == 0 && (v.prot & PROT_WRITE) == 0) {
+        return Plan.error(Errno.EFAULT);
+      }
+      if (write && (v.prot & PROT_WRITE) == 0) {
+        return Plan.error(writeDenied);
+      }
+    }
+    if (!write) {
+      return new Plan(0, List.of());
+    }
+    long first = addr & ~(PAGE - 1);
+    long last = pageUp(end);
+    return new Plan(0, pages.anyCow(first / PAGE, (last - first) / PAGE)
+        ? perVma(first, last, MmuEvent.CLEAR, v -> true) : List.of());
+  }
+
+  /** Faults the pages of the range in (new frames for absent pages; a write breaks copy-on-write) and returns them. */
+  public List<Frames> fault(long addr, long length, boolean write) {
+    long first = addr & ~(PAGE - 1);
+    long n = (pageUp(addr + length) - first) / PAGE;
+    if (write) {
+      pages.breakCow(first / PAGE, n);
+    }
+    pages.populate(first / PAGE, n);
+    return pages.lookup(first / PAGE, n);
+  }
+
+  /** A CPU write of pattern {@code seed} (0: zeros) over the range (after {@link #planAccess} and {@link #fault}). */
+  public void write(long addr, long length, long seed) {
+    forEachPart(addr, length, (v, s, e) -> v.backing.content().write(
+        new Chunk.Pattern(s - v.backing.origin(), e - s, seed, s - addr)));
+  }
+
+  /** The checksum of the range's bytes, as a buffer's checksum ({@code crc32c:…/length}). */
+  public long checksum(long addr, long length) {
+    Content out = new Content(length, bytesThreshold);
+    forEachPart(addr, length, (v, s, e) -> {
+      for (Chunk c : v.backing.content().read(s - v.backing.origin(), e - s, Content.PAGE)) {
+        out.write(moved(c, c.offset() + v.backing.origin() - addr));
+      }
+    });
+    return out.checksum();
+  }
+
+  /** The content of the range, addressed from {@code addr} (offset 0 is {@code addr}). */
+  public List<Chunk> read(long addr, long length, int maxBytes) {
+    List<Chunk> out = new ArrayList<>();
+    forEachPart(addr, length, (v, s, e) -> {
+      for (Chunk c : v.backing.content().read(s - v.backing.origin(), e - s, maxBytes)) {
+        out.add(moved(c, c.offset() + v.backing.origin() - addr));
+      }
+    });
+    return out;
+  }
+
+  private static Chunk moved(Chunk c, long offset) {
+    return c instanceof Chunk.Bytes b ? new Chunk.Bytes(offset, b.data())
+        : new Chunk.Pattern(offset, c.length(), ((Chunk.Pattern) c).seed(), ((Chunk.Pattern) c).patternOffset());
+  }
+
+  private interface Part {
+    void accept(Vma v, long start, long end);
+  }
+
+  private void forEachPart(long addr, long length, Part part) {
+    long end = addr + length;
+    for (Vma v : covering(addr, end)) {
+      long s = Math.max(addr, v.start);
+      long e = Math.min(end, v.end);
+      if (s < e) {
+        part.accept(v, s, e);
+      }
+    }
+  }
+
+  // --- device DMA through a translation
+
+  /**
+   * The parts of {@code [addr, addr + length)} where {@code translation} (what the device faulted earlier) no longer
+   * names the frame the page table has: the device would access a page that is no longer this process's (stale).
+   */
+  public List<Frames> stale(long addr, long length, List<Frames> translation) {
+    List<Frames> out = new ArrayList<>();
+    long first = addr & ~(PAGE - 1);
+    long last = pageUp(addr + length);
+    for (long a = first; a < last; a += PAGE) {
+      Frames had = null;
+      for (Frames f : translation) {
+        if (a >= f.address() && a < f.end()) {
+          had = f;
+          break;
+        }
+      }
+      if (had == null) {
+        continue; // not translated: the device faults it (or it is a driver bug the caller reports)
+      }
+      List<Frames> now = pages.lookup(a / PAGE, 1);
+      long pfn = had.pfnAt(a);
+      if (now.isEmpty() || now.get(0).pfn() != pfn) {
+        if (!out.isEmpty() && out.get(out.size() - 1).end() == a && out.get(out.size() - 1).pfnAt(a - PAGE) + 1 == pfn) {
+          Frames prev = out.remove(out.size() - 1);
+          out.add(new Frames(prev.address(), prev.pages() + 1, prev.pfn()));
+        } else {
+          out.add(new Frames(a, 1, pfn));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A device's write of {@code chunks} (offsets from {@code addr}) into the mapped, present part of the range. */
+  public void dmaWrite(long addr, List<Chunk> chunks) {
+    for (Chunk c : chunks) {
+      long s = addr + c.offset();
+      forEachPart(s, c.length(), (v, ps, pe) -> v.backing.content().write(slice(c, ps - s, pe - ps, ps - v.backing.origin())));
+    }
+  }
+
+  private static Chunk slice(Chunk c, long skip, long length, long at) {
+    if (c instanceof Chunk.Bytes b) {
+      byte[] out = new byte[(int) length];
+      System.arraycopy(b.data(), (int) skip, out, 0, (int) length);
+      return new Chunk.Bytes(at, out);
+    }
+    Chunk.Pattern p = (Chunk.Pattern) c;
+    return new Chunk.Pattern(at, length, p.seed(), p.seed() == 0 ? 0 : p.patternOffset() + skip);
+  }
+}

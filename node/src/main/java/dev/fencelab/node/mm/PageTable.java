@@ -1,0 +1,147 @@
+package dev.fencelab.node.mm;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The page table of one address space, run-length encoded: which virtual pages are present and which page frame
+ * (pfn) backs each. Frames are identities, never reused: a frame that left the table is gone for this address space,
+ * so a device translation that still names it is stale. A run of consecutive pages with consecutive frames is one
+ * entry, so a 1 GiB mapping faulted at once is one entry, not 262,144.
+ */
+final class PageTable {
+  /** Pages {@code [page, page + pages)} present with frames {@code [pfn, pfn + pages)}; {@code cow}: shared after fork. */
+  private static final class Run {
+    long pages;
+    long pfn;
+    boolean cow;
+
+    Run(long pages, long pfn, boolean cow) {
+      this.pages = pages;
+      this.pfn = pfn;
+      this.cow = cow;
+    }
+  }
+
+  private final TreeMap<Long, Run> runs = new TreeMap<>();
+  private long nextPfn = 0x10_0000; // past the first 4 GiB of frames: never 0, easy to tell from addresses
+  private long present;
+
+  /** Pages present now. */
+  long present() {
+    return present;
+  }
+
+  /** Makes {@code page} the first page of a run (splitting the run that covers it). */
+  private void split(long page) {
+    Map.Entry<Long, Run> e = runs.floorEntry(page);
+    if (e == null || e.getKey() == page) {
+      return;
+    }
+    long first = e.getKey();
+    Run r = e.getValue();
+    if (page >= first + r.pages) {
+      return;
+    }
+    long head = page - first;
+    runs.put(page, new Run(r.pages - head, r.pfn + head, r.cow));
+    r.pages = head;
+  }
+
+  /** The present pages of {@code [page, page + n)} as runs of frames (holes left out), in address order. */
+  List<Frames> lookup(long page, long n) {
+    List<Frames> out = new ArrayList<>();
+    long end = page + n;
+    Map.Entry<Long, Run> before = runs.lowerEntry(page);
+    if (before != null && before.getKey() + before.getValue().pages > page) {
+      long skip = page - before.getKey();
+      long len = Math.min(before.getValue().pages - skip, n);
+      out.add(new Frames(page * AddressSpace.PAGE, len, before.getValue().pfn + skip));
+    }
+    for (Map.Entry<Long, Run> e : runs.subMap(page, true, end, false).entrySet()) {
+      long len = Math.min(e.getValue().pages, end - e.getKey());
+      out.add(new Frames(e.getKey() * AddressSpace.PAGE, len, e.getValue().pfn));
+    }
+    return out;
+  }
+
+  /** True when any page of {@code [page, page + n)} is present. */
+  boolean anyPresent(long page, long n) {
+    return !lookup(page, n).isEmpty();
+  }
+
+  /** True when every page of {@code [page, page + n)} is present. */
+  boolean allPresent(long page, long n) {
+    return lookup(page, n).stream().mapToLong(Frames::pages).sum() == n;
+  }
+
+  /** True when any present page of the range is shared copy-on-write with a forked child. */
+  boolean anyCow(long page, long n) {
+    split(page);
+    split(page + n);
+    return runs.subMap(page, true, page + n, false).values().stream().anyMatch(r -> r.cow);
+  }
+
+  /** Gives every absent page of {@code [page, page + n)} a new frame (a fault); returns how many pages it added. */
+  long populate(long page, long n) {
+    split(page);
+    split(page + n);
+    long added = 0;
+    long p = page;
+    long end = page + n;
+    while (p < end) {
+      Map.Entry<Long, Run> e = runs.ceilingEntry(p);
+      long holeEnd = e == null ? end : Math.min(end, e.getKey());
+      if (holeEnd > p) {
+        runs.put(p, new Run(holeEnd - p, nextPfn, false));
+        nextPfn += holeEnd - p;
+        added += holeEnd - p;
+        p = holeEnd;
+      } else {
+        p = e.getKey() + e.getValue().pages;
+      }
+    }
+    present += added;
+    return added;
+  }
+
+  /** Removes the pages of {@code [page, page + n)} (unmap, zap); returns the frames they had. */
+  List<Frames> zap(long page, long n) {
+    split(page);
+    split(page + n);
+    List<Frames> gone = new ArrayList<>();
+    var range = runs.subMap(page, true, page + n, false);
+    for (Map.Entry<Long, Run> e : range.entrySet()) {
+      gone.add(new Frames(e.getKey() * AddressSpace.PAGE, e.getValue().pages, e.getValue().pfn));
+      present -= e.getValue().pages;
+    }
+    range.clear();
+    return gone;
+  }
+
+  /** fork: the present pages of the range become shared with the child, copy-on-write. */
+  void markCow(long page, long n) {
+    split(page);
+    split(page + n);
+    runs.subMap(page, true, page + n, false).values().forEach(r -> r.cow = true);
+  }
+
+  /** A write to copy-on-write pages: the writer gets new frames (the child keeps the old ones); returns the old ones. */
+  List<Frames> breakCow(long page, long n) {
+    split(page);
+    split(page + n);
+    List<Frames> old = new ArrayList<>();
+    for (Map.Entry<Long, Run> e : runs.subMap(page, true, page + n, false).entrySet()) {
+      Run r = e.getValue();
+      if (r.cow) {
+        old.add(new Frames(e.getKey() * AddressSpace.PAGE, r.pages, r.pfn));
+        r.pfn = nextPfn;
+        nextPfn += r.pages;
+        r.cow = false;
+      }
+    }
+    return old;
+  }
+}
