@@ -25,11 +25,12 @@ public final class ScenarioValidator {
   public static final Set<String> VIOLATION_KINDS = Set.of("DOUBLE_SIGNAL", "ERROR_AFTER_SIGNAL", "INVALID_ERROR",
       "RELEASED_WITH_PENDING_CALLBACKS", "OUT_OF_ORDER_SIGNAL", "NESTED_CONTAINER", "EMPTY_ARRAY", "CONTEXT_MISMATCH",
       "RESV_NO_SLOT", "RESV_NOT_LOCKED", "RESV_REPLACE_HAZARD", "WAIT_CAP_EXCEEDED", "DMA_REVOKED", "DMA_BUF_PIN_STATIC",
-      "DMA_BUF_EXPORT_OPS", "DMA_BUF_NO_MOVE_NOTIFY");
+      "DMA_BUF_EXPORT_OPS", "DMA_BUF_NO_MOVE_NOTIFY", "NOTIFIER_REFUSED_BLOCKABLE", "STALE_TRANSLATION", "NOTIFIER_RETURNED_EARLY",
+      "NOTIFIER_REMOVE_SELF_DEADLOCK");
   public static final Set<String> LATENCY_KINDS = Set.of("job.queue_to_start", "job.run", "job.queue_to_end", "copy",
-      "signal_to_wake", "unplug_to_resolved");
+      "signal_to_wake", "unplug_to_resolved", "invalidate");
   public static final Set<String> STATUSES = Set.of("signaled", "error", "pending", "ENODEV", "ETIME", "ECANCELED", "EIO",
-      "ENOENT", "EINVAL", "EDEADLK", "ENOMEM", "ETIMEDOUT", "EBUSY");
+      "ENOENT", "EINVAL", "EDEADLK", "ENOMEM", "ETIMEDOUT", "EBUSY", "EFAULT", "EAGAIN");
 
   private final ScenarioLoader.Loaded loaded;
   final Scenario s;
@@ -43,6 +44,10 @@ public final class ScenarioValidator {
   final Map<String, Integer> fenceProducers = new HashMap<>();
   final Map<String, Integer> timelineProducers = new HashMap<>();
   final Map<String, Integer> resvProducers = new HashMap<>();
+  final Map<String, Integer> regionProducers = new HashMap<>();
+  final Map<String, Integer> notifierProducers = new HashMap<>();
+  /** Buffers made by userptr steps → the step. */
+  final Map<String, Integer> userptrProducers = new HashMap<>();
   final Map<String, Integer> callbackProducers = new HashMap<>();
   final Map<String, Integer> contextProducers = new HashMap<>();
   private final StepChecks checks = new StepChecks(this);
@@ -171,6 +176,10 @@ public final class ScenarioValidator {
       problem(path + ".vram", "'" + d.getVram() + "' is not a size (e.g. 8GiB)");
     }
     duration(path + ".job_timeout", d.getJobTimeout(), true);
+    duration(path + ".preempt_time", d.getPreemptTime(), true);
+    if (!d.getUserptrPolicy().isEmpty() && !d.getUserptrPolicy().matches("wait|preempt|fault|pin|none")) {
+      problem(path + ".userptr_policy", "userptr_policy must be wait, preempt, fault, pin or none, not '" + d.getUserptrPolicy() + "'");
+    }
     devices.put(d.getName(), d);
   }
 
@@ -227,6 +236,13 @@ public final class ScenarioValidator {
         : names.stream().limit(10).toList().toString().replaceFirst("]$", ", … " + (names.size() - 10) + " more]");
   }
 
+  /** A size with a unit (4KiB, 2MiB); "0" is a size (the calls that take one reject it themselves). */
+  void size(String path, String value, boolean optional) {
+    if (value.isEmpty() ? !optional : Units.bytes(value) < 0) {
+      problem(path, "'" + value + "' is not a size (e.g. 4KiB, 2MiB)");
+    }
+  }
+
   void duration(String path, String value, boolean optional) {
     if (value.isEmpty() ? !optional : Units.nanos(value) < 0) {
       problem(path, "'" + value + "' is not a duration with a unit (e.g. 2ms, 1.5s)");
@@ -253,6 +269,17 @@ public final class ScenarioValidator {
         }
         case CALLBACK -> local(i, b, callbackProducers, "callback");
         case CONTEXT -> local(i, b, contextProducers, "fence context");
+        case REGION -> local(i, b, regionProducers, "region");
+        case NOTIFIER -> local(i, b, notifierProducers, "notifier");
+        case BUFFER -> {
+          if (buffers.containsKey(b.name())) {
+            problem("steps[" + i + "]." + b.field(), "buffer name '" + b.name() + "' is already used (buffers and userptr names are one space)");
+          } else {
+            buffers.put(b.name(), dev.fencelab.protocol.scenario.v1.Buffer.newBuilder().setName(b.name()).setDevice(st.getUserptr().getDevice())
+                .setProcess(st.getProcess()).setPlacement("userptr").build());
+            userptrProducers.put(b.name(), i);
+          }
+        }
         default -> {}
       }
     }
@@ -307,6 +334,9 @@ public final class ScenarioValidator {
   void bufferRef(int i, String field, String name) {
     if (!buffers.containsKey(name)) {
       problem("steps[" + i + "]." + field, "unknown buffer '" + name + "' (buffers: " + some(buffers.keySet()) + ")");
+    } else if (userptrProducers.containsKey(name) && !before(userptrProducers.get(name), i, null)) {
+      problem("steps[" + i + "]." + field, "step '" + ScenarioSteps.id(s, i) + "' uses userptr buffer '" + name
+          + "' but does not come after step '" + ScenarioSteps.id(s, userptrProducers.get(name)) + "', which makes it");
     }
   }
 

@@ -41,6 +41,8 @@ final class StepChecks {
         case TIMELINE -> v.timelineUse(i, ref.field(), ref.name(), deps);
         case CALLBACK -> localUse(i, ref, v.callbackProducers, "callback", "add_callback", deps);
         case CONTEXT -> localUse(i, ref, v.contextProducers, "fence context", "context_alloc", deps);
+        case REGION -> localUse(i, ref, v.regionProducers, "region", "mmap", deps);
+        case NOTIFIER -> localUse(i, ref, v.notifierProducers, "notifier", "notifier_insert", deps);
       }
     }
     switch (st.getActionCase()) {
@@ -60,6 +62,36 @@ final class StepChecks {
       case RESV_FENCES -> usage(path + ".resv_fences.usage", st.getResvFences().getUsage(), true);
       case RESV_TEST_SIGNALED -> usage(path + ".resv_test_signaled.usage", st.getResvTestSignaled().getUsage(), true);
       case RESV_SINGLETON -> usage(path + ".resv_singleton.usage", st.getResvSingleton().getUsage(), true);
+      case MMAP -> {
+        v.size(path + ".mmap.length", st.getMmap().getLength(), false);
+        prot(path + ".mmap.prot", st.getMmap().getProt());
+      }
+      case MPROTECT -> prot(path + ".mprotect.prot", st.getMprotect().getProt());
+      case MADVISE -> {
+        if (!st.getMadvise().getAdvice().matches("dontneed")) v.problem(path + ".madvise.advice", "advice must be dontneed, not '"
+            + st.getMadvise().getAdvice() + "'");
+      }
+      case NOTIFIER_INSERT -> {
+        var n = st.getNotifierInsert();
+        if (!n.getCallback().isEmpty() && !n.getCallback().matches("ok|nonblock_refuses|refuse|wait")) {
+          v.problem(path + ".notifier_insert.callback", "callback must be ok, nonblock_refuses, refuse or wait, not '" + n.getCallback() + "'");
+        }
+        if (n.getCallback().equals("wait") == n.getFence().isEmpty()) {
+          v.problem(path + ".notifier_insert", "a 'wait' callback names the fence it waits for, and only it does");
+        }
+        if (n.getRegion().isEmpty() && n.getLength().isEmpty()) {
+          v.problem(path + ".notifier_insert", "give a region (or start and length)");
+        }
+      }
+      case INVALIDATE -> {
+        if (!st.getInvalidate().getEvent().isEmpty() && !st.getInvalidate().getEvent().toUpperCase(java.util.Locale.ROOT)
+            .matches("UNMAP|CLEAR|PROTECTION_VMA|PROTECTION_PAGE|SOFT_DIRTY|RELEASE|MIGRATE|EXCLUSIVE")) {
+          v.problem(path + ".invalidate.event", "unknown mmu_notifier_event '" + st.getInvalidate().getEvent() + "'");
+        }
+      }
+      case USERPTR -> {
+        if (st.getUserptr().getAs().isEmpty()) v.problem(path, "'userptr' binds a buffer name: give it 'as'");
+      }
       case CONTEXT_ALLOC, ADD_CALLBACK -> {
         ScenarioSteps.Ref b = ScenarioSteps.binds(st);
         if (b == null) v.problem(path, "'" + ScenarioSteps.action(st) + "' binds a name: give it 'as'");
@@ -77,6 +109,12 @@ final class StepChecks {
     } else if (!v.before(p, i, deps)) {
       v.problem("steps[" + i + "]." + ref.field(), "step '" + ScenarioSteps.id(v.s, i) + "' uses " + what + " '" + ref.name()
           + "' but does not come after step '" + ScenarioSteps.id(v.s, p) + "', which makes it");
+    }
+  }
+
+  private void prot(String path, String prot) {
+    if (!prot.isEmpty() && !prot.matches("none|r|w|rw|rx|rwx|x|wx")) {
+      v.problem(path, "prot must be none, r, rw, rwx (letters r, w, x), not '" + prot + "'");
     }
   }
 

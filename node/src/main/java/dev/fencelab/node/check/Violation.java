@@ -48,7 +48,15 @@ public record Violation(Kind kind, String subject, String detail, boolean fatal,
     /** §1.12: {@code dma_buf_export} with exactly one of {@code pin}/{@code unpin} (WARN; -EINVAL). */
     DMA_BUF_EXPORT_OPS,
     /** §1.12: {@code dma_buf_dynamic_attach} with importer ops but no {@code move_notify} (WARN; -EINVAL). */
-    DMA_BUF_NO_MOVE_NOTIFY
+    DMA_BUF_NO_MOVE_NOTIFY,
+    /** §1.14: an invalidate callback returned false on a blockable range (WARN; the round goes on). */
+    NOTIFIER_REFUSED_BLOCKABLE,
+    /** §1.14/§1.15: a device accessed pages after the invalidation that covered them was acknowledged (stale translation). */
+    STALE_TRANSLATION,
+    /** §1.15: an invalidate callback returned while its device still had work on the range (fences unsignalled). */
+    NOTIFIER_RETURNED_EARLY,
+    /** §1.14: {@code mmu_interval_notifier_remove} from inside an invalidate callback: it waits for itself. */
+    NOTIFIER_REMOVE_SELF_DEADLOCK
   }
 
   @Override

@@ -79,7 +79,13 @@ public final class FenceControl {
   }
 
   /** The process, or {@code error < 0} (-EEXIST: a process of that name runs on this member). */
-  public record ProcessSpawned(ActorRef<ProcessProtocol.Command> process, int error) implements NodeWireMessage {}
+  /** The process and its address space ({@code mm}), or {@code error < 0} and neither. */
+  public record ProcessSpawned(ActorRef<ProcessProtocol.Command> process, int error, ActorRef<dev.fencelab.node.mm.MmProtocol.Command> mm)
+      implements NodeWireMessage {
+    public ProcessSpawned(ActorRef<ProcessProtocol.Command> process, int error) {
+      this(process, error, null);
+    }
+  }
 
   /** Create a reservation object on this member; {@code mode} null: the cluster's ({@code fencelab.resv.mode}). */
   public record SpawnResv(String name, Resv.Mode mode, ActorRef<ResvSpawned> replyTo) implements NodeControl, NodeWireMessage {

@@ -144,6 +144,8 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
     FaultSteps.actions().forEach(a -> handlers.put(a, faults));
     ProcessSteps process = new ProcessSteps();
     ProcessSteps.actions().forEach(a -> handlers.put(a, process));
+    dev.fencelab.node.mm.MmSteps mm = new dev.fencelab.node.mm.MmSteps(names);
+    dev.fencelab.node.mm.MmSteps.actions().forEach(a -> handlers.put(a, mm));
     return handlers;
   }
 
@@ -228,7 +230,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
       int stopped = 0;
       for (ActorRef<Void> child : getContext().getChildren()) {
         String name = child.path().name();
-        if ((name.startsWith("driver-") || name.startsWith("process-")) && name.endsWith(suffix)) {
+        if ((name.startsWith("driver-") || name.startsWith("process-") || name.startsWith("mm-")) && name.endsWith(suffix)) {
           getContext().stop(child);
           stopped++;
         }
@@ -260,7 +262,9 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
       return this;
     }
     var process = getContext().spawn(ProcessActor.create(qualified(spawn.name()), containers, services), childName);
-    spawn.replyTo().tell(new FenceControl.ProcessSpawned(process, 0));
+    var mm = getContext().spawn(dev.fencelab.node.mm.MmActor.create(qualified(spawn.name()), driverSettings.bytesThreshold(), services),
+        "mm-" + URLEncoder.encode(spawn.name(), StandardCharsets.UTF_8));
+    spawn.replyTo().tell(new FenceControl.ProcessSpawned(process, 0, mm));
     return this;
   }
 

@@ -54,6 +54,7 @@ final class PlacementSteps implements StepHandler {
                 ? StepCall.ret(reply.error()).setDetail("process " + as + " on " + nodeName + ": " + Errno.describe(reply.error())).build()
                 : StepCall.ret(0).setDetail("process " + as + " spawned on " + nodeName)
                     .putBound(as, call.actorBinding(reply.process()))
+                    .putBound(StepBindings.mm(as), call.actorBinding(reply.mm()))
                     .putBound(StepBindings.label(as), Binding.newBuilder().setText(nodeName + "/" + name).build()).build());
       }
       case BUFFER -> {
@@ -82,6 +83,10 @@ final class PlacementSteps implements StepHandler {
     };
     long vram = d.getVram().isEmpty() ? (kind == DeviceSpec.Kind.GPU ? 8L << 30 : 0) : Units.bytes(d.getVram());
     Duration timeout = d.getJobTimeout().isEmpty() ? Duration.ofSeconds(2) : Duration.ofNanos(Units.nanos(d.getJobTimeout()));
-    return new DeviceSpec(d.getName(), kind, Math.max(1, d.getEngines()), vram, !d.getNoPageTables(), d.getRecoverableFaults(), timeout);
+    DeviceSpec.UserptrPolicy policy = d.getUserptrPolicy().isEmpty() ? DeviceSpec.UserptrPolicy.WAIT
+        : DeviceSpec.UserptrPolicy.valueOf(d.getUserptrPolicy().toUpperCase(java.util.Locale.ROOT));
+    Duration preempt = d.getPreemptTime().isEmpty() ? Duration.ofNanos(100_000) : Duration.ofNanos(Units.nanos(d.getPreemptTime()));
+    return new DeviceSpec(d.getName(), kind, Math.max(1, d.getEngines()), vram, !d.getNoPageTables(), d.getRecoverableFaults(), timeout,
+        policy, preempt);
   }
 }

@@ -13,9 +13,31 @@ import java.util.Objects;
  *     a job touches against the submitting process (the command-parser story)
  * @param recoverableFaults recoverable page faults (ODP/HMM-capable); recorded, used by later memory features
  * @param jobTimeout the driver's job timeout (amdgpu {@code lockup_timeout}, 10 s by default in the kernel)
+ * @param userptrPolicy how the driver keeps userptr buffers valid (kernel-semantics §1.15, §3.9)
+ * @param preemptTime how long a preemption takes under {@link UserptrPolicy#PREEMPT}
  */
 public record DeviceSpec(
-    String name, Kind kind, int engines, long vramBytes, boolean pageTables, boolean recoverableFaults, Duration jobTimeout) {
+    String name, Kind kind, int engines, long vramBytes, boolean pageTables, boolean recoverableFaults, Duration jobTimeout,
+    UserptrPolicy userptrPolicy, Duration preemptTime) {
+
+  /** How a driver's userptr invalidate callback keeps the device off pages the mm takes away (§3.9). */
+  public enum UserptrPolicy {
+    /** amdgpu gfx: take the notifier lock, set the seq, wait for the buffer's fences (BOOKKEEP). */
+    WAIT,
+    /** amdkfd: preempt the process's queues (bounded), drop the translation; the next access revalidates. */
+    PREEMPT,
+    /** Recoverable page faults (ODP-like): drop the translation and return at once; the device faults it back. */
+    FAULT,
+    /** No notifier: the pages are pinned (FOLL_LONGTERM) when the buffer is made and stay the device's. */
+    PIN,
+    /** A broken driver: returns at once and keeps using the old translation. */
+    NONE
+  }
+
+  /** A device with the default userptr policy (wait) and preemption time (100 us). */
+  public DeviceSpec(String name, Kind kind, int engines, long vramBytes, boolean pageTables, boolean recoverableFaults, Duration jobTimeout) {
+    this(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, UserptrPolicy.WAIT, Duration.ofNanos(100_000));
+  }
 
   /** Kinds of device. */
   public enum Kind {
@@ -28,6 +50,8 @@ public record DeviceSpec(
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(jobTimeout, "jobTimeout");
+    Objects.requireNonNull(userptrPolicy, "userptrPolicy");
+    Objects.requireNonNull(preemptTime, "preemptTime");
     if (name.isEmpty() || !name.matches("[A-Za-z0-9_.-]+")) {
       throw new IllegalArgumentException("device name must be letters, digits, '_', '.', '-': '" + name + "'");
     }
@@ -48,18 +72,22 @@ public record DeviceSpec(
   }
 
   public DeviceSpec withJobTimeout(Duration timeout) {
-    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, timeout);
+    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, timeout, userptrPolicy, preemptTime);
   }
 
   public DeviceSpec withEngines(int n) {
-    return new DeviceSpec(name, kind, n, vramBytes, pageTables, recoverableFaults, jobTimeout);
+    return new DeviceSpec(name, kind, n, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime);
   }
 
   public DeviceSpec withPageTables(boolean on) {
-    return new DeviceSpec(name, kind, engines, vramBytes, on, recoverableFaults, jobTimeout);
+    return new DeviceSpec(name, kind, engines, vramBytes, on, recoverableFaults, jobTimeout, userptrPolicy, preemptTime);
   }
 
   public DeviceSpec withVram(long bytes) {
-    return new DeviceSpec(name, kind, engines, bytes, pageTables, recoverableFaults, jobTimeout);
+    return new DeviceSpec(name, kind, engines, bytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime);
+  }
+
+  public DeviceSpec withUserptr(UserptrPolicy policy, Duration preempt) {
+    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, policy, preempt);
   }
 }

@@ -24,6 +24,8 @@ final class Bo {
   boolean staticExporter; // exported without pin/unpin ops: never moved while attached
   boolean revoked;
   boolean mapped;
+  /** A userptr buffer: its notifier subscriber, lock and translation (null for any other buffer). */
+  ActorRef<Object> userptr;
 
   Bo(int handle, String name, String owner, long size) {
     this.handle = handle;

@@ -31,6 +31,8 @@ final class DmaBufExporter {
       d.services.violation(Violation.Kind.DMA_BUF_EXPORT_OPS, d.label + "/" + bo.name, "dma_buf_export with "
           + (export.omitOps() == DriverProtocol.NO_PIN ? "unpin but no pin" : "pin but no unpin") + " (WARN_ON(!!ops->pin != !!ops->unpin))");
       export.replyTo().tell(new DriverProtocol.ExportReply(Errno.EINVAL.negative(), null));
+    } else if (bo.userptr != null) {
+      export.replyTo().tell(new DriverProtocol.ExportReply(Errno.EPERM.negative(), null)); // amdgpu_gem_prime_export: never a userptr
     } else if (bo.imported != null) {
       export.replyTo().tell(new DriverProtocol.ExportReply(0, bo.imported)); // PRIME re-export: the same dma-buf
     } else {

@@ -90,6 +90,7 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
   public Receive<DriverProtocol.Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(DriverProtocol.CreateBo.class, this::onCreateBo)
+        .onMessage(DriverProtocol.CreateUserptr.class, this::onCreateUserptr)
         .onMessage(DriverProtocol.Submit.class, this::onSubmit)
         .onMessage(Execute.class, this::onExecute)
         .onMessage(DriverProtocol.Export.class, e -> run(() -> exporter.export(e)))
@@ -178,6 +179,31 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
     return this;
   }
 
+  private Behavior<DriverProtocol.Command> onCreateUserptr(DriverProtocol.CreateUserptr create) {
+    if (d.unplugged || create.length() <= 0 || (create.start() & 4095) != 0 || (create.length() & 4095) != 0) {
+      create.replyTo().tell(new DriverProtocol.BoReply(d.unplugged ? Errno.ENODEV.negative() : Errno.EINVAL.negative(), 0));
+      return this;
+    }
+    Bo bo = new Bo(d.nextHandle(), create.name(), create.process(), create.length());
+    bo.placement = DriverProtocol.Placement.SYSTEM;
+    bo.address = create.start();
+    bo.resv = getContext().spawn(Resv.create(label + "/" + create.name(), settings.resvMode(), containers, services), "resv-bo" + bo.handle);
+    bo.userptr = getContext().spawn(UserptrBo.create(label + "/" + create.name(), create.mm(), create.start(), create.length(),
+        spec.userptrPolicy(), spec.preemptTime(), bo.resv, services, settings.callTimeout(), bo.handle,
+        getContext().messageAdapter(DriverProtocol.BoReply.class, r -> new Continue(() -> userptrCreated(bo, r, create.replyTo())))),
+        "userptr-bo" + bo.handle);
+    return this;
+  }
+
+  private void userptrCreated(Bo bo, DriverProtocol.BoReply reply, ActorRef<DriverProtocol.BoReply> replyTo) {
+    if (reply.result() == 0 && !d.unplugged) {
+      bos.put(bo.handle, bo);
+    } else {
+      getContext().stop(bo.resv);
+    }
+    replyTo.tell(d.unplugged && reply.result() == 0 ? new DriverProtocol.BoReply(Errno.ENODEV.negative(), 0) : reply);
+  }
+
   // --- submission
 
   private Behavior<DriverProtocol.Command> onSubmit(DriverProtocol.Submit submit) {
@@ -193,8 +219,9 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
     for (int h : all) {
       targets.add(new SubmitFlow.ResvTarget(bos.get(h).resv, writes.contains(h)));
     }
+    List<ActorRef<Object>> userptrs = all.stream().map(h -> bos.get(h).userptr).filter(java.util.Objects::nonNull).toList();
     long jobId = nextJob++;
-    getContext().spawn(SubmitFlow.create(device, jobId, submit.process(), submit.job(), submit.inFences(), targets,
+    getContext().spawn(SubmitFlow.create(device, jobId, submit.process(), submit.job(), submit.inFences(), targets, userptrs,
         AcquireCtx.next(services.contexts().origin(), label + " submit " + jobId), settings.callTimeout(), submit.replyTo()),
         "submit-" + jobId);
     return this;
@@ -241,6 +268,8 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
       Bo bo = bos.get(h);
       if (bo == null) {
         targets.put(h, new JobExecution.Target(null, h, 0, label + " bo " + h + " (released)"));
+      } else if (bo.userptr != null) {
+        targets.put(h, new JobExecution.Target(bo.userptr.narrow(), h, bo.size, label + "/" + bo.name + " (userptr)"));
       } else if (bo.imported != null) {
         targets.put(h, new JobExecution.Target(bo.revoked ? null : bo.imported.exporter(), bo.imported.exporterHandle(), bo.size,
             bo.imported.toString()));
@@ -280,6 +309,8 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
     Bo bo = bos.get(sum.handle());
     if (d.unplugged || bo == null) {
       sum.replyTo().tell(new DriverProtocol.ChecksumReply(d.unplugged ? Errno.ENODEV.negative() : Errno.ENOENT.negative(), "", 0));
+    } else if (bo.userptr != null) {
+      sum.replyTo().tell(new DriverProtocol.ChecksumReply(Errno.EOPNOTSUPP.negative(), "", 0)); // its bytes are the process's
     } else if (bo.imported != null) {
       if (bo.revoked) {
         sum.replyTo().tell(new DriverProtocol.ChecksumReply(Errno.ENODEV.negative(), "", 0));
@@ -361,6 +392,9 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
     for (Bo bo : bos.values()) {
       if (bo.imported == null) {
         getContext().stop(bo.resv);
+      }
+      if (bo.userptr != null) {
+        getContext().stop(bo.userptr); // mmu_interval_notifier_remove: the mm drops the subscription
       }
     }
     bos.clear();

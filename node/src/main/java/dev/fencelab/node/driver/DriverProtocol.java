@@ -42,6 +42,21 @@ public final class DriverProtocol {
     }
   }
 
+  /**
+   * A userptr buffer object over {@code [start, start + length)} of the process's address space {@code mm} (any
+   * member), kept valid as the device's userptr policy says (§1.15): -EINVAL for length 0 or an unaligned range,
+   * -ENODEV after unplug, -ESRCH when the mm is gone, -EFAULT (pin) when the range is not mapped.
+   */
+  public record CreateUserptr(String process, String name, ActorRef<dev.fencelab.node.mm.MmProtocol.Command> mm, long start, long length,
+      ActorRef<BoReply> replyTo) implements Command, NodeWireMessage {
+    public CreateUserptr {
+      Objects.requireNonNull(process, "process");
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(mm, "mm");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
   /** A buffer handle (≥ 1) of the process on this driver, or a negative errno. */
   public record BoReply(int result, int handle) implements NodeWireMessage {}
 

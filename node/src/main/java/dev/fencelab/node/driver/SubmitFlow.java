@@ -36,6 +36,10 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  *       for readers and writers, a reader for writers, §1.9);
  *   <li>unlock, hand the dependencies to the engine, answer the caller.
  * </ol>
+ * Userptr buffers (§1.15) are validated first — read_begin and the page fault, outside every lock — and checked under
+ * the resv locks: each one's notifier lock is taken and read_retry checked before the job is armed; a retry drops
+ * every lock and starts over (bounded: -EAGAIN, as amdgpu's CS returns); the notifier locks are dropped after the
+ * out-fence is in every resv, so an invalidation that comes in meanwhile waits for the lock and then for the fence.
  * A reservation object that is gone (its member died, its device was unplugged) fails the submission with -ENODEV
  * (an out-fence already allocated is signalled with it); no progress within the call timeout gives -ETIMEDOUT. The
  * locks are released in every case.
@@ -63,17 +67,23 @@ final class SubmitFlow extends AbstractBehavior<Object> {
   private ActorRef<Resv.Command> slow;
   private int exchanged;
   private FenceRef out;
+  private final List<ActorRef<Object>> userptrs;
+  private final java.util.Map<ActorRef<Object>, Long> seqs = new java.util.HashMap<>();
+  private final List<ActorRef<Object>> notifierLocked = new ArrayList<>();
+  private int validating;
+  private int retries;
 
   static Behavior<Object> create(ActorRef<DeviceActor.Command> device, long jobId, String process, JobSpec spec, List<FenceRef> inFences,
-      List<ResvTarget> targets, AcquireCtx ctx, Duration cap, ActorRef<DriverProtocol.SubmitReply> replyTo) {
+      List<ResvTarget> targets, List<ActorRef<Object>> userptrs, AcquireCtx ctx, Duration cap, ActorRef<DriverProtocol.SubmitReply> replyTo) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-        new SubmitFlow(context, timers, device, jobId, process, spec, inFences, targets, ctx, cap, replyTo).start()));
+        new SubmitFlow(context, timers, device, jobId, process, spec, inFences, targets, userptrs, ctx, cap, replyTo).start()));
   }
 
   private SubmitFlow(ActorContext<Object> context, TimerScheduler<Object> timers, ActorRef<DeviceActor.Command> device, long jobId,
-      String process, JobSpec spec, List<FenceRef> inFences, List<ResvTarget> targets, AcquireCtx ctx, Duration cap,
-      ActorRef<DriverProtocol.SubmitReply> replyTo) {
+      String process, JobSpec spec, List<FenceRef> inFences, List<ResvTarget> targets, List<ActorRef<Object>> userptrs, AcquireCtx ctx,
+      Duration cap, ActorRef<DriverProtocol.SubmitReply> replyTo) {
     super(context);
+    this.userptrs = List.copyOf(userptrs);
     this.device = device;
     this.jobId = jobId;
     this.process = process;
@@ -95,13 +105,64 @@ final class SubmitFlow extends AbstractBehavior<Object> {
   }
 
   private Behavior<Object> start() {
-    return lockNext();
+    return validateNext();
+  }
+
+  // 0. userptr buffers: read_begin and fault, before any lock
+
+  private Behavior<Object> validateNext() {
+    if (validating == userptrs.size()) {
+      return lockNext();
+    }
+    userptrs.get(validating).tell(new UserptrBo.Validate(getContext().getSelf().narrow()));
+    return this;
+  }
+
+  private Behavior<Object> onValidated(UserptrBo.Validated v) {
+    if (v.result() < 0) {
+      return fail(Errno.of(v.result()));
+    }
+    seqs.put(userptrs.get(validating++), v.seq());
+    return validateNext();
+  }
+
+  // 1b. under the resv locks: each userptr's notifier lock, and read_retry
+
+  private Behavior<Object> checkNext() {
+    if (notifierLocked.size() == userptrs.size()) {
+      device.tell(new DeviceActor.Queue(new Engine.Queue(jobId, process, spec, getContext().getSelf().narrow())));
+      return this;
+    }
+    ActorRef<Object> u = userptrs.get(notifierLocked.size());
+    u.tell(new UserptrBo.LockCheck(seqs.get(u), getContext().getSelf().narrow()));
+    return this;
+  }
+
+  private Behavior<Object> onChecked(UserptrBo.Checked c) {
+    if (c.ok()) {
+      notifierLocked.add(userptrs.get(notifierLocked.size()));
+      return checkNext();
+    }
+    unlockNotifiers(); // an invalidation came in between: drop everything, fault again
+    unlockAll();
+    if (++retries > 64) {
+      return fail(Errno.EAGAIN);
+    }
+    validating = 0;
+    return validateNext();
+  }
+
+  private void unlockNotifiers() {
+    notifierLocked.forEach(u -> u.tell(UserptrBo.Unlock.INSTANCE));
+    notifierLocked.clear();
   }
 
   @Override
   public Receive<Object> createReceive() {
     return newReceiveBuilder()
         .onMessage(Resv.LockReply.class, this::onLocked)
+        .onMessage(UserptrBo.Validated.class, this::onValidated)
+        .onMessage(UserptrBo.Checked.class, this::onChecked)
         .onMessage(Engine.Queued.class, this::onQueued)
         .onMessage(Resv.Fences.class, this::onFences)
         .onMessageEquals(Timeout.INSTANCE, () -> fail(Errno.ETIMEDOUT))
@@ -120,9 +181,8 @@ final class SubmitFlow extends AbstractBehavior<Object> {
       }
     }
     locking = null;
-    // 2. arm the job under the locks
-    device.tell(new DeviceActor.Queue(new Engine.Queue(jobId, process, spec, getContext().getSelf().narrow())));
-    return this;
+    // 2. arm the job under the locks (after the userptr checks)
+    return checkNext();
   }
 
   private Behavior<Object> onLocked(Resv.LockReply reply) {
@@ -142,6 +202,7 @@ final class SubmitFlow extends AbstractBehavior<Object> {
 
   private Behavior<Object> onQueued(Engine.Queued queued) {
     if (queued.error() != 0) {
+      unlockNotifiers();
       unlockAll();
       replyTo.tell(new DriverProtocol.SubmitReply(queued.error(), null));
       return Behaviors.stopped();
@@ -152,6 +213,7 @@ final class SubmitFlow extends AbstractBehavior<Object> {
 
   private Behavior<Object> exchangeNext() {
     if (exchanged == resvs.size()) {
+      unlockNotifiers();
       unlockAll();
       device.tell(new DeviceActor.Deps(spec.engine(), new Engine.Deps(jobId, deps, 0)));
       replyTo.tell(new DriverProtocol.SubmitReply(0, out));
@@ -181,6 +243,7 @@ final class SubmitFlow extends AbstractBehavior<Object> {
   }
 
   private Behavior<Object> fail(Errno error) {
+    unlockNotifiers();
     unlockAll();
     if (out != null) {
       device.tell(new DeviceActor.Deps(spec.engine(), new Engine.Deps(jobId, List.of(), error.negative())));

@@ -283,6 +283,15 @@ public final class AddressSpace {
     return length > 0 && hasHole(addr, addr + pageUp(length)) ? Errno.ENOMEM.negative() : 0;
   }
 
+  /**
+   * Reclaim, the OOM reaper or a migration unmapped the present pages of the range (try_to_unmap): the content stays
+   * (swapped out, or moved), the next touch faults in new frames.
+   */
+  public void reclaim(long addr, long length) {
+    long first = addr & ~(PAGE - 1);
+    pages.zap(first / PAGE, (pageUp(addr + length) - first) / PAGE);
+  }
+
   // --- fork
 
   /**

@@ -346,7 +346,8 @@ final class DeviceCodecs {
   private static DeviceV1.DeviceSpec spec(DeviceSpec d) {
     return DeviceV1.DeviceSpec.newBuilder().setName(d.name()).setKind(DeviceV1.DeviceKind.valueOf(d.kind().name()))
         .setEngines(d.engines()).setVramBytes(d.vramBytes()).setPageTables(d.pageTables()).setRecoverableFaults(d.recoverableFaults())
-        .setJobTimeoutNanos(d.jobTimeout().toNanos()).build();
+        .setJobTimeoutNanos(d.jobTimeout().toNanos()).setUserptrPolicy(d.userptrPolicy().name()).setPreemptNanos(d.preemptTime().toNanos())
+        .build();
   }
 
   private static DeviceSpec spec(DeviceV1.DeviceSpec p) throws NotSerializableException {
@@ -355,7 +356,9 @@ final class DeviceCodecs {
     }
     try {
       return new DeviceSpec(p.getName(), DeviceSpec.Kind.valueOf(p.getKind().name()), p.getEngines(), p.getVramBytes(), p.getPageTables(),
-          p.getRecoverableFaults(), Duration.ofNanos(p.getJobTimeoutNanos()));
+          p.getRecoverableFaults(), Duration.ofNanos(p.getJobTimeoutNanos()),
+          p.getUserptrPolicy().isEmpty() ? DeviceSpec.UserptrPolicy.WAIT : DeviceSpec.UserptrPolicy.valueOf(p.getUserptrPolicy()),
+          Duration.ofNanos(p.getPreemptNanos() > 0 ? p.getPreemptNanos() : 100_000));
     } catch (IllegalArgumentException e) {
       throw new NotSerializableException("DeviceSpec: " + e.getMessage());
     }
@@ -382,7 +385,7 @@ final class DeviceCodecs {
     }
   }
 
-  private static DeviceV1.Chunk chunk(Chunk c) {
+  static DeviceV1.Chunk chunk(Chunk c) {
     DeviceV1.Chunk.Builder b = DeviceV1.Chunk.newBuilder().setOffset(c.offset());
     if (c instanceof Chunk.Bytes bytes) {
       b.setData(ByteString.copyFrom(bytes.data()));
@@ -393,7 +396,7 @@ final class DeviceCodecs {
     return b.build();
   }
 
-  private static List<Chunk> chunks(List<DeviceV1.Chunk> list) throws NotSerializableException {
+  static List<Chunk> chunks(List<DeviceV1.Chunk> list) throws NotSerializableException {
     List<Chunk> out = new ArrayList<>(list.size());
     for (DeviceV1.Chunk c : list) {
       switch (c.getContentCase()) {

@@ -64,6 +64,7 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
     registerProcesses();
     registerResv();
     new DeviceCodecs(this).register();
+    new MmCodecs(this).register();
     codec(FenceControl.RunFenceBench.class, "A.RunFenceBench",
         m -> FenceV1.RunFenceBench.newBuilder().setIterations(m.iterations()).setFanout(m.fanout()).setFanoutRounds(m.fanoutRounds())
             .setCreateSignal(m.createSignal()).setCrossIterations(m.crossIterations()).setPendingFences(m.pendingFences())
@@ -231,9 +232,9 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
         FenceV1.SpawnProcess::parseFrom,
         p -> new FenceControl.SpawnProcess(p.getName(), required(p.getReplyTo(), "SpawnProcess.reply_to")));
     codec(FenceControl.ProcessSpawned.class, "A.ProcessSpawned",
-        m -> FenceV1.ProcessSpawned.newBuilder().setProcess(ref(m.process())).setError(m.error()).build(),
+        m -> FenceV1.ProcessSpawned.newBuilder().setProcess(ref(m.process())).setError(m.error()).setMm(ref(m.mm())).build(),
         FenceV1.ProcessSpawned::parseFrom,
-        p -> new FenceControl.ProcessSpawned(optional(p.getProcess()), p.getError()));
+        p -> new FenceControl.ProcessSpawned(optional(p.getProcess()), p.getError(), optional(p.getMm())));
     codec(ProcessProtocol.SyncFileCreate.class, "P.SyncFileCreate",
         m -> FenceV1.SyncFileCreate.newBuilder().setFence(fenceRef(m.fence())).setName(m.name()).setReplyTo(ref(m.replyTo())).build(),
         FenceV1.SyncFileCreate::parseFrom,

@@ -38,7 +38,7 @@ public final class ScenarioSteps {
   }
 
   /** What a name in a step stands for. */
-  public enum RefKind { FENCE, FD, CALLBACK, CONTEXT, TIMELINE, RESV, BUFFER, DEVICE, PROCESS }
+  public enum RefKind { FENCE, FD, CALLBACK, CONTEXT, TIMELINE, RESV, BUFFER, DEVICE, PROCESS, REGION, NOTIFIER }
 
   /** A name a step uses or binds, with the field it is written in ({@code signal.fence}, {@code wait_any.fences[1]}). */
   public record Ref(RefKind kind, String name, String field) {}
@@ -114,6 +114,8 @@ public final class ScenarioSteps {
         case "context" -> RefKind.CONTEXT;
         case "timeline" -> RefKind.TIMELINE;
         case "device" -> RefKind.DEVICE;
+        case "region" -> RefKind.REGION;
+        case "notifier" -> RefKind.NOTIFIER;
         default -> null;
       };
       if (kind == null || e.getKey().getJavaType() != FieldDescriptor.JavaType.STRING) {
@@ -156,9 +158,27 @@ public final class ScenarioSteps {
       case ADD_CALLBACK -> RefKind.CALLBACK;
       case CONTEXT_ALLOC -> RefKind.CONTEXT;
       case SYNC_FILE, POINT, MERGE, EXPORT_SYNC_FILE -> RefKind.FD;
+      case MMAP -> RefKind.REGION;
+      case NOTIFIER_INSERT -> RefKind.NOTIFIER;
+      case USERPTR -> RefKind.BUFFER;
       default -> RefKind.FENCE;
     };
     return new Ref(kind, (String) m.getField(as), action(step) + ".as");
+  }
+
+  /**
+   * The buffers the scenario's {@code userptr} steps make (a GPU buffer object over a process's memory), as buffers:
+   * named by the step's {@code as}, on its device, owned by its process; submissions read and write them by name.
+   */
+  public static List<dev.fencelab.protocol.scenario.v1.Buffer> userptrBuffers(Scenario s) {
+    List<dev.fencelab.protocol.scenario.v1.Buffer> out = new ArrayList<>();
+    for (Step st : s.getStepsList()) {
+      if (st.hasUserptr() && !st.getUserptr().getAs().isEmpty()) {
+        out.add(dev.fencelab.protocol.scenario.v1.Buffer.newBuilder().setName(st.getUserptr().getAs()).setDevice(st.getUserptr().getDevice())
+            .setProcess(st.getProcess()).setPlacement("userptr").build());
+      }
+    }
+    return out;
   }
 
   private static boolean isNumber(String s) {

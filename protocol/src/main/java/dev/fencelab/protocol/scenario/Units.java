@@ -17,7 +17,12 @@ public final class Units {
     if (!m.matches()) {
       return -1;
     }
-    long n = Long.parseLong(m.group(1));
+    long n;
+    try {
+      n = Long.parseLong(m.group(1));
+    } catch (NumberFormatException e) {
+      return -1; // more digits than a long holds
+    }
     String unit = m.group(2) == null ? "B" : m.group(2);
     long mult = switch (unit) {
       case "KiB" -> 1L << 10;
@@ -30,7 +35,11 @@ public final class Units {
       case "TB" -> 1_000_000_000_000L;
       default -> 1L;
     };
-    return Math.multiplyExact(n, mult);
+    try {
+      return Math.multiplyExact(n, mult);
+    } catch (ArithmeticException e) {
+      return -1; // past 2^63 bytes: not a size anything here can have
+    }
   }
 
   /** Nanoseconds, or -1 when {@code text} is not a duration with a unit. */

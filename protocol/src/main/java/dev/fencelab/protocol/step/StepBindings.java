@@ -33,6 +33,11 @@ public final class StepBindings {
     return buffer + "#handle";
   }
 
+  /** A process's address space, its {@code mm} (an actor). */
+  public static String mm(String process) {
+    return "mm:" + process;
+  }
+
   /** {@code buffer}'s size in bytes (a number). */
   public static String size(String buffer) {
     return "size:" + buffer;

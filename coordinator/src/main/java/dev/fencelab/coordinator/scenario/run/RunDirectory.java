@@ -42,6 +42,7 @@ final class RunDirectory {
     this.agents = Map.copyOf(agents);
     scenario.getDevicesList().forEach(d -> devices.put(d.getName(), d));
     scenario.getBuffersList().forEach(b -> buffers.put(b.getName(), b));
+    dev.fencelab.protocol.scenario.ScenarioSteps.userptrBuffers(scenario).forEach(b -> buffers.put(b.getName(), b));
     scenario.getProcessesList().forEach(p -> processNodes.put(p.getName(), p.getNode()));
   }
 

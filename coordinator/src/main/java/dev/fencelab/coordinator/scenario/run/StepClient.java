@@ -158,6 +158,7 @@ final class StepClient {
     if (!process.isEmpty()) {
       copy(process, request);
       copy(StepBindings.label(process), request);
+      copy(StepBindings.mm(process), request);
     }
     String device = deviceOf(step);
     for (ScenarioSteps.Ref ref : ScenarioSteps.uses(step)) {
@@ -197,6 +198,12 @@ final class StepClient {
         case PROCESS -> {
           copy(name, request);
           copy(StepBindings.label(name), request);
+        }
+        case REGION, NOTIFIER -> {
+          if (!copy(name, request)) {
+            return "ENOENT " + ref.kind().name().toLowerCase(java.util.Locale.ROOT) + " '" + name + "' was not made (its step failed)";
+          }
+          copy(StepBindings.size(name), request);
         }
         default -> {}
       }

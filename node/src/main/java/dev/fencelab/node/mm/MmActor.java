@@ -1,0 +1,499 @@
+package dev.fencelab.node.mm;
+
+import dev.fencelab.node.check.Violation;
+import dev.fencelab.node.fence.FenceRef;
+import dev.fencelab.node.fence.FenceServices;
+import dev.fencelab.node.fence.FenceWait;
+import dev.fencelab.node.fence.WaitResult;
+import dev.fencelab.node.memory.Chunk;
+import dev.fencelab.node.memory.Content;
+import dev.fencelab.node.mm.AddressSpace.Invalidation;
+import dev.fencelab.node.mm.IntervalNotifiers.Interval;
+import dev.fencelab.node.mm.MmProtocol.Reply;
+import dev.fencelab.node.trace.TraceRecorder;
+import dev.fencelab.protocol.Errno;
+import dev.fencelab.protocol.trace.v1.EventKind;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntConsumer;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * The address space ({@code mm}) of one emulated process: its {@link AddressSpace}, its interval notifiers
+ * ({@link IntervalNotifiers}), its {@code mmap_lock} ({@link MmapLock}) and the invalidation rounds in progress
+ * ({@link InvalidationRound}). See the package documentation for the contract.
+ *
+ * <p>Owns: all of that. Talks to: its subscribers (drivers anywhere in the cluster: {@link MmProtocol.Invalidate}), the
+ * fences its test notifiers wait on. Watches its remote subscribers: one that dies is dropped from the tree, and a round
+ * waiting on its callback goes on (hot unplug of the device that registered it).
+ */
+public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
+  private interface Internal extends MmProtocol.Command, NoSerializationVerificationNeeded {}
+
+  private record TestWaited(long round, long interval, WaitResult result) implements Internal {}
+
+  private record CallbackTimeout(long round, long interval) implements Internal {}
+
+  /** One interval and who answers its callbacks: a driver (remote) or a test notifier of the scenario (here). */
+  private static final class Subscriber {
+    final Interval interval;
+    final String label;
+    final ActorRef<MmProtocol.Invalidate> remote;
+    final MmProtocol.TestCallback test;
+    final FenceRef fence;
+    long lastRead;
+
+    Subscriber(Interval interval, String label, ActorRef<MmProtocol.Invalidate> remote, MmProtocol.TestCallback test, FenceRef fence) {
+      this.interval = interval;
+      this.label = label;
+      this.remote = remote;
+      this.test = test;
+      this.fence = fence;
+      this.lastRead = interval.seq();
+    }
+  }
+
+  private final String label;
+  private final FenceServices services;
+  private final TimerScheduler<MmProtocol.Command> timers;
+  private final TraceRecorder trace;
+  private final AddressSpace space;
+  private final IntervalNotifiers<Runnable> notifiers = new IntervalNotifiers<>();
+  private final MmapLock mmapLock = new MmapLock();
+  private final Map<Long, Subscriber> subscribers = new HashMap<>();
+  private final Map<Long, InvalidationRound> rounds = new HashMap<>();
+  private final List<Frames> pinned = new ArrayList<>();
+  private final ActorRef<MmProtocol.InvalidateDone> self;
+  private long nextRound = 1;
+
+  /**
+   * @param label the process, as traces and violations name it ({@code n1/proc1})
+   * @param bytesThreshold mappings up to this size hold real bytes
+   */
+  public static Behavior<MmProtocol.Command> create(String label, long bytesThreshold, FenceServices services) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> new MmActor(context, timers, label, bytesThreshold, services)));
+  }
+
+  private MmActor(ActorContext<MmProtocol.Command> context, TimerScheduler<MmProtocol.Command> timers, String label, long bytesThreshold,
+      FenceServices services) {
+    super(context);
+    this.label = label;
+    this.services = services;
+    this.timers = timers;
+    this.trace = TraceRecorder.get(context.getSystem());
+    this.space = new AddressSpace(bytesThreshold);
+    this.self = context.getSelf().narrow();
+  }
+
+  @Override
+  public Receive<MmProtocol.Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(MmProtocol.Mmap.class, this::onMmap)
+        .onMessage(MmProtocol.Change.class, this::onChange)
+        .onMessage(MmProtocol.CpuAccess.class, this::onCpuAccess)
+        .onMessage(MmProtocol.InvalidateRange.class, this::onInvalidateRange)
+        .onMessage(MmProtocol.TestInsert.class, this::onTestInsert)
+        .onMessage(MmProtocol.TestCall.class, this::onTestCall)
+        .onMessage(MmProtocol.NotifierInsert.class, this::onNotifierInsert)
+        .onMessage(MmProtocol.NotifierRemove.class, r -> {
+          remove(r.interval(), () -> r.replyTo().tell(new MmProtocol.Result(0, 0)));
+          return this;
+        })
+        .onMessage(MmProtocol.ReadBegin.class, this::onReadBegin)
+        .onMessage(MmProtocol.RangeFault.class, this::onRangeFault)
+        .onMessage(MmProtocol.DmaRead.class, this::onDmaRead)
+        .onMessage(MmProtocol.DmaWrite.class, this::onDmaWrite)
+        .onMessage(MmProtocol.InvalidateDone.class, d -> returned(d.round(), d.interval(), d.ok()))
+        .onMessage(TestWaited.class, w -> returned(w.round(), w.interval(), true))
+        .onMessage(CallbackTimeout.class, this::onCallbackTimeout)
+        .onSignal(Terminated.class, this::onSubscriberGone)
+        .build();
+  }
+
+  // --- the process's calls
+
+  private Behavior<MmProtocol.Command> onMmap(MmProtocol.Mmap m) {
+    mmapLock.acquire(true, "mmap", () -> {
+      long addr = space.mmap(m.addr(), m.length(), m.prot(), m.shared(), m.fixed());
+      mmapLock.release(true, "mmap");
+      m.replyTo().tell(new Reply(addr, addr, Map.of(), addr < 0 ? "mmap: " + Errno.describe((int) addr)
+          : String.format("mmap 0x%x, %d bytes", addr, m.length())));
+    });
+    return this;
+  }
+
+  private Behavior<MmProtocol.Command> onChange(MmProtocol.Change c) {
+    boolean write = c.kind() != MmProtocol.Change.Kind.DONTNEED; // madvise(DONTNEED) takes mmap_lock for read
+    String who = c.kind().name().toLowerCase(java.util.Locale.ROOT);
+    mmapLock.acquire(write, who, () -> {
+      AddressSpace.Plan plan = switch (c.kind()) {
+        case MUNMAP -> space.planMunmap(c.addr(), c.length());
+        case MPROTECT -> space.planMprotect(c.addr(), c.length(), c.prot());
+        case DONTNEED -> space.planDontneed(c.addr(), c.length());
+        case FORK -> space.planFork();
+      };
+      if (plan.errno() != 0) {
+        mmapLock.release(write, who);
+        c.replyTo().tell(Reply.of(plan.errno(), who + ": " + Errno.describe(plan.errno())));
+        return;
+      }
+      Runnable apply = switch (c.kind()) {
+        case MUNMAP -> () -> space.munmap(c.addr(), c.length());
+        case MPROTECT -> () -> space.mprotect(c.addr(), c.length(), c.prot());
+        case DONTNEED -> () -> space.dontneed(c.addr(), c.length());
+        case FORK -> space::fork;
+      };
+      round(plan.ranges(), true, "", who, apply, result -> {
+        mmapLock.release(write, who);
+        int ret = result != 0 ? result : c.kind() == MmProtocol.Change.Kind.DONTNEED ? space.dontneedResult(c.addr(), c.length()) : 0;
+        c.replyTo().tell(Reply.of(ret, who + (plan.ranges().isEmpty() ? ": nothing to invalidate"
+            : ": " + plan.ranges().size() + " range(s) invalidated")));
+      });
+    });
+    return this;
+  }
+
+  private Behavior<MmProtocol.Command> onCpuAccess(MmProtocol.CpuAccess a) {
+    String who = a.write() ? "cpu write" : "cpu read";
+    mmapLock.acquire(false, who, () -> {
+      AddressSpace.Plan plan = space.planAccess(a.addr(), a.length(), a.write(), Errno.EFAULT);
+      if (plan.errno() != 0) {
+        mmapLock.release(false, who);
+        a.replyTo().tell(Reply.of(plan.errno(), String.format("%s at 0x%x: SIGSEGV", who, a.addr())));
+        return;
+      }
+      round(plan.ranges(), true, "", "cow break", () -> space.fault(a.addr(), a.length(), a.write()), result -> {
+        if (a.write()) {
+          space.write(a.addr(), a.length(), a.seed());
+        }
+        String sum = Content.format(space.checksum(a.addr(), a.length()));
+        mmapLock.release(false, who);
+        a.replyTo().tell(new Reply(0, 0, Map.of("checksum", sum), who + " " + a.length() + " bytes: " + sum));
+      });
+    });
+    return this;
+  }
+
+  private Behavior<MmProtocol.Command> onInvalidateRange(MmProtocol.InvalidateRange r) {
+    if (r.end() <= r.start()) {
+      r.replyTo().tell(Reply.of(Errno.EINVAL.negative(), "an empty range"));
+      return this;
+    }
+    boolean zaps = r.event() == MmuEvent.UNMAP || r.event() == MmuEvent.CLEAR || r.event() == MmuEvent.MIGRATE;
+    String who = (r.blockable() ? "" : "nonblock ") + r.event().name().toLowerCase(java.util.Locale.ROOT);
+    round(List.of(new Invalidation(r.start(), r.end(), r.event())), r.blockable(), r.owner(), who,
+        () -> {
+          if (zaps) {
+            space.reclaim(r.start(), r.end() - r.start());
+          }
+        },
+        result -> r.replyTo().tell(Reply.of(result, who + (result == 0 ? ": done" : ": " + Errno.describe(result)))));
+    return this;
+  }
+
+  // --- rounds
+
+  private void round(List<Invalidation> ranges, boolean blockable, String owner, String why, Runnable apply, IntConsumer done) {
+    long id = nextRound++;
+    InvalidationRound round = new InvalidationRound(id, ranges, blockable, owner, why, notifiers, host, apply, done);
+    if (!ranges.isEmpty()) {
+      rounds.put(id, round);
+      Invalidation first = ranges.get(0);
+      trace.record(TraceRecorder.event(EventKind.INVALIDATE_BEGIN, label).setId(id).setName(round.event().name())
+          .setSubject(String.format("0x%x-0x%x", first.start(), ranges.get(ranges.size() - 1).end())).setDetail(why));
+    }
+    round.start();
+  }
+
+  private final InvalidationRound.Host host = new InvalidationRound.Host() {
+    @Override
+    public void call(InvalidationRound round, Interval interval, long seq) {
+      Subscriber sub = subscribers.get(interval.id());
+      trace.record(TraceRecorder.event(EventKind.NOTIFIER_BEGIN, sub == null ? "?" : sub.label).setId(round.id)
+          .setSubject(label).setName(round.event().name()).setDetail(round.why));
+      if (sub == null) {
+        getContext().getSelf().tell(new TestWaited(round.id, interval.id(), null));
+      } else if (sub.remote != null) {
+        sub.remote.tell(new MmProtocol.Invalidate(round.id, interval.id(), Math.max(interval.start(), round.ranges.get(0).start()),
+            Math.min(interval.last() + 1, round.ranges.get(round.ranges.size() - 1).end()), seq, round.event(), round.blockable,
+            round.owner, label, self));
+        timers.startSingleTimer(List.of(round.id, interval.id()), new CallbackTimeout(round.id, interval.id()),
+            services.waitCap().plusSeconds(10));
+      } else {
+        testCallback(round, sub);
+      }
+    }
+
+    @Override
+    public void wake(List<Runnable> woken) {
+      woken.forEach(Runnable::run);
+    }
+
+    @Override
+    public void warnRefused(InvalidationRound round, Interval interval) {
+      Subscriber sub = subscribers.get(interval.id());
+      services.violation(Violation.Kind.NOTIFIER_REFUSED_BLOCKABLE, sub == null ? label : sub.label,
+          "the invalidate callback returned false on a blockable " + round.event() + " range of " + label + " (" + round.why + ")");
+    }
+
+    @Override
+    public void ended(InvalidationRound round, int result) {
+      if (rounds.remove(round.id) != null) {
+        trace.record(TraceRecorder.event(EventKind.INVALIDATE_END, label).setId(round.id).setStatus(result)
+            .setDetail(round.callbacks() + " callback(s), " + (System.nanoTime() - round.startNanos) / 1000 + " us"));
+      }
+    }
+  };
+
+  /** A test notifier's callback: what its scenario step said it does. */
+  private void testCallback(InvalidationRound round, Subscriber sub) {
+    long id = sub.interval.id();
+    switch (sub.test) {
+      case OK -> getContext().getSelf().tell(new MmProtocol.InvalidateDone(round.id, id, true));
+      case REFUSE -> getContext().getSelf().tell(new MmProtocol.InvalidateDone(round.id, id, false));
+      case NONBLOCK_REFUSES -> getContext().getSelf().tell(new MmProtocol.InvalidateDone(round.id, id, round.blockable));
+      case WAIT_FENCE -> {
+        if (!round.blockable) {
+          getContext().getSelf().tell(new MmProtocol.InvalidateDone(round.id, id, false));
+        } else {
+          ActorRef<WaitResult> adapter = getContext().messageAdapter(WaitResult.class, w -> new TestWaited(round.id, id, w));
+          getContext().spawnAnonymous(FenceWait.create(sub.fence, null, sub.label, "invalidate " + label, adapter, services));
+        }
+      }
+    }
+  }
+
+  private Behavior<MmProtocol.Command> returned(long roundId, long interval, boolean ok) {
+    InvalidationRound round = rounds.get(roundId);
+    if (round == null || round.calling() == null || round.calling().id() != interval) {
+      return this;
+    }
+    timers.cancel(List.of(roundId, interval));
+    Subscriber sub = subscribers.get(interval);
+    trace.record(TraceRecorder.event(EventKind.NOTIFIER_END, sub == null ? "?" : sub.label).setId(roundId).setStatus(ok ? 1 : 0)
+        .setSubject(label));
+    round.returned(interval, ok);
+    return this;
+  }
+
+  private Behavior<MmProtocol.Command> onCallbackTimeout(CallbackTimeout t) {
+    Subscriber sub = subscribers.get(t.interval());
+    services.violation(Violation.Kind.WAIT_CAP_EXCEEDED, sub == null ? label : sub.label,
+        "the invalidate callback for " + label + " did not return within the wait cap: the kernel would hang here");
+    return returned(t.round(), t.interval(), true);
+  }
+
+  private Behavior<MmProtocol.Command> onSubscriberGone(Terminated t) {
+    List<Long> gone = new ArrayList<>();
+    subscribers.forEach((id, s) -> {
+      if (s.remote != null && s.remote.equals(t.getRef())) {
+        gone.add(id);
+      }
+    });
+    for (long id : gone) {
+      Subscriber s = subscribers.remove(id);
+      notifiers.remove(s.interval, () -> {});
+      trace.record(TraceRecorder.event(EventKind.MARK, label).setName("notifier dropped")
+          .setSubject(s.label).setDetail("its subscriber is gone (device unplugged or its member died)"));
+      for (InvalidationRound r : List.copyOf(rounds.values())) {
+        if (r.calling() != null && r.calling().id() == id) {
+          returned(r.id, id, true);
+        }
+      }
+    }
+    return this;
+  }
+
+  // --- notifiers
+
+  private Behavior<MmProtocol.Command> onTestInsert(MmProtocol.TestInsert t) {
+    IntervalNotifiers.Inserted in = notifiers.insert(t.start(), t.length());
+    if (in.errno() != 0) {
+      t.replyTo().tell(Reply.of(in.errno(), "mmu_interval_notifier_insert: " + Errno.describe(in.errno())));
+      return this;
+    }
+    subscribers.put(in.interval().id(), new Subscriber(in.interval(), label + "/" + t.name(), null, t.callback(), t.fence()));
+    t.replyTo().tell(new Reply(0, in.interval().id(), Map.of("seq", Long.toString(in.interval().seq())),
+        String.format("notifier %s over 0x%x+%d, seq %d", t.name(), t.start(), t.length(), in.interval().seq())));
+    return this;
+  }
+
+  private Behavior<MmProtocol.Command> onTestCall(MmProtocol.TestCall c) {
+    if (c.call() == MmProtocol.TestCall.Call.SEQ) {
+      c.replyTo().tell(new Reply(0, notifiers.invalidateSeq(), Map.of(), "invalidate_seq " + notifiers.invalidateSeq()));
+      return this;
+    }
+    Subscriber sub = subscribers.get(c.notifier());
+    if (sub == null) {
+      c.replyTo().tell(Reply.of(Errno.ENOENT.negative(), "no such notifier (removed?)"));
+      return this;
+    }
+    switch (c.call()) {
+      case READ_BEGIN -> readBegin(sub, (seq, waited) -> c.replyTo().tell(
+          new Reply(0, seq, Map.of("waited", Boolean.toString(waited)), "read_begin: seq " + seq + (waited ? " (waited)" : ""))));
+      case READ_RETRY -> {
+        long seq = c.seq() != 0 ? c.seq() : sub.lastRead;
+        boolean retry = notifiers.readRetry(sub.interval, seq);
+        c.replyTo().tell(new Reply(0, retry ? 1 : 0, Map.of(), "read_retry(" + seq + "): " + retry));
+      }
+      case REMOVE -> remove(c.notifier(), () -> c.replyTo().tell(Reply.of(0, "removed")));
+      default -> throw new IllegalStateException("unreachable");
+    }
+    return this;
+  }
+
+  private interface SeqThen {
+    void seq(long seq, boolean waited);
+  }
+
+  private void readBegin(Subscriber sub, SeqThen then) {
+    long[] seq = new long[1];
+    IntervalNotifiers.ReadBegin r = notifiers.readBegin(sub.interval, () -> then.seq(seq[0], true));
+    seq[0] = r.seq();
+    sub.lastRead = r.seq();
+    if (!r.waits()) {
+      then.seq(r.seq(), false);
+    }
+  }
+
+  private void remove(long id, Runnable then) {
+    Subscriber sub = subscribers.get(id);
+    if (sub == null) {
+      then.run();
+      return;
+    }
+    for (InvalidationRound r : rounds.values()) {
+      if (r.calling() != null && r.calling().id() == id) {
+        services.violation(Violation.Kind.NOTIFIER_REMOVE_SELF_DEADLOCK, sub.label, "mmu_interval_notifier_remove while its own "
+            + "invalidate callback runs: it waits for the invalidation that waits for it");
+      }
+    }
+    subscribers.remove(id);
+    if (sub.remote != null && subscribers.values().stream().noneMatch(s -> sub.remote.equals(s.remote))) {
+      getContext().unwatch(sub.remote);
+    }
+    if (notifiers.remove(sub.interval, then)) {
+      then.run();
+    }
+  }
+
+  private Behavior<MmProtocol.Command> onNotifierInsert(MmProtocol.NotifierInsert n) {
+    IntervalNotifiers.Inserted in = notifiers.insert(n.start(), n.length());
+    if (in.errno() == 0) {
+      subscribers.put(in.interval().id(), new Subscriber(in.interval(), n.label(), n.subscriber(), null, null));
+      getContext().watch(n.subscriber());
+    }
+    n.replyTo().tell(new MmProtocol.Inserted(in.errno(), in.errno() == 0 ? in.interval().id() : 0,
+        in.errno() == 0 ? in.interval().seq() : 0));
+    return this;
+  }
+
+  private Behavior<MmProtocol.Command> onReadBegin(MmProtocol.ReadBegin r) {
+    Subscriber sub = subscribers.get(r.interval());
+    if (sub == null) {
+      r.replyTo().tell(new MmProtocol.Result(Errno.ENOENT.negative(), 0));
+    } else {
+      readBegin(sub, (seq, waited) -> r.replyTo().tell(new MmProtocol.Result(0, seq)));
+    }
+    return this;
+  }
+
+  // --- faults and DMA
+
+  private Behavior<MmProtocol.Command> onRangeFault(MmProtocol.RangeFault f) {
+    Subscriber sub = subscribers.get(f.interval());
+    if (!f.pin() && sub == null) {
+      f.replyTo().tell(new MmProtocol.Faulted(Errno.ENOENT.negative(), List.of()));
+      return this;
+    }
+    mmapLock.acquire(false, "hmm_range_fault", () -> {
+      if (!f.pin() && notifiers.readRetry(sub.interval, f.seq())) { // mmu_interval_check_retry
+        mmapLock.release(false, "hmm_range_fault");
+        f.replyTo().tell(new MmProtocol.Faulted(Errno.EBUSY.negative(), List.of()));
+        return;
+      }
+      AddressSpace.Plan plan = space.planAccess(f.start(), f.length(), f.write(), Errno.EPERM);
+      if (plan.errno() != 0) {
+        mmapLock.release(false, "hmm_range_fault");
+        f.replyTo().tell(new MmProtocol.Faulted(plan.errno(), List.of()));
+        return;
+      }
+      List<List<Frames>> out = new ArrayList<>();
+      round(plan.ranges(), true, "", "cow break", () -> out.add(space.fault(f.start(), f.length(), f.write())), result -> {
+        mmapLock.release(false, "hmm_range_fault");
+        if (!f.pin() && notifiers.readRetry(sub.interval, f.seq())) { // the COW break (or anything) invalidated it meanwhile
+          f.replyTo().tell(new MmProtocol.Faulted(Errno.EBUSY.negative(), List.of()));
+          return;
+        }
+        if (f.pin()) {
+          pinned.addAll(out.get(0));
+        }
+        f.replyTo().tell(new MmProtocol.Faulted(0, out.get(0)));
+      });
+    });
+    return this;
+  }
+
+  /** The stale parts of a DMA: a violation unless the frames are pinned (a long-term pin keeps them the device's). */
+  private boolean stale(String device, long addr, long length, List<Frames> translation, boolean write) {
+    List<Frames> stale = space.stale(addr, length, translation);
+    if (stale.isEmpty()) {
+      return false;
+    }
+    List<Frames> unpinned = stale.stream().filter(s -> pinned.stream().noneMatch(p -> p.pfn() <= s.pfn()
+        && s.pfn() + s.pages() <= p.pfn() + p.pages())).toList();
+    if (unpinned.isEmpty()) {
+      trace.record(TraceRecorder.event(EventKind.MARK, label).setName("DMA to pinned pages").setSubject(device)
+          .setDetail((write ? "written: " : "read: ") + stale + " — no longer mapped here; the process never sees it"));
+    } else {
+      services.violation(Violation.Kind.STALE_TRANSLATION, device, String.format("DMA %s of %s at 0x%x+%d through %s, pages the "
+          + "invalidation took away (stale translation): %s", write ? "write" : "read", label, addr, length, translation, unpinned));
+    }
+    return true;
+  }
+
+  private Behavior<MmProtocol.Command> onDmaRead(MmProtocol.DmaRead r) {
+    if (stale(r.device(), r.address(), r.length(), r.translation(), false)) {
+      r.replyTo().tell(new MmProtocol.DmaData(r.tag(), 0, List.of(new Chunk.Pattern(0, r.length(), 0, 0))));
+      return this;
+    }
+    r.replyTo().tell(new MmProtocol.DmaData(r.tag(), 0, filled(r.address(), r.length())));
+    return this;
+  }
+
+  /** The range's content with unmapped gaps as zeros (offsets from {@code addr}). */
+  private List<Chunk> filled(long addr, int length) {
+    List<Chunk> out = new ArrayList<>();
+    long pos = 0;
+    for (Chunk c : space.read(addr, length, Content.PAGE)) {
+      if (c.offset() > pos) {
+        out.add(new Chunk.Pattern(pos, c.offset() - pos, 0, 0));
+      }
+      out.add(c);
+      pos = c.offset() + c.length();
+    }
+    if (pos < length) {
+      out.add(new Chunk.Pattern(pos, length - pos, 0, 0));
+    }
+    return out;
+  }
+
+  private Behavior<MmProtocol.Command> onDmaWrite(MmProtocol.DmaWrite w) {
+    long length = w.chunks().stream().mapToLong(c -> c.offset() + c.length()).max().orElse(0);
+    if (!stale(w.device(), w.address(), length, w.translation(), true)) {
+      space.dmaWrite(w.address(), w.chunks());
+    }
+    w.replyTo().tell(new MmProtocol.DmaAck(w.tag(), 0));
+    return this;
+  }
+}

@@ -1,0 +1,168 @@
+package dev.fencelab.node.mm;
+
+import dev.fencelab.node.NodeWireMessage;
+import dev.fencelab.node.fence.FenceRef;
+import dev.fencelab.node.memory.Chunk;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * What an address space ({@link MmActor}) accepts, and what it sends its notifier subscribers.
+ *
+ * <p>Two kinds of callers. The process's own system calls (mmap, munmap, CPU access…) and the scenario's test
+ * notifiers are made on the process's member by its steps: local messages. Drivers anywhere in the cluster register
+ * interval notifiers, read their sequence, fault pages and DMA through them: wire messages
+ * ({@code fencelab/mm/v1/mm.proto}). Every answer is the kernel's: a value or a negative errno.
+ */
+public final class MmProtocol {
+  private MmProtocol() {}
+
+  public interface Command {}
+
+  /** A local call's answer: {@code ret} (an address, 0, or -errno), a value, named outputs, a line for people. */
+  public record Reply(long ret, long value, Map<String, String> out, String detail) implements NoSerializationVerificationNeeded {
+    public Reply {
+      out = Map.copyOf(out);
+      Objects.requireNonNull(detail, "detail");
+    }
+
+    public static Reply of(long ret, String detail) {
+      return new Reply(ret, 0, Map.of(), detail);
+    }
+  }
+
+  // --- the process's system calls (local)
+
+  /** {@code mmap} of anonymous memory: ret is the address or -errno ({@link AddressSpace#mmap}). */
+  public record Mmap(long addr, long length, int prot, boolean shared, boolean fixed, ActorRef<Reply> replyTo)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /** munmap, mprotect, madvise(DONTNEED): over {@code [addr, addr + length)}; the answer comes after the invalidation round. */
+  public record Change(Kind kind, long addr, long length, int prot, ActorRef<Reply> replyTo) implements Command, NoSerializationVerificationNeeded {
+    public enum Kind { MUNMAP, MPROTECT, DONTNEED, FORK }
+  }
+
+  /** A CPU access: a write of pattern {@code seed}, or a read (the checksum of the range in {@code out}). */
+  public record CpuAccess(long addr, long length, boolean write, long seed, ActorRef<Reply> replyTo)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /**
+   * {@code mmu_notifier_invalidate_range_start[_nonblock]} / {@code _end} over a range, as reclaim, the OOM reaper or a
+   * migration would call it: 0, or -EAGAIN when a subscriber could not proceed without blocking.
+   */
+  public record InvalidateRange(long start, long end, MmuEvent event, boolean blockable, String owner, ActorRef<Reply> replyTo)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /** What a test notifier's invalidate callback does. */
+  public enum TestCallback {
+    /** set_seq, return true. */
+    OK,
+    /** Returns false on a non-blockable range (it would sleep), otherwise set_seq and true. */
+    NONBLOCK_REFUSES,
+    /** Returns false, blockable or not (the WARN on a blockable range). */
+    REFUSE,
+    /** Like amdgpu's: false on a non-blockable range, otherwise waits for {@code fence}, then true. */
+    WAIT_FENCE
+  }
+
+  /** A test notifier (the selftests' own subscriber): {@code mmu_interval_notifier_insert}; ret 0 or -EOVERFLOW, value the id. */
+  public record TestInsert(String name, long start, long length, TestCallback callback, FenceRef fence, ActorRef<Reply> replyTo)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /** A test notifier's call: read_begin (value the seq), read_retry (value 1/0), remove, or the mm's seq. */
+  public record TestCall(Call call, long notifier, long seq, ActorRef<Reply> replyTo) implements Command, NoSerializationVerificationNeeded {
+    public enum Call { READ_BEGIN, READ_RETRY, REMOVE, SEQ }
+  }
+
+  // --- drivers (wire)
+
+  /**
+   * {@code mmu_interval_notifier_insert} by a driver: {@code subscriber} gets an {@link Invalidate} for every invalidation
+   * that overlaps {@code [start, start + length)}. Answered with {@link Inserted}.
+   */
+  public record NotifierInsert(ActorRef<Invalidate> subscriber, String label, long start, long length, ActorRef<Inserted> replyTo)
+      implements Command, NodeWireMessage {
+    public NotifierInsert {
+      Objects.requireNonNull(subscriber, "subscriber");
+      Objects.requireNonNull(label, "label");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** 0 and the interval's id and initial seq, or -EOVERFLOW / -ESRCH (the process is gone). */
+  public record Inserted(int result, long interval, long seq) implements NodeWireMessage {}
+
+  /** {@code mmu_interval_notifier_remove}: answered (0) once no invalidation of the tree is in progress. */
+  public record NotifierRemove(long interval, ActorRef<Result> replyTo) implements Command, NodeWireMessage {}
+
+  /** {@code mmu_interval_read_begin}: answered with the seq once no colliding invalidation runs. */
+  public record ReadBegin(long interval, ActorRef<Result> replyTo) implements Command, NodeWireMessage {}
+
+  /** A result and a value (a seq). */
+  public record Result(long result, long value) implements NodeWireMessage {}
+
+  /**
+   * {@code hmm_range_fault} with REQ_FAULT (and REQ_WRITE) over the range under {@code mmap_read_lock}: the frames, or
+   * -EBUSY (the interval's seq moved past {@code seq}: retry from read_begin), -EFAULT, -EPERM. {@code pin}: a
+   * long-term pin (FOLL_LONGTERM) instead: the frames stay the device's whatever happens to the mapping.
+   */
+  public record RangeFault(long interval, long seq, long start, long length, boolean write, boolean pin, ActorRef<Faulted> replyTo)
+      implements Command, NodeWireMessage {}
+
+  public record Faulted(int result, List<Frames> frames) implements NodeWireMessage {
+    public Faulted {
+      frames = List.copyOf(frames);
+    }
+  }
+
+  /**
+   * A device's DMA read of {@code [address, address + length)} through {@code translation} (frames it faulted).
+   * Pages whose frame is no longer the process's read as what they held; the access is reported stale.
+   */
+  public record DmaRead(String device, long address, int length, List<Frames> translation, long tag, ActorRef<DmaData> replyTo)
+      implements Command, NodeWireMessage {
+    public DmaRead {
+      translation = List.copyOf(translation);
+    }
+  }
+
+  /** Chunks with offsets from the read's address, or {@code result < 0}. */
+  public record DmaData(long tag, int result, List<Chunk> chunks) implements NodeWireMessage {
+    public DmaData {
+      chunks = List.copyOf(chunks);
+    }
+  }
+
+  /** A device's DMA write (chunk offsets from {@code address}) through {@code translation}; stale pages drop the data. */
+  public record DmaWrite(String device, long address, List<Chunk> chunks, List<Frames> translation, long tag, ActorRef<DmaAck> replyTo)
+      implements Command, NodeWireMessage {
+    public DmaWrite {
+      chunks = List.copyOf(chunks);
+      translation = List.copyOf(translation);
+    }
+  }
+
+  public record DmaAck(long tag, int result) implements NodeWireMessage {}
+
+  // --- to subscribers (wire)
+
+  /**
+   * The {@code invalidate} op of one interval: {@code [start, end)} is being invalidated for {@code event} ({@code owner}
+   * set for MIGRATE); {@code seq} is what the callback passes to {@code mmu_interval_set_seq}. Answer with
+   * {@link InvalidateDone}: {@code ok} false means "would block" (only legal when not {@code blockable}).
+   */
+  public record Invalidate(long round, long interval, long start, long end, long seq, MmuEvent event, boolean blockable, String owner,
+      String mm, ActorRef<InvalidateDone> replyTo) implements Command, NodeWireMessage {
+    public Invalidate {
+      Objects.requireNonNull(event, "event");
+      Objects.requireNonNull(owner, "owner");
+      Objects.requireNonNull(mm, "mm");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  public record InvalidateDone(long round, long interval, boolean ok) implements Command, NodeWireMessage {}
+}

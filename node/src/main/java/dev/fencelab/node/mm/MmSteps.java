@@ -1,0 +1,214 @@
+package dev.fencelab.node.mm;
+
+import dev.fencelab.node.driver.DriverProtocol;
+import dev.fencelab.node.fence.FenceNames;
+import dev.fencelab.node.memory.Content;
+import dev.fencelab.node.step.StepCall;
+import dev.fencelab.node.step.StepFailure;
+import dev.fencelab.node.step.StepHandler;
+import dev.fencelab.protocol.Errno;
+import dev.fencelab.protocol.scenario.Units;
+import dev.fencelab.protocol.scenario.v1.Step;
+import dev.fencelab.protocol.step.StepBindings;
+import dev.fencelab.protocol.step.v1.Binding;
+import dev.fencelab.protocol.step.v1.StepResult;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * A process's address-space calls as steps (kernel-semantics §1.14, §1.15), made on the process's member against its
+ * {@code mm}: mmap, munmap, mprotect, madvise, fork, CPU reads and writes, the interval-notifier API on test notifiers,
+ * an explicit invalidation (reclaim, the OOM reaper, a migration), and userptr buffers on a GPU driver anywhere in the
+ * cluster. A region is what an mmap bound (its address, and {@code size:<region>}); {@code offset}/{@code length}
+ * pick part of it.
+ */
+public final class MmSteps implements StepHandler {
+  private final FenceNames names;
+
+  public MmSteps(FenceNames names) {
+    this.names = names;
+  }
+
+  public static List<Step.ActionCase> actions() {
+    return List.of(Step.ActionCase.MMAP, Step.ActionCase.MUNMAP, Step.ActionCase.MPROTECT, Step.ActionCase.MADVISE,
+        Step.ActionCase.FORK, Step.ActionCase.CPU_WRITE, Step.ActionCase.CPU_READ, Step.ActionCase.NOTIFIER_INSERT,
+        Step.ActionCase.NOTIFIER_REMOVE, Step.ActionCase.READ_BEGIN, Step.ActionCase.READ_RETRY, Step.ActionCase.NOTIFIER_SEQ,
+        Step.ActionCase.INVALIDATE, Step.ActionCase.USERPTR);
+  }
+
+  /** {@code [addr, addr + length)} of a region. */
+  private record Range(long addr, long length) {}
+
+  private static Range range(StepCall call, String region, String offset, String length) {
+    Binding b = call.binding(region);
+    if (b == null || b.getKindCase() != Binding.KindCase.NUMBER) {
+      throw new StepFailure(Errno.ENOENT, "no region named '" + region + "' is mapped in this run");
+    }
+    long size = call.number(StepBindings.size(region), 0);
+    long off = offset.isEmpty() ? 0 : Units.bytes(offset);
+    long len = length.isEmpty() ? size - off : Units.bytes(length);
+    if (off < 0 || len < 0) {
+      throw new StepFailure(Errno.EINVAL, "offset '" + offset + "' or length '" + length + "' is not a size");
+    }
+    return new Range(b.getNumber() + off, len);
+  }
+
+  static int prot(String text) {
+    String p = text.isEmpty() ? "rw" : text.toLowerCase(Locale.ROOT);
+    if (p.equals("none")) {
+      return 0;
+    }
+    int prot = 0;
+    for (char c : p.toCharArray()) {
+      prot |= switch (c) {
+        case 'r' -> AddressSpace.PROT_READ;
+        case 'w' -> AddressSpace.PROT_WRITE;
+        case 'x' -> AddressSpace.PROT_EXEC;
+        default -> throw new StepFailure(Errno.EINVAL, "prot '" + text + "': letters r, w, x or none");
+      };
+    }
+    return prot;
+  }
+
+  @Override
+  public CompletionStage<StepResult> execute(StepCall call) {
+    Step step = call.step();
+    if (step.getProcess().isEmpty()) {
+      throw new StepFailure(Errno.EINVAL, dev.fencelab.protocol.scenario.ScenarioSteps.action(step) + " is a call of a process: give the step a process");
+    }
+    ActorRef<MmProtocol.Command> mm = call.actor(StepBindings.mm(step.getProcess()));
+    return switch (step.getActionCase()) {
+      case MMAP -> {
+        var m = step.getMmap();
+        long length = Units.bytes(m.getLength());
+        yield ask(call, mm, r -> new MmProtocol.Mmap(m.getAddress(), length, prot(m.getProt()), m.getShared(), m.getAddress() != 0, r),
+            (reply, b) -> {
+              if (reply.ret() >= 0) {
+                b.setValue(StepCall.number(reply.ret()))
+                    .putBound(m.getAs(), Binding.newBuilder().setNumber(reply.ret()).build())
+                    .putBound(StepBindings.size(m.getAs()), Binding.newBuilder().setNumber(length).build());
+              }
+            });
+      }
+      case MUNMAP -> {
+        Range r = range(call, step.getMunmap().getRegion(), step.getMunmap().getOffset(), step.getMunmap().getLength());
+        yield ask(call, mm, to -> new MmProtocol.Change(MmProtocol.Change.Kind.MUNMAP, r.addr(), r.length(), 0, to), null);
+      }
+      case MPROTECT -> {
+        var p = step.getMprotect();
+        Range r = range(call, p.getRegion(), p.getOffset(), p.getLength());
+        yield ask(call, mm, to -> new MmProtocol.Change(MmProtocol.Change.Kind.MPROTECT, r.addr(), r.length(), prot(p.getProt()), to), null);
+      }
+      case MADVISE -> {
+        var a = step.getMadvise();
+        Range r = range(call, a.getRegion(), a.getOffset(), a.getLength());
+        yield ask(call, mm, to -> new MmProtocol.Change(MmProtocol.Change.Kind.DONTNEED, r.addr(), r.length(), 0, to), null);
+      }
+      case FORK -> ask(call, mm, to -> new MmProtocol.Change(MmProtocol.Change.Kind.FORK, 0, 0, 0, to), null);
+      case CPU_WRITE -> {
+        var w = step.getCpuWrite();
+        Range r = range(call, w.getRegion(), w.getOffset(), w.getLength());
+        long seed = w.getSeed() != 0 ? w.getSeed() : Content.seed(call.stepId().hashCode(), r.addr());
+        yield ask(call, mm, to -> new MmProtocol.CpuAccess(r.addr(), r.length(), true, seed, to), null);
+      }
+      case CPU_READ -> {
+        var rd = step.getCpuRead();
+        Range r = range(call, rd.getRegion(), rd.getOffset(), rd.getLength());
+        yield ask(call, mm, to -> new MmProtocol.CpuAccess(r.addr(), r.length(), false, 0, to), null);
+      }
+      case NOTIFIER_INSERT -> insert(call, mm, step);
+      case NOTIFIER_REMOVE -> testCall(call, mm, MmProtocol.TestCall.Call.REMOVE, step.getNotifierRemove().getNotifier(), 0);
+      case READ_BEGIN -> testCall(call, mm, MmProtocol.TestCall.Call.READ_BEGIN, step.getReadBegin().getNotifier(), 0);
+      case READ_RETRY -> testCall(call, mm, MmProtocol.TestCall.Call.READ_RETRY, step.getReadRetry().getNotifier(), step.getReadRetry().getSeq());
+      case NOTIFIER_SEQ -> ask(call, mm, to -> new MmProtocol.TestCall(MmProtocol.TestCall.Call.SEQ, 0, 0, to),
+          (reply, b) -> b.setValue(StepCall.number(reply.value())));
+      case INVALIDATE -> {
+        var i = step.getInvalidate();
+        Range r = range(call, i.getRegion(), i.getOffset(), i.getLength());
+        MmuEvent event = i.getEvent().isEmpty() ? MmuEvent.CLEAR : MmuEvent.named(i.getEvent());
+        if (event == null) {
+          throw new StepFailure(Errno.EINVAL, "unknown mmu_notifier_event '" + i.getEvent() + "'");
+        }
+        yield ask(call, mm, to -> new MmProtocol.InvalidateRange(r.addr(), r.addr() + r.length(), event, !i.getNonblock(), i.getOwner(), to),
+            null);
+      }
+      case USERPTR -> userptr(call, mm, step);
+      default -> throw new StepFailure(Errno.EOPNOTSUPP, "not an address-space step: " + step.getActionCase());
+    };
+  }
+
+  private interface Bind {
+    void bind(MmProtocol.Reply reply, StepResult.Builder b);
+  }
+
+  private static CompletionStage<StepResult> ask(StepCall call, ActorRef<MmProtocol.Command> mm,
+      Function<ActorRef<MmProtocol.Reply>, MmProtocol.Command> message, Bind bind) {
+    return call.<MmProtocol.Command, MmProtocol.Reply>ask(mm, message::apply).thenApply(reply -> {
+      StepResult.Builder b = StepCall.ret(reply.ret()).setDetail(reply.detail()).putAllOut(reply.out());
+      if (bind != null) {
+        bind.bind(reply, b);
+      }
+      return b.build();
+    });
+  }
+
+  private CompletionStage<StepResult> insert(StepCall call, ActorRef<MmProtocol.Command> mm, Step step) {
+    var n = step.getNotifierInsert();
+    long start;
+    long length;
+    if (n.getRegion().isEmpty()) {
+      start = n.getStart();
+      length = Units.bytes(n.getLength());
+    } else {
+      Range r = range(call, n.getRegion(), n.getOffset(), n.getLength());
+      start = r.addr();
+      length = r.length();
+    }
+    MmProtocol.TestCallback cb = switch (n.getCallback()) {
+      case "", "ok" -> MmProtocol.TestCallback.OK;
+      case "nonblock_refuses" -> MmProtocol.TestCallback.NONBLOCK_REFUSES;
+      case "refuse" -> MmProtocol.TestCallback.REFUSE;
+      case "wait" -> MmProtocol.TestCallback.WAIT_FENCE;
+      default -> throw new StepFailure(Errno.EINVAL, "callback '" + n.getCallback() + "': ok, nonblock_refuses, refuse or wait");
+    };
+    var fence = n.getFence().isEmpty() ? null : names.fence(call, n.getFence());
+    return ask(call, mm, to -> new MmProtocol.TestInsert(n.getAs(), start, length, cb, fence, to), (reply, b) -> {
+      if (reply.ret() == 0) {
+        b.putBound(n.getAs(), Binding.newBuilder().setNumber(reply.value()).build());
+      }
+    });
+  }
+
+  private static CompletionStage<StepResult> testCall(StepCall call, ActorRef<MmProtocol.Command> mm, MmProtocol.TestCall.Call what,
+      String notifier, long seq) {
+    Binding b = call.binding(notifier);
+    if (b == null || b.getKindCase() != Binding.KindCase.NUMBER) {
+      throw new StepFailure(Errno.ENOENT, "no notifier named '" + notifier + "' in this run");
+    }
+    return ask(call, mm, to -> new MmProtocol.TestCall(what, b.getNumber(), seq, to), (reply, r) -> {
+      if (what == MmProtocol.TestCall.Call.READ_BEGIN) {
+        r.setValue(StepCall.number(reply.value()));
+      } else if (what == MmProtocol.TestCall.Call.READ_RETRY) {
+        r.setValue(StepCall.flag(reply.value() != 0));
+      }
+    });
+  }
+
+  private static CompletionStage<StepResult> userptr(StepCall call, ActorRef<MmProtocol.Command> mm, Step step) {
+    var u = step.getUserptr();
+    Range r = range(call, u.getRegion(), u.getOffset(), u.getLength());
+    String owner = call.text(StepBindings.label(step.getProcess()), "label of process " + step.getProcess());
+    ActorRef<DriverProtocol.Command> driver = call.driver(u.getDevice());
+    return call.<DriverProtocol.Command, DriverProtocol.BoReply>ask(driver,
+            to -> new DriverProtocol.CreateUserptr(owner, u.getAs(), mm, r.addr(), r.length(), to))
+        .thenApply(reply -> reply.result() != 0
+            ? StepCall.ret(reply.result()).setDetail("userptr " + u.getAs() + ": " + Errno.describe(reply.result())).build()
+            : StepCall.ret(0).setDetail(String.format("userptr %s over 0x%x+%d on %s, handle %d", u.getAs(), r.addr(), r.length(),
+                    u.getDevice(), reply.handle()))
+                .putBound(StepBindings.handle(u.getAs(), u.getDevice()), Binding.newBuilder().setHandle(reply.handle()).build())
+                .putBound(StepBindings.size(u.getAs()), Binding.newBuilder().setNumber(r.length()).build()).build());
+  }
+}

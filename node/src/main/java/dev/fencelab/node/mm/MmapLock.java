@@ -1,0 +1,66 @@
+package dev.fencelab.node.mm;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * {@code mm->mmap_lock}, a fair reader-writer semaphore: mmap, munmap, mprotect and fork take it for write; page faults,
+ * {@code hmm_range_fault} and madvise(DONTNEED) for read. A caller that cannot have it now is queued (never a sleeping
+ * thread) and runs when the holders release it; a queued writer stops later readers from jumping it, as rwsem does.
+ */
+final class MmapLock {
+  private record Pending(boolean write, String who, Runnable then) {}
+
+  private int readers;
+  private String writer;
+  private final List<String> readerNames = new ArrayList<>();
+  private final Deque<Pending> queue = new ArrayDeque<>();
+
+  /** Runs {@code then} now or once the lock is granted; the holder must {@link #release} it. */
+  void acquire(boolean write, String who, Runnable then) {
+    if (queue.isEmpty() && grantable(write)) {
+      grant(write, who);
+      then.run();
+    } else {
+      queue.add(new Pending(write, who, then));
+    }
+  }
+
+  private boolean grantable(boolean write) {
+    return writer == null && (!write || readers == 0);
+  }
+
+  private void grant(boolean write, String who) {
+    if (write) {
+      writer = who;
+    } else {
+      readers++;
+      readerNames.add(who);
+    }
+  }
+
+  void release(boolean write, String who) {
+    if (write) {
+      writer = null;
+    } else {
+      readers--;
+      readerNames.remove(who);
+    }
+    while (!queue.isEmpty() && grantable(queue.peek().write())) {
+      Pending p = queue.poll();
+      grant(p.write(), p.who());
+      p.then().run();
+    }
+  }
+
+  /** Who holds it now ({@code write: munmap}, {@code read: …}), for wait chains; empty when free. */
+  String holders() {
+    return writer != null ? "write: " + writer : readers > 0 ? "read: " + String.join(", ", readerNames) : "";
+  }
+
+  int queued() {
+    return queue.size();
+  }
+}
