@@ -199,6 +199,21 @@ public final class ChromeTrace {
           TraceEvent end = x.endOf(e);
           slice("unplug " + e.getSubject(), "unplug", e, end, e.getTrack(), args(end));
         }
+        case INVALIDATE_BEGIN -> {
+          TraceEvent end = x.endOf(e);
+          Map<String, Object> a = args(end);
+          a.put("range", e.getSubject());
+          a.put("why", e.getDetail());
+          slice(end == e ? "invalidate " + e.getName() + " (never ended)" : "invalidate " + e.getName() + " (" + e.getDetail() + ")",
+              "invalidate", e, end, e.getTrack() + " mm", a);
+        }
+        case NOTIFIER_BEGIN -> {
+          TraceEvent end = x.endOf(e);
+          Map<String, Object> a = args(end);
+          a.put("mm", e.getSubject());
+          a.put("returned", end == e ? "never" : end.getStatus() == 1 ? "true" : "false (would block)");
+          slice("invalidate callback " + e.getName(), "invalidate", e, end, e.getTrack(), a);
+        }
         case VIOLATION -> instant("VIOLATION " + e.getName(), "violation", e, e.getTrack(), "p");
         case FAULT -> instant("FAULT " + e.getName() + " " + e.getSubject(), "chaos", e, e.getTrack(), "g");
         case CHECKSUM -> instant("checksum " + e.getSubject() + " " + e.getDetail(), "checksum", e, e.getTrack(), "t");

@@ -18,6 +18,8 @@ import org.HdrHistogram.Histogram;
  *       clock; model: the modelled delay, 0 without link latency);
  *   <li>{@code job.queue_to_start}, {@code job.run}, {@code job.queue_to_end}: per job;
  *   <li>{@code copy}: a copy job's transfer (wall: the real chunked transfer; model: the job's modelled time);
+ *   <li>{@code invalidate}: an invalidation round's start (mmu_notifier_invalidate_range_start) → its end (every
+ *       subscriber's callback returned, the change applied).
  *   <li>{@code unplug_to_resolved}: an unplug or node kill → the last fence or wait that resolved with {@code -ENODEV}.
  * </ul>
  */
@@ -88,6 +90,13 @@ public final class Latencies {
       if (j.queued != null && j.end != null) {
         add("job.queue_to_end", "model", j.end.getModelNanos() - j.queued.getModelNanos());
         add("job.queue_to_end", "wall", x.wall(j.end) - x.wall(j.queued));
+      }
+    }
+    for (TraceEvent b : x.ofKind(EventKind.INVALIDATE_BEGIN)) {
+      TraceEvent end = x.endOf(b);
+      if (end != b) {
+        add("invalidate", "wall", x.wall(end) - x.wall(b));
+        add("invalidate", "model", end.getModelNanos() - b.getModelNanos());
       }
     }
     for (TraceEvent c : x.ofKind(EventKind.COPY)) {

@@ -95,8 +95,8 @@ final class RunChecks {
     for (int i = 0; i < e.getChecksumsCount(); i++) {
       var c = e.getChecksums(i);
       if (c.getEqualCount() == 0 && c.getUnequalCount() == 0) v.problem("expect.checksums[" + i + "]", "name buffers in equal or unequal");
-      for (String b : c.getEqualList()) if (!v.buffers.containsKey(b)) v.problem("expect.checksums[" + i + "].equal", "unknown buffer '" + b + "'");
-      for (String b : c.getUnequalList()) if (!v.buffers.containsKey(b)) v.problem("expect.checksums[" + i + "].unequal", "unknown buffer '" + b + "'");
+      for (String b : c.getEqualList()) checksummed(i, "equal", b);
+      for (String b : c.getUnequalList()) checksummed(i, "unequal", b);
     }
     for (String kind : e.getViolations().getExpectedList()) {
       if (!ScenarioValidator.VIOLATION_KINDS.contains(kind)) v.problem("expect.violations.expected", "unknown violation kind '" + kind + "' (" + ScenarioValidator.VIOLATION_KINDS + ")");
@@ -118,6 +118,14 @@ final class RunChecks {
   private void status(String path, String status) {
     if (!ScenarioValidator.STATUSES.contains(status)) {
       v.problem(path, "status must be one of " + ScenarioValidator.STATUSES + ", not '" + status + "'");
+    }
+  }
+
+  /** A name a checksum expectation compares: a buffer, or a region a cpu_read step reads. */
+  private void checksummed(int i, String field, String name) {
+    boolean read = v.s.getStepsList().stream().anyMatch(st -> st.hasCpuRead() && st.getCpuRead().getRegion().equals(name));
+    if (!v.buffers.containsKey(name) && !read) {
+      v.problem("expect.checksums[" + i + "]." + field, "unknown buffer '" + name + "' (nor a region a cpu_read step reads)");
     }
   }
 }

@@ -76,6 +76,8 @@ public final class RunIndex {
         case NODE_DOWN -> killedAt.putIfAbsent(e.getSubject(), wall(e));
         case STEP_END -> ends.putIfAbsent("step#" + e.getId(), e);
         case UNPLUG_END -> ends.putIfAbsent("unplug#" + e.getNode() + "#" + e.getTrack(), e);
+        case INVALIDATE_END -> ends.putIfAbsent(endKey(e), e);
+        case NOTIFIER_END -> ends.putIfAbsent(endKey(e), e);
         default -> {}
       }
     }
@@ -92,10 +94,20 @@ public final class RunIndex {
     return null;
   }
 
-  /** The matching end of a STEP_BEGIN or UNPLUG_BEGIN, or the event itself when it never ended. */
+  /** The matching end of a STEP_BEGIN, UNPLUG_BEGIN, INVALIDATE_BEGIN or NOTIFIER_BEGIN, or the event itself when it never ended. */
   public TraceEvent endOf(TraceEvent begin) {
-    String key = begin.getKind() == EventKind.STEP_BEGIN ? "step#" + begin.getId() : "unplug#" + begin.getNode() + "#" + begin.getTrack();
+    String key = switch (begin.getKind()) {
+      case STEP_BEGIN -> "step#" + begin.getId();
+      case INVALIDATE_BEGIN, NOTIFIER_BEGIN -> endKey(begin);
+      default -> "unplug#" + begin.getNode() + "#" + begin.getTrack();
+    };
     return ends.getOrDefault(key, begin);
+  }
+
+  /** An invalidation round (per mm, by round id) or one subscriber's callback in it (by its track too). */
+  private static String endKey(TraceEvent e) {
+    boolean round = e.getKind() == EventKind.INVALIDATE_BEGIN || e.getKind() == EventKind.INVALIDATE_END;
+    return (round ? "inv#" : "cb#") + e.getNode() + "#" + e.getId() + "#" + e.getTrack();
   }
 
   /** The event's time on the runner's monotonic clock. */

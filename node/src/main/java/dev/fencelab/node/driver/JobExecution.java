@@ -141,7 +141,7 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
     readTags.remove(read.data().tag());
     List<Chunk> chunks = read.data().chunks();
     if (read.data().result() < 0) {
-      revoked(src != null ? src : targets.get(copy.src()), "read");
+      failed(src != null ? src : targets.get(copy.src()), "read", read.data().result());
       chunks = List.of(); // nothing readable: the destination range is left as it was
     }
     Target dst = targets.get(copy.dst());
@@ -236,7 +236,7 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
   private Behavior<Msg> onWrote(Wrote wrote) {
     Target t = pendingByTag.remove(wrote.ack().tag());
     if (wrote.ack().result() < 0 && t != null) {
-      revoked(t, "write");
+      failed(t, "write", wrote.ack().result());
     }
     if (!computing) {
       inFlight--;
@@ -286,6 +286,21 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
       }
     }
     return this;
+  }
+
+  /**
+   * A DMA that failed: -EFAULT is a device page fault on an address its process no longer maps (a userptr range it
+   * unmapped — the process's bug, not the kernel's: the GPU logs a VM fault, the access is dropped); anything else is
+   * memory that was revoked.
+   */
+  private void failed(Target t, String access, int errno) {
+    if (errno == dev.fencelab.protocol.Errno.EFAULT.negative()) {
+      dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).record(dev.fencelab.node.trace.TraceRecorder
+          .event(dev.fencelab.protocol.trace.v1.EventKind.MARK, label).setName("device page fault").setSubject(t.name())
+          .setDetail("job " + job.spec().label() + ": DMA " + access + " of an address its process no longer maps: dropped"));
+      return;
+    }
+    revoked(t, access);
   }
 
   private void revoked(Target t, String access) {

@@ -266,6 +266,8 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
       b = outcomes.outcome(step, done.sent().node(), done.sent().result());
       if (step.hasChecksum()) {
         record.addChecksums(Outcomes.checksum(step.getChecksum().getBuffer(), id, done.sent(), log));
+      } else if (step.hasCpuRead() && done.sent().result().getRet() == 0) { // a region's bytes, comparable with a buffer's
+        record.addChecksums(Outcomes.checksum(step.getCpuRead().getRegion(), id, done.sent(), log));
       }
     } else {
       boolean answered = step.hasKillNode() || step.hasPause();
