@@ -64,7 +64,41 @@ class NodeSerializerTest {
   static List<Object> everyNodeMessage() {
     List<Object> all = new java.util.ArrayList<>(fenceMessages());
     all.addAll(deviceMessages());
+    all.addAll(mmMessages());
     return all;
+  }
+
+  static List<Object> mmMessages() {
+    var mm = testKit.<dev.fencelab.node.mm.MmProtocol.Command>createTestProbe().ref();
+    List<dev.fencelab.node.mm.Frames> frames = List.of(new dev.fencelab.node.mm.Frames(0x7fff_0000_0000L, 16, 0x10_0000),
+        new dev.fencelab.node.mm.Frames(0x7fff_0001_0000L, 1, 0x20_0000));
+    List<Chunk> chunks = List.of(new Chunk.Bytes(0, new byte[] {9, 8}), new Chunk.Pattern(2, 4094, 5, 2));
+    return List.of(
+        new dev.fencelab.node.mm.MmProtocol.NotifierInsert(testKit.<dev.fencelab.node.mm.MmProtocol.Invalidate>createTestProbe().ref(),
+            "n2/gpuB/u1", 0x7fff_0000_0000L, 1L << 20, testKit.<dev.fencelab.node.mm.MmProtocol.Inserted>createTestProbe().ref()),
+        new dev.fencelab.node.mm.MmProtocol.Inserted(0, 4, 1),
+        new dev.fencelab.node.mm.MmProtocol.Inserted(-75, 0, 0),
+        new dev.fencelab.node.mm.MmProtocol.NotifierRemove(4, testKit.<dev.fencelab.node.mm.MmProtocol.Result>createTestProbe().ref()),
+        new dev.fencelab.node.mm.MmProtocol.ReadBegin(4, testKit.<dev.fencelab.node.mm.MmProtocol.Result>createTestProbe().ref()),
+        new dev.fencelab.node.mm.MmProtocol.Result(-16, 7),
+        new dev.fencelab.node.mm.MmProtocol.RangeFault(4, 3, 0x7fff_0000_0000L, 65536, true, false,
+            testKit.<dev.fencelab.node.mm.MmProtocol.Faulted>createTestProbe().ref()),
+        new dev.fencelab.node.mm.MmProtocol.Faulted(0, frames),
+        new dev.fencelab.node.mm.MmProtocol.Faulted(-14, List.of()),
+        new dev.fencelab.node.mm.MmProtocol.DmaRead("n2/gpuB/u1", 0x7fff_0000_1000L, 4096, frames, 12,
+            testKit.<dev.fencelab.node.mm.MmProtocol.DmaData>createTestProbe().ref()),
+        new dev.fencelab.node.mm.MmProtocol.DmaData(12, 0, chunks),
+        new dev.fencelab.node.mm.MmProtocol.DmaWrite("n2/gpuB/u1", 0x7fff_0000_0000L, chunks, frames, 13,
+            testKit.<dev.fencelab.node.mm.MmProtocol.DmaAck>createTestProbe().ref()),
+        new dev.fencelab.node.mm.MmProtocol.DmaAck(13, -19),
+        new dev.fencelab.node.mm.MmProtocol.Invalidate(5, 4, 0x7fff_0000_0000L, 0x7fff_0010_0000L, 3, dev.fencelab.node.mm.MmuEvent.MIGRATE,
+            false, "n2/gpuB", "n3/P", testKit.<dev.fencelab.node.mm.MmProtocol.InvalidateDone>createTestProbe().ref()),
+        new dev.fencelab.node.mm.MmProtocol.InvalidateDone(5, 4, false),
+        new DriverProtocol.CreateUserptr("n3/P", "u1", mm, 0x7fff_0000_0000L, 1L << 20,
+            testKit.<DriverProtocol.BoReply>createTestProbe().ref()),
+        new DeviceControl.PlaceDevice(new DeviceSpec("gpuF", DeviceSpec.Kind.GPU, 1, 1L << 30, true, true, java.time.Duration.ofSeconds(2),
+            DeviceSpec.UserptrPolicy.FAULT, java.time.Duration.ofMillis(3)), testKit.<DeviceControl.DevicePlaced>createTestProbe().ref()),
+        new FenceControl.ProcessSpawned(testKit.<dev.fencelab.node.process.ProcessProtocol.Command>createTestProbe().ref(), 0, mm));
   }
 
   static List<Object> deviceMessages() {
