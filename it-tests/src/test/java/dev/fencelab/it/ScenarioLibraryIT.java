@@ -32,7 +32,7 @@ class ScenarioLibraryIT {
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"pipeline-two-gpus", "hot-unplug-exporter", "soft-unplug", "gpu-reset", "sync-file-across-processes",
-      "resv-replace-hazard", "demo", "userptr-policies"})
+      "resv-replace-hazard", "demo", "userptr-policies", "oom-reaper-nonblock"})
   @Timeout(value = 170, unit = TimeUnit.SECONDS)
   void shouldRunTheBundledScenarioToAPassVerdictWithEveryOutputFile(String name) throws Exception {
     Path out = logs.track(TestCluster.newRunDir("scenario-" + name));

@@ -73,11 +73,15 @@ final class StepChecks {
       }
       case NOTIFIER_INSERT -> {
         var n = st.getNotifierInsert();
-        if (!n.getCallback().isEmpty() && !n.getCallback().matches("ok|nonblock_refuses|refuse|wait")) {
-          v.problem(path + ".notifier_insert.callback", "callback must be ok, nonblock_refuses, refuse or wait, not '" + n.getCallback() + "'");
+        if (!n.getOnInvalidate().isEmpty() && !n.getOnInvalidate().matches("ok|nonblock_refuses|refuse|wait")) {
+          v.problem(path + ".notifier_insert.on_invalidate", "on_invalidate must be ok, nonblock_refuses, refuse or wait, not '"
+              + n.getOnInvalidate() + "'");
         }
-        if (n.getCallback().equals("wait") == n.getFence().isEmpty()) {
-          v.problem(path + ".notifier_insert", "a 'wait' callback names the fence it waits for, and only it does");
+        if (n.getOnInvalidate().equals("wait") == n.getFence().isEmpty()) {
+          v.problem(path + ".notifier_insert", "on_invalidate 'wait' names the fence it waits for, and only it does");
+        }
+        if (!n.getStart().isEmpty() && !n.getStart().matches("(0x[0-9a-fA-F]{1,16}|\\d{1,20})")) {
+          v.problem(path + ".notifier_insert.start", "start is an address (decimal or 0x hex), not '" + n.getStart() + "'");
         }
         if (n.getRegion().isEmpty() && n.getLength().isEmpty()) {
           v.problem(path + ".notifier_insert", "give a region (or start and length)");
@@ -89,6 +93,7 @@ final class StepChecks {
           v.problem(path + ".invalidate.event", "unknown mmu_notifier_event '" + st.getInvalidate().getEvent() + "'");
         }
       }
+      case OOM_REAP -> v.duration(path + ".oom_reap.delay", st.getOomReap().getDelay(), true);
       case USERPTR -> {
         if (st.getUserptr().getAs().isEmpty()) v.problem(path, "'userptr' binds a buffer name: give it 'as'");
       }

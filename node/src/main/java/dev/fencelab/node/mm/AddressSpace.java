@@ -292,6 +292,28 @@ public final class AddressSpace {
     pages.zap(first / PAGE, (pageUp(addr + length) - first) / PAGE);
   }
 
+  /** exit_mmap: every mapping goes (UNMAP over each). */
+  public Plan planExit() {
+    return new Plan(0, vmas.values().stream().map(v -> new Invalidation(v.start, v.end, MmuEvent.UNMAP)).toList());
+  }
+
+  public void exit() {
+    vmas.clear();
+    pages.zap(0, TASK_SIZE / PAGE);
+  }
+
+  /** The private anonymous mappings the OOM reaper may unmap, as ranges. */
+  public List<Invalidation> reapable() {
+    return vmas.values().stream().filter(v -> !v.backing.shared()).map(v -> new Invalidation(v.start, v.end, MmuEvent.UNMAP)).toList();
+  }
+
+  /** The OOM reaper unmapped a mapping's pages (the dying process's memory is freed; its content is gone). */
+  public long reap(long start, long end) {
+    long before = pages.present();
+    pages.zap(start / PAGE, (end - start) / PAGE);
+    return before - pages.present();
+  }
+
   // --- fork
 
   /**

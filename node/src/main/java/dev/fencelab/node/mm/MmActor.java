@@ -44,6 +44,12 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
 
   private record CallbackTimeout(long round, long interval) implements Internal {}
 
+  private record ReapAttempt(int attempt, long reaped, ActorRef<Reply> replyTo) implements Internal {}
+
+  /** mm/oom_kill.c: MAX_OOM_REAP_RETRIES attempts, schedule_timeout_idle(HZ/10) between them. */
+  static final int MAX_OOM_REAP_RETRIES = 10;
+  static final java.time.Duration OOM_REAP_PAUSE = java.time.Duration.ofMillis(100);
+
   /** One interval and who answers its callbacks: a driver (remote) or a test notifier of the scenario (here). */
   private static final class Subscriber {
     final Interval interval;
@@ -51,6 +57,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
     final ActorRef<MmProtocol.Invalidate> remote;
     final MmProtocol.TestCallback test;
     final FenceRef fence;
+    FenceRef called;
     long lastRead;
 
     Subscriber(Interval interval, String label, ActorRef<MmProtocol.Invalidate> remote, MmProtocol.TestCallback test, FenceRef fence) {
@@ -75,6 +82,8 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
   private final List<Frames> pinned = new ArrayList<>();
   private final ActorRef<MmProtocol.InvalidateDone> self;
   private long nextRound = 1;
+  /** The process exited (exit_mmap ran): its calls fail with -ESRCH, new notifiers too. */
+  private boolean exited;
 
   /**
    * @param label the process, as traces and violations name it ({@code n1/proc1})
@@ -98,10 +107,31 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
   @Override
   public Receive<MmProtocol.Command> createReceive() {
     return newReceiveBuilder()
+        .onMessage(MmProtocol.Mmap.class, m -> exited, m -> gone(m.replyTo()))
+        .onMessage(MmProtocol.Change.class, c -> exited, c -> gone(c.replyTo()))
+        .onMessage(MmProtocol.CpuAccess.class, c -> exited, c -> gone(c.replyTo()))
+        .onMessage(MmProtocol.InvalidateRange.class, r -> exited, r -> gone(r.replyTo()))
+        .onMessage(MmProtocol.OomReap.class, r -> exited, r -> gone(r.replyTo()))
+        .onMessage(MmProtocol.NotifierInsert.class, n -> exited, n -> {
+          n.replyTo().tell(new MmProtocol.Inserted(Errno.ESRCH.negative(), 0, 0));
+          return this;
+        })
         .onMessage(MmProtocol.Mmap.class, this::onMmap)
         .onMessage(MmProtocol.Change.class, this::onChange)
         .onMessage(MmProtocol.CpuAccess.class, this::onCpuAccess)
         .onMessage(MmProtocol.InvalidateRange.class, this::onInvalidateRange)
+        .onMessage(MmProtocol.OomReap.class, r -> {
+          if (r.delay().isZero()) {
+            reap(new ReapAttempt(1, 0, r.replyTo()));
+          } else {
+            timers.startSingleTimer(new ReapAttempt(1, 0, r.replyTo()), r.delay());
+          }
+          return this;
+        })
+        .onMessage(ReapAttempt.class, a -> {
+          reap(a);
+          return this;
+        })
         .onMessage(MmProtocol.TestInsert.class, this::onTestInsert)
         .onMessage(MmProtocol.TestCall.class, this::onTestCall)
         .onMessage(MmProtocol.NotifierInsert.class, this::onNotifierInsert)
@@ -118,6 +148,11 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         .onMessage(CallbackTimeout.class, this::onCallbackTimeout)
         .onSignal(Terminated.class, this::onSubscriberGone)
         .build();
+  }
+
+  private Behavior<MmProtocol.Command> gone(ActorRef<Reply> replyTo) {
+    replyTo.tell(Reply.of(Errno.ESRCH.negative(), "the process has exited"));
+    return this;
   }
 
   // --- the process's calls
@@ -141,6 +176,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         case MPROTECT -> space.planMprotect(c.addr(), c.length(), c.prot());
         case DONTNEED -> space.planDontneed(c.addr(), c.length());
         case FORK -> space.planFork();
+        case EXIT -> space.planExit();
       };
       if (plan.errno() != 0) {
         mmapLock.release(write, who);
@@ -152,10 +188,12 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         case MPROTECT -> () -> space.mprotect(c.addr(), c.length(), c.prot());
         case DONTNEED -> () -> space.dontneed(c.addr(), c.length());
         case FORK -> space::fork;
+        case EXIT -> space::exit;
       };
       round(plan.ranges(), true, "", who, apply, result -> {
         mmapLock.release(write, who);
         int ret = result != 0 ? result : c.kind() == MmProtocol.Change.Kind.DONTNEED ? space.dontneedResult(c.addr(), c.length()) : 0;
+        exited |= c.kind() == MmProtocol.Change.Kind.EXIT;
         c.replyTo().tell(Reply.of(ret, who + (plan.ranges().isEmpty() ? ": nothing to invalidate"
             : ": " + plan.ranges().size() + " range(s) invalidated")));
       });
@@ -199,6 +237,48 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         },
         result -> r.replyTo().tell(Reply.of(result, who + (result == 0 ? ": done" : ": " + Errno.describe(result)))));
     return this;
+  }
+
+  /**
+   * One attempt of the OOM reaper: mmap_read_trylock (fails while a writer holds it), then per private anonymous
+   * mapping a non-blockable UNMAP — a mapping whose subscriber would block is skipped, the others are reaped. The
+   * attempt succeeds when nothing was skipped; after {@link #MAX_OOM_REAP_RETRIES} the reaper gives up.
+   */
+  private void reap(ReapAttempt a) {
+    if (!mmapLock.tryRead("oom_reaper")) {
+      reapFailed(a, a.reaped());
+      return;
+    }
+    List<Invalidation> ranges = space.reapable();
+    reapNext(a, ranges, 0, a.reaped(), false);
+  }
+
+  private void reapNext(ReapAttempt a, List<Invalidation> ranges, int i, long reaped, boolean skipped) {
+    if (i == ranges.size()) {
+      mmapLock.release(false, "oom_reaper");
+      if (skipped) {
+        reapFailed(a, reaped);
+      } else {
+        a.replyTo().tell(new Reply(0, reaped, Map.of("attempts", Integer.toString(a.attempt()), "reaped", Long.toString(reaped)),
+            "oom_reaper: reaped " + reaped + " page(s) after " + a.attempt() + " attempt(s)"));
+      }
+      return;
+    }
+    Invalidation r = ranges.get(i);
+    long[] got = new long[1];
+    round(List.of(r), false, "", "oom_reaper", () -> got[0] = space.reap(r.start(), r.end()),
+        result -> reapNext(a, ranges, i + 1, reaped + got[0], skipped || result != 0));
+  }
+
+  private void reapFailed(ReapAttempt a, long reaped) {
+    if (a.attempt() < MAX_OOM_REAP_RETRIES) {
+      timers.startSingleTimer(new ReapAttempt(a.attempt() + 1, reaped, a.replyTo()), OOM_REAP_PAUSE);
+      return;
+    }
+    trace.record(TraceRecorder.event(EventKind.MARK, label).setName("oom_reaper: unable to reap")
+        .setDetail(MAX_OOM_REAP_RETRIES + " attempts; MMF_OOM_SKIP set: the memory is freed when the process exits"));
+    a.replyTo().tell(new Reply(Errno.EAGAIN.negative(), reaped, Map.of("attempts", Integer.toString(a.attempt()),
+        "reaped", Long.toString(reaped)), "oom_reaper: unable to reap " + label + " after " + a.attempt() + " attempts"));
   }
 
   // --- rounds
@@ -258,6 +338,11 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
   /** A test notifier's callback: what its scenario step said it does. */
   private void testCallback(InvalidationRound round, Subscriber sub) {
     long id = sub.interval.id();
+    if (sub.called != null) { // the first call signals it (once: a second signal would be the contract violation)
+      sub.called.owner().tell(new dev.fencelab.node.fence.FenceTimeline.SignalFence(sub.called.id().seqno(), 0, 0,
+          getContext().getSystem().ignoreRef()));
+      sub.called = null;
+    }
     switch (sub.test) {
       case OK -> getContext().getSelf().tell(new MmProtocol.InvalidateDone(round.id, id, true));
       case REFUSE -> getContext().getSelf().tell(new MmProtocol.InvalidateDone(round.id, id, false));
@@ -322,7 +407,9 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
       t.replyTo().tell(Reply.of(in.errno(), "mmu_interval_notifier_insert: " + Errno.describe(in.errno())));
       return this;
     }
-    subscribers.put(in.interval().id(), new Subscriber(in.interval(), label + "/" + t.name(), null, t.callback(), t.fence()));
+    Subscriber sub = new Subscriber(in.interval(), label + "/" + t.name(), null, t.callback(), t.fence());
+    sub.called = t.called();
+    subscribers.put(in.interval().id(), sub);
     t.replyTo().tell(new Reply(0, in.interval().id(), Map.of("seq", Long.toString(in.interval().seq())),
         String.format("notifier %s over 0x%x+%d, seq %d", t.name(), t.start(), t.length(), in.interval().seq())));
     return this;

@@ -42,8 +42,11 @@ public final class MmProtocol {
 
   /** munmap, mprotect, madvise(DONTNEED): over {@code [addr, addr + length)}; the answer comes after the invalidation round. */
   public record Change(Kind kind, long addr, long length, int prot, ActorRef<Reply> replyTo) implements Command, NoSerializationVerificationNeeded {
-    public enum Kind { MUNMAP, MPROTECT, DONTNEED, FORK }
+    public enum Kind { MUNMAP, MPROTECT, DONTNEED, FORK, EXIT }
   }
+
+  /** The OOM reaper (§3.6): nonblocking UNMAP per private anonymous mapping, up to 10 attempts HZ/10 apart. */
+  public record OomReap(java.time.Duration delay, ActorRef<Reply> replyTo) implements Command, NoSerializationVerificationNeeded {}
 
   /** A CPU access: a write of pattern {@code seed}, or a read (the checksum of the range in {@code out}). */
   public record CpuAccess(long addr, long length, boolean write, long seed, ActorRef<Reply> replyTo)
@@ -69,7 +72,7 @@ public final class MmProtocol {
   }
 
   /** A test notifier (the selftests' own subscriber): {@code mmu_interval_notifier_insert}; ret 0 or -EOVERFLOW, value the id. */
-  public record TestInsert(String name, long start, long length, TestCallback callback, FenceRef fence, ActorRef<Reply> replyTo)
+  public record TestInsert(String name, long start, long length, TestCallback callback, FenceRef fence, FenceRef called, ActorRef<Reply> replyTo)
       implements Command, NoSerializationVerificationNeeded {}
 
   /** A test notifier's call: read_begin (value the seq), read_retry (value 1/0), remove, or the mm's seq. */

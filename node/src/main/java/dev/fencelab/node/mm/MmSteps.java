@@ -36,7 +36,7 @@ public final class MmSteps implements StepHandler {
     return List.of(Step.ActionCase.MMAP, Step.ActionCase.MUNMAP, Step.ActionCase.MPROTECT, Step.ActionCase.MADVISE,
         Step.ActionCase.FORK, Step.ActionCase.CPU_WRITE, Step.ActionCase.CPU_READ, Step.ActionCase.NOTIFIER_INSERT,
         Step.ActionCase.NOTIFIER_REMOVE, Step.ActionCase.READ_BEGIN, Step.ActionCase.READ_RETRY, Step.ActionCase.NOTIFIER_SEQ,
-        Step.ActionCase.INVALIDATE, Step.ActionCase.USERPTR);
+        Step.ActionCase.INVALIDATE, Step.ActionCase.USERPTR, Step.ActionCase.OOM_REAP, Step.ActionCase.EXIT);
   }
 
   /** {@code [addr, addr + length)} of a region. */
@@ -136,6 +136,12 @@ public final class MmSteps implements StepHandler {
             null);
       }
       case USERPTR -> userptr(call, mm, step);
+      case OOM_REAP -> {
+        String delay = step.getOomReap().getDelay();
+        java.time.Duration d = delay.isEmpty() ? java.time.Duration.ZERO : java.time.Duration.ofNanos(Units.nanos(delay));
+        yield ask(call, mm, to -> new MmProtocol.OomReap(d, to), null);
+      }
+      case EXIT -> ask(call, mm, to -> new MmProtocol.Change(MmProtocol.Change.Kind.EXIT, 0, 0, 0, to), null);
       default -> throw new StepFailure(Errno.EOPNOTSUPP, "not an address-space step: " + step.getActionCase());
     };
   }
@@ -160,26 +166,40 @@ public final class MmSteps implements StepHandler {
     long start;
     long length;
     if (n.getRegion().isEmpty()) {
-      start = n.getStart();
+      start = address(n.getStart());
       length = Units.bytes(n.getLength());
     } else {
       Range r = range(call, n.getRegion(), n.getOffset(), n.getLength());
       start = r.addr();
       length = r.length();
     }
-    MmProtocol.TestCallback cb = switch (n.getCallback()) {
+    MmProtocol.TestCallback cb = switch (n.getOnInvalidate()) {
       case "", "ok" -> MmProtocol.TestCallback.OK;
       case "nonblock_refuses" -> MmProtocol.TestCallback.NONBLOCK_REFUSES;
       case "refuse" -> MmProtocol.TestCallback.REFUSE;
       case "wait" -> MmProtocol.TestCallback.WAIT_FENCE;
-      default -> throw new StepFailure(Errno.EINVAL, "callback '" + n.getCallback() + "': ok, nonblock_refuses, refuse or wait");
+      default -> throw new StepFailure(Errno.EINVAL, "on_invalidate '" + n.getOnInvalidate() + "': ok, nonblock_refuses, refuse or wait");
     };
     var fence = n.getFence().isEmpty() ? null : names.fence(call, n.getFence());
-    return ask(call, mm, to -> new MmProtocol.TestInsert(n.getAs(), start, length, cb, fence, to), (reply, b) -> {
+    var called = n.getCalled().isEmpty() ? null : names.fence(call, n.getCalled());
+    if (called != null && called.kind() != dev.fencelab.node.fence.FenceRef.Kind.HARDWARE) {
+      throw new StepFailure(Errno.EINVAL, "called: a fence of the fence API (a mock fence), not " + called);
+    }
+    return ask(call, mm, to -> new MmProtocol.TestInsert(n.getAs(), start, length, cb, fence, called, to), (reply, b) -> {
       if (reply.ret() == 0) {
         b.putBound(n.getAs(), Binding.newBuilder().setNumber(reply.value()).build());
       }
     });
+  }
+
+  /** An address as a scenario writes it: decimal or 0x hex, unsigned 64-bit. */
+  static long address(String text) {
+    String t = text.trim();
+    try {
+      return t.isEmpty() ? 0 : t.startsWith("0x") ? Long.parseUnsignedLong(t.substring(2), 16) : Long.parseUnsignedLong(t);
+    } catch (NumberFormatException e) {
+      throw new StepFailure(Errno.EINVAL, "'" + text + "' is not an address");
+    }
   }
 
   private static CompletionStage<StepResult> testCall(StepCall call, ActorRef<MmProtocol.Command> mm, MmProtocol.TestCall.Call what,

@@ -28,6 +28,15 @@ final class MmapLock {
     }
   }
 
+  /** {@code mmap_read_trylock}: the read lock now, or false (a writer holds it or waits for it). */
+  boolean tryRead(String who) {
+    if (!queue.isEmpty() || !grantable(false)) {
+      return false;
+    }
+    grant(false, who);
+    return true;
+  }
+
   private boolean grantable(boolean write) {
     return writer == null && (!write || readers == 0);
   }

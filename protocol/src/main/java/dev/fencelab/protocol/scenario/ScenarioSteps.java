@@ -52,9 +52,10 @@ public final class ScenarioSteps {
       Step.ActionCase.WAIT, Step.ActionCase.MERGE, Step.ActionCase.EXPORT_SYNC_FILE, Step.ActionCase.IMPORT);
 
   /** Fields whose name alone does not say what they hold (by their path in the step). */
-  private static final Map<String, RefKind> FIELD_KINDS = Map.of("pass.name", RefKind.FD, "pass.to", RefKind.PROCESS,
-      "submit.in_fences", RefKind.FD, "submit.reads", RefKind.BUFFER, "submit.writes", RefKind.BUFFER,
-      "submit.copy.from", RefKind.BUFFER, "submit.copy.to", RefKind.BUFFER);
+  private static final Map<String, RefKind> FIELD_KINDS = Map.ofEntries(Map.entry("notifier_insert.called", RefKind.FENCE),
+      Map.entry("pass.name", RefKind.FD), Map.entry("pass.to", RefKind.PROCESS),
+      Map.entry("submit.in_fences", RefKind.FD), Map.entry("submit.reads", RefKind.BUFFER), Map.entry("submit.writes", RefKind.BUFFER),
+      Map.entry("submit.copy.from", RefKind.BUFFER), Map.entry("submit.copy.to", RefKind.BUFFER));
 
   /**
    * The actions executed through the step protocol (one ExecuteStep, one StepResult) by a handler on a node: all but
