@@ -172,6 +172,10 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
         .onMessage(FenceControl.WaitFence.class, this::onWaitFence)
         .onMessage(FenceControl.WaitAnyFence.class, this::onWaitAnyFence)
         .onMessage(ListWaits.class, this::onListWaits)
+        .onMessage(dev.fencelab.protocol.control.WatchWaits.class, w -> {
+          services.waits().tell(new WaitGraph.Watch(identity.nodeName(), w.watcher()));
+          return this;
+        })
         .onMessage(FenceControl.SpawnProcess.class, this::onSpawnProcess)
         .onMessage(FenceControl.SpawnResv.class, this::onSpawnResv)
         .onMessage(DeviceControl.PlaceDevice.class, this::onPlaceDevice)
@@ -200,7 +204,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
           return this;
         })
         .onMessage(WaitsReady.class, r -> {
-          r.replyTo().tell(new WaitsListed(identity.nodeName(), r.pending().edges().stream().map(NodeAgent::edge).toList()));
+          r.replyTo().tell(new WaitsListed(identity.nodeName(), r.pending().edges().stream().map(WaitGraph::wire).toList()));
           return this;
         })
         .build();
@@ -312,10 +316,6 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
     return this;
   }
 
-  private static dev.fencelab.protocol.fence.v1.FenceV1.WaitEdge edge(WaitGraph.Edge e) {
-    return dev.fencelab.protocol.fence.v1.FenceV1.WaitEdge.newBuilder().setWaitId(e.waitId()).setWaiter(e.waiter()).setFence(e.fence())
-        .setFenceAddress(e.fenceAddress()).setReason(e.reason()).setSinceWallNanos(e.sinceWallNanos()).build();
-  }
 
   private static Duration timeout(long nanos) {
     return nanos < 0 ? null : Duration.ofNanos(nanos);

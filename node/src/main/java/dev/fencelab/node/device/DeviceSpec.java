@@ -15,10 +15,12 @@ import java.util.Objects;
  * @param jobTimeout the driver's job timeout (amdgpu {@code lockup_timeout}, 10 s by default in the kernel)
  * @param userptrPolicy how the driver keeps userptr buffers valid (kernel-semantics §1.15, §3.9)
  * @param preemptTime how long a preemption takes under {@link UserptrPolicy#PREEMPT}
+ * @param faultInRunJob the bug of §3.5 (D4): the driver faults its userptr pages in run_job, after the job's fence is
+ *     published, instead of before (it then takes mmap_lock inside the signalling path)
  */
 public record DeviceSpec(
     String name, Kind kind, int engines, long vramBytes, boolean pageTables, boolean recoverableFaults, Duration jobTimeout,
-    UserptrPolicy userptrPolicy, Duration preemptTime) {
+    UserptrPolicy userptrPolicy, Duration preemptTime, boolean faultInRunJob) {
 
   /** How a driver's userptr invalidate callback keeps the device off pages the mm takes away (§3.9). */
   public enum UserptrPolicy {
@@ -36,7 +38,13 @@ public record DeviceSpec(
 
   /** A device with the default userptr policy (wait) and preemption time (100 us). */
   public DeviceSpec(String name, Kind kind, int engines, long vramBytes, boolean pageTables, boolean recoverableFaults, Duration jobTimeout) {
-    this(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, UserptrPolicy.WAIT, Duration.ofNanos(100_000));
+    this(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, UserptrPolicy.WAIT, Duration.ofNanos(100_000), false);
+  }
+
+  /** A device without the run_job fault bug. */
+  public DeviceSpec(String name, Kind kind, int engines, long vramBytes, boolean pageTables, boolean recoverableFaults, Duration jobTimeout,
+      UserptrPolicy userptrPolicy, Duration preemptTime) {
+    this(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, false);
   }
 
   /** Kinds of device. */
@@ -72,22 +80,26 @@ public record DeviceSpec(
   }
 
   public DeviceSpec withJobTimeout(Duration timeout) {
-    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, timeout, userptrPolicy, preemptTime);
+    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, timeout, userptrPolicy, preemptTime, faultInRunJob);
   }
 
   public DeviceSpec withEngines(int n) {
-    return new DeviceSpec(name, kind, n, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime);
+    return new DeviceSpec(name, kind, n, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob);
   }
 
   public DeviceSpec withPageTables(boolean on) {
-    return new DeviceSpec(name, kind, engines, vramBytes, on, recoverableFaults, jobTimeout, userptrPolicy, preemptTime);
+    return new DeviceSpec(name, kind, engines, vramBytes, on, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob);
   }
 
   public DeviceSpec withVram(long bytes) {
-    return new DeviceSpec(name, kind, engines, bytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime);
+    return new DeviceSpec(name, kind, engines, bytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob);
   }
 
   public DeviceSpec withUserptr(UserptrPolicy policy, Duration preempt) {
-    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, policy, preempt);
+    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, policy, preempt, faultInRunJob);
+  }
+
+  public DeviceSpec withFaultInRunJob(boolean on) {
+    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, on);
   }
 }

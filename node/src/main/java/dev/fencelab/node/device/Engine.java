@@ -115,6 +115,8 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     int attempt;
     boolean hung;
     long startModel;
+    /** The wait-for edge from the job's out-fence to the job (who must run to signal it). */
+    long edge;
 
     Job(long id, Entity entity, long seqno, String process, JobSpec spec) {
       this.id = id;
@@ -235,6 +237,9 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     Job queued = new Job(q.jobId(), entity, seqno, q.process(), q.spec());
     queue.addLast(queued);
     byId.put(queued.id, queued);
+    queued.edge = services.nextWaitId();
+    services.waits().tell(new dev.fencelab.node.check.WaitGraph.AddEdge(new dev.fencelab.node.check.WaitGraph.Edge(queued.edge,
+        id.toString(), jobVertex(queued.spec), "", "signalled by its job", dev.fencelab.node.fence.Clocks.wallNanos())));
     trace.record(jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_QUEUED, queued).setModelNanos(modelNanos)
         .setBytes(q.spec().durationNanos()));
     q.replyTo().tell(new Queued(q.jobId(), new FenceRef(id, FenceRef.Kind.HARDWARE, false, fence, getContext().getSelf(), 0), 0));
@@ -257,7 +262,7 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     job.deps.forEach(f -> depsEvent.addDeps(f.id().toString()));
     trace.record(depsEvent);
     if (job.depError == 0) {
-      String waiter = label + " job " + job.spec.label();
+      String waiter = jobVertex(job.spec);
       for (FenceRef f : job.deps) {
         int key = nextWaitKey++;
         waitKeys.put(key, job.id);
@@ -415,6 +420,7 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
   private void finish(Job job, int error, long endModel) {
     queue.remove(job);
     byId.remove(job.id);
+    services.waits().tell(new dev.fencelab.node.check.WaitGraph.RemoveEdge(job.edge));
     modelNanos = Math.max(modelNanos, endModel);
     trace.record(jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_END, job).setStatus(error == 0 ? 1 : error)
         .setModelNanos(Math.max(1, endModel)));
@@ -460,5 +466,15 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
       }
       throw new IllegalArgumentException("pacing must be asap, realtime or realtime:SCALE, not '" + text + "'");
     }
+  }
+
+  /** The job as a vertex of the wait-for graph (and the waiter of its in-fence waits): {@code n1/gpu/engine0 job fill}. */
+  private String jobVertex(JobSpec spec) {
+    return label + " job " + spec.label();
+  }
+
+  /** The vertex of a job of engine {@code engine} of the device labelled {@code device}, as {@link #jobVertex} names it. */
+  public static String jobVertex(String device, int engine, String job) {
+    return device + "/engine" + engine + " job " + job;
   }
 }

@@ -261,6 +261,40 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
 
   private Behavior<DriverProtocol.Command> onExecute(Execute execute) {
     Engine.Execute job = execute.job();
+    if (spec.faultInRunJob()) {
+      List<ActorRef<Object>> userptrs = new ArrayList<>();
+      for (int h : job.spec().allWrites()) {
+        Bo bo = bos.get(h);
+        if (bo != null && bo.userptr != null) {
+          userptrs.add(bo.userptr);
+        }
+      }
+      for (int h : job.spec().allReads()) {
+        Bo bo = bos.get(h);
+        if (bo != null && bo.userptr != null && !userptrs.contains(bo.userptr)) {
+          userptrs.add(bo.userptr);
+        }
+      }
+      if (!userptrs.isEmpty()) {
+        faultInRunJob(job, userptrs, 0);
+        return this;
+      }
+    }
+    return execute(job);
+  }
+
+  /** The D4 bug: run_job faults each userptr's pages (taking mmap_lock) before it runs the job, fence already public. */
+  private void faultInRunJob(Engine.Execute job, List<ActorRef<Object>> userptrs, int i) {
+    if (i == userptrs.size()) {
+      execute(job);
+      return;
+    }
+    String waiter = Engine.jobVertex(label, job.spec().engine(), job.spec().label());
+    getContext().ask(UserptrBo.Validated.class, userptrs.get(i), services.waitCap().plusSeconds(5),
+        r -> new UserptrBo.RunJobFault(waiter, r), (v, failure) -> new Continue(() -> faultInRunJob(job, userptrs, i + 1)));
+  }
+
+  private Behavior<DriverProtocol.Command> execute(Engine.Execute job) {
     Map<Integer, JobExecution.Target> targets = new HashMap<>();
     List<Integer> handles = new ArrayList<>(job.spec().allReads());
     handles.addAll(job.spec().allWrites());

@@ -47,6 +47,12 @@ final class UserptrBo extends AbstractBehavior<Object> {
 
   record Validated(int result, long seq) implements NoSerializationVerificationNeeded {}
 
+  /**
+   * The D4 bug (§3.5): fault the pages from run_job, after the job's fence is published — hmm_range_fault takes
+   * mmap_lock, so {@code waiter} (the job) waits for it in the wait-for graph — and map them without the lock/retry.
+   */
+  record RunJobFault(String waiter, ActorRef<Validated> replyTo) implements NoSerializationVerificationNeeded {}
+
   /** Take the notifier lock and check read_retry against {@code seq}: ok (lock held) or retry (lock dropped). */
   record LockCheck(long seq, ActorRef<Checked> replyTo) implements NoSerializationVerificationNeeded {}
 
@@ -121,7 +127,16 @@ final class UserptrBo extends AbstractBehavior<Object> {
     return newReceiveBuilder()
         .onMessage(Registered.class, this::onRegistered)
         .onMessage(Validate.class, v -> {
-          validate(0, v.replyTo());
+          validate(0, "", v.replyTo());
+          return this;
+        })
+        .onMessage(RunJobFault.class, r -> {
+          validate(0, r.waiter(), getContext().messageAdapter(Validated.class, v -> new Step(() -> {
+            if (v.result() == 0) {
+              translation = pending; // mapped with no notifier lock and no read_retry: the bug
+            }
+            r.replyTo().tell(v);
+          })));
           return this;
         })
         .onMessage(LockCheck.class, this::onLockCheck)
@@ -176,7 +191,7 @@ final class UserptrBo extends AbstractBehavior<Object> {
   }
 
   /** read_begin, then hmm_range_fault(seq): -EBUSY starts over (the kernel's retry loop), bounded. */
-  private void validate(int attempt, ActorRef<Validated> replyTo) {
+  private void validate(int attempt, String waiter, ActorRef<Validated> replyTo) {
     if (policy == UserptrPolicy.PIN) {
       replyTo.tell(new Validated(0, 0));
       return;
@@ -186,15 +201,15 @@ final class UserptrBo extends AbstractBehavior<Object> {
       return;
     }
     Runnable gone = () -> replyTo.tell(new Validated(Errno.EFAULT.negative(), 0));
-    ask(MmProtocol.Result.class, r -> new MmProtocol.ReadBegin(interval, r), begun -> {
+    ask(MmProtocol.Result.class, r -> new MmProtocol.ReadBegin(interval, waiter, r), begun -> {
       if (begun.result() < 0) {
         replyTo.tell(new Validated((int) begun.result(), 0));
         return;
       }
       long s = begun.value();
-      ask(MmProtocol.Faulted.class, r -> new MmProtocol.RangeFault(interval, s, start, length, true, false, r), f -> {
+      ask(MmProtocol.Faulted.class, r -> new MmProtocol.RangeFault(interval, s, start, length, true, false, waiter, r), f -> {
         if (f.result() == Errno.EBUSY.negative()) {
-          validate(attempt + 1, replyTo);
+          validate(attempt + 1, waiter, replyTo);
         } else if (f.result() < 0) {
           replyTo.tell(new Validated(f.result(), 0));
         } else {
@@ -252,7 +267,7 @@ final class UserptrBo extends AbstractBehavior<Object> {
         lock(() -> {
           seq = inv.seq(); // mmu_interval_set_seq under the notifier lock
           getContext().ask(WaitResult.class, resv, services.waitCap().plusSeconds(5),
-              r -> new Resv.Wait(ResvUsage.BOOKKEEP, -1, label + " invalidate (" + inv.event() + " of " + inv.mm() + ")", r),
+              r -> new Resv.Wait(ResvUsage.BOOKKEEP, -1, label + " invalidate", r), // the vertex the mm's round waits for
               (w, failure) -> new Step(() -> {
                 translation = null;
                 unlock();
@@ -297,7 +312,7 @@ final class UserptrBo extends AbstractBehavior<Object> {
       return;
     }
     // A device page fault: read_begin, hmm_range_fault, take the lock, check, map (restartable, like ODP's).
-    validate(0, getContext().messageAdapter(Validated.class, v -> new Step(() -> {
+    validate(0, "", getContext().messageAdapter(Validated.class, v -> new Step(() -> {
       if (v.result() < 0) {
         failed.accept(v.result());
       } else {

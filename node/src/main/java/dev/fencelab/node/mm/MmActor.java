@@ -76,10 +76,12 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
   private final TraceRecorder trace;
   private final AddressSpace space;
   private final IntervalNotifiers<Runnable> notifiers = new IntervalNotifiers<>();
-  private final MmapLock mmapLock = new MmapLock();
+  private final MmapLock mmapLock;
   private final Map<Long, Subscriber> subscribers = new HashMap<>();
   private final Map<Long, InvalidationRound> rounds = new HashMap<>();
   private final List<Frames> pinned = new ArrayList<>();
+  /** The wait-for edge of the callback each round waits for now (op → subscriber). */
+  private final Map<Long, Long> callbackEdges = new HashMap<>();
   private final ActorRef<MmProtocol.InvalidateDone> self;
   private long nextRound = 1;
   /** The process exited (exit_mmap ran): its calls fail with -ESRCH, new notifiers too. */
@@ -102,6 +104,34 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
     this.trace = TraceRecorder.get(context.getSystem());
     this.space = new AddressSpace(bytesThreshold);
     this.self = context.getSelf().narrow();
+    this.mmapLock = new MmapLock("mmap_lock " + label, new MmapLock.Edges() {
+      @Override
+      public long add(String from, String to, String reason) {
+        return edge(from, to, reason);
+      }
+
+      @Override
+      public void remove(long edge) {
+        unedge(edge);
+      }
+    });
+  }
+
+  /** A wait-for edge on this member's graph (the run's deadlock detector sees it); its id removes it. */
+  private long edge(String from, String to, String reason) {
+    long id = services.nextWaitId();
+    services.waits().tell(new dev.fencelab.node.check.WaitGraph.AddEdge(new dev.fencelab.node.check.WaitGraph.Edge(id, from, to, "", reason,
+        dev.fencelab.node.fence.Clocks.wallNanos())));
+    return id;
+  }
+
+  private void unedge(long id) {
+    services.waits().tell(new dev.fencelab.node.check.WaitGraph.RemoveEdge(id));
+  }
+
+  /** A call of the process as a vertex: {@code n3/P munmap}. */
+  private String op(String who) {
+    return label + " " + who;
   }
 
   @Override
@@ -158,9 +188,10 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
   // --- the process's calls
 
   private Behavior<MmProtocol.Command> onMmap(MmProtocol.Mmap m) {
-    mmapLock.acquire(true, "mmap", () -> {
+    String who = op("mmap");
+    mmapLock.acquire(true, who, () -> {
       long addr = space.mmap(m.addr(), m.length(), m.prot(), m.shared(), m.fixed());
-      mmapLock.release(true, "mmap");
+      mmapLock.release(true, who);
       m.replyTo().tell(new Reply(addr, addr, Map.of(), addr < 0 ? "mmap: " + Errno.describe((int) addr)
           : String.format("mmap 0x%x, %d bytes", addr, m.length())));
     });
@@ -169,7 +200,8 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
 
   private Behavior<MmProtocol.Command> onChange(MmProtocol.Change c) {
     boolean write = c.kind() != MmProtocol.Change.Kind.DONTNEED; // madvise(DONTNEED) takes mmap_lock for read
-    String who = c.kind().name().toLowerCase(java.util.Locale.ROOT);
+    String call = c.kind().name().toLowerCase(java.util.Locale.ROOT);
+    String who = op(call);
     mmapLock.acquire(write, who, () -> {
       AddressSpace.Plan plan = switch (c.kind()) {
         case MUNMAP -> space.planMunmap(c.addr(), c.length());
@@ -180,7 +212,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
       };
       if (plan.errno() != 0) {
         mmapLock.release(write, who);
-        c.replyTo().tell(Reply.of(plan.errno(), who + ": " + Errno.describe(plan.errno())));
+        c.replyTo().tell(Reply.of(plan.errno(), call + ": " + Errno.describe(plan.errno())));
         return;
       }
       Runnable apply = switch (c.kind()) {
@@ -190,11 +222,11 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         case FORK -> space::fork;
         case EXIT -> space::exit;
       };
-      round(plan.ranges(), true, "", who, apply, result -> {
+      round(plan.ranges(), true, "", call, apply, result -> {
         mmapLock.release(write, who);
         int ret = result != 0 ? result : c.kind() == MmProtocol.Change.Kind.DONTNEED ? space.dontneedResult(c.addr(), c.length()) : 0;
         exited |= c.kind() == MmProtocol.Change.Kind.EXIT;
-        c.replyTo().tell(Reply.of(ret, who + (plan.ranges().isEmpty() ? ": nothing to invalidate"
+        c.replyTo().tell(Reply.of(ret, call + (plan.ranges().isEmpty() ? ": nothing to invalidate"
             : ": " + plan.ranges().size() + " range(s) invalidated")));
       });
     });
@@ -202,12 +234,13 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
   }
 
   private Behavior<MmProtocol.Command> onCpuAccess(MmProtocol.CpuAccess a) {
-    String who = a.write() ? "cpu write" : "cpu read";
+    String what = a.write() ? "cpu write" : "cpu read";
+    String who = op(what + " page fault");
     mmapLock.acquire(false, who, () -> {
       AddressSpace.Plan plan = space.planAccess(a.addr(), a.length(), a.write(), Errno.EFAULT);
       if (plan.errno() != 0) {
         mmapLock.release(false, who);
-        a.replyTo().tell(Reply.of(plan.errno(), String.format("%s at 0x%x: SIGSEGV", who, a.addr())));
+        a.replyTo().tell(Reply.of(plan.errno(), String.format("%s at 0x%x: SIGSEGV", what, a.addr())));
         return;
       }
       round(plan.ranges(), true, "", "cow break", () -> space.fault(a.addr(), a.length(), a.write()), result -> {
@@ -216,7 +249,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         }
         String sum = Content.format(space.checksum(a.addr(), a.length()));
         mmapLock.release(false, who);
-        a.replyTo().tell(new Reply(0, 0, Map.of("checksum", sum), who + " " + a.length() + " bytes: " + sum));
+        a.replyTo().tell(new Reply(0, 0, Map.of("checksum", sum), what + " " + a.length() + " bytes: " + sum));
       });
     });
     return this;
@@ -245,7 +278,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
    * attempt succeeds when nothing was skipped; after {@link #MAX_OOM_REAP_RETRIES} the reaper gives up.
    */
   private void reap(ReapAttempt a) {
-    if (!mmapLock.tryRead("oom_reaper")) {
+    if (!mmapLock.tryRead(op("oom_reaper"))) {
       reapFailed(a, a.reaped());
       return;
     }
@@ -255,7 +288,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
 
   private void reapNext(ReapAttempt a, List<Invalidation> ranges, int i, long reaped, boolean skipped) {
     if (i == ranges.size()) {
-      mmapLock.release(false, "oom_reaper");
+      mmapLock.release(false, op("oom_reaper"));
       if (skipped) {
         reapFailed(a, reaped);
       } else {
@@ -299,6 +332,9 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
     @Override
     public void call(InvalidationRound round, Interval interval, long seq) {
       Subscriber sub = subscribers.get(interval.id());
+      if (sub != null) {
+        callbackEdges.put(round.id, edge(op(round.why), sub.label + " invalidate", round.event() + " invalidate callback"));
+      }
       trace.record(TraceRecorder.event(EventKind.NOTIFIER_BEGIN, sub == null ? "?" : sub.label).setId(round.id)
           .setSubject(label).setName(round.event().name()).setDetail(round.why));
       if (sub == null) {
@@ -352,7 +388,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
           getContext().getSelf().tell(new MmProtocol.InvalidateDone(round.id, id, false));
         } else {
           ActorRef<WaitResult> adapter = getContext().messageAdapter(WaitResult.class, w -> new TestWaited(round.id, id, w));
-          getContext().spawnAnonymous(FenceWait.create(sub.fence, null, sub.label, "invalidate " + label, adapter, services));
+          getContext().spawnAnonymous(FenceWait.create(sub.fence, null, sub.label + " invalidate", "invalidate " + label, adapter, services));
         }
       }
     }
@@ -364,6 +400,10 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
       return this;
     }
     timers.cancel(List.of(roundId, interval));
+    Long cb = callbackEdges.remove(roundId);
+    if (cb != null) {
+      unedge(cb);
+    }
     Subscriber sub = subscribers.get(interval);
     trace.record(TraceRecorder.event(EventKind.NOTIFIER_END, sub == null ? "?" : sub.label).setId(roundId).setStatus(ok ? 1 : 0)
         .setSubject(label));
@@ -490,7 +530,15 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
     if (sub == null) {
       r.replyTo().tell(new MmProtocol.Result(Errno.ENOENT.negative(), 0));
     } else {
-      readBegin(sub, (seq, waited) -> r.replyTo().tell(new MmProtocol.Result(0, seq)));
+      String waiter = r.waiter().isEmpty() ? sub.label + " read_begin" : r.waiter();
+      List<Long> waits = new ArrayList<>();
+      readBegin(sub, (seq, waited) -> {
+        waits.forEach(this::unedge);
+        r.replyTo().tell(new MmProtocol.Result(0, seq));
+      });
+      if (notifiers.readRetry(sub.interval, -1) && sub.interval.seq() == notifiers.invalidateSeq()) { // parked: it waits for the rounds
+        rounds.values().forEach(round -> waits.add(edge(waiter, op(round.why), "mmu_interval_read_begin")));
+      }
     }
     return this;
   }
@@ -503,21 +551,22 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
       f.replyTo().tell(new MmProtocol.Faulted(Errno.ENOENT.negative(), List.of()));
       return this;
     }
-    mmapLock.acquire(false, "hmm_range_fault", () -> {
+    String who = f.waiter().isEmpty() ? op("hmm_range_fault") : f.waiter();
+    mmapLock.acquire(false, who, () -> {
       if (!f.pin() && notifiers.readRetry(sub.interval, f.seq())) { // mmu_interval_check_retry
-        mmapLock.release(false, "hmm_range_fault");
+        mmapLock.release(false, who);
         f.replyTo().tell(new MmProtocol.Faulted(Errno.EBUSY.negative(), List.of()));
         return;
       }
       AddressSpace.Plan plan = space.planAccess(f.start(), f.length(), f.write(), Errno.EPERM);
       if (plan.errno() != 0) {
-        mmapLock.release(false, "hmm_range_fault");
+        mmapLock.release(false, who);
         f.replyTo().tell(new MmProtocol.Faulted(plan.errno(), List.of()));
         return;
       }
       List<List<Frames>> out = new ArrayList<>();
       round(plan.ranges(), true, "", "cow break", () -> out.add(space.fault(f.start(), f.length(), f.write())), result -> {
-        mmapLock.release(false, "hmm_range_fault");
+        mmapLock.release(false, who);
         if (!f.pin() && notifiers.readRetry(sub.interval, f.seq())) { // the COW break (or anything) invalidated it meanwhile
           f.replyTo().tell(new MmProtocol.Faulted(Errno.EBUSY.negative(), List.of()));
           return;

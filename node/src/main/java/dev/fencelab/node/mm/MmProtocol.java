@@ -101,8 +101,19 @@ public final class MmProtocol {
   /** {@code mmu_interval_notifier_remove}: answered (0) once no invalidation of the tree is in progress. */
   public record NotifierRemove(long interval, ActorRef<Result> replyTo) implements Command, NodeWireMessage {}
 
-  /** {@code mmu_interval_read_begin}: answered with the seq once no colliding invalidation runs. */
-  public record ReadBegin(long interval, ActorRef<Result> replyTo) implements Command, NodeWireMessage {}
+  /**
+   * {@code mmu_interval_read_begin}: answered with the seq once no colliding invalidation runs. {@code waiter}: who waits
+   * in the wait-for graph while it is parked (a job faulting in run_job), or "" for the driver.
+   */
+  public record ReadBegin(long interval, String waiter, ActorRef<Result> replyTo) implements Command, NodeWireMessage {
+    public ReadBegin {
+      Objects.requireNonNull(waiter, "waiter");
+    }
+
+    public ReadBegin(long interval, ActorRef<Result> replyTo) {
+      this(interval, "", replyTo);
+    }
+  }
 
   /** A result and a value (a seq). */
   public record Result(long result, long value) implements NodeWireMessage {}
@@ -110,10 +121,19 @@ public final class MmProtocol {
   /**
    * {@code hmm_range_fault} with REQ_FAULT (and REQ_WRITE) over the range under {@code mmap_read_lock}: the frames, or
    * -EBUSY (the interval's seq moved past {@code seq}: retry from read_begin), -EFAULT, -EPERM. {@code pin}: a
-   * long-term pin (FOLL_LONGTERM) instead: the frames stay the device's whatever happens to the mapping.
+   * long-term pin (FOLL_LONGTERM) instead: the frames stay the device's whatever happens to the mapping. {@code waiter}:
+   * who waits for it in the wait-for graph (a job faulting in run_job), or "" for the driver itself.
    */
-  public record RangeFault(long interval, long seq, long start, long length, boolean write, boolean pin, ActorRef<Faulted> replyTo)
-      implements Command, NodeWireMessage {}
+  public record RangeFault(long interval, long seq, long start, long length, boolean write, boolean pin, String waiter,
+      ActorRef<Faulted> replyTo) implements Command, NodeWireMessage {
+    public RangeFault {
+      Objects.requireNonNull(waiter, "waiter");
+    }
+
+    public RangeFault(long interval, long seq, long start, long length, boolean write, boolean pin, ActorRef<Faulted> replyTo) {
+      this(interval, seq, start, length, write, pin, "", replyTo);
+    }
+  }
 
   public record Faulted(int result, List<Frames> frames) implements NodeWireMessage {
     public Faulted {

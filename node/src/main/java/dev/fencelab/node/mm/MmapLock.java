@@ -11,12 +11,28 @@ import java.util.List;
  * thread) and runs when the holders release it; a queued writer stops later readers from jumping it, as rwsem does.
  */
 final class MmapLock {
-  private record Pending(boolean write, String who, Runnable then) {}
+  /** Where the lock's wait-for edges go: a queued caller waits for the lock, the lock waits for its holders. */
+  interface Edges {
+    long add(String from, String to, String reason);
 
+    void remove(long edge);
+  }
+
+  private record Pending(boolean write, String who, Runnable then, long edge) {}
+
+  private final String vertex;
+  private final Edges edges;
   private int readers;
   private String writer;
   private final List<String> readerNames = new ArrayList<>();
+  private final java.util.Map<String, Long> heldEdges = new java.util.HashMap<>();
   private final Deque<Pending> queue = new ArrayDeque<>();
+
+  /** @param vertex the lock in the wait-for graph ({@code mmap_lock n1/p}) */
+  MmapLock(String vertex, Edges edges) {
+    this.vertex = vertex;
+    this.edges = edges;
+  }
 
   /** Runs {@code then} now or once the lock is granted; the holder must {@link #release} it. */
   void acquire(boolean write, String who, Runnable then) {
@@ -24,7 +40,7 @@ final class MmapLock {
       grant(write, who);
       then.run();
     } else {
-      queue.add(new Pending(write, who, then));
+      queue.add(new Pending(write, who, then, edges.add(who, vertex, write ? "mmap_write_lock" : "mmap_read_lock")));
     }
   }
 
@@ -42,6 +58,7 @@ final class MmapLock {
   }
 
   private void grant(boolean write, String who) {
+    heldEdges.put(who, edges.add(vertex, who, write ? "held for write by" : "held for read by"));
     if (write) {
       writer = who;
     } else {
@@ -51,6 +68,10 @@ final class MmapLock {
   }
 
   void release(boolean write, String who) {
+    Long held = heldEdges.remove(who);
+    if (held != null) {
+      edges.remove(held);
+    }
     if (write) {
       writer = null;
     } else {
@@ -59,6 +80,7 @@ final class MmapLock {
     }
     while (!queue.isEmpty() && grantable(queue.peek().write())) {
       Pending p = queue.poll();
+      edges.remove(p.edge());
       grant(p.write(), p.who());
       p.then().run();
     }

@@ -35,18 +35,18 @@ final class MmCodecs {
         MmV1.NotifierRemove::parseFrom,
         p -> new MmProtocol.NotifierRemove(p.getInterval(), s.req(p.getReplyTo(), "NotifierRemove.reply_to")));
     s.codec(MmProtocol.ReadBegin.class, "M.ReadBegin",
-        m -> MmV1.ReadBegin.newBuilder().setInterval(m.interval()).setReplyTo(s.refOf(m.replyTo())).build(),
+        m -> MmV1.ReadBegin.newBuilder().setInterval(m.interval()).setWaiter(m.waiter()).setReplyTo(s.refOf(m.replyTo())).build(),
         MmV1.ReadBegin::parseFrom,
-        p -> new MmProtocol.ReadBegin(p.getInterval(), s.req(p.getReplyTo(), "ReadBegin.reply_to")));
+        p -> new MmProtocol.ReadBegin(p.getInterval(), p.getWaiter(), s.req(p.getReplyTo(), "ReadBegin.reply_to")));
     s.codec(MmProtocol.Result.class, "M.Result",
         m -> MmV1.Result.newBuilder().setResult(m.result()).setValue(m.value()).build(),
         MmV1.Result::parseFrom,
         p -> new MmProtocol.Result(p.getResult(), p.getValue()));
     s.codec(MmProtocol.RangeFault.class, "M.RangeFault",
         m -> MmV1.RangeFault.newBuilder().setInterval(m.interval()).setSeq(m.seq()).setStart(m.start()).setLength(m.length())
-            .setWrite(m.write()).setPin(m.pin()).setReplyTo(s.refOf(m.replyTo())).build(),
+            .setWrite(m.write()).setPin(m.pin()).setWaiter(m.waiter()).setReplyTo(s.refOf(m.replyTo())).build(),
         MmV1.RangeFault::parseFrom,
-        p -> new MmProtocol.RangeFault(p.getInterval(), p.getSeq(), p.getStart(), p.getLength(), p.getWrite(), p.getPin(),
+        p -> new MmProtocol.RangeFault(p.getInterval(), p.getSeq(), p.getStart(), p.getLength(), p.getWrite(), p.getPin(), p.getWaiter(),
             s.req(p.getReplyTo(), "RangeFault.reply_to")));
     s.codec(MmProtocol.Faulted.class, "M.Faulted",
         m -> MmV1.Faulted.newBuilder().setResult(m.result()).addAllFrames(frames(m.frames())).build(),

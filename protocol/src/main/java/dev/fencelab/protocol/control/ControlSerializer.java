@@ -35,6 +35,8 @@ public final class ControlSerializer extends RefResolvingSerializer {
   static final String LIST_WAITS = "ListWaits";
   static final String WAITS_LISTED = "WaitsListed";
   static final String RELEASE_RUN = "ReleaseRun";
+  static final String WATCH_WAITS = "WatchWaits";
+  static final String WAITS_CHANGED = "WaitsChanged";
 
   public ControlSerializer(ExtendedActorSystem system) {
     super(system);
@@ -60,6 +62,8 @@ public final class ControlSerializer extends RefResolvingSerializer {
     if (o instanceof ListWaits) return LIST_WAITS;
     if (o instanceof WaitsListed) return WAITS_LISTED;
     if (o instanceof ReleaseRun) return RELEASE_RUN;
+    if (o instanceof WatchWaits) return WATCH_WAITS;
+    if (o instanceof WaitsChanged) return WAITS_CHANGED;
     throw new IllegalArgumentException("ControlSerializer cannot serialize " + o.getClass().getName());
   }
 
@@ -131,6 +135,13 @@ public final class ControlSerializer extends RefResolvingSerializer {
     if (o instanceof ReleaseRun m) {
       return ControlV1.ReleaseRun.newBuilder().setRun(m.run()).setTag(m.tag()).build().toByteArray();
     }
+    if (o instanceof WatchWaits m) {
+      return FenceV1.WatchWaits.newBuilder().setRun(m.run()).setWatcher(ref(m.watcher())).build().toByteArray();
+    }
+    if (o instanceof WaitsChanged m) {
+      return FenceV1.WaitsChanged.newBuilder().setNodeName(m.nodeName()).addAllAdded(m.added()).addAllRemoved(m.removed()).build()
+          .toByteArray();
+    }
     if (o instanceof WaitsListed m) {
       return FenceV1.WaitsListed.newBuilder().setNodeName(m.nodeName()).addAllEdges(m.edges()).build().toByteArray();
     }
@@ -193,6 +204,14 @@ public final class ControlSerializer extends RefResolvingSerializer {
         case RELEASE_RUN: {
           ControlV1.ReleaseRun p = ControlV1.ReleaseRun.parseFrom(bytes);
           return new ReleaseRun(p.getRun(), p.getTag());
+        }
+        case WATCH_WAITS: {
+          FenceV1.WatchWaits p = FenceV1.WatchWaits.parseFrom(bytes);
+          return new WatchWaits(p.getRun(), required(p.getWatcher(), manifest));
+        }
+        case WAITS_CHANGED: {
+          FenceV1.WaitsChanged p = FenceV1.WaitsChanged.parseFrom(bytes);
+          return new WaitsChanged(p.getNodeName(), p.getAddedList(), p.getRemovedList());
         }
         case WAITS_LISTED: {
           FenceV1.WaitsListed p = FenceV1.WaitsListed.parseFrom(bytes);

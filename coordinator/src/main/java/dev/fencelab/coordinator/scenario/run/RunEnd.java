@@ -71,6 +71,14 @@ final class RunEnd extends AbstractBehavior<ScenarioRun.Msg> {
     return newReceiveBuilder()
         .onMessageEquals(DrainTick.INSTANCE, this::onDrainTick)
         .onMessage(Drained.class, this::onDrained)
+        .onMessage(DeadlockWatch.Found.class, f -> {
+          f.record(r.log());
+          return this;
+        })
+        .onMessage(DeadlockWatch.Broken.class, b -> {
+          b.record(r.log());
+          return this;
+        })
         .onMessage(FinalSums.class, this::onFinalSums)
         .onMessageEquals(Settled.INSTANCE, this::onSettled)
         .onMessage(Collected.class, this::onCollected)

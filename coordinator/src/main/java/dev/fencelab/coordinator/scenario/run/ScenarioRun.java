@@ -98,6 +98,9 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
   /** The run's id on the nodes (its tag, when it has one). */
   private final String run;
   private long stepsStart;
+  /** The run's deadlock detector (every member streams its wait-for edges to it), from placement on. */
+  private ActorRef<Object> deadlocks;
+  private final java.util.Set<String> deadNotified = new java.util.HashSet<>();
 
   public static Behavior<Msg> create(Params params) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> new ScenarioRun(context, timers, params)));
@@ -142,6 +145,14 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
         .onMessage(Fail.class, f -> fail(f.why()))
         .onMessage(Aborted.class, a -> abort(a.why()))
         .onMessage(Interrupt.class, i -> abort(i.why()))
+        .onMessage(DeadlockWatch.Found.class, f -> {
+          f.record(log);
+          return this;
+        })
+        .onMessage(DeadlockWatch.Broken.class, b -> {
+          b.record(log);
+          return this;
+        })
         .onSignal(PostStop.class, stop -> {
           // A runner that failed (a bug) must not leave its caller waiting for the run timeout.
           p.result().completeExceptionally(new IllegalStateException("the scenario runner stopped before the run ended "
@@ -205,6 +216,9 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
       return this;
     }
     log.say("created " + s.getBuffersCount() + " buffer(s); running " + s.getStepsCount() + " step(s)");
+    deadlocks = getContext().spawn(DeadlockWatch.create(getContext().getSelf()), "deadlocks");
+    ActorRef<dev.fencelab.protocol.control.WaitsChanged> watcher = deadlocks.narrow();
+    names.nodes().forEach(n -> names.agent(n).tell(new dev.fencelab.protocol.control.WatchWaits(run, watcher)));
     stepsStart = System.nanoTime();
     chaos.stepsStart();
     startReady();
@@ -320,6 +334,11 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
   // --- 4. the end
 
   private Behavior<Msg> maybeFinish() {
+    for (String node : names.deadNodes()) {
+      if (deadlocks != null && deadNotified.add(node)) {
+        deadlocks.tell(new DeadlockWatch.NodeDown(node)); // its waits died with it
+      }
+    }
     if (!schedule.allDone()) {
       return this;
     }
