@@ -1,11 +1,31 @@
 /**
- * Emulated address spaces ({@code mm}): so far the interval notifiers of one address space
- * ({@link dev.fencelab.node.mm.IntervalNotifiers}, mm/mmu_notifier.c, kernel-semantics §1.14) as a pure state
- * machine — the sequence parity, read_begin/read_retry/set_seq, deferred insert and remove, blockable and
- * non-blockable callbacks — with the kernel's exact values. The {@code mm} actor that drives it (VMAs, mmap/munmap,
- * invalidation rounds across nodes, userptr subscribers) builds on it.
+ * Emulated address spaces ({@code mm}), kernel-semantics §1.14 (mmu_interval_notifier) and §1.15 (userptr), and the
+ * cross-node contract "Invalidation round" of DESIGN.md.
  *
- * <p>Contract: nothing here blocks; a reader or remover that the kernel would put to sleep is a parked waiter,
- * returned by {@code end()} when the sequence it waits for is released.
+ * <ul>
+ *   <li>{@link dev.fencelab.node.mm.AddressSpace}: VMAs, a run-length page table of frame identities
+ *       ({@link dev.fencelab.node.mm.PageTable}, {@link dev.fencelab.node.mm.Frames}) and page content; mmap, munmap,
+ *       mprotect, madvise(DONTNEED), fork's copy-on-write, CPU access, hmm_range_fault, exit, reclaim — each call that
+ *       changes what a device may have translated is a plan (the ranges to invalidate, with their
+ *       {@link dev.fencelab.node.mm.MmuEvent}) and an apply, with the kernel's return values.
+ *   <li>{@link dev.fencelab.node.mm.IntervalNotifiers}: the interval tree and {@code invalidate_seq} (2 at start, odd while
+ *       an invalidation that hits the tree runs), read_begin/read_retry/set_seq, deferred insert and remove, blockable
+ *       and non-blockable callbacks — a pure state machine.
+ *   <li>{@link dev.fencelab.node.mm.MmActor}: one process's mm. Its {@link dev.fencelab.node.mm.MmapLock} queues callers
+ *       (never a sleeping thread); an {@link dev.fencelab.node.mm.InvalidationRound} calls the overlapping subscribers'
+ *       callbacks one after the other (protobuf {@code Invalidate}/{@code InvalidateDone} to drivers on any member),
+ *       applies the change, ends. A subscriber that dies is dropped and the round goes on; a callback that never
+ *       answers is bounded by the wait cap (WAIT_CAP_EXCEEDED: the kernel would hang). DMA through a translation whose
+ *       frames the mm took back is STALE_TRANSLATION (a long-term pin excepted).
+ *   <li>{@link dev.fencelab.node.mm.MmSteps}: the scenario steps.
+ * </ul>
+ *
+ * <p>Every wait the mm makes is an edge of the member's wait-for graph (a caller queued on mmap_lock → the lock → its
+ * holder; a call → the callback its round waits for; a parked read_begin → the round), so the run's deadlock detector
+ * sees cycles that pass through an invalidation. Nothing here blocks a thread.
+ *
+ * <p>Simplifications: pages are 4 KiB with no THP; fork models the parent (the child keeps the old frames but is not a
+ * process of the run); the mm's set_seq happens when the callback is sent (the driver's callback sets it first under
+ * its lock, so the difference is only which of two legal orders a racing read_begin sees).
  */
 package dev.fencelab.node.mm;
