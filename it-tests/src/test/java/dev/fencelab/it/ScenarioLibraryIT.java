@@ -32,7 +32,8 @@ class ScenarioLibraryIT {
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"pipeline-two-gpus", "hot-unplug-exporter", "soft-unplug", "gpu-reset", "sync-file-across-processes",
-      "resv-replace-hazard", "demo", "userptr-policies", "oom-reaper-nonblock"})
+      "resv-replace-hazard", "demo", "userptr-policies", "oom-reaper-nonblock", "userptr-revalidate-in-signalling",
+      "indefinite-fence-reclaim"})
   @Timeout(value = 170, unit = TimeUnit.SECONDS)
   void shouldRunTheBundledScenarioToAPassVerdictWithEveryOutputFile(String name) throws Exception {
     Path out = logs.track(TestCluster.newRunDir("scenario-" + name));
@@ -59,7 +60,9 @@ class ScenarioLibraryIT {
     for (JsonNode step : verdict.get("steps")) {
       waits |= step.get("action").asText().equals("wait") && step.get("status").asText().equals("ok");
     }
-    assertEquals(waits, flowStart && flowEnd, "signal -> waiter flow arrows in " + name + " (it has waits: " + waits + ")");
+    if (waits) { // waits inside the kernel (an invalidate callback's) have arrows too, so only this direction is a rule
+      assertTrue(flowStart && flowEnd, "signal -> waiter flow arrows in " + name);
+    }
     assertTrue(trace.get("otherData").get("clock_alignment").has("n1"), "clock alignment recorded");
     assertTrue(json.readTree(out.resolve("trace-wall.json").toFile()).get("traceEvents").size() > 0);
     assertTrue(Files.readString(out.resolve("latency.txt")).contains("p99"), "latency table");

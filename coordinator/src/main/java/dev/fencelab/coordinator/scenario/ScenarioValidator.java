@@ -106,6 +106,7 @@ public final class ScenarioValidator {
       } else if (!nodes.add(n)) {
         problem("nodes[" + i + "]", "node '" + n + "' is declared twice");
       }
+      size("nodes[" + i + "].memory", s.getNodes(i).getMemory(), true);
     }
     settings();
     for (int i = 0; i < s.getDevicesCount(); i++) {

@@ -94,6 +94,12 @@ final class StepChecks {
         }
       }
       case OOM_REAP -> v.duration(path + ".oom_reap.delay", st.getOomReap().getDelay(), true);
+      case ALLOC -> {
+        v.size(path + ".alloc.size", st.getAlloc().getSize(), false);
+        if (!st.getAlloc().getGfp().isEmpty() && !st.getAlloc().getGfp().matches("kernel|nofs|noio|atomic|nowait")) {
+          v.problem(path + ".alloc.gfp", "gfp must be kernel, nofs, noio, atomic or nowait, not '" + st.getAlloc().getGfp() + "'");
+        }
+      }
       case USERPTR -> {
         if (st.getUserptr().getAs().isEmpty()) v.problem(path, "'userptr' binds a buffer name: give it 'as'");
       }

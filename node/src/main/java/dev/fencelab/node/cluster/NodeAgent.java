@@ -94,6 +94,8 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
   private final ActorRef<ContextOwner.Command> containers;
   private final Resv.Mode resvMode;
   private final DriverSettings driverSettings;
+  /** This member's part of the host's physical memory (limits, reclaim). */
+  private final ActorRef<dev.fencelab.node.mm.HostMemory.Command> memory;
   private final ActorRef<StepExecutor.Command> steps;
   private ActorRef<CoordinatorControl> coordinator;
 
@@ -120,7 +122,9 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
       default -> throw new IllegalArgumentException("fencelab.resv.mode must be modern or 2020, was " + mode);
     };
     this.driverSettings = DriverSettings.from(context.getSystem().settings().config(), resvMode);
-    this.steps = context.spawn(StepExecutor.create(stepHandlers(), new PlacementSteps(context.getSelf(), identity.nodeName())), "steps");
+    this.memory = context.spawn(dev.fencelab.node.mm.HostMemory.create(identity.nodeName(), services), "memory");
+    this.steps = context.spawn(StepExecutor.create(stepHandlers(),
+        new PlacementSteps(context.getSelf(), identity.nodeName(), memory)), "steps");
     context.getSystem().receptionist().tell(Receptionist.register(NodeAgentKey.KEY, context.getSelf()));
   }
 
@@ -144,7 +148,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
     FaultSteps.actions().forEach(a -> handlers.put(a, faults));
     ProcessSteps process = new ProcessSteps();
     ProcessSteps.actions().forEach(a -> handlers.put(a, process));
-    dev.fencelab.node.mm.MmSteps mm = new dev.fencelab.node.mm.MmSteps(names);
+    dev.fencelab.node.mm.MmSteps mm = new dev.fencelab.node.mm.MmSteps(names, memory);
     dev.fencelab.node.mm.MmSteps.actions().forEach(a -> handlers.put(a, mm));
     return handlers;
   }
@@ -266,7 +270,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
       return this;
     }
     var process = getContext().spawn(ProcessActor.create(qualified(spawn.name()), containers, services), childName);
-    var mm = getContext().spawn(dev.fencelab.node.mm.MmActor.create(qualified(spawn.name()), driverSettings.bytesThreshold(), services),
+    var mm = getContext().spawn(dev.fencelab.node.mm.MmActor.create(qualified(spawn.name()), driverSettings.bytesThreshold(), services, memory),
         "mm-" + URLEncoder.encode(spawn.name(), StandardCharsets.UTF_8));
     spawn.replyTo().tell(new FenceControl.ProcessSpawned(process, 0, mm));
     return this;

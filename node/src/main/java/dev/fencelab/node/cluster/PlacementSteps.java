@@ -26,10 +26,12 @@ import org.apache.pekko.actor.typed.ActorRef;
 final class PlacementSteps implements StepHandler {
   private final ActorRef<NodeControl> agent;
   private final String nodeName;
+  private final ActorRef<dev.fencelab.node.mm.HostMemory.Command> memory;
 
-  PlacementSteps(ActorRef<NodeControl> agent, String nodeName) {
+  PlacementSteps(ActorRef<NodeControl> agent, String nodeName, ActorRef<dev.fencelab.node.mm.HostMemory.Command> memory) {
     this.agent = agent;
     this.nodeName = nodeName;
+    this.memory = memory;
   }
 
   @Override
@@ -49,6 +51,9 @@ final class PlacementSteps implements StepHandler {
       }
       case PROCESS -> {
         String name = place.getProcess().getName();
+        if (place.getNodeMemory() > 0) {
+          memory.tell(new dev.fencelab.node.mm.HostMemory.SetLimit(place.getNodeMemory()));
+        }
         yield call.<NodeControl, FenceControl.ProcessSpawned>ask(agent, r -> new FenceControl.SpawnProcess(name, r))
             .thenApply(reply -> reply.error() != 0
                 ? StepCall.ret(reply.error()).setDetail("process " + as + " on " + nodeName + ": " + Errno.describe(reply.error())).build()

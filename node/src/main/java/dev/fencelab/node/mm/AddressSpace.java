@@ -302,6 +302,11 @@ public final class AddressSpace {
     pages.zap(0, TASK_SIZE / PAGE);
   }
 
+  /** The mappings with pages present, as CLEAR ranges (what reclaim would unmap). */
+  public List<Invalidation> residentRanges() {
+    return vmas.values().stream().filter(v -> present(v.start, v.end)).map(v -> new Invalidation(v.start, v.end, MmuEvent.CLEAR)).toList();
+  }
+
   /** The private anonymous mappings the OOM reaper may unmap, as ranges. */
   public List<Invalidation> reapable() {
     return vmas.values().stream().filter(v -> !v.backing.shared()).map(v -> new Invalidation(v.start, v.end, MmuEvent.UNMAP)).toList();

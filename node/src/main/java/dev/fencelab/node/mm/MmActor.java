@@ -72,6 +72,8 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
 
   private final String label;
   private final FenceServices services;
+  private final ActorRef<HostMemory.Command> memory;
+  private long reportedResident = -1;
   private final TimerScheduler<MmProtocol.Command> timers;
   private final TraceRecorder trace;
   private final AddressSpace space;
@@ -92,12 +94,19 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
    * @param bytesThreshold mappings up to this size hold real bytes
    */
   public static Behavior<MmProtocol.Command> create(String label, long bytesThreshold, FenceServices services) {
-    return Behaviors.setup(context -> Behaviors.withTimers(timers -> new MmActor(context, timers, label, bytesThreshold, services)));
+    return create(label, bytesThreshold, services, null);
+  }
+
+  /** @param memory the member's physical memory, told of this mm's resident pages (null: not accounted) */
+  public static Behavior<MmProtocol.Command> create(String label, long bytesThreshold, FenceServices services,
+      ActorRef<HostMemory.Command> memory) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> new MmActor(context, timers, label, bytesThreshold, services, memory)));
   }
 
   private MmActor(ActorContext<MmProtocol.Command> context, TimerScheduler<MmProtocol.Command> timers, String label, long bytesThreshold,
-      FenceServices services) {
+      FenceServices services, ActorRef<HostMemory.Command> memory) {
     super(context);
+    this.memory = memory;
     this.label = label;
     this.services = services;
     this.timers = timers;
@@ -150,6 +159,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         .onMessage(MmProtocol.Change.class, this::onChange)
         .onMessage(MmProtocol.CpuAccess.class, this::onCpuAccess)
         .onMessage(MmProtocol.InvalidateRange.class, this::onInvalidateRange)
+        .onMessage(MmProtocol.Reclaim.class, this::onReclaim)
         .onMessage(MmProtocol.OomReap.class, r -> {
           if (r.delay().isZero()) {
             reap(new ReapAttempt(1, 0, r.replyTo()));
@@ -314,11 +324,34 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         "reaped", Long.toString(reaped)), "oom_reaper: unable to reap " + label + " after " + a.attempt() + " attempts"));
   }
 
+  /** Tells the member's memory how many pages this mm has resident, when that changed. */
+  private void reportResident() {
+    long now = space.residentPages();
+    if (memory != null && now != reportedResident) {
+      reportedResident = now;
+      memory.tell(new HostMemory.Resident(getContext().getSelf(), label, now));
+    }
+  }
+
+  /** Direct reclaim: unmap every resident page (a blockable CLEAR round per mapping with pages); value = pages freed. */
+  private Behavior<MmProtocol.Command> onReclaim(MmProtocol.Reclaim r) {
+    long before = space.residentPages();
+    List<Invalidation> ranges = space.residentRanges();
+    round(ranges, true, "", "reclaim", () -> ranges.forEach(i -> space.reclaim(i.start(), i.end() - i.start())), result -> {
+      long freed = before - space.residentPages();
+      r.replyTo().tell(new Reply(result, freed, Map.of("freed", Long.toString(freed)), "reclaim: " + freed + " page(s) freed"));
+    });
+    return this;
+  }
+
   // --- rounds
 
   private void round(List<Invalidation> ranges, boolean blockable, String owner, String why, Runnable apply, IntConsumer done) {
     long id = nextRound++;
-    InvalidationRound round = new InvalidationRound(id, ranges, blockable, owner, why, notifiers, host, apply, done);
+    InvalidationRound round = new InvalidationRound(id, ranges, blockable, owner, why, notifiers, host, apply, result -> {
+      reportResident(); // the accounting is current before the call returns
+      done.accept(result);
+    });
     if (!ranges.isEmpty()) {
       rounds.put(id, round);
       Invalidation first = ranges.get(0);

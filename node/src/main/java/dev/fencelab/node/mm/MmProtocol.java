@@ -45,6 +45,12 @@ public final class MmProtocol {
     public enum Kind { MUNMAP, MPROTECT, DONTNEED, FORK, EXIT }
   }
 
+  /**
+   * Direct reclaim (try_to_unmap over the resident pages): a blockable CLEAR invalidation of every mapping with pages,
+   * which are then unmapped (their content stays: swapped). value = the pages freed.
+   */
+  public record Reclaim(ActorRef<Reply> replyTo) implements Command, NoSerializationVerificationNeeded {}
+
   /** The OOM reaper (§3.6): nonblocking UNMAP per private anonymous mapping, up to 10 attempts HZ/10 apart. */
   public record OomReap(java.time.Duration delay, ActorRef<Reply> replyTo) implements Command, NoSerializationVerificationNeeded {}
 

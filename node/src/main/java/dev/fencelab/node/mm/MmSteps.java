@@ -27,16 +27,18 @@ import org.apache.pekko.actor.typed.ActorRef;
  */
 public final class MmSteps implements StepHandler {
   private final FenceNames names;
+  private final ActorRef<HostMemory.Command> memory;
 
-  public MmSteps(FenceNames names) {
+  public MmSteps(FenceNames names, ActorRef<HostMemory.Command> memory) {
     this.names = names;
+    this.memory = memory;
   }
 
   public static List<Step.ActionCase> actions() {
     return List.of(Step.ActionCase.MMAP, Step.ActionCase.MUNMAP, Step.ActionCase.MPROTECT, Step.ActionCase.MADVISE,
         Step.ActionCase.FORK, Step.ActionCase.CPU_WRITE, Step.ActionCase.CPU_READ, Step.ActionCase.NOTIFIER_INSERT,
         Step.ActionCase.NOTIFIER_REMOVE, Step.ActionCase.READ_BEGIN, Step.ActionCase.READ_RETRY, Step.ActionCase.NOTIFIER_SEQ,
-        Step.ActionCase.INVALIDATE, Step.ActionCase.USERPTR, Step.ActionCase.OOM_REAP, Step.ActionCase.EXIT);
+        Step.ActionCase.INVALIDATE, Step.ActionCase.USERPTR, Step.ActionCase.OOM_REAP, Step.ActionCase.EXIT, Step.ActionCase.ALLOC);
   }
 
   /** {@code [addr, addr + length)} of a region. */
@@ -142,6 +144,18 @@ public final class MmSteps implements StepHandler {
         yield ask(call, mm, to -> new MmProtocol.OomReap(d, to), null);
       }
       case EXIT -> ask(call, mm, to -> new MmProtocol.Change(MmProtocol.Change.Kind.EXIT, 0, 0, 0, to), null);
+      case ALLOC -> {
+        var a = step.getAlloc();
+        long bytes = Units.bytes(a.getSize());
+        boolean reclaims = switch (a.getGfp().isEmpty() ? "kernel" : a.getGfp()) {
+          case "kernel", "nofs", "noio" -> true; // fs_reclaim_acquire reaches the notifiers for all three (§3.2)
+          case "atomic", "nowait" -> false;
+          default -> throw new StepFailure(Errno.EINVAL, "gfp '" + a.getGfp() + "': kernel, nofs, noio, atomic or nowait");
+        };
+        String waiter = stepVertex(call.run(), call.stepId());
+        yield call.<HostMemory.Command, MmProtocol.Reply>ask(memory, r -> new HostMemory.Alloc(bytes, reclaims, waiter, r))
+            .thenApply(reply -> StepCall.ret(reply.ret()).setDetail(reply.detail()).build());
+      }
       default -> throw new StepFailure(Errno.EOPNOTSUPP, "not an address-space step: " + step.getActionCase());
     };
   }
@@ -190,6 +204,11 @@ public final class MmSteps implements StepHandler {
         b.putBound(n.getAs(), Binding.newBuilder().setNumber(reply.value()).build());
       }
     });
+  }
+
+  /** A step of a run as a vertex of the wait-for graph (the thread making it): {@code step:<run>/<id>}. */
+  public static String stepVertex(String run, String stepId) {
+    return "step:" + run + "/" + stepId;
   }
 
   /** An address as a scenario writes it: decimal or 0x hex, unsigned 64-bit. */

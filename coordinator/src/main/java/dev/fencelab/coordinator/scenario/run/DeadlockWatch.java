@@ -18,12 +18,16 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * waits) is reported as broken. Owns: the graph. Talks to: its parent (findings, as local messages).
  */
 final class DeadlockWatch extends AbstractBehavior<Object> {
+  /** From the run: waits only it sees (a sw_sync point waiting for the step that advances its timeline…). */
+  record RunnerEdges(java.util.List<WaitForGraph.Edge> added, java.util.List<String> removed) implements NoSerializationVerificationNeeded {}
+
   /** From the run: {@code node} died; its waits died with it. */
   record NodeDown(String node) implements NoSerializationVerificationNeeded {}
 
   /** To the run: a cycle closed. Recorded as a DEADLOCK violation with the whole chain. */
   record Found(WaitForGraph.Cycle cycle) implements ScenarioRun.Msg {
-    void record(RunLog log) {
+    void record(RunLog log, RunDirectory names) {
+      names.deadlock(cycle.path(), true);
       log.add(RunLog.event(EventKind.VIOLATION, "deadlocks").setName("DEADLOCK").setSubject(cycle.path()).setDetail(cycle.chain()));
       log.say("DEADLOCK: " + cycle.path());
     }
@@ -31,7 +35,8 @@ final class DeadlockWatch extends AbstractBehavior<Object> {
 
   /** To the run: a reported cycle lost an edge — whatever ended that wait (a timeout, a reset, a death) broke it. */
   record Broken(WaitForGraph.Broken broken) implements ScenarioRun.Msg {
-    void record(RunLog log) {
+    void record(RunLog log, RunDirectory names) {
+      names.deadlock(broken.cycle().path(), false);
       log.add(RunLog.event(EventKind.VIOLATION, "deadlocks").setName("DEADLOCK_BROKEN_BY_TIMEOUT").setSubject(broken.cycle().path())
           .setDetail("the cycle broke when " + broken.edge() + " ended (a timeout, a reset or a node's death); it was: "
               + broken.cycle().chain()));
@@ -55,6 +60,16 @@ final class DeadlockWatch extends AbstractBehavior<Object> {
   public Receive<Object> createReceive() {
     return newReceiveBuilder()
         .onMessage(WaitsChanged.class, this::onChanged)
+        .onMessage(RunnerEdges.class, r -> {
+          r.removed().forEach(k -> graph.remove(k).forEach(b -> run.tell(new Broken(b))));
+          for (WaitForGraph.Edge e : r.added()) {
+            WaitForGraph.Cycle cycle = graph.add(e);
+            if (cycle != null) {
+              run.tell(new Found(cycle));
+            }
+          }
+          return this;
+        })
         .onMessage(NodeDown.class, d -> {
           graph.keysOf(d.node()).forEach(k -> graph.remove(k).forEach(b -> run.tell(new Broken(b))));
           return this;

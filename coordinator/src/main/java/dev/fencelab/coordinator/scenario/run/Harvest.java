@@ -31,7 +31,12 @@ final class Harvest {
   private static final int PAGE = 500;
 
   /** The waits open on the live nodes: their number (-1: could not list) and one of them, for people. */
-  record Open(int waits, String sample) {}
+  /** The waits open on the live nodes: how many, one as an example, and how many a standing deadlock explains. */
+  record Open(int waits, String sample, int inDeadlock) {
+    Open(int waits, String sample) {
+      this(waits, sample, 0);
+    }
+  }
 
   /** The live nodes' traces, and what could not be collected. */
   record Traces(List<TraceChunk> chunks, List<String> notes) {}
@@ -56,14 +61,20 @@ final class Harvest {
         return new Open(-1, String.valueOf(failure));
       }
       int n = 0;
+      int explained = 0;
       String sample = "";
       for (WaitsListed listed : done) {
         n += listed.edges().size();
+        for (var e : listed.edges()) {
+          if (names.inDeadlock(e.getWaiter(), e.getFence())) {
+            explained++;
+          }
+        }
         if (!listed.edges().isEmpty() && sample.isEmpty()) {
           sample = listed.nodeName() + ": " + WaitsListed.describe(listed.edges().get(0));
         }
       }
-      return new Open(n, sample);
+      return new Open(n, sample, explained);
     });
   }
 

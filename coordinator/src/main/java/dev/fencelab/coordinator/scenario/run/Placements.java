@@ -33,7 +33,8 @@ final class Placements {
       placed.add(client.place(d.getNode(), p).toCompletableFuture());
     }
     for (Process pr : names.scenario().getProcessesList()) {
-      Placement p = Placement.newBuilder().setProcess(pr.toBuilder().setName(tagged.apply(pr.getName()))).setAs(pr.getName()).build();
+      Placement p = Placement.newBuilder().setProcess(pr.toBuilder().setName(tagged.apply(pr.getName()))).setAs(pr.getName())
+          .setNodeMemory(names.nodeMemory(pr.getNode())).build();
       placed.add(client.place(pr.getNode(), p).toCompletableFuture());
     }
     return Futures.allOf(placed);

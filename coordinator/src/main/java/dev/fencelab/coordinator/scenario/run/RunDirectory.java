@@ -52,6 +52,12 @@ final class RunDirectory {
     return scenario;
   }
 
+  /** The memory limit of {@code node} in bytes (its scenario {@code memory}), or 0 for none. */
+  long nodeMemory(String node) {
+    return scenario.getNodesList().stream().filter(n -> n.getName().equals(node)).findFirst()
+        .map(n -> n.getMemory().isEmpty() ? 0L : Math.max(0L, dev.fencelab.protocol.scenario.Units.bytes(n.getMemory()))).orElse(0L);
+  }
+
   List<String> nodes() {
     return scenario.getNodesList().stream().map(n -> n.getName()).toList();
   }
@@ -173,6 +179,24 @@ final class RunDirectory {
   /** Marks {@code node} dead; false if it already was. */
   boolean kill(String node) {
     return dead.add(node);
+  }
+
+  /** The deadlocks reported and not broken (their paths, {@code a -> b -> … -> a}). */
+  private final Set<String> deadlocks = new HashSet<>();
+
+  void deadlock(String path, boolean standing) {
+    if (standing) {
+      deadlocks.add(path);
+    } else {
+      deadlocks.remove(path);
+    }
+  }
+
+  /** True if {@code from -> to} is an edge of a standing deadlock: the wait is the deadlock, reported already. */
+  boolean inDeadlock(String from, String to) {
+    String edge = from + " -> " + to + " -> ";
+    String last = " -> " + from + " -> " + to;
+    return deadlocks.stream().anyMatch(p -> p.startsWith(edge) || p.contains(" -> " + edge) || p.endsWith(last));
   }
 
   Set<String> deadNodes() {

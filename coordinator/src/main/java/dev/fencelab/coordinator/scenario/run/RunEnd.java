@@ -72,11 +72,11 @@ final class RunEnd extends AbstractBehavior<ScenarioRun.Msg> {
         .onMessageEquals(DrainTick.INSTANCE, this::onDrainTick)
         .onMessage(Drained.class, this::onDrained)
         .onMessage(DeadlockWatch.Found.class, f -> {
-          f.record(r.log());
+          f.record(r.log(), r.names());
           return this;
         })
         .onMessage(DeadlockWatch.Broken.class, b -> {
-          b.record(r.log());
+          b.record(r.log(), r.names());
           return this;
         })
         .onMessage(FinalSums.class, this::onFinalSums)
@@ -110,15 +110,19 @@ final class RunEnd extends AbstractBehavior<ScenarioRun.Msg> {
 
   private Behavior<ScenarioRun.Msg> onDrained(Drained d) {
     int open = d.open().waits();
-    if (open != 0 && System.nanoTime() < drainDeadline) {
+    boolean deadlocked = open > 0 && open == d.open().inDeadlock(); // every wait left is a reported deadlock's: none will end
+    if (open != 0 && !deadlocked && System.nanoTime() < drainDeadline) {
       timers.startSingleTimer(DrainTick.INSTANCE, Duration.ofMillis(200));
       return this;
     }
-    if (open != 0) {
+    if (deadlocked) {
+      r.log().note(open + " wait(s) still open, every one part of a reported DEADLOCK (the kernel would hang there)");
+    } else if (open != 0) {
       r.log().note(open < 0 ? "could not list the open waits: " + d.open().sample()
           : open + " wait(s) still open " + DRAIN.toSeconds() + " s after the last step (e.g. " + d.open().sample() + ")");
     }
-    r.log().say((open == 0 ? "no wait open" : open + " wait(s) still open") + "; final checksums of the surviving buffers");
+    r.log().say((open == 0 ? "no wait open" : deadlocked ? open + " wait(s) open, all in the reported deadlock" : open + " wait(s) still open")
+        + "; final checksums of the surviving buffers");
     List<CompletableFuture<BufferChecksum>> sums = new ArrayList<>();
     for (Buffer b : r.names().scenario().getBuffersList()) {
       if (!r.faults().gone(b.getDevice())) {

@@ -101,6 +101,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
   /** The run's deadlock detector (every member streams its wait-for edges to it), from placement on. */
   private ActorRef<Object> deadlocks;
   private final java.util.Set<String> deadNotified = new java.util.HashSet<>();
+  private final StepEdges stepEdges;
 
   public static Behavior<Msg> create(Params params) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> new ScenarioRun(context, timers, params)));
@@ -120,6 +121,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     this.faults = new Faults(names, p.killer(), log);
     this.harvest = new Harvest(names, context.getSystem().scheduler());
     this.schedule = new StepSchedule(s);
+    this.stepEdges = new StepEdges(s, run);
     this.chaos = new FaultSchedule(p.schedule(), (i, delay) -> timers.startSingleTimer("fault-" + i, new FaultDue(i), delay));
     record.setScenario(s.getName()).setSeed(p.seed()).setPace(p.pace()).addAllSchedule(p.schedule()).setWallStartNanos(log.start());
     s.getDevicesList().forEach(d -> record.putDeviceNodes(d.getName(), d.getNode()));
@@ -146,11 +148,11 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
         .onMessage(Aborted.class, a -> abort(a.why()))
         .onMessage(Interrupt.class, i -> abort(i.why()))
         .onMessage(DeadlockWatch.Found.class, f -> {
-          f.record(log);
+          f.record(log, names);
           return this;
         })
         .onMessage(DeadlockWatch.Broken.class, b -> {
-          b.record(log);
+          b.record(log, names);
           return this;
         })
         .onSignal(PostStop.class, stop -> {
@@ -296,8 +298,29 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     log.say(String.format("step %-22s %s%s", id, !b.getUnexpected().isEmpty() ? "UNEXPECTED" : b.getStatus() == 0 ? "ok    " : "FAILED",
         (b.getDetail().isEmpty() ? "" : "  " + b.getDetail()) + (b.getUnexpected().isEmpty() ? "" : "  [" + b.getUnexpected() + "]")));
     chaos.stepEnded(id);
+    stepEnded(i, step, b);
     startReady();
     return maybeFinish();
+  }
+
+  /** The runner's own wait-for edges: a point made, a step ended (see {@link StepEdges}). */
+  private void stepEnded(int i, Step step, StepOutcome.Builder b) {
+    if (deadlocks == null) {
+      return;
+    }
+    List<WaitForGraph.Edge> added = new java.util.ArrayList<>();
+    if (step.hasPoint() && b.getStatus() == 0) {
+      var fence = names.fence(step.getPoint().getAs());
+      if (fence != null) {
+        added.addAll(stepEdges.point(step.getPoint().getTimeline(), dev.fencelab.protocol.step.FenceText.id(fence)));
+      }
+    }
+    // A step that timed out (or was skipped) is still blocked, or will never run: its waits stay.
+    boolean returned = !b.getSkipped() && b.getStatus() != Errno.ETIMEDOUT.negative();
+    List<String> removed = returned ? stepEdges.done(i) : List.of();
+    if (!added.isEmpty() || !removed.isEmpty()) {
+      deadlocks.tell(new DeadlockWatch.RunnerEdges(added, removed));
+    }
   }
 
   // --- faults of the chaos schedule
