@@ -322,8 +322,15 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
           } else if (received[0] >= total) {
             double raw = total / ((System.nanoTime() - t0) / 1e9) / 1e6;
             figures.add(BenchFigure.of("copy.cross_node.throughput", "MB/s", copyMbPerSecond, raw, true));
-            replyTo.tell(new FenceControl.BenchReport(figures));
-            finished = true;
+            phase("copy done; invalidation rounds");
+            then(r -> {
+              if (r instanceof FenceControl.BenchReport report) {
+                replyTo.tell(report);
+                finished = true;
+              }
+            });
+            getContext().spawnAnonymous(InvalidationBench.create(p.peer(), Math.min(1000, Math.max(50, p.jobs() / 10)), services, figures,
+                reply()));
           }
         });
         t0 = System.nanoTime();

@@ -39,4 +39,9 @@ public final class DeviceControl {
   public record SpawnRawSource(ActorRef<RawSourceSpawned> replyTo) implements NodeControl, NodeWireMessage {}
 
   public record RawSourceSpawned(ActorRef<DriverProtocol.Command> source) implements NodeWireMessage {}
+
+  /** Bench: spawn a notifier subscriber that answers every invalidate callback at once (true). */
+  public record SpawnAckSubscriber(ActorRef<AckSubscriberSpawned> replyTo) implements NodeControl, NodeWireMessage {}
+
+  public record AckSubscriberSpawned(ActorRef<dev.fencelab.node.mm.MmProtocol.Invalidate> subscriber) implements NodeWireMessage {}
 }

@@ -188,6 +188,14 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
               services, containers, run.replyTo()));
           return this;
         })
+        .onMessage(DeviceControl.SpawnAckSubscriber.class, s -> {
+          s.replyTo().tell(new DeviceControl.AckSubscriberSpawned(getContext().spawnAnonymous(
+              org.apache.pekko.actor.typed.javadsl.Behaviors.<dev.fencelab.node.mm.MmProtocol.Invalidate>receiveMessage(inv -> {
+                inv.replyTo().tell(new dev.fencelab.node.mm.MmProtocol.InvalidateDone(inv.round(), inv.interval(), true));
+                return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+              }))));
+          return this;
+        })
         .onMessage(DeviceControl.SpawnRawSource.class, s -> {
           s.replyTo().tell(new DeviceControl.RawSourceSpawned(getContext().spawnAnonymous(DeviceBench.rawSource())));
           return this;

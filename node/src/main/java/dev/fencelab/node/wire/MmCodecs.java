@@ -101,6 +101,14 @@ final class MmCodecs {
         MmV1.CreateUserptr::parseFrom,
         p -> new dev.fencelab.node.driver.DriverProtocol.CreateUserptr(p.getProcess(), p.getName(), s.req(p.getMm(), "CreateUserptr.mm"),
             p.getStart(), p.getLength(), s.req(p.getReplyTo(), "CreateUserptr.reply_to")));
+    s.codec(dev.fencelab.node.cluster.DeviceControl.SpawnAckSubscriber.class, "A.SpawnAckSubscriber",
+        m -> MmV1.SpawnAckSubscriber.newBuilder().setReplyTo(s.refOf(m.replyTo())).build(),
+        MmV1.SpawnAckSubscriber::parseFrom,
+        p -> new dev.fencelab.node.cluster.DeviceControl.SpawnAckSubscriber(s.req(p.getReplyTo(), "SpawnAckSubscriber.reply_to")));
+    s.codec(dev.fencelab.node.cluster.DeviceControl.AckSubscriberSpawned.class, "A.AckSubscriberSpawned",
+        m -> MmV1.AckSubscriberSpawned.newBuilder().setSubscriber(s.refOf(m.subscriber())).build(),
+        MmV1.AckSubscriberSpawned::parseFrom,
+        p -> new dev.fencelab.node.cluster.DeviceControl.AckSubscriberSpawned(s.req(p.getSubscriber(), "AckSubscriberSpawned.subscriber")));
     s.codec(MmProtocol.InvalidateDone.class, "M.InvalidateDone",
         m -> MmV1.InvalidateDone.newBuilder().setRound(m.round()).setInterval(m.interval()).setOk(m.ok()).build(),
         MmV1.InvalidateDone::parseFrom,
