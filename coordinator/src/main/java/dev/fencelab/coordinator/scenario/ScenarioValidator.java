@@ -26,7 +26,7 @@ public final class ScenarioValidator {
       "RELEASED_WITH_PENDING_CALLBACKS", "OUT_OF_ORDER_SIGNAL", "NESTED_CONTAINER", "EMPTY_ARRAY", "CONTEXT_MISMATCH",
       "RESV_NO_SLOT", "RESV_NOT_LOCKED", "RESV_REPLACE_HAZARD", "WAIT_CAP_EXCEEDED", "DMA_REVOKED", "DMA_BUF_PIN_STATIC",
       "DMA_BUF_EXPORT_OPS", "DMA_BUF_NO_MOVE_NOTIFY", "NOTIFIER_REFUSED_BLOCKABLE", "STALE_TRANSLATION", "NOTIFIER_RETURNED_EARLY",
-      "NOTIFIER_REMOVE_SELF_DEADLOCK", "DEADLOCK", "DEADLOCK_BROKEN_BY_TIMEOUT");
+      "NOTIFIER_REMOVE_SELF_DEADLOCK", "USERPTR_PUBLISHED_WITHOUT_RETRY", "DEADLOCK", "DEADLOCK_BROKEN_BY_TIMEOUT");
   public static final Set<String> LATENCY_KINDS = Set.of("job.queue_to_start", "job.run", "job.queue_to_end", "copy",
       "signal_to_wake", "unplug_to_resolved", "invalidate");
   public static final Set<String> STATUSES = Set.of("signaled", "error", "pending", "ENODEV", "ETIME", "ECANCELED", "EIO",

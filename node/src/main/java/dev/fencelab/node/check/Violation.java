@@ -55,6 +55,8 @@ public record Violation(Kind kind, String subject, String detail, boolean fatal,
     STALE_TRANSLATION,
     /** §1.15: an invalidate callback returned while its device still had work on the range (fences unsignalled). */
     NOTIFIER_RETURNED_EARLY,
+    /** §1.15: a userptr job published without a successful read_retry: an invalidation since the fault went unnoticed. */
+    USERPTR_PUBLISHED_WITHOUT_RETRY,
     /** §1.14: {@code mmu_interval_notifier_remove} from inside an invalidate callback: it waits for itself. */
     NOTIFIER_REMOVE_SELF_DEADLOCK
   }

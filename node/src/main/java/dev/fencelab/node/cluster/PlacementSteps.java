@@ -92,6 +92,6 @@ final class PlacementSteps implements StepHandler {
         : DeviceSpec.UserptrPolicy.valueOf(d.getUserptrPolicy().toUpperCase(java.util.Locale.ROOT));
     Duration preempt = d.getPreemptTime().isEmpty() ? Duration.ofNanos(100_000) : Duration.ofNanos(Units.nanos(d.getPreemptTime()));
     return new DeviceSpec(d.getName(), kind, Math.max(1, d.getEngines()), vram, !d.getNoPageTables(), d.getRecoverableFaults(), timeout,
-        policy, preempt, d.getUserptrFaultInRunJob());
+        policy, preempt, d.getUserptrFaultInRunJob(), d.getUserptrSkipRetry());
   }
 }

@@ -17,10 +17,11 @@ import java.util.Objects;
  * @param preemptTime how long a preemption takes under {@link UserptrPolicy#PREEMPT}
  * @param faultInRunJob the bug of §3.5 (D4): the driver faults its userptr pages in run_job, after the job's fence is
  *     published, instead of before (it then takes mmap_lock inside the signalling path)
+ * @param skipRetry the bug of §1.15 step 4: the driver publishes without checking read_retry under its notifier lock
  */
 public record DeviceSpec(
     String name, Kind kind, int engines, long vramBytes, boolean pageTables, boolean recoverableFaults, Duration jobTimeout,
-    UserptrPolicy userptrPolicy, Duration preemptTime, boolean faultInRunJob) {
+    UserptrPolicy userptrPolicy, Duration preemptTime, boolean faultInRunJob, boolean skipRetry) {
 
   /** How a driver's userptr invalidate callback keeps the device off pages the mm takes away (§3.9). */
   public enum UserptrPolicy {
@@ -38,13 +39,13 @@ public record DeviceSpec(
 
   /** A device with the default userptr policy (wait) and preemption time (100 us). */
   public DeviceSpec(String name, Kind kind, int engines, long vramBytes, boolean pageTables, boolean recoverableFaults, Duration jobTimeout) {
-    this(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, UserptrPolicy.WAIT, Duration.ofNanos(100_000), false);
+    this(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, UserptrPolicy.WAIT, Duration.ofNanos(100_000), false, false);
   }
 
   /** A device without the run_job fault bug. */
   public DeviceSpec(String name, Kind kind, int engines, long vramBytes, boolean pageTables, boolean recoverableFaults, Duration jobTimeout,
       UserptrPolicy userptrPolicy, Duration preemptTime) {
-    this(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, false);
+    this(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, false, false);
   }
 
   /** Kinds of device. */
@@ -80,26 +81,31 @@ public record DeviceSpec(
   }
 
   public DeviceSpec withJobTimeout(Duration timeout) {
-    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, timeout, userptrPolicy, preemptTime, faultInRunJob);
+    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, timeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry);
   }
 
   public DeviceSpec withEngines(int n) {
-    return new DeviceSpec(name, kind, n, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob);
+    return new DeviceSpec(name, kind, n, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry);
   }
 
   public DeviceSpec withPageTables(boolean on) {
-    return new DeviceSpec(name, kind, engines, vramBytes, on, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob);
+    return new DeviceSpec(name, kind, engines, vramBytes, on, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry);
   }
 
   public DeviceSpec withVram(long bytes) {
-    return new DeviceSpec(name, kind, engines, bytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob);
+    return new DeviceSpec(name, kind, engines, bytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry);
   }
 
   public DeviceSpec withUserptr(UserptrPolicy policy, Duration preempt) {
-    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, policy, preempt, faultInRunJob);
+    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, policy, preempt, faultInRunJob, skipRetry);
   }
 
   public DeviceSpec withFaultInRunJob(boolean on) {
-    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, on);
+    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, on, skipRetry);
+  }
+
+  public DeviceSpec withSkipRetry(boolean on) {
+    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime,
+        faultInRunJob, on);
   }
 }

@@ -189,7 +189,7 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
     bo.address = create.start();
     bo.resv = getContext().spawn(Resv.create(label + "/" + create.name(), settings.resvMode(), containers, services), "resv-bo" + bo.handle);
     bo.userptr = getContext().spawn(UserptrBo.create(label + "/" + create.name(), create.mm(), create.start(), create.length(),
-        spec.userptrPolicy(), spec.preemptTime(), bo.resv, services, settings.callTimeout(), bo.handle,
+        spec, bo.resv, services, settings.callTimeout(), bo.handle,
         getContext().messageAdapter(DriverProtocol.BoReply.class, r -> new Continue(() -> userptrCreated(bo, r, create.replyTo())))),
         "userptr-bo" + bo.handle);
     return this;

@@ -80,6 +80,7 @@ final class UserptrBo extends AbstractBehavior<Object> {
   private final ActorRef<Resv.Command> resv;
   private final FenceServices services;
   private final Duration callTimeout;
+  private final boolean skipRetry;
   private final TimerScheduler<Object> timers;
   private long interval;
   private long seq;
@@ -90,17 +91,19 @@ final class UserptrBo extends AbstractBehavior<Object> {
   private List<Frames> pending;
   private long pendingSeq;
 
-  static Behavior<Object> create(String label, ActorRef<MmProtocol.Command> mm, long start, long length, UserptrPolicy policy,
-      Duration preemptTime, ActorRef<Resv.Command> resv, FenceServices services, Duration callTimeout, int handle,
-      ActorRef<DriverProtocol.BoReply> replyTo) {
+  static Behavior<Object> create(String label, ActorRef<MmProtocol.Command> mm, long start, long length, dev.fencelab.node.device.DeviceSpec spec,
+      ActorRef<Resv.Command> resv, FenceServices services, Duration callTimeout, int handle, ActorRef<DriverProtocol.BoReply> replyTo) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-        new UserptrBo(context, timers, label, mm, start, length, policy, preemptTime, resv, services, callTimeout, handle, replyTo)));
+        new UserptrBo(context, timers, label, mm, start, length, spec, resv, services, callTimeout, handle, replyTo)));
   }
 
   private UserptrBo(ActorContext<Object> context, TimerScheduler<Object> timers, String label, ActorRef<MmProtocol.Command> mm, long start,
-      long length, UserptrPolicy policy, Duration preemptTime, ActorRef<Resv.Command> resv, FenceServices services, Duration callTimeout,
+      long length, dev.fencelab.node.device.DeviceSpec spec, ActorRef<Resv.Command> resv, FenceServices services, Duration callTimeout,
       int handle, ActorRef<DriverProtocol.BoReply> replyTo) {
     super(context);
+    UserptrPolicy policy = spec.userptrPolicy();
+    Duration preemptTime = spec.preemptTime();
+    this.skipRetry = spec.skipRetry();
     this.timers = timers;
     this.label = label;
     this.mm = mm;
@@ -223,6 +226,13 @@ final class UserptrBo extends AbstractBehavior<Object> {
 
   private Behavior<Object> onLockCheck(LockCheck c) {
     lock(() -> {
+      if (skipRetry && policy != UserptrPolicy.PIN && seq != c.seq()) {
+        services.violation(Violation.Kind.USERPTR_PUBLISHED_WITHOUT_RETRY, label, "a job was published over the userptr without "
+            + "mmu_interval_read_retry: the notifier seq moved from " + c.seq() + " to " + seq + " since the pages were faulted");
+        translation = pending; // the stale pages the fault returned: the device will use them
+        c.replyTo().tell(new Checked(true));
+        return;
+      }
       if (policy != UserptrPolicy.PIN && seq != c.seq()) { // mmu_interval_read_retry: an invalidation came in between
         unlock();
         c.replyTo().tell(new Checked(false));

@@ -347,7 +347,7 @@ final class DeviceCodecs {
     return DeviceV1.DeviceSpec.newBuilder().setName(d.name()).setKind(DeviceV1.DeviceKind.valueOf(d.kind().name()))
         .setEngines(d.engines()).setVramBytes(d.vramBytes()).setPageTables(d.pageTables()).setRecoverableFaults(d.recoverableFaults())
         .setJobTimeoutNanos(d.jobTimeout().toNanos()).setUserptrPolicy(d.userptrPolicy().name()).setPreemptNanos(d.preemptTime().toNanos())
-        .setFaultInRunJob(d.faultInRunJob())
+        .setFaultInRunJob(d.faultInRunJob()).setSkipRetry(d.skipRetry())
         .build();
   }
 
@@ -359,7 +359,7 @@ final class DeviceCodecs {
       return new DeviceSpec(p.getName(), DeviceSpec.Kind.valueOf(p.getKind().name()), p.getEngines(), p.getVramBytes(), p.getPageTables(),
           p.getRecoverableFaults(), Duration.ofNanos(p.getJobTimeoutNanos()),
           p.getUserptrPolicy().isEmpty() ? DeviceSpec.UserptrPolicy.WAIT : DeviceSpec.UserptrPolicy.valueOf(p.getUserptrPolicy()),
-          Duration.ofNanos(p.getPreemptNanos() > 0 ? p.getPreemptNanos() : 100_000), p.getFaultInRunJob());
+          Duration.ofNanos(p.getPreemptNanos() > 0 ? p.getPreemptNanos() : 100_000), p.getFaultInRunJob(), p.getSkipRetry());
     } catch (IllegalArgumentException e) {
       throw new NotSerializableException("DeviceSpec: " + e.getMessage());
     }

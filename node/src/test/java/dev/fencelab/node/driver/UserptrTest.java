@@ -141,4 +141,34 @@ class UserptrTest {
     s.gpu().tell(new DriverProtocol.CreateUserptr("p", "odd", s.mm(), s.addr() + 1, LEN, created.ref()));
     assertEquals(-22, created.receiveMessage().result());
   }
+
+  /** A userptr subscriber alone (fault policy), validated at seq 1, then invalidated (seq 3) before its lock check. */
+  private static UserptrBo.Checked checkAfterAnInvalidation(boolean skipRetry) {
+    int n = N.incrementAndGet();
+    ActorRef<MmProtocol.Command> mm = fx.f.testKit.spawn(MmActor.create("test/p" + n, 1 << 20, fx.f.services), "mm-" + n);
+    long addr = call(mm, r -> new MmProtocol.Mmap(0, LEN, AddressSpace.PROT_READ | AddressSpace.PROT_WRITE, false, false, r)).ret();
+    TestProbe<DriverProtocol.BoReply> created = fx.f.testKit.createTestProbe();
+    ActorRef<Object> u = fx.f.testKit.spawn(UserptrBo.create("test/u" + n, mm, addr, LEN,
+        DeviceSpec.gpu("g").withUserptr(DeviceSpec.UserptrPolicy.FAULT, Duration.ofMillis(1)).withSkipRetry(skipRetry),
+        fx.f.testKit.<dev.fencelab.node.resv.Resv.Command>createTestProbe().ref(), fx.f.services, Duration.ofSeconds(5), 1, created.ref()));
+    assertEquals(0, created.receiveMessage().result());
+    TestProbe<UserptrBo.Validated> validated = fx.f.testKit.createTestProbe();
+    u.tell(new UserptrBo.Validate(validated.ref()));
+    assertEquals(1, validated.receiveMessage(Duration.ofSeconds(10)).seq());
+    assertEquals(0, call(mm, to -> new MmProtocol.Change(MmProtocol.Change.Kind.DONTNEED, addr, LEN, 0, to)).ret());
+    TestProbe<UserptrBo.Checked> checked = fx.f.testKit.createTestProbe();
+    u.tell(new UserptrBo.LockCheck(1, checked.ref()));
+    return checked.receiveMessage(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void readRetryUnderTheNotifierLockMakesASubmissionFaultAgainAfterAnInvalidation() {
+    assertEquals(false, checkAfterAnInvalidation(false).ok());
+  }
+
+  @Test
+  void aDriverThatSkipsReadRetryPublishesOverPagesAnInvalidationTookAndIsReported() {
+    assertEquals(true, checkAfterAnInvalidation(true).ok());
+    fx.f.expectViolation(Violation.Kind.USERPTR_PUBLISHED_WITHOUT_RETRY);
+  }
 }
