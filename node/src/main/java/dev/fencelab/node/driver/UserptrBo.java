@@ -281,7 +281,8 @@ final class UserptrBo extends AbstractBehavior<Object> {
               (w, failure) -> new Step(() -> {
                 translation = null;
                 unlock();
-                done.run();
+                inv.replyTo().tell(new MmProtocol.InvalidateDone(inv.round(), inv.interval(), true,
+                    w == null ? 0 : w.status().modelNanos())); // the model time of the last fence it waited for
               }));
         });
       }

@@ -183,8 +183,16 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         .onMessage(MmProtocol.RangeFault.class, this::onRangeFault)
         .onMessage(MmProtocol.DmaRead.class, this::onDmaRead)
         .onMessage(MmProtocol.DmaWrite.class, this::onDmaWrite)
-        .onMessage(MmProtocol.InvalidateDone.class, d -> returned(d.round(), d.interval(), d.ok()))
-        .onMessage(TestWaited.class, w -> returned(w.round(), w.interval(), true))
+        .onMessage(MmProtocol.InvalidateDone.class, d -> {
+          trace.observeModel(d.modelNanos()); // the round ends in model time after what its callbacks waited for
+          return returned(d.round(), d.interval(), d.ok());
+        })
+        .onMessage(TestWaited.class, w -> {
+          if (w.result() != null) {
+            trace.observeModel(w.result().status().modelNanos());
+          }
+          return returned(w.round(), w.interval(), true);
+        })
         .onMessage(CallbackTimeout.class, this::onCallbackTimeout)
         .onSignal(Terminated.class, this::onSubscriberGone)
         .build();

@@ -193,5 +193,10 @@ public final class MmProtocol {
     }
   }
 
-  public record InvalidateDone(long round, long interval, boolean ok) implements Command, NodeWireMessage {}
+  /** A callback's answer; {@code modelNanos}: the model time it returned at (the last fence it waited for), or 0. */
+  public record InvalidateDone(long round, long interval, boolean ok, long modelNanos) implements Command, NodeWireMessage {
+    public InvalidateDone(long round, long interval, boolean ok) {
+      this(round, interval, ok, 0);
+    }
+  }
 }

@@ -29,6 +29,8 @@ public final class ResvWait extends AbstractBehavior<ResvWait.Command> {
   private final Duration timeout;
   private final long start = System.nanoTime();
   private int pending;
+  /** The latest model time among the fences waited for (the wait ends after all of them). */
+  private long modelNanos;
 
   /**
    * Waits for {@code fences} (a snapshot of {@code resv}'s) on the caller's member: each wait is traced there and ends
@@ -67,10 +69,11 @@ public final class ResvWait extends AbstractBehavior<ResvWait.Command> {
       replyTo.tell(new WaitResult(FenceRef.stub().id(), 0, FenceStatus.PENDING, -1));
       return Behaviors.stopped(); // the other waits stop with us
     }
+    modelNanos = Math.max(modelNanos, done.result().status().modelNanos());
     if (--pending > 0) {
       return this;
     }
-    replyTo.tell(new WaitResult(FenceRef.stub().id(), WaitResult.remaining(timeout, start), new FenceStatus(1, 0, 0), -1));
+    replyTo.tell(new WaitResult(FenceRef.stub().id(), WaitResult.remaining(timeout, start), new FenceStatus(1, 0, modelNanos), -1));
     return Behaviors.stopped();
   }
 }

@@ -110,9 +110,9 @@ final class MmCodecs {
         MmV1.AckSubscriberSpawned::parseFrom,
         p -> new dev.fencelab.node.cluster.DeviceControl.AckSubscriberSpawned(s.req(p.getSubscriber(), "AckSubscriberSpawned.subscriber")));
     s.codec(MmProtocol.InvalidateDone.class, "M.InvalidateDone",
-        m -> MmV1.InvalidateDone.newBuilder().setRound(m.round()).setInterval(m.interval()).setOk(m.ok()).build(),
+        m -> MmV1.InvalidateDone.newBuilder().setRound(m.round()).setInterval(m.interval()).setOk(m.ok()).setModelNanos(m.modelNanos()).build(),
         MmV1.InvalidateDone::parseFrom,
-        p -> new MmProtocol.InvalidateDone(p.getRound(), p.getInterval(), p.getOk()));
+        p -> new MmProtocol.InvalidateDone(p.getRound(), p.getInterval(), p.getOk(), p.getModelNanos()));
   }
 
   private static MmuEvent event(MmV1.MmuEvent e) throws NotSerializableException {
