@@ -14,10 +14,10 @@ import org.apache.pekko.cluster.typed.Join;
 import dev.fencelab.protocol.control.NodeControl;
 import org.junit.jupiter.api.Test;
 
-/** The device bench's shape on one member (its own peer): it ends with both figures, whatever their values. */
+/** The device bench's shape on one member (its own peer): it ends with every figure, whatever their values. */
 class DeviceBenchTest {
   @Test
-  void shouldReportJobRateAndCopyThroughputWithTheirBaselines() {
+  void shouldReportJobRateCopyThroughputAndInvalidationRoundsWithTheirBaselines() {
     ActorTestKit testKit = ActorTestKit.create("device-bench-test", ConfigFactory.load("application-test"));
     try {
       Cluster cluster = Cluster.get(testKit.system());
@@ -28,7 +28,8 @@ class DeviceBenchTest {
       agent.tell(new DeviceControl.RunDeviceBench(50, 16 << 20, 9, agent, probe.ref()));
 
       FenceControl.BenchReport report = probe.receiveMessage(Duration.ofSeconds(60));
-      assertEquals(List.of("jobs.remote_in_fence.rate", "copy.cross_node.throughput"), report.figures().stream().map(f -> f.name()).toList());
+      assertEquals(List.of("jobs.remote_in_fence.rate", "copy.cross_node.throughput", "invalidate.round.1_subscriber.p50",
+          "invalidate.round.100_subscribers.p50"), report.figures().stream().map(f -> f.name()).toList());
       report.figures().forEach(f -> assertTrue(f.value() > 0 && f.baseline() > 0, f.toString()));
     } finally {
       testKit.shutdownTestKit();
