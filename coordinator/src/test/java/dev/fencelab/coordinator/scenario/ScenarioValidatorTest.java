@@ -93,4 +93,40 @@ class ScenarioValidatorTest {
         + "chaos: {random: {count: 2000000000, kinds: [hang], targets: [gpu], from: 1ms, to: 2ms}}\n");
     assertTrue(any(p, "count must be at most 1000, was 2000000000"), p.toString());
   }
+
+  @Test
+  void aRegionUsedBeforeTheMmapThatMakesItIsReported() {
+    List<String> p = problems("steps:\n  - {id: u, process: p, munmap: {region: mem}}\n  - {id: m, process: p, mmap: {as: mem, length: 4KiB}}\n");
+    assertTrue(any(p, "uses region 'mem' but does not come after step 'm'"), p.toString());
+  }
+
+  @Test
+  void aUserptrBufferSubmittedBeforeItIsMadeIsReported() {
+    List<String> p = problems("""
+        steps:
+          - {id: s, process: p, submit: {device: gpu, writes: [ub]}}
+          - {id: m, process: p, mmap: {as: mem, length: 4KiB}}
+          - {id: u, process: p, userptr: {as: ub, device: gpu, region: mem}}
+        """);
+    assertTrue(any(p, "uses userptr buffer 'ub' but does not come after step 'u'"), p.toString());
+  }
+
+  @Test
+  void anUnknownGfpOrTestCallbackIsReported() {
+    List<String> p = problems("""
+        steps:
+          - {id: m, process: p, mmap: {as: mem, length: 4KiB}}
+          - {id: n, process: p, notifier_insert: {as: N, region: mem, on_invalidate: sulk}}
+          - {id: a, process: p, alloc: {size: 4KiB, gfp: eventually}}
+        """);
+    assertTrue(any(p, "on_invalidate must be ok, nonblock_refuses, refuse or wait, not 'sulk'"), p.toString());
+    assertTrue(any(p, "gfp must be kernel, nofs, noio, atomic or nowait, not 'eventually'"), p.toString());
+  }
+
+  @Test
+  void anUnknownUserptrPolicyIsReported() {
+    List<String> p = assertThrows(ScenarioException.class, () -> ScenarioLoader.parse(BASE.replace("name: gpu, node: n1",
+        "name: gpu, node: n1, userptr_policy: hope"), "t.yaml", false)).problems();
+    assertTrue(any(p, "userptr_policy must be wait, preempt, fault, pin or none, not 'hope'"), p.toString());
+  }
 }
