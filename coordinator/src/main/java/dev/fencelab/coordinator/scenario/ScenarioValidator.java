@@ -178,6 +178,7 @@ public final class ScenarioValidator {
     }
     duration(path + ".job_timeout", d.getJobTimeout(), true);
     duration(path + ".preempt_time", d.getPreemptTime(), true);
+    duration(path + ".foreign_fence_timeout", d.getForeignFenceTimeout(), true);
     if (!d.getUserptrPolicy().isEmpty() && !d.getUserptrPolicy().matches("wait|preempt|fault|pin|none")) {
       problem(path + ".userptr_policy", "userptr_policy must be wait, preempt, fault, pin or none, not '" + d.getUserptrPolicy() + "'");
     }

@@ -73,8 +73,8 @@ final class StepChecks {
       }
       case NOTIFIER_INSERT -> {
         var n = st.getNotifierInsert();
-        if (!n.getOnInvalidate().isEmpty() && !n.getOnInvalidate().matches("ok|nonblock_refuses|refuse|wait")) {
-          v.problem(path + ".notifier_insert.on_invalidate", "on_invalidate must be ok, nonblock_refuses, refuse or wait, not '"
+        if (!n.getOnInvalidate().isEmpty() && !n.getOnInvalidate().matches("ok|nonblock_refuses|refuse|wait|remove_self")) {
+          v.problem(path + ".notifier_insert.on_invalidate", "on_invalidate must be ok, nonblock_refuses, refuse, wait or remove_self, not '"
               + n.getOnInvalidate() + "'");
         }
         if (n.getOnInvalidate().equals("wait") == n.getFence().isEmpty()) {

@@ -119,7 +119,7 @@ class ScenarioValidatorTest {
           - {id: n, process: p, notifier_insert: {as: N, region: mem, on_invalidate: sulk}}
           - {id: a, process: p, alloc: {size: 4KiB, gfp: eventually}}
         """);
-    assertTrue(any(p, "on_invalidate must be ok, nonblock_refuses, refuse or wait, not 'sulk'"), p.toString());
+    assertTrue(any(p, "on_invalidate must be ok, nonblock_refuses, refuse, wait or remove_self, not 'sulk'"), p.toString());
     assertTrue(any(p, "gfp must be kernel, nofs, noio, atomic or nowait, not 'eventually'"), p.toString());
   }
 

@@ -92,6 +92,7 @@ final class PlacementSteps implements StepHandler {
         : DeviceSpec.UserptrPolicy.valueOf(d.getUserptrPolicy().toUpperCase(java.util.Locale.ROOT));
     Duration preempt = d.getPreemptTime().isEmpty() ? Duration.ofNanos(100_000) : Duration.ofNanos(Units.nanos(d.getPreemptTime()));
     return new DeviceSpec(d.getName(), kind, Math.max(1, d.getEngines()), vram, !d.getNoPageTables(), d.getRecoverableFaults(), timeout,
-        policy, preempt, d.getUserptrFaultInRunJob(), d.getUserptrSkipRetry());
+        policy, preempt, d.getUserptrFaultInRunJob(), d.getUserptrSkipRetry(),
+        d.getForeignFenceTimeout().isEmpty() ? Duration.ZERO : Duration.ofNanos(Units.nanos(d.getForeignFenceTimeout())));
   }
 }

@@ -18,10 +18,12 @@ import java.util.Objects;
  * @param faultInRunJob the bug of §3.5 (D4): the driver faults its userptr pages in run_job, after the job's fence is
  *     published, instead of before (it then takes mmap_lock inside the signalling path)
  * @param skipRetry the bug of §1.15 step 4: the driver publishes without checking read_retry under its notifier lock
+ * @param foreignFenceTimeout i915's bound on waits for other devices' fences (§3.9): a job whose foreign in-fence has
+ *     not signalled by then fails with -ETIMEDOUT instead of waiting on; zero for none
  */
 public record DeviceSpec(
     String name, Kind kind, int engines, long vramBytes, boolean pageTables, boolean recoverableFaults, Duration jobTimeout,
-    UserptrPolicy userptrPolicy, Duration preemptTime, boolean faultInRunJob, boolean skipRetry) {
+    UserptrPolicy userptrPolicy, Duration preemptTime, boolean faultInRunJob, boolean skipRetry, Duration foreignFenceTimeout) {
 
   /** How a driver's userptr invalidate callback keeps the device off pages the mm takes away (§3.9). */
   public enum UserptrPolicy {
@@ -39,13 +41,13 @@ public record DeviceSpec(
 
   /** A device with the default userptr policy (wait) and preemption time (100 us). */
   public DeviceSpec(String name, Kind kind, int engines, long vramBytes, boolean pageTables, boolean recoverableFaults, Duration jobTimeout) {
-    this(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, UserptrPolicy.WAIT, Duration.ofNanos(100_000), false, false);
+    this(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, UserptrPolicy.WAIT, Duration.ofNanos(100_000), false, false, Duration.ZERO);
   }
 
   /** A device without the run_job fault bug. */
   public DeviceSpec(String name, Kind kind, int engines, long vramBytes, boolean pageTables, boolean recoverableFaults, Duration jobTimeout,
       UserptrPolicy userptrPolicy, Duration preemptTime) {
-    this(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, false, false);
+    this(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, false, false, Duration.ZERO);
   }
 
   /** Kinds of device. */
@@ -61,6 +63,7 @@ public record DeviceSpec(
     Objects.requireNonNull(jobTimeout, "jobTimeout");
     Objects.requireNonNull(userptrPolicy, "userptrPolicy");
     Objects.requireNonNull(preemptTime, "preemptTime");
+    Objects.requireNonNull(foreignFenceTimeout, "foreignFenceTimeout");
     if (name.isEmpty() || !name.matches("[A-Za-z0-9_.-]+")) {
       throw new IllegalArgumentException("device name must be letters, digits, '_', '.', '-': '" + name + "'");
     }
@@ -81,31 +84,36 @@ public record DeviceSpec(
   }
 
   public DeviceSpec withJobTimeout(Duration timeout) {
-    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, timeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry);
+    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, timeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry, foreignFenceTimeout);
   }
 
   public DeviceSpec withEngines(int n) {
-    return new DeviceSpec(name, kind, n, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry);
+    return new DeviceSpec(name, kind, n, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry, foreignFenceTimeout);
   }
 
   public DeviceSpec withPageTables(boolean on) {
-    return new DeviceSpec(name, kind, engines, vramBytes, on, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry);
+    return new DeviceSpec(name, kind, engines, vramBytes, on, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry, foreignFenceTimeout);
   }
 
   public DeviceSpec withVram(long bytes) {
-    return new DeviceSpec(name, kind, engines, bytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry);
+    return new DeviceSpec(name, kind, engines, bytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry, foreignFenceTimeout);
   }
 
   public DeviceSpec withUserptr(UserptrPolicy policy, Duration preempt) {
-    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, policy, preempt, faultInRunJob, skipRetry);
+    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, policy, preempt, faultInRunJob, skipRetry, foreignFenceTimeout);
   }
 
   public DeviceSpec withFaultInRunJob(boolean on) {
-    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, on, skipRetry);
+    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, on, skipRetry, foreignFenceTimeout);
   }
 
   public DeviceSpec withSkipRetry(boolean on) {
     return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime,
-        faultInRunJob, on);
+        faultInRunJob, on, foreignFenceTimeout);
+  }
+
+  public DeviceSpec withForeignFenceTimeout(Duration timeout) {
+    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime,
+        faultInRunJob, skipRetry, timeout);
   }
 }

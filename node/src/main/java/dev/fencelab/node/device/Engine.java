@@ -146,6 +146,8 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
   private long failed;
   private final ActorRef<WaitResult> depAdapter;
   private final java.util.Map<Integer, Long> waitKeys = new java.util.HashMap<>();
+  /** The in-fence waits bounded by the device's foreign-fence timeout (their keys). */
+  private final java.util.Set<Integer> foreignKeys = new java.util.HashSet<>();
   private int nextWaitKey;
   private int generation;
 
@@ -266,7 +268,12 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
       for (FenceRef f : job.deps) {
         int key = nextWaitKey++;
         waitKeys.put(key, job.id);
-        getContext().spawnAnonymous(FenceWait.create(f, null, waiter, "job in-fence", key, depAdapter, services));
+        boolean bounded = foreign(f) && !spec.foreignFenceTimeout().isZero(); // i915: foreign fences wait at most this long
+        if (bounded) {
+          foreignKeys.add(key);
+        }
+        getContext().spawnAnonymous(FenceWait.create(f, bounded ? spec.foreignFenceTimeout() : null, waiter,
+            bounded ? "job in-fence (foreign, bounded)" : "job in-fence", key, depAdapter, services));
       }
       job.phase = Phase.WAITING;
     }
@@ -282,8 +289,11 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     }
     job.depsLeft--;
     int status = done.result().status().value();
+    boolean foreignBound = foreignKeys.remove(done.result().index());
     if (!done.result().signalled()) {
-      status = Errno.ETIME.negative(); // the wait cap ended it: the dependency never signalled
+      // a foreign fence past the device's bound: the request is skipped with -ETIMEDOUT (i915_sw_fence timer); otherwise
+      // the wait cap ended it: the dependency never signalled
+      status = foreignBound ? Errno.ETIMEDOUT.negative() : Errno.ETIME.negative();
     }
     if (status < 0 && job.depError == 0) {
       job.depError = status; // the first failed dependency, in completion order
@@ -466,6 +476,11 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
       }
       throw new IllegalArgumentException("pacing must be asap, realtime or realtime:SCALE, not '" + text + "'");
     }
+  }
+
+  /** A fence another device signals: not one of this device's engines' (dma_fence_is_i915 false, for i915). */
+  private boolean foreign(FenceRef f) {
+    return f.owner() == null || !f.owner().path().parent().equals(getContext().getSelf().path().parent());
   }
 
   /** The job as a vertex of the wait-for graph (and the waiter of its in-fence waits): {@code n1/gpu/engine0 job fill}. */

@@ -74,7 +74,9 @@ public final class MmProtocol {
     /** Returns false, blockable or not (the WARN on a blockable range). */
     REFUSE,
     /** Like amdgpu's: false on a non-blockable range, otherwise waits for {@code fence}, then true. */
-    WAIT_FENCE
+    WAIT_FENCE,
+    /** Calls mmu_interval_notifier_remove on itself (the self-deadlock of §1.14). */
+    REMOVE_SELF
   }
 
   /** A test notifier (the selftests' own subscriber): {@code mmu_interval_notifier_insert}; ret 0 or -EOVERFLOW, value the id. */

@@ -192,6 +192,7 @@ public final class MmSteps implements StepHandler {
       case "nonblock_refuses" -> MmProtocol.TestCallback.NONBLOCK_REFUSES;
       case "refuse" -> MmProtocol.TestCallback.REFUSE;
       case "wait" -> MmProtocol.TestCallback.WAIT_FENCE;
+      case "remove_self" -> MmProtocol.TestCallback.REMOVE_SELF;
       default -> throw new StepFailure(Errno.EINVAL, "on_invalidate '" + n.getOnInvalidate() + "': ok, nonblock_refuses, refuse or wait");
     };
     var fence = n.getFence().isEmpty() ? null : names.fence(call, n.getFence());

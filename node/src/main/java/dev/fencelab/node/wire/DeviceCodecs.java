@@ -348,6 +348,7 @@ final class DeviceCodecs {
         .setEngines(d.engines()).setVramBytes(d.vramBytes()).setPageTables(d.pageTables()).setRecoverableFaults(d.recoverableFaults())
         .setJobTimeoutNanos(d.jobTimeout().toNanos()).setUserptrPolicy(d.userptrPolicy().name()).setPreemptNanos(d.preemptTime().toNanos())
         .setFaultInRunJob(d.faultInRunJob()).setSkipRetry(d.skipRetry())
+        .setForeignFenceTimeoutNanos(d.foreignFenceTimeout().toNanos())
         .build();
   }
 
@@ -359,7 +360,8 @@ final class DeviceCodecs {
       return new DeviceSpec(p.getName(), DeviceSpec.Kind.valueOf(p.getKind().name()), p.getEngines(), p.getVramBytes(), p.getPageTables(),
           p.getRecoverableFaults(), Duration.ofNanos(p.getJobTimeoutNanos()),
           p.getUserptrPolicy().isEmpty() ? DeviceSpec.UserptrPolicy.WAIT : DeviceSpec.UserptrPolicy.valueOf(p.getUserptrPolicy()),
-          Duration.ofNanos(p.getPreemptNanos() > 0 ? p.getPreemptNanos() : 100_000), p.getFaultInRunJob(), p.getSkipRetry());
+          Duration.ofNanos(p.getPreemptNanos() > 0 ? p.getPreemptNanos() : 100_000), p.getFaultInRunJob(), p.getSkipRetry(),
+          Duration.ofNanos(Math.max(0, p.getForeignFenceTimeoutNanos())));
     } catch (IllegalArgumentException e) {
       throw new NotSerializableException("DeviceSpec: " + e.getMessage());
     }

@@ -215,4 +215,24 @@ class JobTest {
     assertTrue(r.signalled());
     assertEquals(fx.checksum(gpu, src), fx.checksum(gpu, dst));
   }
+
+  @Test
+  void aForeignInFencePastTheDevicesForeignFenceTimeoutFailsTheJobWithETIMEDOUT() {
+    var gpu = fx.driver(DeviceSpec.gpu("gpu" + DEVICES.incrementAndGet()).withForeignFenceTimeout(java.time.Duration.ofMillis(100)));
+    FenceRef never = fx.f.createFence(fx.f.timeline()); // another device's (a timeline's) fence that never signals
+
+    FenceRef out = fx.submitOk(gpu, "p", JobSpec.compute("gives-up", 0, List.of(), List.of()), never);
+
+    assertEquals(-110, fx.await(out).status().value());
+  }
+
+  @Test
+  void withoutAForeignFenceTimeoutAJobWaitsForItsForeignInFence() {
+    var gpu = gpu(1);
+    FenceRef never = fx.f.createFence(fx.f.timeline());
+
+    FenceRef out = fx.submitOk(gpu, "p", JobSpec.compute("waits", 0, List.of(), List.of()), never);
+
+    assertEquals(0, fx.f.await(out, java.time.Duration.ofMillis(300)).result());
+  }
 }
