@@ -44,9 +44,14 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
   public record Queued(long jobId, FenceRef fence, int error) implements NoSerializationVerificationNeeded {}
 
   /** The job's dependencies (explicit in-fences and implicit resv fences); {@code error != 0} cancels it with that error. */
-  public record Deps(long jobId, List<FenceRef> fences, int error) implements Command {
+  /** A job's dependencies; {@code signalledModelNanos}: when those that had already signalled did (it starts no earlier). */
+  public record Deps(long jobId, List<FenceRef> fences, int error, long signalledModelNanos) implements Command {
     public Deps {
       fences = List.copyOf(fences);
+    }
+
+    public Deps(long jobId, List<FenceRef> fences, int error) {
+      this(jobId, fences, error, 0);
     }
   }
 
@@ -259,6 +264,7 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     }
     job.deps = deps.fences();
     job.depError = deps.error();
+    job.depModel = Math.max(job.depModel, deps.signalledModelNanos());
     job.depsLeft = job.deps.size();
     var depsEvent = jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_DEPS, job).setStatus(deps.error());
     job.deps.forEach(f -> depsEvent.addDeps(f.id().toString()));

@@ -72,6 +72,8 @@ final class SubmitFlow extends AbstractBehavior<Object> {
   private final List<ActorRef<Object>> notifierLocked = new ArrayList<>();
   private int validating;
   private int retries;
+  /** The latest model time of the implicit dependencies that had already signalled. */
+  private long signalledModel;
 
   static Behavior<Object> create(ActorRef<DeviceActor.Command> device, long jobId, String process, JobSpec spec, List<FenceRef> inFences,
       List<ResvTarget> targets, List<ActorRef<Object>> userptrs, AcquireCtx ctx, Duration cap, ActorRef<DriverProtocol.SubmitReply> replyTo) {
@@ -215,7 +217,7 @@ final class SubmitFlow extends AbstractBehavior<Object> {
     if (exchanged == resvs.size()) {
       unlockNotifiers();
       unlockAll();
-      device.tell(new DeviceActor.Deps(spec.engine(), new Engine.Deps(jobId, deps, 0)));
+      device.tell(new DeviceActor.Deps(spec.engine(), new Engine.Deps(jobId, deps, 0, signalledModel)));
       replyTo.tell(new DriverProtocol.SubmitReply(0, out));
       return Behaviors.stopped();
     }
@@ -228,6 +230,7 @@ final class SubmitFlow extends AbstractBehavior<Object> {
   }
 
   private Behavior<Object> onFences(Resv.Fences fences) {
+    signalledModel = Math.max(signalledModel, fences.signalledModelNanos());
     for (Resv.Entry e : fences.entries()) {
       if (seen.add(e.fence().id().toString())) {
         deps.add(e.fence());

@@ -104,9 +104,18 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
 
   public record Entry(FenceRef fence, ResvUsage usage, boolean signalled) {}
 
-  public record Fences(List<Entry> entries) implements NodeWireMessage {
+  /**
+   * Fences, and for an {@link Exchange} the latest model time at which a fence it did not return (already signalled)
+   * signalled: a job that depends on it implicitly starts no earlier (issue: a dependency that had signalled was lost
+   * to model time).
+   */
+  public record Fences(List<Entry> entries, long signalledModelNanos) implements NodeWireMessage {
     public Fences {
       entries = List.copyOf(entries);
+    }
+
+    public Fences(List<Entry> entries) {
+      this(entries, 0);
     }
   }
 
@@ -161,6 +170,8 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
     final FenceRef fence;
     final ResvUsage usage;
     boolean signalled;
+    /** The model time it signalled at (known once followed). */
+    long signalModel;
 
     Slot(int key, FenceRef fence, ResvUsage usage) {
       this.key = key;
@@ -291,9 +302,11 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
   private void exchange(Exchange ex) {
     java.util.Set<String> adding = new java.util.HashSet<>();
     ex.add().forEach(f -> adding.add(f.id().toString()));
-    List<Entry> deps = ex.waitUsage() == null ? List.of() : selectUpTo(ex.waitUsage()).stream()
+    List<Slot> implicit = ex.waitUsage() == null ? List.of() : selectUpTo(ex.waitUsage());
+    List<Entry> deps = implicit.stream()
         .filter(s -> !s.signalled && !adding.contains(s.fence.id().toString()))
         .map(s -> new Entry(s.fence, s.usage, false)).toList();
+    long signalledModel = implicit.stream().filter(s -> s.signalled).mapToLong(s -> s.signalModel).max().orElse(0);
     List<String> after = deps.stream().map(e -> e.fence().id().toString()).toList();
     for (FenceRef f : ex.add()) {
       boolean exclusiveUsage = ex.addUsage() == ResvUsage.WRITE || ex.addUsage() == ResvUsage.KERNEL;
@@ -313,7 +326,7 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
     if (ex.ctx() == null) {
       maxFences = count(); // unlock (CONFIG_DEBUG_MUTEXES)
     }
-    ex.replyTo().tell(new Fences(deps));
+    ex.replyTo().tell(new Fences(deps, signalledModel));
   }
 
   private Behavior<Command> onLockTimeout(LockTimeout timeout) {
@@ -477,6 +490,7 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
     Slot slot = byKey.get(followed.result().index());
     if (slot != null && followed.result().signalled()) {
       slot.signalled = true;
+      slot.signalModel = followed.result().status().modelNanos();
     }
     return this;
   }

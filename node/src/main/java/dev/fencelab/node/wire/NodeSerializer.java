@@ -150,7 +150,7 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
           FenceV1.ResvFences.Builder b = FenceV1.ResvFences.newBuilder();
           m.entries().forEach(e -> b.addEntries(FenceV1.ResvEntry.newBuilder().setFence(fenceRef(e.fence()))
               .setUsage(usage(e.usage())).setSignalled(e.signalled())));
-          return b.build();
+          return b.setSignalledModelNanos(m.signalledModelNanos()).build();
         },
         FenceV1.ResvFences::parseFrom,
         p -> {
@@ -158,7 +158,7 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
           for (FenceV1.ResvEntry e : p.getEntriesList()) {
             entries.add(new Resv.Entry(fenceRef(e.getFence()), usage(e.getUsage()), e.getSignalled()));
           }
-          return new Resv.Fences(entries);
+          return new Resv.Fences(entries, p.getSignalledModelNanos());
         });
     codec(Resv.GetSingleton.class, "R.GetSingleton",
         m -> FenceV1.ResvGetSingleton.newBuilder().setUsage(usage(m.usage())).setReplyTo(ref(m.replyTo())).build(),

@@ -235,4 +235,16 @@ class JobTest {
 
     assertEquals(0, fx.f.await(out, java.time.Duration.ofMillis(300)).result());
   }
+
+  @Test
+  void aJobStartsInModelTimeNoEarlierThanAnImplicitDependencyThatHadAlreadySignalled() {
+    var gpu = gpu(2);
+    int bo = fx.createBo(gpu, "p", "shared", 4096);
+    FenceRef writer = fx.submitOk(gpu, "p", new JobSpec(0, 2_000_000, List.of(), List.of(bo), null, "writer"));
+    assertEquals(2_000_000, fx.await(writer).status().modelNanos());
+
+    FenceRef reader = fx.submitOk(gpu, "p", new JobSpec(1, 1_000, List.of(bo), List.of(), null, "reader")); // other engine
+
+    assertEquals(2_001_000, fx.await(reader).status().modelNanos());
+  }
 }
