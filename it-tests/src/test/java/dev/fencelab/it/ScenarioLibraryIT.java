@@ -66,7 +66,8 @@ class ScenarioLibraryIT {
     assertTrue(trace.get("otherData").get("clock_alignment").has("n1"), "clock alignment recorded");
     assertTrue(json.readTree(out.resolve("trace-wall.json").toFile()).get("traceEvents").size() > 0);
     assertTrue(Files.readString(out.resolve("latency.txt")).contains("p99"), "latency table");
-    assertTrue(json.readTree(out.resolve("latency.json").toFile()).get("latencies").size() > 0, "latency json");
+    JsonNode latencies = json.readTree(out.resolve("latency.json").toFile()).get("latencies");
+    assertTrue(latencies != null && latencies.isArray(), "latency json"); // empty when nothing completed (a standing deadlock)
     String report = Files.readString(out.resolve("report.html"));
     assertTrue(report.contains("PASS") && report.contains("data:image/svg+xml;base64,"), "report with verdict and plots");
     assertTrue(Files.isRegularFile(out.resolve("n1.log")) && Files.isRegularFile(out.resolve("n2.log")), "per-node logs");
