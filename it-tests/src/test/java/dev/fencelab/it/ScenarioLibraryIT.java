@@ -69,7 +69,8 @@ class ScenarioLibraryIT {
     JsonNode latencies = json.readTree(out.resolve("latency.json").toFile()).get("latencies");
     assertTrue(latencies != null && latencies.isArray(), "latency json"); // empty when nothing completed (a standing deadlock)
     String report = Files.readString(out.resolve("report.html"));
-    assertTrue(report.contains("PASS") && report.contains("data:image/svg+xml;base64,"), "report with verdict and plots");
+    assertTrue(report.contains("PASS"), "report with the verdict");
+    assertEquals(latencies.size() > 0, report.contains("data:image/svg+xml;base64,"), "latency plots exactly when something completed");
     assertTrue(Files.isRegularFile(out.resolve("n1.log")) && Files.isRegularFile(out.resolve("n2.log")), "per-node logs");
   }
 }

@@ -138,7 +138,8 @@ public final class StepExecutor extends AbstractBehavior<StepExecutor.Command> {
           return this;
         })
         .onMessage(Answered.class, a -> {
-          a.replyTo().tell(new StepReply(a.result()));
+          long model = dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).modelNow();
+          a.replyTo().tell(new StepReply(a.result().toBuilder().setModelNanos(model).build()));
           return this;
         })
         .build();

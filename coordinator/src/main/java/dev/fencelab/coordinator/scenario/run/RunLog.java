@@ -12,6 +12,8 @@ final class RunLog {
   private final Consumer<String> progress;
   private final List<TraceEvent> events = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
+  /** The latest model time a node reported with a step's answer: the runner's events sit there, not at 0. */
+  private long model;
 
   RunLog(Consumer<String> progress) {
     this.progress = progress;
@@ -27,7 +29,15 @@ final class RunLog {
   }
 
   void add(TraceEvent.Builder e) {
+    if (e.getModelNanos() == 0) {
+      e.setModelNanos(model);
+    }
     events.add(e.setNode("runner").setWallNanos(e.getWallNanos() == 0 ? System.nanoTime() : e.getWallNanos()).build());
+  }
+
+  /** A node's model clock, as it came with a step's answer. */
+  void observeModel(long modelNanos) {
+    model = Math.max(model, modelNanos);
   }
 
   void say(String line) {

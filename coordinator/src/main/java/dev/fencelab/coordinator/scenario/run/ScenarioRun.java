@@ -278,6 +278,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     Step step = s.getSteps(i);
     StepOutcome.Builder b;
     if (done.sent() != null) {
+      log.observeModel(done.sent().result().getModelNanos());
       outcomes.bind(client.complete(step), done.sent().node(), done.sent().result());
       b = outcomes.outcome(step, done.sent().node(), done.sent().result());
       if (step.hasChecksum()) {
