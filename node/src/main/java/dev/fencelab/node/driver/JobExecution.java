@@ -28,8 +28,11 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * its own buffers, the exporter for imported ones), possibly on another member.
  *
  * <p>DMA into memory that is gone follows DESIGN.md "Data": a read of a revoked buffer returns all-ones, a write
- * to it is dropped — both reported as {@link Violation.Kind#DMA_REVOKED} — and the job still completes (the
- * hardware does not know). Answers {@link Engine.Executed} once every write is acknowledged.
+ * to it is dropped — reported as {@link Violation.Kind#DMA_REVOKED}, once per buffer and job. Once the driver knows a
+ * buffer's owner is gone (its member died: the import is revoked), the job stops sending it DMA — what is left of a
+ * copy from it reads all-ones at once — and completes with -ENODEV: the importer's in-flight work ends with an error,
+ * and no timeout fires, so no innocent device is reset. Answers {@link Engine.Executed} once every write is
+ * acknowledged.
  */
 final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
   /** Where a buffer's content is: its owner and the owner's handle; {@code owner} null: revoked. */
@@ -71,6 +74,8 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
   private boolean computing;
   private boolean done;
   private final long startWall;
+  /** The buffers this job touched after they were revoked (each reported once); the job then fails with -ENODEV. */
+  private final java.util.Set<String> revokedTargets = new java.util.HashSet<>();
 
   static Behavior<Msg> create(Engine.Execute job, long jobSeed, Map<Integer, Target> targets, String label, int chunkBytes, int window,
       FenceServices services) {
@@ -262,13 +267,17 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
             .setBytes(copy.length()).setWallNanos(startWall).setWallEndNanos(System.nanoTime())
             .setSubject((src == null ? "?" : src.name()) + " -> " + (dst == null ? "?" : dst.name())));
       }
-      job.replyTo().tell(new Engine.Executed(job.jobId(), job.attempt(), 0));
+      job.replyTo().tell(new Engine.Executed(job.jobId(), job.attempt(),
+          revokedTargets.isEmpty() ? 0 : dev.fencelab.protocol.Errno.ENODEV.negative()));
       return Behaviors.stopped();
     }
     return this;
   }
 
   private Behavior<Msg> onOwnerDied(Terminated t) {
+    // The import is revoked: later DMA of this job does not go to the dead owner at all.
+    targets.replaceAll((h, target) -> target.owner() != null && target.owner().equals(t.getRef())
+        ? new Target(null, target.handle(), target.size(), target.name()) : target);
     // Every operation still waiting on the dead owner ends as DMA into revoked memory.
     List<Long> tags = pendingByTag.entrySet().stream()
         .filter(e -> e.getValue().owner() != null && e.getValue().owner().equals(t.getRef())).map(Map.Entry::getKey).toList();
@@ -304,6 +313,9 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
   }
 
   private void revoked(Target t, String access) {
+    if (!revokedTargets.add(t.name() + " " + access)) {
+      return; // reported once per buffer and direction
+    }
     services.violation(Violation.Kind.DMA_REVOKED, t.name(), label + " job " + job.spec().label() + ": DMA " + access
         + (access.equals("read") ? " of revoked memory returned all-ones" : " to revoked memory was dropped"));
   }

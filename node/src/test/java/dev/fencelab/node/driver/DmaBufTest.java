@@ -367,4 +367,20 @@ class DmaBufTest {
 
     assertEquals(Errno.ENODEV.negative(), poll.result());
   }
+
+  @Test
+  void aCopyFromAnImportWhoseExporterDiedEndsWithENODEVAndResetsNothing() {
+    Shared s = shared(true);
+    int out = fx.createBo(s.importer(), "q", "out", 1 << 20);
+    var timeline = fx.f.timeline();
+    FenceRef gate = fx.f.createFence(timeline);
+    FenceRef copy = fx.submitOk(s.importer(), "q", JobSpec.copy("copy", 0, new JobSpec.Copy(s.imported(), 0, out, 0, 1 << 20)), gate);
+    fx.f.testKit.stop(s.exporter()); // the exporter's member died: the importer revokes the import
+    fx.f.testKit.createTestProbe().expectTerminated(s.exporter(), java.time.Duration.ofSeconds(5));
+
+    fx.f.signal(timeline, gate, 0);
+
+    assertEquals(-19, fx.await(copy).status().value());
+    assertEquals(0, fx.state(s.importer()).resets());
+  }
 }
