@@ -62,36 +62,22 @@ final class StepChecks {
       case RESV_FENCES -> usage(path + ".resv_fences.usage", st.getResvFences().getUsage(), true);
       case RESV_TEST_SIGNALED -> usage(path + ".resv_test_signaled.usage", st.getResvTestSignaled().getUsage(), true);
       case RESV_SINGLETON -> usage(path + ".resv_singleton.usage", st.getResvSingleton().getUsage(), true);
-      case MMAP -> {
-        v.size(path + ".mmap.length", st.getMmap().getLength(), false);
-        prot(path + ".mmap.prot", st.getMmap().getProt());
-      }
-      case MPROTECT -> prot(path + ".mprotect.prot", st.getMprotect().getProt());
-      case MADVISE -> {
-        if (!st.getMadvise().getAdvice().matches("dontneed")) v.problem(path + ".madvise.advice", "advice must be dontneed, not '"
-            + st.getMadvise().getAdvice() + "'");
-      }
-      case NOTIFIER_INSERT -> {
-        var n = st.getNotifierInsert();
-        if (!n.getOnInvalidate().isEmpty() && !n.getOnInvalidate().matches("ok|nonblock_refuses|refuse|wait|remove_self")) {
-          v.problem(path + ".notifier_insert.on_invalidate", "on_invalidate must be ok, nonblock_refuses, refuse, wait or remove_self, not '"
-              + n.getOnInvalidate() + "'");
+      case MUNMAP, MPROTECT, MADVISE, CPU_WRITE, CPU_READ, NOTIFIER_INSERT, INVALIDATE, USERPTR -> {
+        rangeFields(path, st);
+        if (st.hasMprotect()) prot(path + ".mprotect.prot", st.getMprotect().getProt());
+        if (st.hasMadvise() && !st.getMadvise().getAdvice().matches("dontneed")) {
+          v.problem(path + ".madvise.advice", "advice must be dontneed, not '" + st.getMadvise().getAdvice() + "'");
         }
-        if (n.getOnInvalidate().equals("wait") == n.getFence().isEmpty()) {
-          v.problem(path + ".notifier_insert", "on_invalidate 'wait' names the fence it waits for, and only it does");
-        }
-        if (!n.getStart().isEmpty() && !n.getStart().matches("(0x[0-9a-fA-F]{1,16}|\\d{1,20})")) {
-          v.problem(path + ".notifier_insert.start", "start is an address (decimal or 0x hex), not '" + n.getStart() + "'");
-        }
-        if (n.getRegion().isEmpty() && n.getLength().isEmpty()) {
-          v.problem(path + ".notifier_insert", "give a region (or start and length)");
-        }
-      }
-      case INVALIDATE -> {
-        if (!st.getInvalidate().getEvent().isEmpty() && !st.getInvalidate().getEvent().toUpperCase(java.util.Locale.ROOT)
+        if (st.hasNotifierInsert()) notifierInsert(path, st.getNotifierInsert());
+        if (st.hasInvalidate() && !st.getInvalidate().getEvent().isEmpty() && !st.getInvalidate().getEvent().toUpperCase(java.util.Locale.ROOT)
             .matches("UNMAP|CLEAR|PROTECTION_VMA|PROTECTION_PAGE|SOFT_DIRTY|RELEASE|MIGRATE|EXCLUSIVE")) {
           v.problem(path + ".invalidate.event", "unknown mmu_notifier_event '" + st.getInvalidate().getEvent() + "'");
         }
+        if (st.hasUserptr() && st.getUserptr().getAs().isEmpty()) v.problem(path, "'userptr' binds a buffer name: give it 'as'");
+      }
+      case MMAP -> {
+        v.size(path + ".mmap.length", st.getMmap().getLength(), false);
+        prot(path + ".mmap.prot", st.getMmap().getProt());
       }
       case OOM_REAP -> v.duration(path + ".oom_reap.delay", st.getOomReap().getDelay(), true);
       case ALLOC -> {
@@ -99,9 +85,6 @@ final class StepChecks {
         if (!st.getAlloc().getGfp().isEmpty() && !st.getAlloc().getGfp().matches("kernel|nofs|noio|atomic|nowait")) {
           v.problem(path + ".alloc.gfp", "gfp must be kernel, nofs, noio, atomic or nowait, not '" + st.getAlloc().getGfp() + "'");
         }
-      }
-      case USERPTR -> {
-        if (st.getUserptr().getAs().isEmpty()) v.problem(path, "'userptr' binds a buffer name: give it 'as'");
       }
       case CONTEXT_ALLOC, ADD_CALLBACK -> {
         ScenarioSteps.Ref b = ScenarioSteps.binds(st);
@@ -120,6 +103,33 @@ final class StepChecks {
     } else if (!v.before(p, i, deps)) {
       v.problem("steps[" + i + "]." + ref.field(), "step '" + ScenarioSteps.id(v.s, i) + "' uses " + what + " '" + ref.name()
           + "' but does not come after step '" + ScenarioSteps.id(v.s, p) + "', which makes it");
+    }
+  }
+
+  private void notifierInsert(String path, dev.fencelab.protocol.scenario.v1.NotifierInsert n) {
+    if (!n.getOnInvalidate().isEmpty() && !n.getOnInvalidate().matches("ok|nonblock_refuses|refuse|wait|remove_self")) {
+      v.problem(path + ".notifier_insert.on_invalidate", "on_invalidate must be ok, nonblock_refuses, refuse, wait or remove_self, not '"
+          + n.getOnInvalidate() + "'");
+    }
+    if (n.getOnInvalidate().equals("wait") == n.getFence().isEmpty()) {
+      v.problem(path + ".notifier_insert", "on_invalidate 'wait' names the fence it waits for, and only it does");
+    }
+    if (!n.getStart().isEmpty() && !n.getStart().matches("(0x[0-9a-fA-F]{1,16}|\\d{1,20})")) {
+      v.problem(path + ".notifier_insert.start", "start is an address (decimal or 0x hex), not '" + n.getStart() + "'");
+    }
+    if (n.getRegion().isEmpty() && n.getLength().isEmpty()) {
+      v.problem(path + ".notifier_insert", "give a region (or start and length)");
+    }
+  }
+
+  /** The offset and length of a range step: sizes with units, when given. */
+  private void rangeFields(String path, Step st) {
+    com.google.protobuf.Message m = ScenarioSteps.actionMessage(st);
+    for (String f : List.of("offset", "length")) {
+      var field = m.getDescriptorForType().findFieldByName(f);
+      if (field != null) {
+        v.size(path + "." + ScenarioSteps.action(st) + "." + f, (String) m.getField(field), true);
+      }
     }
   }
 

@@ -129,4 +129,11 @@ class ScenarioValidatorTest {
         "name: gpu, node: n1, userptr_policy: hope"), "t.yaml", false)).problems();
     assertTrue(any(p, "userptr_policy must be wait, preempt, fault, pin or none, not 'hope'"), p.toString());
   }
+
+  @Test
+  void anOffsetOrLengthThatIsNotASizeIsReported() {
+    List<String> p = problems("steps:\n  - {id: m, process: p, mmap: {as: mem, length: 4KiB}}\n"
+        + "  - {id: u, process: p, munmap: {region: mem, offset: half, length: 4KiB}}\n");
+    assertTrue(any(p, "'half' is not a size"), p.toString());
+  }
 }
