@@ -5,7 +5,6 @@ import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.fence.FenceServices;
 import dev.fencelab.node.fence.FenceWait;
 import dev.fencelab.node.fence.WaitResult;
-import dev.fencelab.node.memory.Chunk;
 import dev.fencelab.node.memory.Content;
 import dev.fencelab.node.mm.AddressSpace.Invalidation;
 import dev.fencelab.node.mm.IntervalNotifiers.Interval;
@@ -81,7 +80,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
   private final MmapLock mmapLock;
   private final Map<Long, Subscriber> subscribers = new HashMap<>();
   private final Map<Long, InvalidationRound> rounds = new HashMap<>();
-  private final List<Frames> pinned = new ArrayList<>();
+  private final DeviceAccess dma;
   /** The wait-for edge of the callback each round waits for now (op → subscriber). */
   private final Map<Long, Long> callbackEdges = new HashMap<>();
   private final ActorRef<MmProtocol.InvalidateDone> self;
@@ -112,6 +111,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
     this.timers = timers;
     this.trace = TraceRecorder.get(context.getSystem());
     this.space = new AddressSpace(bytesThreshold);
+    this.dma = new DeviceAccess(space, label, services, trace);
     this.self = context.getSelf().narrow();
     this.mmapLock = new MmapLock("mmap_lock " + label, new MmapLock.Edges() {
       @Override
@@ -615,7 +615,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
           return;
         }
         if (f.pin()) {
-          pinned.addAll(out.get(0));
+          dma.pinned(out.get(0));
         }
         f.replyTo().tell(new MmProtocol.Faulted(0, out.get(0)));
       });
@@ -623,56 +623,13 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
     return this;
   }
 
-  /** The stale parts of a DMA: a violation unless the frames are pinned (a long-term pin keeps them the device's). */
-  private boolean stale(String device, long addr, long length, List<Frames> translation, boolean write) {
-    List<Frames> stale = space.stale(addr, length, translation);
-    if (stale.isEmpty()) {
-      return false;
-    }
-    List<Frames> unpinned = stale.stream().filter(s -> pinned.stream().noneMatch(p -> p.pfn() <= s.pfn()
-        && s.pfn() + s.pages() <= p.pfn() + p.pages())).toList();
-    if (unpinned.isEmpty()) {
-      trace.record(TraceRecorder.event(EventKind.MARK, label).setName("DMA to pinned pages").setSubject(device)
-          .setDetail((write ? "written: " : "read: ") + stale + " — no longer mapped here; the process never sees it"));
-    } else {
-      services.violation(Violation.Kind.STALE_TRANSLATION, device, String.format("DMA %s of %s at 0x%x+%d through %s, pages the "
-          + "invalidation took away (stale translation): %s", write ? "write" : "read", label, addr, length, translation, unpinned));
-    }
-    return true;
-  }
-
   private Behavior<MmProtocol.Command> onDmaRead(MmProtocol.DmaRead r) {
-    if (stale(r.device(), r.address(), r.length(), r.translation(), false)) {
-      r.replyTo().tell(new MmProtocol.DmaData(r.tag(), 0, List.of(new Chunk.Pattern(0, r.length(), 0, 0))));
-      return this;
-    }
-    r.replyTo().tell(new MmProtocol.DmaData(r.tag(), 0, filled(r.address(), r.length())));
+    r.replyTo().tell(dma.read(r));
     return this;
   }
 
-  /** The range's content with unmapped gaps as zeros (offsets from {@code addr}). */
-  private List<Chunk> filled(long addr, int length) {
-    List<Chunk> out = new ArrayList<>();
-    long pos = 0;
-    for (Chunk c : space.read(addr, length, Content.PAGE)) {
-      if (c.offset() > pos) {
-        out.add(new Chunk.Pattern(pos, c.offset() - pos, 0, 0));
-      }
-      out.add(c);
-      pos = c.offset() + c.length();
-    }
-    if (pos < length) {
-      out.add(new Chunk.Pattern(pos, length - pos, 0, 0));
-    }
-    return out;
-  }
-
   private Behavior<MmProtocol.Command> onDmaWrite(MmProtocol.DmaWrite w) {
-    long length = w.chunks().stream().mapToLong(c -> c.offset() + c.length()).max().orElse(0);
-    if (!stale(w.device(), w.address(), length, w.translation(), true)) {
-      space.dmaWrite(w.address(), w.chunks());
-    }
-    w.replyTo().tell(new MmProtocol.DmaAck(w.tag(), 0));
+    w.replyTo().tell(dma.write(w));
     return this;
   }
 }
