@@ -68,10 +68,20 @@ public final class AddressSpace {
   private final TreeMap<Long, Vma> vmas = new TreeMap<>();
   private final PageTable pages = new PageTable();
   private final long bytesThreshold;
+  private final Pins pins;
 
   /** @param bytesThreshold mappings up to this size hold real bytes; larger ones hold pattern segments */
   public AddressSpace(long bytesThreshold) {
     this.bytesThreshold = bytesThreshold;
+    this.pins = new Pins(bytesThreshold);
+  }
+
+  /** Removes the pages of {@code [page, page + n)}; a long-term pin on one of their frames keeps the old page first. */
+  private void zap(long page, long n) {
+    if (!pins.isEmpty()) {
+      pins.detach(pages.lookup(page, n), this::filled);
+    }
+    pages.zap(page, n);
   }
 
   public List<Mapping> mappings() {
@@ -216,10 +226,10 @@ public final class AddressSpace {
 
   public void munmap(long addr, long length) {
     long end = addr + pageUp(length);
+    zap(addr / PAGE, (end - addr) / PAGE);
     splitAt(addr);
     splitAt(end);
     vmas.subMap(addr, true, end, false).clear();
-    pages.zap(addr / PAGE, (end - addr) / PAGE);
   }
 
   /**
@@ -271,7 +281,7 @@ public final class AddressSpace {
     for (Vma v : covering(addr, end)) {
       long s = Math.max(addr, v.start);
       long e = Math.min(end, v.end);
-      pages.zap(s / PAGE, (e - s) / PAGE);
+      zap(s / PAGE, (e - s) / PAGE);
       if (!v.backing.shared()) {
         v.backing.content().write(new Chunk.Pattern(s - v.backing.origin(), e - s, 0, 0));
       }
@@ -289,7 +299,7 @@ public final class AddressSpace {
    */
   public void reclaim(long addr, long length) {
     long first = addr & ~(PAGE - 1);
-    pages.zap(first / PAGE, (pageUp(addr + length) - first) / PAGE);
+    zap(first / PAGE, (pageUp(addr + length) - first) / PAGE);
   }
 
   /** exit_mmap: every mapping goes (UNMAP over each). */
@@ -298,8 +308,8 @@ public final class AddressSpace {
   }
 
   public void exit() {
+    zap(0, TASK_SIZE / PAGE);
     vmas.clear();
-    pages.zap(0, TASK_SIZE / PAGE);
   }
 
   /** The mappings with pages present, as CLEAR ranges (what reclaim would unmap). */
@@ -315,7 +325,7 @@ public final class AddressSpace {
   /** The OOM reaper unmapped a mapping's pages (the dying process's memory is freed; its content is gone). */
   public long reap(long start, long end) {
     long before = pages.present();
-    pages.zap(start / PAGE, (end - start) / PAGE);
+    zap(start / PAGE, (end - start) / PAGE);
     return before - pages.present();
   }
 
@@ -381,10 +391,32 @@ public final class AddressSpace {
     long first = addr & ~(PAGE - 1);
     long n = (pageUp(addr + length) - first) / PAGE;
     if (write) {
-      pages.breakCow(first / PAGE, n);
+      List<Frames> old = pages.breakCow(first / PAGE, n);
+      if (!pins.isEmpty()) {
+        pins.detach(old, this::filled); // the writer gets a new page; a pin keeps the old one (content unchanged yet)
+      }
     }
     pages.populate(first / PAGE, n);
     return pages.lookup(first / PAGE, n);
+  }
+
+  /** How many pages of the range are absent (a fault of it would allocate them: a major fault). */
+  public long absent(long addr, long length) {
+    long first = addr & ~(PAGE - 1);
+    long n = (pageUp(addr + length) - first) / PAGE;
+    return n - pages.lookup(first / PAGE, n).stream().mapToLong(Frames::pages).sum();
+  }
+
+  // --- long-term pins
+
+  /** {@code pin_user_pages(FOLL_LONGTERM)} of frames just faulted ({@link #fault}): returns the pin's id. */
+  public long pin(List<Frames> frames) {
+    return pins.pin(frames);
+  }
+
+  /** {@code unpin_user_pages}: returns the pages the pin held (0 for an unknown id). */
+  public long unpin(long pin) {
+    return pins.unpin(pin);
   }
 
   /** A CPU write of pattern {@code seed} (0: zeros) over the range (after {@link #planAccess} and {@link #fault}). */
@@ -470,12 +502,120 @@ public final class AddressSpace {
     return out;
   }
 
-  /** A device's write of {@code chunks} (offsets from {@code addr}) into the mapped, present part of the range. */
-  public void dmaWrite(long addr, List<Chunk> chunks) {
-    for (Chunk c : chunks) {
-      long s = addr + c.offset();
-      forEachPart(s, c.length(), (v, ps, pe) -> v.backing.content().write(slice(c, ps - s, pe - ps, ps - v.backing.origin())));
+  /** The range's content with unmapped gaps as zeros, offsets from {@code addr}. */
+  List<Chunk> filled(long addr, long length) {
+    List<Chunk> out = new ArrayList<>();
+    long pos = 0;
+    for (Chunk c : read(addr, length, Content.PAGE)) {
+      if (c.offset() > pos) {
+        out.add(new Chunk.Pattern(pos, c.offset() - pos, 0, 0));
+      }
+      out.add(c);
+      pos = c.offset() + c.length();
     }
+    if (pos < length) {
+      out.add(new Chunk.Pattern(pos, length - pos, 0, 0));
+    }
+    return out;
+  }
+
+  /**
+   * What a device's DMA through its translation did: the data (a read's; offsets from its address), the pages it went
+   * stale on that no pin keeps (lost: a read gets zeros there, a write is dropped), and the bytes that went to pages
+   * only a long-term pin still holds (the process no longer maps them).
+   */
+  public record Dma(List<Chunk> data, List<Frames> lost, long keptBytes) {
+    public Dma {
+      data = List.copyOf(data);
+      lost = List.copyOf(lost);
+    }
+  }
+
+  /** A piece of a DMA's range: live (the process's pages), or one stale page (kept by a pin, or lost). */
+  private record Seg(long start, long end, boolean live, long pfn) {}
+
+  private List<Seg> segments(long addr, long length, List<Frames> translation) {
+    List<Seg> out = new ArrayList<>();
+    long pos = addr;
+    long end = addr + length;
+    for (Frames s : stale(addr, length, translation)) {
+      long s0 = Math.max(s.address(), addr);
+      long s1 = Math.min(s.end(), end);
+      if (s0 >= s1) {
+        continue;
+      }
+      if (pos < s0) {
+        out.add(new Seg(pos, s0, true, 0));
+      }
+      for (long p = s0; p < s1; ) {
+        long pe = Math.min(s1, (p & ~(PAGE - 1)) + PAGE);
+        out.add(new Seg(p, pe, false, s.pfnAt(p)));
+        p = pe;
+      }
+      pos = s1;
+    }
+    if (pos < end) {
+      out.add(new Seg(pos, end, true, 0));
+    }
+    return out;
+  }
+
+  private static void lose(List<Frames> lost, Seg g) {
+    long page = g.start() & ~(PAGE - 1);
+    Frames last = lost.isEmpty() ? null : lost.get(lost.size() - 1);
+    if (last != null && last.end() == page && last.pfn() + last.pages() == g.pfn()) {
+      lost.set(lost.size() - 1, new Frames(last.address(), last.pages() + 1, last.pfn()));
+    } else {
+      lost.add(new Frames(page, 1, g.pfn()));
+    }
+  }
+
+  /** A device's read of {@code [addr, addr + length)} through {@code translation}. */
+  public Dma dmaRead(long addr, long length, List<Frames> translation) {
+    List<Chunk> out = new ArrayList<>();
+    List<Frames> lost = new ArrayList<>();
+    long kept = 0;
+    for (Seg g : segments(addr, length, translation)) {
+      long at = g.start() - addr;
+      List<Chunk> part = g.live() ? filled(g.start(), g.end() - g.start())
+          : pins.read(g.pfn(), g.start() & (PAGE - 1), g.end() - g.start());
+      if (part == null) {
+        lose(lost, g);
+        part = List.of(new Chunk.Pattern(0, g.end() - g.start(), 0, 0));
+      } else if (!g.live()) {
+        kept += g.end() - g.start();
+      }
+      part.forEach(c -> out.add(c.at(at + c.offset())));
+    }
+    return new Dma(out, lost, kept);
+  }
+
+  /** A device's write of {@code chunks} (offsets from {@code addr}) through {@code translation}. */
+  public Dma dmaWrite(long addr, List<Chunk> chunks, List<Frames> translation) {
+    long length = chunks.stream().mapToLong(c -> c.offset() + c.length()).max().orElse(0);
+    List<Frames> lost = new ArrayList<>();
+    long kept = 0;
+    for (Seg g : segments(addr, length, translation)) {
+      boolean keptHere = false;
+      for (Chunk c : chunks) {
+        long cs = Math.max(addr + c.offset(), g.start());
+        long ce = Math.min(addr + c.offset() + c.length(), g.end());
+        if (cs >= ce) {
+          continue;
+        }
+        if (g.live()) {
+          forEachPart(cs, ce - cs, (v, ps, pe) -> v.backing.content().write(slice(c, ps - addr - c.offset(), pe - ps,
+              ps - v.backing.origin())));
+        } else if (pins.write(g.pfn(), slice(c, cs - addr - c.offset(), ce - cs, cs & (PAGE - 1)))) {
+          kept += ce - cs;
+          keptHere = true;
+        }
+      }
+      if (!g.live() && !keptHere) {
+        lose(lost, g);
+      }
+    }
+    return new Dma(List.of(), lost, kept);
   }
 
   private static Chunk slice(Chunk c, long skip, long length, long at) {

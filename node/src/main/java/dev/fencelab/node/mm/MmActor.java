@@ -87,6 +87,12 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
   private long nextRound = 1;
   /** The process exited (exit_mmap ran): its calls fail with -ESRCH, new notifiers too. */
   private boolean exited;
+  /** RLIMIT_MEMLOCK in bytes (-1 unlimited): 8 MiB, the kernel's MLOCK_LIMIT since v5.16. */
+  private long memlock = 8L << 20;
+  private boolean capIpcLock;
+  /** {@code mm->pinned_vm}: pages pinned by pinned memory regions (accounted long-term pins). */
+  private long pinnedVm;
+  private final Map<Long, Long> accountedPins = new HashMap<>();
 
   /**
    * @param label the process, as traces and violations name it ({@code n1/proc1})
@@ -151,6 +157,14 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         .onMessage(MmProtocol.CpuAccess.class, c -> exited, c -> gone(c.replyTo()))
         .onMessage(MmProtocol.InvalidateRange.class, r -> exited, r -> gone(r.replyTo()))
         .onMessage(MmProtocol.OomReap.class, r -> exited, r -> gone(r.replyTo()))
+        .onMessage(MmProtocol.RangeFault.class, f -> exited, f -> {
+          f.replyTo().tell(new MmProtocol.Faulted(Errno.ESRCH.negative(), List.of()));
+          return this;
+        })
+        .onMessage(MmProtocol.LongTermPin.class, p -> exited, p -> {
+          p.replyTo().tell(new MmProtocol.Pinned(Errno.ESRCH.negative(), 0, List.of(), pinnedVm));
+          return this;
+        })
         .onMessage(MmProtocol.NotifierInsert.class, n -> exited, n -> {
           n.replyTo().tell(new MmProtocol.Inserted(Errno.ESRCH.negative(), 0, 0));
           return this;
@@ -181,6 +195,19 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         })
         .onMessage(MmProtocol.ReadBegin.class, this::onReadBegin)
         .onMessage(MmProtocol.RangeFault.class, this::onRangeFault)
+        .onMessage(MmProtocol.SetLimits.class, l -> {
+          memlock = l.memlock();
+          capIpcLock = l.capIpcLock();
+          return this;
+        })
+        .onMessage(MmProtocol.LongTermPin.class, this::onLongTermPin)
+        .onMessage(MmProtocol.Unpin.class, u -> {
+          space.unpin(u.pin());
+          Long pages = accountedPins.remove(u.pin());
+          pinnedVm -= pages == null ? 0 : pages;
+          u.replyTo().tell(new MmProtocol.Result(0, pinnedVm));
+          return this;
+        })
         .onMessage(MmProtocol.DmaRead.class, this::onDmaRead)
         .onMessage(MmProtocol.DmaWrite.class, this::onDmaWrite)
         .onMessage(MmProtocol.InvalidateDone.class, d -> {
@@ -608,6 +635,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         return;
       }
       List<List<Frames>> out = new ArrayList<>();
+      long absent = space.absent(f.start(), f.length());
       round(plan.ranges(), true, "", "cow break", () -> out.add(space.fault(f.start(), f.length(), f.write())), result -> {
         mmapLock.release(false, who);
         if (!f.pin() && notifiers.readRetry(sub.interval, f.seq())) { // the COW break (or anything) invalidated it meanwhile
@@ -615,9 +643,48 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
           return;
         }
         if (f.pin()) {
-          dma.pinned(out.get(0));
+          space.pin(out.get(0));
         }
-        f.replyTo().tell(new MmProtocol.Faulted(0, out.get(0)));
+        f.replyTo().tell(new MmProtocol.Faulted(0, out.get(0), absent));
+      });
+    });
+    return this;
+  }
+
+  /** {@code ib_umem_get} from the mm's side: accounting against RLIMIT_MEMLOCK, then the long-term pin (§1.16). */
+  private Behavior<MmProtocol.Command> onLongTermPin(MmProtocol.LongTermPin p) {
+    java.util.function.IntConsumer fail = errno -> p.replyTo().tell(new MmProtocol.Pinned(errno, 0, List.of(), pinnedVm));
+    if (memlock == 0 && !capIpcLock) { // can_do_mlock()
+      fail.accept(Errno.EPERM.negative());
+      return this;
+    }
+    long first = p.start() & ~(AddressSpace.PAGE - 1);
+    long npages = (((p.start() + p.length() + AddressSpace.PAGE - 1) & ~(AddressSpace.PAGE - 1)) - first) / AddressSpace.PAGE;
+    if (p.length() == 0 || npages == 0) {
+      fail.accept(Errno.EINVAL.negative());
+      return this;
+    }
+    long limit = memlock < 0 ? Long.MAX_VALUE : memlock / AddressSpace.PAGE;
+    if (pinnedVm + npages > limit && !capIpcLock) {
+      fail.accept(Errno.ENOMEM.negative()); // atomic64_sub: pinned_vm as before
+      return this;
+    }
+    pinnedVm += npages;
+    String who = op("pin_user_pages " + p.device());
+    mmapLock.acquire(false, who, () -> {
+      AddressSpace.Plan plan = space.planAccess(first, npages * AddressSpace.PAGE, p.write(), Errno.EFAULT);
+      if (plan.errno() != 0) {
+        mmapLock.release(false, who);
+        pinnedVm -= npages;
+        fail.accept(plan.errno());
+        return;
+      }
+      List<List<Frames>> out = new ArrayList<>();
+      round(plan.ranges(), true, "", "cow break", () -> out.add(space.fault(first, npages * AddressSpace.PAGE, p.write())), result -> {
+        mmapLock.release(false, who);
+        long pin = space.pin(out.get(0));
+        accountedPins.put(pin, npages);
+        p.replyTo().tell(new MmProtocol.Pinned(0, pin, out.get(0), pinnedVm));
       });
     });
     return this;

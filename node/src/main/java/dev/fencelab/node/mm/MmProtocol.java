@@ -143,9 +143,14 @@ public final class MmProtocol {
     }
   }
 
-  public record Faulted(int result, List<Frames> frames) implements NodeWireMessage {
+  /** The frames, or a negative errno; {@code populated}: how many pages the fault had to allocate (a major fault). */
+  public record Faulted(int result, List<Frames> frames, long populated) implements NodeWireMessage {
     public Faulted {
       frames = List.copyOf(frames);
+    }
+
+    public Faulted(int result, List<Frames> frames) {
+      this(result, frames, 0);
     }
   }
 
@@ -177,6 +182,36 @@ public final class MmProtocol {
   }
 
   public record DmaAck(long tag, int result) implements NodeWireMessage {}
+
+  /**
+   * The process's resource limits that pinning reads: RLIMIT_MEMLOCK in bytes (-1: unlimited) and CAP_IPC_LOCK. Local:
+   * told by the process's placement.
+   */
+  public record SetLimits(long memlock, boolean capIpcLock) implements Command, NoSerializationVerificationNeeded {}
+
+  /**
+   * {@code ib_umem_get}'s accounting and pin (kernel-semantics §1.16): -EPERM when {@code !can_do_mlock()} (RLIMIT_MEMLOCK 0
+   * without CAP_IPC_LOCK), -EINVAL for zero pages, -ENOMEM when {@code pinned_vm + npages} passes the limit without
+   * CAP_IPC_LOCK ({@code pinned_vm} unchanged), then {@code pin_user_pages_fast(FOLL_LONGTERM [| FOLL_WRITE])}: -EFAULT
+   * for a page not mapped (or not writable when {@code write}), {@code pinned_vm} given back. Answered with {@link Pinned}.
+   */
+  public record LongTermPin(String device, long start, long length, boolean write, ActorRef<Pinned> replyTo)
+      implements Command, NodeWireMessage {
+    public LongTermPin {
+      Objects.requireNonNull(device, "device");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** 0 with the pin's id, its frames and the mm's {@code pinned_vm} (pages) after it, or a negative errno. */
+  public record Pinned(int result, long pin, List<Frames> frames, long pinnedVm) implements NodeWireMessage {
+    public Pinned {
+      frames = List.copyOf(frames);
+    }
+  }
+
+  /** {@code ib_umem_release}: unpins pin {@code pin} and gives its pages back to {@code pinned_vm}. Answered with a Result. */
+  public record Unpin(long pin, ActorRef<Result> replyTo) implements Command, NodeWireMessage {}
 
   // --- to subscribers (wire)
 

@@ -49,9 +49,22 @@ final class MmCodecs {
         p -> new MmProtocol.RangeFault(p.getInterval(), p.getSeq(), p.getStart(), p.getLength(), p.getWrite(), p.getPin(), p.getWaiter(),
             s.req(p.getReplyTo(), "RangeFault.reply_to")));
     s.codec(MmProtocol.Faulted.class, "M.Faulted",
-        m -> MmV1.Faulted.newBuilder().setResult(m.result()).addAllFrames(frames(m.frames())).build(),
+        m -> MmV1.Faulted.newBuilder().setResult(m.result()).addAllFrames(frames(m.frames())).setPopulated(m.populated()).build(),
         MmV1.Faulted::parseFrom,
-        p -> new MmProtocol.Faulted(p.getResult(), frames(p.getFramesList(), "Faulted")));
+        p -> new MmProtocol.Faulted(p.getResult(), frames(p.getFramesList(), "Faulted"), p.getPopulated()));
+    s.codec(MmProtocol.LongTermPin.class, "M.LongTermPin",
+        m -> MmV1.LongTermPin.newBuilder().setDevice(m.device()).setStart(m.start()).setLength(m.length()).setWrite(m.write())
+            .setReplyTo(s.refOf(m.replyTo())).build(),
+        MmV1.LongTermPin::parseFrom,
+        p -> new MmProtocol.LongTermPin(p.getDevice(), p.getStart(), p.getLength(), p.getWrite(), s.req(p.getReplyTo(), "LongTermPin.reply_to")));
+    s.codec(MmProtocol.Pinned.class, "M.Pinned",
+        m -> MmV1.Pinned.newBuilder().setResult(m.result()).setPin(m.pin()).addAllFrames(frames(m.frames())).setPinnedVm(m.pinnedVm()).build(),
+        MmV1.Pinned::parseFrom,
+        p -> new MmProtocol.Pinned(p.getResult(), p.getPin(), frames(p.getFramesList(), "Pinned"), p.getPinnedVm()));
+    s.codec(MmProtocol.Unpin.class, "M.Unpin",
+        m -> MmV1.Unpin.newBuilder().setPin(m.pin()).setReplyTo(s.refOf(m.replyTo())).build(),
+        MmV1.Unpin::parseFrom,
+        p -> new MmProtocol.Unpin(p.getPin(), s.req(p.getReplyTo(), "Unpin.reply_to")));
     registerDma();
     registerCallbacks();
   }

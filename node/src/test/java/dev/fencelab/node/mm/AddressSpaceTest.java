@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.fencelab.node.memory.Chunk;
 import dev.fencelab.node.mm.AddressSpace.Invalidation;
 import dev.fencelab.protocol.Errno;
 import java.util.List;
@@ -138,7 +139,92 @@ class AddressSpaceTest {
     AddressSpace other = new AddressSpace(1 << 20);
     long b = other.mmap(0, 2 * PAGE, RW, false, false);
     other.write(b, 2 * PAGE, 7);
-    mm.dmaWrite(a, other.read(b, 2 * PAGE, 4096));
+    List<Frames> t = mm.fault(a, 2 * PAGE, true);
+    AddressSpace.Dma dma = mm.dmaWrite(a, other.read(b, 2 * PAGE, 4096), t);
     assertEquals(other.checksum(b, 2 * PAGE), mm.checksum(a, 2 * PAGE));
+    assertEquals(List.of(), dma.lost());
+    assertEquals(0, dma.keptBytes());
+  }
+
+  @Test
+  void aDeviceWriteThroughAStaleUnpinnedTranslationIsLostAndDropped() {
+    long a = map(2 * PAGE);
+    mm.write(a, 2 * PAGE, 5);
+    long before = mm.checksum(a, 2 * PAGE);
+    List<Frames> t = mm.fault(a, 2 * PAGE, true);
+    mm.reclaim(a, 2 * PAGE);
+    AddressSpace.Dma dma = mm.dmaWrite(a, List.of(new dev.fencelab.node.memory.Chunk.Pattern(0, 2 * PAGE, 9, 0)), t);
+    assertEquals(List.of(new Frames(a, 2, t.get(0).pfn())), dma.lost());
+    assertEquals(before, mm.checksum(a, 2 * PAGE));
+  }
+
+  @Test
+  void aPinnedPageSharesWritesWithTheProcessWhileMapped() {
+    long a = map(PAGE);
+    List<Frames> t = mm.fault(a, PAGE, true);
+    mm.pin(t);
+    AddressSpace.Dma dma = mm.dmaWrite(a, List.of(new dev.fencelab.node.memory.Chunk.Pattern(0, PAGE, 9, 0)), t);
+    assertEquals(0, dma.keptBytes());
+    AddressSpace other = new AddressSpace(1 << 20);
+    long b = other.mmap(0, PAGE, RW, false, false);
+    other.write(b, PAGE, 9);
+    assertEquals(other.checksum(b, PAGE), mm.checksum(a, PAGE));
+  }
+
+  @Test
+  void aPinnedPageKeepsItsOldContentAfterMunmapAndRemap() {
+    long a = map(2 * PAGE);
+    mm.write(a, 2 * PAGE, 3);
+    List<Chunk> old = mm.read(a, 2 * PAGE, 4096);
+    List<Frames> t = mm.fault(a, 2 * PAGE, true);
+    mm.pin(t);
+    mm.munmap(a, 2 * PAGE);
+    assertEquals(a, mm.mmap(a, 2 * PAGE, RW, false, true));
+    mm.write(a, 2 * PAGE, 4);
+    AddressSpace.Dma dma = mm.dmaRead(a, 2 * PAGE, t);
+    assertEquals(2 * PAGE, dma.keptBytes());
+    assertEquals(List.of(), dma.lost());
+    assertEquals(checksum(old), checksum(dma.data()));
+  }
+
+  @Test
+  void aDeviceWriteThroughAPinAfterMunmapLandsInTheOldPagesNotTheNewMapping() {
+    long a = map(PAGE);
+    List<Frames> t = mm.fault(a, PAGE, true);
+    mm.pin(t);
+    mm.munmap(a, PAGE);
+    assertEquals(a, mm.mmap(a, PAGE, RW, false, true));
+    long fresh = mm.checksum(a, PAGE);
+    List<Chunk> data = List.of(new Chunk.Pattern(0, PAGE, 11, 0));
+    AddressSpace.Dma dma = mm.dmaWrite(a, data, t);
+    assertEquals(PAGE, dma.keptBytes());
+    assertEquals(fresh, mm.checksum(a, PAGE), "the process's new mapping does not see the write");
+    assertEquals(checksum(data), checksum(mm.dmaRead(a, PAGE, t).data()), "the pinned old page holds it");
+  }
+
+  @Test
+  void unpinningReportsThePagesAndForgetsTheKeptContent() {
+    long a = map(2 * PAGE);
+    List<Frames> t = mm.fault(a, 2 * PAGE, true);
+    long pin = mm.pin(t);
+    mm.munmap(a, 2 * PAGE);
+    assertEquals(2, mm.unpin(pin));
+    assertEquals(0, mm.unpin(pin));
+    assertEquals(List.of(new Frames(a, 2, t.get(0).pfn())), mm.dmaRead(a, 2 * PAGE, t).lost());
+  }
+
+  @Test
+  void absentCountsThePagesAFaultWouldAllocate() {
+    long a = map(4 * PAGE);
+    mm.fault(a, PAGE, false);
+    assertEquals(3, mm.absent(a, 4 * PAGE));
+    assertEquals(0, mm.absent(a, PAGE));
+  }
+
+  private static long checksum(List<Chunk> chunks) {
+    long length = chunks.stream().mapToLong(c -> c.offset() + c.length()).max().orElse(0);
+    dev.fencelab.node.memory.Content c = new dev.fencelab.node.memory.Content(length, 1 << 20);
+    chunks.forEach(c::write);
+    return c.checksum();
   }
 }
