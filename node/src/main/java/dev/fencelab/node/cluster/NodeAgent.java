@@ -150,6 +150,8 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
     ProcessSteps.actions().forEach(a -> handlers.put(a, process));
     dev.fencelab.node.mm.MmSteps mm = new dev.fencelab.node.mm.MmSteps(names, memory);
     dev.fencelab.node.mm.MmSteps.actions().forEach(a -> handlers.put(a, mm));
+    dev.fencelab.node.rdma.RdmaSteps rdma = new dev.fencelab.node.rdma.RdmaSteps();
+    dev.fencelab.node.rdma.RdmaSteps.actions().forEach(a -> handlers.put(a, rdma));
     return handlers;
   }
 

@@ -42,12 +42,22 @@ final class PlacementSteps implements StepHandler {
       case DEVICE -> {
         Device d = place.getDevice();
         DeviceSpec spec = spec(d);
+        // An RDMA NIC's verbs live in their own actor, owned by the run (stopped when the run is forgotten).
+        ActorRef<Object> nic = spec.kind() == DeviceSpec.Kind.RDMA_NIC ? call.spawn(dev.fencelab.node.rdma.RdmaNic.create(nic(d,
+            nodeName + "/" + d.getName(), call.timeout()))) : null;
         yield call.<NodeControl, DeviceControl.DevicePlaced>ask(agent, r -> new DeviceControl.PlaceDevice(spec, r))
-            .thenApply(reply -> reply.error() != 0
-                ? StepCall.ret(reply.error()).setDetail("device " + as + " on " + nodeName + ": " + Errno.describe(reply.error()) + " "
-                    + reply.detail()).build()
-                : StepCall.ret(0).setDetail(spec.kind() + " " + as + " placed on " + nodeName)
-                    .putBound(StepBindings.device(as), call.actorBinding(reply.driver())).build());
+            .thenApply(reply -> {
+              if (reply.error() != 0) {
+                return StepCall.ret(reply.error()).setDetail("device " + as + " on " + nodeName + ": " + Errno.describe(reply.error()) + " "
+                    + reply.detail()).build();
+              }
+              StepResult.Builder b = StepCall.ret(0).setDetail(spec.kind() + " " + as + " placed on " + nodeName)
+                  .putBound(StepBindings.device(as), call.actorBinding(reply.driver()));
+              if (nic != null) {
+                b.putBound(StepBindings.rdma(as), call.actorBinding(nic));
+              }
+              return b.build();
+            });
       }
       case PROCESS -> {
         String name = place.getProcess().getName();
@@ -77,6 +87,15 @@ final class PlacementSteps implements StepHandler {
       }
       case WHAT_NOT_SET -> throw new StepFailure(Errno.EINVAL, "a placement of nothing");
     };
+  }
+
+  /** An RDMA NIC's parameters, with the scenario format's defaults: 100 Gbit/s, 2 us, ODP faults 5 us (minor) / 60 us (major). */
+  static dev.fencelab.node.rdma.RdmaNic.Params nic(Device d, String label, Duration callTimeout) {
+    double bytesPerNano = d.getLinkRate().isEmpty() ? 12.5 : Units.rate(d.getLinkRate());
+    long latency = d.getLinkLatency().isEmpty() ? 2_000 : Units.nanos(d.getLinkLatency());
+    long minor = d.getOdpMinorFault().isEmpty() ? 5_000 : Units.nanos(d.getOdpMinorFault());
+    long major = d.getOdpMajorFault().isEmpty() ? 60_000 : Units.nanos(d.getOdpMajorFault());
+    return new dev.fencelab.node.rdma.RdmaNic.Params(d.getName(), label, d.getOdp(), bytesPerNano, latency, minor, major, callTimeout);
   }
 
   /** The device a scenario describes, with the defaults the scenario format documents. */

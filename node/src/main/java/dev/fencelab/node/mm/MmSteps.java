@@ -42,9 +42,10 @@ public final class MmSteps implements StepHandler {
   }
 
   /** {@code [addr, addr + length)} of a region. */
-  private record Range(long addr, long length) {}
+  public record Range(long addr, long length) {}
 
-  private static Range range(StepCall call, String region, String offset, String length) {
+  /** Part of region {@code region} ({@code offset}, {@code length}: sizes with units; default all of it). */
+  public static Range range(StepCall call, String region, String offset, String length) {
     Binding b = call.binding(region);
     if (b == null || b.getKindCase() != Binding.KindCase.NUMBER) {
       throw new StepFailure(Errno.ENOENT, "no region named '" + region + "' is mapped in this run");
@@ -213,7 +214,7 @@ public final class MmSteps implements StepHandler {
   }
 
   /** An address as a scenario writes it: decimal or 0x hex, unsigned 64-bit. */
-  static long address(String text) {
+  public static long address(String text) {
     String t = text.trim();
     try {
       return t.isEmpty() ? 0 : t.startsWith("0x") ? Long.parseUnsignedLong(t.substring(2), 16) : Long.parseUnsignedLong(t);

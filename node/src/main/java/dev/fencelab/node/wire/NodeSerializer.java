@@ -65,6 +65,7 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
     registerResv();
     new DeviceCodecs(this).register();
     new MmCodecs(this).register();
+    new RdmaCodecs(this).register();
     codec(FenceControl.RunFenceBench.class, "A.RunFenceBench",
         m -> FenceV1.RunFenceBench.newBuilder().setIterations(m.iterations()).setFanout(m.fanout()).setFanoutRounds(m.fanoutRounds())
             .setCreateSignal(m.createSignal()).setCrossIterations(m.crossIterations()).setPendingFences(m.pendingFences())

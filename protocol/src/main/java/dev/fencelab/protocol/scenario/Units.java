@@ -9,7 +9,28 @@ public final class Units {
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)?");
   private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ns|us|µs|ms|s|m|min)");
 
+  private static final Pattern RATE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(Gbit|Mbit|GB|MB)(?:/s)?");
+
   private Units() {}
+
+  /**
+   * A link rate ("100Gbit", "25Gbit/s", "12.5GB", "800MB/s") in bytes per nanosecond, or -1 when {@code text} is not
+   * one (or is zero).
+   */
+  public static double rate(String text) {
+    Matcher m = RATE.matcher(text.trim());
+    if (!m.matches()) {
+      return -1;
+    }
+    double v = Double.parseDouble(m.group(1));
+    double bytesPerSecond = switch (m.group(2)) {
+      case "Gbit" -> v * 1e9 / 8;
+      case "Mbit" -> v * 1e6 / 8;
+      case "GB" -> v * 1e9;
+      default -> v * 1e6;
+    };
+    return bytesPerSecond > 0 ? bytesPerSecond / 1e9 : -1;
+  }
 
   /** Bytes, or -1 when {@code text} is not a size. */
   public static long bytes(String text) {

@@ -33,6 +33,11 @@ public final class StepBindings {
     return buffer + "#handle";
   }
 
+  /** An RDMA NIC's verbs actor (its PDs, MRs, CQs and QPs are bound under their own names to it). */
+  public static String rdma(String device) {
+    return "rdma:" + device;
+  }
+
   /** A process's address space, its {@code mm} (an actor). */
   public static String mm(String process) {
     return "mm:" + process;
