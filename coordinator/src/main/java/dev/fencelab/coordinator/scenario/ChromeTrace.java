@@ -214,6 +214,20 @@ public final class ChromeTrace {
           a.put("returned", end == e ? "never" : end.getStatus() == 1 ? "true" : "false (would block)");
           slice("invalidate callback " + e.getName(), "invalidate", e, end, e.getTrack(), a);
         }
+        case WR_BEGIN -> {
+          TraceEvent end = x.endOf(e);
+          Map<String, Object> a = args(end);
+          a.put("wr", e.getDetail());
+          a.put("peer qp", e.getSubject());
+          a.put("bytes", e.getBytes());
+          a.put("status", end == e ? "never completed" : end.getName());
+          slice("rdma " + e.getName() + " " + e.getDetail() + (end == e ? " (never completed)" : end.getStatus() == 0 ? "" : " " + end.getName()),
+              "rdma", e, end, e.getTrack(), a);
+        }
+        case ODP_FAULT -> instant("odp fault " + (e.getStatus() < 0 ? RunIndex.errno(e.getStatus()) : e.getStatus() + " pages") + " ("
+            + e.getDetail() + ")", "rdma", e, e.getTrack(), "t");
+        case PINNED_DMA -> instant("DMA " + e.getName() + " to pinned pages " + e.getSubject() + " no longer maps (" + e.getBytes() + " bytes)",
+            "rdma", e, e.getTrack(), "t");
         case VIOLATION -> instant("VIOLATION " + e.getName(), "violation", e, e.getTrack(), "p");
         case FAULT -> instant("FAULT " + e.getName() + " " + e.getSubject(), "chaos", e, e.getTrack(), "g");
         case CHECKSUM -> instant("checksum " + e.getSubject() + " " + e.getDetail(), "checksum", e, e.getTrack(), "t");

@@ -20,6 +20,8 @@ import org.HdrHistogram.Histogram;
  *   <li>{@code copy}: a copy job's transfer (wall: the real chunked transfer; model: the job's modelled time);
  *   <li>{@code invalidate}: an invalidation round's start (mmu_notifier_invalidate_range_start) → its end (every
  *       subscriber's callback returned, the change applied).
+ *   <li>{@code rdma.write}, {@code rdma.read}, {@code rdma.send}: an RDMA work request's post → its successful
+ *       completion (model: link serialisation, latency and ODP faults).
  *   <li>{@code unplug_to_resolved}: an unplug or node kill → the last fence or wait that resolved with {@code -ENODEV}.
  * </ul>
  */
@@ -97,6 +99,13 @@ public final class Latencies {
       if (end != b) {
         add("invalidate", "wall", x.wall(end) - x.wall(b));
         add("invalidate", "model", end.getModelNanos() - b.getModelNanos());
+      }
+    }
+    for (TraceEvent b : x.ofKind(EventKind.WR_BEGIN)) {
+      TraceEvent end = x.endOf(b);
+      if (end != b && end.getStatus() == 0) {
+        add("rdma." + b.getName(), "wall", x.wall(end) - x.wall(b));
+        add("rdma." + b.getName(), "model", end.getModelNanos() - b.getModelNanos());
       }
     }
     for (TraceEvent c : x.ofKind(EventKind.COPY)) {

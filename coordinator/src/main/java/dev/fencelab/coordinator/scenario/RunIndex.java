@@ -78,6 +78,7 @@ public final class RunIndex {
         case UNPLUG_END -> ends.putIfAbsent("unplug#" + e.getNode() + "#" + e.getTrack(), e);
         case INVALIDATE_END -> ends.putIfAbsent(endKey(e), e);
         case NOTIFIER_END -> ends.putIfAbsent(endKey(e), e);
+        case WR_END -> ends.putIfAbsent("wr#" + e.getNode() + "#" + e.getId() + "#" + e.getTrack(), e);
         default -> {}
       }
     }
@@ -94,11 +95,12 @@ public final class RunIndex {
     return null;
   }
 
-  /** The matching end of a STEP_BEGIN, UNPLUG_BEGIN, INVALIDATE_BEGIN or NOTIFIER_BEGIN, or the event itself when it never ended. */
+  /** The matching end of a STEP_BEGIN, UNPLUG_BEGIN, INVALIDATE_BEGIN, NOTIFIER_BEGIN or WR_BEGIN, or the event itself when it never ended. */
   public TraceEvent endOf(TraceEvent begin) {
     String key = switch (begin.getKind()) {
       case STEP_BEGIN -> "step#" + begin.getId();
       case INVALIDATE_BEGIN, NOTIFIER_BEGIN -> endKey(begin);
+      case WR_BEGIN -> "wr#" + begin.getNode() + "#" + begin.getId() + "#" + begin.getTrack();
       default -> "unplug#" + begin.getNode() + "#" + begin.getTrack();
     };
     return ends.getOrDefault(key, begin);

@@ -28,7 +28,7 @@ public final class ScenarioValidator {
       "DMA_BUF_EXPORT_OPS", "DMA_BUF_NO_MOVE_NOTIFY", "NOTIFIER_REFUSED_BLOCKABLE", "STALE_TRANSLATION", "NOTIFIER_RETURNED_EARLY",
       "NOTIFIER_REMOVE_SELF_DEADLOCK", "USERPTR_PUBLISHED_WITHOUT_RETRY", "DEADLOCK", "DEADLOCK_BROKEN_BY_TIMEOUT");
   public static final Set<String> LATENCY_KINDS = Set.of("job.queue_to_start", "job.run", "job.queue_to_end", "copy",
-      "signal_to_wake", "unplug_to_resolved", "invalidate");
+      "signal_to_wake", "unplug_to_resolved", "invalidate", "rdma.write", "rdma.read", "rdma.send");
   public static final Set<String> STATUSES = Set.of("signaled", "error", "pending", "ENODEV", "ETIME", "ECANCELED", "EIO",
       "ENOENT", "EINVAL", "EDEADLK", "ENOMEM", "ETIMEDOUT", "EBUSY", "EFAULT", "EAGAIN");
 
@@ -46,6 +46,8 @@ public final class ScenarioValidator {
   final Map<String, Integer> resvProducers = new HashMap<>();
   final Map<String, Integer> regionProducers = new HashMap<>();
   final Map<String, Integer> notifierProducers = new HashMap<>();
+  /** RDMA verbs objects (by kind: pd, mr, cq, qp) → the step making them. */
+  final Map<ScenarioSteps.RefKind, Map<String, Integer>> rdmaProducers = new java.util.EnumMap<>(ScenarioSteps.RefKind.class);
   /** Buffers made by userptr steps → the step. */
   final Map<String, Integer> userptrProducers = new HashMap<>();
   final Map<String, Integer> callbackProducers = new HashMap<>();
@@ -118,6 +120,9 @@ public final class ScenarioValidator {
       uniqueName(path, p.getName(), processNodes.containsKey(p.getName()) || devices.containsKey(p.getName()));
       knownNode(path + ".node", p.getNode(), "process '" + p.getName() + "'");
       processNodes.put(p.getName(), p.getNode());
+      if (!p.getMemlock().isEmpty() && !p.getMemlock().equals("unlimited") && Units.bytes(p.getMemlock()) < 0) {
+        problem(path + ".memlock", "memlock is a size (e.g. 64KiB, 8MiB), 0 or unlimited, not '" + p.getMemlock() + "'");
+      }
     }
     for (int i = 0; i < s.getBuffersCount(); i++) {
       buffer(i, s.getBuffers(i));
@@ -182,6 +187,18 @@ public final class ScenarioValidator {
     if (!d.getUserptrPolicy().isEmpty() && !d.getUserptrPolicy().matches("wait|preempt|fault|pin|none")) {
       problem(path + ".userptr_policy", "userptr_policy must be wait, preempt, fault, pin or none, not '" + d.getUserptrPolicy() + "'");
     }
+    boolean nic = d.getKind().equals("rdma_nic");
+    if (!nic && (d.getOdp() || !d.getLinkRate().isEmpty() || !d.getLinkLatency().isEmpty() || !d.getOdpMinorFault().isEmpty()
+        || !d.getOdpMajorFault().isEmpty())) {
+      problem(path, "odp, link_rate, link_latency, odp_minor_fault and odp_major_fault are properties of an rdma_nic, not of a "
+          + (d.getKind().isEmpty() ? "gpu" : d.getKind()));
+    }
+    if (!d.getLinkRate().isEmpty() && Units.rate(d.getLinkRate()) <= 0) {
+      problem(path + ".link_rate", "'" + d.getLinkRate() + "' is not a link rate (e.g. 100Gbit, 25Gbit, 12.5GB)");
+    }
+    duration(path + ".link_latency", d.getLinkLatency(), true);
+    duration(path + ".odp_minor_fault", d.getOdpMinorFault(), true);
+    duration(path + ".odp_major_fault", d.getOdpMajorFault(), true);
     devices.put(d.getName(), d);
   }
 
@@ -273,6 +290,7 @@ public final class ScenarioValidator {
         case CONTEXT -> local(i, b, contextProducers, "fence context");
         case REGION -> local(i, b, regionProducers, "region");
         case NOTIFIER -> local(i, b, notifierProducers, "notifier");
+        case PD, MR, CQ, QP -> local(i, b, rdmaProducers.computeIfAbsent(b.kind(), k -> new HashMap<>()), StepChecks.rdmaWhat(b.kind()));
         case BUFFER -> {
           if (buffers.containsKey(b.name())) {
             problem("steps[" + i + "]." + b.field(), "buffer name '" + b.name() + "' is already used (buffers and userptr names are one space)");

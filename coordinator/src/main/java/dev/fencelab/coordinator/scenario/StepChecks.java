@@ -43,6 +43,8 @@ final class StepChecks {
         case CONTEXT -> localUse(i, ref, v.contextProducers, "fence context", "context_alloc", deps);
         case REGION -> localUse(i, ref, v.regionProducers, "region", "mmap", deps);
         case NOTIFIER -> localUse(i, ref, v.notifierProducers, "notifier", "notifier_insert", deps);
+        case PD, MR, CQ, QP -> localUse(i, ref, v.rdmaProducers.getOrDefault(ref.kind(), Map.of()), rdmaWhat(ref.kind()),
+            rdmaMaker(ref.kind()), deps);
       }
     }
     switch (st.getActionCase()) {
@@ -86,11 +88,89 @@ final class StepChecks {
           v.problem(path + ".alloc.gfp", "gfp must be kernel, nofs, noio, atomic or nowait, not '" + st.getAlloc().getGfp() + "'");
         }
       }
+      case ALLOC_PD, REG_MR, DEREG_MR, CREATE_CQ, CREATE_QP, CONNECT_QP, POST_SEND, POST_RECV, POLL_CQ -> rdma(path, st);
       case CONTEXT_ALLOC, ADD_CALLBACK -> {
         ScenarioSteps.Ref b = ScenarioSteps.binds(st);
         if (b == null) v.problem(path, "'" + ScenarioSteps.action(st) + "' binds a name: give it 'as'");
       }
       default -> {}
+    }
+  }
+
+  static String rdmaWhat(ScenarioSteps.RefKind kind) {
+    return switch (kind) {
+      case PD -> "protection domain";
+      case MR -> "memory region";
+      case CQ -> "completion queue";
+      default -> "queue pair";
+    };
+  }
+
+  private static String rdmaMaker(ScenarioSteps.RefKind kind) {
+    return switch (kind) {
+      case PD -> "alloc_pd";
+      case MR -> "reg_mr";
+      case CQ -> "create_cq";
+      default -> "create_qp";
+    };
+  }
+
+  /** The RDMA verbs: names to bind, NICs that are rdma_nics, access flags, opcodes and the fields each opcode takes. */
+  private void rdma(String path, Step st) {
+    String action = ScenarioSteps.action(st);
+    ScenarioSteps.Ref b = ScenarioSteps.binds(st);
+    if (b == null && (st.hasAllocPd() || st.hasRegMr() || st.hasCreateCq() || st.hasCreateQp())) {
+      v.problem(path, "'" + action + "' binds a name: give it 'as'");
+    }
+    String device = st.hasAllocPd() ? st.getAllocPd().getDevice() : st.hasCreateCq() ? st.getCreateCq().getDevice() : "";
+    var d = v.devices.get(device);
+    if (d != null && !d.getKind().equals("rdma_nic")) {
+      v.problem(path + "." + action + ".device", "device '" + device + "' is a " + (d.getKind().isEmpty() ? "gpu" : d.getKind())
+          + ", not an rdma_nic");
+    }
+    if (st.hasRegMr()) {
+      var r = st.getRegMr();
+      if (st.getProcess().isEmpty()) {
+        v.problem(path, "'reg_mr' registers a process's memory: give the step a process");
+      }
+      for (String a : r.getAccessList()) {
+        if (!a.matches("local_write|remote_write|remote_read|remote_atomic|on_demand")) {
+          v.problem(path + ".reg_mr.access", "access must be local_write, remote_write, remote_read, remote_atomic or on_demand, not '" + a + "'");
+        }
+      }
+      if (r.getRegion().isEmpty() == r.getStart().isEmpty()) {
+        v.problem(path + ".reg_mr", "reg_mr takes a region (with offset and length) or a start address with a length");
+      }
+      if (!r.getStart().isEmpty() && !r.getStart().matches("(0x[0-9a-fA-F]{1,16}|\\d{1,20})")) {
+        v.problem(path + ".reg_mr.start", "start is an address (decimal or 0x hex), not '" + r.getStart() + "'");
+      }
+      optionalSize(path + ".reg_mr.offset", r.getOffset());
+      optionalSize(path + ".reg_mr.length", r.getLength());
+    }
+    if (st.hasPostSend()) {
+      var p = st.getPostSend();
+      if (!p.getOpcode().matches("write|read|send")) {
+        v.problem(path + ".post_send.opcode", "opcode must be write, read or send, not '" + p.getOpcode() + "'");
+      } else if (p.getOpcode().equals("send") != p.getRemoteMr().isEmpty()) {
+        v.problem(path + ".post_send.remote_mr", p.getOpcode().equals("send") ? "a send names no remote_mr (the receiver's post_recv "
+            + "chooses the buffer)" : "an RDMA " + p.getOpcode() + " names the remote_mr (its rkey)");
+      }
+      optionalSize(path + ".post_send.offset", p.getOffset());
+      optionalSize(path + ".post_send.length", p.getLength());
+      optionalSize(path + ".post_send.remote_offset", p.getRemoteOffset());
+    }
+    if (st.hasPostRecv()) {
+      optionalSize(path + ".post_recv.offset", st.getPostRecv().getOffset());
+      optionalSize(path + ".post_recv.length", st.getPostRecv().getLength());
+    }
+    if (st.hasPollCq()) {
+      v.duration(path + ".poll_cq.wait", st.getPollCq().getWait(), true);
+    }
+  }
+
+  private void optionalSize(String path, String value) {
+    if (!value.isEmpty()) {
+      v.size(path, value, true);
     }
   }
 

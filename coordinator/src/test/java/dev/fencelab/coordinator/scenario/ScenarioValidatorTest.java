@@ -136,4 +136,45 @@ class ScenarioValidatorTest {
         + "  - {id: u, process: p, munmap: {region: mem, offset: half, length: 4KiB}}\n");
     assertTrue(any(p, "'half' is not a size"), p.toString());
   }
+
+  @Test
+  void rdmaObjectsAreCheckedByKindAndOrder() {
+    List<String> p = problems("""
+        steps:
+          - {id: w, post_send: {qp: q1, opcode: write, mr: m1, remote_mr: m1}}
+          - {id: pd, alloc_pd: {device: gpu, as: pd1}}
+          - {id: q, create_qp: {pd: pd1, cq: pd1, as: q1}}
+        """);
+    assertTrue(any(p, "uses queue pair 'q1' but does not come after step 'q'"), p.toString());
+    assertTrue(any(p, "unknown memory region 'm1' (made by reg_mr steps"), p.toString());
+    assertTrue(any(p, "device 'gpu' is a gpu, not an rdma_nic"), p.toString());
+    assertTrue(any(p, "unknown completion queue 'pd1'"), p.toString());
+  }
+
+  @Test
+  void aPostSendsFieldsFollowItsOpcode() {
+    List<String> p = problems("""
+        steps:
+          - {id: a, post_send: {qp: q, opcode: send, mr: m, remote_mr: m}}
+          - {id: b, post_send: {qp: q, opcode: write, mr: m}}
+          - {id: c, post_send: {qp: q, opcode: atomic, mr: m}}
+          - {id: d, process: p, reg_mr: {pd: pd, as: m, access: [remote_everything]}}
+        """);
+    assertTrue(any(p, "a send names no remote_mr"), p.toString());
+    assertTrue(any(p, "an RDMA write names the remote_mr"), p.toString());
+    assertTrue(any(p, "opcode must be write, read or send, not 'atomic'"), p.toString());
+    assertTrue(any(p, "access must be local_write, remote_write, remote_read, remote_atomic or on_demand, not 'remote_everything'"),
+        p.toString());
+    assertTrue(any(p, "reg_mr takes a region (with offset and length) or a start address with a length"), p.toString());
+  }
+
+  @Test
+  void nicPropertiesOnAGpuAndBadRatesOrLimitsAreReported() {
+    List<String> p = assertThrows(ScenarioException.class, () -> ScenarioLoader.parse(BASE.replace("devices: [{name: gpu, node: n1}]",
+        "devices: [{name: gpu, node: n1, odp: true}, {name: nic, node: n1, kind: rdma_nic, link_rate: fast}]")
+        .replace("name: p, node: n1", "name: p, node: n1, memlock: lots"), "t.yaml", false)).problems();
+    assertTrue(any(p, "are properties of an rdma_nic, not of a gpu"), p.toString());
+    assertTrue(any(p, "memlock is a size (e.g. 64KiB, 8MiB), 0 or unlimited, not 'lots'"), p.toString());
+    assertTrue(any(p, "'fast' is not a link rate"), p.toString());
+  }
 }

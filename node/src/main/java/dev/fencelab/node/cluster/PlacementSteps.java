@@ -64,7 +64,15 @@ final class PlacementSteps implements StepHandler {
         if (place.getNodeMemory() > 0) {
           memory.tell(new dev.fencelab.node.mm.HostMemory.SetLimit(place.getNodeMemory()));
         }
+        var proc = place.getProcess();
+        long memlock = proc.getMemlock().isEmpty() ? 8L << 20 : proc.getMemlock().equals("unlimited") ? -1 : Units.bytes(proc.getMemlock());
         yield call.<NodeControl, FenceControl.ProcessSpawned>ask(agent, r -> new FenceControl.SpawnProcess(name, r))
+            .thenApply(reply -> {
+              if (reply.error() == 0 && reply.mm() != null) { // RLIMIT_MEMLOCK and CAP_IPC_LOCK, before any later step reaches the mm
+                reply.mm().tell(new dev.fencelab.node.mm.MmProtocol.SetLimits(memlock, proc.getCapIpcLock()));
+              }
+              return reply;
+            })
             .thenApply(reply -> reply.error() != 0
                 ? StepCall.ret(reply.error()).setDetail("process " + as + " on " + nodeName + ": " + Errno.describe(reply.error())).build()
                 : StepCall.ret(0).setDetail("process " + as + " spawned on " + nodeName)

@@ -226,8 +226,9 @@ public final class RdmaNic extends AbstractBehavior<Object> {
 
   // --- model time
 
+  /** Advances the NIC's clock to {@code modelNanos} and to its member's (what the host's other devices did meanwhile). */
   private long observe(long modelNanos) {
-    model = Math.max(model, modelNanos);
+    model = Math.max(Math.max(model, modelNanos), trace.modelNow());
     trace.observeModel(model);
     return model;
   }
@@ -503,6 +504,7 @@ public final class RdmaNic extends AbstractBehavior<Object> {
           : "qp " + s.qp() + " is not connected (not in RTS)"));
       return this;
     }
+    observe(0);
     Wr wr = new Wr(s.wr(), s.opcode(), s.mr(), s.offset(), s.length(), s.remoteMr(), s.remoteOffset(), nextId++);
     trace.record(TraceRecorder.event(EventKind.WR_BEGIN, track(qp)).setId(wr.traceId).setName(s.opcode().name().toLowerCase())
         .setSubject(qp.peerQp).setBytes(s.length()).setDetail(s.wr()).setModelNanos(model));

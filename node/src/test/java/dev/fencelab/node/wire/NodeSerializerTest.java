@@ -65,7 +65,28 @@ class NodeSerializerTest {
     List<Object> all = new java.util.ArrayList<>(fenceMessages());
     all.addAll(deviceMessages());
     all.addAll(mmMessages());
+    all.addAll(rdmaMessages());
     return all;
+  }
+
+  static List<Object> rdmaMessages() {
+    var nic = testKit.<Object>createTestProbe().ref();
+    List<dev.fencelab.node.mm.Frames> frames = List.of(new dev.fencelab.node.mm.Frames(0x7fff_0000_0000L, 16, 0x10_0000));
+    List<Chunk> chunks = List.of(new Chunk.Bytes(0, new byte[] {1, 2, 3}), new Chunk.Pattern(3, 262141, 77, 3));
+    return List.of(
+        new dev.fencelab.node.mm.MmProtocol.LongTermPin("n1/nic1", 0x7fff_0000_0000L, 65536, true,
+            testKit.<dev.fencelab.node.mm.MmProtocol.Pinned>createTestProbe().ref()),
+        new dev.fencelab.node.mm.MmProtocol.Pinned(0, 3, frames, 16),
+        new dev.fencelab.node.mm.MmProtocol.Pinned(-12, 0, List.of(), 4),
+        new dev.fencelab.node.mm.MmProtocol.Unpin(3, testKit.<dev.fencelab.node.mm.MmProtocol.Result>createTestProbe().ref()),
+        new dev.fencelab.node.mm.MmProtocol.Faulted(0, frames, 16),
+        new dev.fencelab.node.rdma.RdmaProtocol.Connect("qp1", "qp2", nic,
+            testKit.<dev.fencelab.node.rdma.RdmaProtocol.Connected>createTestProbe().ref()),
+        new dev.fencelab.node.rdma.RdmaProtocol.Connected(-22, "qp qp1 is connected already"),
+        new dev.fencelab.node.rdma.RdmaProtocol.Request("qp1", 7, dev.fencelab.node.rdma.Verbs.Opcode.READ, "mr_pin", 4096, 1L << 20, 9_200),
+        new dev.fencelab.node.rdma.RdmaProtocol.Data("qp2", 7, 262144, chunks, 30_000),
+        new dev.fencelab.node.rdma.RdmaProtocol.DataAck("qp1", 7, 262144, 31_000),
+        new dev.fencelab.node.rdma.RdmaProtocol.Complete("qp2", 7, 10, 32_000));
   }
 
   static List<Object> mmMessages() {

@@ -38,7 +38,21 @@ public final class ScenarioSteps {
   }
 
   /** What a name in a step stands for. */
-  public enum RefKind { FENCE, FD, CALLBACK, CONTEXT, TIMELINE, RESV, BUFFER, DEVICE, PROCESS, REGION, NOTIFIER }
+  public enum RefKind { FENCE, FD, CALLBACK, CONTEXT, TIMELINE, RESV, BUFFER, DEVICE, PROCESS, REGION, NOTIFIER, PD, MR, CQ, QP;
+
+    /** An RDMA verbs object: bound to its NIC, on the NIC's member. */
+    public boolean rdma() {
+      return this == PD || this == MR || this == CQ || this == QP;
+    }
+  }
+
+  /** The RDMA verbs: each runs on its NIC's member (not its process's). */
+  public static boolean isRdmaStep(Step step) {
+    return switch (step.getActionCase()) {
+      case ALLOC_PD, REG_MR, DEREG_MR, CREATE_CQ, CREATE_QP, CONNECT_QP, POST_SEND, POST_RECV, POLL_CQ -> true;
+      default -> false;
+    };
+  }
 
   /** A name a step uses or binds, with the field it is written in ({@code signal.fence}, {@code wait_any.fences[1]}). */
   public record Ref(RefKind kind, String name, String field) {}
@@ -117,6 +131,10 @@ public final class ScenarioSteps {
         case "device" -> RefKind.DEVICE;
         case "region" -> RefKind.REGION;
         case "notifier" -> RefKind.NOTIFIER;
+        case "pd" -> RefKind.PD;
+        case "mr", "remote_mr" -> RefKind.MR;
+        case "cq" -> RefKind.CQ;
+        case "qp", "peer" -> RefKind.QP;
         default -> null;
       };
       if (kind == null || e.getKey().getJavaType() != FieldDescriptor.JavaType.STRING) {
@@ -162,6 +180,10 @@ public final class ScenarioSteps {
       case MMAP -> RefKind.REGION;
       case NOTIFIER_INSERT -> RefKind.NOTIFIER;
       case USERPTR -> RefKind.BUFFER;
+      case ALLOC_PD -> RefKind.PD;
+      case REG_MR -> RefKind.MR;
+      case CREATE_CQ -> RefKind.CQ;
+      case CREATE_QP -> RefKind.QP;
       default -> RefKind.FENCE;
     };
     return new Ref(kind, (String) m.getField(as), action(step) + ".as");

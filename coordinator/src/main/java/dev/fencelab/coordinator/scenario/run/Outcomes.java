@@ -44,7 +44,8 @@ final class Outcomes {
       }
     });
     ScenarioSteps.Ref binds = ScenarioSteps.binds(step);
-    if (r.getExecuted() && binds != null && (binds.kind() == ScenarioSteps.RefKind.CALLBACK || binds.kind() == ScenarioSteps.RefKind.CONTEXT)) {
+    if (r.getExecuted() && binds != null && (binds.kind() == ScenarioSteps.RefKind.CALLBACK || binds.kind() == ScenarioSteps.RefKind.CONTEXT
+        || binds.kind().rdma())) {
       names.bindLocal(binds.name(), node);
     }
   }

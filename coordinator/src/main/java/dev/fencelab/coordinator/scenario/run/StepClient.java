@@ -62,6 +62,15 @@ final class StepClient {
     if (!step.getNode().isEmpty()) {
       return step.getNode();
     }
+    if (ScenarioSteps.isRdmaStep(step)) { // the verbs run on the NIC's member: its device, or where its objects were made
+      for (ScenarioSteps.Ref ref : ScenarioSteps.uses(step)) {
+        String node = ref.kind() == ScenarioSteps.RefKind.DEVICE ? names.nodeOfDevice(ref.name())
+            : ref.kind().rdma() ? names.nodeOfLocal(ref.name()) : null;
+        if (node != null) {
+          return node;
+        }
+      }
+    }
     if (!step.getProcess().isEmpty()) {
       return names.nodeOfProcess(step.getProcess());
     }
@@ -104,6 +113,9 @@ final class StepClient {
     Duration bound = timeout.plusSeconds(2);
     if (step.hasWait() && !step.getWait().getTimeout().isEmpty()) { // a poll may last longer than a step's calls
       bound = bound.plusNanos(Units.nanos(step.getWait().getTimeout()));
+    }
+    if (step.hasPollCq() && !step.getPollCq().getWait().isEmpty()) {
+      bound = bound.plusNanos(Units.nanos(step.getPollCq().getWait()));
     }
     return send(node, request.build(), bound);
   }
@@ -194,6 +206,13 @@ final class StepClient {
           if (!copy(StepBindings.device(name), request)) {
             return "ENOENT no device named '" + name + "' is placed";
           }
+          copy(StepBindings.rdma(name), request);
+        }
+        case PD, MR, CQ, QP -> {
+          if (!copy(name, request)) {
+            return "ENOENT " + ref.kind().name().toLowerCase(java.util.Locale.ROOT) + " '" + name + "' was not made (its step failed)";
+          }
+          copy(StepBindings.size(name), request);
         }
         case PROCESS -> {
           copy(name, request);

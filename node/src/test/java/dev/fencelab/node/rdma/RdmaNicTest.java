@@ -1,0 +1,284 @@
+package dev.fencelab.node.rdma;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fencelab.node.fence.FenceFixture;
+import dev.fencelab.node.mm.AddressSpace;
+import dev.fencelab.node.mm.MmActor;
+import dev.fencelab.node.mm.MmProtocol;
+import dev.fencelab.node.mm.MmuEvent;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.Function;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two NICs and two address spaces in one test kit (serialize-messages on: every NIC-to-NIC and NIC-to-mm message
+ * crosses protobuf): WRITE, READ and SEND/RECV moving the bytes, the completion statuses of the error paths, ODP
+ * faults and zaps, and a dead peer.
+ */
+class RdmaNicTest {
+  private static final long PAGE = AddressSpace.PAGE;
+  private static final int RW = AddressSpace.PROT_READ | AddressSpace.PROT_WRITE;
+  private static final int ALL = Verbs.LOCAL_WRITE | Verbs.REMOTE_WRITE | Verbs.REMOTE_READ;
+  private static FenceFixture f;
+  private static int n;
+
+  @BeforeAll
+  static void start() {
+    f = new FenceFixture("rdma-nic", Duration.ofSeconds(20));
+  }
+
+  @AfterAll
+  static void stop() {
+    f.close();
+  }
+
+  /** Two connected NICs (a: requester side, b: responder side), each with a process, a PD, a CQ and a QP. */
+  private static final class Pair {
+    final ActorRef<Object> a = nic(true);
+    final ActorRef<Object> b = nic(true);
+    final ActorRef<MmProtocol.Command> mmA = mm();
+    final ActorRef<MmProtocol.Command> mmB = mm();
+
+    Pair() {
+      ok(a, r -> new RdmaProtocol.AllocPd("pd", r));
+      ok(b, r -> new RdmaProtocol.AllocPd("pd", r));
+      ok(a, r -> new RdmaProtocol.CreateCq("cq", 64, r));
+      ok(b, r -> new RdmaProtocol.CreateCq("cq", 64, r));
+      ok(a, r -> new RdmaProtocol.CreateQp("qa", "pd", "cq", r));
+      ok(b, r -> new RdmaProtocol.CreateQp("qb", "pd", "cq", r));
+      ok(a, r -> new RdmaProtocol.ConnectQp("qa", b, "qb", r));
+    }
+
+    long region(ActorRef<MmProtocol.Command> mm, long length, long seed) {
+      TestProbe<MmProtocol.Reply> probe = f.testKit.createTestProbe();
+      mm.tell(new MmProtocol.Mmap(0, length, RW, false, false, probe.ref()));
+      long addr = probe.receiveMessage().ret();
+      mm.tell(new MmProtocol.CpuAccess(addr, length, true, seed, probe.ref()));
+      assertEquals(0, probe.receiveMessage().ret());
+      return addr;
+    }
+
+    void reg(ActorRef<Object> nic, String mr, ActorRef<MmProtocol.Command> mm, long addr, long length, int access) {
+      ok(nic, r -> new RdmaProtocol.RegMr(mr, "pd", "test/p", mm, addr, length, access, r));
+    }
+
+    void post(String wr, Verbs.Opcode op, String mr, long length, String remote) {
+      ok(a, r -> new RdmaProtocol.PostSend("qa", wr, op, mr, 0, length, remote, 0, r));
+    }
+
+    RdmaProtocol.Reply poll(ActorRef<Object> nic, int min) {
+      return call(nic, r -> new RdmaProtocol.PollCq("cq", 16, min, Duration.ofSeconds(10), r));
+    }
+  }
+
+  private static ActorRef<Object> nic(boolean odp) {
+    return f.testKit.spawn(RdmaNic.create(new RdmaNic.Params("nic" + n, "test/nic" + n, odp, 12.5, 2_000, 5_000, 60_000,
+        Duration.ofSeconds(10))), "nic-" + n++);
+  }
+
+  private static ActorRef<MmProtocol.Command> mm() {
+    return f.testKit.spawn(MmActor.create("test/p" + n, 1 << 20, f.services), "mm-" + n++);
+  }
+
+  private static RdmaProtocol.Reply call(ActorRef<Object> nic, Function<ActorRef<RdmaProtocol.Reply>, Object> message) {
+    TestProbe<RdmaProtocol.Reply> probe = f.testKit.createTestProbe();
+    nic.tell(message.apply(probe.ref()));
+    return probe.receiveMessage(Duration.ofSeconds(15));
+  }
+
+  private static void ok(ActorRef<Object> nic, Function<ActorRef<RdmaProtocol.Reply>, Object> message) {
+    RdmaProtocol.Reply reply = call(nic, message);
+    assertEquals(0, reply.ret(), reply.detail());
+  }
+
+  private static long checksum(ActorRef<MmProtocol.Command> mm, long addr, long length) {
+    TestProbe<MmProtocol.Reply> probe = f.testKit.createTestProbe();
+    mm.tell(new MmProtocol.CpuAccess(addr, length, false, 0, probe.ref()));
+    return Long.parseLong(probe.receiveMessage().out().get("checksum").replaceAll("crc32c:([0-9a-f]+)/.*", "$1"), 16);
+  }
+
+  @Test
+  void aWriteMovesTheBytesIntoTheRemoteProcesssMemory() {
+    Pair p = new Pair();
+    long len = 3 * RdmaNic.CHUNK + 1000; // several chunks, a window's worth of messages
+    long src = p.region(p.mmA, len, 7);
+    long dst = p.region(p.mmB, len, 1);
+    p.reg(p.a, "src", p.mmA, src, len, Verbs.LOCAL_WRITE);
+    p.reg(p.b, "dst", p.mmB, dst, len, ALL);
+    p.post("w", Verbs.Opcode.WRITE, "src", len, "dst");
+    RdmaProtocol.Reply done = p.poll(p.a, 1);
+    assertEquals(Map.of("w", "success", "order", "w"), done.out());
+    assertEquals(checksum(p.mmA, src, len), checksum(p.mmB, dst, len));
+  }
+
+  @Test
+  void aReadBringsTheRemoteBytesIntoTheLocalMr() {
+    Pair p = new Pair();
+    long src = p.region(p.mmB, 64 * 1024, 3);
+    long dst = p.region(p.mmA, 64 * 1024, 1);
+    p.reg(p.b, "src", p.mmB, src, 64 * 1024, ALL);
+    p.reg(p.a, "dst", p.mmA, dst, 64 * 1024, Verbs.LOCAL_WRITE);
+    p.post("r", Verbs.Opcode.READ, "dst", 64 * 1024, "src");
+    assertEquals("success", p.poll(p.a, 1).out().get("r"));
+    assertEquals(checksum(p.mmB, src, 64 * 1024), checksum(p.mmA, dst, 64 * 1024));
+  }
+
+  @Test
+  void aSendWaitsForAReceiveAndCompletesBothSides() {
+    Pair p = new Pair();
+    long src = p.region(p.mmA, 8 * PAGE, 5);
+    long dst = p.region(p.mmB, 16 * PAGE, 1);
+    p.reg(p.a, "src", p.mmA, src, 8 * PAGE, Verbs.LOCAL_WRITE);
+    p.reg(p.b, "dst", p.mmB, dst, 16 * PAGE, Verbs.LOCAL_WRITE);
+    p.post("s", Verbs.Opcode.SEND, "src", 8 * PAGE, "");
+    assertEquals(0, call(p.a, r -> new RdmaProtocol.PollCq("cq", 16, 1, Duration.ofMillis(200), r)).ret(), "no receive posted yet");
+    ok(p.b, r -> new RdmaProtocol.PostRecv("qb", "rv", "dst", 0, 16 * PAGE, r));
+    assertEquals("success", p.poll(p.a, 1).out().get("s"));
+    RdmaProtocol.Reply recv = p.poll(p.b, 1);
+    assertEquals("success", recv.out().get("rv"));
+    assertEquals(Long.toString(8 * PAGE), recv.out().get("bytes:rv"));
+    assertEquals(checksum(p.mmA, src, 8 * PAGE), checksum(p.mmB, dst, 8 * PAGE));
+  }
+
+  @Test
+  void aSendLongerThanItsReceiveIsLocLenErrThereAndRemInvReqErrHere() {
+    Pair p = new Pair();
+    long src = p.region(p.mmA, 8 * PAGE, 5);
+    long dst = p.region(p.mmB, 8 * PAGE, 1);
+    p.reg(p.a, "src", p.mmA, src, 8 * PAGE, Verbs.LOCAL_WRITE);
+    p.reg(p.b, "dst", p.mmB, dst, 8 * PAGE, Verbs.LOCAL_WRITE);
+    ok(p.b, r -> new RdmaProtocol.PostRecv("qb", "rv", "dst", 0, 4 * PAGE, r));
+    p.post("s", Verbs.Opcode.SEND, "src", 8 * PAGE, "");
+    assertEquals("rem_inv_req_err", p.poll(p.a, 1).out().get("s"));
+    assertEquals("loc_len_err", p.poll(p.b, 1).out().get("rv"));
+  }
+
+  @Test
+  void aWriteToAnMrWithoutRemoteWriteIsRemAccessErrAndFlushesTheWorkRequestsBehindIt() {
+    Pair p = new Pair();
+    long src = p.region(p.mmA, 4 * PAGE, 5);
+    long dst = p.region(p.mmB, 4 * PAGE, 1);
+    p.reg(p.a, "src", p.mmA, src, 4 * PAGE, Verbs.LOCAL_WRITE);
+    p.reg(p.b, "dst", p.mmB, dst, 4 * PAGE, Verbs.LOCAL_WRITE | Verbs.REMOTE_READ);
+    long before = checksum(p.mmB, dst, 4 * PAGE);
+    p.post("w1", Verbs.Opcode.WRITE, "src", 4 * PAGE, "dst");
+    p.post("w2", Verbs.Opcode.WRITE, "src", 4 * PAGE, "dst");
+    RdmaProtocol.Reply done = p.poll(p.a, 2);
+    assertEquals("rem_access_err", done.out().get("w1"));
+    assertEquals("wr_flush_err", done.out().get("w2"));
+    assertEquals("w1,w2", done.out().get("order"));
+    assertEquals(before, checksum(p.mmB, dst, 4 * PAGE));
+  }
+
+  @Test
+  void aWritePastTheRemoteMrIsRemAccessErr() {
+    Pair p = new Pair();
+    long src = p.region(p.mmA, 4 * PAGE, 5);
+    long dst = p.region(p.mmB, 4 * PAGE, 1);
+    p.reg(p.a, "src", p.mmA, src, 4 * PAGE, Verbs.LOCAL_WRITE);
+    p.reg(p.b, "dst", p.mmB, dst, 2 * PAGE, ALL);
+    p.post("w", Verbs.Opcode.WRITE, "src", 4 * PAGE, "dst");
+    assertEquals("rem_access_err", p.poll(p.a, 1).out().get("w"));
+  }
+
+  @Test
+  void aReadIntoAnMrWithoutLocalWriteIsLocProtErr() {
+    Pair p = new Pair();
+    long src = p.region(p.mmB, 4 * PAGE, 5);
+    long dst = p.region(p.mmA, 4 * PAGE, 1);
+    p.reg(p.b, "src", p.mmB, src, 4 * PAGE, ALL);
+    p.reg(p.a, "dst", p.mmA, dst, 4 * PAGE, Verbs.REMOTE_READ);
+    p.post("r", Verbs.Opcode.READ, "dst", 4 * PAGE, "src");
+    assertEquals("loc_prot_err", p.poll(p.a, 1).out().get("r"));
+  }
+
+  @Test
+  void anOdpMrFaultsItsPagesInAndTheCallbackZapsThemWithoutWaiting() {
+    Pair p = new Pair();
+    long src = p.region(p.mmA, 4 * PAGE, 5);
+    long dst = p.region(p.mmB, 4 * PAGE, 1);
+    p.reg(p.a, "src", p.mmA, src, 4 * PAGE, Verbs.LOCAL_WRITE);
+    p.reg(p.b, "dst", p.mmB, dst, 4 * PAGE, ALL | Verbs.ON_DEMAND);
+    p.post("w1", Verbs.Opcode.WRITE, "src", 4 * PAGE, "dst");
+    assertEquals("success", p.poll(p.a, 1).out().get("w1"));
+    TestProbe<MmProtocol.Reply> probe = f.testKit.createTestProbe();
+    p.mmB.tell(new MmProtocol.Change(MmProtocol.Change.Kind.DONTNEED, dst, 4 * PAGE, 0, probe.ref())); // CLEAR: the NIC zaps
+    assertEquals(0, probe.receiveMessage().ret());
+    p.mmA.tell(new MmProtocol.CpuAccess(src, 4 * PAGE, true, 11, probe.ref()));
+    assertEquals(0, probe.receiveMessage().ret());
+    p.post("w2", Verbs.Opcode.WRITE, "src", 4 * PAGE, "dst");
+    assertEquals("success", p.poll(p.a, 1).out().get("w2"));
+    assertEquals(checksum(p.mmA, src, 4 * PAGE), checksum(p.mmB, dst, 4 * PAGE), "the write faulted the new pages in");
+  }
+
+  @Test
+  void aNonBlockableInvalidationOfAnOdpMrIsEAGAIN() {
+    Pair p = new Pair();
+    long src = p.region(p.mmA, 4 * PAGE, 5);
+    long dst = p.region(p.mmB, 4 * PAGE, 1);
+    p.reg(p.a, "src", p.mmA, src, 4 * PAGE, Verbs.LOCAL_WRITE);
+    p.reg(p.b, "dst", p.mmB, dst, 4 * PAGE, ALL | Verbs.ON_DEMAND);
+    TestProbe<MmProtocol.Reply> probe = f.testKit.createTestProbe();
+    p.mmB.tell(new MmProtocol.InvalidateRange(dst, dst + 4 * PAGE, MmuEvent.UNMAP, false, "", probe.ref()));
+    assertEquals(-11, probe.receiveMessage().ret());
+  }
+
+  @Test
+  void anOdpMrOfAnExitedProcessFailsTheAccess() {
+    Pair p = new Pair();
+    long src = p.region(p.mmA, 4 * PAGE, 5);
+    long dst = p.region(p.mmB, 4 * PAGE, 1);
+    p.reg(p.a, "src", p.mmA, src, 4 * PAGE, Verbs.LOCAL_WRITE);
+    p.reg(p.b, "dst", p.mmB, dst, 4 * PAGE, ALL | Verbs.ON_DEMAND);
+    TestProbe<MmProtocol.Reply> probe = f.testKit.createTestProbe();
+    p.mmB.tell(new MmProtocol.Change(MmProtocol.Change.Kind.EXIT, 0, 0, 0, probe.ref()));
+    assertEquals(0, probe.receiveMessage().ret());
+    p.post("w", Verbs.Opcode.WRITE, "src", 4 * PAGE, "dst");
+    assertEquals("rem_access_err", p.poll(p.a, 1).out().get("w"));
+  }
+
+  @Test
+  void anOnDemandRegistrationOnANicWithoutOdpIsEOPNOTSUPP() {
+    ActorRef<Object> nic = nic(false);
+    ActorRef<MmProtocol.Command> mm = mm();
+    ok(nic, r -> new RdmaProtocol.AllocPd("pd", r));
+    assertEquals(-95, call(nic, r -> new RdmaProtocol.RegMr("mr", "pd", "test/p", mm, 0x10000, PAGE, Verbs.ON_DEMAND, r)).ret());
+  }
+
+  @Test
+  void aDeadPeerEndsTheActiveWorkRequestWithRetryExcErrAndFlushesTheRest() {
+    Pair p = new Pair();
+    long src = p.region(p.mmA, 4 * PAGE, 5);
+    p.reg(p.a, "src", p.mmA, src, 4 * PAGE, Verbs.LOCAL_WRITE);
+    f.testKit.stop(p.b, Duration.ofSeconds(5));
+    p.post("w1", Verbs.Opcode.WRITE, "src", 4 * PAGE, "dst");
+    p.post("w2", Verbs.Opcode.WRITE, "src", 4 * PAGE, "dst");
+    RdmaProtocol.Reply done = p.poll(p.a, 2);
+    assertEquals("retry_exc_err", done.out().get("w1"));
+    assertEquals("wr_flush_err", done.out().get("w2"));
+  }
+
+  @Test
+  void pollingAnEmptyCqReturnsZeroWhenItsWaitEnds() {
+    Pair p = new Pair();
+    RdmaProtocol.Reply none = call(p.a, r -> new RdmaProtocol.PollCq("cq", 16, 1, Duration.ofMillis(100), r));
+    assertEquals(0, none.ret());
+    assertTrue(none.out().get("order").isEmpty());
+  }
+
+  @Test
+  void postingOnAQpThatIsNotConnectedIsEINVAL() {
+    ActorRef<Object> nic = nic(true);
+    ok(nic, r -> new RdmaProtocol.AllocPd("pd", r));
+    ok(nic, r -> new RdmaProtocol.CreateCq("cq", 8, r));
+    ok(nic, r -> new RdmaProtocol.CreateQp("q", "pd", "cq", r));
+    assertEquals(-22, call(nic, r -> new RdmaProtocol.PostSend("q", "w", Verbs.Opcode.WRITE, "x", 0, 1, "y", 0, r)).ret());
+  }
+}
