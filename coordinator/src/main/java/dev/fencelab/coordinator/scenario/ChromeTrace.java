@@ -228,6 +228,7 @@ public final class ChromeTrace {
             + e.getDetail() + ")", "rdma", e, e.getTrack(), "t");
         case PINNED_DMA -> instant("DMA " + e.getName() + " to pinned pages " + e.getSubject() + " no longer maps (" + e.getBytes() + " bytes)",
             "rdma", e, e.getTrack(), "t");
+        case MARK -> instant(e.getName() + (e.getDetail().isEmpty() ? "" : ": " + e.getDetail()), "mark", e, e.getTrack(), "t");
         case VIOLATION -> instant("VIOLATION " + e.getName(), "violation", e, e.getTrack(), "p");
         case FAULT -> instant("FAULT " + e.getName() + " " + e.getSubject(), "chaos", e, e.getTrack(), "g");
         case CHECKSUM -> instant("checksum " + e.getSubject() + " " + e.getDetail(), "checksum", e, e.getTrack(), "t");

@@ -43,8 +43,11 @@ final class PlacementSteps implements StepHandler {
         Device d = place.getDevice();
         DeviceSpec spec = spec(d);
         // An RDMA NIC's verbs live in their own actor, owned by the run (stopped when the run is forgotten).
+        var config = call.system().settings().config();
+        var pacing = config.hasPath("fencelab.device.pacing") ? dev.fencelab.node.device.Engine.Pacing.parse(
+            config.getString("fencelab.device.pacing")) : dev.fencelab.node.device.Engine.Pacing.ASAP;
         ActorRef<Object> nic = spec.kind() == DeviceSpec.Kind.RDMA_NIC ? call.spawn(dev.fencelab.node.rdma.RdmaNic.create(nic(d,
-            nodeName + "/" + d.getName(), call.timeout()))) : null;
+            nodeName + "/" + d.getName(), call.timeout(), pacing))) : null;
         yield call.<NodeControl, DeviceControl.DevicePlaced>ask(agent, r -> new DeviceControl.PlaceDevice(spec, r))
             .thenApply(reply -> {
               if (reply.error() != 0) {
@@ -98,12 +101,14 @@ final class PlacementSteps implements StepHandler {
   }
 
   /** An RDMA NIC's parameters, with the scenario format's defaults: 100 Gbit/s, 2 us, ODP faults 5 us (minor) / 60 us (major). */
-  static dev.fencelab.node.rdma.RdmaNic.Params nic(Device d, String label, Duration callTimeout) {
+  static dev.fencelab.node.rdma.RdmaNic.Params nic(Device d, String label, Duration callTimeout,
+      dev.fencelab.node.device.Engine.Pacing pacing) {
     double bytesPerNano = d.getLinkRate().isEmpty() ? 12.5 : Units.rate(d.getLinkRate());
     long latency = d.getLinkLatency().isEmpty() ? 2_000 : Units.nanos(d.getLinkLatency());
     long minor = d.getOdpMinorFault().isEmpty() ? 5_000 : Units.nanos(d.getOdpMinorFault());
     long major = d.getOdpMajorFault().isEmpty() ? 60_000 : Units.nanos(d.getOdpMajorFault());
-    return new dev.fencelab.node.rdma.RdmaNic.Params(d.getName(), label, d.getOdp(), bytesPerNano, latency, minor, major, callTimeout);
+    return new dev.fencelab.node.rdma.RdmaNic.Params(d.getName(), label, d.getOdp(), bytesPerNano, latency, minor, major, callTimeout,
+        pacing);
   }
 
   /** The device a scenario describes, with the defaults the scenario format documents. */

@@ -302,6 +302,22 @@ public final class AddressSpace {
     zap(first / PAGE, (pageUp(addr + length) - first) / PAGE);
   }
 
+  /**
+   * A migration moved the present pages of the range (migrate_pages, or migrate_vma back to system memory): each has a
+   * new frame and its content; absent pages stay absent. Returns the pages moved.
+   */
+  public long migrate(long addr, long length) {
+    long first = addr & ~(PAGE - 1);
+    long n = (pageUp(addr + length) - first) / PAGE;
+    List<Frames> had = pages.lookup(first / PAGE, n);
+    zap(first / PAGE, n);
+    long moved = 0;
+    for (Frames f : had) {
+      moved += pages.populate(f.address() / PAGE, f.pages());
+    }
+    return moved;
+  }
+
   /** exit_mmap: every mapping goes (UNMAP over each). */
   public Plan planExit() {
     return new Plan(0, vmas.values().stream().map(v -> new Invalidation(v.start, v.end, MmuEvent.UNMAP)).toList());

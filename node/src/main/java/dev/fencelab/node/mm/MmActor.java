@@ -305,12 +305,14 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
       r.replyTo().tell(Reply.of(Errno.EINVAL.negative(), "an empty range"));
       return this;
     }
-    boolean zaps = r.event() == MmuEvent.UNMAP || r.event() == MmuEvent.CLEAR || r.event() == MmuEvent.MIGRATE;
+    boolean zaps = r.event() == MmuEvent.UNMAP || r.event() == MmuEvent.CLEAR;
     String who = (r.blockable() ? "" : "nonblock ") + r.event().name().toLowerCase(java.util.Locale.ROOT);
     round(List.of(new Invalidation(r.start(), r.end(), r.event())), r.blockable(), r.owner(), who,
         () -> {
           if (zaps) {
             space.reclaim(r.start(), r.end() - r.start());
+          } else if (r.event() == MmuEvent.MIGRATE) {
+            space.migrate(r.start(), r.end() - r.start());
           }
         },
         result -> r.replyTo().tell(Reply.of(result, who + (result == 0 ? ": done" : ": " + Errno.describe(result)))));

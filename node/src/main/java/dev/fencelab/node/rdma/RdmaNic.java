@@ -38,8 +38,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * egress link serialises bytes at the link rate, every message adds the one-way latency, an ODP fault adds its cost.
  */
 public final class RdmaNic extends AbstractBehavior<Object> {
-  /** Bytes per data message. */
-  static final int CHUNK = 256 << 10;
+  /** Bytes per data message (with its envelope, under Artery's 256 KiB maximum frame). */
+  static final int CHUNK = 128 << 10;
   /** Data messages of one work request in flight before the receiver's acknowledgement. */
   static final int WINDOW = 8;
   /** HMM_RANGE_DEFAULT_TIMEOUT: how long an ODP fault retries -EBUSY (include/linux/hmm.h). */
@@ -47,13 +47,26 @@ public final class RdmaNic extends AbstractBehavior<Object> {
   /** A dead peer: retry_cnt 7 × 4.096 µs × 2^14 (local ACK timeout 14) of model time before RETRY_EXC_ERR. */
   static final long RETRY_EXCEEDED_NANOS = 7L * 4096L * (1L << 14);
 
-  /** How the NIC is built: its name and label, ODP capability, link rate (bytes/ns) and latency, ODP fault costs. */
+  /**
+   * How the NIC is built: its name and label, ODP capability, link rate (bytes/ns) and latency, ODP fault costs, and
+   * the member's pacing (realtime: the egress link also takes the real time its bytes take, so that chaos can land in
+   * the middle of a transfer).
+   */
   public record Params(String name, String label, boolean odp, double bytesPerNano, long latencyNanos, long minorFaultNanos,
-      long majorFaultNanos, Duration callTimeout) {}
+      long majorFaultNanos, Duration callTimeout, dev.fencelab.node.device.Engine.Pacing pacing) {
+    public Params(String name, String label, boolean odp, double bytesPerNano, long latencyNanos, long minorFaultNanos,
+        long majorFaultNanos, Duration callTimeout) {
+      this(name, label, odp, bytesPerNano, latencyNanos, minorFaultNanos, majorFaultNanos, callTimeout,
+          dev.fencelab.node.device.Engine.Pacing.ASAP);
+    }
+  }
 
   private record Step(Runnable then) implements NoSerializationVerificationNeeded {}
 
   private record PollTimeout(long id) implements NoSerializationVerificationNeeded {}
+
+  /** The active work request of {@code qp} made no progress for the call timeout: the transport gives up. */
+  private record WrTimeout(String qp, long psn) implements NoSerializationVerificationNeeded {}
 
   private record Cqe(String wr, Status status, Opcode opcode, long bytes) {}
 
@@ -159,6 +172,8 @@ public final class RdmaNic extends AbstractBehavior<Object> {
   private final Set<ActorRef<Object>> watched = new HashSet<>();
   private long model;
   private long linkFree;
+  /** Realtime pacing: when the egress link is free in wall time (System.nanoTime). */
+  private long wallLinkFree;
   private long nextId = 1;
 
   public static Behavior<Object> create(Params params) {
@@ -215,6 +230,15 @@ public final class RdmaNic extends AbstractBehavior<Object> {
           }
           return this;
         })
+        .onMessage(WrTimeout.class, t -> {
+          Qp qp = qps.get(t.qp());
+          if (qp != null && qp.active != null && qp.active.psn == t.psn() && !qp.active.finished) {
+            trace.record(TraceRecorder.event(EventKind.MARK, track(qp)).setName("transport timeout").setDetail(qp.active.name
+                + ": no acknowledgement from " + qp.peerQp + " for " + p.callTimeout().toMillis() + " ms"));
+            complete(qp, qp.active, Status.RETRY_EXC_ERR);
+          }
+          return this;
+        })
         .onMessage(RdmaProtocol.Request.class, this::onRequest)
         .onMessage(RdmaProtocol.Data.class, this::onData)
         .onMessage(RdmaProtocol.DataAck.class, this::onDataAck)
@@ -237,6 +261,18 @@ public final class RdmaNic extends AbstractBehavior<Object> {
   private long transmit(long bytes) {
     linkFree = Math.max(linkFree, model) + (long) Math.ceil(bytes / p.bytesPerNano());
     return linkFree + p.latencyNanos();
+  }
+
+  /** Sends data of {@code bytes} to {@code to}: at once, or (realtime pacing) once the link has carried it in real time. */
+  private void sendData(ActorRef<Object> to, RdmaProtocol.Data data, long bytes) {
+    Duration delay = p.pacing().realDelay((long) Math.ceil(bytes / p.bytesPerNano()));
+    if (delay.isZero()) {
+      to.tell(data);
+      return;
+    }
+    long now = System.nanoTime();
+    wallLinkFree = Math.max(now, wallLinkFree) + delay.toNanos();
+    getContext().scheduleOnce(Duration.ofNanos(wallLinkFree - now), self, new Step(() -> to.tell(data)));
   }
 
   private long arrival() {
@@ -418,8 +454,9 @@ public final class RdmaNic extends AbstractBehavior<Object> {
       return;
     }
     long addr = mr.start + offset;
-    long len = chunks.stream().mapToLong(c -> c.offset() + c.length()).max().orElse(0);
-    ensureMapped(mr, addr, len, st -> {
+    long lo = chunks.stream().mapToLong(Chunk::offset).min().orElse(0);
+    long hi = chunks.stream().mapToLong(c -> c.offset() + c.length()).max().orElse(0);
+    ensureMapped(mr, addr + lo, hi - lo, st -> {
       if (st < 0) {
         done.accept(st);
         return;
@@ -541,10 +578,16 @@ public final class RdmaNic extends AbstractBehavior<Object> {
       return;
     }
     wr.psn = qp.nextPsn++;
+    progress(qp, wr);
     qp.peer.tell(new RdmaProtocol.Request(qp.peerQp, wr.psn, wr.opcode, wr.remoteMr, wr.remoteOffset, wr.length, transmit(64)));
     if (wr.opcode == Opcode.WRITE) {
       pump(qp, wr);
     }
+  }
+
+  /** The active work request moved (or started): the transport's timeout starts again. */
+  private void progress(Qp qp, Wr wr) {
+    timers.startSingleTimer("wr:" + qp.name, new WrTimeout(qp.name, wr.psn), p.callTimeout());
   }
 
   /** Sends the next chunks of a WRITE or SEND, each read from the local MR, while the window allows. */
@@ -562,7 +605,7 @@ public final class RdmaNic extends AbstractBehavior<Object> {
           complete(qp, wr, Status.LOC_PROT_ERR);
           return;
         }
-        qp.peer.tell(new RdmaProtocol.Data(qp.peerQp, wr.psn, off, rebase(chunks, off), transmit(n)));
+        sendData(qp.peer, new RdmaProtocol.Data(qp.peerQp, wr.psn, off, rebase(chunks, off), transmit(n)), n);
       });
     }
   }
@@ -585,6 +628,7 @@ public final class RdmaNic extends AbstractBehavior<Object> {
     }
     Wr wr = qp.active;
     if (wr != null && wr.psn == a.psn() && !wr.finished) {
+      progress(qp, wr);
       if (a.bytes() == 0) {
         wr.go = true;
       } else {
@@ -619,6 +663,7 @@ public final class RdmaNic extends AbstractBehavior<Object> {
 
   private void complete(Qp qp, Wr wr, Status status) {
     wr.finished = true;
+    timers.cancel("wr:" + qp.name);
     if (qp.active == wr) {
       qp.active = null;
     }
@@ -740,7 +785,7 @@ public final class RdmaNic extends AbstractBehavior<Object> {
           nak(qp, psn, Status.REM_ACCESS_ERR);
           return;
         }
-        qp.peer.tell(new RdmaProtocol.Data(qp.peerQp, psn, off, rebase(chunks, off), transmit(n)));
+        sendData(qp.peer, new RdmaProtocol.Data(qp.peerQp, psn, off, rebase(chunks, off), transmit(n)), n);
         if (++read.sentMessages == read.messages) {
           qp.reads.remove(psn);
           qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, psn, 0, arrival()));
@@ -757,6 +802,7 @@ public final class RdmaNic extends AbstractBehavior<Object> {
     }
     Wr wr = qp.active;
     if (wr != null && wr.opcode == Opcode.READ && wr.psn == d.psn() && !wr.finished) { // our READ's response
+      progress(qp, wr);
       dmaWrite(wr.mr, wr.offset, d.chunks(), st -> {
         if (wr.finished) {
           return;

@@ -227,4 +227,16 @@ class AddressSpaceTest {
     chunks.forEach(c::write);
     return c.checksum();
   }
+
+  @Test
+  void aMigrationGivesThePresentPagesNewFramesAndKeepsTheirContent() {
+    long a = map(4 * PAGE);
+    mm.write(a, 2 * PAGE, 6);
+    long before = mm.checksum(a, 4 * PAGE);
+    List<Frames> t = mm.fault(a, 2 * PAGE, false);
+    assertEquals(2, mm.migrate(a, 4 * PAGE));
+    assertEquals(2, mm.absent(a, 4 * PAGE), "absent pages stay absent");
+    assertEquals(t, mm.stale(a, 2 * PAGE, t), "the old translation is stale");
+    assertEquals(before, mm.checksum(a, 4 * PAGE));
+  }
 }
