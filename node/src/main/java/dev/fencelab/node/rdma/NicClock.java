@@ -1,0 +1,67 @@
+package dev.fencelab.node.rdma;
+
+import dev.fencelab.node.trace.TraceRecorder;
+import java.time.Duration;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+
+/**
+ * A NIC's model time: its clock (never behind its member's), its egress link (bytes serialised at the link rate, plus
+ * the one-way latency), and with realtime pacing the link's real time, so that a transfer takes as long on the wall as
+ * in the model and chaos can land in the middle of it. Part of {@link RdmaNic}.
+ */
+final class NicClock {
+  private final RdmaNic.Params p;
+  private final TraceRecorder trace;
+  private final ActorContext<Object> ctx;
+  private long model;
+  private long linkFree;
+  /** Realtime pacing: when the egress link is free in wall time (System.nanoTime). */
+  private long wallLinkFree;
+  private long nextId = 1;
+
+  NicClock(RdmaNic.Params p, TraceRecorder trace, ActorContext<Object> ctx) {
+    this.p = p;
+    this.trace = trace;
+    this.ctx = ctx;
+  }
+
+  long model() {
+    return model;
+  }
+
+  /** A fresh id (work requests, DMA tags, pollers). */
+  long nextId() {
+    return nextId++;
+  }
+
+  /** Advances the NIC's clock to {@code modelNanos} and to its member's (what the host's other devices did meanwhile). */
+  long observe(long modelNanos) {
+    model = Math.max(Math.max(model, modelNanos), trace.modelNow());
+    trace.observeModel(model);
+    return model;
+  }
+
+  /** Sends {@code bytes} on the egress link: when they arrive at the peer (model time). */
+  long transmit(long bytes) {
+    linkFree = Math.max(linkFree, model) + (long) Math.ceil(bytes / p.bytesPerNano());
+    return linkFree + p.latencyNanos();
+  }
+
+  /** When a small message (an acknowledgement) sent now arrives (model time). */
+  long arrival() {
+    return model + p.latencyNanos();
+  }
+
+  /** Sends {@code message} of {@code bytes} to {@code to}: at once, or (realtime pacing) once the link has carried it in real time. */
+  void send(ActorRef<Object> to, Object message, long bytes) {
+    Duration delay = p.pacing().realDelay((long) Math.ceil(bytes / p.bytesPerNano()));
+    if (delay.isZero()) {
+      to.tell(message);
+      return;
+    }
+    long now = System.nanoTime();
+    wallLinkFree = Math.max(now, wallLinkFree) + delay.toNanos();
+    ctx.scheduleOnce(Duration.ofNanos(wallLinkFree - now), ctx.getSelf(), new RdmaNic.Continue(() -> to.tell(message)));
+  }
+}

@@ -1,0 +1,89 @@
+package dev.fencelab.node.rdma;
+
+import dev.fencelab.node.rdma.Verbs.Opcode;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * One reliable-connected queue pair's state: INIT until connected, RTS, ERROR after a failed completion; its peer; the
+ * send queue with the active work request; posted receives; and as a responder, the WRITEs and SENDs landing in its
+ * MRs, the READs it streams back, and the SENDs waiting for a receive. Touched by {@link QueuePairs} only.
+ */
+final class QueuePair {
+  enum State { INIT, RTS, ERROR }
+
+  static final class Wr {
+    final String name;
+    final Opcode opcode;
+    final String mr;
+    final long offset;
+    final long length;
+    final String remoteMr;
+    final long remoteOffset;
+    final long traceId;
+    long psn;
+    long sent;
+    int inflight;
+    long written;
+    boolean go;
+    Integer remoteStatus;
+    boolean finished;
+
+    Wr(String name, Opcode opcode, String mr, long offset, long length, String remoteMr, long remoteOffset, long traceId) {
+      this.name = name;
+      this.opcode = opcode;
+      this.mr = mr;
+      this.offset = offset;
+      this.length = length;
+      this.remoteMr = remoteMr;
+      this.remoteOffset = remoteOffset;
+      this.traceId = traceId;
+    }
+  }
+
+  record Recv(String wr, String mr, long offset, long length) {}
+
+  /** The responder's side of one WRITE or SEND (bytes landing in {@code mr} at {@code base}), or one READ being streamed. */
+  static final class Inbound {
+    final String mr;
+    final long base;
+    final long length;
+    final Recv recv;
+    long done;
+    long sent;
+    int inflight;
+    int messages;
+    int sentMessages;
+
+    Inbound(String mr, long base, long length, Recv recv) {
+      this.mr = mr;
+      this.base = base;
+      this.length = length;
+      this.recv = recv;
+    }
+  }
+
+  final String name;
+  final String pd;
+  final String cq;
+  State state = State.INIT;
+  ActorRef<Object> peer;
+  String peerQp;
+  boolean peerDead;
+  long nextPsn = 1;
+  Wr active;
+  final Deque<Wr> sendQueue = new ArrayDeque<>();
+  final Deque<Recv> recvs = new ArrayDeque<>();
+  final Map<Long, Inbound> inbound = new HashMap<>();
+  final Map<Long, Inbound> reads = new HashMap<>();
+  final Deque<RdmaProtocol.Request> waitingForRecv = new ArrayDeque<>();
+
+  QueuePair(String name, String pd, String cq) {
+    this.name = name;
+    this.pd = pd;
+    this.cq = cq;
+  }
+}

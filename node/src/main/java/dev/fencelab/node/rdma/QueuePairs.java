@@ -1,0 +1,470 @@
+package dev.fencelab.node.rdma;
+
+import dev.fencelab.node.memory.Chunk;
+import dev.fencelab.node.rdma.CompletionQueues.Cqe;
+import dev.fencelab.node.rdma.QueuePair.Inbound;
+import dev.fencelab.node.rdma.QueuePair.Recv;
+import dev.fencelab.node.rdma.QueuePair.State;
+import dev.fencelab.node.rdma.QueuePair.Wr;
+import dev.fencelab.node.rdma.Verbs.Opcode;
+import dev.fencelab.node.rdma.Verbs.Status;
+import dev.fencelab.node.trace.TraceRecorder;
+import dev.fencelab.protocol.Errno;
+import dev.fencelab.protocol.trace.v1.EventKind;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * The reliable-connected queue pairs of one NIC: connection, the requester (a send queue run in order, one work
+ * request at a time, a window of chunks in flight, the transport's timeout) and the responder (rkey, PD, bounds and
+ * access checks, receives for SENDs, READ responses streamed back), the error state that flushes, and a peer's death.
+ * Part of {@link RdmaNic}.
+ */
+final class QueuePairs {
+  /** The active work request of {@code qp} made no progress for the call timeout: the transport gives up. */
+  record WrTimeout(String qp, long psn) implements NoSerializationVerificationNeeded {}
+
+  private final ActorContext<Object> ctx;
+  private final RdmaNic.Params p;
+  private final NicClock clock;
+  private final TraceRecorder trace;
+  private final TimerScheduler<Object> timers;
+  private final ActorRef<Object> self;
+  private final Set<String> pds;
+  private final MemoryRegions mrs;
+  private final CompletionQueues cqs;
+  private final Map<String, QueuePair> qps = new HashMap<>();
+  private final Set<ActorRef<Object>> watched = new HashSet<>();
+
+  QueuePairs(ActorContext<Object> ctx, RdmaNic.Params p, NicClock clock, TraceRecorder trace, TimerScheduler<Object> timers,
+      Set<String> pds, MemoryRegions mrs, CompletionQueues cqs) {
+    this.ctx = ctx;
+    this.p = p;
+    this.clock = clock;
+    this.trace = trace;
+    this.timers = timers;
+    this.self = ctx.getSelf();
+    this.pds = pds;
+    this.mrs = mrs;
+    this.cqs = cqs;
+  }
+
+  void create(RdmaProtocol.CreateQp c) {
+    if (!pds.contains(c.pd()) || !cqs.exists(c.cq())) {
+      c.replyTo().tell(RdmaProtocol.Reply.of(Errno.EINVAL.negative(), "no pd " + c.pd() + " or cq " + c.cq() + " on " + p.name()));
+    } else {
+      qps.put(c.name(), new QueuePair(c.name(), c.pd(), c.cq()));
+      c.replyTo().tell(RdmaProtocol.Reply.of(0, "rc qp " + c.name() + " on " + p.name() + " (INIT)"));
+    }
+  }
+
+  void timedOut(WrTimeout t) {
+    QueuePair qp = qps.get(t.qp());
+    if (qp != null && qp.active != null && qp.active.psn == t.psn() && !qp.active.finished) {
+      trace.record(TraceRecorder.event(EventKind.MARK, track(qp)).setName("transport timeout").setDetail(qp.active.name
+          + ": no acknowledgement from " + qp.peerQp + " for " + p.callTimeout().toMillis() + " ms"));
+      complete(qp, qp.active, Status.RETRY_EXC_ERR);
+    }
+  }
+
+  /** A completion into the QP's CQ, traced: the end of a work request's slice, or a receive's mark. */
+  private void cqe(String cq, Cqe e, QueuePair qp, Wr wr) {
+    if (wr != null) {
+      trace.record(TraceRecorder.event(EventKind.WR_END, track(qp)).setId(wr.traceId).setStatus(e.status().code).setName(e.status().text())
+          .setBytes(e.bytes()).setDetail(wr.name).setModelNanos(clock.model()));
+    } else {
+      trace.record(TraceRecorder.event(EventKind.MARK, track(qp)).setName("recv " + e.status().text()).setDetail(e.wr())
+          .setBytes(e.bytes()).setModelNanos(clock.model()));
+    }
+    cqs.add(cq, e);
+  }
+
+  // --- queue pairs: connection
+
+  void connectQp(RdmaProtocol.ConnectQp c) {
+    QueuePair qp = qps.get(c.qp());
+    if (qp == null || qp.peer != null) {
+      c.replyTo().tell(RdmaProtocol.Reply.of(Errno.EINVAL.negative(), qp == null ? "no qp " + c.qp() + " on " + p.name()
+          : "qp " + c.qp() + " is connected already"));
+      return;
+    }
+    ctx.ask(RdmaProtocol.Connected.class, c.peer(), p.callTimeout(), to -> new RdmaProtocol.Connect(c.peerQp(), c.qp(), self, to),
+        (res, failure) -> new RdmaNic.Continue(() -> {
+          int result = res == null ? Errno.ETIMEDOUT.negative() : res.result();
+          if (result == 0) {
+            connect(qp, c.peer(), c.peerQp());
+          }
+          c.replyTo().tell(RdmaProtocol.Reply.of(result, result == 0 ? "qp " + c.qp() + " <-> " + c.peerQp() + " (RTS)"
+              : "connect: " + (res == null ? "the peer NIC did not answer" : res.detail())));
+        }));
+  }
+
+  void connectFrom(RdmaProtocol.Connect c) {
+    QueuePair qp = qps.get(c.qp());
+    if (qp == null || (qp.peer != null && !(qp.peer.equals(c.from()) && c.fromQp().equals(qp.name)))) {
+      c.replyTo().tell(new RdmaProtocol.Connected(Errno.EINVAL.negative(), qp == null ? "no qp " + c.qp() + " on " + p.name()
+          : "qp " + c.qp() + " is connected already"));
+      return;
+    }
+    connect(qp, c.from(), c.fromQp());
+    c.replyTo().tell(new RdmaProtocol.Connected(0, ""));
+  }
+
+  private void connect(QueuePair qp, ActorRef<Object> peer, String peerQp) {
+    qp.peer = peer;
+    qp.peerQp = peerQp;
+    qp.state = State.RTS;
+    if (!peer.equals(self) && watched.add(peer)) {
+      ctx.watch(peer);
+    }
+  }
+
+  /** The peer NIC's member died: its QPs' active work requests exhaust their retries; the rest is flushed. */
+  void peerGone(Terminated t) {
+    for (QueuePair qp : qps.values()) {
+      if (t.getRef().equals(qp.peer)) {
+        qp.peerDead = true;
+        qp.inbound.clear();
+        qp.reads.clear();
+        if (qp.active != null && !qp.active.finished) {
+          clock.observe(clock.model() + RdmaNic.RETRY_EXCEEDED_NANOS);
+          complete(qp, qp.active, Status.RETRY_EXC_ERR);
+        }
+      }
+    }
+  }
+
+  // --- the requester
+
+  void postSend(RdmaProtocol.PostSend s) {
+    QueuePair qp = qps.get(s.qp());
+    if (qp == null || qp.state == State.INIT) {
+      s.replyTo().tell(RdmaProtocol.Reply.of(Errno.EINVAL.negative(), qp == null ? "no qp " + s.qp() + " on " + p.name()
+          : "qp " + s.qp() + " is not connected (not in RTS)"));
+      return;
+    }
+    clock.observe(0);
+    Wr wr = new Wr(s.wr(), s.opcode(), s.mr(), s.offset(), s.length(), s.remoteMr(), s.remoteOffset(), clock.nextId());
+    trace.record(TraceRecorder.event(EventKind.WR_BEGIN, track(qp)).setId(wr.traceId).setName(s.opcode().name().toLowerCase())
+        .setSubject(qp.peerQp).setBytes(s.length()).setDetail(s.wr()).setModelNanos(clock.model()));
+    s.replyTo().tell(RdmaProtocol.Reply.of(0, s.opcode().name().toLowerCase() + " " + s.wr() + " posted on " + s.qp()));
+    if (qp.state == State.ERROR) {
+      cqe(qp.cq, new Cqe(wr.name, Status.WR_FLUSH_ERR, wr.opcode, 0), qp, wr);
+    } else {
+      qp.sendQueue.add(wr);
+      kick(qp);
+    }
+  }
+
+  private String track(QueuePair qp) {
+    return p.label() + "/" + qp.name;
+  }
+
+  private void kick(QueuePair qp) {
+    if (qp.active == null && qp.state == State.RTS && !qp.sendQueue.isEmpty()) {
+      qp.active = qp.sendQueue.poll();
+      start(qp, qp.active);
+    }
+  }
+
+  private void start(QueuePair qp, Wr wr) {
+    if (qp.peerDead) { // the transport retries, then gives up
+      clock.observe(clock.model() + RdmaNic.RETRY_EXCEEDED_NANOS);
+      complete(qp, wr, Status.RETRY_EXC_ERR);
+      return;
+    }
+    int needed = wr.opcode == Opcode.READ ? Verbs.LOCAL_WRITE : 0;
+    if (!mrs.usable(wr.mr, qp.pd, wr.offset, wr.length, needed)) { // lkey, PD, bounds, access
+      complete(qp, wr, Status.LOC_PROT_ERR);
+      return;
+    }
+    wr.psn = qp.nextPsn++;
+    progress(qp, wr);
+    qp.peer.tell(new RdmaProtocol.Request(qp.peerQp, wr.psn, wr.opcode, wr.remoteMr, wr.remoteOffset, wr.length, clock.transmit(64)));
+    if (wr.opcode == Opcode.WRITE) {
+      pump(qp, wr);
+    }
+  }
+
+  /** The active work request moved (or started): the transport's timeout starts again. */
+  private void progress(QueuePair qp, Wr wr) {
+    timers.startSingleTimer("wr:" + qp.name, new WrTimeout(qp.name, wr.psn), p.callTimeout());
+  }
+
+  /** Sends the next chunks of a WRITE or SEND, each read from the local MR, while the window allows. */
+  private void pump(QueuePair qp, Wr wr) {
+    while (!wr.finished && wr.inflight < RdmaNic.WINDOW && wr.sent < wr.length) {
+      long off = wr.sent;
+      int n = (int) Math.min(RdmaNic.CHUNK, wr.length - off);
+      wr.sent += n;
+      wr.inflight++;
+      mrs.read(wr.mr, wr.offset + off, n, (st, chunks) -> {
+        if (wr.finished) {
+          return;
+        }
+        if (st < 0) {
+          complete(qp, wr, Status.LOC_PROT_ERR);
+          return;
+        }
+        clock.send(qp.peer, new RdmaProtocol.Data(qp.peerQp, wr.psn, off, rebase(chunks, off), clock.transmit(n)), n);
+      });
+    }
+  }
+
+  private static List<Chunk> rebase(List<Chunk> chunks, long by) {
+    return chunks.stream().map(c -> c.at(c.offset() + by)).toList();
+  }
+
+  void dataAck(RdmaProtocol.DataAck a) {
+    clock.observe(a.modelNanos());
+    QueuePair qp = qps.get(a.qp());
+    if (qp == null) {
+      return;
+    }
+    Inbound read = qp.reads.get(a.psn());
+    if (read != null) { // the requester wrote a chunk of our READ response
+      read.inflight--;
+      pumpRead(qp, a.psn(), read);
+      return;
+    }
+    Wr wr = qp.active;
+    if (wr != null && wr.psn == a.psn() && !wr.finished) {
+      progress(qp, wr);
+      if (a.bytes() == 0) {
+        wr.go = true;
+      } else {
+        wr.inflight--;
+      }
+      pump(qp, wr);
+    }
+  }
+
+  void completed(RdmaProtocol.Complete c) {
+    clock.observe(c.modelNanos());
+    QueuePair qp = qps.get(c.qp());
+    Wr wr = qp == null ? null : qp.active;
+    if (wr != null && wr.psn == c.psn() && !wr.finished) {
+      wr.remoteStatus = c.status();
+      finishIfDone(qp, wr);
+    }
+  }
+
+  private void finishIfDone(QueuePair qp, Wr wr) {
+    if (wr.remoteStatus == null) {
+      return;
+    }
+    if (wr.remoteStatus != Status.SUCCESS.code) {
+      complete(qp, wr, Status.of(wr.remoteStatus));
+    } else if (wr.opcode != Opcode.READ || wr.written == wr.length) {
+      complete(qp, wr, Status.SUCCESS);
+    }
+  }
+
+  private void complete(QueuePair qp, Wr wr, Status status) {
+    wr.finished = true;
+    timers.cancel("wr:" + qp.name);
+    if (qp.active == wr) {
+      qp.active = null;
+    }
+    cqe(qp.cq, new Cqe(wr.name, status, wr.opcode, status == Status.SUCCESS ? wr.length : 0), qp, wr);
+    if (status != Status.SUCCESS) {
+      error(qp);
+    } else {
+      kick(qp);
+    }
+  }
+
+  /** The QP enters the error state: every queued work request and posted receive completes flushed. */
+  private void error(QueuePair qp) {
+    qp.state = State.ERROR;
+    if (qp.active != null && !qp.active.finished) {
+      Wr a = qp.active;
+      a.finished = true;
+      qp.active = null;
+      cqe(qp.cq, new Cqe(a.name, Status.WR_FLUSH_ERR, a.opcode, 0), qp, a);
+    }
+    while (!qp.sendQueue.isEmpty()) {
+      Wr w = qp.sendQueue.poll();
+      w.finished = true;
+      cqe(qp.cq, new Cqe(w.name, Status.WR_FLUSH_ERR, w.opcode, 0), qp, w);
+    }
+    while (!qp.recvs.isEmpty()) {
+      cqe(qp.cq, new Cqe(qp.recvs.poll().wr(), Status.WR_FLUSH_ERR, Opcode.RECV, 0), qp, null);
+    }
+    qp.inbound.clear();
+    qp.reads.clear();
+    qp.waitingForRecv.clear();
+  }
+
+  // --- the responder
+
+  void request(RdmaProtocol.Request r) {
+    clock.observe(r.modelNanos());
+    QueuePair qp = qps.get(r.qp());
+    if (qp == null || qp.state != State.RTS) {
+      return; // dropped: the requester's transport retries and gives up
+    }
+    switch (r.opcode()) {
+      case WRITE -> {
+        if (!mrs.usable(r.mr(), qp.pd, r.offset(), r.length(), Verbs.REMOTE_WRITE)) {
+          nak(qp, r.psn(), Status.REM_ACCESS_ERR);
+        } else if (r.length() == 0) {
+          qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, r.psn(), 0, clock.arrival()));
+        } else {
+          qp.inbound.put(r.psn(), new Inbound(r.mr(), r.offset(), r.length(), null));
+        }
+      }
+      case READ -> {
+        if (!mrs.usable(r.mr(), qp.pd, r.offset(), r.length(), Verbs.REMOTE_READ)) {
+          nak(qp, r.psn(), Status.REM_ACCESS_ERR);
+        } else {
+          Inbound read = new Inbound(r.mr(), r.offset(), r.length(), null);
+          read.messages = (int) ((r.length() + RdmaNic.CHUNK - 1) / RdmaNic.CHUNK);
+          qp.reads.put(r.psn(), read);
+          pumpRead(qp, r.psn(), read);
+        }
+      }
+      case SEND -> {
+        Recv recv = qp.recvs.poll();
+        if (recv == null) {
+          qp.waitingForRecv.add(r); // RNR: retried until a receive is posted (rnr_retry 7: forever)
+        } else {
+          bindSend(qp, r, recv);
+        }
+      }
+      default -> nak(qp, r.psn(), Status.REM_INV_REQ_ERR);
+    }
+  }
+
+  private void bindSend(QueuePair qp, RdmaProtocol.Request r, Recv recv) {
+    if (recv.length() < r.length()) {
+      cqe(qp.cq, new Cqe(recv.wr(), Status.LOC_LEN_ERR, Opcode.RECV, 0), qp, null);
+      nak(qp, r.psn(), Status.REM_INV_REQ_ERR);
+      return;
+    }
+    if (!mrs.usable(recv.mr(), qp.pd, recv.offset(), r.length(), Verbs.LOCAL_WRITE)) {
+      cqe(qp.cq, new Cqe(recv.wr(), Status.LOC_PROT_ERR, Opcode.RECV, 0), qp, null);
+      nak(qp, r.psn(), Status.REM_OP_ERR);
+      return;
+    }
+    if (r.length() == 0) {
+      cqe(qp.cq, new Cqe(recv.wr(), Status.SUCCESS, Opcode.RECV, 0), qp, null);
+      qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, r.psn(), 0, clock.arrival()));
+      return;
+    }
+    qp.inbound.put(r.psn(), new Inbound(recv.mr(), recv.offset(), r.length(), recv));
+    qp.peer.tell(new RdmaProtocol.DataAck(qp.peerQp, r.psn(), 0, clock.arrival()));
+  }
+
+  /** A NAK: the requester's work request completes with {@code status}; this QP enters the error state. */
+  private void nak(QueuePair qp, long psn, Status status) {
+    qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, psn, status.code, clock.arrival()));
+    error(qp);
+  }
+
+  /** Streams a READ response: chunks read from the MR, while the requester's window allows; then the completion. */
+  private void pumpRead(QueuePair qp, long psn, Inbound read) {
+    if (read.length == 0) {
+      qp.reads.remove(psn);
+      qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, psn, 0, clock.arrival()));
+      return;
+    }
+    while (read.inflight < RdmaNic.WINDOW && read.sent < read.length) {
+      long off = read.sent;
+      int n = (int) Math.min(RdmaNic.CHUNK, read.length - off);
+      read.sent += n;
+      read.inflight++;
+      mrs.read(read.mr, read.base + off, n, (st, chunks) -> {
+        if (qp.reads.get(psn) != read) {
+          return;
+        }
+        if (st < 0) {
+          qp.reads.remove(psn);
+          nak(qp, psn, Status.REM_ACCESS_ERR);
+          return;
+        }
+        clock.send(qp.peer, new RdmaProtocol.Data(qp.peerQp, psn, off, rebase(chunks, off), clock.transmit(n)), n);
+        if (++read.sentMessages == read.messages) {
+          qp.reads.remove(psn);
+          qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, psn, 0, clock.arrival()));
+        }
+      });
+    }
+  }
+
+  void data(RdmaProtocol.Data d) {
+    clock.observe(d.modelNanos());
+    QueuePair qp = qps.get(d.qp());
+    if (qp == null) {
+      return;
+    }
+    Wr wr = qp.active;
+    if (wr != null && wr.opcode == Opcode.READ && wr.psn == d.psn() && !wr.finished) { // our READ's response
+      progress(qp, wr);
+      mrs.write(wr.mr, wr.offset, d.chunks(), st -> {
+        if (wr.finished) {
+          return;
+        }
+        if (st < 0) {
+          complete(qp, wr, Status.LOC_PROT_ERR);
+          return;
+        }
+        wr.written += d.bytes();
+        qp.peer.tell(new RdmaProtocol.DataAck(qp.peerQp, d.psn(), d.bytes(), clock.arrival()));
+        finishIfDone(qp, wr);
+      });
+      return;
+    }
+    Inbound in = qp.inbound.get(d.psn());
+    if (in == null) {
+      return;
+    }
+    mrs.write(in.mr, in.base, d.chunks(), st -> {
+      if (qp.inbound.get(d.psn()) != in) {
+        return;
+      }
+      if (st < 0) {
+        qp.inbound.remove(d.psn());
+        if (in.recv != null) {
+          cqe(qp.cq, new Cqe(in.recv.wr(), Status.LOC_PROT_ERR, Opcode.RECV, 0), qp, null);
+        }
+        nak(qp, d.psn(), Status.REM_ACCESS_ERR);
+        return;
+      }
+      in.done += d.bytes();
+      qp.peer.tell(new RdmaProtocol.DataAck(qp.peerQp, d.psn(), d.bytes(), clock.arrival()));
+      if (in.done == in.length) {
+        qp.inbound.remove(d.psn());
+        if (in.recv != null) {
+          cqe(qp.cq, new Cqe(in.recv.wr(), Status.SUCCESS, Opcode.RECV, in.length), qp, null);
+        }
+        qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, d.psn(), 0, clock.arrival()));
+      }
+    });
+  }
+
+  void postRecv(RdmaProtocol.PostRecv r) {
+    QueuePair qp = qps.get(r.qp());
+    if (qp == null) {
+      r.replyTo().tell(RdmaProtocol.Reply.of(Errno.EINVAL.negative(), "no qp " + r.qp() + " on " + p.name()));
+      return;
+    }
+    r.replyTo().tell(RdmaProtocol.Reply.of(0, "recv " + r.wr() + " posted on " + r.qp()));
+    Recv recv = new Recv(r.wr(), r.mr(), r.offset(), r.length());
+    if (qp.state == State.ERROR) {
+      cqe(qp.cq, new Cqe(recv.wr(), Status.WR_FLUSH_ERR, Opcode.RECV, 0), qp, null);
+    } else if (!qp.waitingForRecv.isEmpty()) {
+      bindSend(qp, qp.waitingForRecv.poll(), recv);
+    } else {
+      qp.recvs.add(recv);
+    }
+  }
+}
