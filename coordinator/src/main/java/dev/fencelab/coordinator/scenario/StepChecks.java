@@ -138,8 +138,13 @@ final class StepChecks {
           v.problem(path + ".reg_mr.access", "access must be local_write, remote_write, remote_read, remote_atomic or on_demand, not '" + a + "'");
         }
       }
-      if (r.getRegion().isEmpty() == r.getStart().isEmpty()) {
-        v.problem(path + ".reg_mr", "reg_mr takes a region (with offset and length) or a start address with a length");
+      int sources = (r.getRegion().isEmpty() ? 0 : 1) + (r.getStart().isEmpty() ? 0 : 1) + (r.getBuffer().isEmpty() ? 0 : 1);
+      if (sources != 1) {
+        v.problem(path + ".reg_mr", "reg_mr takes a region (with offset and length), a start address with a length, or a dma-buf "
+            + "buffer — one of them");
+      }
+      if (r.getPinned() && r.getBuffer().isEmpty()) {
+        v.problem(path + ".reg_mr.pinned", "pinned is for a dma-buf MR (ib_umem_dmabuf_get_pinned): give it a buffer");
       }
       if (!r.getStart().isEmpty() && !r.getStart().matches("(0x[0-9a-fA-F]{1,16}|\\d{1,20})")) {
         v.problem(path + ".reg_mr.start", "start is an address (decimal or 0x hex), not '" + r.getStart() + "'");

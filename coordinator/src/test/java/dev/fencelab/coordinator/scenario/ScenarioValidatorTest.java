@@ -165,7 +165,7 @@ class ScenarioValidatorTest {
     assertTrue(any(p, "opcode must be write, read or send, not 'atomic'"), p.toString());
     assertTrue(any(p, "access must be local_write, remote_write, remote_read, remote_atomic or on_demand, not 'remote_everything'"),
         p.toString());
-    assertTrue(any(p, "reg_mr takes a region (with offset and length) or a start address with a length"), p.toString());
+    assertTrue(any(p, "reg_mr takes a region (with offset and length), a start address with a length, or a dma-buf buffer"), p.toString());
   }
 
   @Test

@@ -27,8 +27,42 @@ final class MemoryRegion {
   long interval;
   long seq;
   private final List<Frames> translation = new ArrayList<>();
+  /** A dma-buf MR's importer state (null for process memory). */
+  final DmaBuf dmabuf;
+
+  /**
+   * A dma-buf MR ({@code ib_umem_dmabuf_get[_pinned]}): {@code [offset, offset + length)} of an exporter's buffer, a dynamic
+   * attachment whose mapping {@code move_notify} drops (the next access maps it again, after the KERNEL fences), or a
+   * pinned one; revoked for good when the exporter goes.
+   */
+  static final class DmaBuf {
+    final ActorRef<dev.fencelab.node.driver.DriverProtocol.Command> exporter;
+    final int handle;
+    final long offset;
+    final boolean pinned;
+    final int importer;
+    ActorRef<dev.fencelab.node.resv.Resv.Command> resv;
+    int attachment;
+    boolean mapped;
+    boolean revoked;
+    /** Accesses waiting for the mapping in progress (null: none in progress). */
+    java.util.List<java.util.function.IntConsumer> mapping;
+
+    DmaBuf(ActorRef<dev.fencelab.node.driver.DriverProtocol.Command> exporter, int handle, long offset, boolean pinned, int importer) {
+      this.exporter = exporter;
+      this.handle = handle;
+      this.offset = offset;
+      this.pinned = pinned;
+      this.importer = importer;
+    }
+  }
 
   MemoryRegion(String name, String pd, String owner, ActorRef<MmProtocol.Command> mm, long start, long length, int access, boolean odp) {
+    this(name, pd, owner, mm, start, length, access, odp, null);
+  }
+
+  MemoryRegion(String name, String pd, String owner, ActorRef<MmProtocol.Command> mm, long start, long length, int access, boolean odp,
+      DmaBuf dmabuf) {
     this.name = name;
     this.pd = pd;
     this.owner = owner;
@@ -37,6 +71,7 @@ final class MemoryRegion {
     this.length = length;
     this.access = access;
     this.odp = odp;
+    this.dmabuf = dmabuf;
   }
 
   /** Whether the NIC may write through it (the umem is writable: it faults with REQ_WRITE). */

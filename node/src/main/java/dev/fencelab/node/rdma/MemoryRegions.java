@@ -30,6 +30,9 @@ final class MemoryRegions {
   private final Set<String> pds;
   private final Map<String, MemoryRegion> mrs = new HashMap<>();
   private final Map<Long, MemoryRegion> byInterval = new HashMap<>();
+  /** dma-buf MRs by their importer id (what move_notify names). */
+  private final Map<Integer, MemoryRegion> byImporter = new HashMap<>();
+  private final DmaBufRegions dmabufs;
 
   MemoryRegions(ActorContext<Object> ctx, RdmaNic.Params p, NicClock clock, TraceRecorder trace, Set<String> pds) {
     this.ctx = ctx;
@@ -38,6 +41,34 @@ final class MemoryRegions {
     this.trace = trace;
     this.self = ctx.getSelf();
     this.pds = pds;
+    this.dmabufs = new DmaBufRegions(ctx, p, clock, trace);
+  }
+
+  /** ibv_reg_dmabuf_mr: the access flags and PD as for any MR, then {@link DmaBufRegions#register}. */
+  void registerDmabuf(RdmaProtocol.RegDmabufMr r) {
+    int check = Verbs.checkAccess(r.access() & ~Verbs.ON_DEMAND, p.odp());
+    if (check != 0 || !pds.contains(r.pd()) || mrs.containsKey(r.name())) {
+      r.replyTo().tell(RdmaProtocol.Reply.of(check != 0 ? check : Errno.EINVAL.negative(), check != 0 ? "ib_check_mr_access refused the flags"
+          : "no pd " + r.pd() + " on " + p.name() + ", or mr " + r.name() + " exists"));
+      return;
+    }
+    dmabufs.register(r, mr -> {
+      mrs.put(mr.name, mr);
+      byImporter.put(mr.dmabuf.importer, mr);
+    });
+  }
+
+  /** The exporter's move_notify to one of our dma-buf MRs. */
+  void moveNotify(dev.fencelab.node.driver.DriverProtocol.MoveNotify n) {
+    MemoryRegion mr = byImporter.get(n.importerHandle());
+    if (mr != null) {
+      dmabufs.moveNotify(mr, n.revoked());
+    }
+  }
+
+  /** An exporter's driver is gone (its member died): its dma-buf MRs are revoked. */
+  void exporterGone(ActorRef<?> exporter) {
+    byImporter.values().stream().filter(mr -> mr.dmabuf.exporter.equals(exporter)).forEach(mr -> dmabufs.moveNotify(mr, true));
   }
 
   void register(RdmaProtocol.RegMr r) {
@@ -101,7 +132,11 @@ final class MemoryRegions {
       d.replyTo().tell(RdmaProtocol.Reply.of(Errno.EINVAL.negative(), "no mr " + d.name() + " on " + p.name()));
       return;
     }
-    if (mr.odp) { // ib_umem_odp_release: mmu_interval_notifier_remove waits for a running invalidation
+    if (mr.dmabuf != null) {
+      byImporter.remove(mr.dmabuf.importer);
+      dmabufs.deregister(mr);
+      d.replyTo().tell(RdmaProtocol.Reply.of(0, "dma-buf mr " + d.name() + " deregistered, detached"));
+    } else if (mr.odp) { // ib_umem_odp_release: mmu_interval_notifier_remove waits for a running invalidation
       byInterval.remove(mr.interval);
       ctx.ask(MmProtocol.Result.class, mr.mm, p.callTimeout(), to -> new MmProtocol.NotifierRemove(mr.interval, to),
           (res, failure) -> new RdmaNic.Continue(() -> d.replyTo().tell(RdmaProtocol.Reply.of(0, "odp mr " + d.name() + " deregistered"))));
@@ -189,6 +224,10 @@ final class MemoryRegions {
       done.accept(Errno.EINVAL.negative(), List.of());
       return;
     }
+    if (mr.dmabuf != null) {
+      dmabufs.read(mr, offset, len, done);
+      return;
+    }
     long addr = mr.start + offset;
     ensureMapped(mr, addr, len, st -> {
       if (st < 0) {
@@ -207,6 +246,10 @@ final class MemoryRegions {
     MemoryRegion mr = mrs.get(name);
     if (mr == null) {
       done.accept(Errno.EINVAL.negative());
+      return;
+    }
+    if (mr.dmabuf != null) {
+      dmabufs.write(mr, offset, chunks, done);
       return;
     }
     long addr = mr.start + offset;

@@ -84,6 +84,8 @@ public final class RdmaNic extends AbstractBehavior<Object> {
             ? RdmaProtocol.Reply.of(0, "pd " + a.name() + " on " + p.name())
             : RdmaProtocol.Reply.of(Errno.EEXIST.negative(), "pd " + a.name() + " exists"))))
         .onMessage(RdmaProtocol.RegMr.class, r -> run(() -> mrs.register(r)))
+        .onMessage(RdmaProtocol.RegDmabufMr.class, r -> run(() -> mrs.registerDmabuf(r)))
+        .onMessage(dev.fencelab.node.driver.DriverProtocol.MoveNotify.class, n -> run(() -> mrs.moveNotify(n)))
         .onMessage(RdmaProtocol.DeregMr.class, d -> run(() -> mrs.deregister(d)))
         .onMessage(MmProtocol.Invalidate.class, i -> run(() -> mrs.invalidate(i)))
         .onMessage(RdmaProtocol.CreateCq.class, c -> run(() -> cqs.create(c)))
@@ -99,7 +101,10 @@ public final class RdmaNic extends AbstractBehavior<Object> {
         .onMessage(RdmaProtocol.Data.class, d -> run(() -> qps.data(d)))
         .onMessage(RdmaProtocol.DataAck.class, a -> run(() -> qps.dataAck(a)))
         .onMessage(RdmaProtocol.Complete.class, c -> run(() -> qps.completed(c)))
-        .onSignal(Terminated.class, t -> run(() -> qps.peerGone(t)))
+        .onSignal(Terminated.class, t -> run(() -> {
+          mrs.exporterGone(t.getRef());
+          qps.peerGone(t);
+        }))
         .build();
   }
 }

@@ -37,6 +37,15 @@ public final class RdmaProtocol {
   public record RegMr(String name, String pd, String owner, ActorRef<MmProtocol.Command> mm, long start, long length, int access,
       ActorRef<Reply> replyTo) implements NoSerializationVerificationNeeded {}
 
+  /**
+   * ibv_reg_dmabuf_mr by process {@code owner} over {@code [offset, offset + length)} of the dma-buf its fd names, exported
+   * by {@code exporter} as its buffer {@code handle} of {@code size} bytes: dynamic ({@code ib_umem_dmabuf_get}) or
+   * {@code pinned} ({@code ib_umem_dmabuf_get_pinned}).
+   */
+  public record RegDmabufMr(String name, String pd, String owner, ActorRef<dev.fencelab.node.driver.DriverProtocol.Command> exporter,
+      int handle, long size, long offset, long length, int access, boolean pinned, ActorRef<Reply> replyTo)
+      implements NoSerializationVerificationNeeded {}
+
   public record DeregMr(String name, ActorRef<Reply> replyTo) implements NoSerializationVerificationNeeded {}
 
   public record CreateCq(String name, int cqe, ActorRef<Reply> replyTo) implements NoSerializationVerificationNeeded {}

@@ -1,5 +1,6 @@
 package dev.fencelab.node.rdma;
 
+import dev.fencelab.node.driver.DriverProtocol;
 import dev.fencelab.node.mm.MmProtocol;
 import dev.fencelab.node.mm.MmSteps;
 import dev.fencelab.node.step.StepCall;
@@ -108,6 +109,19 @@ public final class RdmaSteps implements StepHandler {
     } catch (IllegalArgumentException e) {
       throw new StepFailure(Errno.EINVAL, e.getMessage());
     }
+    String owner = call.text(StepBindings.label(step.getProcess()), "label of process " + step.getProcess());
+    ActorRef<Object> nic = call.actor(r.getPd());
+    if (!r.getBuffer().isEmpty()) { // ibv_reg_dmabuf_mr on the process's fd of the buffer
+      ActorRef<DriverProtocol.Command> exporter = call.actor(r.getBuffer());
+      int handle = call.handle(r.getBuffer());
+      long size = call.number(StepBindings.size(r.getBuffer()), 0);
+      long offset = size(r.getOffset(), 0, "offset");
+      long len = size(r.getLength(), size - offset, "length");
+      int flags = access;
+      return call.<Object, RdmaProtocol.Reply>ask(nic, to -> new RdmaProtocol.RegDmabufMr(r.getAs(), r.getPd(), owner, exporter, handle, size,
+              offset, len, flags, r.getPinned(), to))
+          .thenApply(reply -> bound(call, reply, nic, r.getAs(), len));
+    }
     long start;
     long length;
     if (r.getRegion().isEmpty()) {
@@ -119,16 +133,17 @@ public final class RdmaSteps implements StepHandler {
       length = range.length();
     }
     ActorRef<MmProtocol.Command> mm = call.actor(StepBindings.mm(step.getProcess()));
-    String owner = call.text(StepBindings.label(step.getProcess()), "label of process " + step.getProcess());
-    ActorRef<Object> nic = call.actor(r.getPd());
     return call.<Object, RdmaProtocol.Reply>ask(nic, to -> new RdmaProtocol.RegMr(r.getAs(), r.getPd(), owner, mm, start, length, access, to))
-        .thenApply(reply -> {
-          StepResult.Builder b = StepCall.ret(reply.ret()).setDetail(reply.detail()).putAllOut(reply.out());
-          if (reply.ret() == 0) {
-            b.putBound(r.getAs(), call.actorBinding(nic)).putBound(StepBindings.size(r.getAs()), Binding.newBuilder().setNumber(length).build());
-          }
-          return b.build();
-        });
+        .thenApply(reply -> bound(call, reply, nic, r.getAs(), length));
+  }
+
+  /** A registration's result: the MR bound to its NIC, and its size, when it succeeded. */
+  private static StepResult bound(StepCall call, RdmaProtocol.Reply reply, ActorRef<Object> nic, String as, long length) {
+    StepResult.Builder b = StepCall.ret(reply.ret()).setDetail(reply.detail()).putAllOut(reply.out());
+    if (reply.ret() == 0) {
+      b.putBound(as, call.actorBinding(nic)).putBound(StepBindings.size(as), Binding.newBuilder().setNumber(length).build());
+    }
+    return b.build();
   }
 
   /** Asks the NIC; binds {@code as} (when set and the call succeeded) to it. {@code longerBy}: a poll's wait. */

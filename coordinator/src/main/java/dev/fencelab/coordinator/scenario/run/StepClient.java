@@ -172,6 +172,9 @@ final class StepClient {
       copy(StepBindings.label(process), request);
       copy(StepBindings.mm(process), request);
     }
+    if (step.hasRegMr() && !step.getRegMr().getBuffer().isEmpty() && names.fd(process, step.getRegMr().getBuffer()) == null) {
+      return "EBADF process " + process + " holds no dma-buf fd of '" + step.getRegMr().getBuffer() + "' (export it, or pass it, first)";
+    }
     String device = deviceOf(step);
     for (ScenarioSteps.Ref ref : ScenarioSteps.uses(step)) {
       String name = ref.name();
