@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * {@code fencelab bench fences} runs end to end on a real cluster and reports every figure with its raw-Pekko
- * baseline in the documented JSON shape. It checks shape only: speed is measured, never asserted.
+ * {@code fencelab bench fences} and {@code fencelab bench rdma} run end to end on a real cluster and report every figure
+ * with its raw-Pekko baseline in the documented JSON shape. It checks shape only: speed is measured, never asserted.
  */
 class BenchIT {
   @RegisterExtension final ClusterLogs logs = new ClusterLogs();
@@ -46,6 +46,24 @@ class BenchIT {
       assertTrue(names.contains(expected), expected + " in " + names);
     }
     assertTrue(run.stdout().contains("RAW PEKKO"), run.all());
+  }
+
+  @Test
+  @Timeout(value = 170, unit = TimeUnit.SECONDS)
+  void shouldReportTheRdmaFiguresWithTheirRawPekkoBaselines() throws Exception {
+    Path dir = logs.track(TestCluster.newRunDir("bench-rdma"));
+    Path json = dir.resolve("rdma.json");
+
+    LauncherIT.Run run = LauncherIT.fencelab("bench", "rdma", "--dir", dir.toString(), "--json", json.toString(),
+        "--rdma-mib", "1", "--rdma-writes", "4", "--small", "200", "--member-heap", "1g");
+
+    assertEquals(0, run.exitCode(), run.all());
+    Set<String> names = new HashSet<>();
+    for (JsonNode f : new ObjectMapper().readTree(json.toFile()).get("figures")) {
+      names.add(f.get("name").asText());
+      assertTrue(f.get("value").asDouble() > 0 && f.get("baseline").asDouble() > 0, "a figure and its raw baseline: " + f);
+    }
+    assertEquals(Set.of("rdma.write.throughput", "rdma.write.small.rate"), names);
   }
 
   @Test

@@ -88,4 +88,17 @@ class RdmaIT {
     assertEquals("wr_flush_err", named(out.wallTrace(), "rdma write w2").get(0).get("args").get("status").asText());
     assertEquals("wr_flush_err", named(out.wallTrace(), "rdma read r3").get(0).get("args").get("status").asText());
   }
+
+  @Test
+  @Timeout(value = 170, unit = TimeUnit.SECONDS)
+  void aDmaBufMrIsMappedAgainAfterTheMoveFenceAndRevokedWithItsExporter() throws Exception {
+    Out out = run("rdma-dmabuf-mr");
+    double moved = named(out.wallTrace(), "dma-buf move_notify").get(0).get("ts").asDouble();
+    double fenceDone = named(out.wallTrace(), "step move-done").get(0).get("ts").asDouble();
+    List<JsonNode> remaps = named(out.wallTrace(), "dma-buf mapped").stream().filter(m -> m.get("ts").asDouble() > moved).toList();
+    assertEquals(1, remaps.size(), "one remap after the move, shared by the chunks that waited for it");
+    assertTrue(remaps.get(0).get("ts").asDouble() > fenceDone, "the remap waited for the move fence (KERNEL usage)");
+    assertEquals(1, named(out.wallTrace(), "dma-buf revoked").size());
+    assertEquals("loc_prot_err", named(out.wallTrace(), "rdma write w_late").get(0).get("args").get("status").asText());
+  }
 }

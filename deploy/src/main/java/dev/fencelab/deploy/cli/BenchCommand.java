@@ -31,14 +31,16 @@ import picocli.CommandLine.Parameters;
       "",
       "Suites: 'fences' (fence signal/wait latency and rates, heap per fence) and 'devices' (jobs per second",
       "through one engine with a remote in-fence; copy throughput between GPUs on two nodes; invalidation rounds",
-      "with 1 and 100 notifier subscribers on the peer).",
+      "with 1 and 100 notifier subscribers on the peer) and 'rdma' (RDMA WRITE throughput and the small-message",
+      "rate between NICs on two nodes, against raw Pekko moving the same bytes).",
       "",
       "Example: fencelab bench fences --nodes 2 --json run/bench/fences.json",
       "         fencelab bench devices --jobs 20000 --copy-mib 16 --copies 32",
+      "         fencelab bench rdma --rdma-mib 16 --rdma-writes 16 --small 5000",
       ""
     })
 public final class BenchCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "SUITE", description = "Benchmark suite: fences or devices.")
+  @Parameters(index = "0", paramLabel = "SUITE", description = "Benchmark suite: fences, devices or rdma.")
   String suite;
 
   @Option(names = "--nodes", defaultValue = "2", description = "Node members (default: ${DEFAULT-VALUE}); n1 runs the bench, n2 is the cross-node peer.")
@@ -72,13 +74,25 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--copies", defaultValue = "32", description = "devices: copy jobs of the whole buffer (default: ${DEFAULT-VALUE}).")
   int copies;
 
+  @Option(names = "--rdma-mib", defaultValue = "16", description = "rdma: size of each RDMA WRITE in MiB, real bytes (default: ${DEFAULT-VALUE}).")
+  int rdmaMib;
+
+  @Option(names = "--rdma-writes", defaultValue = "16", description = "rdma: RDMA WRITEs in the throughput figure (default: ${DEFAULT-VALUE}).")
+  int rdmaWrites;
+
+  @Option(names = "--small", defaultValue = "5000", description = "rdma: 64-byte RDMA WRITEs in the rate figure (default: ${DEFAULT-VALUE}).")
+  int small;
+
   @Option(names = "--member-heap", defaultValue = "3g", description = "Heap of each member JVM (default: ${DEFAULT-VALUE}).")
   String memberHeap;
 
   @Override
   public Integer call() throws IOException {
-    if (!suite.equals("fences") && !suite.equals("devices")) {
-      throw UserError.badInput("unknown benchmark suite '" + suite + "' (known: fences, devices)");
+    if (!suite.equals("fences") && !suite.equals("devices") && !suite.equals("rdma")) {
+      throw UserError.badInput("unknown benchmark suite '" + suite + "' (known: fences, devices, rdma)");
+    }
+    if (rdmaMib < 1 || rdmaMib > 16 || rdmaWrites < 1 || small < 1) {
+      throw UserError.badInput("--rdma-mib must be 1..16 (real bytes), --rdma-writes and --small positive");
     }
     if (nodes < 1 || iterations < 1 || waiters < 1 || cross < 1 || pending < 0 || jobs < 1 || copies < 1) {
       throw UserError.badInput("--nodes, --iterations, --waiters, --cross, --jobs and --copies must be positive; --pending at least 0");
@@ -86,8 +100,8 @@ public final class BenchCommand implements Callable<Integer> {
     if (copyMib < 1 || copyMib > 16) {
       throw UserError.badInput("--copy-mib must be 1..16 (buffers above the 16 MiB bytes threshold hold pattern segments, not bytes)");
     }
-    if (suite.equals("devices") && nodes < 2) {
-      throw UserError.badInput("the devices suite needs --nodes 2 or more (a copy between two nodes)");
+    if (!suite.equals("fences") && nodes < 2) {
+      throw UserError.badInput("the " + suite + " suite needs --nodes 2 or more (a transfer between two nodes)");
     }
     PrintStream out = System.out;
     ClusterCommand.LaunchOptions launch = new ClusterCommand.LaunchOptions();
@@ -107,9 +121,11 @@ public final class BenchCommand implements Callable<Integer> {
       var n1 = client.agent("n1");
       var peer = nodes > 1 ? client.agent("n2") : null;
       var answer = AskPattern.<dev.fencelab.protocol.control.NodeControl, FenceControl.BenchReport>ask(n1,
-          replyTo -> suite.equals("fences")
-              ? new FenceControl.RunFenceBench(iterations, waiters, 20, 50_000, cross, pending, peer, replyTo)
-              : new dev.fencelab.node.cluster.DeviceControl.RunDeviceBench(jobs, copyMib << 20, copies, peer, replyTo),
+          replyTo -> switch (suite) {
+            case "fences" -> new FenceControl.RunFenceBench(iterations, waiters, 20, 50_000, cross, pending, peer, replyTo);
+            case "rdma" -> new dev.fencelab.node.cluster.DeviceControl.RunRdmaBench((long) rdmaMib << 20, rdmaWrites, small, peer, replyTo);
+            default -> new dev.fencelab.node.cluster.DeviceControl.RunDeviceBench(jobs, copyMib << 20, copies, peer, replyTo);
+          },
           Duration.ofMinutes(15), client.system().scheduler()).toCompletableFuture();
       ProcessHandle n1Process = started.manifest().members().get(1).process()
           .orElseThrow(() -> UserError.runtime("member n1 is not running; log: " + started.manifest().members().get(1).log()));

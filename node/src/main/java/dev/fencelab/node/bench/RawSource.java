@@ -7,8 +7,9 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * The raw-Pekko side of the copy baseline: answers each {@link DriverProtocol.ReadRange} with the same number of bytes
- * (one preallocated array) in the same protobuf message as a driver — no buffers, no jobs, no fences, no writes.
+ * The raw-Pekko side of the copy and RDMA baselines: answers each {@link DriverProtocol.ReadRange} with the same number of
+ * bytes (one preallocated array) in the same protobuf message as a driver, and each {@link DriverProtocol.WriteRange}
+ * (bytes sent to it) with an acknowledgement — no buffers, no jobs, no fences, no memory.
  */
 final class RawSource {
   private RawSource() {}
@@ -23,6 +24,10 @@ final class RawSource {
               new java.util.Random(read.length()).nextBytes(cache[0]);
             }
             read.replyTo().tell(new DriverProtocol.RangeData(read.tag(), 0, List.of(new Chunk.Bytes(read.offset(), cache[0]))));
+            return Behaviors.same();
+          })
+          .onMessage(DriverProtocol.WriteRange.class, write -> { // the RDMA WRITE baseline: bytes in, an acknowledgement out
+            write.replyTo().tell(new DriverProtocol.WriteAck(write.tag(), 0));
             return Behaviors.same();
           })
           .build();

@@ -44,4 +44,26 @@ public final class DeviceControl {
   public record SpawnAckSubscriber(ActorRef<AckSubscriberSpawned> replyTo) implements NodeControl, NodeWireMessage {}
 
   public record AckSubscriberSpawned(ActorRef<dev.fencelab.node.mm.MmProtocol.Invalidate> subscriber) implements NodeWireMessage {}
+
+  /** Run {@code fencelab bench rdma} on this member with {@code peer}: {@code writes} RDMA WRITEs of {@code bytes}, {@code small} of 64 B. */
+  public record RunRdmaBench(long bytes, int writes, int small, ActorRef<NodeControl> peer, ActorRef<FenceControl.BenchReport> replyTo)
+      implements NodeControl, NodeWireMessage {
+    public RunRdmaBench {
+      Objects.requireNonNull(peer, "peer");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /**
+   * Bench: set up the responder side on this member — a process's {@code bytes} of memory registered (pinned) with a
+   * NIC, a PD, a CQ and a QP — for as long as {@code owner} lives.
+   */
+  public record SpawnRdmaPeer(long bytes, ActorRef<?> owner, ActorRef<RdmaPeerReady> replyTo) implements NodeControl, NodeWireMessage {}
+
+  /** The responder side: its NIC, QP and MR names, or {@code error < 0}. */
+  public record RdmaPeerReady(ActorRef<Object> nic, String qp, String mr, int error, String detail) implements NodeWireMessage {
+    public RdmaPeerReady {
+      Objects.requireNonNull(detail, "detail");
+    }
+  }
 }

@@ -198,6 +198,15 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
               }))));
           return this;
         })
+        .onMessage(DeviceControl.RunRdmaBench.class, run -> {
+          getContext().spawnAnonymous(dev.fencelab.node.bench.RdmaBench.create(new dev.fencelab.node.bench.RdmaBench.Params(run.bytes(),
+              run.writes(), run.small(), run.peer()), services, run.replyTo()));
+          return this;
+        })
+        .onMessage(DeviceControl.SpawnRdmaPeer.class, s -> {
+          getContext().spawnAnonymous(dev.fencelab.node.bench.RdmaBench.peerSide(s, services));
+          return this;
+        })
         .onMessage(DeviceControl.SpawnRawSource.class, s -> {
           s.replyTo().tell(new DeviceControl.RawSourceSpawned(getContext().spawnAnonymous(DeviceBench.rawSource())));
           return this;

@@ -493,29 +493,39 @@ public final class AddressSpace {
     List<Frames> out = new ArrayList<>();
     long first = addr & ~(PAGE - 1);
     long last = pageUp(addr + length);
-    for (long a = first; a < last; a += PAGE) {
-      Frames had = null;
-      for (Frames f : translation) {
-        if (a >= f.address() && a < f.end()) {
-          had = f;
-          break;
-        }
-      }
-      if (had == null) {
+    for (Frames t : translation) { // run against run: a DMA of many pages costs the runs it spans, not its pages
+      long s = Math.max(first, t.address());
+      long e = Math.min(last, t.end());
+      if (s >= e) {
         continue; // not translated: the device faults it (or it is a driver bug the caller reports)
       }
-      List<Frames> now = pages.lookup(a / PAGE, 1);
-      long pfn = had.pfnAt(a);
-      if (now.isEmpty() || now.get(0).pfn() != pfn) {
-        if (!out.isEmpty() && out.get(out.size() - 1).end() == a && out.get(out.size() - 1).pfnAt(a - PAGE) + 1 == pfn) {
-          Frames prev = out.remove(out.size() - 1);
-          out.add(new Frames(prev.address(), prev.pages() + 1, prev.pfn()));
-        } else {
-          out.add(new Frames(a, 1, pfn));
+      long pos = s;
+      for (Frames now : pages.lookup(s / PAGE, (e - s) / PAGE)) {
+        if (now.address() > pos) {
+          staleRun(out, pos, now.address(), t); // the page table has nothing there any more
         }
+        if (now.pfn() != t.pfnAt(now.address())) {
+          staleRun(out, now.address(), now.end(), t); // another frame now
+        }
+        pos = now.end();
+      }
+      if (pos < e) {
+        staleRun(out, pos, e, t);
       }
     }
+    out.sort(java.util.Comparator.comparingLong(Frames::address));
     return out;
+  }
+
+  /** Adds {@code [from, to)} of translation run {@code t} to {@code out}, merged with the previous run when contiguous. */
+  private static void staleRun(List<Frames> out, long from, long to, Frames t) {
+    long pfn = t.pfnAt(from);
+    Frames prev = out.isEmpty() ? null : out.get(out.size() - 1);
+    if (prev != null && prev.end() == from && prev.pfn() + prev.pages() == pfn) {
+      out.set(out.size() - 1, new Frames(prev.address(), prev.pages() + (to - from) / PAGE, prev.pfn()));
+    } else {
+      out.add(new Frames(from, (to - from) / PAGE, pfn));
+    }
   }
 
   /** The range's content with unmapped gaps as zeros, offsets from {@code addr}. */
@@ -608,7 +618,10 @@ public final class AddressSpace {
 
   /** A device's write of {@code chunks} (offsets from {@code addr}) through {@code translation}. */
   public Dma dmaWrite(long addr, List<Chunk> chunks, List<Frames> translation) {
-    long length = chunks.stream().mapToLong(c -> c.offset() + c.length()).max().orElse(0);
+    long length = 0;
+    for (Chunk c : chunks) {
+      length = Math.max(length, c.offset() + c.length());
+    }
     List<Frames> lost = new ArrayList<>();
     long kept = 0;
     for (Seg g : segments(addr, length, translation)) {

@@ -47,8 +47,10 @@ final class DeviceAccess {
   /** A device's write through its translation: into the process's pages, a pin's kept pages, or dropped. */
   MmProtocol.DmaAck write(MmProtocol.DmaWrite w) {
     AddressSpace.Dma dma = space.dmaWrite(w.address(), w.chunks(), w.translation());
-    long length = w.chunks().stream().mapToLong(c -> c.offset() + c.length()).max().orElse(0);
-    report(w.device(), w.address(), length, dma, true);
+    if (dma.keptBytes() > 0 || !dma.lost().isEmpty()) {
+      long length = w.chunks().stream().mapToLong(c -> c.offset() + c.length()).max().orElse(0);
+      report(w.device(), w.address(), length, dma, true);
+    }
     return new MmProtocol.DmaAck(w.tag(), 0);
   }
 }

@@ -33,6 +33,14 @@ final class MemoryRegions {
   /** dma-buf MRs by their importer id (what move_notify names). */
   private final Map<Integer, MemoryRegion> byImporter = new HashMap<>();
   private final DmaBufRegions dmabufs;
+  /** DMA in flight, by tag: the mm it went to and what to do with the answer (null: the mm is gone). */
+  private final Map<Long, Pending> pending = new HashMap<>();
+  private final java.util.Set<ActorRef<?>> watchedMms = new java.util.HashSet<>();
+  private ActorRef<?> lastWatched;
+  private final ActorRef<MmProtocol.DmaData> dataReplies;
+  private final ActorRef<MmProtocol.DmaAck> ackReplies;
+
+  private record Pending(ActorRef<?> mm, java.util.function.Consumer<Object> then) {}
 
   MemoryRegions(ActorContext<Object> ctx, RdmaNic.Params p, NicClock clock, TraceRecorder trace, Set<String> pds) {
     this.ctx = ctx;
@@ -42,6 +50,36 @@ final class MemoryRegions {
     this.self = ctx.getSelf();
     this.pds = pds;
     this.dmabufs = new DmaBufRegions(ctx, p, clock, trace);
+    // One adapter per answer type and a tag per DMA: no temporary actor per chunk (the transfer's hot path).
+    this.dataReplies = ctx.messageAdapter(MmProtocol.DmaData.class, d -> new RdmaNic.Continue(() -> answered(d.tag(), d)));
+    this.ackReplies = ctx.messageAdapter(MmProtocol.DmaAck.class, a -> new RdmaNic.Continue(() -> answered(a.tag(), a)));
+  }
+
+  private void answered(long tag, Object reply) {
+    Pending w = pending.remove(tag);
+    if (w != null) {
+      w.then().accept(reply);
+    }
+  }
+
+  /** Sends a DMA to {@code mm} (watched: if it dies, the DMA ends with null instead of an answer). */
+  private void dma(ActorRef<MmProtocol.Command> mm, long tag, MmProtocol.Command message, java.util.function.Consumer<Object> then) {
+    if (mm != lastWatched && watchedMms.add(mm)) { // (an ActorRef's hash walks its path: not per chunk)
+      ctx.watch(mm);
+    }
+    lastWatched = mm;
+    pending.put(tag, new Pending(mm, then));
+    mm.tell(message);
+  }
+
+  /** A process's mm is gone (its member died): the DMA waiting on it fails. */
+  void mmGone(ActorRef<?> mm) {
+    if (!watchedMms.remove(mm)) {
+      return;
+    }
+    lastWatched = null;
+    List<Long> tags = pending.entrySet().stream().filter(e -> e.getValue().mm().equals(mm)).map(Map.Entry::getKey).toList();
+    tags.forEach(t -> pending.remove(t).then().accept(null));
   }
 
   /** ibv_reg_dmabuf_mr: the access flags and PD as for any MR, then {@link DmaBufRegions#register}. */
@@ -235,9 +273,10 @@ final class MemoryRegions {
         return;
       }
       long tag = clock.nextId();
-      ctx.ask(MmProtocol.DmaData.class, mr.mm, p.callTimeout(),
-          to -> new MmProtocol.DmaRead(p.label(), addr, len, mr.translation(), tag, to),
-          (d, failure) -> new RdmaNic.Continue(() -> done.accept(d == null ? Errno.EIO.negative() : d.result(), d == null ? List.of() : d.chunks())));
+      dma(mr.mm, tag, new MmProtocol.DmaRead(p.label(), addr, len, mr.translation(), tag, dataReplies), reply -> {
+        MmProtocol.DmaData d = (MmProtocol.DmaData) reply;
+        done.accept(d == null ? Errno.EIO.negative() : d.result(), d == null ? List.of() : d.chunks());
+      });
     });
   }
 
@@ -253,17 +292,23 @@ final class MemoryRegions {
       return;
     }
     long addr = mr.start + offset;
-    long lo = chunks.stream().mapToLong(Chunk::offset).min().orElse(0);
-    long hi = chunks.stream().mapToLong(c -> c.offset() + c.length()).max().orElse(0);
+    long lo = Long.MAX_VALUE;
+    long hi = 0;
+    for (Chunk c : chunks) {
+      lo = Math.min(lo, c.offset());
+      hi = Math.max(hi, c.offset() + c.length());
+    }
+    lo = chunks.isEmpty() ? 0 : lo;
     ensureMapped(mr, addr + lo, hi - lo, st -> {
       if (st < 0) {
         done.accept(st);
         return;
       }
       long tag = clock.nextId();
-      ctx.ask(MmProtocol.DmaAck.class, mr.mm, p.callTimeout(),
-          to -> new MmProtocol.DmaWrite(p.label(), addr, chunks, mr.translation(), tag, to),
-          (a, failure) -> new RdmaNic.Continue(() -> done.accept(a == null ? Errno.EIO.negative() : a.result())));
+      dma(mr.mm, tag, new MmProtocol.DmaWrite(p.label(), addr, chunks, mr.translation(), tag, ackReplies), reply -> {
+        MmProtocol.DmaAck a = (MmProtocol.DmaAck) reply;
+        done.accept(a == null ? Errno.EIO.negative() : a.result());
+      });
     });
   }
 

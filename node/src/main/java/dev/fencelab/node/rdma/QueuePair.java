@@ -9,7 +9,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * One reliable-connected queue pair's state: INIT until connected, RTS, ERROR after a failed completion; its peer; the
- * send queue with the active work request; posted receives; and as a responder, the WRITEs and SENDs landing in its
+ * send queue with the work requests in flight; posted receives; and as a responder, the WRITEs and SENDs landing in its
  * MRs, the READs it streams back, and the SENDs waiting for a receive. Touched by {@link QueuePairs} only.
  */
 final class QueuePair {
@@ -31,6 +31,8 @@ final class QueuePair {
     boolean go;
     Integer remoteStatus;
     boolean finished;
+    /** How it ended (set when finished; completed into the CQ once every earlier one is). */
+    Verbs.Status result;
 
     Wr(String name, Opcode opcode, String mr, long offset, long length, String remoteMr, long remoteOffset, long traceId) {
       this.name = name;
@@ -74,7 +76,13 @@ final class QueuePair {
   String peerQp;
   boolean peerDead;
   long nextPsn = 1;
-  Wr active;
+  /** Work requests started and not yet completed into the CQ, by PSN, in posting order (completions go in this order). */
+  final java.util.LinkedHashMap<Long, Wr> inFlight = new java.util.LinkedHashMap<>();
+  /**
+   * As a responder: the PSN it NAKed (0: none). The requests before it go on to their end (an RC responder handles them
+   * in PSN order, so they came first); later ones are dropped; once the earlier ones are done the QP enters the error state.
+   */
+  long nakPsn;
   final Deque<Wr> sendQueue = new ArrayDeque<>();
   final Deque<Recv> recvs = new ArrayDeque<>();
   final Map<Long, Inbound> inbound = new HashMap<>();

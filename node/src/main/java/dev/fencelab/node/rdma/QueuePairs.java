@@ -68,11 +68,17 @@ final class QueuePairs {
 
   void timedOut(WrTimeout t) {
     QueuePair qp = qps.get(t.qp());
-    if (qp != null && qp.active != null && qp.active.psn == t.psn() && !qp.active.finished) {
-      trace.record(TraceRecorder.event(EventKind.MARK, track(qp)).setName("transport timeout").setDetail(qp.active.name
+    Wr head = qp == null ? null : firstUnfinished(qp);
+    if (head != null) {
+      trace.record(TraceRecorder.event(EventKind.MARK, track(qp)).setName("transport timeout").setDetail(head.name
           + ": no acknowledgement from " + qp.peerQp + " for " + p.callTimeout().toMillis() + " ms"));
-      complete(qp, qp.active, Status.RETRY_EXC_ERR);
+      complete(qp, head, Status.RETRY_EXC_ERR);
     }
+  }
+
+  /** The oldest work request in flight that has not ended, or null. */
+  private static Wr firstUnfinished(QueuePair qp) {
+    return qp.inFlight.values().stream().filter(w -> !w.finished).findFirst().orElse(null);
   }
 
   /** A completion into the QP's CQ, traced: the end of a work request's slice, or a receive's mark. */
@@ -134,9 +140,10 @@ final class QueuePairs {
         qp.peerDead = true;
         qp.inbound.clear();
         qp.reads.clear();
-        if (qp.active != null && !qp.active.finished) {
+        Wr head = firstUnfinished(qp);
+        if (head != null) {
           clock.observe(clock.model() + RdmaNic.RETRY_EXCEEDED_NANOS);
-          complete(qp, qp.active, Status.RETRY_EXC_ERR);
+          complete(qp, head, Status.RETRY_EXC_ERR);
         }
       }
     }
@@ -168,10 +175,23 @@ final class QueuePairs {
     return p.label() + "/" + qp.name;
   }
 
+  private boolean kicking;
+
+  /** Starts queued work requests while fewer than {@link RdmaNic#MAX_OUTSTANDING} are in flight. */
   private void kick(QueuePair qp) {
-    if (qp.active == null && qp.state == State.RTS && !qp.sendQueue.isEmpty()) {
-      qp.active = qp.sendQueue.poll();
-      start(qp, qp.active);
+    if (kicking) {
+      return; // a start that ended at once (a local error) re-enters here: the loop below goes on
+    }
+    kicking = true;
+    try {
+      while (qp.state == State.RTS && qp.inFlight.size() < RdmaNic.MAX_OUTSTANDING && !qp.sendQueue.isEmpty()) {
+        Wr wr = qp.sendQueue.poll();
+        wr.psn = qp.nextPsn++;
+        qp.inFlight.put(wr.psn, wr);
+        start(qp, wr);
+      }
+    } finally {
+      kicking = false;
     }
   }
 
@@ -186,8 +206,22 @@ final class QueuePairs {
       complete(qp, wr, Status.LOC_PROT_ERR);
       return;
     }
-    wr.psn = qp.nextPsn++;
     progress(qp, wr);
+    if (wr.opcode != Opcode.READ && wr.length > 0 && wr.length <= RdmaNic.MTU) { // one packet: the data rides in the request
+      wr.sent = wr.length;
+      mrs.read(wr.mr, wr.offset, (int) wr.length, (st, chunks) -> {
+        if (wr.finished) {
+          return;
+        }
+        if (st < 0) {
+          complete(qp, wr, Status.LOC_PROT_ERR);
+          return;
+        }
+        clock.send(qp.peer, new RdmaProtocol.Request(qp.peerQp, wr.psn, wr.opcode, wr.remoteMr, wr.remoteOffset, wr.length,
+            clock.transmit(64 + wr.length), chunks), wr.length);
+      });
+      return;
+    }
     qp.peer.tell(new RdmaProtocol.Request(qp.peerQp, wr.psn, wr.opcode, wr.remoteMr, wr.remoteOffset, wr.length, clock.transmit(64)));
     if (wr.opcode == Opcode.WRITE) {
       pump(qp, wr);
@@ -220,7 +254,14 @@ final class QueuePairs {
   }
 
   private static List<Chunk> rebase(List<Chunk> chunks, long by) {
-    return chunks.stream().map(c -> c.at(c.offset() + by)).toList();
+    if (by == 0) {
+      return chunks;
+    }
+    List<Chunk> out = new java.util.ArrayList<>(chunks.size());
+    for (Chunk c : chunks) {
+      out.add(c.at(c.offset() + by));
+    }
+    return out;
   }
 
   void dataAck(RdmaProtocol.DataAck a) {
@@ -235,8 +276,8 @@ final class QueuePairs {
       pumpRead(qp, a.psn(), read);
       return;
     }
-    Wr wr = qp.active;
-    if (wr != null && wr.psn == a.psn() && !wr.finished) {
+    Wr wr = qp.inFlight.get(a.psn());
+    if (wr != null && !wr.finished) {
       progress(qp, wr);
       if (a.bytes() == 0) {
         wr.go = true;
@@ -250,8 +291,8 @@ final class QueuePairs {
   void completed(RdmaProtocol.Complete c) {
     clock.observe(c.modelNanos());
     QueuePair qp = qps.get(c.qp());
-    Wr wr = qp == null ? null : qp.active;
-    if (wr != null && wr.psn == c.psn() && !wr.finished) {
+    Wr wr = qp == null ? null : qp.inFlight.get(c.psn());
+    if (wr != null && !wr.finished) {
       wr.remoteStatus = c.status();
       finishIfDone(qp, wr);
     }
@@ -268,29 +309,44 @@ final class QueuePairs {
     }
   }
 
+  /** A work request ended: it completes into the CQ once every earlier one has (an error flushes the ones after it). */
   private void complete(QueuePair qp, Wr wr, Status status) {
+    if (wr.finished) {
+      return;
+    }
     wr.finished = true;
-    timers.cancel("wr:" + qp.name);
-    if (qp.active == wr) {
-      qp.active = null;
+    wr.result = status;
+    if (!qp.inFlight.containsKey(wr.psn)) { // never started (the QP was in error): completes at once
+      cqe(qp.cq, new Cqe(wr.name, status, wr.opcode, 0), qp, wr);
+      return;
     }
-    cqe(qp.cq, new Cqe(wr.name, status, wr.opcode, status == Status.SUCCESS ? wr.length : 0), qp, wr);
-    if (status != Status.SUCCESS) {
-      error(qp);
-    } else {
-      kick(qp);
+    while (!qp.inFlight.isEmpty()) {
+      Wr head = qp.inFlight.values().iterator().next();
+      if (!head.finished) {
+        break;
+      }
+      qp.inFlight.remove(head.psn);
+      cqe(qp.cq, new Cqe(head.name, head.result, head.opcode, head.result == Status.SUCCESS ? head.length : 0), qp, head);
+      if (head.result != Status.SUCCESS) {
+        error(qp);
+        return;
+      }
     }
+    if (qp.inFlight.isEmpty()) {
+      timers.cancel("wr:" + qp.name);
+    }
+    kick(qp);
   }
 
   /** The QP enters the error state: every queued work request and posted receive completes flushed. */
   private void error(QueuePair qp) {
     qp.state = State.ERROR;
-    if (qp.active != null && !qp.active.finished) {
-      Wr a = qp.active;
+    timers.cancel("wr:" + qp.name);
+    for (Wr a : List.copyOf(qp.inFlight.values())) {
       a.finished = true;
-      qp.active = null;
       cqe(qp.cq, new Cqe(a.name, Status.WR_FLUSH_ERR, a.opcode, 0), qp, a);
     }
+    qp.inFlight.clear();
     while (!qp.sendQueue.isEmpty()) {
       Wr w = qp.sendQueue.poll();
       w.finished = true;
@@ -309,8 +365,8 @@ final class QueuePairs {
   void request(RdmaProtocol.Request r) {
     clock.observe(r.modelNanos());
     QueuePair qp = qps.get(r.qp());
-    if (qp == null || qp.state != State.RTS) {
-      return; // dropped: the requester's transport retries and gives up
+    if (qp == null || !accepts(qp, r.psn())) {
+      return; // dropped: the requester's transport retries and gives up (or its QP is flushed after the NAK)
     }
     switch (r.opcode()) {
       case WRITE -> {
@@ -318,6 +374,8 @@ final class QueuePairs {
           nak(qp, r.psn(), Status.REM_ACCESS_ERR);
         } else if (r.length() == 0) {
           qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, r.psn(), 0, clock.arrival()));
+        } else if (!r.inline().isEmpty()) {
+          placeInline(qp, r, r.mr(), r.offset(), null);
         } else {
           qp.inbound.put(r.psn(), new Inbound(r.mr(), r.offset(), r.length(), null));
         }
@@ -360,14 +418,61 @@ final class QueuePairs {
       qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, r.psn(), 0, clock.arrival()));
       return;
     }
+    if (!r.inline().isEmpty()) {
+      placeInline(qp, r, recv.mr(), recv.offset(), recv);
+      return;
+    }
     qp.inbound.put(r.psn(), new Inbound(recv.mr(), recv.offset(), r.length(), recv));
     qp.peer.tell(new RdmaProtocol.DataAck(qp.peerQp, r.psn(), 0, clock.arrival()));
+  }
+
+  /** A one-packet WRITE or SEND: its data placed at {@code base} of {@code mr}, then the ACK (or a NAK). */
+  private void placeInline(QueuePair qp, RdmaProtocol.Request r, String mr, long base, Recv recv) {
+    Inbound in = new Inbound(mr, base, r.length(), recv);
+    qp.inbound.put(r.psn(), in);
+    mrs.write(mr, base, r.inline(), st -> {
+      if (qp.inbound.get(r.psn()) != in) {
+        return;
+      }
+      qp.inbound.remove(r.psn());
+      if (st < 0) {
+        if (recv != null) {
+          cqe(qp.cq, new Cqe(recv.wr(), Status.LOC_PROT_ERR, Opcode.RECV, 0), qp, null);
+        }
+        nak(qp, r.psn(), Status.REM_ACCESS_ERR);
+        return;
+      }
+      if (recv != null) {
+        cqe(qp.cq, new Cqe(recv.wr(), Status.SUCCESS, Opcode.RECV, r.length()), qp, null);
+      }
+      qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, r.psn(), 0, clock.arrival()));
+      errorOnceEarlierDone(qp);
+    });
   }
 
   /** A NAK: the requester's work request completes with {@code status}; this QP enters the error state. */
   private void nak(QueuePair qp, long psn, Status status) {
     qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, psn, status.code, clock.arrival()));
-    error(qp);
+    if (qp.nakPsn == 0 || psn < qp.nakPsn) {
+      qp.nakPsn = psn;
+    }
+    qp.inbound.keySet().removeIf(k -> k > qp.nakPsn);
+    qp.reads.keySet().removeIf(k -> k > qp.nakPsn);
+    qp.inbound.remove(psn);
+    qp.reads.remove(psn);
+    errorOnceEarlierDone(qp);
+  }
+
+  /** After a NAK: the error state, once every request before the NAKed one has ended. */
+  private void errorOnceEarlierDone(QueuePair qp) {
+    if (qp.nakPsn != 0 && qp.state == State.RTS && qp.inbound.isEmpty() && qp.reads.isEmpty()) {
+      error(qp);
+    }
+  }
+
+  /** Whether a responder takes a request or data of {@code psn}: connected, and not after a NAK. */
+  private static boolean accepts(QueuePair qp, long psn) {
+    return qp.state == State.RTS && (qp.nakPsn == 0 || psn < qp.nakPsn);
   }
 
   /** Streams a READ response: chunks read from the MR, while the requester's window allows; then the completion. */
@@ -395,6 +500,7 @@ final class QueuePairs {
         if (++read.sentMessages == read.messages) {
           qp.reads.remove(psn);
           qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, psn, 0, clock.arrival()));
+          errorOnceEarlierDone(qp);
         }
       });
     }
@@ -406,9 +512,11 @@ final class QueuePairs {
     if (qp == null) {
       return;
     }
-    Wr wr = qp.active;
-    if (wr != null && wr.opcode == Opcode.READ && wr.psn == d.psn() && !wr.finished) { // our READ's response
+    Wr wr = qp.inFlight.get(d.psn());
+    if (wr != null && wr.opcode == Opcode.READ && !wr.finished) { // our READ's response
       progress(qp, wr);
+      // The window's credit goes back on receipt (the link's flow control); the completion waits for the placement.
+      qp.peer.tell(new RdmaProtocol.DataAck(qp.peerQp, d.psn(), d.bytes(), clock.arrival()));
       mrs.write(wr.mr, wr.offset, d.chunks(), st -> {
         if (wr.finished) {
           return;
@@ -418,7 +526,6 @@ final class QueuePairs {
           return;
         }
         wr.written += d.bytes();
-        qp.peer.tell(new RdmaProtocol.DataAck(qp.peerQp, d.psn(), d.bytes(), clock.arrival()));
         finishIfDone(qp, wr);
       });
       return;
@@ -427,6 +534,7 @@ final class QueuePairs {
     if (in == null) {
       return;
     }
+    qp.peer.tell(new RdmaProtocol.DataAck(qp.peerQp, d.psn(), d.bytes(), clock.arrival())); // credit on receipt
     mrs.write(in.mr, in.base, d.chunks(), st -> {
       if (qp.inbound.get(d.psn()) != in) {
         return;
@@ -440,13 +548,13 @@ final class QueuePairs {
         return;
       }
       in.done += d.bytes();
-      qp.peer.tell(new RdmaProtocol.DataAck(qp.peerQp, d.psn(), d.bytes(), clock.arrival()));
-      if (in.done == in.length) {
+      if (in.done == in.length) { // every byte placed: the ACK that completes the requester's work request
         qp.inbound.remove(d.psn());
         if (in.recv != null) {
           cqe(qp.cq, new Cqe(in.recv.wr(), Status.SUCCESS, Opcode.RECV, in.length), qp, null);
         }
         qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, d.psn(), 0, clock.arrival()));
+        errorOnceEarlierDone(qp);
       }
     });
   }

@@ -20,15 +20,20 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * queues and RC queue pairs; the subscriber of its ODP MRs' interval notifiers; the DMA engine that reads and writes
  * process memory through its MRs' translations; and its half of the transport to peer NICs.
  *
- * <p>A queue pair runs its send queue in order, one work request at a time (completions in posting order, as on an RC
- * QP); within a work request, up to {@link #WINDOW} chunks of {@link #CHUNK} bytes are in flight. Model time: the NIC's
+ * <p>A queue pair starts up to {@link #MAX_OUTSTANDING} work requests of its send queue at once and completes them in
+ * posting order, as an RC QP does; within a work request, up to {@link #WINDOW} chunks of {@link #CHUNK} bytes are in
+ * flight, and one that fits the {@link #MTU} travels in its request. Model time: the NIC's
  * egress link serialises bytes at the link rate, every message adds the one-way latency, an ODP fault adds its cost.
  */
 public final class RdmaNic extends AbstractBehavior<Object> {
   /** Bytes per data message (with its envelope, under Artery's 256 KiB maximum frame). */
-  static final int CHUNK = 128 << 10;
+  public static final int CHUNK = 128 << 10;
   /** Data messages of one work request in flight before the receiver's acknowledgement. */
-  static final int WINDOW = 8;
+  public static final int WINDOW = 8;
+  /** Work requests of one queue pair in flight at once (later ones wait in the send queue). */
+  public static final int MAX_OUTSTANDING = 16;
+  /** The path MTU: a WRITE or SEND up to it is one packet, its data in the request. */
+  public static final int MTU = 4096;
   /** HMM_RANGE_DEFAULT_TIMEOUT: how long an ODP fault retries -EBUSY (include/linux/hmm.h). */
   static final long HMM_RANGE_DEFAULT_TIMEOUT_NANOS = 1_000_000_000L;
   /** A dead peer: retry_cnt 7 × 4.096 µs × 2^14 (local ACK timeout 14) of model time before RETRY_EXC_ERR. */
@@ -103,6 +108,7 @@ public final class RdmaNic extends AbstractBehavior<Object> {
         .onMessage(RdmaProtocol.Complete.class, c -> run(() -> qps.completed(c)))
         .onSignal(Terminated.class, t -> run(() -> {
           mrs.exporterGone(t.getRef());
+          mrs.mmGone(t.getRef());
           qps.peerGone(t);
         }))
         .build();

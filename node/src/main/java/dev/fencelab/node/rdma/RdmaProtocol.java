@@ -81,10 +81,20 @@ public final class RdmaProtocol {
 
   /**
    * A requester's work request, to the responder's {@code qp}: {@code psn} identifies it on the connection. WRITE and
-   * READ name the responder's MR (its rkey) and an offset in it; SEND and WRITE are followed by {@link Data}.
+   * READ name the responder's MR (its rkey) and an offset in it; SEND and WRITE are followed by {@link Data}, unless they
+   * fit the first packet ({@code inline}: up to one MTU, an RC "WRITE Only" or "SEND Only" packet).
    */
-  public record Request(String qp, long psn, Verbs.Opcode opcode, String mr, long offset, long length, long modelNanos)
-      implements NodeWireMessage {}
+  public record Request(String qp, long psn, Verbs.Opcode opcode, String mr, long offset, long length, long modelNanos, List<Chunk> inline)
+      implements NodeWireMessage {
+    public Request {
+      inline = List.copyOf(inline);
+    }
+
+    /** A request whose data follows in {@link Data} messages (or a READ). */
+    public Request(String qp, long psn, Verbs.Opcode opcode, String mr, long offset, long length, long modelNanos) {
+      this(qp, psn, opcode, mr, offset, length, modelNanos, List.of());
+    }
+  }
 
   /** Content of a WRITE or SEND (to the responder) or of a READ response (to the requester), offsets from the WR's start. */
   public record Data(String qp, long psn, long offset, List<Chunk> chunks, long modelNanos) implements NodeWireMessage {
@@ -93,7 +103,11 @@ public final class RdmaProtocol {
     }
 
     public long bytes() {
-      return chunks.stream().mapToLong(Chunk::length).sum();
+      long n = 0;
+      for (Chunk c : chunks) {
+        n += c.length();
+      }
+      return n;
     }
   }
 

@@ -28,6 +28,7 @@ final class RdmaCodecs {
   }
 
   void register() {
+    registerBench();
     s.codec(RdmaProtocol.Connect.class, "R.Connect",
         m -> RdmaV1.Connect.newBuilder().setQp(m.qp()).setFromQp(m.fromQp()).setFrom(s.refOf(m.from())).setReplyTo(s.refOf(m.replyTo())).build(),
         RdmaV1.Connect::parseFrom,
@@ -37,10 +38,15 @@ final class RdmaCodecs {
         RdmaV1.Connected::parseFrom,
         p -> new RdmaProtocol.Connected(p.getResult(), p.getDetail()));
     s.codec(RdmaProtocol.Request.class, "R.Request",
-        m -> RdmaV1.Request.newBuilder().setQp(m.qp()).setPsn(m.psn()).setOpcode(opcode(m.opcode())).setMr(m.mr()).setOffset(m.offset())
-            .setLength(m.length()).setModelNanos(m.modelNanos()).build(),
+        m -> {
+          RdmaV1.Request.Builder b = RdmaV1.Request.newBuilder().setQp(m.qp()).setPsn(m.psn()).setOpcode(opcode(m.opcode())).setMr(m.mr())
+              .setOffset(m.offset()).setLength(m.length()).setModelNanos(m.modelNanos());
+          m.inline().forEach(c -> b.addInline(DeviceCodecs.chunk(c)));
+          return b.build();
+        },
         RdmaV1.Request::parseFrom,
-        p -> new RdmaProtocol.Request(p.getQp(), p.getPsn(), opcode(p.getOpcode()), p.getMr(), p.getOffset(), p.getLength(), p.getModelNanos()));
+        p -> new RdmaProtocol.Request(p.getQp(), p.getPsn(), opcode(p.getOpcode()), p.getMr(), p.getOffset(), p.getLength(), p.getModelNanos(),
+            DeviceCodecs.chunks(p.getInlineList())));
     s.codec(RdmaProtocol.Data.class, "R.Data",
         m -> {
           RdmaV1.Data.Builder b = RdmaV1.Data.newBuilder().setQp(m.qp()).setPsn(m.psn()).setOffset(m.offset()).setModelNanos(m.modelNanos());
@@ -57,5 +63,24 @@ final class RdmaCodecs {
         m -> RdmaV1.Complete.newBuilder().setQp(m.qp()).setPsn(m.psn()).setStatus(m.status()).setModelNanos(m.modelNanos()).build(),
         RdmaV1.Complete::parseFrom,
         p -> new RdmaProtocol.Complete(p.getQp(), p.getPsn(), p.getStatus(), p.getModelNanos()));
+  }
+
+  private void registerBench() {
+    s.codec(dev.fencelab.node.cluster.DeviceControl.RunRdmaBench.class, "R.RunRdmaBench",
+        m -> RdmaV1.RunRdmaBench.newBuilder().setBytes(m.bytes()).setWrites(m.writes()).setSmall(m.small()).setPeer(s.refOf(m.peer()))
+            .setReplyTo(s.refOf(m.replyTo())).build(),
+        RdmaV1.RunRdmaBench::parseFrom,
+        p -> new dev.fencelab.node.cluster.DeviceControl.RunRdmaBench(p.getBytes(), p.getWrites(), p.getSmall(), s.req(p.getPeer(),
+            "RunRdmaBench.peer"), s.req(p.getReplyTo(), "RunRdmaBench.reply_to")));
+    s.codec(dev.fencelab.node.cluster.DeviceControl.SpawnRdmaPeer.class, "R.SpawnRdmaPeer",
+        m -> RdmaV1.SpawnRdmaPeer.newBuilder().setBytes(m.bytes()).setOwner(s.refOf(m.owner())).setReplyTo(s.refOf(m.replyTo())).build(),
+        RdmaV1.SpawnRdmaPeer::parseFrom,
+        p -> new dev.fencelab.node.cluster.DeviceControl.SpawnRdmaPeer(p.getBytes(), s.req(p.getOwner(), "SpawnRdmaPeer.owner"),
+            s.req(p.getReplyTo(), "SpawnRdmaPeer.reply_to")));
+    s.codec(dev.fencelab.node.cluster.DeviceControl.RdmaPeerReady.class, "R.RdmaPeerReady",
+        m -> RdmaV1.RdmaPeerReady.newBuilder().setNic(s.refOf(m.nic())).setQp(m.qp()).setMr(m.mr()).setError(m.error())
+            .setDetail(m.detail()).build(),
+        RdmaV1.RdmaPeerReady::parseFrom,
+        p -> new dev.fencelab.node.cluster.DeviceControl.RdmaPeerReady(s.opt(p.getNic()), p.getQp(), p.getMr(), p.getError(), p.getDetail()));
   }
 }

@@ -281,4 +281,36 @@ class RdmaNicTest {
     ok(nic, r -> new RdmaProtocol.CreateQp("q", "pd", "cq", r));
     assertEquals(-22, call(nic, r -> new RdmaProtocol.PostSend("q", "w", Verbs.Opcode.WRITE, "x", 0, 1, "y", 0, r)).ret());
   }
+
+  @Test
+  void workRequestsInFlightTogetherCompleteInPostingOrder() {
+    Pair p = new Pair();
+    long big = 3 * RdmaNic.CHUNK;
+    long src = p.region(p.mmA, big, 7);
+    long dst = p.region(p.mmB, big, 1);
+    p.reg(p.a, "src", p.mmA, src, big, Verbs.LOCAL_WRITE);
+    p.reg(p.b, "dst", p.mmB, dst, big, ALL);
+    p.post("big", Verbs.Opcode.WRITE, "src", big, "dst");
+    p.post("small", Verbs.Opcode.WRITE, "src", 64, "dst"); // one packet: done long before the big one
+    RdmaProtocol.Reply done = p.poll(p.a, 2);
+    assertEquals("big,small", done.out().get("order"));
+    assertEquals("success", done.out().get("small"));
+  }
+
+  @Test
+  void anErrorInThePipelineFlushesTheWorkRequestsAfterItButNotBefore() {
+    Pair p = new Pair();
+    long src = p.region(p.mmA, 4 * PAGE, 5);
+    long dst = p.region(p.mmB, 4 * PAGE, 1);
+    p.reg(p.a, "src", p.mmA, src, 4 * PAGE, Verbs.LOCAL_WRITE);
+    p.reg(p.b, "dst", p.mmB, dst, 4 * PAGE, ALL);
+    p.post("w1", Verbs.Opcode.WRITE, "src", 4 * PAGE, "dst");
+    p.post("w2", Verbs.Opcode.WRITE, "src", 4 * PAGE, "nowhere");
+    p.post("w3", Verbs.Opcode.WRITE, "src", 4 * PAGE, "dst");
+    RdmaProtocol.Reply done = p.poll(p.a, 3);
+    assertEquals("w1,w2,w3", done.out().get("order"));
+    assertEquals("success", done.out().get("w1"));
+    assertEquals("rem_access_err", done.out().get("w2"));
+    assertEquals("wr_flush_err", done.out().get("w3"));
+  }
 }

@@ -86,7 +86,14 @@ class NodeSerializerTest {
         new dev.fencelab.node.rdma.RdmaProtocol.Request("qp1", 7, dev.fencelab.node.rdma.Verbs.Opcode.READ, "mr_pin", 4096, 1L << 20, 9_200),
         new dev.fencelab.node.rdma.RdmaProtocol.Data("qp2", 7, 262144, chunks, 30_000),
         new dev.fencelab.node.rdma.RdmaProtocol.DataAck("qp1", 7, 262144, 31_000),
-        new dev.fencelab.node.rdma.RdmaProtocol.Complete("qp2", 7, 10, 32_000));
+        new dev.fencelab.node.rdma.RdmaProtocol.Complete("qp2", 7, 10, 32_000),
+        new dev.fencelab.node.rdma.RdmaProtocol.Request("qp1", 8, dev.fencelab.node.rdma.Verbs.Opcode.SEND, "", 0, 3, 9_300,
+            List.of(new Chunk.Bytes(0, new byte[] {7, 7, 7}))),
+        new dev.fencelab.node.cluster.DeviceControl.RunRdmaBench(16L << 20, 16, 5000, testKit.<dev.fencelab.protocol.control.NodeControl>createTestProbe().ref(),
+            testKit.<FenceControl.BenchReport>createTestProbe().ref()),
+        new dev.fencelab.node.cluster.DeviceControl.SpawnRdmaPeer(1L << 20, nic,
+            testKit.<dev.fencelab.node.cluster.DeviceControl.RdmaPeerReady>createTestProbe().ref()),
+        new dev.fencelab.node.cluster.DeviceControl.RdmaPeerReady(nic, "bench-qp", "bench-mr", 0, ""));
   }
 
   static List<Object> mmMessages() {
