@@ -24,6 +24,8 @@ public final class ChromeTrace {
   private final Map<String, Integer> pids = new LinkedHashMap<>();
   private final Map<String, Integer> tids = new HashMap<>();
   private long flowIds;
+  /** The responders' slices by requester QP, responder QP and PSN (built on first use). */
+  private Map<String, TraceEvent> servedBy;
 
   private ChromeTrace(RunIndex x, Clock clock) {
     this.x = x;
@@ -124,6 +126,35 @@ public final class ChromeTrace {
     out.add(m);
   }
 
+  /** A flow arrow from a requester's work request to the responder's slice serving it (same QP pair and PSN). */
+  private void rdmaFlow(TraceEvent begin, TraceEvent end) {
+    if (end == begin || end.getResult() == 0) {
+      return;
+    }
+    if (servedBy == null) {
+      servedBy = new HashMap<>();
+      for (TraceEvent served : x.ofKind(EventKind.WR_BEGIN)) {
+        if (served.getName().startsWith("serve ")) {
+          String responderQp = served.getTrack().substring(served.getTrack().lastIndexOf('/') + 1);
+          servedBy.putIfAbsent(served.getSubject() + "|" + responderQp + "|" + served.getResult(), served);
+        }
+      }
+    }
+    String qp = begin.getTrack().substring(begin.getTrack().lastIndexOf('/') + 1);
+    TraceEvent served = servedBy.get(qp + "|" + end.getSubject() + "|" + end.getResult());
+    if (served == null) {
+      return;
+    }
+    long id = ++flowIds;
+    Map<String, Object> s = ev("s", "work request → responder", "flow", begin, begin.getTrack());
+    s.put("id", id);
+    out.add(s);
+    Map<String, Object> f = ev("f", "work request → responder", "flow", served, served.getTrack());
+    f.put("id", id);
+    f.put("bp", "e");
+    out.add(f);
+  }
+
   private void run() {
     pid("runner");
     for (String node : x.record.getNodeAddressesMap().keySet().stream().sorted().toList()) {
@@ -216,6 +247,15 @@ public final class ChromeTrace {
         }
         case WR_BEGIN -> {
           TraceEvent end = x.endOf(e);
+          if (e.getName().startsWith("serve ")) { // the responder's side, which the requester's slice points to
+            Map<String, Object> a = args(end);
+            a.put("psn", e.getResult());
+            a.put("requester qp", e.getSubject());
+            slice("rdma " + e.getName() + " psn " + e.getResult() + (end == e ? " (unanswered)" : end.getStatus() == 0 ? "" : " " + end.getName()),
+                "rdma", e, end, e.getTrack(), a);
+            continue;
+          }
+          rdmaFlow(e, end);
           Map<String, Object> a = args(end);
           a.put("wr", e.getDetail());
           a.put("peer qp", e.getSubject());

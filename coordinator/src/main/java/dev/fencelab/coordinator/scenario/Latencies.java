@@ -103,7 +103,7 @@ public final class Latencies {
     }
     for (TraceEvent b : x.ofKind(EventKind.WR_BEGIN)) {
       TraceEvent end = x.endOf(b);
-      if (end != b && end.getStatus() == 0) {
+      if (end != b && end.getStatus() == 0 && !b.getName().startsWith("serve ")) {
         add("rdma." + b.getName(), "wall", x.wall(end) - x.wall(b));
         add("rdma." + b.getName(), "model", end.getModelNanos() - b.getModelNanos());
       }

@@ -6,7 +6,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 
 /**
- * A NIC's model time: its clock (never behind its member's), its egress link (bytes serialised at the link rate, plus
+ * A NIC's model time: its clock (caught up with its member's when work is posted, then advanced by causality only), its
+ * egress link (bytes serialised at the link rate, plus
  * the one-way latency), and with realtime pacing the link's real time, so that a transfer takes as long on the wall as
  * in the model and chaos can land in the middle of it. Part of {@link RdmaNic}.
  */
@@ -35,11 +36,19 @@ final class NicClock {
     return nextId++;
   }
 
-  /** Advances the NIC's clock to {@code modelNanos} and to its member's (what the host's other devices did meanwhile). */
+  /** Advances the NIC's clock to {@code modelNanos} (a message's time, a fault's cost): causality only. */
   long observe(long modelNanos) {
-    model = Math.max(Math.max(model, modelNanos), trace.modelNow());
+    model = Math.max(model, modelNanos);
     trace.observeModel(model);
     return model;
+  }
+
+  /**
+   * A work request is posted now: the NIC's clock catches up with its member's (the host's time when the application
+   * posts). Not on every message: another device of the member (a GPU busy for 200 ms) does not delay the NIC's transfers.
+   */
+  long posted() {
+    return observe(trace.modelNow());
   }
 
   /** Sends {@code bytes} on the egress link: when they arrive at the peer (model time). */

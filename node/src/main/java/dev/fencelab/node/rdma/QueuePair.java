@@ -83,6 +83,8 @@ final class QueuePair {
    * in PSN order, so they came first); later ones are dropped; once the earlier ones are done the QP enters the error state.
    */
   long nakPsn;
+  /** As a responder: the trace id of the slice of each request being served, by PSN. */
+  final Map<Long, Long> served = new HashMap<>();
   final Deque<Wr> sendQueue = new ArrayDeque<>();
   final Deque<Recv> recvs = new ArrayDeque<>();
   final Map<Long, Inbound> inbound = new HashMap<>();

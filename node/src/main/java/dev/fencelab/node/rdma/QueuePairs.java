@@ -85,7 +85,8 @@ final class QueuePairs {
   private void cqe(String cq, Cqe e, QueuePair qp, Wr wr) {
     if (wr != null) {
       trace.record(TraceRecorder.event(EventKind.WR_END, track(qp)).setId(wr.traceId).setStatus(e.status().code).setName(e.status().text())
-          .setBytes(e.bytes()).setDetail(wr.name).setModelNanos(clock.model()));
+          .setBytes(e.bytes()).setDetail(wr.name).setSubject(qp.peerQp == null ? "" : qp.peerQp).setResult(wr.psn)
+          .setModelNanos(clock.model()));
     } else {
       trace.record(TraceRecorder.event(EventKind.MARK, track(qp)).setName("recv " + e.status().text()).setDetail(e.wr())
           .setBytes(e.bytes()).setModelNanos(clock.model()));
@@ -140,6 +141,7 @@ final class QueuePairs {
         qp.peerDead = true;
         qp.inbound.clear();
         qp.reads.clear();
+        abandonServed(qp);
         Wr head = firstUnfinished(qp);
         if (head != null) {
           clock.observe(clock.model() + RdmaNic.RETRY_EXCEEDED_NANOS);
@@ -158,7 +160,7 @@ final class QueuePairs {
           : "qp " + s.qp() + " is not connected (not in RTS)"));
       return;
     }
-    clock.observe(0);
+    clock.posted();
     Wr wr = new Wr(s.wr(), s.opcode(), s.mr(), s.offset(), s.length(), s.remoteMr(), s.remoteOffset(), clock.nextId());
     trace.record(TraceRecorder.event(EventKind.WR_BEGIN, track(qp)).setId(wr.traceId).setName(s.opcode().name().toLowerCase())
         .setSubject(qp.peerQp).setBytes(s.length()).setDetail(s.wr()).setModelNanos(clock.model()));
@@ -358,6 +360,14 @@ final class QueuePairs {
     qp.inbound.clear();
     qp.reads.clear();
     qp.waitingForRecv.clear();
+    abandonServed(qp);
+  }
+
+  /** The requests this QP was serving end unanswered (its error state, or its peer's death): their slices end flushed. */
+  private void abandonServed(QueuePair qp) {
+    qp.served.forEach((psn, id) -> trace.record(TraceRecorder.event(EventKind.WR_END, track(qp)).setId(id)
+        .setStatus(Status.WR_FLUSH_ERR.code).setName("abandoned").setSubject(qp.peerQp).setResult(psn).setModelNanos(clock.model())));
+    qp.served.clear();
   }
 
   // --- the responder
@@ -368,12 +378,16 @@ final class QueuePairs {
     if (qp == null || !accepts(qp, r.psn())) {
       return; // dropped: the requester's transport retries and gives up (or its QP is flushed after the NAK)
     }
+    long id = clock.nextId(); // the responder's side of the work request, as a slice the requester's points to
+    qp.served.put(r.psn(), id);
+    trace.record(TraceRecorder.event(EventKind.WR_BEGIN, track(qp)).setId(id).setName("serve " + r.opcode().name().toLowerCase())
+        .setSubject(qp.peerQp).setResult(r.psn()).setBytes(r.length()).setModelNanos(clock.model()));
     switch (r.opcode()) {
       case WRITE -> {
         if (!mrs.usable(r.mr(), qp.pd, r.offset(), r.length(), Verbs.REMOTE_WRITE)) {
           nak(qp, r.psn(), Status.REM_ACCESS_ERR);
         } else if (r.length() == 0) {
-          qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, r.psn(), 0, clock.arrival()));
+          respond(qp, r.psn(), 0);
         } else if (!r.inline().isEmpty()) {
           placeInline(qp, r, r.mr(), r.offset(), null);
         } else {
@@ -415,7 +429,7 @@ final class QueuePairs {
     }
     if (r.length() == 0) {
       cqe(qp.cq, new Cqe(recv.wr(), Status.SUCCESS, Opcode.RECV, 0), qp, null);
-      qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, r.psn(), 0, clock.arrival()));
+      respond(qp, r.psn(), 0);
       return;
     }
     if (!r.inline().isEmpty()) {
@@ -445,14 +459,24 @@ final class QueuePairs {
       if (recv != null) {
         cqe(qp.cq, new Cqe(recv.wr(), Status.SUCCESS, Opcode.RECV, r.length()), qp, null);
       }
-      qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, r.psn(), 0, clock.arrival()));
+      respond(qp, r.psn(), 0);
       errorOnceEarlierDone(qp);
     });
   }
 
+  /** The responder's answer to the request of {@code psn}: the ACK (0) or a NAK (an ib_wc_status), and its slice ends. */
+  private void respond(QueuePair qp, long psn, int status) {
+    qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, psn, status, clock.arrival()));
+    Long id = qp.served.remove(psn);
+    if (id != null) {
+      trace.record(TraceRecorder.event(EventKind.WR_END, track(qp)).setId(id).setStatus(status).setName(Status.of(status).text())
+          .setSubject(qp.peerQp).setResult(psn).setModelNanos(clock.model()));
+    }
+  }
+
   /** A NAK: the requester's work request completes with {@code status}; this QP enters the error state. */
   private void nak(QueuePair qp, long psn, Status status) {
-    qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, psn, status.code, clock.arrival()));
+    respond(qp, psn, status.code);
     if (qp.nakPsn == 0 || psn < qp.nakPsn) {
       qp.nakPsn = psn;
     }
@@ -479,7 +503,7 @@ final class QueuePairs {
   private void pumpRead(QueuePair qp, long psn, Inbound read) {
     if (read.length == 0) {
       qp.reads.remove(psn);
-      qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, psn, 0, clock.arrival()));
+      respond(qp, psn, 0);
       return;
     }
     while (read.inflight < RdmaNic.WINDOW && read.sent < read.length) {
@@ -499,7 +523,7 @@ final class QueuePairs {
         clock.send(qp.peer, new RdmaProtocol.Data(qp.peerQp, psn, off, rebase(chunks, off), clock.transmit(n)), n);
         if (++read.sentMessages == read.messages) {
           qp.reads.remove(psn);
-          qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, psn, 0, clock.arrival()));
+          respond(qp, psn, 0);
           errorOnceEarlierDone(qp);
         }
       });
@@ -553,7 +577,7 @@ final class QueuePairs {
         if (in.recv != null) {
           cqe(qp.cq, new Cqe(in.recv.wr(), Status.SUCCESS, Opcode.RECV, in.length), qp, null);
         }
-        qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, d.psn(), 0, clock.arrival()));
+        respond(qp, d.psn(), 0);
         errorOnceEarlierDone(qp);
       }
     });

@@ -165,4 +165,12 @@ class DmaBufMrTest {
     assertEquals(1, unplugged.receiveMessage().importersRevoked());
     assertEquals("loc_prot_err", s.write("w", 2 * PAGE));
   }
+
+  @Test
+  void aDmaBufMrWhoseExporterDiesIsRevoked() {
+    Setup s = new Setup(true, 2 * PAGE);
+    assertEquals(0, s.reg(0, 2 * PAGE, false).ret());
+    f.testKit.stop(s.gpu, Duration.ofSeconds(5)); // its member gone: the death watch tells the NIC
+    assertEquals("loc_prot_err", s.write("w", 2 * PAGE));
+  }
 }

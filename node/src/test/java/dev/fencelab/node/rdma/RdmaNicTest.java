@@ -313,4 +313,19 @@ class RdmaNicTest {
     assertEquals("rem_access_err", done.out().get("w2"));
     assertEquals("wr_flush_err", done.out().get("w3"));
   }
+
+  @Test
+  void anOdpRegistrationOfLengthZeroIsEOVERFLOW() {
+    Pair p = new Pair();
+    long a = p.region(p.mmB, PAGE, 1);
+    assertEquals(-75, call(p.b, r -> new RdmaProtocol.RegMr("z", "pd", "test/p", p.mmB, a, 0, ALL | Verbs.ON_DEMAND, r)).ret());
+  }
+
+  @Test
+  void aPinnedRegistrationWithoutMlockPermissionIsEPERM() {
+    Pair p = new Pair();
+    long a = p.region(p.mmB, PAGE, 1);
+    p.mmB.tell(new MmProtocol.SetLimits(0, false));
+    assertEquals(-1, call(p.b, r -> new RdmaProtocol.RegMr("m", "pd", "test/p", p.mmB, a, PAGE, ALL, r)).ret());
+  }
 }
