@@ -22,8 +22,8 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
  * The RDMA benchmark ({@code fencelab bench rdma}), run on one member with a peer member: a NIC and a pinned MR on each
- * side (see {@link RdmaSide}), one RC connection between them, one unmeasured round of the writes (the JIT warms up:
- * the raw baselines run after it on warm code too), then
+ * side (see {@link RdmaSide}), one RC connection between them, one unmeasured round of both kinds of writes (the JIT
+ * warms up: the raw baselines run after it on warm code too), then
  *
  * <ol>
  *   <li>RDMA WRITE throughput: {@code writes} work requests of {@code bytes} of real bytes each, posted at once, until
@@ -100,7 +100,7 @@ public final class RdmaBench extends AbstractBehavior<Object> {
         connect();
       }
     };
-    int cqe = 2 * p.writes() + p.small() + 16;
+    int cqe = 2 * (p.writes() + p.small()) + 16;
     getContext().spawn(RdmaSide.create(p.bytes(), cqe, getContext().getSelf(), services, answers()), "side");
     p.peer().tell(new DeviceControl.SpawnRdmaPeer(p.bytes(), getContext().getSelf(), answers()));
     return this;
@@ -140,7 +140,7 @@ public final class RdmaBench extends AbstractBehavior<Object> {
 
   private void writes() {
     phase("connected; warming up (" + p.writes() + " RDMA WRITEs, not measured)");
-    post(p.writes(), p.bytes(), "warm", warm -> measuredWrites());
+    post(p.writes(), p.bytes(), "warm", warm -> post(p.small(), SMALL, "warm-small", warmSmall -> measuredWrites()));
   }
 
   private void measuredWrites() {
