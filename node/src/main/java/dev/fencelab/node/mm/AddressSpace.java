@@ -97,7 +97,7 @@ public final class AddressSpace {
     return (addr & (PAGE - 1)) == 0;
   }
 
-  private static long pageUp(long length) {
+  static long pageUp(long length) {
     return (length + PAGE - 1) & ~(PAGE - 1);
   }
 
@@ -483,49 +483,20 @@ public final class AddressSpace {
     }
   }
 
-  // --- device DMA through a translation
+  // --- what device DMA through a translation needs (DeviceDma)
 
-  /**
-   * The parts of {@code [addr, addr + length)} where {@code translation} (what the device faulted earlier) no longer
-   * names the frame the page table has: the device would access a page that is no longer this process's (stale).
-   */
-  public List<Frames> stale(long addr, long length, List<Frames> translation) {
-    List<Frames> out = new ArrayList<>();
-    long first = addr & ~(PAGE - 1);
-    long last = pageUp(addr + length);
-    for (Frames t : translation) { // run against run: a DMA of many pages costs the runs it spans, not its pages
-      long s = Math.max(first, t.address());
-      long e = Math.min(last, t.end());
-      if (s >= e) {
-        continue; // not translated: the device faults it (or it is a driver bug the caller reports)
-      }
-      long pos = s;
-      for (Frames now : pages.lookup(s / PAGE, (e - s) / PAGE)) {
-        if (now.address() > pos) {
-          staleRun(out, pos, now.address(), t); // the page table has nothing there any more
-        }
-        if (now.pfn() != t.pfnAt(now.address())) {
-          staleRun(out, now.address(), now.end(), t); // another frame now
-        }
-        pos = now.end();
-      }
-      if (pos < e) {
-        staleRun(out, pos, e, t);
-      }
-    }
-    out.sort(java.util.Comparator.comparingLong(Frames::address));
-    return out;
+  /** The present frames of {@code n} pages from page {@code page}. */
+  List<Frames> presentFrames(long page, long n) {
+    return pages.lookup(page, n);
   }
 
-  /** Adds {@code [from, to)} of translation run {@code t} to {@code out}, merged with the previous run when contiguous. */
-  private static void staleRun(List<Frames> out, long from, long to, Frames t) {
-    long pfn = t.pfnAt(from);
-    Frames prev = out.isEmpty() ? null : out.get(out.size() - 1);
-    if (prev != null && prev.end() == from && prev.pfn() + prev.pages() == pfn) {
-      out.set(out.size() - 1, new Frames(prev.address(), prev.pages() + (to - from) / PAGE, prev.pfn()));
-    } else {
-      out.add(new Frames(from, (to - from) / PAGE, pfn));
-    }
+  Pins pins() {
+    return pins;
+  }
+
+  /** Writes the part {@code [from, to)} (addresses) of {@code c}, which starts at address {@code at}, into mapped memory. */
+  void writeMapped(Chunk c, long at, long from, long to) {
+    forEachPart(from, to - from, (v, ps, pe) -> v.backing.content().write(slice(c, ps - at, pe - ps, ps - v.backing.origin())));
   }
 
   /** The range's content with unmapped gaps as zeros, offsets from {@code addr}. */
@@ -545,109 +516,7 @@ public final class AddressSpace {
     return out;
   }
 
-  /**
-   * What a device's DMA through its translation did: the data (a read's; offsets from its address), the pages it went
-   * stale on that no pin keeps (lost: a read gets zeros there, a write is dropped), and the bytes that went to pages
-   * only a long-term pin still holds (the process no longer maps them).
-   */
-  public record Dma(List<Chunk> data, List<Frames> lost, long keptBytes) {
-    public Dma {
-      data = List.copyOf(data);
-      lost = List.copyOf(lost);
-    }
-  }
-
-  /** A piece of a DMA's range: live (the process's pages), or one stale page (kept by a pin, or lost). */
-  private record Seg(long start, long end, boolean live, long pfn) {}
-
-  private List<Seg> segments(long addr, long length, List<Frames> translation) {
-    List<Seg> out = new ArrayList<>();
-    long pos = addr;
-    long end = addr + length;
-    for (Frames s : stale(addr, length, translation)) {
-      long s0 = Math.max(s.address(), addr);
-      long s1 = Math.min(s.end(), end);
-      if (s0 >= s1) {
-        continue;
-      }
-      if (pos < s0) {
-        out.add(new Seg(pos, s0, true, 0));
-      }
-      for (long p = s0; p < s1; ) {
-        long pe = Math.min(s1, (p & ~(PAGE - 1)) + PAGE);
-        out.add(new Seg(p, pe, false, s.pfnAt(p)));
-        p = pe;
-      }
-      pos = s1;
-    }
-    if (pos < end) {
-      out.add(new Seg(pos, end, true, 0));
-    }
-    return out;
-  }
-
-  private static void lose(List<Frames> lost, Seg g) {
-    long page = g.start() & ~(PAGE - 1);
-    Frames last = lost.isEmpty() ? null : lost.get(lost.size() - 1);
-    if (last != null && last.end() == page && last.pfn() + last.pages() == g.pfn()) {
-      lost.set(lost.size() - 1, new Frames(last.address(), last.pages() + 1, last.pfn()));
-    } else {
-      lost.add(new Frames(page, 1, g.pfn()));
-    }
-  }
-
-  /** A device's read of {@code [addr, addr + length)} through {@code translation}. */
-  public Dma dmaRead(long addr, long length, List<Frames> translation) {
-    List<Chunk> out = new ArrayList<>();
-    List<Frames> lost = new ArrayList<>();
-    long kept = 0;
-    for (Seg g : segments(addr, length, translation)) {
-      long at = g.start() - addr;
-      List<Chunk> part = g.live() ? filled(g.start(), g.end() - g.start())
-          : pins.read(g.pfn(), g.start() & (PAGE - 1), g.end() - g.start());
-      if (part == null) {
-        lose(lost, g);
-        part = List.of(new Chunk.Pattern(0, g.end() - g.start(), 0, 0));
-      } else if (!g.live()) {
-        kept += g.end() - g.start();
-      }
-      part.forEach(c -> out.add(c.at(at + c.offset())));
-    }
-    return new Dma(out, lost, kept);
-  }
-
-  /** A device's write of {@code chunks} (offsets from {@code addr}) through {@code translation}. */
-  public Dma dmaWrite(long addr, List<Chunk> chunks, List<Frames> translation) {
-    long length = 0;
-    for (Chunk c : chunks) {
-      length = Math.max(length, c.offset() + c.length());
-    }
-    List<Frames> lost = new ArrayList<>();
-    long kept = 0;
-    for (Seg g : segments(addr, length, translation)) {
-      boolean keptHere = false;
-      for (Chunk c : chunks) {
-        long cs = Math.max(addr + c.offset(), g.start());
-        long ce = Math.min(addr + c.offset() + c.length(), g.end());
-        if (cs >= ce) {
-          continue;
-        }
-        if (g.live()) {
-          forEachPart(cs, ce - cs, (v, ps, pe) -> v.backing.content().write(slice(c, ps - addr - c.offset(), pe - ps,
-              ps - v.backing.origin())));
-        } else if (pins.write(g.pfn(), slice(c, cs - addr - c.offset(), ce - cs, cs & (PAGE - 1)))) {
-          kept += ce - cs;
-          keptHere = true;
-        }
-      }
-      if (!g.live() && !keptHere) {
-        lose(lost, g);
-      }
-    }
-    return new Dma(List.of(), lost, kept);
-  }
-
-  private static Chunk slice(Chunk c, long skip, long length, long at) {
+  static Chunk slice(Chunk c, long skip, long length, long at) {
     if (c instanceof Chunk.Bytes b) {
       byte[] out = new byte[(int) length];
       System.arraycopy(b.data(), (int) skip, out, 0, (int) length);

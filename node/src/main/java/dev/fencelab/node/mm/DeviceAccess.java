@@ -25,7 +25,7 @@ final class DeviceAccess {
     this.trace = trace;
   }
 
-  private void report(String device, long addr, long length, AddressSpace.Dma dma, boolean write) {
+  private void report(String device, long addr, long length, DeviceDma.Result dma, boolean write) {
     if (dma.keptBytes() > 0) {
       trace.record(TraceRecorder.event(EventKind.PINNED_DMA, device).setName(write ? "write" : "read").setSubject(label)
           .setBytes(dma.keptBytes()).setDetail(String.format("DMA %s of %d bytes at 0x%x+%d went to pinned pages %s no longer maps: "
@@ -39,14 +39,14 @@ final class DeviceAccess {
 
   /** A device's read through its translation: the content (unmapped gaps as zeros), zeros where it went stale. */
   MmProtocol.DmaData read(MmProtocol.DmaRead r) {
-    AddressSpace.Dma dma = space.dmaRead(r.address(), r.length(), r.translation());
+    DeviceDma.Result dma = DeviceDma.read(space, r.address(), r.length(), r.translation());
     report(r.device(), r.address(), r.length(), dma, false);
     return new MmProtocol.DmaData(r.tag(), 0, dma.data());
   }
 
   /** A device's write through its translation: into the process's pages, a pin's kept pages, or dropped. */
   MmProtocol.DmaAck write(MmProtocol.DmaWrite w) {
-    AddressSpace.Dma dma = space.dmaWrite(w.address(), w.chunks(), w.translation());
+    DeviceDma.Result dma = DeviceDma.write(space, w.address(), w.chunks(), w.translation());
     if (dma.keptBytes() > 0 || !dma.lost().isEmpty()) {
       long length = w.chunks().stream().mapToLong(c -> c.offset() + c.length()).max().orElse(0);
       report(w.device(), w.address(), length, dma, true);

@@ -2,7 +2,6 @@ package dev.fencelab.node.rdma;
 
 import dev.fencelab.node.memory.Chunk;
 import dev.fencelab.node.rdma.CompletionQueues.Cqe;
-import dev.fencelab.node.rdma.QueuePair.Inbound;
 import dev.fencelab.node.rdma.QueuePair.Recv;
 import dev.fencelab.node.rdma.QueuePair.State;
 import dev.fencelab.node.rdma.QueuePair.Wr;
@@ -26,7 +25,7 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * The reliable-connected queue pairs of one NIC: connection, the requester (a send queue run in order, one work
  * request at a time, a window of chunks in flight, the transport's timeout) and the responder (rkey, PD, bounds and
  * access checks, receives for SENDs, READ responses streamed back), the error state that flushes, and a peer's death.
- * Part of {@link RdmaNic}.
+ * The responder's half is {@link Responder}. Part of {@link RdmaNic}.
  */
 final class QueuePairs {
   /** The active work request of {@code qp} made no progress for the call timeout: the transport gives up. */
@@ -42,6 +41,7 @@ final class QueuePairs {
   private final MemoryRegions mrs;
   private final CompletionQueues cqs;
   private final Map<String, QueuePair> qps = new HashMap<>();
+  private final Responder responder;
   private final Set<ActorRef<Object>> watched = new HashSet<>();
 
   QueuePairs(ActorContext<Object> ctx, RdmaNic.Params p, NicClock clock, TraceRecorder trace, TimerScheduler<Object> timers,
@@ -55,6 +55,7 @@ final class QueuePairs {
     this.pds = pds;
     this.mrs = mrs;
     this.cqs = cqs;
+    this.responder = new Responder(this, clock, trace, mrs);
   }
 
   void create(RdmaProtocol.CreateQp c) {
@@ -82,7 +83,7 @@ final class QueuePairs {
   }
 
   /** A completion into the QP's CQ, traced: the end of a work request's slice, or a receive's mark. */
-  private void cqe(String cq, Cqe e, QueuePair qp, Wr wr) {
+  void cqe(String cq, Cqe e, QueuePair qp, Wr wr) {
     if (wr != null) {
       trace.record(TraceRecorder.event(EventKind.WR_END, track(qp)).setId(wr.traceId).setStatus(e.status().code).setName(e.status().text())
           .setBytes(e.bytes()).setDetail(wr.name).setSubject(qp.peerQp == null ? "" : qp.peerQp).setResult(wr.psn)
@@ -141,7 +142,7 @@ final class QueuePairs {
         qp.peerDead = true;
         qp.inbound.clear();
         qp.reads.clear();
-        abandonServed(qp);
+        responder.abandon(qp);
         Wr head = firstUnfinished(qp);
         if (head != null) {
           clock.observe(clock.model() + RdmaNic.RETRY_EXCEEDED_NANOS);
@@ -173,7 +174,7 @@ final class QueuePairs {
     }
   }
 
-  private String track(QueuePair qp) {
+  String track(QueuePair qp) {
     return p.label() + "/" + qp.name;
   }
 
@@ -255,7 +256,7 @@ final class QueuePairs {
     }
   }
 
-  private static List<Chunk> rebase(List<Chunk> chunks, long by) {
+  static List<Chunk> rebase(List<Chunk> chunks, long by) {
     if (by == 0) {
       return chunks;
     }
@@ -272,10 +273,7 @@ final class QueuePairs {
     if (qp == null) {
       return;
     }
-    Inbound read = qp.reads.get(a.psn());
-    if (read != null) { // the requester wrote a chunk of our READ response
-      read.inflight--;
-      pumpRead(qp, a.psn(), read);
+    if (responder.readCredit(qp, a.psn())) { // the requester took a chunk of our READ response
       return;
     }
     Wr wr = qp.inFlight.get(a.psn());
@@ -341,7 +339,7 @@ final class QueuePairs {
   }
 
   /** The QP enters the error state: every queued work request and posted receive completes flushed. */
-  private void error(QueuePair qp) {
+  void error(QueuePair qp) {
     qp.state = State.ERROR;
     timers.cancel("wr:" + qp.name);
     for (Wr a : List.copyOf(qp.inFlight.values())) {
@@ -360,174 +358,7 @@ final class QueuePairs {
     qp.inbound.clear();
     qp.reads.clear();
     qp.waitingForRecv.clear();
-    abandonServed(qp);
-  }
-
-  /** The requests this QP was serving end unanswered (its error state, or its peer's death): their slices end flushed. */
-  private void abandonServed(QueuePair qp) {
-    qp.served.forEach((psn, id) -> trace.record(TraceRecorder.event(EventKind.WR_END, track(qp)).setId(id)
-        .setStatus(Status.WR_FLUSH_ERR.code).setName("abandoned").setSubject(qp.peerQp).setResult(psn).setModelNanos(clock.model())));
-    qp.served.clear();
-  }
-
-  // --- the responder
-
-  void request(RdmaProtocol.Request r) {
-    clock.observe(r.modelNanos());
-    QueuePair qp = qps.get(r.qp());
-    if (qp == null || !accepts(qp, r.psn())) {
-      return; // dropped: the requester's transport retries and gives up (or its QP is flushed after the NAK)
-    }
-    long id = clock.nextId(); // the responder's side of the work request, as a slice the requester's points to
-    qp.served.put(r.psn(), id);
-    trace.record(TraceRecorder.event(EventKind.WR_BEGIN, track(qp)).setId(id).setName("serve " + r.opcode().name().toLowerCase())
-        .setSubject(qp.peerQp).setResult(r.psn()).setBytes(r.length()).setModelNanos(clock.model()));
-    switch (r.opcode()) {
-      case WRITE -> {
-        if (!mrs.usable(r.mr(), qp.pd, r.offset(), r.length(), Verbs.REMOTE_WRITE)) {
-          nak(qp, r.psn(), Status.REM_ACCESS_ERR);
-        } else if (r.length() == 0) {
-          respond(qp, r.psn(), 0);
-        } else if (!r.inline().isEmpty()) {
-          placeInline(qp, r, r.mr(), r.offset(), null);
-        } else {
-          qp.inbound.put(r.psn(), new Inbound(r.mr(), r.offset(), r.length(), null));
-        }
-      }
-      case READ -> {
-        if (!mrs.usable(r.mr(), qp.pd, r.offset(), r.length(), Verbs.REMOTE_READ)) {
-          nak(qp, r.psn(), Status.REM_ACCESS_ERR);
-        } else {
-          Inbound read = new Inbound(r.mr(), r.offset(), r.length(), null);
-          read.messages = (int) ((r.length() + RdmaNic.CHUNK - 1) / RdmaNic.CHUNK);
-          qp.reads.put(r.psn(), read);
-          pumpRead(qp, r.psn(), read);
-        }
-      }
-      case SEND -> {
-        Recv recv = qp.recvs.poll();
-        if (recv == null) {
-          qp.waitingForRecv.add(r); // RNR: retried until a receive is posted (rnr_retry 7: forever)
-        } else {
-          bindSend(qp, r, recv);
-        }
-      }
-      default -> nak(qp, r.psn(), Status.REM_INV_REQ_ERR);
-    }
-  }
-
-  private void bindSend(QueuePair qp, RdmaProtocol.Request r, Recv recv) {
-    if (recv.length() < r.length()) {
-      cqe(qp.cq, new Cqe(recv.wr(), Status.LOC_LEN_ERR, Opcode.RECV, 0), qp, null);
-      nak(qp, r.psn(), Status.REM_INV_REQ_ERR);
-      return;
-    }
-    if (!mrs.usable(recv.mr(), qp.pd, recv.offset(), r.length(), Verbs.LOCAL_WRITE)) {
-      cqe(qp.cq, new Cqe(recv.wr(), Status.LOC_PROT_ERR, Opcode.RECV, 0), qp, null);
-      nak(qp, r.psn(), Status.REM_OP_ERR);
-      return;
-    }
-    if (r.length() == 0) {
-      cqe(qp.cq, new Cqe(recv.wr(), Status.SUCCESS, Opcode.RECV, 0), qp, null);
-      respond(qp, r.psn(), 0);
-      return;
-    }
-    if (!r.inline().isEmpty()) {
-      placeInline(qp, r, recv.mr(), recv.offset(), recv);
-      return;
-    }
-    qp.inbound.put(r.psn(), new Inbound(recv.mr(), recv.offset(), r.length(), recv));
-    qp.peer.tell(new RdmaProtocol.DataAck(qp.peerQp, r.psn(), 0, clock.arrival()));
-  }
-
-  /** A one-packet WRITE or SEND: its data placed at {@code base} of {@code mr}, then the ACK (or a NAK). */
-  private void placeInline(QueuePair qp, RdmaProtocol.Request r, String mr, long base, Recv recv) {
-    Inbound in = new Inbound(mr, base, r.length(), recv);
-    qp.inbound.put(r.psn(), in);
-    mrs.write(mr, base, r.inline(), st -> {
-      if (qp.inbound.get(r.psn()) != in) {
-        return;
-      }
-      qp.inbound.remove(r.psn());
-      if (st < 0) {
-        if (recv != null) {
-          cqe(qp.cq, new Cqe(recv.wr(), Status.LOC_PROT_ERR, Opcode.RECV, 0), qp, null);
-        }
-        nak(qp, r.psn(), Status.REM_ACCESS_ERR);
-        return;
-      }
-      if (recv != null) {
-        cqe(qp.cq, new Cqe(recv.wr(), Status.SUCCESS, Opcode.RECV, r.length()), qp, null);
-      }
-      respond(qp, r.psn(), 0);
-      errorOnceEarlierDone(qp);
-    });
-  }
-
-  /** The responder's answer to the request of {@code psn}: the ACK (0) or a NAK (an ib_wc_status), and its slice ends. */
-  private void respond(QueuePair qp, long psn, int status) {
-    qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, psn, status, clock.arrival()));
-    Long id = qp.served.remove(psn);
-    if (id != null) {
-      trace.record(TraceRecorder.event(EventKind.WR_END, track(qp)).setId(id).setStatus(status).setName(Status.of(status).text())
-          .setSubject(qp.peerQp).setResult(psn).setModelNanos(clock.model()));
-    }
-  }
-
-  /** A NAK: the requester's work request completes with {@code status}; this QP enters the error state. */
-  private void nak(QueuePair qp, long psn, Status status) {
-    respond(qp, psn, status.code);
-    if (qp.nakPsn == 0 || psn < qp.nakPsn) {
-      qp.nakPsn = psn;
-    }
-    qp.inbound.keySet().removeIf(k -> k > qp.nakPsn);
-    qp.reads.keySet().removeIf(k -> k > qp.nakPsn);
-    qp.inbound.remove(psn);
-    qp.reads.remove(psn);
-    errorOnceEarlierDone(qp);
-  }
-
-  /** After a NAK: the error state, once every request before the NAKed one has ended. */
-  private void errorOnceEarlierDone(QueuePair qp) {
-    if (qp.nakPsn != 0 && qp.state == State.RTS && qp.inbound.isEmpty() && qp.reads.isEmpty()) {
-      error(qp);
-    }
-  }
-
-  /** Whether a responder takes a request or data of {@code psn}: connected, and not after a NAK. */
-  private static boolean accepts(QueuePair qp, long psn) {
-    return qp.state == State.RTS && (qp.nakPsn == 0 || psn < qp.nakPsn);
-  }
-
-  /** Streams a READ response: chunks read from the MR, while the requester's window allows; then the completion. */
-  private void pumpRead(QueuePair qp, long psn, Inbound read) {
-    if (read.length == 0) {
-      qp.reads.remove(psn);
-      respond(qp, psn, 0);
-      return;
-    }
-    while (read.inflight < RdmaNic.WINDOW && read.sent < read.length) {
-      long off = read.sent;
-      int n = (int) Math.min(RdmaNic.CHUNK, read.length - off);
-      read.sent += n;
-      read.inflight++;
-      mrs.read(read.mr, read.base + off, n, (st, chunks) -> {
-        if (qp.reads.get(psn) != read) {
-          return;
-        }
-        if (st < 0) {
-          qp.reads.remove(psn);
-          nak(qp, psn, Status.REM_ACCESS_ERR);
-          return;
-        }
-        clock.send(qp.peer, new RdmaProtocol.Data(qp.peerQp, psn, off, rebase(chunks, off), clock.transmit(n)), n);
-        if (++read.sentMessages == read.messages) {
-          qp.reads.remove(psn);
-          respond(qp, psn, 0);
-          errorOnceEarlierDone(qp);
-        }
-      });
-    }
+    responder.abandon(qp);
   }
 
   void data(RdmaProtocol.Data d) {
@@ -554,33 +385,7 @@ final class QueuePairs {
       });
       return;
     }
-    Inbound in = qp.inbound.get(d.psn());
-    if (in == null) {
-      return;
-    }
-    qp.peer.tell(new RdmaProtocol.DataAck(qp.peerQp, d.psn(), d.bytes(), clock.arrival())); // credit on receipt
-    mrs.write(in.mr, in.base, d.chunks(), st -> {
-      if (qp.inbound.get(d.psn()) != in) {
-        return;
-      }
-      if (st < 0) {
-        qp.inbound.remove(d.psn());
-        if (in.recv != null) {
-          cqe(qp.cq, new Cqe(in.recv.wr(), Status.LOC_PROT_ERR, Opcode.RECV, 0), qp, null);
-        }
-        nak(qp, d.psn(), Status.REM_ACCESS_ERR);
-        return;
-      }
-      in.done += d.bytes();
-      if (in.done == in.length) { // every byte placed: the ACK that completes the requester's work request
-        qp.inbound.remove(d.psn());
-        if (in.recv != null) {
-          cqe(qp.cq, new Cqe(in.recv.wr(), Status.SUCCESS, Opcode.RECV, in.length), qp, null);
-        }
-        respond(qp, d.psn(), 0);
-        errorOnceEarlierDone(qp);
-      }
-    });
+    responder.data(qp, d);
   }
 
   void postRecv(RdmaProtocol.PostRecv r) {
@@ -590,13 +395,14 @@ final class QueuePairs {
       return;
     }
     r.replyTo().tell(RdmaProtocol.Reply.of(0, "recv " + r.wr() + " posted on " + r.qp()));
-    Recv recv = new Recv(r.wr(), r.mr(), r.offset(), r.length());
-    if (qp.state == State.ERROR) {
-      cqe(qp.cq, new Cqe(recv.wr(), Status.WR_FLUSH_ERR, Opcode.RECV, 0), qp, null);
-    } else if (!qp.waitingForRecv.isEmpty()) {
-      bindSend(qp, qp.waitingForRecv.poll(), recv);
-    } else {
-      qp.recvs.add(recv);
+    responder.postRecv(qp, new Recv(r.wr(), r.mr(), r.offset(), r.length()));
+  }
+
+  void request(RdmaProtocol.Request r) {
+    clock.observe(r.modelNanos());
+    QueuePair qp = qps.get(r.qp());
+    if (qp != null) {
+      responder.request(qp, r);
     }
   }
 }

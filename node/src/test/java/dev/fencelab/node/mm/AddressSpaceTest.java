@@ -98,7 +98,7 @@ class AddressSpaceTest {
     assertEquals(List.of(new Invalidation(a, a + 2 * PAGE, MmuEvent.CLEAR)), mm.planDontneed(a, 2 * PAGE).ranges());
     mm.dontneed(a, 2 * PAGE);
     assertEquals(zeros, mm.checksum(a, 2 * PAGE));
-    assertEquals(before, mm.stale(a, 2 * PAGE, before));
+    assertEquals(before, DeviceDma.stale(mm, a, 2 * PAGE, before));
     List<Frames> after = mm.fault(a, 2 * PAGE, false);
     assertNotEquals(before.get(0).pfn(), after.get(0).pfn());
   }
@@ -120,7 +120,7 @@ class AddressSpaceTest {
     assertEquals(List.of(new Invalidation(a, a + PAGE, MmuEvent.CLEAR)), mm.planAccess(a, 8, true, Errno.EFAULT).ranges());
     assertTrue(mm.planAccess(untouched, 8, true, Errno.EFAULT).ranges().isEmpty());
     mm.fault(a, 8, true);
-    assertEquals(gpu, mm.stale(a, PAGE, gpu)); // the device's translation now names the child's page
+    assertEquals(gpu, DeviceDma.stale(mm, a, PAGE, gpu)); // the device's translation now names the child's page
   }
 
   @Test
@@ -130,7 +130,7 @@ class AddressSpaceTest {
     assertEquals(1, t.size());
     assertEquals(4, t.get(0).pages());
     mm.munmap(a + PAGE, PAGE);
-    assertEquals(List.of(new Frames(a + PAGE, 1, t.get(0).pfn() + 1)), mm.stale(a, 4 * PAGE, t));
+    assertEquals(List.of(new Frames(a + PAGE, 1, t.get(0).pfn() + 1)), DeviceDma.stale(mm, a, 4 * PAGE, t));
   }
 
   @Test
@@ -140,7 +140,7 @@ class AddressSpaceTest {
     long b = other.mmap(0, 2 * PAGE, RW, false, false);
     other.write(b, 2 * PAGE, 7);
     List<Frames> t = mm.fault(a, 2 * PAGE, true);
-    AddressSpace.Dma dma = mm.dmaWrite(a, other.read(b, 2 * PAGE, 4096), t);
+    DeviceDma.Result dma = DeviceDma.write(mm, a, other.read(b, 2 * PAGE, 4096), t);
     assertEquals(other.checksum(b, 2 * PAGE), mm.checksum(a, 2 * PAGE));
     assertEquals(List.of(), dma.lost());
     assertEquals(0, dma.keptBytes());
@@ -153,7 +153,7 @@ class AddressSpaceTest {
     long before = mm.checksum(a, 2 * PAGE);
     List<Frames> t = mm.fault(a, 2 * PAGE, true);
     mm.reclaim(a, 2 * PAGE);
-    AddressSpace.Dma dma = mm.dmaWrite(a, List.of(new dev.fencelab.node.memory.Chunk.Pattern(0, 2 * PAGE, 9, 0)), t);
+    DeviceDma.Result dma = DeviceDma.write(mm, a, List.of(new dev.fencelab.node.memory.Chunk.Pattern(0, 2 * PAGE, 9, 0)), t);
     assertEquals(List.of(new Frames(a, 2, t.get(0).pfn())), dma.lost());
     assertEquals(before, mm.checksum(a, 2 * PAGE));
   }
@@ -163,7 +163,7 @@ class AddressSpaceTest {
     long a = map(PAGE);
     List<Frames> t = mm.fault(a, PAGE, true);
     mm.pin(t);
-    AddressSpace.Dma dma = mm.dmaWrite(a, List.of(new dev.fencelab.node.memory.Chunk.Pattern(0, PAGE, 9, 0)), t);
+    DeviceDma.Result dma = DeviceDma.write(mm, a, List.of(new dev.fencelab.node.memory.Chunk.Pattern(0, PAGE, 9, 0)), t);
     assertEquals(0, dma.keptBytes());
     AddressSpace other = new AddressSpace(1 << 20);
     long b = other.mmap(0, PAGE, RW, false, false);
@@ -181,7 +181,7 @@ class AddressSpaceTest {
     mm.munmap(a, 2 * PAGE);
     assertEquals(a, mm.mmap(a, 2 * PAGE, RW, false, true));
     mm.write(a, 2 * PAGE, 4);
-    AddressSpace.Dma dma = mm.dmaRead(a, 2 * PAGE, t);
+    DeviceDma.Result dma = DeviceDma.read(mm, a, 2 * PAGE, t);
     assertEquals(2 * PAGE, dma.keptBytes());
     assertEquals(List.of(), dma.lost());
     assertEquals(checksum(old), checksum(dma.data()));
@@ -196,10 +196,10 @@ class AddressSpaceTest {
     assertEquals(a, mm.mmap(a, PAGE, RW, false, true));
     long fresh = mm.checksum(a, PAGE);
     List<Chunk> data = List.of(new Chunk.Pattern(0, PAGE, 11, 0));
-    AddressSpace.Dma dma = mm.dmaWrite(a, data, t);
+    DeviceDma.Result dma = DeviceDma.write(mm, a, data, t);
     assertEquals(PAGE, dma.keptBytes());
     assertEquals(fresh, mm.checksum(a, PAGE), "the process's new mapping does not see the write");
-    assertEquals(checksum(data), checksum(mm.dmaRead(a, PAGE, t).data()), "the pinned old page holds it");
+    assertEquals(checksum(data), checksum(DeviceDma.read(mm, a, PAGE, t).data()), "the pinned old page holds it");
   }
 
   @Test
@@ -210,7 +210,7 @@ class AddressSpaceTest {
     mm.munmap(a, 2 * PAGE);
     assertEquals(2, mm.unpin(pin));
     assertEquals(0, mm.unpin(pin));
-    assertEquals(List.of(new Frames(a, 2, t.get(0).pfn())), mm.dmaRead(a, 2 * PAGE, t).lost());
+    assertEquals(List.of(new Frames(a, 2, t.get(0).pfn())), DeviceDma.read(mm, a, 2 * PAGE, t).lost());
   }
 
   @Test
@@ -236,7 +236,7 @@ class AddressSpaceTest {
     List<Frames> t = mm.fault(a, 2 * PAGE, false);
     assertEquals(2, mm.migrate(a, 4 * PAGE));
     assertEquals(2, mm.absent(a, 4 * PAGE), "absent pages stay absent");
-    assertEquals(t, mm.stale(a, 2 * PAGE, t), "the old translation is stale");
+    assertEquals(t, DeviceDma.stale(mm, a, 2 * PAGE, t), "the old translation is stale");
     assertEquals(before, mm.checksum(a, 4 * PAGE));
   }
 }
