@@ -89,6 +89,17 @@ final class StepChecks {
         }
       }
       case ALLOC_PD, REG_MR, DEREG_MR, CREATE_CQ, CREATE_QP, CONNECT_QP, POST_SEND, POST_RECV, POLL_CQ -> rdma(path, st);
+      case P2P_DISTANCE, P2P_FIND -> {
+        List<String> names = new java.util.ArrayList<>(st.hasP2PDistance() ? st.getP2PDistance().getClientsList() : st.getP2PFind().getClientsList());
+        if (st.hasP2PDistance()) {
+          names.add(0, st.getP2PDistance().getProvider());
+        }
+        for (String n : names) {
+          if (!v.pciFunctions.contains(n)) {
+            v.problem(path + "." + ScenarioSteps.action(st), "'" + n + "' is neither a device nor a PCI function of the pcie section");
+          }
+        }
+      }
       case CONTEXT_ALLOC, ADD_CALLBACK -> {
         ScenarioSteps.Ref b = ScenarioSteps.binds(st);
         if (b == null) v.problem(path, "'" + ScenarioSteps.action(st) + "' binds a name: give it 'as'");

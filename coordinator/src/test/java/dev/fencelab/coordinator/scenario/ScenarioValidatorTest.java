@@ -177,4 +177,25 @@ class ScenarioValidatorTest {
     assertTrue(any(p, "memlock is a size (e.g. 64KiB, 8MiB), 0 or unlimited, not 'lots'"), p.toString());
     assertTrue(any(p, "'fast' is not a link rate"), p.toString());
   }
+
+  @Test
+  void aPcieFabricWithWrongParentsACycleOrAnUnknownFunctionIsReported() {
+    List<String> p = problems("""
+        pcie:
+          host_bridges: [{name: hb, vendor: 0x8086, device: 0x2030}]
+          ports:
+            - {name: rp, kind: root_port, parent: nowhere}
+            - {name: up, kind: switch_upstream, parent: dn}
+            - {name: dn, kind: switch_downstream, parent: up}
+            - {name: x, kind: bridge, parent: hb}
+          endpoints: [{name: e, port: up}]
+        steps:
+          - {id: d, p2p_distance: {provider: gpu, clients: [ghost]}}
+        """);
+    assertTrue(any(p, "a root_port's parent is a host bridge, not 'nowhere'"), p.toString());
+    assertTrue(any(p, "PCI ports form a cycle"), p.toString());
+    assertTrue(any(p, "kind must be root_port, switch_upstream or switch_downstream, not 'bridge'"), p.toString());
+    assertTrue(any(p, "endpoint 'e' sits at a root port or a switch's downstream port, not 'up'"), p.toString());
+    assertTrue(any(p, "'ghost' is neither a device nor a PCI function of the pcie section"), p.toString());
+  }
 }

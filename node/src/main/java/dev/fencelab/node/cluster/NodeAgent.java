@@ -152,6 +152,8 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
     dev.fencelab.node.mm.MmSteps.actions().forEach(a -> handlers.put(a, mm));
     dev.fencelab.node.rdma.RdmaSteps rdma = new dev.fencelab.node.rdma.RdmaSteps();
     dev.fencelab.node.rdma.RdmaSteps.actions().forEach(a -> handlers.put(a, rdma));
+    dev.fencelab.node.p2p.P2pSteps p2p = new dev.fencelab.node.p2p.P2pSteps();
+    dev.fencelab.node.p2p.P2pSteps.actions().forEach(a -> handlers.put(a, p2p));
     return handlers;
   }
 

@@ -44,6 +44,20 @@ public final class StepCall {
     return request.getStep();
   }
 
+  /** The host's PCIe fabric as the request carries it (steps that read it), and the scenario's devices. */
+  public dev.fencelab.protocol.scenario.v1.Pcie pcie() {
+    return request.getPcie();
+  }
+
+  public java.util.List<String> devices() {
+    return request.getDevicesList();
+  }
+
+  /** The run's seed (for the random choices a kernel call makes). */
+  public long seed() {
+    return request.getSeed();
+  }
+
   public String stepId() {
     return request.getStepId();
   }
@@ -150,6 +164,12 @@ public final class StepCall {
       throw new StepFailure(Errno.ENOENT, "no " + what + " named '" + name + "' on this node in this run");
     }
     return type.cast(o);
+  }
+
+  /** An object this node bound to {@code name} in this run, or null. */
+  public <T> T localOrNull(String name, Class<T> type) {
+    Object o = registry.get(request.getRun(), name);
+    return type.isInstance(o) ? type.cast(o) : null;
   }
 
   /** Binds {@code name} on this node for the rest of the run. Synchronous part only. */

@@ -115,7 +115,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     this.log = new RunLog(params.progress());
     this.names = new RunDirectory(s, params.agents());
     this.run = p.tag().isEmpty() ? "run-" + log.start() : p.tag();
-    this.client = new StepClient(names, run, p.stepTimeout(), context.getSystem().scheduler());
+    this.client = new StepClient(names, run, p.stepTimeout(), context.getSystem().scheduler()).seed(p.seed());
     this.outcomes = new Outcomes(names);
     this.placements = new Placements(names, client, name -> p.tag().isEmpty() ? name : name + "-" + p.tag());
     this.faults = new Faults(names, p.killer(), log);

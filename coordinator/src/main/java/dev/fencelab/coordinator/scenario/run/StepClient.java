@@ -34,6 +34,14 @@ final class StepClient {
   private final Duration timeout;
   private final Scheduler scheduler;
 
+  private long seed;
+
+  /** The run's seed, for the steps whose kernel call makes a random choice (p2p_find's ties). */
+  StepClient seed(long seed) {
+    this.seed = seed;
+    return this;
+  }
+
   StepClient(RunDirectory names, String run, Duration timeout, Scheduler scheduler) {
     this.names = names;
     this.run = run;
@@ -106,6 +114,10 @@ final class StepClient {
       return failed(node, Errno.ENODEV, gone);
     }
     StepRequest.Builder request = StepRequest.newBuilder().setRun(run).setStepId(stepId).setStep(step).setTimeoutNanos(timeout.toNanos());
+    if (step.hasP2PDistance() || step.hasP2PFind()) { // the host's PCIe fabric: what the node's p2pdma code walks
+      request.setPcie(names.scenario().getPcie()).setSeed(seed)
+          .addAllDevices(names.scenario().getDevicesList().stream().map(d -> d.getName()).toList());
+    }
     String unbound = bind(step, request);
     if (unbound != null) {
       return failed(node, unbound.startsWith("EBADF") ? Errno.EBADF : Errno.ENOENT, unbound.substring(unbound.indexOf(' ') + 1));
