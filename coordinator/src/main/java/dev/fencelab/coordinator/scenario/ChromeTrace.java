@@ -145,11 +145,16 @@ public final class ChromeTrace {
     if (served == null) {
       return;
     }
+    flow("work request → responder", begin, begin.getTrack(), served, served.getTrack());
+  }
+
+  /** A flow arrow named {@code name} from {@code from} (on {@code fromTrack}) to {@code to} (on {@code toTrack}). */
+  private void flow(String name, TraceEvent from, String fromTrack, TraceEvent to, String toTrack) {
     long id = ++flowIds;
-    Map<String, Object> s = ev("s", "work request → responder", "flow", begin, begin.getTrack());
+    Map<String, Object> s = ev("s", name, "flow", from, fromTrack);
     s.put("id", id);
     out.add(s);
-    Map<String, Object> f = ev("f", "work request → responder", "flow", served, served.getTrack());
+    Map<String, Object> f = ev("f", name, "flow", to, toTrack);
     f.put("id", id);
     f.put("bp", "e");
     out.add(f);
@@ -199,14 +204,7 @@ public final class ChromeTrace {
       slice("wait " + begin.getName(), "wait", begin, end, begin.getTrack(), a);
       TraceEvent sig = x.signals.containsKey(end.getFence()) ? x.signals.get(end.getFence()).get(0) : null;
       if (sig != null && end.getResult() > 0) {
-        long id = ++flowIds;
-        Map<String, Object> s = ev("s", "signal → wake", "flow", sig, sig.getTrack());
-        s.put("id", id);
-        out.add(s);
-        Map<String, Object> f = ev("f", "signal → wake", "flow", end, begin.getTrack());
-        f.put("id", id);
-        f.put("bp", "e");
-        out.add(f);
+        flow("signal → wake", sig, sig.getTrack(), end, begin.getTrack());
       }
     }
     for (TraceEvent e : x.events) {
