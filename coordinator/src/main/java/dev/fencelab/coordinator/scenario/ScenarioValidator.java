@@ -124,7 +124,7 @@ public final class ScenarioValidator {
         problem(path + ".memlock", "memlock is a size (e.g. 64KiB, 8MiB), 0 or unlimited, not '" + p.getMemlock() + "'");
       }
     }
-    pcie();
+    new PcieChecks(this).check();
     for (int i = 0; i < s.getBuffersCount(); i++) {
       buffer(i, s.getBuffers(i));
     }
@@ -205,73 +205,6 @@ public final class ScenarioValidator {
 
   /** PCI functions the scenario's fabric names (devices are functions too, placed by default). */
   final java.util.Set<String> pciFunctions = new java.util.HashSet<>();
-
-  /** The pcie section: unique names, known parents of the right kinds, known kinds and buses, no cycle. */
-  private void pcie() {
-    var pc = s.getPcie();
-    if (!pc.getCpuVendor().isEmpty() && !pc.getCpuVendor().matches("intel|amd")) {
-      problem("pcie.cpu_vendor", "cpu_vendor must be intel or amd, not '" + pc.getCpuVendor() + "'");
-    }
-    java.util.Set<String> bridges = new java.util.HashSet<>();
-    java.util.Map<String, String> ports = new HashMap<>();
-    for (int i = 0; i < pc.getHostBridgesCount(); i++) {
-      if (!bridges.add(pc.getHostBridges(i).getName())) {
-        problem("pcie.host_bridges[" + i + "].name", "host bridge name '" + pc.getHostBridges(i).getName() + "' is used twice");
-      }
-    }
-    for (int i = 0; i < pc.getPortsCount(); i++) {
-      var p = pc.getPorts(i);
-      if (!p.getKind().matches("root_port|switch_upstream|switch_downstream")) {
-        problem("pcie.ports[" + i + "].kind", "kind must be root_port, switch_upstream or switch_downstream, not '" + p.getKind() + "'");
-      }
-      if (ports.put(p.getName(), p.getKind()) != null || bridges.contains(p.getName())) {
-        problem("pcie.ports[" + i + "].name", "PCI name '" + p.getName() + "' is used twice");
-      }
-    }
-    for (int i = 0; i < pc.getPortsCount(); i++) {
-      var p = pc.getPorts(i);
-      String parentKind = ports.get(p.getParent());
-      boolean ok = switch (p.getKind()) {
-        case "root_port" -> bridges.contains(p.getParent());
-        case "switch_upstream" -> parentKind != null && !parentKind.equals("switch_upstream");
-        case "switch_downstream" -> "switch_upstream".equals(parentKind);
-        default -> true;
-      };
-      if (!ok) {
-        problem("pcie.ports[" + i + "].parent", "a " + p.getKind() + "'s parent is " + switch (p.getKind()) {
-          case "root_port" -> "a host bridge";
-          case "switch_upstream" -> "a root port or a switch's downstream port";
-          default -> "a switch's upstream port";
-        } + ", not '" + p.getParent() + "'");
-      }
-    }
-    for (int i = 0; i < pc.getEndpointsCount(); i++) {
-      var e = pc.getEndpoints(i);
-      if (!ports.containsKey(e.getPort()) || "switch_upstream".equals(ports.get(e.getPort()))) {
-        problem("pcie.endpoints[" + i + "].port", "endpoint '" + e.getName() + "' sits at a root port or a switch's downstream port, not '"
-            + e.getPort() + "'");
-      }
-      if (!e.getBus().isEmpty() && !e.getBus().matches("pci|platform")) {
-        problem("pcie.endpoints[" + i + "].bus", "bus must be pci or platform, not '" + e.getBus() + "'");
-      }
-      if (!pciFunctions.add(e.getName())) {
-        problem("pcie.endpoints[" + i + "].name", "PCI function '" + e.getName() + "' is placed twice");
-      }
-    }
-    java.util.Map<String, String> parents = new HashMap<>();
-    pc.getPortsList().forEach(p -> parents.put(p.getName(), p.getParent()));
-    for (String start : parents.keySet()) {
-      java.util.List<String> chain = new java.util.ArrayList<>();
-      for (String at = start; parents.containsKey(at); at = parents.get(at)) {
-        if (chain.contains(at)) {
-          problem("pcie.ports", "PCI ports form a cycle: " + String.join(" -> ", chain) + " -> " + at);
-          return;
-        }
-        chain.add(at);
-      }
-    }
-    pciFunctions.addAll(devices.keySet());
-  }
 
   private void buffer(int i, Buffer b) {
     String path = "buffers[" + i + "]";

@@ -1,0 +1,82 @@
+package dev.fencelab.coordinator.scenario;
+
+/**
+ * The checks of a scenario's {@code pcie} section (kernel-semantics §1.13): unique names, parents of the right kind (a
+ * root port on a host bridge, a switch's upstream port under a root port or a downstream port, a downstream port under
+ * an upstream port), no cycle, endpoints at a root or downstream port, known kinds and buses; then the PCI functions the
+ * p2p steps may name. Reports through its {@link ScenarioValidator}.
+ */
+final class PcieChecks {
+  private final ScenarioValidator v;
+
+  PcieChecks(ScenarioValidator v) {
+    this.v = v;
+  }
+
+  /** The pcie section: unique names, known parents of the right kinds, known kinds and buses, no cycle. */
+  void check() {
+    var pc = v.s.getPcie();
+    if (!pc.getCpuVendor().isEmpty() && !pc.getCpuVendor().matches("intel|amd")) {
+      v.problem("pcie.cpu_vendor", "cpu_vendor must be intel or amd, not '" + pc.getCpuVendor() + "'");
+    }
+    java.util.Set<String> bridges = new java.util.HashSet<>();
+    java.util.Map<String, String> ports = new java.util.HashMap<>();
+    for (int i = 0; i < pc.getHostBridgesCount(); i++) {
+      if (!bridges.add(pc.getHostBridges(i).getName())) {
+        v.problem("pcie.host_bridges[" + i + "].name", "host bridge name '" + pc.getHostBridges(i).getName() + "' is used twice");
+      }
+    }
+    for (int i = 0; i < pc.getPortsCount(); i++) {
+      var p = pc.getPorts(i);
+      if (!p.getKind().matches("root_port|switch_upstream|switch_downstream")) {
+        v.problem("pcie.ports[" + i + "].kind", "kind must be root_port, switch_upstream or switch_downstream, not '" + p.getKind() + "'");
+      }
+      if (ports.put(p.getName(), p.getKind()) != null || bridges.contains(p.getName())) {
+        v.problem("pcie.ports[" + i + "].name", "PCI name '" + p.getName() + "' is used twice");
+      }
+    }
+    for (int i = 0; i < pc.getPortsCount(); i++) {
+      var p = pc.getPorts(i);
+      String parentKind = ports.get(p.getParent());
+      boolean ok = switch (p.getKind()) {
+        case "root_port" -> bridges.contains(p.getParent());
+        case "switch_upstream" -> parentKind != null && !parentKind.equals("switch_upstream");
+        case "switch_downstream" -> "switch_upstream".equals(parentKind);
+        default -> true;
+      };
+      if (!ok) {
+        v.problem("pcie.ports[" + i + "].parent", "a " + p.getKind() + "'s parent is " + switch (p.getKind()) {
+          case "root_port" -> "a host bridge";
+          case "switch_upstream" -> "a root port or a switch's downstream port";
+          default -> "a switch's upstream port";
+        } + ", not '" + p.getParent() + "'");
+      }
+    }
+    for (int i = 0; i < pc.getEndpointsCount(); i++) {
+      var e = pc.getEndpoints(i);
+      if (!ports.containsKey(e.getPort()) || "switch_upstream".equals(ports.get(e.getPort()))) {
+        v.problem("pcie.endpoints[" + i + "].port", "endpoint '" + e.getName() + "' sits at a root port or a switch's downstream port, not '"
+            + e.getPort() + "'");
+      }
+      if (!e.getBus().isEmpty() && !e.getBus().matches("pci|platform")) {
+        v.problem("pcie.endpoints[" + i + "].bus", "bus must be pci or platform, not '" + e.getBus() + "'");
+      }
+      if (!v.pciFunctions.add(e.getName())) {
+        v.problem("pcie.endpoints[" + i + "].name", "PCI function '" + e.getName() + "' is placed twice");
+      }
+    }
+    java.util.Map<String, String> parents = new java.util.HashMap<>();
+    pc.getPortsList().forEach(p -> parents.put(p.getName(), p.getParent()));
+    for (String start : parents.keySet()) {
+      java.util.List<String> chain = new java.util.ArrayList<>();
+      for (String at = start; parents.containsKey(at); at = parents.get(at)) {
+        if (chain.contains(at)) {
+          v.problem("pcie.ports", "PCI ports form a cycle: " + String.join(" -> ", chain) + " -> " + at);
+          return;
+        }
+        chain.add(at);
+      }
+    }
+    v.pciFunctions.addAll(v.devices.keySet());
+  }
+}
