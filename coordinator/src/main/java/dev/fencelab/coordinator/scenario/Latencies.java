@@ -17,7 +17,8 @@ import org.HdrHistogram.Histogram;
  *   <li>{@code signal_to_wake}: a fence's signal → a waiter's wake (wall: emulator cost, across nodes on the aligned
  *       clock; model: the modelled delay, 0 without link latency);
  *   <li>{@code job.queue_to_start}, {@code job.run}, {@code job.queue_to_end}: per job;
- *   <li>{@code copy}: a copy job's transfer (wall: the real chunked transfer; model: the job's modelled time);
+ *   <li>{@code copy}: a copy job's transfer (wall: the real chunked transfer; model: the job's modelled time); and
+ *       {@code copy.<route>} per route through the PCIe fabric (local, bus_addr, thru_host_bridge, host_memory, bounce);
  *   <li>{@code invalidate}: an invalidation round's start (mmu_notifier_invalidate_range_start) → its end (every
  *       subscriber's callback returned, the change applied).
  *   <li>{@code rdma.write}, {@code rdma.read}, {@code rdma.send}: an RDMA work request's post → its successful
@@ -113,6 +114,10 @@ public final class Latencies {
       RunIndex.Job j = x.jobOfCopy(c);
       if (j != null) {
         add("copy", "model", j.end.getModelNanos() - j.start.getModelNanos());
+        int colon = c.getDetail().indexOf(':');
+        if (colon > 0 && j.end.getStatus() == 1) { // the route the copy took through the PCIe fabric
+          add("copy." + c.getDetail().substring(0, colon), "model", j.end.getModelNanos() - j.start.getModelNanos());
+        }
       }
     }
     for (TraceEvent f : x.ofKind(EventKind.FAULT)) {

@@ -65,6 +65,7 @@ final class PcieChecks {
         v.problem("pcie.endpoints[" + i + "].name", "PCI function '" + e.getName() + "' is placed twice");
       }
     }
+    links();
     java.util.Map<String, String> parents = new java.util.HashMap<>();
     pc.getPortsList().forEach(p -> parents.put(p.getName(), p.getParent()));
     for (String start : parents.keySet()) {
@@ -78,5 +79,37 @@ final class PcieChecks {
       }
     }
     v.pciFunctions.addAll(v.devices.keySet());
+  }
+
+  /** The transfer model's figures: link generations and widths, rates, the per-link latency. */
+  private void links() {
+    var pc = v.s.getPcie();
+    for (int i = 0; i < pc.getPortsCount(); i++) {
+      link("pcie.ports[" + i + "]", pc.getPorts(i).getGen(), pc.getPorts(i).getWidth());
+    }
+    for (int i = 0; i < pc.getEndpointsCount(); i++) {
+      link("pcie.endpoints[" + i + "]", pc.getEndpoints(i).getGen(), pc.getEndpoints(i).getWidth());
+    }
+    for (int i = 0; i < pc.getHostBridgesCount(); i++) {
+      rate("pcie.host_bridges[" + i + "].p2p_bandwidth", pc.getHostBridges(i).getP2PBandwidth());
+    }
+    rate("pcie.dram_bandwidth", pc.getDramBandwidth());
+    rate("pcie.vram_bandwidth", pc.getVramBandwidth());
+    v.duration("pcie.link_latency", pc.getLinkLatency(), true);
+  }
+
+  private void link(String path, int gen, int width) {
+    if (gen > 6) {
+      v.problem(path + ".gen", "a PCIe generation is 1..6, not " + gen);
+    }
+    if (width != 0 && !java.util.Set.of(1, 2, 4, 8, 12, 16, 32).contains(width)) {
+      v.problem(path + ".width", "a PCIe link is x1, x2, x4, x8, x12, x16 or x32, not x" + width);
+    }
+  }
+
+  private void rate(String path, String value) {
+    if (!value.isEmpty() && dev.fencelab.protocol.scenario.Units.rate(value) <= 0) {
+      v.problem(path, "'" + value + "' is not a rate (e.g. 32GB/s, 100Gbit)");
+    }
   }
 }

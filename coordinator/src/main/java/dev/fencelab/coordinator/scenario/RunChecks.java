@@ -108,7 +108,8 @@ final class RunChecks {
       var l = e.getLatency(i);
       if (!ScenarioValidator.LATENCY_KINDS.contains(l.getKind())) v.problem("expect.latency[" + i + "].kind", "unknown latency kind '" + l.getKind() + "' (" + ScenarioValidator.LATENCY_KINDS + ")");
       if (l.getPercentile() <= 0 || l.getPercentile() > 100) v.problem("expect.latency[" + i + "].percentile", "percentile must be in (0, 100]");
-      v.duration("expect.latency[" + i + "].max", l.getMax(), false);
+      v.duration("expect.latency[" + i + "].max", l.getMax(), !l.getMin().isEmpty());
+      v.duration("expect.latency[" + i + "].min", l.getMin(), true);
     }
     for (String id : e.getStepsFailList()) {
       if (!v.stepIndex.containsKey(id)) v.problem("expect.steps_fail", "unknown step '" + id + "'");

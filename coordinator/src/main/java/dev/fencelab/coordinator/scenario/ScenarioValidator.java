@@ -28,7 +28,7 @@ public final class ScenarioValidator {
       "DMA_BUF_EXPORT_OPS", "DMA_BUF_NO_MOVE_NOTIFY", "NOTIFIER_REFUSED_BLOCKABLE", "STALE_TRANSLATION", "NOTIFIER_RETURNED_EARLY",
       "NOTIFIER_REMOVE_SELF_DEADLOCK", "USERPTR_PUBLISHED_WITHOUT_RETRY", "DEADLOCK", "DEADLOCK_BROKEN_BY_TIMEOUT");
   public static final Set<String> LATENCY_KINDS = Set.of("job.queue_to_start", "job.run", "job.queue_to_end", "copy",
-      "signal_to_wake", "unplug_to_resolved", "invalidate", "rdma.write", "rdma.read", "rdma.send");
+      "copy.local", "copy.bus_addr", "copy.thru_host_bridge", "copy.host_memory", "copy.bounce", "signal_to_wake", "unplug_to_resolved", "invalidate", "rdma.write", "rdma.read", "rdma.send");
   public static final Set<String> STATUSES = Set.of("signaled", "error", "pending", "ENODEV", "ETIME", "ECANCELED", "EIO",
       "ENOENT", "EINVAL", "EDEADLK", "ENOMEM", "ETIMEDOUT", "EBUSY", "EFAULT", "EAGAIN");
 

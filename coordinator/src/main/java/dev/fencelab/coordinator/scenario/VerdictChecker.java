@@ -399,17 +399,22 @@ public final class VerdictChecker {
     }
     for (var lb : s.getExpect().getLatencyList()) {
       Latencies.Stat stat = latencies.get(lb.getKind(), "model");
-      long max = Units.nanos(lb.getMax());
+      long max = lb.getMax().isEmpty() ? Long.MAX_VALUE : Units.nanos(lb.getMax());
+      long min = lb.getMin().isEmpty() ? 0 : Units.nanos(lb.getMin());
       if (stat == null || stat.count() == 0) {
         fail("expect.latency", "no " + lb.getKind() + " samples in model time", List.of());
         continue;
       }
       long v = stat.histogram().getValueAtPercentile(lb.getPercentile());
+      String bound = (min > 0 ? "at least " + Units.human(min) : "") + (min > 0 && !lb.getMax().isEmpty() ? ", " : "")
+          + (lb.getMax().isEmpty() ? "" : "at most " + Units.human(max));
+      String line = lb.getKind() + " p" + fmt(lb.getPercentile()) + " = " + Units.human(v) + " model time";
       if (v > max) {
-        fail("expect.latency", lb.getKind() + " p" + fmt(lb.getPercentile()) + " = " + Units.human(v) + " model time, above the bound "
-            + Units.human(max), List.of());
+        fail("expect.latency", line + ", above the bound " + Units.human(max), List.of());
+      } else if (v < min) {
+        fail("expect.latency", line + ", below the bound " + Units.human(min), List.of());
       } else {
-        facts.add(lb.getKind() + " p" + fmt(lb.getPercentile()) + " = " + Units.human(v) + " model time (bound " + Units.human(max) + ")");
+        facts.add(line + " (" + bound + ")");
       }
     }
   }

@@ -42,6 +42,7 @@ final class PlacementSteps implements StepHandler {
       case DEVICE -> {
         Device d = place.getDevice();
         DeviceSpec spec = spec(d);
+        dev.fencelab.node.p2p.PcieRoutes routes = dev.fencelab.node.p2p.P2pSteps.routes(call);
         // An RDMA NIC's verbs live in their own actor, owned by the run (stopped when the run is forgotten).
         var config = call.system().settings().config();
         var pacing = config.hasPath("fencelab.device.pacing") ? dev.fencelab.node.device.Engine.Pacing.parse(
@@ -54,6 +55,9 @@ final class PlacementSteps implements StepHandler {
                 return StepCall.ret(reply.error()).setDetail("device " + as + " on " + nodeName + ": " + Errno.describe(reply.error()) + " "
                     + reply.detail()).build();
               }
+              // its place in the host's PCIe fabric, and the run's fabric its transfers share (costed alone without one)
+              reply.driver().tell(new DriverProtocol.UsePcie(as, routes, call.binding(StepBindings.FABRIC) == null ? null
+                  : call.actor(StepBindings.FABRIC)));
               StepResult.Builder b = StepCall.ret(0).setDetail(spec.kind() + " " + as + " placed on " + nodeName)
                   .putBound(StepBindings.device(as), call.actorBinding(reply.driver()));
               if (nic != null) {
@@ -95,6 +99,10 @@ final class PlacementSteps implements StepHandler {
                 : StepCall.ret(0).setDetail("buffer " + as + " (" + size + " bytes) on " + b.getDevice() + ", handle " + reply.handle())
                     .putBound(StepBindings.handle(as, b.getDevice()), Binding.newBuilder().setHandle(reply.handle()).build())
                     .putBound(StepBindings.size(as), Binding.newBuilder().setNumber(size).build()).build());
+      }
+      case PCIE_FABRIC -> {
+        var fabric = call.spawn(dev.fencelab.node.p2p.PcieFabric.create(dev.fencelab.node.p2p.P2pSteps.routes(call), nodeName + "/pcie"));
+        yield StepCall.done(StepCall.ret(0).setDetail("the PCIe fabric on " + nodeName).putBound(StepBindings.FABRIC, call.actorBinding(fabric)));
       }
       case WHAT_NOT_SET -> throw new StepFailure(Errno.EINVAL, "a placement of nothing");
     };

@@ -56,11 +56,19 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
   }
 
   /** To the driver: perform the job's memory effects now, then answer {@link Executed}. */
-  public record Execute(long jobId, int attempt, String process, JobSpec spec, ActorRef<Command> replyTo)
+  public record Execute(long jobId, int attempt, String process, JobSpec spec, long startModel, ActorRef<Command> replyTo)
       implements NoSerializationVerificationNeeded {}
 
-  /** From the driver: the effects of attempt {@code attempt} are done ({@code result} 0 or a negative errno). */
-  public record Executed(long jobId, int attempt, int result) implements Command {}
+  /**
+   * From the driver: the effects of attempt {@code attempt} are done ({@code result} 0 or a negative errno);
+   * {@code transferNanos}: how long its DMA took in model time (a copy over the PCIe fabric; 0: none). The job runs for
+   * its duration or its transfer, whichever is longer.
+   */
+  public record Executed(long jobId, int attempt, int result, long transferNanos) implements Command {
+    public Executed(long jobId, int attempt, int result) {
+      this(jobId, attempt, result, 0);
+    }
+  }
 
   /**
    * From the device, after a timeout on some engine (kernel-semantics §1.19): {@code guiltyHere} — the timed-out
@@ -120,6 +128,8 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     int attempt;
     boolean hung;
     long startModel;
+    /** How long it runs in model time: its duration, or its DMA transfer if that took longer. */
+    long runNanos;
     /** The wait-for edge from the job's out-fence to the job (who must run to signal it). */
     long edge;
 
@@ -340,7 +350,7 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     trace.record(jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_START, job).setModelNanos(job.startModel)
         .setResult(job.attempt).setDetail(job.hung ? "hung" : ""));
     timers.startSingleTimer("timeout", new TimedOut(job.id, job.attempt), spec.jobTimeout());
-    driver.tell(new Execute(job.id, job.attempt, job.process, job.spec, getContext().getSelf().narrow()));
+    driver.tell(new Execute(job.id, job.attempt, job.process, job.spec, job.startModel, getContext().getSelf().narrow()));
   }
 
   private Behavior<ContextOwner.Command> onExecuted(Executed executed) {
@@ -358,7 +368,8 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
       return this;
     }
     head.phase = Phase.EXECUTED;
-    Duration real = pacing.realDelay(head.spec.durationNanos());
+    head.runNanos = Math.max(head.spec.durationNanos(), executed.transferNanos());
+    Duration real = pacing.realDelay(head.runNanos);
     if (real.isZero()) {
       return onFinish(new Finish(head.id, head.attempt));
     }
@@ -372,7 +383,7 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
       return this;
     }
     timers.cancel("timeout");
-    finish(head, 0, head.startModel + head.spec.durationNanos());
+    finish(head, 0, head.startModel + head.runNanos);
     advance();
     return this;
   }

@@ -24,6 +24,10 @@ final class Bo {
   boolean staticExporter; // exported without pin/unpin ops: never moved while attached
   boolean revoked;
   boolean mapped;
+  /** An import: whether the exporter left the attachment peer2peer, its PCI function, and whether its last map was host memory. */
+  boolean peer2peer;
+  String exporterEndpoint = "";
+  boolean remoteSystem;
   /** A userptr buffer: its notifier subscriber, lock and translation (null for any other buffer). */
   ActorRef<Object> userptr;
 
@@ -40,14 +44,17 @@ final class Bo {
     final ActorRef<DriverProtocol.Command> importer;
     final int importerHandle;
     final boolean dynamic;
+    /** {@code attach->peer2peer}: the importer may use the BAR (it asked, and the p2pdma distance allowed it). */
+    final boolean peer2peer;
     boolean pinned;
     boolean mapped;
 
-    Attachment(int id, ActorRef<DriverProtocol.Command> importer, int importerHandle, boolean dynamic) {
+    Attachment(int id, ActorRef<DriverProtocol.Command> importer, int importerHandle, boolean dynamic, boolean peer2peer) {
       this.id = id;
       this.importer = importer;
       this.importerHandle = importerHandle;
       this.dynamic = dynamic;
+      this.peer2peer = peer2peer;
     }
   }
 }

@@ -50,10 +50,20 @@ final class DmaBufExporter {
       attach.replyTo().tell(new DriverProtocol.Attached(d.unplugged ? Errno.ENODEV.negative() : Errno.ENOENT.negative(), 0));
       return;
     }
-    Bo.Attachment a = new Bo.Attachment(d.nextAttachment(), attach.importer(), attach.importerHandle(), attach.dynamic());
+    boolean p2p = false;
+    String detail = "";
+    if (attach.peer2peer()) {
+      // amdgpu_dma_buf_attach: attach->peer2peer stays only if pci_p2pdma_distance(exporter, importer) >= 0 (§1.12, §1.13);
+      // the check is the common p2pdma code's, made here for every exporter
+      int distance = d.routes == null ? 0 : d.routes.dma().topology().endpoint(d.endpoint) == null ? -1
+          : d.routes.dma().distanceMany(d.endpoint, List.of(attach.endpoint()));
+      p2p = distance >= 0;
+      detail = "pci_p2pdma_distance(" + d.endpoint + ", " + attach.endpoint() + ") = " + distance + (p2p ? ": peer2peer" : ": peer2peer cleared");
+    }
+    Bo.Attachment a = new Bo.Attachment(d.nextAttachment(), attach.importer(), attach.importerHandle(), attach.dynamic(), p2p);
     bo.attachments.put(a.id, a);
     d.watch(attach.importer());
-    attach.replyTo().tell(new DriverProtocol.Attached(0, a.id));
+    attach.replyTo().tell(new DriverProtocol.Attached(0, a.id, p2p, d.endpoint, detail));
   }
 
   void mapAttachment(DriverProtocol.MapAttachment map) {
@@ -63,8 +73,21 @@ final class DmaBufExporter {
       map.replyTo().tell(new DriverProtocol.MapReply(d.unplugged ? Errno.ENODEV.negative() : Errno.ENOENT.negative(), List.of()));
       return;
     }
+    long migrated = 0;
+    long migrateNanos = 0;
+    if (bo.placement == DriverProtocol.Placement.VRAM && !a.peer2peer) {
+      // amdgpu_dma_buf_map: VRAM only for a peer2peer attachment; otherwise the buffer moves to system memory (GTT) first
+      if (pinned(bo)) {
+        map.replyTo().tell(new DriverProtocol.MapReply(Errno.EBUSY.negative(), List.of())); // it cannot move: inaccessible to this importer
+        return;
+      }
+      migrated = bo.size;
+      migrateNanos = moveToSystem(bo, a, "dma_buf_map_attachment of an importer without peer2peer");
+    }
     a.mapped = true;
-    DriverProtocol.MapReply mapped = new DriverProtocol.MapReply(0, d.segments(bo));
+    boolean system = bo.placement == DriverProtocol.Placement.SYSTEM;
+    DriverProtocol.MapReply mapped = new DriverProtocol.MapReply(0, d.segments(bo), system, migrated, migrateNanos,
+        system ? "host_memory" : a.peer2peer ? "peer2peer" : "");
     if (a.dynamic) {
       map.replyTo().tell(mapped); // a dynamic importer waits for (or pipelines on) the KERNEL fences itself
       return;
@@ -89,6 +112,10 @@ final class DmaBufExporter {
     if (!a.dynamic) {
       d.services.violation(Violation.Kind.DMA_BUF_PIN_STATIC, bo.exported, "dma_buf_pin by a static importer (WARN_ON(!attach->importer_ops))");
     }
+    if (pin.pin() && bo.placement == DriverProtocol.Placement.VRAM && !pinned(bo)
+        && bo.attachments.values().stream().anyMatch(x -> !x.peer2peer)) {
+      moveToSystem(bo, null, "dma_buf_pin with an attachment that is not peer2peer: pinned in GTT, not VRAM");
+    }
     a.pinned = pin.pin();
     pin.replyTo().tell(new DriverProtocol.Result(0));
   }
@@ -99,25 +126,49 @@ final class DmaBufExporter {
       evict.replyTo().tell(new DriverProtocol.EvictReply(d.unplugged ? Errno.ENODEV.negative() : Errno.ENOENT.negative(), 0));
       return;
     }
-    if (bo.attachments.values().stream().anyMatch(a -> a.pinned) || bo.staticExporter && !bo.attachments.isEmpty()) {
-      // pinned, or exported by a static exporter (no pin op: its buffer never moves while attached)
+    if (pinned(bo)) {
       evict.replyTo().tell(new DriverProtocol.EvictReply(Errno.EBUSY.negative(), 0));
       return;
     }
+    boolean wasVram = bo.placement == DriverProtocol.Placement.VRAM;
+    moveToSystem(bo, null, wasVram ? "evicted" : "");
+    evict.replyTo().tell(new DriverProtocol.EvictReply(0, (int) bo.attachments.values().stream().filter(a -> a.dynamic).count()));
+  }
+
+  /** Pinned by an attachment, or exported by a static exporter (no pin op: its buffer never moves while attached). */
+  private static boolean pinned(Bo bo) {
+    return bo.attachments.values().stream().anyMatch(a -> a.pinned) || bo.staticExporter && !bo.attachments.isEmpty();
+  }
+
+  /**
+   * Moves a buffer to system memory: every attachment's mapping is dropped and each dynamic importer but {@code except}
+   * gets {@code move_notify}. Returns the move's model time (the buffer over this device's link to DRAM), traced when
+   * {@code why} is not empty and the buffer was in VRAM.
+   */
+  private long moveToSystem(Bo bo, Bo.Attachment except, String why) {
+    long nanos = 0;
     if (bo.placement == DriverProtocol.Placement.VRAM) {
       d.vramUsed -= (bo.size + 4095) & ~4095L;
+      if (d.routes != null && d.routes.dma().topology().endpoint(d.endpoint) != null) {
+        var route = d.routes.route(new dev.fencelab.node.p2p.PcieRoutes.Location(d.endpoint), d.endpoint,
+            dev.fencelab.node.p2p.PcieRoutes.Location.HOST);
+        nanos = d.routes.aloneNanos(route, bo.size);
+      }
+      if (!why.isEmpty()) {
+        dev.fencelab.node.trace.TraceRecorder.get(d.system()).record(dev.fencelab.node.trace.TraceRecorder
+            .event(dev.fencelab.protocol.trace.v1.EventKind.MARK, d.label).setName("migrate to system memory").setSubject(d.label + "/" + bo.name)
+            .setBytes(bo.size).setResult(nanos).setDetail(why + ": " + bo.size + " bytes VRAM -> GTT, " + nanos + " ns model time"));
+      }
     }
     bo.placement = DriverProtocol.Placement.SYSTEM;
     bo.address = d.systemAddress(bo.handle);
-    int notified = 0;
     for (Bo.Attachment a : bo.attachments.values()) {
       a.mapped = false;
-      if (a.dynamic) {
+      if (a.dynamic && a != except) {
         a.importer.tell(new DriverProtocol.MoveNotify(a.importerHandle, false));
-        notified++;
       }
     }
-    evict.replyTo().tell(new DriverProtocol.EvictReply(0, notified));
+    return nanos;
   }
 
   void detach(DriverProtocol.Detach detach) {

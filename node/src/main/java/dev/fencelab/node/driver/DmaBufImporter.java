@@ -41,11 +41,12 @@ final class DmaBufImporter {
     bo.resv = buf.resv();
     bo.dynamic = imp.dynamic();
     bo.placement = DriverProtocol.Placement.VRAM;
+    boolean peer2peer = imp.peer2peer();
     d.bos.put(bo.handle, bo);
     d.watch(buf.exporter());
     int handle = bo.handle;
     d.ask(DriverProtocol.Attached.class, buf.exporter(), d.settings.callTimeout(),
-        ref -> new DriverProtocol.Attach(buf.exporterHandle(), imp.dynamic(), d.self(), handle, ref),
+        ref -> new DriverProtocol.Attach(buf.exporterHandle(), imp.dynamic(), d.self(), handle, ref, peer2peer, d.endpoint),
         (a, failure) -> attached(handle, a != null ? a : new DriverProtocol.Attached(Errno.ENODEV.negative(), 0), imp.replyTo()));
   }
 
@@ -58,6 +59,11 @@ final class DmaBufImporter {
       return;
     }
     bo.attachment = result.attachment();
+    bo.peer2peer = result.peer2peer();
+    bo.exporterEndpoint = result.endpoint();
+    if (!result.detail().isEmpty()) {
+      d.log("{}: import of {}: {}", d.label, bo.imported, result.detail());
+    }
     replyTo.tell(new DriverProtocol.BoReply(0, bo.handle));
   }
 
@@ -69,7 +75,8 @@ final class DmaBufImporter {
     }
     if (bo.imported == null) {
       bo.mapped = true;
-      map.replyTo().tell(new DriverProtocol.MapReply(0, d.segments(bo)));
+      boolean system = bo.placement == DriverProtocol.Placement.SYSTEM;
+      map.replyTo().tell(new DriverProtocol.MapReply(0, d.segments(bo), system, 0, 0, system ? "host_memory" : "local"));
       return;
     }
     if (bo.revoked) {
@@ -85,7 +92,17 @@ final class DmaBufImporter {
     Bo bo = d.bos.get(handle);
     if (bo != null && reply.result() == 0 && !bo.revoked) {
       bo.mapped = true;
-      replyTo.tell(reply);
+      bo.remoteSystem = reply.system();
+      String route = reply.system() ? "host_memory" : reply.route();
+      if (!reply.system() && d.routes != null && !bo.exporterEndpoint.isEmpty() && !d.endpoint.isEmpty()) {
+        try {
+          route = d.routes.route(new dev.fencelab.node.p2p.PcieRoutes.Location(bo.exporterEndpoint, !bo.peer2peer), d.endpoint,
+              new dev.fencelab.node.p2p.PcieRoutes.Location(d.endpoint)).kind();
+        } catch (IllegalArgumentException e) {
+          route = "";
+        }
+      }
+      replyTo.tell(new DriverProtocol.MapReply(0, reply.segments(), reply.system(), reply.migrated(), reply.migrateNanos(), route));
     } else {
       replyTo.tell(new DriverProtocol.MapReply(
           reply.result() < 0 ? reply.result() : Errno.ENODEV.negative(), List.of()));

@@ -40,8 +40,21 @@ public final class DmaBufSteps implements StepHandler, dev.fencelab.node.resv.Bu
         int handle = call.handle(m.getBuffer(), m.getDevice());
         String label = call.text(StepBindings.label(step.getProcess()), "label of process " + step.getProcess());
         yield call.<DriverProtocol.Command, DriverProtocol.MapReply>ask(call.driver(m.getDevice()), r -> new DriverProtocol.MapBo(label, handle, r))
-            .thenApply(reply -> StepCall.ret(reply.result()).setValue(StepCall.number(reply.segments().size()))
-                .setDetail(reply.result() != 0 ? "map: " + Errno.describe(reply.result()) : reply.segments().size() + " DMA segment(s)").build());
+            .thenApply(reply -> {
+              StepResult.Builder b = StepCall.ret(reply.result()).setValue(StepCall.number(reply.segments().size()));
+              if (reply.result() != 0) {
+                return b.setDetail("map: " + Errno.describe(reply.result())).build();
+              }
+              // where the mapping points (VRAM through the BAR, or system memory) and what the exporter moved for it
+              b.putOut("placement", reply.system() ? "system" : "vram").putOut("migrated", Long.toString(reply.migrated()));
+              if (!reply.route().isEmpty()) {
+                b.putOut("route", reply.route());
+              }
+              return b.setDetail(reply.segments().size() + " DMA segment(s) in " + (reply.system() ? "system memory" : "VRAM")
+                  + (reply.route().isEmpty() ? "" : ", reached " + reply.route())
+                  + (reply.migrated() > 0 ? "; the exporter moved " + reply.migrated() + " bytes out of VRAM first (" + reply.migrateNanos()
+                      + " ns model time)" : "")).build();
+            });
       }
       case CPU_ACCESS -> cpuAccess(call);
       case IMPORT_SYNC_FILE -> {
@@ -92,7 +105,7 @@ public final class DmaBufSteps implements StepHandler, dev.fencelab.node.resv.Bu
     int fd = call.fd(im.getBuffer());
     ActorRef<DriverProtocol.Command> importer = call.driver(im.getDevice());
     return call.<ProcessProtocol.Command, DriverProtocol.BoReply>ask(process,
-            r -> new ProcessProtocol.ImportDmaBuf(fd, importer, !im.getStatic(), im.getNoMoveNotify(), r))
+            r -> new ProcessProtocol.ImportDmaBuf(fd, importer, !im.getStatic(), im.getNoMoveNotify(), im.getPeer2Peer(), r))
         .thenApply(reply -> reply.result() != 0 ? StepCall.ret(reply.result()).setDetail("import: " + Errno.describe(reply.result())).build()
             : StepCall.ret(0).setValue(StepCall.number(reply.handle()))
                 .setDetail("handle " + reply.handle() + " on " + im.getDevice() + (im.getStatic() ? " (static)" : " (dynamic)"))

@@ -8,6 +8,7 @@ import dev.fencelab.node.fence.FenceServices;
 import dev.fencelab.node.fence.WaitResult;
 import dev.fencelab.node.memory.Chunk;
 import dev.fencelab.node.memory.Content;
+import dev.fencelab.node.p2p.PcieRoutes;
 import dev.fencelab.node.resv.AcquireCtx;
 import dev.fencelab.node.resv.Resv;
 import dev.fencelab.node.resv.ResvUsage;
@@ -95,6 +96,11 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
         .onMessage(Execute.class, this::onExecute)
         .onMessage(DriverProtocol.Export.class, e -> run(() -> exporter.export(e)))
         .onMessage(DriverProtocol.Import.class, i -> run(() -> importer.importDmaBuf(i)))
+        .onMessage(DriverProtocol.UsePcie.class, u -> run(() -> {
+          d.endpoint = u.endpoint();
+          d.routes = u.routes();
+          d.fabric = u.fabric();
+        }))
         .onMessage(DriverProtocol.MapBo.class, m -> run(() -> importer.map(m)))
         .onMessage(DriverProtocol.Pin.class, p -> run(() -> importer.pin(p)))
         .onMessage(DriverProtocol.CpuAccess.class, this::onCpuAccess)
@@ -301,18 +307,22 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
     for (int h : handles) {
       Bo bo = bos.get(h);
       if (bo == null) {
-        targets.put(h, new JobExecution.Target(null, h, 0, label + " bo " + h + " (released)"));
-      } else if (bo.userptr != null) {
-        targets.put(h, new JobExecution.Target(bo.userptr.narrow(), h, bo.size, label + "/" + bo.name + " (userptr)"));
+        targets.put(h, new JobExecution.Target(null, h, 0, label + " bo " + h + " (released)", PcieRoutes.Location.HOST));
+      } else if (bo.userptr != null) { // process memory: host DRAM
+        targets.put(h, new JobExecution.Target(bo.userptr.narrow(), h, bo.size, label + "/" + bo.name + " (userptr)", PcieRoutes.Location.HOST));
       } else if (bo.imported != null) {
+        PcieRoutes.Location at = bo.remoteSystem || bo.exporterEndpoint.isEmpty() ? PcieRoutes.Location.HOST
+            : new PcieRoutes.Location(bo.exporterEndpoint, !bo.peer2peer);
         targets.put(h, new JobExecution.Target(bo.revoked ? null : bo.imported.exporter(), bo.imported.exporterHandle(), bo.size,
-            bo.imported.toString()));
+            bo.imported.toString(), at));
       } else {
-        targets.put(h, new JobExecution.Target(getContext().getSelf(), h, bo.size, label + "/" + bo.name));
+        targets.put(h, new JobExecution.Target(getContext().getSelf(), h, bo.size, label + "/" + bo.name,
+            bo.placement == DriverProtocol.Placement.SYSTEM ? PcieRoutes.Location.HOST : new PcieRoutes.Location(d.endpoint)));
       }
     }
     long seed = Content.seed(label.hashCode(), job.process().hashCode(), job.jobId(), job.spec().label().hashCode());
-    getContext().spawnAnonymous(JobExecution.create(job, seed, targets, label, settings.copyChunk(), settings.copyWindow(), services));
+    JobExecution.Pcie pcie = d.endpoint.isEmpty() || d.routes == null ? null : new JobExecution.Pcie(d.endpoint, d.routes, d.fabric);
+    getContext().spawnAnonymous(JobExecution.create(job, seed, targets, label, settings.copyChunk(), settings.copyWindow(), services, pcie));
     return this;
   }
 

@@ -30,6 +30,10 @@ final class DriverContext {
   boolean unplugged;
   /** VRAM bytes allocated (page-aligned). */
   long vramUsed;
+  /** This device's PCI function in the run's fabric, the fabric's routes and its actor; null (fabric) until placed in one. */
+  String endpoint = "";
+  dev.fencelab.node.p2p.PcieRoutes routes;
+  ActorRef<dev.fencelab.node.p2p.FabricProtocol.Command> fabric;
   private int nextHandle = 1;
   private int nextAttachment = 1;
   private final ActorContext<DriverProtocol.Command> actor;
@@ -80,6 +84,10 @@ final class DriverContext {
 
   void watch(ActorRef<?> ref) {
     actor.watch(ref);
+  }
+
+  org.apache.pekko.actor.typed.ActorSystem<Void> system() {
+    return actor.getSystem();
   }
 
   ActorRef<DriverProtocol.Command> self() {

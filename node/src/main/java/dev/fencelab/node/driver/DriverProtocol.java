@@ -95,10 +95,22 @@ public final class DriverProtocol {
    * PRIME import: attach to the exporter as a static or dynamic importer and give the process a handle.
    * -ENODEV when the exporter is gone or unplugged.
    */
-  public record Import(String process, DmaBufRef buf, boolean dynamic, boolean noMoveNotify, ActorRef<BoReply> replyTo)
+  public record Import(String process, DmaBufRef buf, boolean dynamic, boolean noMoveNotify, boolean peer2peer, ActorRef<BoReply> replyTo)
       implements Command, NodeWireMessage {
     public Import(String process, DmaBufRef buf, boolean dynamic, ActorRef<BoReply> replyTo) {
-      this(process, buf, dynamic, false, replyTo);
+      this(process, buf, dynamic, false, false, replyTo);
+    }
+  }
+
+  /**
+   * Local, at placement: the device's PCI function in the run's fabric, the fabric's routes (p2pdma distances, link
+   * figures) and the run's {@link dev.fencelab.node.p2p.PcieFabric} (null: transfers are costed alone, here).
+   */
+  public record UsePcie(String endpoint, dev.fencelab.node.p2p.PcieRoutes routes,
+      ActorRef<dev.fencelab.node.p2p.FabricProtocol.Command> fabric) implements Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {
+    public UsePcie {
+      java.util.Objects.requireNonNull(endpoint, "endpoint");
+      java.util.Objects.requireNonNull(routes, "routes");
     }
   }
 
@@ -110,9 +122,20 @@ public final class DriverProtocol {
 
   public record Segment(long address, long length) {}
 
-  public record MapReply(int result, List<Segment> segments) implements NodeWireMessage {
+  /**
+   * {@code system}: the segments are host memory; {@code migrated}: bytes the exporter moved out of VRAM for this map
+   * (an importer that cannot use the BAR), taking {@code migrateNanos} of model time; {@code route}: how this device
+   * reaches the memory (local, bus_addr, thru_host_bridge, host_memory), "" when unknown.
+   */
+  public record MapReply(int result, List<Segment> segments, boolean system, long migrated, long migrateNanos, String route)
+      implements NodeWireMessage {
     public MapReply {
       segments = List.copyOf(segments);
+      java.util.Objects.requireNonNull(route, "route");
+    }
+
+    public MapReply(int result, List<Segment> segments) {
+      this(result, segments, false, 0, 0, "");
     }
   }
 
@@ -170,11 +193,32 @@ public final class DriverProtocol {
   // --- exporter <-> importer
 
   /** To the exporter: attach {@code importer}'s buffer {@code importerHandle}. */
-  public record Attach(int handle, boolean dynamic, ActorRef<Command> importer, int importerHandle, ActorRef<Attached> replyTo)
-      implements Command, NodeWireMessage {}
+  /** {@code peer2peer}: the importer's ops allow peer2peer; {@code endpoint}: its PCI function ("" unknown). */
+  public record Attach(int handle, boolean dynamic, ActorRef<Command> importer, int importerHandle, ActorRef<Attached> replyTo,
+      boolean peer2peer, String endpoint) implements Command, NodeWireMessage {
+    public Attach {
+      java.util.Objects.requireNonNull(endpoint, "endpoint");
+    }
 
-  /** An attachment id (≥ 1), or -ENODEV / -ENOENT. */
-  public record Attached(int result, int attachment) implements NodeWireMessage {}
+    public Attach(int handle, boolean dynamic, ActorRef<Command> importer, int importerHandle, ActorRef<Attached> replyTo) {
+      this(handle, dynamic, importer, importerHandle, replyTo, false, "");
+    }
+  }
+
+  /**
+   * An attachment id (≥ 1), or -ENODEV / -ENOENT; {@code peer2peer} as the exporter left it ({@code attach->peer2peer});
+   * {@code endpoint}: the exporter's PCI function; {@code detail}: the distance it checked.
+   */
+  public record Attached(int result, int attachment, boolean peer2peer, String endpoint, String detail) implements NodeWireMessage {
+    public Attached {
+      java.util.Objects.requireNonNull(endpoint, "endpoint");
+      java.util.Objects.requireNonNull(detail, "detail");
+    }
+
+    public Attached(int result, int attachment) {
+      this(result, attachment, false, "", "");
+    }
+  }
 
   public record Detach(int handle, int attachment) implements Command, NodeWireMessage {}
 

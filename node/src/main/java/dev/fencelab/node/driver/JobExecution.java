@@ -6,6 +6,8 @@ import dev.fencelab.node.device.JobSpec;
 import dev.fencelab.node.fence.FenceServices;
 import dev.fencelab.node.memory.Chunk;
 import dev.fencelab.node.memory.Content;
+import dev.fencelab.node.p2p.FabricProtocol;
+import dev.fencelab.node.p2p.PcieRoutes;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -35,12 +37,21 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * acknowledged.
  */
 final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
-  /** Where a buffer's content is: its owner and the owner's handle; {@code owner} null: revoked. */
-  record Target(ActorRef<DriverProtocol.Command> owner, int handle, long size, String name) {
+  /**
+   * Where a buffer's content is: its owner and the owner's handle ({@code owner} null: revoked), and where that memory
+   * sits in the PCIe fabric.
+   */
+  record Target(ActorRef<DriverProtocol.Command> owner, int handle, long size, String name, PcieRoutes.Location location) {
     Target {
       Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(location, "location");
     }
   }
+
+  /** This device's PCI function, the fabric's routes, and the run's fabric (null: a transfer is costed alone, here). */
+  record Pcie(String endpoint, PcieRoutes routes, ActorRef<FabricProtocol.Command> fabric) {}
+
+  private record Transferred(FabricProtocol.Done done) implements Msg {}
 
   interface Msg extends NoSerializationVerificationNeeded {}
 
@@ -77,17 +88,24 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
   /** The buffers this job touched after they were revoked (each reported once); the job then fails with -ENODEV. */
   private final java.util.Set<String> revokedTargets = new java.util.HashSet<>();
 
+  private final Pcie pcie;
+  /** The copy's transfer in the fabric; null: none (no copy, no fabric, or a route it cannot take). */
+  private String transferId;
+  private PcieRoutes.Route route;
+  private boolean awaitingFabric;
+
   static Behavior<Msg> create(Engine.Execute job, long jobSeed, Map<Integer, Target> targets, String label, int chunkBytes, int window,
-      FenceServices services) {
+      FenceServices services, Pcie pcie) {
     return Behaviors.setup(context -> {
-      JobExecution execution = new JobExecution(context, job, jobSeed, targets, label, chunkBytes, window, services);
+      JobExecution execution = new JobExecution(context, job, jobSeed, targets, label, chunkBytes, window, services, pcie);
       return execution.done ? Behaviors.stopped() : execution; // a job with nothing to wait for is done at once
     });
   }
 
   private JobExecution(ActorContext<Msg> context, Engine.Execute job, long jobSeed, Map<Integer, Target> targets, String label,
-      int chunkBytes, int window, FenceServices services) {
+      int chunkBytes, int window, FenceServices services, Pcie pcie) {
     super(context);
+    this.pcie = pcie;
     this.job = job;
     this.jobSeed = jobSeed;
     this.targets = targets;
@@ -100,6 +118,7 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
     this.writeAdapter = context.messageAdapter(DriverProtocol.WriteAck.class, Wrote::new);
     targets.values().stream().map(Target::owner).filter(Objects::nonNull).distinct().forEach(context::watch);
     if (job.spec().copy() != null) {
+      beginTransfer();
       pumpCopy();
     } else {
       startCompute();
@@ -112,6 +131,7 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
         .onMessage(Read.class, this::onRead)
         .onMessage(Wrote.class, this::onWrote)
         .onMessage(Summed.class, this::onSummed)
+        .onMessage(Transferred.class, this::onTransferred)
         .onSignal(Terminated.class, this::onOwnerDied)
         .build();
   }
@@ -254,30 +274,79 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
 
   private Behavior<Msg> maybeDone() {
     if (done) {
-      return Behaviors.stopped();
+      return awaitingFabric ? this : Behaviors.stopped();
     }
     if (computing && sumsLeft == 0 && writesLeft == 0) {
       done = true; // reached from both the last copy ack and the compute step: answer once
-      JobSpec.Copy copy = job.spec().copy();
-      if (copy != null) {
-        Target src = targets.get(copy.src());
-        Target dst = targets.get(copy.dst());
-        dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).record(dev.fencelab.node.trace.TraceRecorder
-            .event(dev.fencelab.protocol.trace.v1.EventKind.COPY, label).setId(job.jobId()).setName(job.spec().label())
-            .setBytes(copy.length()).setWallNanos(startWall).setWallEndNanos(System.nanoTime())
-            .setSubject((src == null ? "?" : src.name()) + " -> " + (dst == null ? "?" : dst.name())));
+      if (transferId == null) {
+        return executed(null);
       }
-      job.replyTo().tell(new Engine.Executed(job.jobId(), job.attempt(),
-          revokedTargets.isEmpty() ? 0 : dev.fencelab.protocol.Errno.ENODEV.negative()));
-      return Behaviors.stopped();
+      if (!revokedTargets.isEmpty()) {
+        pcie.fabric().tell(new FabricProtocol.Cancel(transferId));
+        return executed(null);
+      }
+      awaitingFabric = true;
+      // the data has moved: the fabric says when the transfer ends in model time, sharing links with the others
+      getContext().ask(FabricProtocol.Done.class, pcie.fabric(), java.time.Duration.ofSeconds(10), r -> new FabricProtocol.End(transferId, r),
+          (d, failure) -> new Transferred(d != null ? d : new FabricProtocol.Done(transferId, -1, "", 0, "the fabric did not answer")));
+      return this;
     }
     return this;
+  }
+
+  private Behavior<Msg> onTransferred(Transferred t) {
+    return executed(t.done());
+  }
+
+  /** Traces the copy and answers the engine; {@code fabric}: the fabric's answer for the transfer, if there was one. */
+  private Behavior<Msg> executed(FabricProtocol.Done fabric) {
+    JobSpec.Copy copy = job.spec().copy();
+    long transferNanos = 0;
+    String how = "";
+    if (route != null && revokedTargets.isEmpty()) {
+      long alone = pcie.routes().aloneNanos(route, copy.length());
+      boolean shared = fabric != null && fabric.modelEnd() >= 0;
+      transferNanos = shared ? fabric.modelEnd() - job.startModel() : alone;
+      how = route.kind() + ": " + route.path() + "; " + transferNanos + " ns model time (" + alone + " ns alone"
+          + (shared ? "" : fabric == null ? "" : ", the fabric could not share it: " + fabric.path()) + ")";
+    }
+    if (copy != null) {
+      Target src = targets.get(copy.src());
+      Target dst = targets.get(copy.dst());
+      dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).record(dev.fencelab.node.trace.TraceRecorder
+          .event(dev.fencelab.protocol.trace.v1.EventKind.COPY, label).setId(job.jobId()).setName(job.spec().label())
+          .setBytes(copy.length()).setWallNanos(startWall).setWallEndNanos(System.nanoTime()).setDetail(how)
+          .setSubject((src == null ? "?" : src.name()) + " -> " + (dst == null ? "?" : dst.name())));
+    }
+    job.replyTo().tell(new Engine.Executed(job.jobId(), job.attempt(),
+        revokedTargets.isEmpty() ? 0 : dev.fencelab.protocol.Errno.ENODEV.negative(), transferNanos));
+    return Behaviors.stopped();
+  }
+
+  /** The copy's route through the fabric, and its start there (with the fabric, it shares links with other transfers). */
+  private void beginTransfer() {
+    JobSpec.Copy copy = job.spec().copy();
+    if (pcie == null) {
+      return;
+    }
+    PcieRoutes.Location src = targets.get(copy.src()).location();
+    PcieRoutes.Location dst = targets.get(copy.dst()).location();
+    try {
+      route = pcie.routes().route(src, pcie.endpoint(), dst);
+    } catch (IllegalArgumentException e) {
+      return; // a device outside the fabric: no transfer cost
+    }
+    if (pcie.fabric() != null) {
+      transferId = label + "/" + job.spec().label() + "#" + job.jobId() + "." + job.attempt();
+      pcie.fabric().tell(new FabricProtocol.Begin(transferId, src.host() ? "" : src.device(), src.bounce(), pcie.endpoint(),
+          dst.host() ? "" : dst.device(), dst.bounce(), copy.length(), job.startModel()));
+    }
   }
 
   private Behavior<Msg> onOwnerDied(Terminated t) {
     // The import is revoked: later DMA of this job does not go to the dead owner at all.
     targets.replaceAll((h, target) -> target.owner() != null && target.owner().equals(t.getRef())
-        ? new Target(null, target.handle(), target.size(), target.name()) : target);
+        ? new Target(null, target.handle(), target.size(), target.name(), target.location()) : target);
     // Every operation still waiting on the dead owner ends as DMA into revoked memory.
     List<Long> tags = pendingByTag.entrySet().stream()
         .filter(e -> e.getValue().owner() != null && e.getValue().owner().equals(t.getRef())).map(Map.Entry::getKey).toList();

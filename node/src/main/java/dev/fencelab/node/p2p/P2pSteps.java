@@ -22,6 +22,20 @@ public final class P2pSteps implements StepHandler {
     return List.of(Step.ActionCase.P2P_DISTANCE, Step.ActionCase.P2P_FIND);
   }
 
+  /** The run's fabric routes on this node (built once per run from the request's {@code pcie} section). */
+  public static PcieRoutes routes(StepCall call) {
+    PcieRoutes routes = call.localOrNull("pcie-routes", PcieRoutes.class);
+    if (routes == null) {
+      try {
+        routes = new PcieRoutes(dma(call), call.pcie());
+      } catch (IllegalArgumentException e) {
+        throw new StepFailure(Errno.EINVAL, e.getMessage());
+      }
+      call.bindLocal("pcie-routes", routes);
+    }
+    return routes;
+  }
+
   private static P2pDma dma(StepCall call) {
     P2pDma dma = call.localOrNull("p2pdma", P2pDma.class);
     if (dma == null) {

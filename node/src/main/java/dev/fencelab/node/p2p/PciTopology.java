@@ -14,10 +14,39 @@ import java.util.Map;
  * bridge (Intel 0x2030), so scenarios without a topology keep working. Pure, immutable.
  */
 public final class PciTopology {
-  /** A PCI device or bridge in the fabric: what {@code pci_upstream_bridge} walks. */
-  public record Node(String name, Node upstream, boolean acsRedirect, HostBridge host, boolean bridge) {}
+  /**
+   * A PCI device or bridge in the fabric: what {@code pci_upstream_bridge} walks. {@code link}: the physical link to its
+   * upstream (a device's link to its port, shared by its functions; a switch's upstream link), with its rate in bytes per
+   * nanosecond; null where the hop is inside a switch or the root complex.
+   */
+  public record Node(String name, Node upstream, boolean acsRedirect, HostBridge host, boolean bridge, String link, double linkRate) {
+    Node(String name, Node upstream, boolean acsRedirect, HostBridge host, boolean bridge) {
+      this(name, upstream, acsRedirect, host, bridge, null, 0);
+    }
+  }
 
-  public record HostBridge(String name, int vendor, int device) {}
+  /** A host bridge; {@code p2pRate}: what its root complex forwards peer to peer, bytes per nanosecond. */
+  public record HostBridge(String name, int vendor, int device, double p2pRate) {
+    public HostBridge(String name, int vendor, int device) {
+      this(name, vendor, device, DEFAULT_RC_RATE);
+    }
+  }
+
+  /** PCIe 4.0 x16, ~32 GB/s (kernel-semantics §4): every link's default, and the root complex's (an assumption). */
+  public static final double DEFAULT_RC_RATE = 32.0;
+
+  /**
+   * The usable rate of a link of PCIe generation {@code gen} (1..6) and {@code width} lanes, bytes per nanosecond: 0.25, 0.5,
+   * 1, 2, 4, 8 GB/s per lane, so that 4.0 x16 is the 32 GB/s of §4. 0 means the default (4, 16).
+   */
+  public static double linkRate(int gen, int width) {
+    int g = gen == 0 ? 4 : gen;
+    int w = width == 0 ? 16 : width;
+    if (g < 1 || g > 6 || w < 1 || w > 32) {
+      throw new IllegalArgumentException("a PCIe link is gen 1..6 and x1..x32, not gen " + gen + " x" + width);
+    }
+    return 0.25 * (1 << (g - 1)) * w;
+  }
 
   /** An endpoint function; {@code pci} false for a platform device. */
   public record Endpoint(String name, Node node, boolean p2pmem, boolean pci) {}
@@ -52,7 +81,13 @@ public final class PciTopology {
    */
   public static PciTopology of(Pcie pcie, List<String> devices) {
     Map<String, HostBridge> bridges = new HashMap<>();
-    pcie.getHostBridgesList().forEach(h -> bridges.put(h.getName(), new HostBridge(h.getName(), h.getVendor(), h.getDevice())));
+    for (var h : pcie.getHostBridgesList()) {
+      double rc = h.getP2PBandwidth().isEmpty() ? DEFAULT_RC_RATE : dev.fencelab.protocol.scenario.Units.rate(h.getP2PBandwidth());
+      if (rc <= 0) {
+        throw new IllegalArgumentException("host bridge '" + h.getName() + "': p2p_bandwidth '" + h.getP2PBandwidth() + "' is not a rate");
+      }
+      bridges.put(h.getName(), new HostBridge(h.getName(), h.getVendor(), h.getDevice(), rc));
+    }
     Map<String, dev.fencelab.protocol.scenario.v1.PciPort> ports = new HashMap<>();
     pcie.getPortsList().forEach(p -> ports.put(p.getName(), p));
     Map<String, Node> built = new HashMap<>();
@@ -63,13 +98,13 @@ public final class PciTopology {
       // Functions of one device (one slot) share the same bus: each is its own pci_dev under the same bridge.
       String slot = e.getSlot().isEmpty() ? e.getName() : e.getSlot();
       slots.putIfAbsent(slot, port);
-      Node fn = new Node(e.getName(), slots.get(slot), false, port.host(), false);
+      Node fn = new Node(e.getName(), slots.get(slot), false, port.host(), false, "link:" + slot, linkRate(e.getGen(), e.getWidth()));
       endpoints.put(e.getName(), new Endpoint(e.getName(), fn, e.getP2Pmem(), !e.getBus().equals("platform")));
     }
     for (String d : devices) {
       if (!endpoints.containsKey(d)) {
         Node rootPort = new Node("rp-" + d, null, false, DEFAULT_BRIDGE, true);
-        endpoints.put(d, new Endpoint(d, new Node(d, rootPort, false, DEFAULT_BRIDGE, false), false, true));
+        endpoints.put(d, new Endpoint(d, new Node(d, rootPort, false, DEFAULT_BRIDGE, false, "link:" + d, DEFAULT_RC_RATE), false, true));
       }
     }
     boolean amd = pcie.getCpuVendor().equalsIgnoreCase("amd");
@@ -99,7 +134,9 @@ public final class PciTopology {
       node = new Node(name, null, p.getAcsRedirect(), host, true);
     } else {
       Node parent = port(p.getParent(), ports, bridges, built, path);
-      node = new Node(name, parent, p.getAcsRedirect(), parent.host(), true);
+      boolean upstreamLink = p.getKind().equals("switch_upstream"); // a downstream port's hop to its upstream port is inside the switch
+      node = new Node(name, parent, p.getAcsRedirect(), parent.host(), true, upstreamLink ? "link:" + name : null,
+          upstreamLink ? linkRate(p.getGen(), p.getWidth()) : 0);
     }
     built.put(name, node);
     return node;

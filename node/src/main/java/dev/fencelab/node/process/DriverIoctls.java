@@ -45,7 +45,7 @@ final class DriverIoctls {
       imp.replyTo().tell(new DriverProtocol.BoReply(open == null ? Errno.EBADF.negative() : Errno.EINVAL.negative(), 0));
       return;
     }
-    imp.driver().tell(new DriverProtocol.Import(p.name, d.buf(), imp.dynamic(), imp.noMoveNotify(), imp.replyTo()));
+    imp.driver().tell(new DriverProtocol.Import(p.name, d.buf(), imp.dynamic(), imp.noMoveNotify(), imp.peer2peer(), imp.replyTo()));
   }
 
   /**

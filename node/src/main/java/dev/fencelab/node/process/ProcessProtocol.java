@@ -136,7 +136,7 @@ public final class ProcessProtocol {
    * PRIME import of dma-buf {@code fd} into {@code driver} ({@code dma_buf_get}: -EBADF for a closed fd, -EINVAL
    * for one that is not a dma-buf), as a static or dynamic importer; the reply is the driver's buffer handle.
    */
-  public record ImportDmaBuf(int fd, ActorRef<DriverProtocol.Command> driver, boolean dynamic, boolean noMoveNotify,
+  public record ImportDmaBuf(int fd, ActorRef<DriverProtocol.Command> driver, boolean dynamic, boolean noMoveNotify, boolean peer2peer,
       ActorRef<DriverProtocol.BoReply> replyTo) implements Command, NodeWireMessage {
     public ImportDmaBuf {
       Objects.requireNonNull(driver, "driver");
@@ -144,7 +144,7 @@ public final class ProcessProtocol {
     }
 
     public ImportDmaBuf(int fd, ActorRef<DriverProtocol.Command> driver, boolean dynamic, ActorRef<DriverProtocol.BoReply> replyTo) {
-      this(fd, driver, dynamic, false, replyTo);
+      this(fd, driver, dynamic, false, false, replyTo);
     }
   }
 

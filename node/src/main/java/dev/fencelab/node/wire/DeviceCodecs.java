@@ -8,6 +8,7 @@ import dev.fencelab.node.device.DeviceActor;
 import dev.fencelab.node.device.DeviceSpec;
 import dev.fencelab.node.device.JobSpec;
 import dev.fencelab.node.driver.DmaBufRef;
+import dev.fencelab.node.p2p.FabricProtocol;
 import dev.fencelab.node.driver.DriverProtocol;
 import dev.fencelab.node.driver.DriverProtocol.Placement;
 import dev.fencelab.node.fence.FenceRef;
@@ -121,13 +122,15 @@ final class DeviceCodecs {
         p -> new DriverProtocol.MapBo(p.getProcess(), p.getHandle(), s.req(p.getReplyTo(), "MapBo.reply_to")));
     s.codec(DriverProtocol.MapReply.class, "D.MapReply",
         m -> {
-          DeviceV1.MapReply.Builder b = DeviceV1.MapReply.newBuilder().setResult(m.result());
+          DeviceV1.MapReply.Builder b = DeviceV1.MapReply.newBuilder().setResult(m.result()).setSystem(m.system()).setMigrated(m.migrated())
+              .setMigrateNanos(m.migrateNanos()).setRoute(m.route());
           m.segments().forEach(g -> b.addSegments(DeviceV1.Segment.newBuilder().setAddress(g.address()).setLength(g.length())));
           return b.build();
         },
         DeviceV1.MapReply::parseFrom,
         p -> new DriverProtocol.MapReply(p.getResult(),
-            p.getSegmentsList().stream().map(g -> new DriverProtocol.Segment(g.getAddress(), g.getLength())).toList()));
+            p.getSegmentsList().stream().map(g -> new DriverProtocol.Segment(g.getAddress(), g.getLength())).toList(), p.getSystem(),
+            p.getMigrated(), p.getMigrateNanos(), p.getRoute()));
     s.codec(DriverProtocol.Pin.class, "D.Pin",
         m -> DeviceV1.Pin.newBuilder().setProcess(m.process()).setHandle(m.handle()).setPin(m.pin()).setReplyTo(s.refOf(m.replyTo())).build(),
         DeviceV1.Pin::parseFrom,
@@ -221,20 +224,22 @@ final class DeviceCodecs {
         p -> new DriverProtocol.ExportReply(p.getResult(), p.hasBuf() ? dmaBuf(p.getBuf()) : null));
     s.codec(DriverProtocol.Import.class, "D.Import",
         m -> DeviceV1.Import.newBuilder().setProcess(m.process()).setBuf(dmaBuf(m.buf())).setDynamic(m.dynamic())
-            .setNoMoveNotify(m.noMoveNotify()).setReplyTo(s.refOf(m.replyTo())).build(),
+            .setNoMoveNotify(m.noMoveNotify()).setPeer2Peer(m.peer2peer()).setReplyTo(s.refOf(m.replyTo())).build(),
         DeviceV1.Import::parseFrom,
-        p -> new DriverProtocol.Import(p.getProcess(), dmaBuf(p.getBuf()), p.getDynamic(), p.getNoMoveNotify(),
+        p -> new DriverProtocol.Import(p.getProcess(), dmaBuf(p.getBuf()), p.getDynamic(), p.getNoMoveNotify(), p.getPeer2Peer(),
             s.req(p.getReplyTo(), "Import.reply_to")));
     s.codec(DriverProtocol.Attach.class, "D.Attach",
         m -> DeviceV1.Attach.newBuilder().setHandle(m.handle()).setDynamic(m.dynamic()).setImporter(s.refOf(m.importer()))
-            .setImporterHandle(m.importerHandle()).setReplyTo(s.refOf(m.replyTo())).build(),
+            .setImporterHandle(m.importerHandle()).setReplyTo(s.refOf(m.replyTo())).setPeer2Peer(m.peer2peer()).setEndpoint(m.endpoint()).build(),
         DeviceV1.Attach::parseFrom,
         p -> new DriverProtocol.Attach(p.getHandle(), p.getDynamic(), s.req(p.getImporter(), "Attach.importer"), p.getImporterHandle(),
-            s.req(p.getReplyTo(), "Attach.reply_to")));
+            s.req(p.getReplyTo(), "Attach.reply_to"), p.getPeer2Peer(), p.getEndpoint()));
     s.codec(DriverProtocol.Attached.class, "D.Attached",
-        m -> DeviceV1.Attached.newBuilder().setResult(m.result()).setAttachment(m.attachment()).build(),
+        m -> DeviceV1.Attached.newBuilder().setResult(m.result()).setAttachment(m.attachment()).setPeer2Peer(m.peer2peer())
+            .setEndpoint(m.endpoint()).setDetail(m.detail()).build(),
         DeviceV1.Attached::parseFrom,
-        p -> new DriverProtocol.Attached(p.getResult(), p.getAttachment()));
+        p -> new DriverProtocol.Attached(p.getResult(), p.getAttachment(), p.getPeer2Peer(), p.getEndpoint(), p.getDetail()));
+    registerFabric();
     s.codec(DriverProtocol.Detach.class, "D.Detach",
         m -> DeviceV1.Detach.newBuilder().setHandle(m.handle()).setAttachment(m.attachment()).build(),
         DeviceV1.Detach::parseFrom,
@@ -292,10 +297,10 @@ final class DeviceCodecs {
             s.req(p.getReplyTo(), "ExportDmaBuf.reply_to")));
     s.codec(ProcessProtocol.ImportDmaBuf.class, "P.ImportDmaBuf",
         m -> DeviceV1.ImportDmaBuf.newBuilder().setFd(m.fd()).setDriver(s.refOf(m.driver())).setDynamic(m.dynamic())
-            .setNoMoveNotify(m.noMoveNotify()).setReplyTo(s.refOf(m.replyTo())).build(),
+            .setNoMoveNotify(m.noMoveNotify()).setPeer2Peer(m.peer2peer()).setReplyTo(s.refOf(m.replyTo())).build(),
         DeviceV1.ImportDmaBuf::parseFrom,
         p -> new ProcessProtocol.ImportDmaBuf(p.getFd(), s.req(p.getDriver(), "ImportDmaBuf.driver"), p.getDynamic(), p.getNoMoveNotify(),
-            s.req(p.getReplyTo(), "ImportDmaBuf.reply_to")));
+            p.getPeer2Peer(), s.req(p.getReplyTo(), "ImportDmaBuf.reply_to")));
     s.codec(ProcessProtocol.SubmitJob.class, "P.SubmitJob",
         m -> DeviceV1.SubmitJob.newBuilder().setDriver(s.refOf(m.driver())).setJob(job(m.job())).addAllInFenceFds(m.inFenceFds())
             .setOutSyncFile(m.outSyncFile()).setReplyTo(s.refOf(m.replyTo())).build(),
@@ -438,5 +443,28 @@ final class DeviceCodecs {
       case FAIL_RESET -> DeviceActor.FaultKind.FAIL_RESET;
       default -> throw new NotSerializableException("InjectFault.kind: missing or unknown (" + k + ")");
     };
+  }
+
+  /** The run's PCIe fabric ({@link FabricProtocol}): manifests {@code D.Fabric*}. */
+  private void registerFabric() {
+    s.codec(FabricProtocol.Begin.class, "D.FabricBegin",
+        m -> DeviceV1.FabricBegin.newBuilder().setId(m.id()).setSrc(m.src()).setSrcBounce(m.srcBounce()).setEngine(m.engine()).setDst(m.dst())
+            .setDstBounce(m.dstBounce()).setBytes(m.bytes()).setModelStart(m.modelStart()).build(),
+        DeviceV1.FabricBegin::parseFrom,
+        p -> new FabricProtocol.Begin(p.getId(), p.getSrc(), p.getSrcBounce(), p.getEngine(), p.getDst(), p.getDstBounce(), p.getBytes(),
+            p.getModelStart()));
+    s.codec(FabricProtocol.End.class, "D.FabricEnd",
+        m -> DeviceV1.FabricEnd.newBuilder().setId(m.id()).setReplyTo(s.refOf(m.replyTo())).build(),
+        DeviceV1.FabricEnd::parseFrom,
+        p -> new FabricProtocol.End(p.getId(), s.req(p.getReplyTo(), "FabricEnd.reply_to")));
+    s.codec(FabricProtocol.Cancel.class, "D.FabricCancel",
+        m -> DeviceV1.FabricCancel.newBuilder().setId(m.id()).build(),
+        DeviceV1.FabricCancel::parseFrom,
+        p -> new FabricProtocol.Cancel(p.getId()));
+    s.codec(FabricProtocol.Done.class, "D.FabricDone",
+        m -> DeviceV1.FabricDone.newBuilder().setId(m.id()).setModelEnd(m.modelEnd()).setKind(m.kind()).setAloneNanos(m.aloneNanos())
+            .setPath(m.path()).build(),
+        DeviceV1.FabricDone::parseFrom,
+        p -> new FabricProtocol.Done(p.getId(), p.getModelEnd(), p.getKind(), p.getAloneNanos(), p.getPath()));
   }
 }

@@ -81,9 +81,14 @@ final class DeviceFixture implements AutoCloseable {
     return probe.receiveMessage().buf();
   }
 
+  /** An import by a P2P-capable importer (allow_peer2peer): without a fabric, the exporter keeps the buffer in VRAM. */
   DriverProtocol.BoReply importBuf(ActorRef<DriverProtocol.Command> driver, String process, DmaBufRef buf, boolean dynamic) {
+    return importBuf(driver, process, buf, dynamic, true);
+  }
+
+  DriverProtocol.BoReply importBuf(ActorRef<DriverProtocol.Command> driver, String process, DmaBufRef buf, boolean dynamic, boolean peer2peer) {
     TestProbe<DriverProtocol.BoReply> probe = f.testKit.createTestProbe();
-    driver.tell(new DriverProtocol.Import(process, buf, dynamic, probe.ref()));
+    driver.tell(new DriverProtocol.Import(process, buf, dynamic, false, peer2peer, probe.ref()));
     return probe.receiveMessage(Duration.ofSeconds(10));
   }
 

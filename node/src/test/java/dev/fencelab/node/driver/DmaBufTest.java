@@ -296,7 +296,7 @@ class DmaBufTest {
     var b = gpu();
     DmaBufRef buf = fx.export(a, "p", fx.createBo(a, "p", "shared", 1 << 16));
     TestProbe<DriverProtocol.BoReply> probe = fx.f.testKit.createTestProbe();
-    b.tell(new DriverProtocol.Import("q", buf, true, true, probe.ref()));
+    b.tell(new DriverProtocol.Import("q", buf, true, true, false, probe.ref()));
     assertEquals(Errno.EINVAL.negative(), probe.receiveMessage().result());
     assertEquals(Violation.Kind.DMA_BUF_NO_MOVE_NOTIFY, fx.f.expectViolation(Violation.Kind.DMA_BUF_NO_MOVE_NOTIFY).kind());
   }

@@ -9,12 +9,12 @@ public final class Units {
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)?");
   private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ns|us|µs|ms|s|m|min)");
 
-  private static final Pattern RATE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(Gbit|Mbit|GB|MB)(?:/s)?");
+  private static final Pattern RATE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(Gbit|Mbit|TB|GB|MB)(?:/s)?");
 
   private Units() {}
 
   /**
-   * A link rate ("100Gbit", "25Gbit/s", "12.5GB", "800MB/s") in bytes per nanosecond, or -1 when {@code text} is not
+   * A link rate ("100Gbit", "25Gbit/s", "12.5GB", "800MB/s", "1TB/s") in bytes per nanosecond, or -1 when {@code text} is not
    * one (or is zero).
    */
   public static double rate(String text) {
@@ -26,6 +26,7 @@ public final class Units {
     double bytesPerSecond = switch (m.group(2)) {
       case "Gbit" -> v * 1e9 / 8;
       case "Mbit" -> v * 1e6 / 8;
+      case "TB" -> v * 1e12;
       case "GB" -> v * 1e9;
       default -> v * 1e6;
     };

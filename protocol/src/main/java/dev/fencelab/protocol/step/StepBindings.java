@@ -8,6 +8,9 @@ package dev.fencelab.protocol.step;
 public final class StepBindings {
   private StepBindings() {}
 
+  /** The run's PCIe fabric (an actor), which every device's transfers share. */
+  public static final String FABRIC = "pcie:fabric";
+
   /** A device's driver (an actor). */
   public static String device(String device) {
     return "device:" + device;

@@ -26,6 +26,18 @@ final class Placements {
     this.tagged = tagged;
   }
 
+  /**
+   * The run's PCIe fabric, on the first device's node (none without devices): the one place where transfers of devices
+   * on any node share links in model time. Placed before the devices, which are given it.
+   */
+  CompletableFuture<List<StepClient.Sent>> fabric() {
+    if (names.scenario().getDevicesCount() == 0) {
+      return CompletableFuture.completedFuture(List.of());
+    }
+    Placement p = Placement.newBuilder().setPcieFabric(true).setAs("pcie").build();
+    return Futures.allOf(List.of(client.place(names.scenario().getDevices(0).getNode(), p).toCompletableFuture()));
+  }
+
   CompletableFuture<List<StepClient.Sent>> devicesAndProcesses() {
     List<CompletableFuture<StepClient.Sent>> placed = new ArrayList<>();
     for (Device d : names.scenario().getDevicesList()) {

@@ -201,15 +201,21 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
       log.say(String.format("clock of %s: offset %+.3f ms (± %.1f us, best of %d pings)", c.getNode(), c.getOffsetNanos() / 1e6,
           c.getUncertaintyNanos() / 1e3, c.getSamples()));
     }
-    getContext().pipeToSelf(placements.devicesAndProcesses(), (r, failure) -> failure != null
-        ? new Aborted("placement failed: " + failure.getMessage()) : new Placed(1, r));
+    getContext().pipeToSelf(placements.fabric(), (r, failure) -> failure != null
+        ? new Aborted("placing the PCIe fabric failed: " + failure.getMessage()) : new Placed(0, r));
     return this;
   }
 
   private Behavior<Msg> onPlaced(Placed placed) {
     String errors = placements.apply(placed.results());
     if (!errors.isEmpty()) {
-      return abort(placed.round() == 1 ? "placement failed: " + errors : "creating buffers failed: " + errors);
+      return abort(placed.round() == 0 ? "placing the PCIe fabric failed: " + errors
+          : placed.round() == 1 ? "placement failed: " + errors : "creating buffers failed: " + errors);
+    }
+    if (placed.round() == 0) {
+      getContext().pipeToSelf(placements.devicesAndProcesses(), (r, failure) -> failure != null
+          ? new Aborted("placement failed: " + failure.getMessage()) : new Placed(1, r));
+      return this;
     }
     if (placed.round() == 1) {
       log.say("placed " + s.getDevicesCount() + " device(s) and " + s.getProcessesCount() + " process(es)");

@@ -140,6 +140,11 @@ final class StepClient {
       copy(StepBindings.label(place.getBuffer().getProcess()), request);
       copy(StepBindings.device(place.getBuffer().getDevice()), request);
     }
+    if (place.hasDevice() || place.getPcieFabric()) { // the host's PCIe fabric, and the run's fabric actor for a device
+      request.setPcie(names.scenario().getPcie()).setSeed(seed)
+          .addAllDevices(names.scenario().getDevicesList().stream().map(d -> d.getName()).toList());
+      copy(StepBindings.FABRIC, request);
+    }
     return send(node, request.build(), timeout.plusSeconds(2));
   }
 
