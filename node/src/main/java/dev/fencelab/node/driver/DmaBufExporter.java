@@ -73,17 +73,29 @@ final class DmaBufExporter {
       map.replyTo().tell(new DriverProtocol.MapReply(d.unplugged ? Errno.ENODEV.negative() : Errno.ENOENT.negative(), List.of()));
       return;
     }
-    long migrated = 0;
-    long migrateNanos = 0;
     if (bo.placement == DriverProtocol.Placement.VRAM && !a.peer2peer) {
       // amdgpu_dma_buf_map: VRAM only for a peer2peer attachment; otherwise the buffer moves to system memory (GTT) first
       if (pinned(bo)) {
         map.replyTo().tell(new DriverProtocol.MapReply(Errno.EBUSY.negative(), List.of())); // it cannot move: inaccessible to this importer
         return;
       }
-      migrated = bo.size;
-      migrateNanos = moveToSystem(bo, a, "dma_buf_map_attachment of an importer without peer2peer");
+      long nanos = moveToSystem(bo, a, "dma_buf_map_attachment of an importer without peer2peer");
+      // the move is a job whose fence is KERNEL in the resv: a static importer's map, and every later job, waits for it
+      d.ask(DriverProtocol.SubmitReply.class, d.self(), d.settings.callTimeout(), r -> new DriverProtocol.Move(bo.handle, nanos,
+          "for an importer without peer2peer", r), (moved, failure) -> {
+            int result = moved == null ? Errno.ETIMEDOUT.negative() : moved.result();
+            if (result < 0) {
+              map.replyTo().tell(new DriverProtocol.MapReply(result, List.of()));
+            } else {
+              finishMap(bo, a, map, bo.size, nanos);
+            }
+          });
+      return;
     }
+    finishMap(bo, a, map, 0, 0);
+  }
+
+  private void finishMap(Bo bo, Bo.Attachment a, DriverProtocol.MapAttachment map, long migrated, long migrateNanos) {
     a.mapped = true;
     boolean system = bo.placement == DriverProtocol.Placement.SYSTEM;
     DriverProtocol.MapReply mapped = new DriverProtocol.MapReply(0, d.segments(bo), system, migrated, migrateNanos,
@@ -114,7 +126,8 @@ final class DmaBufExporter {
     }
     if (pin.pin() && bo.placement == DriverProtocol.Placement.VRAM && !pinned(bo)
         && bo.attachments.values().stream().anyMatch(x -> !x.peer2peer)) {
-      moveToSystem(bo, null, "dma_buf_pin with an attachment that is not peer2peer: pinned in GTT, not VRAM");
+      long nanos = moveToSystem(bo, null, "dma_buf_pin with an attachment that is not peer2peer: pinned in GTT, not VRAM");
+      d.self().tell(new DriverProtocol.Move(bo.handle, nanos, "pinned in GTT", d.system().ignoreRef()));
     }
     a.pinned = pin.pin();
     pin.replyTo().tell(new DriverProtocol.Result(0));

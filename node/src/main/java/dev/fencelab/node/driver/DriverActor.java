@@ -3,6 +3,7 @@ package dev.fencelab.node.driver;
 import dev.fencelab.node.device.DeviceActor;
 import dev.fencelab.node.device.DeviceSpec;
 import dev.fencelab.node.device.Engine;
+import dev.fencelab.node.device.JobSpec;
 import dev.fencelab.node.fence.ContextOwner;
 import dev.fencelab.node.fence.FenceServices;
 import dev.fencelab.node.fence.WaitResult;
@@ -93,6 +94,7 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
         .onMessage(DriverProtocol.CreateBo.class, this::onCreateBo)
         .onMessage(DriverProtocol.CreateUserptr.class, this::onCreateUserptr)
         .onMessage(DriverProtocol.Submit.class, this::onSubmit)
+        .onMessage(DriverProtocol.Move.class, this::onMove)
         .onMessage(Execute.class, this::onExecute)
         .onMessage(DriverProtocol.Export.class, e -> run(() -> exporter.export(e)))
         .onMessage(DriverProtocol.Import.class, i -> run(() -> importer.importDmaBuf(i)))
@@ -229,6 +231,21 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
     long jobId = nextJob++;
     getContext().spawn(SubmitFlow.create(device, jobId, submit.process(), submit.job(), submit.inFences(), targets, userptrs,
         AcquireCtx.next(services.contexts().origin(), label + " submit " + jobId), settings.callTimeout(), submit.replyTo()),
+        "submit-" + jobId);
+    return this;
+  }
+
+  /** A buffer move (TTM) as a job: no content effect, its model time the move's, its fence KERNEL in the buffer's resv. */
+  private Behavior<DriverProtocol.Command> onMove(DriverProtocol.Move move) {
+    Bo bo = bos.get(move.handle());
+    if (d.unplugged || bo == null || bo.resv == null) {
+      move.replyTo().tell(new DriverProtocol.SubmitReply(d.unplugged ? Errno.ENODEV.negative() : Errno.ENOENT.negative(), null));
+      return this;
+    }
+    long jobId = nextJob++;
+    JobSpec spec = JobSpec.compute("ttm move " + bo.name + ": " + move.why(), move.nanos(), List.of(), List.of());
+    getContext().spawn(SubmitFlow.create(device, jobId, bo.owner, spec, List.of(), List.of(new SubmitFlow.ResvTarget(bo.resv, true, true)),
+        List.of(), AcquireCtx.next(services.contexts().origin(), label + " move " + jobId), settings.callTimeout(), move.replyTo()),
         "submit-" + jobId);
     return this;
   }

@@ -65,6 +65,13 @@ public final class DriverProtocol {
    * engine or copy range), -ECANCELED (the process caused a reset), -EIO (the device is wedged). On success the
    * out-fence is published in every buffer's reservation object before the reply.
    */
+  /**
+   * Local, from the driver's own parts: move buffer {@code handle} (TTM) as a job of {@code nanos} model time on engine 0,
+   * its fence added to the buffer's reservation object as KERNEL; answered once the fence is there.
+   */
+  public record Move(int handle, long nanos, String why, ActorRef<SubmitReply> replyTo)
+      implements Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {}
+
   public record Submit(String process, JobSpec job, List<FenceRef> inFences, ActorRef<SubmitReply> replyTo)
       implements Command, NodeWireMessage {
     public Submit {

@@ -46,7 +46,12 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  */
 final class SubmitFlow extends AbstractBehavior<Object> {
   /** A buffer's reservation object and whether the job writes the buffer. */
-  record ResvTarget(ActorRef<Resv.Command> resv, boolean write) {}
+  /** {@code kernel}: a buffer move (TTM): its fence goes in as KERNEL, after every fence of the object (BOOKKEEP). */
+  record ResvTarget(ActorRef<Resv.Command> resv, boolean write, boolean kernel) {
+    ResvTarget(ActorRef<Resv.Command> resv, boolean write) {
+      this(resv, write, false);
+    }
+  }
 
   private enum Timeout implements NoSerializationVerificationNeeded {
     INSTANCE
@@ -58,6 +63,7 @@ final class SubmitFlow extends AbstractBehavior<Object> {
   private final JobSpec spec;
   private final List<ActorRef<Resv.Command>> resvs = new ArrayList<>();
   private final Set<ActorRef<Resv.Command>> writes = new HashSet<>();
+  private final Set<ActorRef<Resv.Command>> kernel = new HashSet<>();
   private final ActorRef<DriverProtocol.SubmitReply> replyTo;
   private final AcquireCtx ctx;
   private final Set<ActorRef<Resv.Command>> held = new LinkedHashSet<>();
@@ -101,6 +107,9 @@ final class SubmitFlow extends AbstractBehavior<Object> {
       }
       if (t.write()) {
         writes.add(t.resv());
+      }
+      if (t.kernel()) {
+        kernel.add(t.resv());
       }
     }
     timers.startSingleTimer(Timeout.INSTANCE, cap);
@@ -223,6 +232,10 @@ final class SubmitFlow extends AbstractBehavior<Object> {
     }
     ActorRef<Resv.Command> r = resvs.get(exchanged);
     boolean write = writes.contains(r);
+    if (kernel.contains(r)) { // a move: after everything, and everyone (KERNEL is below every usage) waits for it
+      r.tell(new Resv.Exchange(ctx, List.of(out), ResvUsage.KERNEL, ResvUsage.BOOKKEEP, getContext().getSelf().narrow()));
+      return this;
+    }
     // dma_resv_usage_rw(write): a writer waits for READ (and below), a reader for WRITE (and below).
     r.tell(new Resv.Exchange(ctx, List.of(out), write ? ResvUsage.WRITE : ResvUsage.READ, write ? ResvUsage.READ : ResvUsage.WRITE,
         getContext().getSelf().narrow()));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fencelab.node.device.DeviceSpec;
+import dev.fencelab.node.device.JobSpec;
 import dev.fencelab.node.p2p.P2pDma;
 import dev.fencelab.node.p2p.PciTopology;
 import dev.fencelab.node.p2p.PcieRoutes;
@@ -127,5 +128,16 @@ class PeerToPeerDmaBufTest {
     DriverProtocol.MapReply m = fx.map(b, "q", p2p);
     assertTrue(m.system(), "pinned in GTT, not VRAM: every attachment can reach it");
     assertEquals(0, m.migrated(), "already moved by the pin");
+  }
+
+  @Test
+  void aCopyFromAMigratedBufferWaitsForTheMoveThenReadsHostMemory() {
+    Shared s = share("gpuA", "gpuB", false);
+    DriverProtocol.MapReply m = fx.map(s.importer(), "q", s.imported());
+    int out = fx.createBo(s.importer(), "q", "out", 1 << 20);
+    var done = fx.await(fx.submitOk(s.importer(), "q", JobSpec.copy("pull", 0, new JobSpec.Copy(s.imported(), 0, out, 0, 1 << 20))));
+    assertEquals(1, done.status().value(), "signalled without an error");
+    // the move's fence is KERNEL in the shared resv: the copy starts after it, then takes 1 MiB over a 32 GB/s link
+    assertTrue(done.status().modelNanos() >= m.migrateNanos() + (1 << 20) / 32, "ended at " + done.status().modelNanos());
   }
 }
