@@ -16,6 +16,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * complexes in model time ({@link FluidShare} over {@link PcieRoutes}). A driver tells it when a transfer begins and
  * asks when it ends once its data has moved; what each resource carried is traced (one {@code MARK} per transfer, for
  * the report's drawing of the topology's load). Never blocks; a transfer it cannot route ends with {@code modelEnd} -1.
+ *
+ * <p>Transfers that start together in model time are shared fairly only if all of them have begun when the first one
+ * asks for its end. Devices on other members begin a few milliseconds apart in wall time, so an answer waits until no
+ * transfer has begun for {@code settle} (a Pekko timer; {@code fencelab.pcie.settle}, 100 ms by default).
  */
 public final class PcieFabric extends AbstractBehavior<FabricProtocol.Command> {
   private record Open(long key, FabricProtocol.Begin begin, PcieRoutes.Route route) {}
@@ -25,16 +29,27 @@ public final class PcieFabric extends AbstractBehavior<FabricProtocol.Command> {
   private final String label;
   private final Map<String, Open> open = new LinkedHashMap<>();
   private final Map<String, String> failed = new HashMap<>();
+  private final java.util.List<FabricProtocol.End> waiting = new java.util.ArrayList<>();
+  private final org.apache.pekko.actor.typed.javadsl.TimerScheduler<FabricProtocol.Command> timers;
+  private final java.time.Duration settle;
+  private long lastBegin;
   private long nextKey = 1;
 
-  public static Behavior<FabricProtocol.Command> create(PcieRoutes routes, String label) {
-    return Behaviors.setup(context -> new PcieFabric(context, routes, label));
+  private enum Settled implements FabricProtocol.Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {
+    INSTANCE
   }
 
-  private PcieFabric(ActorContext<FabricProtocol.Command> context, PcieRoutes routes, String label) {
+  public static Behavior<FabricProtocol.Command> create(PcieRoutes routes, String label, java.time.Duration settle) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> new PcieFabric(context, timers, routes, label, settle)));
+  }
+
+  private PcieFabric(ActorContext<FabricProtocol.Command> context, org.apache.pekko.actor.typed.javadsl.TimerScheduler<FabricProtocol.Command> timers,
+      PcieRoutes routes, String label, java.time.Duration settle) {
     super(context);
+    this.timers = timers;
     this.routes = routes;
     this.label = label;
+    this.settle = settle;
     this.share = new FluidShare(routes::capacity);
   }
 
@@ -43,11 +58,13 @@ public final class PcieFabric extends AbstractBehavior<FabricProtocol.Command> {
     return newReceiveBuilder()
         .onMessage(FabricProtocol.Begin.class, this::onBegin)
         .onMessage(FabricProtocol.End.class, this::onEnd)
+        .onMessageEquals(Settled.INSTANCE, this::onSettled)
         .onMessage(FabricProtocol.Cancel.class, this::onCancel)
         .build();
   }
 
   private Behavior<FabricProtocol.Command> onBegin(FabricProtocol.Begin b) {
+    lastBegin = System.nanoTime();
     try {
       PcieRoutes.Route route = routes.route(location(b.src(), b.srcBounce()), b.engine(), location(b.dst(), b.dstBounce()));
       long key = nextKey++;
@@ -64,11 +81,28 @@ public final class PcieFabric extends AbstractBehavior<FabricProtocol.Command> {
   }
 
   private Behavior<FabricProtocol.Command> onEnd(FabricProtocol.End end) {
+    waiting.add(end);
+    return onSettled();
+  }
+
+  /** Answers the waiting ends, in their order, once no transfer has begun for {@code settle}; otherwise waits on. */
+  private Behavior<FabricProtocol.Command> onSettled() {
+    long quiet = System.nanoTime() - lastBegin;
+    if (quiet < settle.toNanos()) {
+      timers.startSingleTimer(Settled.INSTANCE, java.time.Duration.ofNanos(settle.toNanos() - quiet));
+      return this;
+    }
+    waiting.forEach(this::answer);
+    waiting.clear();
+    return this;
+  }
+
+  private void answer(FabricProtocol.End end) {
     Open o = open.remove(end.id());
     if (o == null) {
       String why = failed.remove(end.id());
       end.replyTo().tell(new FabricProtocol.Done(end.id(), -1, "", 0, why == null ? "unknown transfer" : why));
-      return this;
+      return;
     }
     long finished = share.finish(o.key) + o.route.latencyNanos();
     long alone = routes.aloneNanos(o.route, o.begin.bytes());
@@ -77,7 +111,6 @@ public final class PcieFabric extends AbstractBehavior<FabricProtocol.Command> {
         .setSubject(end.id()).setBytes(o.begin.bytes()).setModelNanos(o.begin.modelStart()).setResult(finished - o.begin.modelStart())
         .setDetail(o.route.kind() + " " + o.route.crossings().keySet().stream().sorted().reduce((x, y) -> x + "," + y).orElse("")
             + " | " + o.route.path()));
-    return this;
   }
 
   private Behavior<FabricProtocol.Command> onCancel(FabricProtocol.Cancel c) {
