@@ -22,23 +22,24 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * RDMA between members (kernel-semantics §1.16), each case a bundled scenario run as a user runs it ({@code fencelab run
- * X.yaml --cluster …}) on one local cluster of real JVMs with {@code serialize-messages = on} and realtime pacing (so a
- * fault lands mid-transfer): the transfer between NICs on different members moving real bytes (and where a pinned MR's
- * data goes after munmap), an ODP invalidation in the middle of a transfer, a dma-buf MR whose exporter moves the
- * buffer and is then unplugged, and — last, it kills n2 — the peer's member crashed mid-transfer. Each asserts what the
- * trace shows, not only the verdict.
+ * DMA between devices on different members — RDMA (kernel-semantics §1.16) and PCIe peer to peer (§1.12, §1.13) — each
+ * case a bundled scenario run as a user runs it ({@code fencelab run X.yaml --cluster …}) on one local cluster of real
+ * JVMs with {@code serialize-messages = on} and realtime pacing (so a fault lands mid-transfer): the transfer between
+ * NICs on different members moving real bytes (and where a pinned MR's data goes after munmap), an ODP invalidation in
+ * the middle of a transfer, a dma-buf MR whose exporter moves the buffer and is then unplugged; dma-buf peer2peer
+ * negotiated over the fabric, four copies sharing one switch uplink, a P2P provider unplugged; and — last, it kills
+ * n2 — the RDMA peer's member crashed mid-transfer. Each asserts what the trace shows, not only the verdict.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class RdmaIT {
+class DmaTransfersIT {
   @RegisterExtension final ClusterLogs logs = new ClusterLogs(false);
   private TestCluster cluster;
   private final ObjectMapper json = new ObjectMapper();
 
   @BeforeAll
   void start() {
-    cluster = TestCluster.builder("rdma").nodes(2).jvmOption("-Dfencelab.device.pacing=realtime").start();
+    cluster = TestCluster.builder("dma").nodes(2).jvmOption("-Dfencelab.device.pacing=realtime").start();
     logs.track(cluster.dir());
   }
 
@@ -49,10 +50,10 @@ class RdmaIT {
     }
   }
 
-  private record Out(JsonNode verdict, List<JsonNode> wallTrace) {}
+  private record Out(JsonNode verdict, List<JsonNode> wallTrace, List<JsonNode> modelTrace) {}
 
   private Out run(String scenario) throws Exception {
-    Path out = logs.track(TestCluster.newRunDir("rdma-" + scenario));
+    Path out = logs.track(TestCluster.newRunDir("dma-" + scenario));
     var coordinator = cluster.member("coordinator");
     LauncherIT.Run run = LauncherIT.fencelab("run", ScenarioLibraryIT.scenario(scenario).toString(), "--out", out.toString(),
         "--cluster", coordinator.host() + ":" + coordinator.port());
@@ -61,7 +62,9 @@ class RdmaIT {
     assertEquals("PASS", verdict.get("verdict").asText(), verdict.toPrettyString());
     List<JsonNode> events = new ArrayList<>();
     json.readTree(out.resolve("trace-wall.json").toFile()).get("traceEvents").forEach(events::add);
-    return new Out(verdict, events);
+    List<JsonNode> model = new ArrayList<>();
+    json.readTree(out.resolve("trace.json").toFile()).get("traceEvents").forEach(model::add);
+    return new Out(verdict, events, model);
   }
 
   private static List<JsonNode> named(List<JsonNode> events, String prefix) {
@@ -134,5 +137,57 @@ class RdmaIT {
     assertTrue(remaps.get(0).get("ts").asDouble() > fenceDone, "the remap waited for the move fence (KERNEL usage)");
     assertEquals(1, named(out.wallTrace(), "dma-buf revoked").size());
     assertEquals("loc_prot_err", named(out.wallTrace(), "rdma write w_late").get(0).get("args").get("status").asText());
+  }
+
+  private static List<String> facts(Out out) {
+    List<String> facts = new ArrayList<>();
+    out.verdict().get("facts").forEach(f -> facts.add(f.asText()));
+    return facts;
+  }
+
+  @Test
+  @Order(4)
+  @Timeout(value = 170, unit = TimeUnit.SECONDS)
+  void anImporterThatCannotReachTheBarGetsSystemMemoryAfterAMoveWhileTheSwitchPairCopiesPeerToPeer() throws Exception {
+    Out out = run("p2p-dmabuf-fallback");
+    JsonNode move = named(out.wallTrace(), "job ttm move srcCD").get(0);
+    assertEquals("n1", move.get("args").get("node").asText(), "the exporter's engine moved the buffer");
+    JsonNode copy = named(out.wallTrace(), "job copy-cd").get(0);
+    assertTrue(copy.get("ts").asDouble() >= end(move), "the importer's copy started after the move's KERNEL fence: " + move + " / " + copy);
+    JsonNode modelCopy = named(out.modelTrace(), "job copy-cd").get(0);
+    JsonNode modelMove = named(out.modelTrace(), "job ttm move srcCD").get(0);
+    assertTrue(modelCopy.get("ts").asDouble() >= end(modelMove), "and in model time: " + modelMove + " / " + modelCopy);
+    List<JsonNode> transfers = named(out.wallTrace(), "pcie transfer");
+    assertTrue(transfers.stream().anyMatch(t -> t.get("name").asText().contains("bus_addr link:gpuA/up,link:gpuB/down")),
+        "the switch pair's copy went up gpuA's link and down gpuB's: " + transfers);
+    assertTrue(transfers.stream().anyMatch(t -> t.get("name").asText().contains("host_memory dram,link:gpuD/down")), transfers.toString());
+    assertTrue(facts(out).stream().anyMatch(f -> f.startsWith("copy.bus_addr p100 = 2.10ms")), facts(out).toString());
+  }
+
+  @Test
+  @Order(5)
+  @Timeout(value = 170, unit = TimeUnit.SECONDS)
+  void fourCopiesThroughOneSwitchUplinkEachGetAQuarterOfIt() throws Exception {
+    Out out = run("p2p-contention");
+    List<JsonNode> transfers = named(out.wallTrace(), "pcie transfer").stream()
+        .filter(t -> t.get("name").asText().contains("link:sw-up/down")).toList();
+    assertEquals(4, transfers.size(), "four transfers crossed the uplink");
+    assertTrue(facts(out).stream().anyMatch(f -> f.startsWith("copy.host_memory p40 = 8.40ms")), facts(out).toString());
+  }
+
+  @Test
+  @Order(6)
+  @Timeout(value = 170, unit = TimeUnit.SECONDS)
+  void anUnpluggedProviderRevokesItsPeerMappingsAndLateDmaIsReported() throws Exception {
+    Out out = run("p2p-provider-unplug");
+    JsonNode unplug = named(out.wallTrace(), "unplug gpuA").get(0);
+    JsonNode dep = named(out.wallTrace(), "step pull-after-long").get(0);
+    assertTrue(end(dep) < unplug.get("ts").asDouble(), "the dependent copy was queued before the unplug");
+    assertTrue(named(out.wallTrace(), "job pull-after-long failed before it ran: ENODEV").get(0).get("ts").asDouble()
+        > unplug.get("ts").asDouble(), "and failed with the provider's -ENODEV after it");
+    List<JsonNode> violations = named(out.wallTrace(), "VIOLATION DMA_REVOKED");
+    assertEquals(2, violations.size(), "the late read and the late write, each reported once: " + violations);
+    assertTrue(violations.stream().anyMatch(v -> v.get("args").get("detail").asText().contains("read-late: DMA read of revoked memory returned all-ones")));
+    assertTrue(violations.stream().anyMatch(v -> v.get("args").get("detail").asText().contains("write-late: DMA write to revoked memory was dropped")));
   }
 }
