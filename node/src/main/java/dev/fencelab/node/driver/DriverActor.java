@@ -127,6 +127,7 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
         .onMessage(DriverProtocol.MoveNotify.class, n -> run(() -> importer.moveNotify(n)))
         .onMessage(Continue.class, c -> run(c.then()))
         .onMessage(DriverProtocol.ReadRange.class, this::onReadRange)
+        .onMessage(DriverProtocol.Layout.class, this::onLayout)
         .onMessage(DriverProtocol.WriteRange.class, this::onWriteRange)
         .onMessage(DriverProtocol.Unplug.class, this::onUnplug)
         .onMessage(DeviceUnplugged.class, this::onDeviceUnplugged)
@@ -392,6 +393,18 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
       read.replyTo().tell(new DriverProtocol.RangeData(read.tag(), Errno.EINVAL.negative(), List.of()));
     } else {
       read.replyTo().tell(new DriverProtocol.RangeData(read.tag(), 0, bo.content.read(read.offset(), read.length(), settings.copyChunk())));
+    }
+    return this;
+  }
+
+  private Behavior<DriverProtocol.Command> onLayout(DriverProtocol.Layout layout) {
+    Bo bo = bos.get(layout.handle());
+    if (d.unplugged || bo == null || bo.content == null) {
+      layout.replyTo().tell(new DriverProtocol.LayoutReply(Errno.ENODEV.negative(), List.of()));
+    } else if (layout.offset() < 0 || layout.length() < 0 || layout.offset() > bo.size - layout.length()) {
+      layout.replyTo().tell(new DriverProtocol.LayoutReply(Errno.EINVAL.negative(), List.of()));
+    } else {
+      layout.replyTo().tell(new DriverProtocol.LayoutReply(0, bo.content.layout(layout.offset(), layout.length())));
     }
     return this;
   }

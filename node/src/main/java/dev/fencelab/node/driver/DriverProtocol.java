@@ -241,6 +241,15 @@ public final class DriverProtocol {
 
   public record ReadRange(int handle, long offset, int length, long tag, ActorRef<RangeData> replyTo) implements Command, NodeWireMessage {}
 
+  /** How a range of a buffer is held ({@link dev.fencelab.node.memory.Content#layout}), so that a copy plans its reads. */
+  public record Layout(int handle, long offset, long length, ActorRef<LayoutReply> replyTo) implements Command, NodeWireMessage {}
+
+  public record LayoutReply(int result, List<dev.fencelab.node.memory.Content.Extent> extents) implements NodeWireMessage {
+    public LayoutReply {
+      extents = List.copyOf(extents);
+    }
+  }
+
   public record RangeData(long tag, int result, List<Chunk> chunks) implements NodeWireMessage {
     public RangeData {
       chunks = List.copyOf(chunks);

@@ -53,6 +53,8 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
 
   private record Transferred(FabricProtocol.Done done) implements Msg {}
 
+  private record Planned(List<dev.fencelab.node.memory.Content.Extent> extents) implements Msg {}
+
   interface Msg extends NoSerializationVerificationNeeded {}
 
   private record Read(DriverProtocol.RangeData data) implements Msg {}
@@ -71,6 +73,8 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
   private final ActorRef<DriverProtocol.RangeData> readAdapter;
   private final ActorRef<DriverProtocol.WriteAck> writeAdapter;
   // copy state
+  private final java.util.ArrayDeque<Span> plan = new java.util.ArrayDeque<>();
+  private boolean planned;
   private long nextRead;
   private int inFlight;
   private final Map<Long, Target> pendingByTag = new HashMap<>();
@@ -119,7 +123,7 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
     targets.values().stream().map(Target::owner).filter(Objects::nonNull).distinct().forEach(context::watch);
     if (job.spec().copy() != null) {
       beginTransfer();
-      pumpCopy();
+      planCopy();
     } else {
       startCompute();
     }
@@ -132,30 +136,98 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
         .onMessage(Wrote.class, this::onWrote)
         .onMessage(Summed.class, this::onSummed)
         .onMessage(Transferred.class, this::onTransferred)
+        .onMessage(Planned.class, this::onPlanned)
         .onSignal(Terminated.class, this::onOwnerDied)
         .build();
   }
 
   // --- copy
 
-  private void pumpCopy() {
+  /** A run of the source still to read, in pieces of at most {@code piece} bytes (absolute source offsets). */
+  private record Span(long start, long end, int piece) {}
+
+  /** A pattern read covers at most this many bytes, and this many pattern runs of the source. */
+  private static final int PATTERN_PIECE = 1 << 30;
+  private static final int PATTERN_RUNS = 64;
+
+  /**
+   * Plans the copy's reads from the source's layout: bytes in chunks of {@code chunkBytes} (flow control), pattern runs
+   * grouped into reads of up to {@value #PATTERN_RUNS} runs — so a copy of pattern content costs in proportion to its
+   * runs, not its bytes. A revoked source, or one that does not answer, is read in chunks.
+   */
+  private void planCopy() {
     JobSpec.Copy copy = job.spec().copy();
     Target src = targets.get(copy.src());
-    while (inFlight < window && nextRead < copy.length()) {
-      int n = (int) Math.min(chunkBytes, copy.length() - nextRead);
+    if (src.owner() == null || copy.length() == 0) {
+      planned(List.of(new dev.fencelab.node.memory.Content.Extent(copy.srcOffset(), copy.length(), true)));
+      return;
+    }
+    getContext().ask(DriverProtocol.LayoutReply.class, src.owner(), java.time.Duration.ofSeconds(10),
+        r -> new DriverProtocol.Layout(src.handle(), copy.srcOffset(), copy.length(), r),
+        (reply, failure) -> new Planned(reply != null && reply.result() == 0 ? reply.extents()
+            : List.of(new dev.fencelab.node.memory.Content.Extent(copy.srcOffset(), copy.length(), true))));
+  }
+
+  private Behavior<Msg> onPlanned(Planned p) {
+    planned(p.extents());
+    return this;
+  }
+
+  private void planned(List<dev.fencelab.node.memory.Content.Extent> extents) {
+    Span group = null;
+    int runs = 0;
+    for (var e : extents) {
+      if (e.bytes()) {
+        if (group != null) {
+          plan.add(group);
+          group = null;
+        }
+        plan.add(new Span(e.offset(), e.offset() + e.length(), chunkBytes));
+      } else if (group == null || runs == PATTERN_RUNS) {
+        if (group != null) {
+          plan.add(group);
+        }
+        group = new Span(e.offset(), e.offset() + e.length(), PATTERN_PIECE);
+        runs = 1;
+      } else {
+        group = new Span(group.start(), e.offset() + e.length(), PATTERN_PIECE);
+        runs++;
+      }
+    }
+    if (group != null) {
+      plan.add(group);
+    }
+    nextRead = plan.isEmpty() ? 0 : plan.peekFirst().start();
+    planned = true;
+    pumpCopy();
+  }
+
+  private void pumpCopy() {
+    if (!planned) {
+      return;
+    }
+    Target src = targets.get(job.spec().copy().src());
+    while (inFlight < window && !plan.isEmpty()) {
+      Span s = plan.peekFirst();
+      // a source revoked meanwhile reads all-ones, in chunks
+      int n = (int) Math.min(src.owner() == null ? chunkBytes : s.piece(), s.end() - nextRead);
       long tag = nextTag++;
       inFlight++;
       if (src.owner() == null) {
         revoked(src, "read");
-        getContext().getSelf().tell(new Read(new DriverProtocol.RangeData(tag, 0, List.of(allOnes(copy.srcOffset() + nextRead, n)))));
+        getContext().getSelf().tell(new Read(new DriverProtocol.RangeData(tag, 0, List.of(allOnes(nextRead, n)))));
       } else {
         pendingByTag.put(tag, src);
         readTags.add(tag);
-        src.owner().tell(new DriverProtocol.ReadRange(src.handle(), copy.srcOffset() + nextRead, n, tag, readAdapter));
+        src.owner().tell(new DriverProtocol.ReadRange(src.handle(), nextRead, n, tag, readAdapter));
       }
       nextRead += n;
+      if (nextRead >= s.end()) {
+        plan.pollFirst();
+        nextRead = plan.isEmpty() ? nextRead : plan.peekFirst().start();
+      }
     }
-    if (inFlight == 0 && nextRead >= copy.length()) {
+    if (inFlight == 0 && plan.isEmpty()) {
       startCompute();
     }
   }

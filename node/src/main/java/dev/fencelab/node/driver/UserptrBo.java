@@ -159,6 +159,10 @@ final class UserptrBo extends AbstractBehavior<Object> {
           return this;
         })
         .onMessage(DriverProtocol.ReadRange.class, this::onReadRange)
+        .onMessage(DriverProtocol.Layout.class, l -> { // process memory: read in byte chunks, through the translation
+          l.replyTo().tell(new DriverProtocol.LayoutReply(0, List.of(new dev.fencelab.node.memory.Content.Extent(l.offset(), l.length(), true))));
+          return this;
+        })
         .onMessage(DriverProtocol.WriteRange.class, this::onWriteRange)
         .onSignal(org.apache.pekko.actor.typed.Terminated.class, t -> Behaviors.same()) // the process is gone: DMA reports it
         .build();

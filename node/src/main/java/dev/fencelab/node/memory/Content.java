@@ -162,6 +162,45 @@ public final class Content {
     return out;
   }
 
+  /** A run of a buffer's content: real bytes, or pattern ranges (which travel as a few numbers, whatever their length). */
+  public record Extent(long offset, long length, boolean bytes) {}
+
+  /**
+   * How {@code [offset, offset + length)} is held, in order: one bytes extent for a bytes buffer; for a segment buffer an
+   * extent per segment (or gap of zeros), so that a copy moves a pattern range in one message and bytes in chunks.
+   */
+  public List<Extent> layout(long offset, long length) {
+    check(offset, length);
+    if (pages != null) {
+      return length == 0 ? List.of() : List.of(new Extent(offset, length, true));
+    }
+    List<Extent> out = new ArrayList<>();
+    long end = offset + length;
+    long pos = offset;
+    Map.Entry<Long, Chunk> floor = segments.floorEntry(offset);
+    List<Chunk> candidates = new ArrayList<>();
+    if (floor != null) {
+      candidates.add(floor.getValue());
+    }
+    candidates.addAll(segments.subMap(offset, false, end, false).values());
+    for (Chunk c : candidates) {
+      long cStart = Math.max(c.offset(), offset);
+      long cEnd = Math.min(c.offset() + c.length(), end);
+      if (cEnd <= cStart) {
+        continue;
+      }
+      if (cStart > pos) {
+        out.add(new Extent(pos, cStart - pos, false)); // a gap: zeros
+      }
+      out.add(new Extent(cStart, cEnd - cStart, c instanceof Chunk.Bytes));
+      pos = cEnd;
+    }
+    if (pos < end) {
+      out.add(new Extent(pos, end - pos, false));
+    }
+    return out;
+  }
+
   private void readBytes(long pos, byte[] dst, int dstOff, int n) {
     while (n > 0) {
       int page = (int) (pos / PAGE);

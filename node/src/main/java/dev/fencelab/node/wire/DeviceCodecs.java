@@ -273,6 +273,20 @@ final class DeviceCodecs {
         },
         DeviceV1.RangeData::parseFrom,
         p -> new DriverProtocol.RangeData(p.getTag(), p.getResult(), chunks(p.getChunksList())));
+    s.codec(DriverProtocol.Layout.class, "D.Layout",
+        m -> DeviceV1.Layout.newBuilder().setHandle(m.handle()).setOffset(m.offset()).setLength(m.length()).setReplyTo(s.refOf(m.replyTo()))
+            .build(),
+        DeviceV1.Layout::parseFrom,
+        p -> new DriverProtocol.Layout(p.getHandle(), p.getOffset(), p.getLength(), s.req(p.getReplyTo(), "Layout.reply_to")));
+    s.codec(DriverProtocol.LayoutReply.class, "D.LayoutReply",
+        m -> {
+          DeviceV1.LayoutReply.Builder b = DeviceV1.LayoutReply.newBuilder().setResult(m.result());
+          m.extents().forEach(e -> b.addExtents(DeviceV1.Extent.newBuilder().setOffset(e.offset()).setLength(e.length()).setBytes(e.bytes())));
+          return b.build();
+        },
+        DeviceV1.LayoutReply::parseFrom,
+        p -> new DriverProtocol.LayoutReply(p.getResult(), p.getExtentsList().stream()
+            .map(e -> new dev.fencelab.node.memory.Content.Extent(e.getOffset(), e.getLength(), e.getBytes())).toList()));
     s.codec(DriverProtocol.WriteRange.class, "D.WriteRange",
         m -> {
           DeviceV1.WriteRange.Builder b = DeviceV1.WriteRange.newBuilder().setHandle(m.handle()).setTag(m.tag())

@@ -92,4 +92,22 @@ class ContentTest {
 
     assertNotEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(b));
   }
+
+  @Test
+  void aBytesBufferIsLaidOutAsOneBytesExtent() {
+    Content c = new Content(1 << 20, 16 << 20);
+    assertEquals(java.util.List.of(new Content.Extent(4096, 8192, true)), c.layout(4096, 8192));
+  }
+
+  @Test
+  void aSegmentBufferIsLaidOutAsItsPatternRunsBytesAndGaps() {
+    Content c = new Content(64L << 30, 16 << 20); // 64 GiB: segments
+    c.fill(0, 32L << 30, 7);
+    c.write(new Chunk.Bytes(1L << 30, new byte[4096]));
+    assertEquals(java.util.List.of(
+        new Content.Extent(0, 1L << 30, false),
+        new Content.Extent(1L << 30, 4096, true),
+        new Content.Extent((1L << 30) + 4096, (31L << 30) - 4096, false),
+        new Content.Extent(32L << 30, 32L << 30, false)), c.layout(0, 64L << 30), "pattern, bytes, pattern, then a gap of zeros");
+  }
 }
