@@ -36,9 +36,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  *   <li>jobs per second through one engine here, each job with one in-fence of a driver timeline on the peer: all jobs
  *       are submitted first, then every in-fence is signalled on the peer; the time until the last job's out-fence
  *       signals — vs the same number of raw protobuf ping-pongs with the peer, pipelined;
- *   <li>copy throughput: a buffer of real bytes on a GPU on the peer, exported, imported here, and copied into a local
- *       buffer by copy jobs (chunks pulled over the wire with flow control, written, acknowledged) — MB of content
- *       moved per second, vs a raw actor on the peer answering the same chunk requests with the same bytes.
+ *   <li>copy throughput: a buffer of real bytes on a GPU on the peer, exported, imported here peer to peer (the two GPUs
+ *       under one PCIe switch, each copy a transfer of the fabric), and copied into a local buffer by copy jobs (chunks
+ *       pulled over the wire with flow control, written, acknowledged) — MB of content moved per second, vs a raw actor
+ *       on the peer answering the same chunk requests with the same bytes.
  * </ol>
  */
 public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
@@ -218,10 +219,27 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
         return;
       }
       peerGpu = placed.driver();
+      intoFabric();
       createSource();
     });
     p.peer().tell(new DeviceControl.PlaceDevice(new DeviceSpec("bench-src-" + System.nanoTime(), DeviceSpec.Kind.GPU, 1, 1L << 34, true,
         false, Duration.ofMinutes(5)), reply()));
+  }
+
+  /** Both GPUs under one switch of a fabric here (answering at once: no settling, the copies run one after the other). */
+  private void intoFabric() {
+    var pcie = dev.fencelab.protocol.scenario.v1.Pcie.newBuilder()
+        .addHostBridges(dev.fencelab.protocol.scenario.v1.HostBridge.newBuilder().setName("hb").setVendor(0x8086).setDevice(0x2030))
+        .addPorts(dev.fencelab.protocol.scenario.v1.PciPort.newBuilder().setName("rp").setKind("root_port").setParent("hb"))
+        .addPorts(dev.fencelab.protocol.scenario.v1.PciPort.newBuilder().setName("up").setKind("switch_upstream").setParent("rp"))
+        .addPorts(dev.fencelab.protocol.scenario.v1.PciPort.newBuilder().setName("dn0").setKind("switch_downstream").setParent("up"))
+        .addPorts(dev.fencelab.protocol.scenario.v1.PciPort.newBuilder().setName("dn1").setKind("switch_downstream").setParent("up"))
+        .addEndpoints(dev.fencelab.protocol.scenario.v1.PciEndpoint.newBuilder().setName("peer").setPort("dn0"))
+        .addEndpoints(dev.fencelab.protocol.scenario.v1.PciEndpoint.newBuilder().setName("here").setPort("dn1")).build();
+    var routes = new dev.fencelab.node.p2p.PcieRoutes(new dev.fencelab.node.p2p.P2pDma(dev.fencelab.node.p2p.PciTopology.of(pcie, List.of())), pcie);
+    var fabric = getContext().spawn(dev.fencelab.node.p2p.PcieFabric.create(routes, "bench/pcie", Duration.ZERO), "bench-pcie");
+    peerGpu.tell(new DriverProtocol.UsePcie("peer", pcie, List.of(), fabric));
+    gpu.tell(new DriverProtocol.UsePcie("here", pcie, List.of(), fabric));
   }
 
   private void createSource() {
@@ -263,7 +281,7 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
         });
         gpu.tell(new DriverProtocol.CreateBo(PROCESS, "bench-dst", p.copyBytes(), DriverProtocol.Placement.VRAM, reply()));
       });
-      gpu.tell(new DriverProtocol.Import(PROCESS, buf, true, reply()));
+      gpu.tell(new DriverProtocol.Import(PROCESS, buf, true, false, true, reply())); // allow_peer2peer
     });
     peerGpu.tell(new DriverProtocol.Export(PROCESS, src, reply()));
   }

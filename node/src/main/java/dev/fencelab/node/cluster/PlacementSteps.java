@@ -42,7 +42,7 @@ final class PlacementSteps implements StepHandler {
       case DEVICE -> {
         Device d = place.getDevice();
         DeviceSpec spec = spec(d);
-        dev.fencelab.node.p2p.PcieRoutes routes = dev.fencelab.node.p2p.P2pSteps.routes(call);
+        dev.fencelab.node.p2p.P2pSteps.routes(call); // a bad pcie section fails the placement, not the driver
         // An RDMA NIC's verbs live in their own actor, owned by the run (stopped when the run is forgotten).
         var config = call.system().settings().config();
         var pacing = config.hasPath("fencelab.device.pacing") ? dev.fencelab.node.device.Engine.Pacing.parse(
@@ -56,7 +56,7 @@ final class PlacementSteps implements StepHandler {
                     + reply.detail()).build();
               }
               // its place in the host's PCIe fabric, and the run's fabric its transfers share (costed alone without one)
-              reply.driver().tell(new DriverProtocol.UsePcie(as, routes, call.binding(StepBindings.FABRIC) == null ? null
+              reply.driver().tell(new DriverProtocol.UsePcie(as, call.pcie(), call.devices(), call.binding(StepBindings.FABRIC) == null ? null
                   : call.actor(StepBindings.FABRIC)));
               StepResult.Builder b = StepCall.ret(0).setDetail(spec.kind() + " " + as + " placed on " + nodeName)
                   .putBound(StepBindings.device(as), call.actorBinding(reply.driver()));

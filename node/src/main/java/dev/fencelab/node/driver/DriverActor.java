@@ -99,9 +99,13 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
         .onMessage(DriverProtocol.Export.class, e -> run(() -> exporter.export(e)))
         .onMessage(DriverProtocol.Import.class, i -> run(() -> importer.importDmaBuf(i)))
         .onMessage(DriverProtocol.UsePcie.class, u -> run(() -> {
-          d.endpoint = u.endpoint();
-          d.routes = u.routes();
-          d.fabric = u.fabric();
+          try {
+            d.routes = new PcieRoutes(new dev.fencelab.node.p2p.P2pDma(dev.fencelab.node.p2p.PciTopology.of(u.pcie(), u.devices())), u.pcie());
+            d.endpoint = u.endpoint();
+            d.fabric = u.fabric();
+          } catch (IllegalArgumentException e) { // the scenario's checks refuse such a section before any run
+            getContext().getLog().warn("{}: not placed in the PCIe fabric: {}", label, e.getMessage());
+          }
         }))
         .onMessage(DriverProtocol.MapBo.class, m -> run(() -> importer.map(m)))
         .onMessage(DriverProtocol.Pin.class, p -> run(() -> importer.pin(p)))

@@ -110,14 +110,16 @@ public final class DriverProtocol {
   }
 
   /**
-   * Local, at placement: the device's PCI function in the run's fabric, the fabric's routes (p2pdma distances, link
-   * figures) and the run's {@link dev.fencelab.node.p2p.PcieFabric} (null: transfers are costed alone, here).
+   * At placement: the device's PCI function {@code endpoint} in the host's fabric {@code pcie} (with {@code devices}, the
+   * scenario's devices, placed by default where the section does not place them), and the run's
+   * {@link dev.fencelab.node.p2p.PcieFabric} (null: transfers are costed alone, by the driver).
    */
-  public record UsePcie(String endpoint, dev.fencelab.node.p2p.PcieRoutes routes,
-      ActorRef<dev.fencelab.node.p2p.FabricProtocol.Command> fabric) implements Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {
+  public record UsePcie(String endpoint, dev.fencelab.protocol.scenario.v1.Pcie pcie, List<String> devices,
+      ActorRef<dev.fencelab.node.p2p.FabricProtocol.Command> fabric) implements Command, NodeWireMessage {
     public UsePcie {
-      java.util.Objects.requireNonNull(endpoint, "endpoint");
-      java.util.Objects.requireNonNull(routes, "routes");
+      Objects.requireNonNull(endpoint, "endpoint");
+      Objects.requireNonNull(pcie, "pcie");
+      devices = List.copyOf(devices);
     }
   }
 

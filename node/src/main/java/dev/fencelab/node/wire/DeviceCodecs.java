@@ -459,8 +459,19 @@ final class DeviceCodecs {
     };
   }
 
-  /** The run's PCIe fabric ({@link FabricProtocol}): manifests {@code D.Fabric*}. */
+  /** The run's PCIe fabric ({@link FabricProtocol}) and a driver's place in it: manifests {@code D.Fabric*}, {@code D.UsePcie}. */
   private void registerFabric() {
+    s.codec(DriverProtocol.UsePcie.class, "D.UsePcie",
+        m -> {
+          DeviceV1.UsePcie.Builder b = DeviceV1.UsePcie.newBuilder().setEndpoint(m.endpoint()).setPcie(m.pcie()).addAllDevices(m.devices());
+          if (m.fabric() != null) {
+            b.setFabric(s.refOf(m.fabric()));
+          }
+          return b.build();
+        },
+        DeviceV1.UsePcie::parseFrom,
+        p -> new DriverProtocol.UsePcie(p.getEndpoint(), p.getPcie(), p.getDevicesList(), p.getFabric().isEmpty() ? null : s.req(p.getFabric(),
+            "UsePcie.fabric")));
     s.codec(FabricProtocol.Begin.class, "D.FabricBegin",
         m -> DeviceV1.FabricBegin.newBuilder().setId(m.id()).setSrc(m.src()).setSrcBounce(m.srcBounce()).setEngine(m.engine()).setDst(m.dst())
             .setDstBounce(m.dstBounce()).setBytes(m.bytes()).setModelStart(m.modelStart()).build(),

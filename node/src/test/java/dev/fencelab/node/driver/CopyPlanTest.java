@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.fencelab.node.device.DeviceSpec;
 import dev.fencelab.node.device.JobSpec;
 import dev.fencelab.node.fence.WaitResult;
-import dev.fencelab.node.p2p.P2pDma;
-import dev.fencelab.node.p2p.PciTopology;
-import dev.fencelab.node.p2p.PcieRoutes;
 import dev.fencelab.protocol.scenario.v1.Pcie;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -30,8 +27,7 @@ class CopyPlanTest {
   private static ActorRef<DriverProtocol.Command> gpu() {
     String name = "g" + devices++;
     var d = fx.driver(DeviceSpec.gpu(name).withVram(256L << 30));
-    Pcie none = Pcie.getDefaultInstance();
-    d.tell(new DriverProtocol.UsePcie(name, new PcieRoutes(new P2pDma(PciTopology.of(none, List.of(name))), none), null));
+    d.tell(new DriverProtocol.UsePcie(name, Pcie.getDefaultInstance(), List.of(name), null)); // the default fabric
     return d;
   }
 

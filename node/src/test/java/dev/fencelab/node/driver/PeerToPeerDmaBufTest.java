@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fencelab.node.device.DeviceSpec;
 import dev.fencelab.node.device.JobSpec;
-import dev.fencelab.node.p2p.P2pDma;
-import dev.fencelab.node.p2p.PciTopology;
-import dev.fencelab.node.p2p.PcieRoutes;
 import dev.fencelab.protocol.Errno;
 import dev.fencelab.protocol.scenario.v1.HostBridge;
 import dev.fencelab.protocol.scenario.v1.PciEndpoint;
@@ -47,7 +44,6 @@ class PeerToPeerDmaBufTest {
       .addEndpoints(PciEndpoint.newBuilder().setName("gpuC").setPort("rp1"))
       .addEndpoints(PciEndpoint.newBuilder().setName("gpuD").setPort("rp2"))
       .build();
-  private static final PcieRoutes ROUTES = new PcieRoutes(new P2pDma(PciTopology.of(PCIE, List.of())), PCIE);
 
   @AfterAll
   static void close() {
@@ -56,7 +52,7 @@ class PeerToPeerDmaBufTest {
 
   private static ActorRef<DriverProtocol.Command> gpu(String endpoint) {
     var d = fx.driver(DeviceSpec.gpu("g" + devices++));
-    d.tell(new DriverProtocol.UsePcie(endpoint, ROUTES, null));
+    d.tell(new DriverProtocol.UsePcie(endpoint, PCIE, List.of(), null));
     return d;
   }
 
