@@ -24,8 +24,8 @@ import org.HdrHistogram.Histogram;
 /**
  * Everything a run leaves in its output directory: {@code trace.json} (model time) and {@code trace-wall.json}
  * (aligned wall time), {@code latency.txt} and {@code latency.json}, {@code verdict.json} and a self-contained
- * {@code report.html} (verdict, failures with their chains, steps, fault schedule, timeline summary, latency plots
- * as embedded SVG images).
+ * {@code report.html} (verdict, failures with their chains, steps, fault schedule, timeline summary, the PCIe topology
+ * with the load of its links as an inline SVG ({@link TopologyDrawing}), latency plots as embedded SVG images).
  */
 public final class RunReport {
   public record Result(VerdictChecker.Verdict verdict, Latencies latencies, RunIndex index, List<Path> files) {}
@@ -103,7 +103,7 @@ public final class RunReport {
         .append("body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}")
         .append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}")
         .append(".pass{color:#fff;background:#2a7;padding:4px 12px}.fail{color:#fff;background:#c33;padding:4px 12px}")
-        .append("pre{background:#f6f6f6;padding:8px;font-size:12px}")
+        .append("pre{background:#f6f6f6;padding:8px;font-size:12px}.wide{overflow-x:auto}")
         .append("</style></head><body>");
     b.append("<h1>").append(esc(s.getName())).append(" <span class=\"").append(v.pass() ? "pass\">PASS" : "fail\">FAIL").append("</span></h1>");
     b.append("<p>").append(esc(s.getDescription())).append("</p>");
@@ -152,7 +152,12 @@ public final class RunReport {
           .append("</td><td>+").append(esc(Units.human(Math.max(0, x.sinceStart(x.wall(list.get(list.size() - 1)))))))
           .append("</td><td>").append(esc(Units.human(model))).append("</td></tr>");
     });
-    b.append("</table><h2>Latencies</h2><pre>").append(esc(l.table())).append("</pre>");
+    b.append("</table>");
+    String topology = TopologyDrawing.svg(s, x.ofKind(EventKind.MARK));
+    if (!topology.isEmpty()) {
+      b.append("<h2>PCIe topology</h2><div class=\"wide\">").append(topology).append("</div>");
+    }
+    b.append("<h2>Latencies</h2><pre>").append(esc(l.table())).append("</pre>");
     for (String clock : List.of("model", "wall")) {
       List<Latencies.Stat> stats = l.all().stream().filter(st -> st.clock().equals(clock)).toList();
       if (!stats.isEmpty()) {

@@ -5,7 +5,6 @@ import dev.fencelab.protocol.scenario.v1.Pcie;
 import dev.fencelab.protocol.scenario.v1.PciEndpoint;
 import dev.fencelab.protocol.scenario.v1.PciPort;
 import dev.fencelab.protocol.scenario.v1.Scenario;
-import dev.fencelab.protocol.trace.v1.EventKind;
 import dev.fencelab.protocol.trace.v1.TraceEvent;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The host's PCIe fabric as an inline SVG for the run report (kernel-semantics §1.13): host memory over the host bridges
@@ -21,17 +22,19 @@ import java.util.Map;
  * labelled with its generation and width; one that carried "pcie transfer"s is drawn thick and orange with the bytes that
  * went up (towards the root) and down, and the bytes through each root complex, DRAM and device memory are shown. A
  * device the scenario's {@code pcie} section does not place is drawn where the fabric puts it: behind a root port of its
- * own on the default host bridge. Pure: same scenario and events, same string.
+ * own on the default host bridge. The load comes from {@link PcieLoad}. Pure: same scenario and events, same string.
  */
 final class TopologyDrawing {
-  static final String TRANSFER = "pcie transfer";
   private static final String DEFAULT_BRIDGE = "default-host-bridge";
   private static final int GAP = 24;
   private static final int BAND = 64;
   private static final int MARGIN = 16;
   private static final int LINE = 15;
-  private static final int LEGEND = 60;
+  private static final int LEGEND = 70;
   private static final String HOT = "#e07020";
+  private static final String MIDDLE = "text-anchor=\"middle\" ";
+  private static final String START = "text-anchor=\"start\" font-size=\"11\"";
+  private static final Map<String, String> FILLS = Map.of("dram", "#fdf3e1", "host_bridge", "#e6edf8", "endpoint", "#eaf6ea");
 
   /** One box of the tree; {@code link}: the resource id of its physical link to its parent, null inside a switch or a root complex. */
   private static final class Box {
@@ -53,7 +56,7 @@ final class TopologyDrawing {
     }
 
     int w() {
-      return lines.stream().mapToInt(String::length).max().orElse(0) * 7 + 16;
+      return Math.max(lines.get(0).length() * 8, lines.stream().mapToInt(String::length).max().orElse(0) * 7) + 20; // the title is bold
     }
 
     int h() {
@@ -63,52 +66,33 @@ final class TopologyDrawing {
 
   private final Scenario scenario;
   private final Map<String, Device> devices = new HashMap<>();
-  /** Bytes per resource: {@code link:<id>} as {up, down}, any other resource as {through, 0}. */
-  private final Map<String, long[]> load = new HashMap<>();
+  private final PcieLoad load;
   private final List<Box> all = new ArrayList<>();
-  private final List<Integer> rowHeights = new ArrayList<>();
+  private final Map<Integer, Integer> rowHeights = new HashMap<>();
   private final StringBuilder out = new StringBuilder();
 
-  private TopologyDrawing(Scenario scenario) {
+  private TopologyDrawing(Scenario scenario, PcieLoad load) {
     this.scenario = scenario;
+    this.load = load;
     scenario.getDevicesList().forEach(d -> devices.put(d.getName(), d));
   }
 
   /** The drawing; "" when the run made no PCIe transfer and the scenario has no {@code pcie} section, or nothing is placed. */
   static String svg(Scenario scenario, List<TraceEvent> events) {
-    List<TraceEvent> transfers = events.stream().filter(e -> e.getKind() == EventKind.MARK && e.getName().equals(TRANSFER)).toList();
-    if (transfers.isEmpty() && scenario.getPcie().equals(Pcie.getDefaultInstance())) {
+    PcieLoad load = new PcieLoad(events);
+    if (load.transfers().isEmpty() && scenario.getPcie().equals(Pcie.getDefaultInstance())) {
       return "";
     }
-    TopologyDrawing d = new TopologyDrawing(scenario);
-    transfers.forEach(d::count);
+    TopologyDrawing d = new TopologyDrawing(scenario, load);
     Box root = d.tree();
-    return root.children.isEmpty() ? "" : d.draw(root, transfers);
-  }
-
-  /** Adds a transfer's bytes to every resource its detail ("kind resources | path") names. */
-  private void count(TraceEvent e) {
-    String[] head = e.getDetail().split(" \\| ", 2)[0].split(" ", 2);
-    if (head.length < 2) {
-      return;
-    }
-    for (String r : head[1].split(",")) {
-      boolean down = r.endsWith("/down");
-      String key = down || r.endsWith("/up") ? r.substring(0, r.lastIndexOf('/')) : r;
-      load.computeIfAbsent(key, k -> new long[2])[down ? 1 : 0] += e.getBytes();
-    }
-  }
-
-  private long through(String resource) {
-    long[] l = load.get(resource);
-    return l == null ? 0 : l[0] + l[1];
+    return root.children.isEmpty() ? "" : d.draw(root);
   }
 
   /** DRAM over the host bridges, in the order the scenario lists them, the default bridge of unplaced devices last. */
   private Box tree() {
     Pcie pc = scenario.getPcie();
     Box dram = new Box("dram", "host memory (DRAM)");
-    traffic(dram, "dram", "");
+    traffic(dram, "dram", "traffic ");
     Map<String, Box> bridges = new LinkedHashMap<>();
     pc.getHostBridgesList().forEach(h -> bridges.put(h.getName(), bridge(h.getName(), h.getVendor(), h.getDevice())));
     Map<String, Box> ports = new HashMap<>();
@@ -127,16 +111,21 @@ final class TopologyDrawing {
         port.children.add(endpoint(slot, functions));
       }
     });
+    unplaced(bridges);
+    dram.children.addAll(bridges.values());
+    return dram;
+  }
+
+  /** Each scenario device the section does not place: behind a root port of its own on the default host bridge, as the fabric puts it. */
+  private void unplaced(Map<String, Box> bridges) {
     for (Device d : scenario.getDevicesList()) {
-      if (pc.getEndpointsList().stream().noneMatch(e -> e.getName().equals(d.getName()))) {
+      if (scenario.getPcie().getEndpointsList().stream().noneMatch(e -> e.getName().equals(d.getName()))) {
         Box rootPort = new Box("root_port", "rp-" + d.getName());
         rootPort.lines.add("root port");
         rootPort.children.add(endpoint(d.getName(), List.of(PciEndpoint.newBuilder().setName(d.getName()).build())));
         bridges.computeIfAbsent(DEFAULT_BRIDGE, k -> bridge(k, 0x8086, 0x2030)).children.add(rootPort);
       }
     }
-    dram.children.addAll(bridges.values());
-    return dram;
   }
 
   private Box bridge(String name, int vendor, int device) {
@@ -148,7 +137,7 @@ final class TopologyDrawing {
 
   private static Box port(PciPort p) {
     Box b = new Box(p.getKind(), p.getName());
-    b.lines.add(p.getKind().replace('_', ' ').replace("switch ", "switch ").replace("root port", "root port"));
+    b.lines.add(p.getKind().replace('_', ' '));
     b.acs = p.getAcsRedirect();
     if (p.getKind().equals("switch_upstream")) {
       link(b, p.getName(), p.getGen(), p.getWidth());
@@ -162,10 +151,10 @@ final class TopologyDrawing {
     Box b = new Box("endpoint", multi ? slot : functions.get(0).getName());
     for (PciEndpoint f : functions) {
       Device d = devices.get(f.getName());
-      String about = (multi ? "fn" + f.getFunction() + " " + f.getName() + " " : "") + (d == null ? "" : d.getKind() + " on " + d.getNode())
-          + (f.getP2Pmem() ? " · p2pmem" : "") + (f.getBus().equals("platform") ? " · platform" : "");
-      if (!about.isBlank()) {
-        b.lines.add(about.strip());
+      String about = Stream.of(multi ? "fn" + f.getFunction() + " " + f.getName() : "", d == null ? "" : d.getKind() + " on " + d.getNode(),
+          f.getP2Pmem() ? "p2pmem" : "", f.getBus().equals("platform") ? "platform" : "").filter(t -> !t.isEmpty()).collect(Collectors.joining(" · "));
+      if (!about.isEmpty()) {
+        b.lines.add(about);
       }
       traffic(b, "vram:" + f.getName(), multi ? "vram " + f.getName() + " " : "vram ");
     }
@@ -180,20 +169,20 @@ final class TopologyDrawing {
 
   /** A line with the bytes through {@code resource}, and the box marked hot, when any went through it. */
   private void traffic(Box b, String resource, String prefix) {
-    long bytes = through(resource);
+    long bytes = load.through(resource);
     if (bytes > 0) {
-      b.lines.add(prefix + (prefix.isEmpty() ? "" : "") + bytes(bytes) + (prefix.isEmpty() ? " through" : ""));
+      b.lines.add(prefix + bytes(bytes));
       b.hot = true;
     }
   }
 
   private List<String> linkLines(Box b) {
-    long[] l = load.get(b.link);
-    return b.link == null ? List.of() : l == null ? List.of(b.linkLabel) : List.of(b.linkLabel, "↑ " + bytes(l[0]) + " ↓ " + bytes(l[1]));
+    return b.link == null ? List.of() : load.through(b.link) == 0 ? List.of(b.linkLabel)
+        : List.of(b.linkLabel, "↑ " + bytes(load.up(b.link)) + " ↓ " + bytes(load.down(b.link)));
   }
 
   private int linkWidth(Box b) {
-    return linkLines(b).stream().mapToInt(String::length).max().orElse(-1) * 7 + 10;
+    return linkLines(b).stream().mapToInt(String::length).max().orElse(0) * 7 + 10;
   }
 
   /** Each subtree's width: its box (and the label of its link) or its children side by side, whichever is wider. */
@@ -207,10 +196,7 @@ final class TopologyDrawing {
   private void place(Box b, int left, int depth) {
     all.add(b);
     b.depth = depth;
-    if (rowHeights.size() <= depth) {
-      rowHeights.add(0);
-    }
-    rowHeights.set(depth, Math.max(rowHeights.get(depth), b.h()));
+    rowHeights.merge(depth, b.h(), Math::max);
     int at = left + (b.span - b.children.stream().mapToInt(c -> c.span).sum()) / 2;
     for (Box c : b.children) {
       place(c, at, depth + 1);
@@ -219,7 +205,7 @@ final class TopologyDrawing {
     b.x = b.children.isEmpty() ? left + b.span / 2 : (b.children.get(0).x + b.children.get(b.children.size() - 1).x) / 2;
   }
 
-  private String draw(Box root, List<TraceEvent> transfers) {
+  private String draw(Box root) {
     span(root);
     place(root, MARGIN, 0);
     int[] top = new int[rowHeights.size() + 1];
@@ -228,19 +214,19 @@ final class TopologyDrawing {
       top[d + 1] = top[d] + rowHeights.get(d) + BAND;
     }
     all.forEach(b -> b.y = top[b.depth]);
-    int width = Math.max(root.span + 2 * MARGIN, 640);
+    int width = Math.max(root.span + 2 * MARGIN, 680);
     int height = top[rowHeights.size()] - BAND + LEGEND;
     out.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(width).append("\" height=\"").append(height)
         .append("\" viewBox=\"0 0 ").append(width).append(' ').append(height)
         .append("\" font-family=\"sans-serif\" font-size=\"12\"><rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
     all.stream().filter(b -> b.kind.equals("switch_upstream")).forEach(this::frame);
-    long heaviest = all.stream().mapToLong(b -> b.link == null ? 0 : through(b.link)).max().orElse(0);
+    long heaviest = all.stream().mapToLong(b -> b.link == null ? 0 : load.through(b.link)).max().orElse(0);
     for (boolean hot : new boolean[] {false, true}) {
-      all.forEach(p -> p.children.stream().filter(c -> (c.link != null && through(c.link) > 0) == hot).forEach(c -> edge(p, c, heaviest)));
+      all.forEach(p -> p.children.stream().filter(c -> (c.link != null && load.through(c.link) > 0) == hot).forEach(c -> edge(p, c, heaviest)));
     }
     all.stream().filter(b -> b.link != null).forEach(this::linkLabel);
     all.forEach(this::box);
-    legend(transfers, height - LEGEND + 18);
+    legend(load.transfers(), height - LEGEND + 18);
     return out.append("</svg>").toString();
   }
 
@@ -258,7 +244,7 @@ final class TopologyDrawing {
   /** An elbow from the parent's bottom to the child's top: dashed inside a switch or root complex, thick and orange under load. */
   private void edge(Box parent, Box child, long heaviest) {
     int turn = parent.y + parent.h() + 12;
-    long bytes = child.link == null ? 0 : through(child.link);
+    long bytes = child.link == null ? 0 : load.through(child.link);
     String style = child.link == null ? "stroke=\"#999\" stroke-width=\"1\" stroke-dasharray=\"4 3\""
         : bytes == 0 ? "stroke=\"#445\" stroke-width=\"1.5\""
         : String.format(Locale.ROOT, "stroke=\"%s\" stroke-width=\"%.1f\"", HOT, 2.5 + 4.5 * bytes / heaviest);
@@ -275,60 +261,46 @@ final class TopologyDrawing {
     out.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"white\" fill-opacity=\"0.9\"/>",
         b.x - w / 2, y, w, h));
     for (int i = 0; i < lines.size(); i++) {
-      text(b.x, y + 13 + i * 13, lines.get(i), "font-size=\"11\" fill=\"" + (i == 0 ? "#333" : "#a4460f") + "\"");
+      text(b.x, y + 13 + i * 13, lines.get(i), MIDDLE + "font-size=\"11\" fill=\"" + (i == 0 ? "#333" : "#a4460f") + "\"");
     }
   }
 
   private void box(Box b) {
-    String fill = b.hot ? "#ffe4c8" : switch (b.kind) {
-      case "dram" -> "#fdf3e1";
-      case "host_bridge" -> "#e6edf8";
-      case "endpoint" -> "#eaf6ea";
-      default -> "#ffffff";
-    };
+    String fill = b.hot ? "#ffe4c8" : FILLS.getOrDefault(b.kind, "#ffffff");
     int left = b.x - b.w() / 2;
     out.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"5\" fill=\"%s\" stroke=\"#556\"/>",
         left, b.y, b.w(), b.h(), fill));
     for (int i = 0; i < b.lines.size(); i++) {
-      text(b.x, b.y + 17 + i * LINE, b.lines.get(i), i == 0 ? "font-weight=\"bold\"" : "fill=\"#333\"");
+      text(b.x, b.y + 17 + i * LINE, b.lines.get(i), MIDDLE + (i == 0 ? "font-weight=\"bold\"" : "fill=\"#333\""));
     }
     if (b.acs) {
       int x = left + b.w() - 26;
       out.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"32\" height=\"14\" rx=\"3\" fill=\"#c33\"/>", x, b.y - 7));
-      text(x + 16, b.y + 4, "ACS", "font-size=\"10\" fill=\"white\"");
+      text(x + 16, b.y + 4, "ACS", MIDDLE + "font-size=\"10\" fill=\"white\"");
     }
   }
 
   private void legend(List<TraceEvent> transfers, int y) {
     long moved = transfers.stream().mapToLong(TraceEvent::getBytes).sum();
-    text(MARGIN, y, transfers.size() + " pcie transfer" + (transfers.size() == 1 ? "" : "s") + ", " + bytes(moved)
-        + " moved. Thick orange: a link that carried them (↑ towards the root complex, ↓ away from it).", "text-anchor=\"start\" font-size=\"11\"");
-    text(MARGIN, y + 16, "Dashed: a hop inside a switch or a root complex. ACS: the port redirects peer-to-peer requests upstream.",
-        "text-anchor=\"start\" font-size=\"11\"");
+    text(MARGIN, y, transfers.isEmpty() ? "No pcie transfer in this run."
+        : transfers.size() + " pcie transfer" + (transfers.size() == 1 ? "" : "s") + ", " + bytes(moved) + " moved.", START);
+    text(MARGIN, y + 15, "Thick orange: a link that carried transfers (↑ towards the root complex, ↓ away from it).", START);
+    text(MARGIN, y + 30, "Dashed: a hop inside a switch or a root complex. ACS: the port redirects peer-to-peer requests upstream.", START);
   }
 
   private void text(int x, int y, String s, String attributes) {
-    out.append("<text x=\"").append(x).append("\" y=\"").append(y).append("\" text-anchor=\"middle\" ").append(attributes).append('>')
+    out.append("<text x=\"").append(x).append("\" y=\"").append(y).append("\" ").append(attributes).append('>')
         .append(esc(s)).append("</text>");
   }
 
-  static String esc(String s) {
+  private static String esc(String s) {
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;").replace("'", "&apos;");
   }
 
   /** Bytes in binary units: "0", "512 B", "64 MiB", "1.5 GiB". */
-  static String bytes(long n) {
-    if (n < 1024) {
-      return n == 0 ? "0" : n + " B";
-    }
-    String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    double v = n;
-    int u = -1;
-    while (v >= 1024 && u < units.length - 1) {
-      v /= 1024;
-      u++;
-    }
-    String num = String.format(Locale.ROOT, "%.1f", v);
-    return (num.endsWith(".0") ? num.substring(0, num.length() - 2) : num) + " " + units[u];
+  private static String bytes(long n) {
+    int unit = (63 - Long.numberOfLeadingZeros(Math.max(1, n))) / 10;
+    String number = String.format(Locale.ROOT, "%.1f", n / Math.pow(1024, unit)).replace(".0", "");
+    return n == 0 ? "0" : number + " " + List.of("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB").get(unit);
   }
 }

@@ -76,6 +76,8 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
   private final java.util.ArrayDeque<Span> plan = new java.util.ArrayDeque<>();
   private boolean planned;
   private long nextRead;
+  /** Chunks read and being written (acknowledged by the destination's owner); reads and writes each have a window. */
+  private int copyWrites;
   private int inFlight;
   private final Map<Long, Target> pendingByTag = new HashMap<>();
   private final java.util.Set<Long> readTags = new java.util.HashSet<>();
@@ -207,7 +209,7 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
       return;
     }
     Target src = targets.get(job.spec().copy().src());
-    while (inFlight < window && !plan.isEmpty()) {
+    while (inFlight < window && copyWrites < 2 * window && !plan.isEmpty()) {
       Span s = plan.peekFirst();
       // a source revoked meanwhile reads all-ones, in chunks
       int n = (int) Math.min(src.owner() == null ? chunkBytes : s.piece(), s.end() - nextRead);
@@ -227,7 +229,7 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
         nextRead = plan.isEmpty() ? nextRead : plan.peekFirst().start();
       }
     }
-    if (inFlight == 0 && plan.isEmpty()) {
+    if (inFlight == 0 && copyWrites == 0 && plan.isEmpty() && !computing) {
       startCompute();
     }
   }
@@ -255,6 +257,9 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
     long tag = nextTag++;
     pendingByTag.put(tag, dst);
     dst.owner().tell(new DriverProtocol.WriteRange(dst.handle(), moved, tag, writeAdapter));
+    inFlight--; // the read is done: the next one goes out while this chunk is written
+    copyWrites++;
+    pumpCopy();
     return this;
   }
 
@@ -336,7 +341,7 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
       failed(t, "write", wrote.ack().result());
     }
     if (!computing) {
-      inFlight--;
+      copyWrites--;
       pumpCopy();
       return computing ? maybeDone() : this;
     }
