@@ -18,13 +18,18 @@
  *   <li><b>Job effects</b> happen when the engine runs the job, before its fence signals: a compute job writes each
  *       output buffer with a pattern seeded from the job and the checksums of its inputs; a copy job pulls the source
  *       range in chunks (at most {@code fencelab.memory.copy-window} in flight, each a protobuf message) and writes
- *       them to the destination. DMA to memory that is gone reads all-ones and drops writes, reported as
- *       {@code DMA_REVOKED}.
+ *       them to the destination (reads planned from the source's layout: a pattern run in one message, bytes in chunks);
+ *       the transfer's model time comes from its route through the run's PCIe fabric ({@link dev.fencelab.node.p2p}).
+ *       DMA to memory that is gone reads all-ones and drops writes, reported as {@code DMA_REVOKED}.
  *   <li><b>dma-buf.</b> {@code Export} gives a {@link dev.fencelab.node.driver.DmaBufRef} (the same one on a second
  *       export); {@code Import} attaches to the exporter as a dynamic or static importer (-ENODEV when the exporter is
  *       gone); importing one's own export returns the original handle. {@code MapBo} on an import maps the attachment:
  *       contiguous VRAM is one segment (u64 length), system memory 2 MiB runs; a static importer's mapping pins the
- *       buffer. {@code Pin} by a static importer is a WARN ({@code DMA_BUF_PIN_STATIC}). {@code Evict} moves a buffer
+ *       buffer. An importer asks for {@code peer2peer} ({@code allow_peer2peer}); the exporter keeps it only when the
+ *       p2pdma distance between the two devices is not negative (§1.13), and maps a VRAM buffer for an attachment
+ *       without it by first moving the buffer to system memory — a job on its engine whose fence goes into the resv as
+ *       KERNEL, so that every later job waits for the move (-EBUSY when pinned: it cannot move); pinning with such an
+ *       attachment pins in GTT. {@code Pin} by a static importer is a WARN ({@code DMA_BUF_PIN_STATIC}). {@code Evict} moves a buffer
  *       to system memory (-EBUSY while pinned) and sends {@code move_notify} to dynamic importers, whose mappings go
  *       stale until they map again. Importers share the exporter's reservation object, so implicit sync spans
  *       devices and members.
