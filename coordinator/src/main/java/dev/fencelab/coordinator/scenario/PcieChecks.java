@@ -8,31 +8,41 @@ package dev.fencelab.coordinator.scenario;
  */
 final class PcieChecks {
   private final ScenarioValidator v;
+  private final dev.fencelab.protocol.scenario.v1.Pcie pc;
+  private final String at;
+  /** Bridge and port names of every host's section (one drawing, one trace: names are unique across hosts). */
+  private final java.util.Set<String> names;
 
-  PcieChecks(ScenarioValidator v) {
+  /** The checks of {@code pcie} at {@code path} ({@code pcie}, or {@code hosts[i].pcie}). */
+  PcieChecks(ScenarioValidator v, dev.fencelab.protocol.scenario.v1.Pcie pcie, String path, java.util.Set<String> names) {
     this.v = v;
+    this.pc = pcie;
+    this.at = path;
+    this.names = names;
   }
 
-  /** The pcie section: unique names, known parents of the right kinds, known kinds and buses, no cycle. */
-  void check() {
-    var pc = v.s.getPcie();
+  /**
+   * The section: unique names, known parents of the right kinds, known kinds and buses, no cycle; then its functions and
+   * {@code devices} (the host's) join the PCI functions the p2p steps may name.
+   */
+  void check(java.util.Collection<String> devices) {
     if (!pc.getCpuVendor().isEmpty() && !pc.getCpuVendor().matches("intel|amd")) {
-      v.problem("pcie.cpu_vendor", "cpu_vendor must be intel or amd, not '" + pc.getCpuVendor() + "'");
+      v.problem(at + ".cpu_vendor", "cpu_vendor must be intel or amd, not '" + pc.getCpuVendor() + "'");
     }
     java.util.Set<String> bridges = new java.util.HashSet<>();
     java.util.Map<String, String> ports = new java.util.HashMap<>();
     for (int i = 0; i < pc.getHostBridgesCount(); i++) {
-      if (!bridges.add(pc.getHostBridges(i).getName())) {
-        v.problem("pcie.host_bridges[" + i + "].name", "host bridge name '" + pc.getHostBridges(i).getName() + "' is used twice");
+      if (!bridges.add(pc.getHostBridges(i).getName()) || !names.add(pc.getHostBridges(i).getName())) {
+        v.problem(at + ".host_bridges[" + i + "].name", "host bridge name '" + pc.getHostBridges(i).getName() + "' is used twice");
       }
     }
     for (int i = 0; i < pc.getPortsCount(); i++) {
       var p = pc.getPorts(i);
       if (!p.getKind().matches("root_port|switch_upstream|switch_downstream")) {
-        v.problem("pcie.ports[" + i + "].kind", "kind must be root_port, switch_upstream or switch_downstream, not '" + p.getKind() + "'");
+        v.problem(at + ".ports[" + i + "].kind", "kind must be root_port, switch_upstream or switch_downstream, not '" + p.getKind() + "'");
       }
-      if (ports.put(p.getName(), p.getKind()) != null || bridges.contains(p.getName())) {
-        v.problem("pcie.ports[" + i + "].name", "PCI name '" + p.getName() + "' is used twice");
+      if (ports.put(p.getName(), p.getKind()) != null || bridges.contains(p.getName()) || !names.add(p.getName())) {
+        v.problem(at + ".ports[" + i + "].name", "PCI name '" + p.getName() + "' is used twice");
       }
     }
     for (int i = 0; i < pc.getPortsCount(); i++) {
@@ -45,7 +55,7 @@ final class PcieChecks {
         default -> true;
       };
       if (!ok) {
-        v.problem("pcie.ports[" + i + "].parent", "a " + p.getKind() + "'s parent is " + switch (p.getKind()) {
+        v.problem(at + ".ports[" + i + "].parent", "a " + p.getKind() + "'s parent is " + switch (p.getKind()) {
           case "root_port" -> "a host bridge";
           case "switch_upstream" -> "a root port or a switch's downstream port";
           default -> "a switch's upstream port";
@@ -55,14 +65,14 @@ final class PcieChecks {
     for (int i = 0; i < pc.getEndpointsCount(); i++) {
       var e = pc.getEndpoints(i);
       if (!ports.containsKey(e.getPort()) || "switch_upstream".equals(ports.get(e.getPort()))) {
-        v.problem("pcie.endpoints[" + i + "].port", "endpoint '" + e.getName() + "' sits at a root port or a switch's downstream port, not '"
+        v.problem(at + ".endpoints[" + i + "].port", "endpoint '" + e.getName() + "' sits at a root port or a switch's downstream port, not '"
             + e.getPort() + "'");
       }
       if (!e.getBus().isEmpty() && !e.getBus().matches("pci|platform")) {
-        v.problem("pcie.endpoints[" + i + "].bus", "bus must be pci or platform, not '" + e.getBus() + "'");
+        v.problem(at + ".endpoints[" + i + "].bus", "bus must be pci or platform, not '" + e.getBus() + "'");
       }
       if (!v.pciFunctions.add(e.getName())) {
-        v.problem("pcie.endpoints[" + i + "].name", "PCI function '" + e.getName() + "' is placed twice");
+        v.problem(at + ".endpoints[" + i + "].name", "PCI function '" + e.getName() + "' is placed twice");
       }
     }
     links();
@@ -72,30 +82,29 @@ final class PcieChecks {
       java.util.List<String> chain = new java.util.ArrayList<>();
       for (String at = start; parents.containsKey(at); at = parents.get(at)) {
         if (chain.contains(at)) {
-          v.problem("pcie.ports", "PCI ports form a cycle: " + String.join(" -> ", chain) + " -> " + at);
+          v.problem(at + ".ports", "PCI ports form a cycle: " + String.join(" -> ", chain) + " -> " + at);
           return;
         }
         chain.add(at);
       }
     }
-    v.pciFunctions.addAll(v.devices.keySet());
+    v.pciFunctions.addAll(devices);
   }
 
   /** The transfer model's figures: link generations and widths, rates, the per-link latency. */
   private void links() {
-    var pc = v.s.getPcie();
     for (int i = 0; i < pc.getPortsCount(); i++) {
-      link("pcie.ports[" + i + "]", pc.getPorts(i).getGen(), pc.getPorts(i).getWidth());
+      link(at + ".ports[" + i + "]", pc.getPorts(i).getGen(), pc.getPorts(i).getWidth());
     }
     for (int i = 0; i < pc.getEndpointsCount(); i++) {
-      link("pcie.endpoints[" + i + "]", pc.getEndpoints(i).getGen(), pc.getEndpoints(i).getWidth());
+      link(at + ".endpoints[" + i + "]", pc.getEndpoints(i).getGen(), pc.getEndpoints(i).getWidth());
     }
     for (int i = 0; i < pc.getHostBridgesCount(); i++) {
-      rate("pcie.host_bridges[" + i + "].p2p_bandwidth", pc.getHostBridges(i).getP2PBandwidth());
+      rate(at + ".host_bridges[" + i + "].p2p_bandwidth", pc.getHostBridges(i).getP2PBandwidth());
     }
-    rate("pcie.dram_bandwidth", pc.getDramBandwidth());
-    rate("pcie.vram_bandwidth", pc.getVramBandwidth());
-    v.duration("pcie.link_latency", pc.getLinkLatency(), true);
+    rate(at + ".dram_bandwidth", pc.getDramBandwidth());
+    rate(at + ".vram_bandwidth", pc.getVramBandwidth());
+    v.duration(at + ".link_latency", pc.getLinkLatency(), true);
   }
 
   private void link(String path, int gen, int width) {

@@ -55,6 +55,7 @@ public final class ScenarioValidator {
   private final StepChecks checks = new StepChecks(this);
   private StepGraph graph;
   private final ActionChecks actions = new ActionChecks(this);
+  private final HostChecks hosts = new HostChecks(this);
 
   private ScenarioValidator(ScenarioLoader.Loaded loaded) {
     this.loaded = loaded;
@@ -124,7 +125,7 @@ public final class ScenarioValidator {
         problem(path + ".memlock", "memlock is a size (e.g. 64KiB, 8MiB), 0 or unlimited, not '" + p.getMemlock() + "'");
       }
     }
-    new PcieChecks(this).check();
+    hosts.check();
     for (int i = 0; i < s.getBuffersCount(); i++) {
       buffer(i, s.getBuffers(i));
     }
@@ -396,6 +397,7 @@ public final class ScenarioValidator {
       nodeRef(path + ".node", st.getNode());
     }
     checks.expect(i, st);
+    hosts.step(i, st);
     if (ScenarioSteps.isV2Action(st)) {
       checks.protocolStep(i, st, deps);
       return;

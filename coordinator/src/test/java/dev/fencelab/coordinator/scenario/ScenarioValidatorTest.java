@@ -198,4 +198,64 @@ class ScenarioValidatorTest {
     assertTrue(any(p, "endpoint 'e' sits at a root port or a switch's downstream port, not 'up'"), p.toString());
     assertTrue(any(p, "'ghost' is neither a device nor a PCI function of the pcie section"), p.toString());
   }
+
+  private static final String TWO_HOSTS = """
+      name: t
+      hosts: [{name: a}, {name: b, pcie: {host_bridges: [{name: hb, vendor: 0x8086, device: 0x2030}], ports: [{name: rp, kind: root_port, parent: hb}], endpoints: [{name: gpuB, port: rp}]}}]
+      nodes: [{name: n1, host: a}, {name: n2, host: b}]
+      devices: [{name: gpuA, node: n1}, {name: gpuB, node: n2}, {name: nicA, node: n1, kind: rdma_nic}, {name: nicB, node: n2, kind: rdma_nic}]
+      processes: [{name: p, node: n1}, {name: q, node: n2}]
+      buffers: [{name: boA, device: gpuA, process: p, size: 4KiB}, {name: boB, device: gpuB, process: q, size: 4KiB}]
+      """;
+
+  private static List<String> hostProblems(String yaml) {
+    return assertThrows(ScenarioException.class, () -> ScenarioLoader.parse(TWO_HOSTS + yaml, "t.yaml", false)).problems();
+  }
+
+  @Test
+  void aNodeNamingAnUndeclaredHostIsRefused() {
+    List<String> q = assertThrows(ScenarioException.class, () -> ScenarioLoader.parse("""
+        name: t
+        hosts: [{name: a}]
+        nodes: [{name: n1, host: zz}]
+        """, "t.yaml", false)).problems();
+    assertTrue(any(q, "node 'n1' names host 'zz', which the scenario does not declare"), q.toString());
+  }
+
+  @Test
+  void anFdPassedToAProcessOnAnotherHostIsRefused() {
+    List<String> p = hostProblems("steps:\n  - {process: p, export: {buffer: boA}}\n  - {process: p, pass: {name: boA, to: q}}\n");
+    assertTrue(any(p, "an fd does not cross machines: process p is on host a, process q on host b"), p.toString());
+  }
+
+  @Test
+  void aDmaBufMrOfAGpuOnAnotherHostIsRefused() {
+    List<String> p = hostProblems("""
+        steps:
+          - {process: q, alloc_pd: {device: nicB, as: pd}}
+          - {process: q, reg_mr: {pd: pd, buffer: boA, access: [local_write]}}
+        """);
+    assertTrue(any(p, "a dma-buf MR does not cross machines: buffer boA is on host a, NIC nicB on host b"), p.toString());
+  }
+
+  @Test
+  void aDeviceInAnotherHostsFabricIsRefused() {
+    List<String> p = assertThrows(ScenarioException.class, () -> ScenarioLoader.parse(TWO_HOSTS.replace("endpoints: [{name: gpuB, port: rp}]",
+        "endpoints: [{name: gpuA, port: rp}]"), "t.yaml", false)).problems();
+    assertTrue(any(p, "device 'gpuA' runs on host a, not in host b's fabric"), p.toString());
+  }
+
+  @Test
+  void queuePairsBetweenHostsAreWhatJoinsThem() throws Exception {
+    ScenarioLoader.parse(TWO_HOSTS + """
+        steps:
+          - {process: p, alloc_pd: {device: nicA, as: pdA}}
+          - {process: q, alloc_pd: {device: nicB, as: pdB}}
+          - {process: p, create_cq: {device: nicA, as: cqA}}
+          - {process: q, create_cq: {device: nicB, as: cqB}}
+          - {process: p, create_qp: {pd: pdA, cq: cqA, as: qpA}}
+          - {process: q, create_qp: {pd: pdB, cq: cqB, as: qpB}}
+          - {process: p, connect_qp: {qp: qpA, peer: qpB}}
+        """, "t.yaml", false);
+  }
 }

@@ -103,8 +103,10 @@ final class PlacementSteps implements StepHandler {
       case PCIE_FABRIC -> {
         var config = call.system().settings().config();
         Duration settle = config.hasPath("fencelab.pcie.settle") ? config.getDuration("fencelab.pcie.settle") : Duration.ofMillis(100);
-        var fabric = call.spawn(dev.fencelab.node.p2p.PcieFabric.create(dev.fencelab.node.p2p.P2pSteps.routes(call), nodeName + "/pcie", settle));
-        yield StepCall.done(StepCall.ret(0).setDetail("the PCIe fabric on " + nodeName).putBound(StepBindings.FABRIC, call.actorBinding(fabric)));
+        String host = as.isEmpty() ? nodeName : as;
+        var fabric = call.spawn(dev.fencelab.node.p2p.PcieFabric.create(dev.fencelab.node.p2p.P2pSteps.routes(call), host + "/pcie", settle));
+        yield StepCall.done(StepCall.ret(0).setDetail("the PCIe fabric of " + (as.isEmpty() ? "the host" : "host " + as) + " on " + nodeName)
+            .putBound(StepBindings.fabric(as), call.actorBinding(fabric)));
       }
       case WHAT_NOT_SET -> throw new StepFailure(Errno.EINVAL, "a placement of nothing");
     };

@@ -8,8 +8,13 @@ package dev.fencelab.protocol.step;
 public final class StepBindings {
   private StepBindings() {}
 
-  /** The run's PCIe fabric (an actor), which every device's transfers share. */
+  /** The PCIe fabric (an actor) of the step's host, which every device's transfers there share. */
   public static final String FABRIC = "pcie:fabric";
+
+  /** The PCIe fabric of {@code host} ({@code ""}: the default host). */
+  public static String fabric(String host) {
+    return "pcie:fabric@" + host;
+  }
 
   /** A device's driver (an actor). */
   public static String device(String device) {

@@ -1,6 +1,7 @@
 package dev.fencelab.coordinator.scenario.run;
 
 import dev.fencelab.protocol.Errno;
+import dev.fencelab.protocol.scenario.Hosts;
 import dev.fencelab.protocol.scenario.v1.Buffer;
 import dev.fencelab.protocol.scenario.v1.Device;
 import dev.fencelab.protocol.scenario.v1.Process;
@@ -27,15 +28,18 @@ final class Placements {
   }
 
   /**
-   * The run's PCIe fabric, on the first device's node (none without devices): the one place where transfers of devices
-   * on any node share links in model time. Placed before the devices, which are given it.
+   * Each host's PCIe fabric, on the node of its first device (none for a host without devices): the one place where
+   * transfers of the host's devices on any node share links in model time. Placed before the devices, which are given it.
    */
   CompletableFuture<List<StepClient.Sent>> fabric() {
-    if (names.scenario().getDevicesCount() == 0) {
-      return CompletableFuture.completedFuture(List.of());
+    List<CompletableFuture<StepClient.Sent>> placed = new ArrayList<>();
+    var s = names.scenario();
+    for (String host : Hosts.withDevices(s)) {
+      String node = s.getDevicesList().stream().filter(d -> Hosts.ofNode(s, d.getNode()).equals(host)).findFirst().orElseThrow().getNode();
+      Placement p = Placement.newBuilder().setPcieFabric(true).setAs(host).build();
+      placed.add(client.place(node, p).toCompletableFuture());
     }
-    Placement p = Placement.newBuilder().setPcieFabric(true).setAs("pcie").build();
-    return Futures.allOf(List.of(client.place(names.scenario().getDevices(0).getNode(), p).toCompletableFuture()));
+    return Futures.allOf(placed);
   }
 
   CompletableFuture<List<StepClient.Sent>> devicesAndProcesses() {

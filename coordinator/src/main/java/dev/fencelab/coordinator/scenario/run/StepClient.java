@@ -1,6 +1,7 @@
 package dev.fencelab.coordinator.scenario.run;
 
 import dev.fencelab.protocol.Errno;
+import dev.fencelab.protocol.scenario.Hosts;
 import dev.fencelab.protocol.control.NodeControl;
 import dev.fencelab.protocol.fence.v1.FenceV1;
 import dev.fencelab.protocol.scenario.ScenarioSteps;
@@ -115,8 +116,9 @@ final class StepClient {
     }
     StepRequest.Builder request = StepRequest.newBuilder().setRun(run).setStepId(stepId).setStep(step).setTimeoutNanos(timeout.toNanos());
     if (step.hasP2PDistance() || step.hasP2PFind()) { // the host's PCIe fabric: what the node's p2pdma code walks
-      request.setPcie(names.scenario().getPcie()).setSeed(seed)
-          .addAllDevices(names.scenario().getDevicesList().stream().map(d -> d.getName()).toList());
+      String function = step.hasP2PDistance() ? step.getP2PDistance().getProvider()
+          : step.getP2PFind().getClientsCount() == 0 ? "" : step.getP2PFind().getClients(0);
+      fabricOf(Hosts.ofFunction(names.scenario(), function), request);
     }
     String unbound = bind(step, request);
     if (unbound != null) {
@@ -140,10 +142,13 @@ final class StepClient {
       copy(StepBindings.label(place.getBuffer().getProcess()), request);
       copy(StepBindings.device(place.getBuffer().getDevice()), request);
     }
-    if (place.hasDevice() || place.getPcieFabric()) { // the host's PCIe fabric, and the run's fabric actor for a device
-      request.setPcie(names.scenario().getPcie()).setSeed(seed)
-          .addAllDevices(names.scenario().getDevicesList().stream().map(d -> d.getName()).toList());
-      copy(StepBindings.FABRIC, request);
+    if (place.hasDevice() || place.getPcieFabric()) { // the host's PCIe fabric, and that fabric's actor for a device
+      String host = place.getPcieFabric() ? place.getAs() : Hosts.ofNode(names.scenario(), node);
+      fabricOf(host, request);
+      Binding fabric = names.binding(StepBindings.fabric(host));
+      if (fabric != null && place.hasDevice()) {
+        request.putBindings(StepBindings.FABRIC, fabric);
+      }
     }
     return send(node, request.build(), timeout.plusSeconds(2));
   }
@@ -287,6 +292,11 @@ final class StepClient {
       }
     }
     return null;
+  }
+
+  /** The PCIe section of {@code host}, its devices (placed by default where the section does not) and the run's seed. */
+  private void fabricOf(String host, StepRequest.Builder request) {
+    request.setPcie(Hosts.pcie(names.scenario(), host)).setSeed(seed).addAllDevices(Hosts.devices(names.scenario(), host));
   }
 
   private boolean copy(String key, StepRequest.Builder request) {
