@@ -190,4 +190,18 @@ class DmaTransfersIT {
     assertTrue(violations.stream().anyMatch(v -> v.get("args").get("detail").asText().contains("read-late: DMA read of revoked memory returned all-ones")));
     assertTrue(violations.stream().anyMatch(v -> v.get("args").get("detail").asText().contains("write-late: DMA write to revoked memory was dropped")));
   }
+
+  @Test
+  @Order(7)
+  @Timeout(value = 170, unit = TimeUnit.SECONDS)
+  void aGpuDirectWriteBetweenHostsCrossesEachHostsSwitchAndTheWire() throws Exception {
+    Out out = run("gpudirect-across-hosts");
+    List<JsonNode> legs = named(out.wallTrace(), "pcie transfer");
+    assertTrue(legs.stream().anyMatch(l -> l.get("args").get("node").asText().equals("n1")
+        && l.get("name").asText().contains("bus_addr link:gpuA/up,link:nicA/down")), "nicA read gpuA's BAR through host a's switch");
+    assertTrue(legs.stream().anyMatch(l -> l.get("args").get("node").asText().equals("n2")
+        && l.get("name").asText().contains("bus_addr link:gpuB/down,link:nicB/up")), "nicB wrote gpuB's BAR through host b's switch");
+    assertEquals(1, named(out.wallTrace(), "rdma write w").size(), "the work request on the wire");
+    assertTrue(facts(out).stream().anyMatch(f -> f.startsWith("buffers [src, dst] equal")), facts(out).toString());
+  }
 }

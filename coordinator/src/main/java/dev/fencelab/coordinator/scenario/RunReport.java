@@ -153,10 +153,8 @@ public final class RunReport {
           .append("</td><td>").append(esc(Units.human(model))).append("</td></tr>");
     });
     b.append("</table>");
-    String topology = TopologyDrawing.svg(s, x.ofKind(EventKind.MARK));
-    if (!topology.isEmpty()) {
-      b.append("<h2>PCIe topology</h2><div class=\"wide\">").append(topology).append("</div>");
-    }
+    TopologyDrawing.svgs(s, x.ofKind(EventKind.MARK)).forEach((host, topology) -> b.append("<h2>PCIe topology")
+        .append(host.isEmpty() ? "" : " of host " + esc(host)).append("</h2><div class=\"wide\">").append(topology).append("</div>"));
     b.append("<h2>Latencies</h2><pre>").append(esc(l.table())).append("</pre>");
     for (String clock : List.of("model", "wall")) {
       List<Latencies.Stat> stats = l.all().stream().filter(st -> st.clock().equals(clock)).toList();

@@ -1,5 +1,6 @@
 package dev.fencelab.coordinator.scenario;
 
+import dev.fencelab.protocol.scenario.Hosts;
 import dev.fencelab.protocol.scenario.v1.Device;
 import dev.fencelab.protocol.scenario.v1.Pcie;
 import dev.fencelab.protocol.scenario.v1.PciEndpoint;
@@ -64,33 +65,59 @@ final class TopologyDrawing {
     }
   }
 
-  private final Scenario scenario;
+  /** The host's section and devices (in scenario order). */
+  private final Pcie pcie;
+  private final List<Device> hostDevices;
   private final Map<String, Device> devices = new HashMap<>();
   private final PcieLoad load;
   private final List<Box> all = new ArrayList<>();
   private final Map<Integer, Integer> rowHeights = new HashMap<>();
   private final StringBuilder out = new StringBuilder();
 
-  private TopologyDrawing(Scenario scenario, PcieLoad load) {
-    this.scenario = scenario;
+  private TopologyDrawing(Scenario scenario, String host, PcieLoad load) {
+    this.pcie = Hosts.pcie(scenario, host);
+    this.hostDevices = scenario.getDevicesList().stream().filter(d -> Hosts.ofNode(scenario, d.getNode()).equals(host)).toList();
     this.load = load;
-    scenario.getDevicesList().forEach(d -> devices.put(d.getName(), d));
+    hostDevices.forEach(d -> devices.put(d.getName(), d));
   }
 
-  /** The drawing; "" when the run made no PCIe transfer and the scenario has no {@code pcie} section, or nothing is placed. */
+  /** The default host's drawing (the only one of a scenario without {@code hosts}). */
   static String svg(Scenario scenario, List<TraceEvent> events) {
-    PcieLoad load = new PcieLoad(events);
-    if (load.transfers().isEmpty() && scenario.getPcie().equals(Pcie.getDefaultInstance())) {
+    return svg(scenario, Hosts.DEFAULT, events);
+  }
+
+  /**
+   * The drawing of {@code host}, with the transfers recorded on its members; "" when they made no PCIe transfer and the
+   * host has no {@code pcie} section, or nothing is placed.
+   */
+  static String svg(Scenario scenario, String host, List<TraceEvent> events) {
+    PcieLoad load = new PcieLoad(events.stream().filter(e -> Hosts.ofNode(scenario, e.getNode()).equals(host)).toList());
+    if (load.transfers().isEmpty() && Hosts.pcie(scenario, host).equals(Pcie.getDefaultInstance())) {
       return "";
     }
-    TopologyDrawing d = new TopologyDrawing(scenario, load);
+    TopologyDrawing d = new TopologyDrawing(scenario, host, load);
     Box root = d.tree();
     return root.children.isEmpty() ? "" : d.draw(root);
   }
 
+  /** Every host's drawing that is not empty, by host ({@code ""}: the default host), in the order of the scenario. */
+  static Map<String, String> svgs(Scenario scenario, List<TraceEvent> events) {
+    Map<String, String> out = new LinkedHashMap<>();
+    List<String> hosts = new ArrayList<>();
+    hosts.add(Hosts.DEFAULT);
+    scenario.getHostsList().forEach(h -> hosts.add(h.getName()));
+    for (String h : hosts) {
+      String svg = svg(scenario, h, events);
+      if (!svg.isEmpty()) {
+        out.put(h, svg);
+      }
+    }
+    return out;
+  }
+
   /** DRAM over the host bridges, in the order the scenario lists them, the default bridge of unplaced devices last. */
   private Box tree() {
-    Pcie pc = scenario.getPcie();
+    Pcie pc = pcie;
     Box dram = new Box("dram", "host memory (DRAM)");
     traffic(dram, "dram", "traffic ");
     Map<String, Box> bridges = new LinkedHashMap<>();
@@ -118,8 +145,8 @@ final class TopologyDrawing {
 
   /** Each scenario device the section does not place: behind a root port of its own on the default host bridge, as the fabric puts it. */
   private void unplaced(Map<String, Box> bridges) {
-    for (Device d : scenario.getDevicesList()) {
-      if (scenario.getPcie().getEndpointsList().stream().noneMatch(e -> e.getName().equals(d.getName()))) {
+    for (Device d : hostDevices) {
+      if (pcie.getEndpointsList().stream().noneMatch(e -> e.getName().equals(d.getName()))) {
         Box rootPort = new Box("root_port", "rp-" + d.getName());
         rootPort.lines.add("root port");
         rootPort.children.add(endpoint(d.getName(), List.of(PciEndpoint.newBuilder().setName(d.getName()).build())));

@@ -196,4 +196,19 @@ class TopologyDrawingTest {
     assertTrue(html.contains("<h2>PCIe topology</h2><div class=\"wide\"><svg xmlns="), html);
     assertFalse(html.contains("data:image/svg+xml;base64,"), "no latency plot, so no image");
   }
+
+  @Test
+  void eachHostIsDrawnWithItsOwnDevicesAndOnlyTheTransfersOfItsMembers() throws Exception {
+    Scenario two = Scenario.newBuilder().setName("t")
+        .addHosts(dev.fencelab.protocol.scenario.v1.Host.newBuilder().setName("a"))
+        .addHosts(dev.fencelab.protocol.scenario.v1.Host.newBuilder().setName("b"))
+        .addNodes(dev.fencelab.protocol.scenario.v1.Node.newBuilder().setName("n1").setHost("a"))
+        .addNodes(dev.fencelab.protocol.scenario.v1.Node.newBuilder().setName("n2").setHost("b"))
+        .addDevices(device("gpuA", "n1", "gpu")).addDevices(device("gpuB", "n2", "gpu")).build();
+    TraceEvent onA = transfer(64 * MIB, "host_memory dram,link:gpuA/down,vram:gpuA | dram -> gpuA");
+    var drawings = TopologyDrawing.svgs(two, List.of(onA));
+    assertEquals(List.of("a"), List.copyOf(drawings.keySet()), "host b moved nothing and has no pcie section");
+    List<String> a = words(drawings.get("a"));
+    assertTrue(a.contains("gpuA") && !a.contains("gpuB"), a.toString());
+  }
 }

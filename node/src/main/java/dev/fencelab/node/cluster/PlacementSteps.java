@@ -49,6 +49,9 @@ final class PlacementSteps implements StepHandler {
             config.getString("fencelab.device.pacing")) : dev.fencelab.node.device.Engine.Pacing.ASAP;
         ActorRef<Object> nic = spec.kind() == DeviceSpec.Kind.RDMA_NIC ? call.spawn(dev.fencelab.node.rdma.RdmaNic.create(nic(d,
             nodeName + "/" + d.getName(), call.timeout(), pacing))) : null;
+        if (nic != null) { // the PCIe leg of its DMA to a GPU's memory (GPUDirect)
+          nic.tell(new dev.fencelab.node.rdma.RdmaProtocol.UsePcie(as, dev.fencelab.node.p2p.P2pSteps.routes(call)));
+        }
         yield call.<NodeControl, DeviceControl.DevicePlaced>ask(agent, r -> new DeviceControl.PlaceDevice(spec, r))
             .thenApply(reply -> {
               if (reply.error() != 0) {

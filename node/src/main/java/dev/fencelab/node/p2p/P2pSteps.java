@@ -24,27 +24,34 @@ public final class P2pSteps implements StepHandler {
 
   /** The run's fabric routes on this node (built once per run from the request's {@code pcie} section). */
   public static PcieRoutes routes(StepCall call) {
-    PcieRoutes routes = call.localOrNull("pcie-routes", PcieRoutes.class);
+    String key = "pcie-routes:" + fabricKey(call);
+    PcieRoutes routes = call.localOrNull(key, PcieRoutes.class);
     if (routes == null) {
       try {
         routes = new PcieRoutes(dma(call), call.pcie());
       } catch (IllegalArgumentException e) {
         throw new StepFailure(Errno.EINVAL, e.getMessage());
       }
-      call.bindLocal("pcie-routes", routes);
+      call.bindLocal(key, routes);
     }
     return routes;
   }
 
+  /** One host's fabric per run on this node: the section and its devices name it (several hosts may share a node). */
+  private static String fabricKey(StepCall call) {
+    return Integer.toHexString(call.pcie().hashCode()) + "/" + Integer.toHexString(call.devices().hashCode());
+  }
+
   private static P2pDma dma(StepCall call) {
-    P2pDma dma = call.localOrNull("p2pdma", P2pDma.class);
+    String key = "p2pdma:" + fabricKey(call);
+    P2pDma dma = call.localOrNull(key, P2pDma.class);
     if (dma == null) {
       try {
         dma = new P2pDma(PciTopology.of(call.pcie(), call.devices()));
       } catch (IllegalArgumentException e) {
         throw new StepFailure(Errno.EINVAL, e.getMessage());
       }
-      call.bindLocal("p2pdma", dma);
+      call.bindLocal(key, dma);
     }
     return dma;
   }

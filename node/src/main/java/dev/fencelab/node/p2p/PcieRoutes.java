@@ -121,13 +121,27 @@ public final class PcieRoutes {
     return new Route(kind, crossings, Math.max(read.latency, write.latency), read.path + " => " + write.path);
   }
 
+  /**
+   * One leg: between memory at {@code at} and {@code engine} ({@code toEngine}: data flows from the memory to the engine)
+   * — a NIC's DMA of a GPU's BAR for the wire (GPUDirect), or of host memory.
+   */
+  public Route reach(Location at, String engine, boolean toEngine) {
+    Leg leg = leg(at, engine, toEngine);
+    return new Route(leg.kind, leg.crossings, leg.latency, leg.path);
+  }
+
   /** The time a transfer of {@code bytes} takes alone on its route, in nanoseconds. */
   public long aloneNanos(Route route, long bytes) {
+    return route.latencyNanos() + serialNanos(route, bytes);
+  }
+
+  /** The time its slowest resource takes to carry {@code bytes} (a chunk of a pipelined transfer: no latency). */
+  public long serialNanos(Route route, long bytes) {
     double slowest = Double.MAX_VALUE;
     for (var e : route.crossings().entrySet()) {
       slowest = Math.min(slowest, capacity(e.getKey()) / e.getValue());
     }
-    return route.latencyNanos() + (long) Math.ceil(bytes / slowest);
+    return (long) Math.ceil(bytes / slowest);
   }
 
   private record Leg(String kind, Map<String, Integer> crossings, long latency, String path) {}

@@ -26,6 +26,11 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
  * the pinned variant ({@code ib_umem_dmabuf_get_pinned}, for NICs without ODP) pins and maps at registration, and a
  * {@code move_notify} only warns. When the exporter goes (its device unplugged, its member dead) the MR is revoked: no
  * access reaches the buffer again. Part of {@link RdmaNic}.
+ *
+ * <p>The NIC attaches with {@code allow_peer2peer} (as ib_umem_dmabuf's importer ops do): where the p2pdma distance to
+ * the GPU allows it, its DMA goes to the GPU's BAR — GPUDirect — over the host's PCIe fabric, each chunk costing its
+ * route's time on the NIC's clock and traced as a {@code pcie transfer}; where it does not, the exporter serves the
+ * mapping from system memory.
  */
 final class DmaBufRegions {
   private final ActorContext<Object> ctx;
@@ -34,6 +39,9 @@ final class DmaBufRegions {
   private final TraceRecorder trace;
   private final Duration waitCap;
   private int nextImporter = 1;
+  /** The NIC's PCI function and its host's routes; null routes: not placed in a fabric (no PCIe leg). */
+  private String endpoint = "";
+  private dev.fencelab.node.p2p.PcieRoutes routes;
 
   DmaBufRegions(ActorContext<Object> ctx, RdmaNic.Params p, NicClock clock, TraceRecorder trace) {
     this.ctx = ctx;
@@ -41,6 +49,34 @@ final class DmaBufRegions {
     this.clock = clock;
     this.trace = trace;
     this.waitCap = p.callTimeout();
+  }
+
+  void usePcie(String endpoint, dev.fencelab.node.p2p.PcieRoutes routes) {
+    this.endpoint = endpoint;
+    this.routes = routes;
+  }
+
+  /**
+   * The PCIe leg of a DMA of {@code bytes} between the region's memory and this NIC: its time on the NIC's clock (chunks
+   * pipeline with the wire, which the clock's link keeps on its own), traced for the report's drawing of the fabric.
+   */
+  private void pcieLeg(MemoryRegion mr, long bytes, boolean toNic) {
+    MemoryRegion.DmaBuf buf = mr.dmabuf;
+    if (routes == null || endpoint.isEmpty() || buf.exporterEndpoint.isEmpty() || bytes == 0) {
+      return;
+    }
+    dev.fencelab.node.p2p.PcieRoutes.Route route;
+    try {
+      route = routes.reach(buf.system ? dev.fencelab.node.p2p.PcieRoutes.Location.HOST
+          : new dev.fencelab.node.p2p.PcieRoutes.Location(buf.exporterEndpoint), endpoint, toNic);
+    } catch (IllegalArgumentException e) {
+      return; // the GPU is not in this host's fabric
+    }
+    long cost = routes.serialNanos(route, bytes);
+    long start = clock.pcie(cost) - cost;
+    trace.record(TraceRecorder.event(EventKind.MARK, p.label() + "/" + mr.name).setName("pcie transfer").setSubject(mr.owner)
+        .setBytes(bytes).setModelNanos(start).setResult(cost).setDetail(route.kind() + " " + String.join(",",
+            new java.util.TreeSet<>(route.crossings().keySet())) + " | " + route.path()));
   }
 
   private void mark(MemoryRegion mr, String name, String detail) {
@@ -65,13 +101,14 @@ final class DmaBufRegions {
     ActorRef<DriverProtocol.Command> importer = ctx.getSelf().narrow();
     IntConsumer fail = errno -> r.replyTo().tell(RdmaProtocol.Reply.of(errno, "ib_umem_dmabuf_get: " + Errno.describe(errno)));
     ctx.ask(DriverProtocol.Attached.class, r.exporter(), p.callTimeout(),
-        to -> new DriverProtocol.Attach(r.handle(), true, importer, buf.importer, to),
+        to -> new DriverProtocol.Attach(r.handle(), true, importer, buf.importer, to, true, endpoint), // allow_peer2peer
         (a, failure) -> new RdmaNic.Continue(() -> {
           if (a == null || a.result() < 0) {
             fail.accept(a == null ? Errno.ENODEV.negative() : a.result());
             return;
           }
           buf.attachment = a.attachment();
+          buf.exporterEndpoint = a.endpoint();
           ctx.watch(r.exporter());
           ctx.ask(DriverProtocol.ResvReply.class, r.exporter(), p.callTimeout(), to -> new DriverProtocol.GetResv("", r.handle(), to),
               (resv, failure2) -> new RdmaNic.Continue(() -> {
@@ -147,6 +184,7 @@ final class DmaBufRegions {
                 }
                 if (st == 0 && !buf.revoked) {
                   buf.mapped = true;
+                  buf.system = m.system();
                   mark(mr, "dma-buf mapped", "ib_umem_dmabuf_map_pages: mapped after the KERNEL fences");
                 }
                 all.accept(buf.revoked ? Errno.EINVAL.negative() : st);
@@ -165,8 +203,12 @@ final class DmaBufRegions {
       long at = buf.offset + offset;
       ctx.ask(DriverProtocol.RangeData.class, buf.exporter, p.callTimeout(),
           to -> new DriverProtocol.ReadRange(buf.handle, at, len, clock.nextId(), to),
-          (d, failure) -> new RdmaNic.Continue(() -> done.accept(d == null ? Errno.EIO.negative() : d.result(),
-              d == null ? List.of() : d.chunks().stream().map(c -> c.at(c.offset() - at)).toList())));
+          (d, failure) -> new RdmaNic.Continue(() -> {
+            if (d != null && d.result() == 0) {
+              pcieLeg(mr, len, true);
+            }
+            done.accept(d == null ? Errno.EIO.negative() : d.result(), d == null ? List.of() : d.chunks().stream().map(c -> c.at(c.offset() - at)).toList());
+          }));
     });
   }
 
@@ -182,7 +224,12 @@ final class DmaBufRegions {
       List<Chunk> placed = chunks.stream().map(c -> c.at(c.offset() + at)).toList();
       ctx.ask(DriverProtocol.WriteAck.class, buf.exporter, p.callTimeout(),
           to -> new DriverProtocol.WriteRange(buf.handle, placed, clock.nextId(), to),
-          (a, failure) -> new RdmaNic.Continue(() -> done.accept(a == null ? Errno.EIO.negative() : a.result())));
+          (a, failure) -> new RdmaNic.Continue(() -> {
+            if (a != null && a.result() == 0) {
+              pcieLeg(mr, placed.stream().mapToLong(Chunk::length).sum(), false);
+            }
+            done.accept(a == null ? Errno.EIO.negative() : a.result());
+          }));
     });
   }
 

@@ -45,6 +45,9 @@ final class MemoryRegion {
     int attachment;
     boolean mapped;
     boolean revoked;
+    /** The exporter's PCI function ("" unknown) and whether its mapping for us is host memory (peer2peer cleared). */
+    String exporterEndpoint = "";
+    boolean system;
     /** Accesses waiting for the mapping in progress (null: none in progress). */
     java.util.List<java.util.function.IntConsumer> mapping;
 

@@ -83,6 +83,10 @@ final class MemoryRegions {
   }
 
   /** ibv_reg_dmabuf_mr: the access flags and PD as for any MR, then {@link DmaBufRegions#register}. */
+  void usePcie(RdmaProtocol.UsePcie u) {
+    dmabufs.usePcie(u.endpoint(), u.routes());
+  }
+
   void registerDmabuf(RdmaProtocol.RegDmabufMr r) {
     int check = Verbs.checkAccess(r.access() & ~Verbs.ON_DEMAND, p.odp());
     if (check != 0 || !pds.contains(r.pd()) || mrs.containsKey(r.name())) {

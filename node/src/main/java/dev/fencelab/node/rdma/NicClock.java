@@ -17,6 +17,8 @@ final class NicClock {
   private final ActorContext<Object> ctx;
   private long model;
   private long linkFree;
+  /** When the NIC's PCIe link is free (model time). */
+  private long pcieFree;
   /** Realtime pacing: when the egress link is free in wall time (System.nanoTime). */
   private long wallLinkFree;
   private long nextId = 1;
@@ -49,6 +51,15 @@ final class NicClock {
    */
   long posted() {
     return observe(trace.modelNow());
+  }
+
+  /**
+   * A DMA over the NIC's PCIe link taking {@code nanos}: the link is a resource of its own, busy until its model time, so
+   * chunks in flight pipeline with the wire; the NIC's clock catches up with the chunk's end. Returns that end.
+   */
+  long pcie(long nanos) {
+    pcieFree = Math.max(pcieFree, model) + nanos;
+    return observe(pcieFree);
   }
 
   /** Sends {@code bytes} on the egress link: when they arrive at the peer (model time). */

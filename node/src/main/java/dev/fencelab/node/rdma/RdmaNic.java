@@ -90,6 +90,7 @@ public final class RdmaNic extends AbstractBehavior<Object> {
             : RdmaProtocol.Reply.of(Errno.EEXIST.negative(), "pd " + a.name() + " exists"))))
         .onMessage(RdmaProtocol.RegMr.class, r -> run(() -> mrs.register(r)))
         .onMessage(RdmaProtocol.RegDmabufMr.class, r -> run(() -> mrs.registerDmabuf(r)))
+        .onMessage(RdmaProtocol.UsePcie.class, u -> run(() -> mrs.usePcie(u)))
         .onMessage(dev.fencelab.node.driver.DriverProtocol.MoveNotify.class, n -> run(() -> mrs.moveNotify(n)))
         .onMessage(RdmaProtocol.DeregMr.class, d -> run(() -> mrs.deregister(d)))
         .onMessage(MmProtocol.Invalidate.class, i -> run(() -> mrs.invalidate(i)))

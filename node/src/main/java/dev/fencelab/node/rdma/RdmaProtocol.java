@@ -31,6 +31,14 @@ public final class RdmaProtocol {
 
   // --- verbs (local)
 
+  /** At placement: the NIC's PCI function in its host's fabric, for the PCIe leg of its DMA to a GPU's memory. */
+  public record UsePcie(String endpoint, dev.fencelab.node.p2p.PcieRoutes routes) implements NoSerializationVerificationNeeded {
+    public UsePcie {
+      Objects.requireNonNull(endpoint, "endpoint");
+      Objects.requireNonNull(routes, "routes");
+    }
+  }
+
   public record AllocPd(String name, ActorRef<Reply> replyTo) implements NoSerializationVerificationNeeded {}
 
   /** ibv_reg_mr by process {@code owner} over {@code [start, start + length)} of {@code mm}. */
