@@ -98,6 +98,7 @@ final class PcieChecks {
     }
     for (int i = 0; i < pc.getEndpointsCount(); i++) {
       link(at + ".endpoints[" + i + "]", pc.getEndpoints(i).getGen(), pc.getEndpoints(i).getWidth());
+      v.size(at + ".endpoints[" + i + "].bar", pc.getEndpoints(i).getBar(), true);
     }
     for (int i = 0; i < pc.getHostBridgesCount(); i++) {
       rate(at + ".host_bridges[" + i + "].p2p_bandwidth", pc.getHostBridges(i).getP2PBandwidth());

@@ -73,13 +73,16 @@ final class DmaBufExporter {
       map.replyTo().tell(new DriverProtocol.MapReply(d.unplugged ? Errno.ENODEV.negative() : Errno.ENOENT.negative(), List.of()));
       return;
     }
-    if (bo.placement == DriverProtocol.Placement.VRAM && !a.peer2peer) {
-      // amdgpu_dma_buf_map: VRAM only for a peer2peer attachment; otherwise the buffer moves to system memory (GTT) first
+    boolean pastBar = a.peer2peer && bar() > 0 && bo.size > bar();
+    if (bo.placement == DriverProtocol.Placement.VRAM && (!a.peer2peer || pastBar)) {
+      // amdgpu_dma_buf_map: VRAM only for a peer2peer attachment, and P2P goes through the visible BAR; otherwise the
+      // buffer moves to system memory (GTT) first
       if (pinned(bo)) {
         map.replyTo().tell(new DriverProtocol.MapReply(Errno.EBUSY.negative(), List.of())); // it cannot move: inaccessible to this importer
         return;
       }
-      long nanos = moveToSystem(bo, a, "dma_buf_map_attachment of an importer without peer2peer");
+      long nanos = moveToSystem(bo, a, pastBar ? "dma_buf_map_attachment of " + bo.size + " bytes, past the " + bar() + " bytes the BAR exposes"
+          : "dma_buf_map_attachment of an importer without peer2peer");
       // the move is a job whose fence is KERNEL in the resv: a static importer's map, and every later job, waits for it
       d.ask(DriverProtocol.SubmitReply.class, d.self(), d.settings.callTimeout(), r -> new DriverProtocol.Move(bo.handle, nanos,
           "for an importer without peer2peer", r), (moved, failure) -> {
@@ -146,6 +149,12 @@ final class DmaBufExporter {
     boolean wasVram = bo.placement == DriverProtocol.Placement.VRAM;
     moveToSystem(bo, null, wasVram ? "evicted" : "");
     evict.replyTo().tell(new DriverProtocol.EvictReply(0, (int) bo.attachments.values().stream().filter(a -> a.dynamic).count()));
+  }
+
+  /** The bytes this device's BAR exposes to peers (0: all its memory). */
+  private long bar() {
+    var e = d.routes == null ? null : d.routes.dma().topology().endpoint(d.endpoint);
+    return e == null ? 0 : e.bar();
   }
 
   /** Pinned by an attachment, or exported by a static exporter (no pin op: its buffer never moves while attached). */

@@ -48,8 +48,12 @@ public final class PciTopology {
     return 0.25 * (1 << (g - 1)) * w;
   }
 
-  /** An endpoint function; {@code pci} false for a platform device. */
-  public record Endpoint(String name, Node node, boolean p2pmem, boolean pci) {}
+  /** An endpoint function; {@code pci} false for a platform device; {@code bar}: bytes its BAR exposes (0: all). */
+  public record Endpoint(String name, Node node, boolean p2pmem, boolean pci, long bar) {
+    public Endpoint(String name, Node node, boolean p2pmem, boolean pci) {
+      this(name, node, p2pmem, pci, 0);
+    }
+  }
 
   static final HostBridge DEFAULT_BRIDGE = new HostBridge("default-host-bridge", 0x8086, 0x2030);
 
@@ -99,7 +103,11 @@ public final class PciTopology {
       String slot = e.getSlot().isEmpty() ? e.getName() : e.getSlot();
       slots.putIfAbsent(slot, port);
       Node fn = new Node(e.getName(), slots.get(slot), false, port.host(), false, "link:" + slot, linkRate(e.getGen(), e.getWidth()));
-      endpoints.put(e.getName(), new Endpoint(e.getName(), fn, e.getP2Pmem(), !e.getBus().equals("platform")));
+      long bar = e.getBar().isEmpty() ? 0 : dev.fencelab.protocol.scenario.Units.bytes(e.getBar());
+      if (bar < 0) {
+        throw new IllegalArgumentException("endpoint '" + e.getName() + "': bar '" + e.getBar() + "' is not a size");
+      }
+      endpoints.put(e.getName(), new Endpoint(e.getName(), fn, e.getP2Pmem(), !e.getBus().equals("platform"), bar));
     }
     for (String d : devices) {
       if (!endpoints.containsKey(d)) {

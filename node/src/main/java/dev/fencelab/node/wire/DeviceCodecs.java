@@ -410,7 +410,8 @@ final class DeviceCodecs {
   static DeviceV1.Chunk chunk(Chunk c) {
     DeviceV1.Chunk.Builder b = DeviceV1.Chunk.newBuilder().setOffset(c.offset());
     if (c instanceof Chunk.Bytes bytes) {
-      b.setData(ByteString.copyFrom(bytes.data()));
+      // a chunk's bytes are never written after it is made (readers copy out of it): sent without a copy
+      b.setData(com.google.protobuf.UnsafeByteOperations.unsafeWrap(bytes.data()));
     } else {
       Chunk.Pattern p = (Chunk.Pattern) c;
       b.setPattern(DeviceV1.PatternRange.newBuilder().setLength(p.length()).setSeed(p.seed()).setPatternOffset(p.patternOffset()));

@@ -37,10 +37,12 @@ class PeerToPeerDmaBufTest {
       .addPorts(PciPort.newBuilder().setName("up").setKind("switch_upstream").setParent("rp0"))
       .addPorts(PciPort.newBuilder().setName("dn0").setKind("switch_downstream").setParent("up"))
       .addPorts(PciPort.newBuilder().setName("dn1").setKind("switch_downstream").setParent("up"))
+      .addPorts(PciPort.newBuilder().setName("dn2").setKind("switch_downstream").setParent("up"))
       .addPorts(PciPort.newBuilder().setName("rp1").setKind("root_port").setParent("odd0"))
       .addPorts(PciPort.newBuilder().setName("rp2").setKind("root_port").setParent("odd1"))
       .addEndpoints(PciEndpoint.newBuilder().setName("gpuA").setPort("dn0"))
       .addEndpoints(PciEndpoint.newBuilder().setName("gpuB").setPort("dn1"))
+      .addEndpoints(PciEndpoint.newBuilder().setName("gpuS").setPort("dn2").setBar("512KiB")) // no resizable BAR
       .addEndpoints(PciEndpoint.newBuilder().setName("gpuC").setPort("rp1"))
       .addEndpoints(PciEndpoint.newBuilder().setName("gpuD").setPort("rp2"))
       .build();
@@ -135,5 +137,14 @@ class PeerToPeerDmaBufTest {
     assertEquals(1, done.status().value(), "signalled without an error");
     // the move's fence is KERNEL in the shared resv: the copy starts after it, then takes 1 MiB over a 32 GB/s link
     assertTrue(done.status().modelNanos() >= m.migrateNanos() + (1 << 20) / 32, "ended at " + done.status().modelNanos());
+  }
+
+  @Test
+  void aBufferLargerThanTheExportersBarIsServedFromSystemMemoryEvenToAPeerToPeerImporter() {
+    Shared s = share("gpuS", "gpuB", true); // 1 MiB through a 512 KiB BAR
+    DriverProtocol.MapReply m = fx.map(s.importer(), "q", s.imported());
+    assertEquals(0, m.result());
+    assertTrue(m.system());
+    assertEquals(1 << 20, m.migrated());
   }
 }

@@ -13,6 +13,8 @@ import dev.fencelab.protocol.scenario.v1.PciEndpoint;
 import dev.fencelab.protocol.scenario.v1.PciPort;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** drivers/pci/p2pdma.c's distance rules (kernel-semantics §1.13), one rule per test, with the kernel's values. */
 class P2pDmaTest {
@@ -161,5 +163,29 @@ class P2pDmaTest {
   void aPortWithAnUnknownParentIsRefused() {
     Pcie bad = Pcie.newBuilder().addPorts(port("rp", "root_port", "nowhere", false)).addEndpoints(ep("x", "rp")).build();
     assertThrows(IllegalArgumentException.class, () -> PciTopology.of(bad, List.of()));
+  }
+
+  @ParameterizedTest(name = "8086:{0}")
+  @ValueSource(ints = {0x3c00, 0x3c01, 0x2f00, 0x2f01, 0x2030, 0x2031, 0x2032, 0x2033, 0x2020, 0x09a2})
+  void everyWhitelistedHostBridgeRoutesTwoOfItsRootPortsThroughIt(int device) {
+    assertEquals(new P2pDma.Path(MapType.THRU_HOST_BRIDGE, 4, List.of()), dma(fabric(device, false)).path("c", "d"));
+  }
+
+  @ParameterizedTest(name = "8086:{0}")
+  @ValueSource(ints = {0x3c00, 0x3c01, 0x2f00, 0x2f01})
+  void theSameHostBridgeEntriesRefuseTwoBridges(int device) {
+    assertEquals(MapType.NOT_SUPPORTED, dma(fabric(device, false)).path("c", "e").map());
+  }
+
+  @ParameterizedTest(name = "8086:{0}")
+  @ValueSource(ints = {0x2030, 0x2031, 0x2032, 0x2033, 0x2020, 0x09a2})
+  void theAnyHostBridgeEntriesAllowTwoBridges(int device) {
+    assertEquals(MapType.THRU_HOST_BRIDGE, dma(fabric(device, false)).path("c", "e").map());
+  }
+
+  @ParameterizedTest(name = "8086:{0}")
+  @ValueSource(ints = {0x3c02, 0x2034, 0x2021, 0x09a3, 0x0000})
+  void aHostBridgeOutsideTheWhitelistIsNotSupported(int device) {
+    assertEquals(MapType.NOT_SUPPORTED, dma(fabric(device, false)).path("c", "d").map());
   }
 }
