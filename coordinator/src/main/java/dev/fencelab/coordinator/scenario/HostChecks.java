@@ -63,6 +63,8 @@ final class HostChecks {
           "process " + st.getProcess(), "process " + st.getPass().getTo());
       case IMPORT -> same(path + ".import.device", "a dma-buf", bufferHost(st.getImport().getBuffer()), Hosts.ofDevice(v.s,
           st.getImport().getDevice()), "buffer " + st.getImport().getBuffer(), "device " + st.getImport().getDevice());
+      case MIGRATE_VMA -> same(path + ".migrate_vma.device", "device-private memory", processHost(st.getProcess()),
+          Hosts.ofDevice(v.s, st.getMigrateVma().getDevice()), "process " + st.getProcess(), "device " + st.getMigrateVma().getDevice());
       case USERPTR -> same(path + ".userptr.device", "a userptr", processHost(st.getProcess()), Hosts.ofDevice(v.s, st.getUserptr().getDevice()),
           "process " + st.getProcess(), "device " + st.getUserptr().getDevice());
       case ALLOC_PD -> pdNics.put(st.getAllocPd().getAs(), st.getAllocPd().getDevice());

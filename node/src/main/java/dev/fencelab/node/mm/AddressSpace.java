@@ -402,6 +402,113 @@ public final class AddressSpace {
         ? perVma(first, last, MmuEvent.CLEAR, v -> true) : List.of());
   }
 
+  // --- device-private memory (HMM, kernel-semantics §1.17)
+
+  /**
+   * migrate_vma_setup's view of {@code [addr, addr + length)}: -EINVAL for an empty or unaligned range, an unmapped hole
+   * or a PROT_NONE mapping in it; -ENOENT for a shared mapping (only private anonymous memory moves to device-private
+   * pages); otherwise MIGRATE over the range.
+   */
+  public Plan planMigrate(long addr, long length) {
+    if (length <= 0 || !aligned(addr) || !aligned(length) || addr > TASK_SIZE - length) {
+      return Plan.error(Errno.EINVAL);
+    }
+    long end = addr + length;
+    if (hasHole(addr, end)) {
+      return Plan.error(Errno.EINVAL);
+    }
+    for (Vma v : covering(addr, end)) {
+      if ((v.prot & (PROT_READ | PROT_WRITE)) == 0) {
+        return Plan.error(Errno.EINVAL);
+      }
+      if (v.backing.shared()) {
+        return Plan.error(Errno.ENOENT);
+      }
+    }
+    return new Plan(0, List.of(new Invalidation(addr, end, MmuEvent.MIGRATE)));
+  }
+
+  /** The range's system pages become device-private pages of {@code owner}; returns {@code cpages}. Content is kept. */
+  public long toDevice(long addr, long length, String owner) {
+    return pages.toDevice(addr / PAGE, length / PAGE, owner);
+  }
+
+  /** migrate_to_ram: the range's device-private pages ({@code owner} null: any owner's) get system frames, content intact. */
+  public long toRam(long addr, long length, String owner) {
+    long first = addr & ~(PAGE - 1);
+    return pages.toRam(first / PAGE, (pageUp(addr + length) - first) / PAGE, owner);
+  }
+
+  /** The device-private runs of the range. */
+  public List<PageTable.Private> devicePrivate(long addr, long length) {
+    long first = addr & ~(PAGE - 1);
+    return pages.devicePrivate(first / PAGE, (pageUp(addr + length) - first) / PAGE);
+  }
+
+  /** Device-private pages per pgmap owner. */
+  public Map<String, Long> devicePrivatePages() {
+    return pages.devicePrivatePages();
+  }
+
+  /** What {@code hmm_range_fault} reported, page by page, counted. */
+  public record HmmView(long valid, long write, long device, long error, long none) {}
+
+  /**
+   * hmm_range_fault's result after its faults and migrations (kernel-semantics §1.17), per page of the range: a
+   * device-private page of {@code owner} is VALID as its device pfn (WRITE where the mapping is writable), nothing
+   * faulted; a present system page is VALID (WRITE where writable and not shared copy-on-write); anything else is not
+   * valid — an absent page, another owner's device-private page — and a page outside any readable mapping is ERROR.
+   */
+  public HmmView hmmView(long addr, long length, String owner) {
+    long first = addr & ~(PAGE - 1);
+    long last = pageUp(addr + length);
+    long valid = 0;
+    long write = 0;
+    long device = 0;
+    long error = 0;
+    long mappedReadable = 0;
+    for (Vma v : covering(first, last)) {
+      long s = Math.max(first, v.start);
+      long e = Math.min(last, v.end);
+      if ((v.prot & PROT_READ) == 0) {
+        continue;
+      }
+      mappedReadable += (e - s) / PAGE;
+      long own = 0;
+      long foreign = 0;
+      for (PageTable.Private p : pages.devicePrivate(s / PAGE, (e - s) / PAGE)) {
+        if (p.owner().equals(owner)) {
+          own += p.pages();
+        } else {
+          foreign += p.pages();
+        }
+      }
+      long present = pages.lookup(s / PAGE, (e - s) / PAGE).stream().mapToLong(Frames::pages).sum();
+      long system = present - own - foreign;
+      long v1 = own + system;
+      valid += v1;
+      device += own;
+      if ((v.prot & PROT_WRITE) != 0) {
+        write += own + system - (pages.anyCow(s / PAGE, (e - s) / PAGE) ? cowPages(s, e) : 0);
+      }
+    }
+    error = (last - first) / PAGE - mappedReadable;
+    return new HmmView(valid, write, device, error, (last - first) / PAGE - valid - error);
+  }
+
+  private long cowPages(long start, long end) {
+    return pages.cowPages(start / PAGE, (end - start) / PAGE);
+  }
+
+  /**
+   * hmm_range_fault's checks with a fault request: -EFAULT where no readable mapping covers a page, -EPERM for a write
+   * request on a mapping without PROT_WRITE. The invalidations its faults need: MIGRATE over another owner's
+   * device-private pages (by owner, so each driver skips its own), CLEAR for a copy-on-write break.
+   */
+  public Plan planHmmFault(long addr, long length, boolean write) {
+    return planAccess(addr, length, write, Errno.EPERM);
+  }
+
   /** Faults the pages of the range in (new frames for absent pages; a write breaks copy-on-write) and returns them. */
   public List<Frames> fault(long addr, long length, boolean write) {
     long first = addr & ~(PAGE - 1);

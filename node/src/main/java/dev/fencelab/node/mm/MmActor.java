@@ -155,6 +155,8 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         .onMessage(MmProtocol.Mmap.class, m -> exited, m -> gone(m.replyTo()))
         .onMessage(MmProtocol.Change.class, c -> exited, c -> gone(c.replyTo()))
         .onMessage(MmProtocol.CpuAccess.class, c -> exited, c -> gone(c.replyTo()))
+        .onMessage(MmProtocol.Migrate.class, c -> exited, c -> gone(c.replyTo()))
+        .onMessage(MmProtocol.HmmFault.class, c -> exited, c -> gone(c.replyTo()))
         .onMessage(MmProtocol.InvalidateRange.class, r -> exited, r -> gone(r.replyTo()))
         .onMessage(MmProtocol.OomReap.class, r -> exited, r -> gone(r.replyTo()))
         .onMessage(MmProtocol.RangeFault.class, f -> exited, f -> {
@@ -172,6 +174,8 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         .onMessage(MmProtocol.Mmap.class, this::onMmap)
         .onMessage(MmProtocol.Change.class, this::onChange)
         .onMessage(MmProtocol.CpuAccess.class, this::onCpuAccess)
+        .onMessage(MmProtocol.Migrate.class, this::onMigrate)
+        .onMessage(MmProtocol.HmmFault.class, this::onHmmFault)
         .onMessage(MmProtocol.InvalidateRange.class, this::onInvalidateRange)
         .onMessage(MmProtocol.Reclaim.class, this::onReclaim)
         .onMessage(MmProtocol.OomReap.class, r -> {
@@ -288,14 +292,114 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         a.replyTo().tell(Reply.of(plan.errno(), String.format("%s at 0x%x: SIGSEGV", what, a.addr())));
         return;
       }
-      round(plan.ranges(), true, "", "cow break", () -> space.fault(a.addr(), a.length(), a.write()), result -> {
+      // device-private pages are not CPU-accessible: the touch faults and migrate_to_ram brings them back, data intact
+      toRam(a.addr(), a.length(), "migrate_to_ram (cpu touch)", () -> round(plan.ranges(), true, "", "cow break",
+          () -> space.fault(a.addr(), a.length(), a.write()), result -> {
         if (a.write()) {
           space.write(a.addr(), a.length(), a.seed());
         }
         String sum = Content.format(space.checksum(a.addr(), a.length()));
         mmapLock.release(false, who);
         a.replyTo().tell(new Reply(0, 0, Map.of("checksum", sum), what + " " + a.length() + " bytes: " + sum));
-      });
+      }));
+    });
+    return this;
+  }
+
+  // --- HMM (kernel-semantics §1.17)
+
+  /**
+   * Moves every device-private page of the range back to system memory, one MIGRATE round per pgmap owner (with the
+   * owner, as the owning driver's migrate_vma_setup announces it: its own notifiers skip it), then runs {@code then}.
+   * {@code skipOwner}: an owner whose pages stay (hmm_range_fault's own pages).
+   */
+  private void toRam(long addr, long length, String why, Runnable then) {
+    toRam(addr, length, why, null, then);
+  }
+
+  private void toRam(long addr, long length, String why, String skipOwner, Runnable then) {
+    var foreign = space.devicePrivate(addr, length).stream().filter(p -> !p.owner().equals(skipOwner)).toList();
+    if (foreign.isEmpty()) {
+      then.run();
+      return;
+    }
+    String owner = foreign.get(0).owner();
+    List<Invalidation> ranges = foreign.stream().filter(p -> p.owner().equals(owner))
+        .map(p -> new Invalidation(p.address(), p.address() + p.pages() * AddressSpace.PAGE, MmuEvent.MIGRATE)).toList();
+    long bytes = ranges.stream().mapToLong(r -> r.end() - r.start()).sum();
+    round(ranges, true, owner, why, () -> {
+      space.toRam(addr, length, owner);
+      migrated(why, owner, "device -> ram", bytes);
+    }, result -> toRam(addr, length, why, skipOwner, then));
+  }
+
+  private void migrated(String why, String owner, String direction, long bytes) {
+    trace.record(TraceRecorder.event(EventKind.MARK, label).setName("hmm migrate " + direction).setSubject(owner).setBytes(bytes)
+        .setDetail(why + ": " + bytes + " bytes " + direction + " (pgmap owner " + owner + ")"));
+  }
+
+  /** migrate_vma_setup / pages / finalize (§1.17): to the owner's device-private memory, or back to RAM. */
+  private Behavior<MmProtocol.Command> onMigrate(MmProtocol.Migrate m) {
+    String who = op(m.toRam() ? "migrate_to_ram" : "migrate_vma to " + m.device());
+    mmapLock.acquire(false, who, () -> {
+      if (m.toRam()) {
+        long before = space.devicePrivate(m.addr(), m.length()).stream().mapToLong(PageTable.Private::pages).sum();
+        toRam(m.addr(), m.length(), "migrate_to_ram", () -> {
+          mmapLock.release(false, who);
+          m.replyTo().tell(new Reply(0, before, Map.of("cpages", Long.toString(before)), "migrate_to_ram: " + before + " page(s) back"));
+        });
+        return;
+      }
+      AddressSpace.Plan plan = space.planMigrate(m.addr(), m.length());
+      if (plan.errno() != 0) {
+        mmapLock.release(false, who);
+        m.replyTo().tell(Reply.of(plan.errno(), "migrate_vma_setup: " + Errno.describe(plan.errno())));
+        return;
+      }
+      long[] cpages = {0};
+      // another owner's device-private pages first come back to RAM (device to device goes through system memory)
+      toRam(m.addr(), m.length(), "migrate_to_ram before migrate_vma", m.owner(), () -> round(plan.ranges(), true, m.owner(),
+          "migrate_vma to " + m.device(), () -> {
+            cpages[0] = space.toDevice(m.addr(), m.length(), m.owner());
+            migrated("migrate_vma to " + m.device(), m.owner(), "ram -> device", cpages[0] * AddressSpace.PAGE);
+          }, result -> {
+            mmapLock.release(false, who);
+            m.replyTo().tell(new Reply(result != 0 ? result : 0, cpages[0], Map.of("cpages", Long.toString(cpages[0])),
+                "migrate_vma to " + m.device() + ": " + cpages[0] + " page(s) now device-private (owner " + m.owner() + ")"));
+          }));
+    });
+    return this;
+  }
+
+  /** hmm_range_fault (§1.17): a snapshot, or a fault request that migrates other owners' pages back and faults the rest in. */
+  private Behavior<MmProtocol.Command> onHmmFault(MmProtocol.HmmFault h) {
+    String who = op("hmm_range_fault for " + h.owner());
+    mmapLock.acquire(false, who, () -> {
+      java.util.function.LongBinaryOperator done = (migratedPages, faulted) -> {
+        AddressSpace.HmmView v = space.hmmView(h.addr(), h.length(), h.owner());
+        mmapLock.release(false, who);
+        h.replyTo().tell(new Reply(0, v.valid(), Map.of("valid", Long.toString(v.valid()), "write", Long.toString(v.write()),
+            "device", Long.toString(v.device()), "error", Long.toString(v.error()), "none", Long.toString(v.none()),
+            "migrated", Long.toString(migratedPages), "faulted", Long.toString(faulted)),
+            String.format("hmm_range_fault: %d valid (%d own device pages, %d writable), %d not valid, %d error; %d migrated to RAM, %d faulted",
+                v.valid(), v.device(), v.write(), v.none(), v.error(), migratedPages, faulted)));
+        return 0;
+      };
+      if (!h.fault()) {
+        done.applyAsLong(0, 0);
+        return;
+      }
+      AddressSpace.Plan plan = space.planHmmFault(h.addr(), h.length(), h.write());
+      if (plan.errno() != 0) {
+        mmapLock.release(false, who);
+        h.replyTo().tell(Reply.of(plan.errno(), "hmm_range_fault: " + Errno.describe(plan.errno())));
+        return;
+      }
+      long foreign = space.devicePrivate(h.addr(), h.length()).stream().filter(p -> !p.owner().equals(h.owner()))
+          .mapToLong(PageTable.Private::pages).sum();
+      long absent = space.absent(h.addr(), h.length());
+      toRam(h.addr(), h.length(), "hmm_range_fault of another owner's pages", h.owner(), () -> round(plan.ranges(), true, "", "cow break",
+          () -> space.fault(h.addr(), h.length(), h.write()), result -> done.applyAsLong(foreign, absent)));
     });
     return this;
   }
@@ -638,7 +742,9 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
       }
       List<List<Frames>> out = new ArrayList<>();
       long absent = space.absent(f.start(), f.length());
-      round(plan.ranges(), true, "", "cow break", () -> out.add(space.fault(f.start(), f.length(), f.write())), result -> {
+      // a device-private page is no other device's to map: its owner's driver migrates it back to RAM first
+      toRam(f.start(), f.length(), "hmm_range_fault of device-private pages", () -> round(plan.ranges(), true, "", "cow break",
+          () -> out.add(space.fault(f.start(), f.length(), f.write())), result -> {
         mmapLock.release(false, who);
         if (!f.pin() && notifiers.readRetry(sub.interval, f.seq())) { // the COW break (or anything) invalidated it meanwhile
           f.replyTo().tell(new MmProtocol.Faulted(Errno.EBUSY.negative(), List.of()));
@@ -648,7 +754,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
           space.pin(out.get(0));
         }
         f.replyTo().tell(new MmProtocol.Faulted(0, out.get(0), absent));
-      });
+      }));
     });
     return this;
   }

@@ -55,6 +55,14 @@ public final class MmProtocol {
   public record OomReap(java.time.Duration delay, ActorRef<Reply> replyTo) implements Command, NoSerializationVerificationNeeded {}
 
   /** A CPU access: a write of pattern {@code seed}, or a read (the checksum of the range in {@code out}). */
+  /** migrate_vma of {@code [addr, addr + length)} to {@code owner}'s device-private memory, or back to RAM (§1.17). */
+  public record Migrate(long addr, long length, String owner, String device, boolean toRam, ActorRef<Reply> replyTo)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /** hmm_range_fault for {@code owner} (its dev_private_owner), with or without a fault request (§1.17). */
+  public record HmmFault(long addr, long length, String owner, boolean fault, boolean write, ActorRef<Reply> replyTo)
+      implements Command, NoSerializationVerificationNeeded {}
+
   public record CpuAccess(long addr, long length, boolean write, long seed, ActorRef<Reply> replyTo)
       implements Command, NoSerializationVerificationNeeded {}
 

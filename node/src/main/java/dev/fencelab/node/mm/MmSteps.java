@@ -38,7 +38,8 @@ public final class MmSteps implements StepHandler {
     return List.of(Step.ActionCase.MMAP, Step.ActionCase.MUNMAP, Step.ActionCase.MPROTECT, Step.ActionCase.MADVISE,
         Step.ActionCase.FORK, Step.ActionCase.CPU_WRITE, Step.ActionCase.CPU_READ, Step.ActionCase.NOTIFIER_INSERT,
         Step.ActionCase.NOTIFIER_REMOVE, Step.ActionCase.READ_BEGIN, Step.ActionCase.READ_RETRY, Step.ActionCase.NOTIFIER_SEQ,
-        Step.ActionCase.INVALIDATE, Step.ActionCase.USERPTR, Step.ActionCase.OOM_REAP, Step.ActionCase.EXIT, Step.ActionCase.ALLOC);
+        Step.ActionCase.INVALIDATE, Step.ActionCase.USERPTR, Step.ActionCase.OOM_REAP, Step.ActionCase.EXIT, Step.ActionCase.ALLOC,
+        Step.ActionCase.MIGRATE_VMA, Step.ActionCase.HMM_RANGE_FAULT);
   }
 
   /** {@code [addr, addr + length)} of a region. */
@@ -121,6 +122,20 @@ public final class MmSteps implements StepHandler {
         var rd = step.getCpuRead();
         Range r = range(call, rd.getRegion(), rd.getOffset(), rd.getLength());
         yield ask(call, mm, to -> new MmProtocol.CpuAccess(r.addr(), r.length(), false, 0, to), null);
+      }
+      case MIGRATE_VMA -> {
+        var m = step.getMigrateVma();
+        Range r = range(call, m.getRegion(), m.getOffset(), m.getLength());
+        String owner = m.getOwner().isEmpty() ? m.getDevice() : m.getOwner();
+        yield ask(call, mm, to -> new MmProtocol.Migrate(r.addr(), r.length(), owner, m.getDevice(), m.getToRam(), to),
+            (reply, b) -> b.setValue(StepCall.number(reply.value())));
+      }
+      case HMM_RANGE_FAULT -> {
+        var h = step.getHmmRangeFault();
+        Range r = range(call, h.getRegion(), h.getOffset(), h.getLength());
+        String owner = h.getOwner().isEmpty() ? h.getDevice() : h.getOwner();
+        yield ask(call, mm, to -> new MmProtocol.HmmFault(r.addr(), r.length(), owner, h.getFault(), h.getWrite(), to),
+            (reply, b) -> b.setValue(StepCall.number(reply.value())));
       }
       case NOTIFIER_INSERT -> insert(call, mm, step);
       case NOTIFIER_REMOVE -> testCall(call, mm, MmProtocol.TestCall.Call.REMOVE, step.getNotifierRemove().getNotifier(), 0);

@@ -12,21 +12,34 @@ import java.util.TreeMap;
  * entry, so a 1 GiB mapping faulted at once is one entry, not 262,144.
  */
 final class PageTable {
-  /** Pages {@code [page, page + pages)} present with frames {@code [pfn, pfn + pages)}; {@code cow}: shared after fork. */
+  /**
+   * Pages {@code [page, page + pages)} present with frames {@code [pfn, pfn + pages)}; {@code cow}: shared after fork;
+   * {@code owner}: device-private pages (a {@code MEMORY_DEVICE_PRIVATE} pgmap's, frames from {@link #DEVICE_PFN}) of this
+   * pgmap owner, null for system RAM.
+   */
   private static final class Run {
     long pages;
     long pfn;
     boolean cow;
+    String owner;
 
-    Run(long pages, long pfn, boolean cow) {
+    Run(long pages, long pfn, boolean cow, String owner) {
       this.pages = pages;
       this.pfn = pfn;
       this.cow = cow;
+      this.owner = owner;
     }
   }
 
+  /** Device-private frames are numbered from here (never system frames): a translation naming one names device memory. */
+  static final long DEVICE_PFN = 0x40_0000_0000L;
+
+  /** A run of device-private pages of one owner, as {@link #devicePrivate} reports them. */
+  record Private(long address, long pages, String owner) {}
+
   private final TreeMap<Long, Run> runs = new TreeMap<>();
   private long nextPfn = 0x10_0000; // past the first 4 GiB of frames: never 0, easy to tell from addresses
+  private long nextDevicePfn = DEVICE_PFN;
   private long present;
 
   /** Pages present now. */
@@ -46,7 +59,7 @@ final class PageTable {
       return;
     }
     long head = page - first;
-    runs.put(page, new Run(r.pages - head, r.pfn + head, r.cow));
+    runs.put(page, new Run(r.pages - head, r.pfn + head, r.cow, r.owner));
     r.pages = head;
   }
 
@@ -95,7 +108,7 @@ final class PageTable {
       Map.Entry<Long, Run> e = runs.ceilingEntry(p);
       long holeEnd = e == null ? end : Math.min(end, e.getKey());
       if (holeEnd > p) {
-        runs.put(p, new Run(holeEnd - p, nextPfn, false));
+        runs.put(p, new Run(holeEnd - p, nextPfn, false, null));
         nextPfn += holeEnd - p;
         added += holeEnd - p;
         p = holeEnd;
@@ -143,5 +156,97 @@ final class PageTable {
       }
     }
     return old;
+  }
+
+  // --- device-private memory (HMM, kernel-semantics §1.17)
+
+  /**
+   * migrate_vma to a device: every system page of the range (absent ones too: an anonymous hole gets a new device page)
+   * becomes a device-private page of {@code owner} with a device frame; pages already device-private are not collected.
+   * Returns the pages collected ({@code cpages}).
+   */
+  long toDevice(long page, long n, String owner) {
+    long added = populateAs(page, n, owner);
+    split(page);
+    split(page + n);
+    long collected = 0;
+    for (Run r : runs.subMap(page, true, page + n, false).values()) {
+      if (r.owner == null) {
+        r.owner = owner;
+        r.pfn = nextDevicePfn;
+        nextDevicePfn += r.pages;
+        r.cow = false;
+        collected += r.pages;
+      }
+    }
+    return collected + added;
+  }
+
+  /** populate, but the new pages are device-private of {@code owner}; returns how many it added. */
+  private long populateAs(long page, long n, String owner) {
+    long before = present;
+    split(page);
+    split(page + n);
+    long p = page;
+    long end = page + n;
+    while (p < end) {
+      Map.Entry<Long, Run> e = runs.ceilingEntry(p);
+      long holeEnd = e == null ? end : Math.min(end, e.getKey());
+      if (holeEnd > p) {
+        runs.put(p, new Run(holeEnd - p, nextDevicePfn, false, owner));
+        nextDevicePfn += holeEnd - p;
+        present += holeEnd - p;
+        p = holeEnd;
+      } else {
+        p = e.getKey() + e.getValue().pages;
+      }
+    }
+    return present - before;
+  }
+
+  /**
+   * migrate_to_ram: the device-private pages of the range ({@code owner} null: of any owner) get new system frames.
+   * Returns the pages moved.
+   */
+  long toRam(long page, long n, String owner) {
+    split(page);
+    split(page + n);
+    long moved = 0;
+    for (Run r : runs.subMap(page, true, page + n, false).values()) {
+      if (r.owner != null && (owner == null || owner.equals(r.owner))) {
+        r.owner = null;
+        r.pfn = nextPfn;
+        nextPfn += r.pages;
+        moved += r.pages;
+      }
+    }
+    return moved;
+  }
+
+  /** The device-private runs of the range, in address order. */
+  List<Private> devicePrivate(long page, long n) {
+    split(page);
+    split(page + n);
+    List<Private> out = new ArrayList<>();
+    for (Map.Entry<Long, Run> e : runs.subMap(page, true, page + n, false).entrySet()) {
+      if (e.getValue().owner != null) {
+        out.add(new Private(e.getKey() * AddressSpace.PAGE, e.getValue().pages, e.getValue().owner));
+      }
+    }
+    return out;
+  }
+
+  /** Pages of the range shared copy-on-write. */
+  long cowPages(long page, long n) {
+    split(page);
+    split(page + n);
+    return runs.subMap(page, true, page + n, false).values().stream().filter(r -> r.cow).mapToLong(r -> r.pages).sum();
+  }
+
+  /** Device-private pages now, per owner. */
+  Map<String, Long> devicePrivatePages() {
+    Map<String, Long> out = new TreeMap<>();
+    runs.values().stream().filter(r -> r.owner != null).forEach(r -> out.merge(r.owner, r.pages, Long::sum));
+    return out;
   }
 }

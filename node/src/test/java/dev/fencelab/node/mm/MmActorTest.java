@@ -204,4 +204,49 @@ class MmActorTest {
     String after = call(mm, r -> new MmProtocol.CpuAccess(a, 65536, false, 0, r)).out().get("checksum");
     assertFalse(before.equals(after));
   }
+
+  @Test
+  void aMigrationToDevicePrivateMemoryIsAMigrateInvalidationWithItsOwner() {
+    ActorRef<MmProtocol.Command> mm = mm();
+    long a = mmap(mm, MIB);
+    TestProbe<MmProtocol.Invalidate> sub = f.testKit.createTestProbe();
+    subscribe(mm, sub, a, MIB);
+    TestProbe<MmProtocol.Reply> migrated = f.testKit.createTestProbe();
+    mm.tell(new MmProtocol.Migrate(a, MIB, "hive0", "gpu0", false, migrated.ref()));
+    MmProtocol.Invalidate inv = sub.receiveMessage();
+    assertEquals(MmuEvent.MIGRATE, inv.event());
+    assertEquals("hive0", inv.owner(), "the owner's own driver skips it");
+    answer(inv, true);
+    assertEquals(MIB / AddressSpace.PAGE, migrated.receiveMessage().value(), "cpages");
+  }
+
+  @Test
+  void aCpuTouchOfDevicePrivatePagesMigratesThemBackWithTheirOwnerAndReadsTheData() {
+    ActorRef<MmProtocol.Command> mm = mm();
+    long a = mmap(mm, MIB);
+    String written = call(mm, r -> new MmProtocol.CpuAccess(a, MIB, true, 5, r)).out().get("checksum");
+    call(mm, r -> new MmProtocol.Migrate(a, MIB, "gpu0", "gpu0", false, r));
+    TestProbe<MmProtocol.Invalidate> sub = f.testKit.createTestProbe();
+    subscribe(mm, sub, a, MIB);
+    TestProbe<MmProtocol.Reply> read = f.testKit.createTestProbe();
+    mm.tell(new MmProtocol.CpuAccess(a, MIB, false, 0, read.ref()));
+    MmProtocol.Invalidate inv = sub.receiveMessage();
+    assertEquals(MmuEvent.MIGRATE, inv.event());
+    assertEquals("gpu0", inv.owner());
+    answer(inv, true);
+    assertEquals(written, read.receiveMessage().out().get("checksum"), "migrate_to_ram kept the data");
+  }
+
+  @Test
+  void hmmRangeFaultOfAnotherOwnersPagesMigratesThemToRamFirst() {
+    ActorRef<MmProtocol.Command> mm = mm();
+    long a = mmap(mm, MIB);
+    call(mm, r -> new MmProtocol.Migrate(a, MIB, "gpu0", "gpu0", false, r));
+    MmProtocol.Reply own = call(mm, r -> new MmProtocol.HmmFault(a, MIB, "gpu0", true, false, r));
+    assertEquals("256", own.out().get("device"), "its own pages: device pfns, nothing faulted");
+    MmProtocol.Reply other = call(mm, r -> new MmProtocol.HmmFault(a, MIB, "gpu1", true, true, r));
+    assertEquals("256", other.out().get("migrated"));
+    assertEquals("256", other.out().get("write"));
+    assertEquals("0", other.out().get("device"));
+  }
 }
