@@ -27,8 +27,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * JVMs with {@code serialize-messages = on} and realtime pacing (so a fault lands mid-transfer): the transfer between
  * NICs on different members moving real bytes (and where a pinned MR's data goes after munmap), an ODP invalidation in
  * the middle of a transfer, a dma-buf MR whose exporter moves the buffer and is then unplugged; dma-buf peer2peer
- * negotiated over the fabric, four copies sharing one switch uplink, a P2P provider unplugged; and — last, it kills
- * n2 — the RDMA peer's member crashed mid-transfer. Each asserts what the trace shows, not only the verdict.
+ * negotiated over the fabric, four copies sharing one switch uplink, a P2P provider unplugged, GPUDirect between two
+ * emulated hosts; HMM device-private memory moving between a process and its device; and — last, it kills n2 — the RDMA
+ * peer's member crashed mid-transfer. Each asserts what the trace shows, not only the verdict.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -203,5 +204,20 @@ class DmaTransfersIT {
         && l.get("name").asText().contains("bus_addr link:gpuB/down,link:nicB/up")), "nicB wrote gpuB's BAR through host b's switch");
     assertEquals(1, named(out.wallTrace(), "rdma write w").size(), "the work request on the wire");
     assertTrue(facts(out).stream().anyMatch(f -> f.startsWith("buffers [src, dst] equal")), facts(out).toString());
+  }
+
+  @Test
+  @Order(8)
+  @Timeout(value = 170, unit = TimeUnit.SECONDS)
+  void devicePrivatePagesMoveWithTheirOwnerAnnouncedAndComeBackIntactOnACpuTouch() throws Exception {
+    Out roundtrip = run("hmm-migrate-roundtrip");
+    List<JsonNode> migrations = named(roundtrip.wallTrace(), "invalidate MIGRATE");
+    assertTrue(migrations.stream().anyMatch(m -> m.get("args").get("why").asText().equals("migrate_vma to gpu0")), migrations.toString());
+    assertTrue(migrations.stream().anyMatch(m -> m.get("args").get("why").asText().equals("migrate_to_ram (cpu touch)")), migrations.toString());
+    assertTrue(facts(roundtrip).stream().anyMatch(f -> f.startsWith("buffers [buf, ref] equal")), facts(roundtrip).toString());
+    Out owners = run("hmm-owner-rule");
+    List<JsonNode> back = named(owners.wallTrace(), "hmm migrate device -> ram");
+    assertEquals(1, back.size(), "only the other owner's fault migrated the pages back");
+    assertEquals("hive0", back.get(0).get("args").get("subject").asText());
   }
 }
