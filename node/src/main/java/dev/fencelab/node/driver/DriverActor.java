@@ -95,6 +95,7 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
         .onMessage(DriverProtocol.CreateUserptr.class, this::onCreateUserptr)
         .onMessage(DriverProtocol.Submit.class, this::onSubmit)
         .onMessage(DriverProtocol.Move.class, this::onMove)
+        .onMessage(DriverProtocol.HoldsDevicePrivate.class, h -> run(() -> hmmHolders.add(h.mm())))
         .onMessage(Execute.class, this::onExecute)
         .onMessage(DriverProtocol.Export.class, e -> run(() -> exporter.export(e)))
         .onMessage(DriverProtocol.Import.class, i -> run(() -> importer.importDmaBuf(i)))
@@ -460,10 +461,36 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
     }
     int revokedCount = revoked;
     int releasedCount = released;
-    // 2. signal every pending fence with -ENODEV and cancel queued jobs; then 4. release everything.
+    // 2. signal every pending fence with -ENODEV and cancel queued jobs; then (HMM) evict every device-private page back
+    // to system memory; then 4. release everything.
     getContext().ask(Integer.class, device, settings.callTimeout(), DeviceActor.Unplug::new,
-        (n, failure) -> new DeviceUnplugged(n == null ? 0 : n, unplug.replyTo(), revokedCount, releasedCount));
+        (n, failure) -> new Continue(() -> evictDevicePrivate(List.copyOf(hmmHolders), 0, 0, System.nanoTime(),
+            () -> getContext().getSelf().tell(new DeviceUnplugged(n == null ? 0 : n, unplug.replyTo(), revokedCount, releasedCount)))));
     return this;
+  }
+
+  /** The mms holding device-private pages in this device's memory (HMM): evicted on a soft unplug. */
+  private final java.util.Set<ActorRef<dev.fencelab.node.mm.MmProtocol.Command>> hmmHolders = new java.util.LinkedHashSet<>();
+
+  /**
+   * dmirror_device_remove_chunks: before the device's memory goes, every device-private page in it is migrated back to
+   * system memory, mm by mm (bounded by the call timeout each: a dead mm has nothing left to evict); traced with its latency.
+   */
+  private void evictDevicePrivate(List<ActorRef<dev.fencelab.node.mm.MmProtocol.Command>> mms, int i, long pages, long began, Runnable then) {
+    if (i == mms.size()) {
+      if (pages > 0) {
+        dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).record(dev.fencelab.node.trace.TraceRecorder
+            .event(dev.fencelab.protocol.trace.v1.EventKind.MARK, label).setName("device-private pages evicted").setSubject(spec.name())
+            .setBytes(pages * dev.fencelab.node.mm.AddressSpace.PAGE).setWallNanos(began).setWallEndNanos(System.nanoTime())
+            .setDetail(pages + " page(s) of " + mms.size() + " process(es) back in system memory before the unplug"));
+      }
+      hmmHolders.clear();
+      then.run();
+      return;
+    }
+    getContext().ask(dev.fencelab.node.mm.MmProtocol.Result.class, mms.get(i), settings.callTimeout(),
+        r -> new dev.fencelab.node.mm.MmProtocol.EvictDevicePrivate(d.endpoint.isEmpty() ? spec.name() : d.endpoint, r), // as the scenario names it
+        (r, failure) -> new Continue(() -> evictDevicePrivate(mms, i + 1, pages + (r == null ? 0 : r.value()), began, then)));
   }
 
   private Behavior<DriverProtocol.Command> onDeviceUnplugged(DeviceUnplugged done) {

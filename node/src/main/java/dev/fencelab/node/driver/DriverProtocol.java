@@ -72,6 +72,13 @@ public final class DriverProtocol {
   public record Move(int handle, long nanos, String why, ActorRef<SubmitReply> replyTo)
       implements Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {}
 
+  /** HMM: {@code mm} holds device-private pages of this device; a soft unplug evicts them back to RAM first. */
+  public record HoldsDevicePrivate(ActorRef<dev.fencelab.node.mm.MmProtocol.Command> mm) implements Command, NodeWireMessage {
+    public HoldsDevicePrivate {
+      Objects.requireNonNull(mm, "mm");
+    }
+  }
+
   public record Submit(String process, JobSpec job, List<FenceRef> inFences, ActorRef<SubmitReply> replyTo)
       implements Command, NodeWireMessage {
     public Submit {

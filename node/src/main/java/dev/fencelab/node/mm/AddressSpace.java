@@ -429,8 +429,29 @@ public final class AddressSpace {
   }
 
   /** The range's system pages become device-private pages of {@code owner}; returns {@code cpages}. Content is kept. */
-  public long toDevice(long addr, long length, String owner) {
-    return pages.toDevice(addr / PAGE, length / PAGE, owner);
+  public long toDevice(long addr, long length, String owner, String device) {
+    return pages.toDevice(addr / PAGE, length / PAGE, owner, device);
+  }
+
+  /** {@code device} died with device-private pages of this address space: they are lost. Returns how many. */
+  public long lose(String device) {
+    return pages.lose(device);
+  }
+
+  /** Lost device-private pages in the range (a CPU access to one is SIGBUS). */
+  public long lost(long addr, long length) {
+    long first = addr & ~(PAGE - 1);
+    return pages.lost(first / PAGE, (pageUp(addr + length) - first) / PAGE);
+  }
+
+  /** The device whose memory holds the page at {@code addr} (null: system RAM or absent). */
+  public String deviceOf(long addr) {
+    return pages.deviceOf(addr / PAGE);
+  }
+
+  /** Device-private pages in {@code device}'s memory. */
+  public long onDevice(String device) {
+    return pages.onDevice(device);
   }
 
   /** migrate_to_ram: the range's device-private pages ({@code owner} null: any owner's) get system frames, content intact. */
@@ -484,7 +505,9 @@ public final class AddressSpace {
         }
       }
       long present = pages.lookup(s / PAGE, (e - s) / PAGE).stream().mapToLong(Frames::pages).sum();
-      long system = present - own - foreign;
+      long gone = pages.lost(s / PAGE, (e - s) / PAGE);
+      error += gone;
+      long system = present - own - foreign - gone;
       long v1 = own + system;
       valid += v1;
       device += own;
@@ -492,7 +515,7 @@ public final class AddressSpace {
         write += own + system - (pages.anyCow(s / PAGE, (e - s) / PAGE) ? cowPages(s, e) : 0);
       }
     }
-    error = (last - first) / PAGE - mappedReadable;
+    error += (last - first) / PAGE - mappedReadable;
     return new HmmView(valid, write, device, error, (last - first) / PAGE - valid - error);
   }
 

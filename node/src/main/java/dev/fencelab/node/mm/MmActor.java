@@ -156,6 +156,10 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         .onMessage(MmProtocol.Change.class, c -> exited, c -> gone(c.replyTo()))
         .onMessage(MmProtocol.CpuAccess.class, c -> exited, c -> gone(c.replyTo()))
         .onMessage(MmProtocol.Migrate.class, c -> exited, c -> gone(c.replyTo()))
+        .onMessage(MmProtocol.EvictDevicePrivate.class, c -> exited, c -> {
+          c.replyTo().tell(new MmProtocol.Result(0, 0));
+          return this;
+        })
         .onMessage(MmProtocol.HmmFault.class, c -> exited, c -> gone(c.replyTo()))
         .onMessage(MmProtocol.InvalidateRange.class, r -> exited, r -> gone(r.replyTo()))
         .onMessage(MmProtocol.OomReap.class, r -> exited, r -> gone(r.replyTo()))
@@ -175,6 +179,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         .onMessage(MmProtocol.Change.class, this::onChange)
         .onMessage(MmProtocol.CpuAccess.class, this::onCpuAccess)
         .onMessage(MmProtocol.Migrate.class, this::onMigrate)
+        .onMessage(MmProtocol.EvictDevicePrivate.class, this::onEvict)
         .onMessage(MmProtocol.HmmFault.class, this::onHmmFault)
         .onMessage(MmProtocol.InvalidateRange.class, this::onInvalidateRange)
         .onMessage(MmProtocol.Reclaim.class, this::onReclaim)
@@ -292,6 +297,15 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         a.replyTo().tell(Reply.of(plan.errno(), String.format("%s at 0x%x: SIGSEGV", what, a.addr())));
         return;
       }
+      long lost = space.lost(a.addr(), a.length());
+      if (lost > 0) { // the device that held them died: nothing to migrate back
+        mmapLock.release(false, who);
+        trace.record(TraceRecorder.event(EventKind.MARK, label).setName("SIGBUS").setBytes(lost * AddressSpace.PAGE)
+            .setDetail(String.format("%s at 0x%x: %d device-private page(s) lost with their device", what, a.addr(), lost)));
+        a.replyTo().tell(Reply.of(Errno.EFAULT.negative(), String.format("%s at 0x%x: SIGBUS (%d page(s) lost with their device)", what,
+            a.addr(), lost)));
+        return;
+      }
       // device-private pages are not CPU-accessible: the touch faults and migrate_to_ram brings them back, data intact
       toRam(a.addr(), a.length(), "migrate_to_ram (cpu touch)", () -> round(plan.ranges(), true, "", "cow break",
           () -> space.fault(a.addr(), a.length(), a.write()), result -> {
@@ -338,6 +352,36 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         .setDetail(why + ": " + bytes + " bytes " + direction + " (pgmap owner " + owner + ")"));
   }
 
+  /** The devices whose memory holds pages of this mm, by their driver (watched: its member's death loses them). */
+  private final Map<ActorRef<?>, String> holders = new java.util.HashMap<>();
+
+  /**
+   * A device's soft unplug (lib/test_hmm.c dmirror_device_remove_chunks): every device-private page in its memory goes
+   * back to RAM first — a MIGRATE round per run's owner — data intact; answered with the pages moved.
+   */
+  private Behavior<MmProtocol.Command> onEvict(MmProtocol.EvictDevicePrivate e) {
+    String who = op("evict device-private pages of " + e.device());
+    mmapLock.acquire(false, who, () -> evictNext(e, who, 0));
+    return this;
+  }
+
+  private void evictNext(MmProtocol.EvictDevicePrivate e, String who, long moved) {
+    var left = space.devicePrivate(0, AddressSpace.TASK_SIZE).stream().filter(p -> e.device().equals(space.deviceOf(p.address())))
+        .toList();
+    if (left.isEmpty()) {
+      mmapLock.release(false, who);
+      e.replyTo().tell(new MmProtocol.Result(0, moved));
+      return;
+    }
+    var run = left.get(0);
+    long bytes = run.pages() * AddressSpace.PAGE;
+    round(List.of(new Invalidation(run.address(), run.address() + bytes, MmuEvent.MIGRATE)), true, run.owner(), "evict for unplug",
+        () -> {
+          space.toRam(run.address(), bytes, run.owner());
+          migrated("evict for the unplug of " + e.device(), run.owner(), "device -> ram", bytes);
+        }, result -> evictNext(e, who, moved + run.pages()));
+  }
+
   /** migrate_vma_setup / pages / finalize (§1.17): to the owner's device-private memory, or back to RAM. */
   private Behavior<MmProtocol.Command> onMigrate(MmProtocol.Migrate m) {
     String who = op(m.toRam() ? "migrate_to_ram" : "migrate_vma to " + m.device());
@@ -360,7 +404,11 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
       // another owner's device-private pages first come back to RAM (device to device goes through system memory)
       toRam(m.addr(), m.length(), "migrate_to_ram before migrate_vma", m.owner(), () -> round(plan.ranges(), true, m.owner(),
           "migrate_vma to " + m.device(), () -> {
-            cpages[0] = space.toDevice(m.addr(), m.length(), m.owner());
+            cpages[0] = space.toDevice(m.addr(), m.length(), m.owner(), m.device());
+            if (m.driver() != null && holders.put(m.driver(), m.device()) == null) { // the device learns who holds its pages
+              getContext().watch(m.driver());
+              m.driver().tell(new dev.fencelab.node.driver.DriverProtocol.HoldsDevicePrivate(getContext().getSelf()));
+            }
             migrated("migrate_vma to " + m.device(), m.owner(), "ram -> device", cpages[0] * AddressSpace.PAGE);
           }, result -> {
             mmapLock.release(false, who);
@@ -601,6 +649,15 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
   }
 
   private Behavior<MmProtocol.Command> onSubscriberGone(Terminated t) {
+    String device = holders.remove(t.getRef());
+    if (device != null) { // the device's member died with our device-private pages: their data is gone
+      long lost = space.lose(device);
+      if (lost > 0) {
+        trace.record(TraceRecorder.event(EventKind.MARK, label).setName("device-private pages lost").setSubject(device).setBytes(lost * AddressSpace.PAGE)
+            .setDetail(lost + " page(s) were in " + device + "'s memory when it died: a CPU access to them is SIGBUS"));
+        getContext().getLog().warn("{}: {} device-private page(s) lost with {}", label, lost, device);
+      }
+    }
     List<Long> gone = new ArrayList<>();
     subscribers.forEach((id, s) -> {
       if (s.remote != null && s.remote.equals(t.getRef())) {

@@ -55,9 +55,26 @@ public final class MmProtocol {
   public record OomReap(java.time.Duration delay, ActorRef<Reply> replyTo) implements Command, NoSerializationVerificationNeeded {}
 
   /** A CPU access: a write of pattern {@code seed}, or a read (the checksum of the range in {@code out}). */
-  /** migrate_vma of {@code [addr, addr + length)} to {@code owner}'s device-private memory, or back to RAM (§1.17). */
-  public record Migrate(long addr, long length, String owner, String device, boolean toRam, ActorRef<Reply> replyTo)
-      implements Command, NoSerializationVerificationNeeded {}
+  /**
+   * migrate_vma of {@code [addr, addr + length)} to {@code owner}'s device-private memory, or back to RAM (§1.17);
+   * {@code driver}: the device's driver (null in tests), told that this mm holds its pages and watched: if its member
+   * dies, the pages are lost.
+   */
+  public record Migrate(long addr, long length, String owner, String device, boolean toRam,
+      ActorRef<dev.fencelab.node.driver.DriverProtocol.Command> driver, ActorRef<Reply> replyTo)
+      implements Command, NoSerializationVerificationNeeded {
+    public Migrate(long addr, long length, String owner, String device, boolean toRam, ActorRef<Reply> replyTo) {
+      this(addr, length, owner, device, toRam, null, replyTo);
+    }
+  }
+
+  /** A device's soft unplug: its device-private pages here go back to RAM first; answered with how many. */
+  public record EvictDevicePrivate(String device, ActorRef<Result> replyTo) implements Command, NodeWireMessage {
+    public EvictDevicePrivate {
+      Objects.requireNonNull(device, "device");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
 
   /** hmm_range_fault for {@code owner} (its dev_private_owner), with or without a fault request (§1.17). */
   public record HmmFault(long addr, long length, String owner, boolean fault, boolean write, ActorRef<Reply> replyTo)

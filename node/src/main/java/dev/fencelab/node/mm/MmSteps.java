@@ -127,7 +127,8 @@ public final class MmSteps implements StepHandler {
         var m = step.getMigrateVma();
         Range r = range(call, m.getRegion(), m.getOffset(), m.getLength());
         String owner = m.getOwner().isEmpty() ? m.getDevice() : m.getOwner();
-        yield ask(call, mm, to -> new MmProtocol.Migrate(r.addr(), r.length(), owner, m.getDevice(), m.getToRam(), to),
+        ActorRef<dev.fencelab.node.driver.DriverProtocol.Command> driver = m.getToRam() ? null : call.driver(m.getDevice());
+        yield ask(call, mm, to -> new MmProtocol.Migrate(r.addr(), r.length(), owner, m.getDevice(), m.getToRam(), driver, to),
             (reply, b) -> b.setValue(StepCall.number(reply.value())));
       }
       case HMM_RANGE_FAULT -> {

@@ -22,12 +22,22 @@ final class PageTable {
     long pfn;
     boolean cow;
     String owner;
+    /** The device whose memory holds device-private pages; {@code lost}: that device died with them (no data left). */
+    String device;
+    boolean lost;
 
     Run(long pages, long pfn, boolean cow, String owner) {
       this.pages = pages;
       this.pfn = pfn;
       this.cow = cow;
       this.owner = owner;
+    }
+
+    Run copy(long pages, long pfn) {
+      Run r = new Run(pages, pfn, cow, owner);
+      r.device = device;
+      r.lost = lost;
+      return r;
     }
   }
 
@@ -59,7 +69,7 @@ final class PageTable {
       return;
     }
     long head = page - first;
-    runs.put(page, new Run(r.pages - head, r.pfn + head, r.cow, r.owner));
+    runs.put(page, r.copy(r.pages - head, r.pfn + head));
     r.pages = head;
   }
 
@@ -165,14 +175,15 @@ final class PageTable {
    * becomes a device-private page of {@code owner} with a device frame; pages already device-private are not collected.
    * Returns the pages collected ({@code cpages}).
    */
-  long toDevice(long page, long n, String owner) {
-    long added = populateAs(page, n, owner);
+  long toDevice(long page, long n, String owner, String device) {
+    long added = populateAs(page, n, owner, device);
     split(page);
     split(page + n);
     long collected = 0;
     for (Run r : runs.subMap(page, true, page + n, false).values()) {
       if (r.owner == null) {
         r.owner = owner;
+        r.device = device;
         r.pfn = nextDevicePfn;
         nextDevicePfn += r.pages;
         r.cow = false;
@@ -183,7 +194,7 @@ final class PageTable {
   }
 
   /** populate, but the new pages are device-private of {@code owner}; returns how many it added. */
-  private long populateAs(long page, long n, String owner) {
+  private long populateAs(long page, long n, String owner, String device) {
     long before = present;
     split(page);
     split(page + n);
@@ -193,7 +204,9 @@ final class PageTable {
       Map.Entry<Long, Run> e = runs.ceilingEntry(p);
       long holeEnd = e == null ? end : Math.min(end, e.getKey());
       if (holeEnd > p) {
-        runs.put(p, new Run(holeEnd - p, nextDevicePfn, false, owner));
+        Run fresh = new Run(holeEnd - p, nextDevicePfn, false, owner);
+        fresh.device = device;
+        runs.put(p, fresh);
         nextDevicePfn += holeEnd - p;
         present += holeEnd - p;
         p = holeEnd;
@@ -213,8 +226,9 @@ final class PageTable {
     split(page + n);
     long moved = 0;
     for (Run r : runs.subMap(page, true, page + n, false).values()) {
-      if (r.owner != null && (owner == null || owner.equals(r.owner))) {
+      if (r.owner != null && !r.lost && (owner == null || owner.equals(r.owner))) {
         r.owner = null;
+        r.device = null;
         r.pfn = nextPfn;
         nextPfn += r.pages;
         moved += r.pages;
@@ -229,11 +243,40 @@ final class PageTable {
     split(page + n);
     List<Private> out = new ArrayList<>();
     for (Map.Entry<Long, Run> e : runs.subMap(page, true, page + n, false).entrySet()) {
-      if (e.getValue().owner != null) {
+      if (e.getValue().owner != null && !e.getValue().lost) {
         out.add(new Private(e.getKey() * AddressSpace.PAGE, e.getValue().pages, e.getValue().owner));
       }
     }
     return out;
+  }
+
+  /** {@code device} died: its device-private pages are lost (their data with it). Returns how many. */
+  long lose(String device) {
+    long n = 0;
+    for (Run r : runs.values()) {
+      if (device.equals(r.device) && !r.lost) {
+        r.lost = true;
+        n += r.pages;
+      }
+    }
+    return n;
+  }
+
+  /** Lost device-private pages in the range. */
+  long lost(long page, long n) {
+    split(page);
+    split(page + n);
+    return runs.subMap(page, true, page + n, false).values().stream().filter(r -> r.lost).mapToLong(r -> r.pages).sum();
+  }
+
+  String deviceOf(long page) {
+    Map.Entry<Long, Run> e = runs.floorEntry(page);
+    return e == null || page >= e.getKey() + e.getValue().pages || e.getValue().lost ? null : e.getValue().device;
+  }
+
+  /** Device-private pages held in {@code device}'s memory (not lost). */
+  long onDevice(String device) {
+    return runs.values().stream().filter(r -> device.equals(r.device) && !r.lost).mapToLong(r -> r.pages).sum();
   }
 
   /** Pages of the range shared copy-on-write. */

@@ -483,6 +483,10 @@ final class DeviceCodecs {
         m -> DeviceV1.FabricEnd.newBuilder().setId(m.id()).setReplyTo(s.refOf(m.replyTo())).build(),
         DeviceV1.FabricEnd::parseFrom,
         p -> new FabricProtocol.End(p.getId(), s.req(p.getReplyTo(), "FabricEnd.reply_to")));
+    s.codec(DriverProtocol.HoldsDevicePrivate.class, "D.HoldsDevicePrivate",
+        m -> DeviceV1.HoldsDevicePrivate.newBuilder().setMm(s.refOf(m.mm())).build(),
+        DeviceV1.HoldsDevicePrivate::parseFrom,
+        p -> new DriverProtocol.HoldsDevicePrivate(s.req(p.getMm(), "HoldsDevicePrivate.mm")));
     s.codec(FabricProtocol.Cancel.class, "D.FabricCancel",
         m -> DeviceV1.FabricCancel.newBuilder().setId(m.id()).build(),
         DeviceV1.FabricCancel::parseFrom,

@@ -38,6 +38,10 @@ final class MmCodecs {
         m -> MmV1.ReadBegin.newBuilder().setInterval(m.interval()).setWaiter(m.waiter()).setReplyTo(s.refOf(m.replyTo())).build(),
         MmV1.ReadBegin::parseFrom,
         p -> new MmProtocol.ReadBegin(p.getInterval(), p.getWaiter(), s.req(p.getReplyTo(), "ReadBegin.reply_to")));
+    s.codec(MmProtocol.EvictDevicePrivate.class, "M.EvictDevicePrivate",
+        m -> MmV1.EvictDevicePrivate.newBuilder().setDevice(m.device()).setReplyTo(s.refOf(m.replyTo())).build(),
+        MmV1.EvictDevicePrivate::parseFrom,
+        p -> new MmProtocol.EvictDevicePrivate(p.getDevice(), s.req(p.getReplyTo(), "EvictDevicePrivate.reply_to")));
     s.codec(MmProtocol.Result.class, "M.Result",
         m -> MmV1.Result.newBuilder().setResult(m.result()).setValue(m.value()).build(),
         MmV1.Result::parseFrom,

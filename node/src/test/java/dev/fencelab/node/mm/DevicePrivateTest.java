@@ -26,7 +26,7 @@ class DevicePrivateTest {
     long a = map(4 * PAGE, RW, false);
     mm.fault(a, 2 * PAGE, true); // two present, two absent: migrate_vma collects the holes of an anonymous mapping too
     assertEquals(List.of(new Invalidation(a, a + 4 * PAGE, MmuEvent.MIGRATE)), mm.planMigrate(a, 4 * PAGE).ranges());
-    assertEquals(4, mm.toDevice(a, 4 * PAGE, "gpu0"));
+    assertEquals(4, mm.toDevice(a, 4 * PAGE, "gpu0", "gpu0"));
     assertEquals(Map.of("gpu0", 4L), mm.devicePrivatePages());
   }
 
@@ -51,7 +51,7 @@ class DevicePrivateTest {
     mm.fault(a, 4 * PAGE, true);
     mm.write(a, 4 * PAGE, 99);
     long sum = mm.checksum(a, 4 * PAGE);
-    mm.toDevice(a, 4 * PAGE, "gpu0");
+    mm.toDevice(a, 4 * PAGE, "gpu0", "gpu0");
     assertEquals(4, mm.toRam(a, 4 * PAGE, null));
     assertEquals(sum, mm.checksum(a, 4 * PAGE));
     assertTrue(mm.devicePrivatePages().isEmpty());
@@ -60,29 +60,29 @@ class DevicePrivateTest {
   @Test
   void pagesAlreadyOnTheDeviceAreNotCollectedAgain() {
     long a = map(2 * PAGE, RW, false);
-    mm.toDevice(a, 2 * PAGE, "gpu0");
-    assertEquals(0, mm.toDevice(a, 2 * PAGE, "gpu0"));
+    mm.toDevice(a, 2 * PAGE, "gpu0", "gpu0");
+    assertEquals(0, mm.toDevice(a, 2 * PAGE, "gpu0", "gpu0"));
   }
 
   @Test
   void hmmRangeFaultReportsItsOwnDevicePrivatePagesAsValidDevicePfns() {
     long a = map(4 * PAGE, RW, false);
-    mm.toDevice(a, 4 * PAGE, "hive");
+    mm.toDevice(a, 4 * PAGE, "hive", "hive");
     assertEquals(new AddressSpace.HmmView(4, 4, 4, 0, 0), mm.hmmView(a, 4 * PAGE, "hive"));
   }
 
   @Test
   void anotherOwnersDevicePrivatePagesAreNotValidInASnapshot() {
     long a = map(4 * PAGE, RW, false);
-    mm.toDevice(a, 4 * PAGE, "gpu0");
+    mm.toDevice(a, 4 * PAGE, "gpu0", "gpu0");
     assertEquals(new AddressSpace.HmmView(0, 0, 0, 0, 4), mm.hmmView(a, 4 * PAGE, "gpu1"));
   }
 
   @Test
   void migrateToRamOfOneOwnerLeavesAnothersPages() {
     long a = map(4 * PAGE, RW, false);
-    mm.toDevice(a, 2 * PAGE, "gpu0");
-    mm.toDevice(a + 2 * PAGE, 2 * PAGE, "gpu1");
+    mm.toDevice(a, 2 * PAGE, "gpu0", "gpu0");
+    mm.toDevice(a + 2 * PAGE, 2 * PAGE, "gpu1", "gpu1");
     assertEquals(2, mm.toRam(a, 4 * PAGE, "gpu0"));
     assertEquals(Map.of("gpu1", 2L), mm.devicePrivatePages());
   }
@@ -106,5 +106,17 @@ class DevicePrivateTest {
     mm.fault(a, 2 * PAGE, true);
     mm.fork();
     assertEquals(new AddressSpace.HmmView(2, 0, 0, 0, 0), mm.hmmView(a, 2 * PAGE, "gpu0"));
+  }
+
+  @Test
+  void pagesInTheMemoryOfADeviceThatDiedAreLostAndReportedAsErrors() {
+    long a = map(4 * PAGE, RW, false);
+    mm.toDevice(a, 2 * PAGE, "gpu0", "gpu0");
+    mm.toDevice(a + 2 * PAGE, 2 * PAGE, "gpu1", "gpu1");
+    assertEquals(2, mm.lose("gpu0"));
+    assertEquals(2, mm.lost(a, 4 * PAGE));
+    assertEquals(0, mm.toRam(a, 2 * PAGE, null), "nothing left to migrate back");
+    assertEquals(2, mm.hmmView(a, 4 * PAGE, "gpu9").error());
+    assertEquals(2, mm.onDevice("gpu1"));
   }
 }

@@ -249,4 +249,34 @@ class MmActorTest {
     assertEquals("256", other.out().get("write"));
     assertEquals("0", other.out().get("device"));
   }
+
+  @Test
+  void aSoftUnplugEvictsTheDevicesPagesBackToRamWithTheirData() {
+    ActorRef<MmProtocol.Command> mm = mm();
+    long a = mmap(mm, MIB);
+    String written = call(mm, r -> new MmProtocol.CpuAccess(a, MIB, true, 9, r)).out().get("checksum");
+    TestProbe<dev.fencelab.node.driver.DriverProtocol.Command> driver = f.testKit.createTestProbe();
+    call(mm, r -> new MmProtocol.Migrate(a, MIB, "gpu0", "gpu0", false, driver.ref(), r));
+    assertEquals(mm, ((dev.fencelab.node.driver.DriverProtocol.HoldsDevicePrivate) driver.receiveMessage()).mm(), "the device learns who holds its pages");
+    TestProbe<MmProtocol.Result> evicted = f.testKit.createTestProbe();
+    mm.tell(new MmProtocol.EvictDevicePrivate("gpu0", evicted.ref()));
+    assertEquals(MIB / AddressSpace.PAGE, evicted.receiveMessage().value());
+    assertEquals(written, call(mm, r -> new MmProtocol.CpuAccess(a, MIB, false, 0, r)).out().get("checksum"));
+  }
+
+  @Test
+  void whenTheDevicesMemberDiesItsPagesAreLostAndACpuAccessIsSigbus() {
+    ActorRef<MmProtocol.Command> mm = mm();
+    long a = mmap(mm, MIB);
+    ActorRef<dev.fencelab.node.driver.DriverProtocol.Command> driver = f.testKit.spawn(
+        org.apache.pekko.actor.typed.javadsl.Behaviors.ignore(), "dying-driver-" + mms);
+    call(mm, r -> new MmProtocol.Migrate(a, MIB, "gpu0", "gpu0", false, driver, r));
+    f.testKit.stop(driver);
+    f.testKit.createTestProbe().awaitAssert(() -> {
+      MmProtocol.Reply read = call(mm, r -> new MmProtocol.CpuAccess(a, MIB, false, 0, r));
+      assertEquals(dev.fencelab.protocol.Errno.EFAULT.negative(), read.ret());
+      assertTrue(read.detail().contains("SIGBUS"), read.detail());
+      return null;
+    });
+  }
 }

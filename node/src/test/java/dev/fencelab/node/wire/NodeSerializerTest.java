@@ -193,6 +193,8 @@ class NodeSerializerTest {
         new dev.fencelab.node.p2p.FabricProtocol.Begin("n1/gpuA/copy#3.1", "gpuB", true, "gpuA", "", false, 1L << 30, 42),
         new dev.fencelab.node.p2p.FabricProtocol.End("n1/gpuA/copy#3.1", testKit.<dev.fencelab.node.p2p.FabricProtocol.Done>createTestProbe().ref()),
         new dev.fencelab.node.p2p.FabricProtocol.Cancel("n1/gpuA/copy#3.1"),
+        new DriverProtocol.HoldsDevicePrivate(testKit.<dev.fencelab.node.mm.MmProtocol.Command>createTestProbe().ref()),
+        new dev.fencelab.node.mm.MmProtocol.EvictDevicePrivate("n2/gpu0", testKit.<dev.fencelab.node.mm.MmProtocol.Result>createTestProbe().ref()),
         new DriverProtocol.UsePcie("gpuA", dev.fencelab.protocol.scenario.v1.Pcie.newBuilder().setCpuVendor("amd").setCpuFamily(0x19).build(),
             List.of("gpuA", "gpuB"), testKit.<dev.fencelab.node.p2p.FabricProtocol.Command>createTestProbe().ref()),
         new DriverProtocol.UsePcie("gpuB", dev.fencelab.protocol.scenario.v1.Pcie.getDefaultInstance(), List.of(), null),
