@@ -244,7 +244,8 @@ public final class VerdictChecker {
     for (TraceEvent v : x.violations) {
       seen.add(v.getName());
       List<String> subjects = s.getExpect().getViolations().getSubjectsList();
-      boolean subjectOk = subjects.isEmpty() || subjects.stream().anyMatch(x -> v.getSubject().equals(x) || v.getSubject().startsWith(x + "-"));
+      String untagged = untagged(v.getSubject(), x.record.getTag());
+      boolean subjectOk = subjects.isEmpty() || subjects.stream().anyMatch(x -> untagged.equals(x) || untagged.startsWith(x + "-"));
       if (!expected.contains(v.getName()) || forbidden.contains(v.getName()) || !subjectOk) {
         fail("no-violation", v.getName() + " on " + v.getNode() + ": " + v.getSubject()
             + (subjectOk ? "" : " (violations are expected only on " + subjects + ")"), List.of(v.getDetail()));
@@ -440,5 +441,10 @@ public final class VerdictChecker {
   /** Why {@code fence} is (or was) not signalled, link by link. */
   List<String> chain(String fence) {
     return chains.explain(fence);
+  }
+
+  /** A subject as the scenario names it: the run's tag ({@code -<tag>}) taken off every part (a run on a shared cluster tags names). */
+  static String untagged(String subject, String tag) {
+    return tag.isEmpty() ? subject : subject.replace("-" + tag, "");
   }
 }

@@ -146,4 +146,10 @@ class VerdictCheckerTest {
     assertTrue(v.failures().stream().anyMatch(f -> f.check().equals("run-aborted") && f.message().contains("placement failed: -ENOMEM")),
         v.failures().toString());
   }
+
+  @Test
+  void aViolationSubjectOnASharedClusterIsJudgedWithoutTheRunsTag() {
+    org.junit.jupiter.api.Assertions.assertEquals("n2/gpuNone/un", VerdictChecker.untagged("n2/gpuNone-5suz/un", "5suz"));
+    org.junit.jupiter.api.Assertions.assertEquals("n2/gpuNone-5suz/un", VerdictChecker.untagged("n2/gpuNone-5suz/un", ""));
+  }
 }
