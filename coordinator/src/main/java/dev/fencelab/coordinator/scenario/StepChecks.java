@@ -64,8 +64,8 @@ final class StepChecks {
       case RESV_FENCES -> usage(path + ".resv_fences.usage", st.getResvFences().getUsage(), true);
       case RESV_TEST_SIGNALED -> usage(path + ".resv_test_signaled.usage", st.getResvTestSignaled().getUsage(), true);
       case RESV_SINGLETON -> usage(path + ".resv_singleton.usage", st.getResvSingleton().getUsage(), true);
-      case MUNMAP, MPROTECT, MADVISE, CPU_WRITE, CPU_READ, NOTIFIER_INSERT, INVALIDATE, USERPTR, MIGRATE_VMA, HMM_RANGE_FAULT -> {
-        if ((st.hasMigrateVma() || st.hasHmmRangeFault()) && st.getProcess().isEmpty()) {
+      case MUNMAP, MPROTECT, MADVISE, CPU_WRITE, CPU_READ, NOTIFIER_INSERT, INVALIDATE, USERPTR, MIGRATE_VMA, HMM_RANGE_FAULT, MAKE_EXCLUSIVE -> {
+        if ((st.hasMigrateVma() || st.hasHmmRangeFault() || st.hasMakeExclusive()) && st.getProcess().isEmpty()) {
           v.problem(path, "'" + ScenarioSteps.action(st) + "' works on a process's address space: give the step a process");
         }
         rangeFields(path, st);

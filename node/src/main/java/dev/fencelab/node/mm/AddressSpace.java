@@ -444,6 +444,23 @@ public final class AddressSpace {
     return pages.lost(first / PAGE, (pageUp(addr + length) - first) / PAGE);
   }
 
+  /** make_device_exclusive's marking (after the write fault): the range's system pages become exclusive to {@code owner}. */
+  public long makeExclusive(long addr, long length, String owner) {
+    long first = addr & ~(PAGE - 1);
+    return pages.makeExclusive(first / PAGE, (pageUp(addr + length) - first) / PAGE, owner);
+  }
+
+  /** The owners holding pages of the range exclusively (a CPU access must revoke them first). */
+  public java.util.Set<String> exclusiveOwners(long addr, long length) {
+    long first = addr & ~(PAGE - 1);
+    return pages.exclusiveOwners(first / PAGE, (pageUp(addr + length) - first) / PAGE);
+  }
+
+  public long clearExclusive(long addr, long length) {
+    long first = addr & ~(PAGE - 1);
+    return pages.clearExclusive(first / PAGE, (pageUp(addr + length) - first) / PAGE);
+  }
+
   /** The device whose memory holds the page at {@code addr} (null: system RAM or absent). */
   public String deviceOf(long addr) {
     return pages.deviceOf(addr / PAGE);

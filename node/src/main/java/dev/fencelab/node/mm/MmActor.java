@@ -156,6 +156,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         .onMessage(MmProtocol.Change.class, c -> exited, c -> gone(c.replyTo()))
         .onMessage(MmProtocol.CpuAccess.class, c -> exited, c -> gone(c.replyTo()))
         .onMessage(MmProtocol.Migrate.class, c -> exited, c -> gone(c.replyTo()))
+        .onMessage(MmProtocol.MakeExclusive.class, c -> exited, c -> gone(c.replyTo()))
         .onMessage(MmProtocol.EvictDevicePrivate.class, c -> exited, c -> {
           c.replyTo().tell(new MmProtocol.Result(0, 0));
           return this;
@@ -180,6 +181,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         .onMessage(MmProtocol.CpuAccess.class, this::onCpuAccess)
         .onMessage(MmProtocol.Migrate.class, this::onMigrate)
         .onMessage(MmProtocol.EvictDevicePrivate.class, this::onEvict)
+        .onMessage(MmProtocol.MakeExclusive.class, this::onMakeExclusive)
         .onMessage(MmProtocol.HmmFault.class, this::onHmmFault)
         .onMessage(MmProtocol.InvalidateRange.class, this::onInvalidateRange)
         .onMessage(MmProtocol.Reclaim.class, this::onReclaim)
@@ -306,8 +308,9 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
             a.addr(), lost)));
         return;
       }
-      // device-private pages are not CPU-accessible: the touch faults and migrate_to_ram brings them back, data intact
-      toRam(a.addr(), a.length(), "migrate_to_ram (cpu touch)", () -> round(plan.ranges(), true, "", "cow break",
+      // device-private pages are not CPU-accessible: the touch faults and migrate_to_ram brings them back, data intact;
+      // a device's exclusive access is revoked first
+      revokeExclusive(a.addr(), a.length(), () -> toRam(a.addr(), a.length(), "migrate_to_ram (cpu touch)", () -> round(plan.ranges(), true, "", "cow break",
           () -> space.fault(a.addr(), a.length(), a.write()), result -> {
         if (a.write()) {
           space.write(a.addr(), a.length(), a.seed());
@@ -315,7 +318,49 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         String sum = Content.format(space.checksum(a.addr(), a.length()));
         mmapLock.release(false, who);
         a.replyTo().tell(new Reply(0, 0, Map.of("checksum", sum), what + " " + a.length() + " bytes: " + sum));
-      }));
+      })));
+    });
+    return this;
+  }
+
+  /**
+   * A CPU access to pages a device holds exclusively (make_device_exclusive) restores them first: an EXCLUSIVE
+   * invalidation without an owner, which the holding device's notifier must honour (it loses its exclusive mapping).
+   */
+  private void revokeExclusive(long addr, long length, Runnable then) {
+    if (space.exclusiveOwners(addr, length).isEmpty()) {
+      then.run();
+      return;
+    }
+    long first = addr & ~(AddressSpace.PAGE - 1);
+    long end = (addr + length + AddressSpace.PAGE - 1) & ~(AddressSpace.PAGE - 1);
+    round(List.of(new Invalidation(first, end, MmuEvent.EXCLUSIVE)), true, "", "restore exclusive entries (cpu access)",
+        () -> space.clearExclusive(addr, length), result -> then.run());
+  }
+
+  /**
+   * make_device_exclusive (§1.17): the pages are faulted in for write (device-private ones come back to RAM first), then
+   * an EXCLUSIVE invalidation with the owner (its own notifier skips it) marks them exclusive to the device.
+   */
+  private Behavior<MmProtocol.Command> onMakeExclusive(MmProtocol.MakeExclusive x) {
+    String who = op("make_device_exclusive for " + x.owner());
+    mmapLock.acquire(false, who, () -> {
+      AddressSpace.Plan plan = space.planAccess(x.addr(), x.length(), true, Errno.EPERM);
+      if (plan.errno() != 0) {
+        mmapLock.release(false, who);
+        x.replyTo().tell(Reply.of(plan.errno(), "make_device_exclusive: " + Errno.describe(plan.errno())));
+        return;
+      }
+      long first = x.addr() & ~(AddressSpace.PAGE - 1);
+      long end = (x.addr() + x.length() + AddressSpace.PAGE - 1) & ~(AddressSpace.PAGE - 1);
+      long[] made = {0};
+      toRam(x.addr(), x.length(), "make_device_exclusive of device-private pages", () -> round(plan.ranges(), true, "", "cow break",
+          () -> space.fault(x.addr(), x.length(), true), faulted -> round(List.of(new Invalidation(first, end, MmuEvent.EXCLUSIVE)), true,
+              x.owner(), "make_device_exclusive", () -> made[0] = space.makeExclusive(x.addr(), x.length(), x.owner()), result -> {
+                mmapLock.release(false, who);
+                x.replyTo().tell(new Reply(result, made[0], Map.of("pages", Long.toString(made[0])),
+                    "make_device_exclusive: " + made[0] + " page(s) exclusive to " + x.owner()));
+              })));
     });
     return this;
   }

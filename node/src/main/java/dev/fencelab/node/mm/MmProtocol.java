@@ -68,6 +68,10 @@ public final class MmProtocol {
     }
   }
 
+  /** make_device_exclusive of the range for {@code owner}'s device (§1.17). */
+  public record MakeExclusive(long addr, long length, String owner, ActorRef<Reply> replyTo)
+      implements Command, NoSerializationVerificationNeeded {}
+
   /** A device's soft unplug: its device-private pages here go back to RAM first; answered with how many. */
   public record EvictDevicePrivate(String device, ActorRef<Result> replyTo) implements Command, NodeWireMessage {
     public EvictDevicePrivate {

@@ -39,7 +39,7 @@ public final class MmSteps implements StepHandler {
         Step.ActionCase.FORK, Step.ActionCase.CPU_WRITE, Step.ActionCase.CPU_READ, Step.ActionCase.NOTIFIER_INSERT,
         Step.ActionCase.NOTIFIER_REMOVE, Step.ActionCase.READ_BEGIN, Step.ActionCase.READ_RETRY, Step.ActionCase.NOTIFIER_SEQ,
         Step.ActionCase.INVALIDATE, Step.ActionCase.USERPTR, Step.ActionCase.OOM_REAP, Step.ActionCase.EXIT, Step.ActionCase.ALLOC,
-        Step.ActionCase.MIGRATE_VMA, Step.ActionCase.HMM_RANGE_FAULT);
+        Step.ActionCase.MIGRATE_VMA, Step.ActionCase.HMM_RANGE_FAULT, Step.ActionCase.MAKE_EXCLUSIVE);
   }
 
   /** {@code [addr, addr + length)} of a region. */
@@ -130,6 +130,12 @@ public final class MmSteps implements StepHandler {
         ActorRef<dev.fencelab.node.driver.DriverProtocol.Command> driver = m.getToRam() ? null : call.driver(m.getDevice());
         yield ask(call, mm, to -> new MmProtocol.Migrate(r.addr(), r.length(), owner, m.getDevice(), m.getToRam(), driver, to),
             (reply, b) -> b.setValue(StepCall.number(reply.value())));
+      }
+      case MAKE_EXCLUSIVE -> {
+        var x = step.getMakeExclusive();
+        Range r = range(call, x.getRegion(), x.getOffset(), x.getLength());
+        String owner = x.getOwner().isEmpty() ? x.getDevice() : x.getOwner();
+        yield ask(call, mm, to -> new MmProtocol.MakeExclusive(r.addr(), r.length(), owner, to), (reply, b) -> b.setValue(StepCall.number(reply.value())));
       }
       case HMM_RANGE_FAULT -> {
         var h = step.getHmmRangeFault();

@@ -25,6 +25,8 @@ final class PageTable {
     /** The device whose memory holds device-private pages; {@code lost}: that device died with them (no data left). */
     String device;
     boolean lost;
+    /** make_device_exclusive: the owner whose device holds the page exclusively (null: none). */
+    String exclusive;
 
     Run(long pages, long pfn, boolean cow, String owner) {
       this.pages = pages;
@@ -37,6 +39,7 @@ final class PageTable {
       Run r = new Run(pages, pfn, cow, owner);
       r.device = device;
       r.lost = lost;
+      r.exclusive = exclusive;
       return r;
     }
   }
@@ -277,6 +280,43 @@ final class PageTable {
   /** Device-private pages held in {@code device}'s memory (not lost). */
   long onDevice(String device) {
     return runs.values().stream().filter(r -> device.equals(r.device) && !r.lost).mapToLong(r -> r.pages).sum();
+  }
+
+  /** make_device_exclusive: the range's present system pages become exclusive to {@code owner}; returns how many. */
+  long makeExclusive(long page, long n, String owner) {
+    split(page);
+    split(page + n);
+    long made = 0;
+    for (Run r : runs.subMap(page, true, page + n, false).values()) {
+      if (r.owner == null) {
+        r.exclusive = owner;
+        made += r.pages;
+      }
+    }
+    return made;
+  }
+
+  /** The owners holding pages of the range exclusively. */
+  java.util.Set<String> exclusiveOwners(long page, long n) {
+    split(page);
+    split(page + n);
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    runs.subMap(page, true, page + n, false).values().stream().filter(r -> r.exclusive != null).forEach(r -> out.add(r.exclusive));
+    return out;
+  }
+
+  /** A CPU access restores the range's exclusive entries to normal pages; returns how many. */
+  long clearExclusive(long page, long n) {
+    split(page);
+    split(page + n);
+    long cleared = 0;
+    for (Run r : runs.subMap(page, true, page + n, false).values()) {
+      if (r.exclusive != null) {
+        r.exclusive = null;
+        cleared += r.pages;
+      }
+    }
+    return cleared;
   }
 
   /** Pages of the range shared copy-on-write. */

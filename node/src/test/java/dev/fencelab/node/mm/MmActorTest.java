@@ -279,4 +279,26 @@ class MmActorTest {
       return null;
     });
   }
+
+  @Test
+  void makeDeviceExclusiveAnnouncesItsOwnerAndACpuAccessRevokesItThroughTheExclusiveNotifier() {
+    ActorRef<MmProtocol.Command> mm = mm();
+    long a = mmap(mm, MIB);
+    TestProbe<MmProtocol.Invalidate> sub = f.testKit.createTestProbe();
+    subscribe(mm, sub, a, MIB);
+    TestProbe<MmProtocol.Reply> made = f.testKit.createTestProbe();
+    mm.tell(new MmProtocol.MakeExclusive(a, MIB, "gpu0", made.ref()));
+    MmProtocol.Invalidate grant = sub.receiveMessage();
+    assertEquals(MmuEvent.EXCLUSIVE, grant.event());
+    assertEquals("gpu0", grant.owner(), "the device's own notifier skips its own grant");
+    answer(grant, true);
+    assertEquals(MIB / AddressSpace.PAGE, made.receiveMessage().value());
+    TestProbe<MmProtocol.Reply> write = f.testKit.createTestProbe();
+    mm.tell(new MmProtocol.CpuAccess(a, AddressSpace.PAGE, true, 3, write.ref()));
+    MmProtocol.Invalidate revoke = sub.receiveMessage();
+    assertEquals(MmuEvent.EXCLUSIVE, revoke.event());
+    assertEquals("", revoke.owner(), "the CPU's restore is for the device to honour");
+    answer(revoke, true);
+    assertEquals(0, write.receiveMessage().ret());
+  }
 }
