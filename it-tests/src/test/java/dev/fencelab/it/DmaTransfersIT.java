@@ -219,5 +219,7 @@ class DmaTransfersIT {
     List<JsonNode> back = named(owners.wallTrace(), "hmm migrate device -> ram");
     assertEquals(1, back.size(), "only the other owner's fault migrated the pages back");
     assertEquals("hive0", back.get(0).get("args").get("subject").asText());
+    Out rfc = run("hmm-p2p-rfc");
+    assertEquals(1, named(rfc.wallTrace(), "hmm migrate device -> ram").size(), "only the unreachable NIC's fault migrated");
   }
 }

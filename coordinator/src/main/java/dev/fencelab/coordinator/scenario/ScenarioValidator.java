@@ -165,6 +165,9 @@ public final class ScenarioValidator {
       problem("settings.pace", "pace must be asap, realtime or realtime:SCALE, not '" + st.getPace() + "'");
     }
     duration("settings.step_timeout", st.getStepTimeout(), true);
+    if (!st.getHmmP2P().isEmpty() && !st.getHmmP2P().equals("rfc2025")) {
+      problem("settings.hmm_p2p", "hmm_p2p is rfc2025 or unset (mainline), not '" + st.getHmmP2P() + "'");
+    }
     if (!st.getResvMode().isEmpty() && !st.getResvMode().matches("modern|2020")) {
       problem("settings.resv_mode", "resv_mode must be modern or 2020, not '" + st.getResvMode() + "'");
     }

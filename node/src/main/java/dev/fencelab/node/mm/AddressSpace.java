@@ -489,7 +489,11 @@ public final class AddressSpace {
   }
 
   /** What {@code hmm_range_fault} reported, page by page, counted. */
-  public record HmmView(long valid, long write, long device, long error, long none) {}
+  public record HmmView(long valid, long write, long device, long error, long none, long p2p) {
+    public HmmView(long valid, long write, long device, long error, long none) {
+      this(valid, write, device, error, none, 0);
+    }
+  }
 
   /**
    * hmm_range_fault's result after its faults and migrations (kernel-semantics §1.17), per page of the range: a
@@ -498,12 +502,18 @@ public final class AddressSpace {
    * valid — an absent page, another owner's device-private page — and a page outside any readable mapping is ERROR.
    */
   public HmmView hmmView(long addr, long length, String owner) {
+    return hmmView(addr, length, owner, java.util.Set.of());
+  }
+
+  /** {@link #hmmView}, with the 2025 RFC's P2P pfns: pages in the memory of {@code p2pDevices} are valid as P2P (BAR) pfns. */
+  public HmmView hmmView(long addr, long length, String owner, java.util.Set<String> p2pDevices) {
     long first = addr & ~(PAGE - 1);
     long last = pageUp(addr + length);
     long valid = 0;
     long write = 0;
     long device = 0;
     long error = 0;
+    long p2p = 0;
     long mappedReadable = 0;
     for (Vma v : covering(first, last)) {
       long s = Math.max(first, v.start);
@@ -514,26 +524,30 @@ public final class AddressSpace {
       mappedReadable += (e - s) / PAGE;
       long own = 0;
       long foreign = 0;
+      long peer = 0;
       for (PageTable.Private p : pages.devicePrivate(s / PAGE, (e - s) / PAGE)) {
         if (p.owner().equals(owner)) {
           own += p.pages();
         } else {
           foreign += p.pages();
+          if (p2pDevices.contains(deviceOf(p.address()))) {
+            peer += p.pages();
+          }
         }
       }
+      p2p += peer;
       long present = pages.lookup(s / PAGE, (e - s) / PAGE).stream().mapToLong(Frames::pages).sum();
       long gone = pages.lost(s / PAGE, (e - s) / PAGE);
       error += gone;
       long system = present - own - foreign - gone;
-      long v1 = own + system;
-      valid += v1;
+      valid += own + system + peer;
       device += own;
       if ((v.prot & PROT_WRITE) != 0) {
-        write += own + system - (pages.anyCow(s / PAGE, (e - s) / PAGE) ? cowPages(s, e) : 0);
+        write += own + system + peer - (pages.anyCow(s / PAGE, (e - s) / PAGE) ? cowPages(s, e) : 0);
       }
     }
     error += (last - first) / PAGE - mappedReadable;
-    return new HmmView(valid, write, device, error, (last - first) / PAGE - valid - error);
+    return new HmmView(valid, write, device, error, (last - first) / PAGE - valid - error, p2p);
   }
 
   private long cowPages(long start, long end) {

@@ -377,7 +377,13 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
   }
 
   private void toRam(long addr, long length, String why, String skipOwner, Runnable then) {
-    var foreign = space.devicePrivate(addr, length).stream().filter(p -> !p.owner().equals(skipOwner)).toList();
+    toRamExcept(addr, length, why, skipOwner, java.util.Set.of(), then);
+  }
+
+  /** {@link #toRam}, leaving the pages in the memory of {@code keepDevices} too. */
+  private void toRamExcept(long addr, long length, String why, String skipOwner, java.util.Set<String> keepDevices, Runnable then) {
+    var foreign = space.devicePrivate(addr, length).stream()
+        .filter(p -> !p.owner().equals(skipOwner) && !keepDevices.contains(space.deviceOf(p.address()))).toList();
     if (foreign.isEmpty()) {
       then.run();
       return;
@@ -387,9 +393,9 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         .map(p -> new Invalidation(p.address(), p.address() + p.pages() * AddressSpace.PAGE, MmuEvent.MIGRATE)).toList();
     long bytes = ranges.stream().mapToLong(r -> r.end() - r.start()).sum();
     round(ranges, true, owner, why, () -> {
-      space.toRam(addr, length, owner);
+      ranges.forEach(r -> space.toRam(r.start(), r.end() - r.start(), owner));
       migrated(why, owner, "device -> ram", bytes);
-    }, result -> toRam(addr, length, why, skipOwner, then));
+    }, result -> toRamExcept(addr, length, why, skipOwner, keepDevices, then));
   }
 
   private void migrated(String why, String owner, String direction, long bytes) {
@@ -468,14 +474,16 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
   private Behavior<MmProtocol.Command> onHmmFault(MmProtocol.HmmFault h) {
     String who = op("hmm_range_fault for " + h.owner());
     mmapLock.acquire(false, who, () -> {
+      long p2pPages = space.devicePrivate(h.addr(), h.length()).stream()
+          .filter(p -> !p.owner().equals(h.owner()) && h.p2p().contains(space.deviceOf(p.address()))).mapToLong(PageTable.Private::pages).sum();
       java.util.function.LongBinaryOperator done = (migratedPages, faulted) -> {
-        AddressSpace.HmmView v = space.hmmView(h.addr(), h.length(), h.owner());
+        AddressSpace.HmmView v = space.hmmView(h.addr(), h.length(), h.owner(), h.p2p());
         mmapLock.release(false, who);
         h.replyTo().tell(new Reply(0, v.valid(), Map.of("valid", Long.toString(v.valid()), "write", Long.toString(v.write()),
             "device", Long.toString(v.device()), "error", Long.toString(v.error()), "none", Long.toString(v.none()),
-            "migrated", Long.toString(migratedPages), "faulted", Long.toString(faulted)),
-            String.format("hmm_range_fault: %d valid (%d own device pages, %d writable), %d not valid, %d error; %d migrated to RAM, %d faulted",
-                v.valid(), v.device(), v.write(), v.none(), v.error(), migratedPages, faulted)));
+            "migrated", Long.toString(migratedPages), "faulted", Long.toString(faulted), "p2p", Long.toString(v.p2p())),
+            String.format("hmm_range_fault: %d valid (%d own device pages, %d P2P pfns, %d writable), %d not valid, %d error; %d migrated to RAM, "
+                + "%d faulted", v.valid(), v.device(), v.p2p(), v.write(), v.none(), v.error(), migratedPages, faulted)));
         return 0;
       };
       if (!h.fault()) {
@@ -489,10 +497,11 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         return;
       }
       long foreign = space.devicePrivate(h.addr(), h.length()).stream().filter(p -> !p.owner().equals(h.owner()))
-          .mapToLong(PageTable.Private::pages).sum();
+          .mapToLong(PageTable.Private::pages).sum() - p2pPages;
       long absent = space.absent(h.addr(), h.length());
-      toRam(h.addr(), h.length(), "hmm_range_fault of another owner's pages", h.owner(), () -> round(plan.ranges(), true, "", "cow break",
-          () -> space.fault(h.addr(), h.length(), h.write()), result -> done.applyAsLong(foreign, absent)));
+      // the RFC: a reachable peer's pages come back as P2P pfns; everyone else's migrate to RAM first
+      toRamExcept(h.addr(), h.length(), "hmm_range_fault of another owner's pages", h.owner(), h.p2p(), () -> round(plan.ranges(), true, "",
+          "cow break", () -> space.fault(h.addr(), h.length(), h.write()), result -> done.applyAsLong(foreign, absent)));
     });
     return this;
   }

@@ -81,8 +81,12 @@ public final class MmProtocol {
   }
 
   /** hmm_range_fault for {@code owner} (its dev_private_owner), with or without a fault request (§1.17). */
-  public record HmmFault(long addr, long length, String owner, boolean fault, boolean write, ActorRef<Reply> replyTo)
-      implements Command, NoSerializationVerificationNeeded {}
+  public record HmmFault(long addr, long length, String owner, boolean fault, boolean write, java.util.Set<String> p2p,
+      ActorRef<Reply> replyTo) implements Command, NoSerializationVerificationNeeded {
+    public HmmFault(long addr, long length, String owner, boolean fault, boolean write, ActorRef<Reply> replyTo) {
+      this(addr, length, owner, fault, write, java.util.Set.of(), replyTo);
+    }
+  }
 
   public record CpuAccess(long addr, long length, boolean write, long seed, ActorRef<Reply> replyTo)
       implements Command, NoSerializationVerificationNeeded {}

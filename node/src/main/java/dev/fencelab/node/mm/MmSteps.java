@@ -141,7 +141,8 @@ public final class MmSteps implements StepHandler {
         var h = step.getHmmRangeFault();
         Range r = range(call, h.getRegion(), h.getOffset(), h.getLength());
         String owner = h.getOwner().isEmpty() ? h.getDevice() : h.getOwner();
-        yield ask(call, mm, to -> new MmProtocol.HmmFault(r.addr(), r.length(), owner, h.getFault(), h.getWrite(), to),
+        java.util.Set<String> p2p = h.getAllowP2P() ? reachable(call, h.getDevice()) : java.util.Set.of();
+        yield ask(call, mm, to -> new MmProtocol.HmmFault(r.addr(), r.length(), owner, h.getFault(), h.getWrite(), p2p, to),
             (reply, b) -> b.setValue(StepCall.number(reply.value())));
       }
       case NOTIFIER_INSERT -> insert(call, mm, step);
@@ -273,5 +274,20 @@ public final class MmSteps implements StepHandler {
                     u.getDevice(), reply.handle()))
                 .putBound(StepBindings.handle(u.getAs(), u.getDevice()), Binding.newBuilder().setHandle(reply.handle()).build())
                 .putBound(StepBindings.size(u.getAs()), Binding.newBuilder().setNumber(r.length()).build()).build());
+  }
+
+  /**
+   * The 2025 RFC's reachability: the devices whose device-private pages {@code client} may map as P2P (BAR) pfns —
+   * those with a non-negative p2pdma distance to it (kernel-semantics §1.13).
+   */
+  private static java.util.Set<String> reachable(StepCall call, String client) {
+    var dma = dev.fencelab.node.p2p.P2pSteps.routes(call).dma();
+    java.util.Set<String> out = new java.util.HashSet<>();
+    for (String d : call.devices()) {
+      if (!d.equals(client) && dma.topology().endpoint(client) != null && dma.distanceMany(d, List.of(client)) >= 0) {
+        out.add(d);
+      }
+    }
+    return out;
   }
 }

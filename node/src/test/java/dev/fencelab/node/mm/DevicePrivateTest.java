@@ -119,4 +119,12 @@ class DevicePrivateTest {
     assertEquals(2, mm.hmmView(a, 4 * PAGE, "gpu9").error());
     assertEquals(2, mm.onDevice("gpu1"));
   }
+
+  @Test
+  void underThe2025RfcAReachablePeersPagesAreValidAsPeerToPeerPfns() {
+    long a = map(4 * PAGE, RW, false);
+    mm.toDevice(a, 4 * PAGE, "gpu0", "gpu0");
+    assertEquals(new AddressSpace.HmmView(4, 4, 0, 0, 0, 4), mm.hmmView(a, 4 * PAGE, "nic0", java.util.Set.of("gpu0")));
+    assertEquals(new AddressSpace.HmmView(0, 0, 0, 0, 4, 0), mm.hmmView(a, 4 * PAGE, "nic1", java.util.Set.of()), "mainline: not valid");
+  }
 }

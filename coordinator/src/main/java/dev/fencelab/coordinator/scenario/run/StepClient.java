@@ -59,6 +59,10 @@ final class StepClient {
       Buffer b = names.buffer(step.getExport().getBuffer());
       return b == null ? step : step.toBuilder().setProcess(b.getProcess()).build();
     }
+    if (step.hasHmmRangeFault() && step.getHmmRangeFault().getAllowP2P() && !names.scenario().getSettings().getHmmP2P().equals("rfc2025")) {
+      // mainline has no HMM_PFN_ALLOW_P2P: the flag means nothing there
+      return step.toBuilder().setHmmRangeFault(step.getHmmRangeFault().toBuilder().setAllowP2P(false)).build();
+    }
     if (step.hasCpuAccess() && step.getCpuAccess().getDevice().isEmpty()) {
       Buffer b = names.buffer(step.getCpuAccess().getBuffer());
       return b == null ? step : step.toBuilder().setCpuAccess(step.getCpuAccess().toBuilder().setDevice(b.getDevice())).build();
@@ -115,6 +119,9 @@ final class StepClient {
       return failed(node, Errno.ENODEV, gone);
     }
     StepRequest.Builder request = StepRequest.newBuilder().setRun(run).setStepId(stepId).setStep(step).setTimeoutNanos(timeout.toNanos());
+    if (step.hasHmmRangeFault() && step.getHmmRangeFault().getAllowP2P()) { // the RFC asks p2pdma whether a peer's BAR is reachable
+      fabricOf(Hosts.ofDevice(names.scenario(), step.getHmmRangeFault().getDevice()), request);
+    }
     if (step.hasP2PDistance() || step.hasP2PFind()) { // the host's PCIe fabric: what the node's p2pdma code walks
       String function = step.hasP2PDistance() ? step.getP2PDistance().getProvider()
           : step.getP2PFind().getClientsCount() == 0 ? "" : step.getP2PFind().getClients(0);
