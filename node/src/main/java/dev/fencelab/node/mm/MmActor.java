@@ -78,6 +78,8 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
   private final AddressSpace space;
   private final IntervalNotifiers<Runnable> notifiers = new IntervalNotifiers<>();
   private final MmapLock mmapLock;
+  /** HMM: device-private memory, migrations, hmm_range_fault, exclusive access (kernel-semantics §1.17). */
+  private final DevicePrivateCalls hmm;
   private final Map<Long, Subscriber> subscribers = new HashMap<>();
   private final Map<Long, InvalidationRound> rounds = new HashMap<>();
   private final DeviceAccess dma;
@@ -130,6 +132,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         unedge(edge);
       }
     });
+    this.hmm = new DevicePrivateCalls(space, mmapLock, this::round, trace, label, context);
   }
 
   /** A wait-for edge on this member's graph (the run's deadlock detector sees it); its id removes it. */
@@ -179,10 +182,22 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         .onMessage(MmProtocol.Mmap.class, this::onMmap)
         .onMessage(MmProtocol.Change.class, this::onChange)
         .onMessage(MmProtocol.CpuAccess.class, this::onCpuAccess)
-        .onMessage(MmProtocol.Migrate.class, this::onMigrate)
-        .onMessage(MmProtocol.EvictDevicePrivate.class, this::onEvict)
-        .onMessage(MmProtocol.MakeExclusive.class, this::onMakeExclusive)
-        .onMessage(MmProtocol.HmmFault.class, this::onHmmFault)
+        .onMessage(MmProtocol.Migrate.class, m -> {
+          hmm.migrate(m);
+          return this;
+        })
+        .onMessage(MmProtocol.EvictDevicePrivate.class, e -> {
+          hmm.evict(e);
+          return this;
+        })
+        .onMessage(MmProtocol.MakeExclusive.class, x -> {
+          hmm.makeExclusive(x);
+          return this;
+        })
+        .onMessage(MmProtocol.HmmFault.class, h -> {
+          hmm.hmmFault(h);
+          return this;
+        })
         .onMessage(MmProtocol.InvalidateRange.class, this::onInvalidateRange)
         .onMessage(MmProtocol.Reclaim.class, this::onReclaim)
         .onMessage(MmProtocol.OomReap.class, r -> {
@@ -310,7 +325,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
       }
       // device-private pages are not CPU-accessible: the touch faults and migrate_to_ram brings them back, data intact;
       // a device's exclusive access is revoked first
-      revokeExclusive(a.addr(), a.length(), () -> toRam(a.addr(), a.length(), "migrate_to_ram (cpu touch)", () -> round(plan.ranges(), true, "", "cow break",
+      hmm.revokeExclusive(a.addr(), a.length(), () -> hmm.toRam(a.addr(), a.length(), "migrate_to_ram (cpu touch)", () -> round(plan.ranges(), true, "", "cow break",
           () -> space.fault(a.addr(), a.length(), a.write()), result -> {
         if (a.write()) {
           space.write(a.addr(), a.length(), a.seed());
@@ -319,189 +334,6 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         mmapLock.release(false, who);
         a.replyTo().tell(new Reply(0, 0, Map.of("checksum", sum), what + " " + a.length() + " bytes: " + sum));
       })));
-    });
-    return this;
-  }
-
-  /**
-   * A CPU access to pages a device holds exclusively (make_device_exclusive) restores them first: an EXCLUSIVE
-   * invalidation without an owner, which the holding device's notifier must honour (it loses its exclusive mapping).
-   */
-  private void revokeExclusive(long addr, long length, Runnable then) {
-    if (space.exclusiveOwners(addr, length).isEmpty()) {
-      then.run();
-      return;
-    }
-    long first = addr & ~(AddressSpace.PAGE - 1);
-    long end = (addr + length + AddressSpace.PAGE - 1) & ~(AddressSpace.PAGE - 1);
-    round(List.of(new Invalidation(first, end, MmuEvent.EXCLUSIVE)), true, "", "restore exclusive entries (cpu access)",
-        () -> space.clearExclusive(addr, length), result -> then.run());
-  }
-
-  /**
-   * make_device_exclusive (§1.17): the pages are faulted in for write (device-private ones come back to RAM first), then
-   * an EXCLUSIVE invalidation with the owner (its own notifier skips it) marks them exclusive to the device.
-   */
-  private Behavior<MmProtocol.Command> onMakeExclusive(MmProtocol.MakeExclusive x) {
-    String who = op("make_device_exclusive for " + x.owner());
-    mmapLock.acquire(false, who, () -> {
-      AddressSpace.Plan plan = space.planAccess(x.addr(), x.length(), true, Errno.EPERM);
-      if (plan.errno() != 0) {
-        mmapLock.release(false, who);
-        x.replyTo().tell(Reply.of(plan.errno(), "make_device_exclusive: " + Errno.describe(plan.errno())));
-        return;
-      }
-      long first = x.addr() & ~(AddressSpace.PAGE - 1);
-      long end = (x.addr() + x.length() + AddressSpace.PAGE - 1) & ~(AddressSpace.PAGE - 1);
-      long[] made = {0};
-      toRam(x.addr(), x.length(), "make_device_exclusive of device-private pages", () -> round(plan.ranges(), true, "", "cow break",
-          () -> space.fault(x.addr(), x.length(), true), faulted -> round(List.of(new Invalidation(first, end, MmuEvent.EXCLUSIVE)), true,
-              x.owner(), "make_device_exclusive", () -> made[0] = space.makeExclusive(x.addr(), x.length(), x.owner()), result -> {
-                mmapLock.release(false, who);
-                x.replyTo().tell(new Reply(result, made[0], Map.of("pages", Long.toString(made[0])),
-                    "make_device_exclusive: " + made[0] + " page(s) exclusive to " + x.owner()));
-              })));
-    });
-    return this;
-  }
-
-  // --- HMM (kernel-semantics §1.17)
-
-  /**
-   * Moves every device-private page of the range back to system memory, one MIGRATE round per pgmap owner (with the
-   * owner, as the owning driver's migrate_vma_setup announces it: its own notifiers skip it), then runs {@code then}.
-   * {@code skipOwner}: an owner whose pages stay (hmm_range_fault's own pages).
-   */
-  private void toRam(long addr, long length, String why, Runnable then) {
-    toRam(addr, length, why, null, then);
-  }
-
-  private void toRam(long addr, long length, String why, String skipOwner, Runnable then) {
-    toRamExcept(addr, length, why, skipOwner, java.util.Set.of(), then);
-  }
-
-  /** {@link #toRam}, leaving the pages in the memory of {@code keepDevices} too. */
-  private void toRamExcept(long addr, long length, String why, String skipOwner, java.util.Set<String> keepDevices, Runnable then) {
-    var foreign = space.devicePrivate(addr, length).stream()
-        .filter(p -> !p.owner().equals(skipOwner) && !keepDevices.contains(space.deviceOf(p.address()))).toList();
-    if (foreign.isEmpty()) {
-      then.run();
-      return;
-    }
-    String owner = foreign.get(0).owner();
-    List<Invalidation> ranges = foreign.stream().filter(p -> p.owner().equals(owner))
-        .map(p -> new Invalidation(p.address(), p.address() + p.pages() * AddressSpace.PAGE, MmuEvent.MIGRATE)).toList();
-    long bytes = ranges.stream().mapToLong(r -> r.end() - r.start()).sum();
-    round(ranges, true, owner, why, () -> {
-      ranges.forEach(r -> space.toRam(r.start(), r.end() - r.start(), owner));
-      migrated(why, owner, "device -> ram", bytes);
-    }, result -> toRamExcept(addr, length, why, skipOwner, keepDevices, then));
-  }
-
-  private void migrated(String why, String owner, String direction, long bytes) {
-    trace.record(TraceRecorder.event(EventKind.MARK, label).setName("hmm migrate " + direction).setSubject(owner).setBytes(bytes)
-        .setDetail(why + ": " + bytes + " bytes " + direction + " (pgmap owner " + owner + ")"));
-  }
-
-  /** The devices whose memory holds pages of this mm, by their driver (watched: its member's death loses them). */
-  private final Map<ActorRef<?>, String> holders = new java.util.HashMap<>();
-
-  /**
-   * A device's soft unplug (lib/test_hmm.c dmirror_device_remove_chunks): every device-private page in its memory goes
-   * back to RAM first — a MIGRATE round per run's owner — data intact; answered with the pages moved.
-   */
-  private Behavior<MmProtocol.Command> onEvict(MmProtocol.EvictDevicePrivate e) {
-    String who = op("evict device-private pages of " + e.device());
-    mmapLock.acquire(false, who, () -> evictNext(e, who, 0));
-    return this;
-  }
-
-  private void evictNext(MmProtocol.EvictDevicePrivate e, String who, long moved) {
-    var left = space.devicePrivate(0, AddressSpace.TASK_SIZE).stream().filter(p -> e.device().equals(space.deviceOf(p.address())))
-        .toList();
-    if (left.isEmpty()) {
-      mmapLock.release(false, who);
-      e.replyTo().tell(new MmProtocol.Result(0, moved));
-      return;
-    }
-    var run = left.get(0);
-    long bytes = run.pages() * AddressSpace.PAGE;
-    round(List.of(new Invalidation(run.address(), run.address() + bytes, MmuEvent.MIGRATE)), true, run.owner(), "evict for unplug",
-        () -> {
-          space.toRam(run.address(), bytes, run.owner());
-          migrated("evict for the unplug of " + e.device(), run.owner(), "device -> ram", bytes);
-        }, result -> evictNext(e, who, moved + run.pages()));
-  }
-
-  /** migrate_vma_setup / pages / finalize (§1.17): to the owner's device-private memory, or back to RAM. */
-  private Behavior<MmProtocol.Command> onMigrate(MmProtocol.Migrate m) {
-    String who = op(m.toRam() ? "migrate_to_ram" : "migrate_vma to " + m.device());
-    mmapLock.acquire(false, who, () -> {
-      if (m.toRam()) {
-        long before = space.devicePrivate(m.addr(), m.length()).stream().mapToLong(PageTable.Private::pages).sum();
-        toRam(m.addr(), m.length(), "migrate_to_ram", () -> {
-          mmapLock.release(false, who);
-          m.replyTo().tell(new Reply(0, before, Map.of("cpages", Long.toString(before)), "migrate_to_ram: " + before + " page(s) back"));
-        });
-        return;
-      }
-      AddressSpace.Plan plan = space.planMigrate(m.addr(), m.length());
-      if (plan.errno() != 0) {
-        mmapLock.release(false, who);
-        m.replyTo().tell(Reply.of(plan.errno(), "migrate_vma_setup: " + Errno.describe(plan.errno())));
-        return;
-      }
-      long[] cpages = {0};
-      // another owner's device-private pages first come back to RAM (device to device goes through system memory)
-      toRam(m.addr(), m.length(), "migrate_to_ram before migrate_vma", m.owner(), () -> round(plan.ranges(), true, m.owner(),
-          "migrate_vma to " + m.device(), () -> {
-            cpages[0] = space.toDevice(m.addr(), m.length(), m.owner(), m.device());
-            if (m.driver() != null && holders.put(m.driver(), m.device()) == null) { // the device learns who holds its pages
-              getContext().watch(m.driver());
-              m.driver().tell(new dev.fencelab.node.driver.DriverProtocol.HoldsDevicePrivate(getContext().getSelf()));
-            }
-            migrated("migrate_vma to " + m.device(), m.owner(), "ram -> device", cpages[0] * AddressSpace.PAGE);
-          }, result -> {
-            mmapLock.release(false, who);
-            m.replyTo().tell(new Reply(result != 0 ? result : 0, cpages[0], Map.of("cpages", Long.toString(cpages[0])),
-                "migrate_vma to " + m.device() + ": " + cpages[0] + " page(s) now device-private (owner " + m.owner() + ")"));
-          }));
-    });
-    return this;
-  }
-
-  /** hmm_range_fault (§1.17): a snapshot, or a fault request that migrates other owners' pages back and faults the rest in. */
-  private Behavior<MmProtocol.Command> onHmmFault(MmProtocol.HmmFault h) {
-    String who = op("hmm_range_fault for " + h.owner());
-    mmapLock.acquire(false, who, () -> {
-      long p2pPages = space.devicePrivate(h.addr(), h.length()).stream()
-          .filter(p -> !p.owner().equals(h.owner()) && h.p2p().contains(space.deviceOf(p.address()))).mapToLong(PageTable.Private::pages).sum();
-      java.util.function.LongBinaryOperator done = (migratedPages, faulted) -> {
-        AddressSpace.HmmView v = space.hmmView(h.addr(), h.length(), h.owner(), h.p2p());
-        mmapLock.release(false, who);
-        h.replyTo().tell(new Reply(0, v.valid(), Map.of("valid", Long.toString(v.valid()), "write", Long.toString(v.write()),
-            "device", Long.toString(v.device()), "error", Long.toString(v.error()), "none", Long.toString(v.none()),
-            "migrated", Long.toString(migratedPages), "faulted", Long.toString(faulted), "p2p", Long.toString(v.p2p())),
-            String.format("hmm_range_fault: %d valid (%d own device pages, %d P2P pfns, %d writable), %d not valid, %d error; %d migrated to RAM, "
-                + "%d faulted", v.valid(), v.device(), v.p2p(), v.write(), v.none(), v.error(), migratedPages, faulted)));
-        return 0;
-      };
-      if (!h.fault()) {
-        done.applyAsLong(0, 0);
-        return;
-      }
-      AddressSpace.Plan plan = space.planHmmFault(h.addr(), h.length(), h.write());
-      if (plan.errno() != 0) {
-        mmapLock.release(false, who);
-        h.replyTo().tell(Reply.of(plan.errno(), "hmm_range_fault: " + Errno.describe(plan.errno())));
-        return;
-      }
-      long foreign = space.devicePrivate(h.addr(), h.length()).stream().filter(p -> !p.owner().equals(h.owner()))
-          .mapToLong(PageTable.Private::pages).sum() - p2pPages;
-      long absent = space.absent(h.addr(), h.length());
-      // the RFC: a reachable peer's pages come back as P2P pfns; everyone else's migrate to RAM first
-      toRamExcept(h.addr(), h.length(), "hmm_range_fault of another owner's pages", h.owner(), h.p2p(), () -> round(plan.ranges(), true, "",
-          "cow break", () -> space.fault(h.addr(), h.length(), h.write()), result -> done.applyAsLong(foreign, absent)));
     });
     return this;
   }
@@ -703,15 +535,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
   }
 
   private Behavior<MmProtocol.Command> onSubscriberGone(Terminated t) {
-    String device = holders.remove(t.getRef());
-    if (device != null) { // the device's member died with our device-private pages: their data is gone
-      long lost = space.lose(device);
-      if (lost > 0) {
-        trace.record(TraceRecorder.event(EventKind.MARK, label).setName("device-private pages lost").setSubject(device).setBytes(lost * AddressSpace.PAGE)
-            .setDetail(lost + " page(s) were in " + device + "'s memory when it died: a CPU access to them is SIGBUS"));
-        getContext().getLog().warn("{}: {} device-private page(s) lost with {}", label, lost, device);
-      }
-    }
+    hmm.driverGone(t.getRef());
     List<Long> gone = new ArrayList<>();
     subscribers.forEach((id, s) -> {
       if (s.remote != null && s.remote.equals(t.getRef())) {
@@ -854,7 +678,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
       List<List<Frames>> out = new ArrayList<>();
       long absent = space.absent(f.start(), f.length());
       // a device-private page is no other device's to map: its owner's driver migrates it back to RAM first
-      toRam(f.start(), f.length(), "hmm_range_fault of device-private pages", () -> round(plan.ranges(), true, "", "cow break",
+      hmm.toRam(f.start(), f.length(), "hmm_range_fault of device-private pages", () -> round(plan.ranges(), true, "", "cow break",
           () -> out.add(space.fault(f.start(), f.length(), f.write())), result -> {
         mmapLock.release(false, who);
         if (!f.pin() && notifiers.readRetry(sub.interval, f.seq())) { // the COW break (or anything) invalidated it meanwhile
