@@ -37,6 +37,23 @@ public final class Latencies {
   }
 
   private final Map<String, Stat> stats = new LinkedHashMap<>();
+  /** Per kind and clock: {bytes moved, nanoseconds the transfers took, summed} — the throughput lines. */
+  private final Map<String, long[]> moved = new LinkedHashMap<>();
+
+  private void moved(String kind, String clock, long bytes, long nanos) {
+    if (bytes > 0 && nanos > 0) {
+      long[] t = moved.computeIfAbsent(kind + "/" + clock, k -> new long[2]);
+      t[0] += bytes;
+      t[1] += nanos;
+    }
+  }
+
+  /** Throughput per kind and clock: bytes over the summed time of the transfers that moved them, in bytes per second. */
+  public Map<String, Double> throughput() {
+    Map<String, Double> out = new LinkedHashMap<>();
+    moved.forEach((k, t) -> out.put(k, t[0] * 1e9 / t[1]));
+    return out;
+  }
   private long clampedNegative;
 
   public static Latencies of(RunIndex x) {
@@ -107,13 +124,17 @@ public final class Latencies {
       if (end != b && end.getStatus() == 0 && !b.getName().startsWith("serve ")) {
         add("rdma." + b.getName(), "wall", x.wall(end) - x.wall(b));
         add("rdma." + b.getName(), "model", end.getModelNanos() - b.getModelNanos());
+        moved("rdma." + b.getName(), "wall", b.getBytes(), x.wall(end) - x.wall(b));
+        moved("rdma." + b.getName(), "model", b.getBytes(), end.getModelNanos() - b.getModelNanos());
       }
     }
     for (TraceEvent c : x.ofKind(EventKind.COPY)) {
       add("copy", "wall", c.getWallEndNanos() - c.getWallNanos());
+      moved("copy", "wall", c.getBytes(), c.getWallEndNanos() - c.getWallNanos());
       RunIndex.Job j = x.jobOfCopy(c);
       if (j != null) {
         add("copy", "model", j.end.getModelNanos() - j.start.getModelNanos());
+        moved("copy", "model", c.getBytes(), j.end.getModelNanos() - j.start.getModelNanos());
         int colon = c.getDetail().indexOf(':');
         if (colon > 0 && j.end.getStatus() == 1) { // the route the copy took through the PCIe fabric
           add("copy." + c.getDetail().substring(0, colon), "model", j.end.getModelNanos() - j.start.getModelNanos());
@@ -153,6 +174,11 @@ public final class Latencies {
     if (stats.isEmpty()) {
       b.append("(no latency samples in this run)\n");
     }
+    if (!moved.isEmpty()) {
+      b.append(String.format(Locale.ROOT, "%n%-20s %-6s %12s %12s %14s%n", "throughput", "clock", "bytes", "busy", "rate"));
+      moved.forEach((k, t) -> b.append(String.format(Locale.ROOT, "%-20s %-6s %12d %12s %10.2f MB/s%n", k.substring(0, k.indexOf('/')),
+          k.substring(k.indexOf('/') + 1), t[0], Units.human(t[1]), t[0] * 1e3 / t[1])));
+    }
     b.append("\nwall: the emulator's own time on the runner's clock (members aligned by ping round trips);\n"
         + "model: the emulated hardware's time (reproducible). Values in ns/us/ms/s.\n");
     if (clampedNegative > 0) {
@@ -176,6 +202,11 @@ public final class Latencies {
         m.put("p" + (p == Math.rint(p) ? Long.toString((long) p) : Double.toString(p)) + "_ns", h.getValueAtPercentile(p));
       }
       m.put("max_ns", h.getMaxValue());
+      long[] t = moved.get(s.kind() + "/" + s.clock());
+      if (t != null) { // what these transfers moved, and at what rate
+        m.put("bytes", t[0]);
+        m.put("bytes_per_second", Math.round(t[0] * 1e9 / t[1]));
+      }
       out.add(m);
     }
     return out;

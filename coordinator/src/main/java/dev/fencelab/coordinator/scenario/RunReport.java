@@ -25,7 +25,8 @@ import org.HdrHistogram.Histogram;
  * Everything a run leaves in its output directory: {@code trace.json} (model time) and {@code trace-wall.json}
  * (aligned wall time), {@code latency.txt} and {@code latency.json}, {@code verdict.json} and a self-contained
  * {@code report.html} (verdict, failures with their chains, steps, fault schedule, timeline summary, the PCIe topology
- * with the load of its links as an inline SVG ({@link TopologyDrawing}), latency plots as embedded SVG images).
+ * with the load of its links as an inline SVG ({@link TopologyDrawing}), each process's device-private (HMM) page residency
+ * over wall time as an inline SVG ({@link ResidencyPlot}), latency plots as embedded SVG images).
  */
 public final class RunReport {
   public record Result(VerdictChecker.Verdict verdict, Latencies latencies, RunIndex index, List<Path> files) {}
@@ -155,6 +156,10 @@ public final class RunReport {
     b.append("</table>");
     TopologyDrawing.svgs(s, x.ofKind(EventKind.MARK)).forEach((host, topology) -> b.append("<h2>PCIe topology")
         .append(host.isEmpty() ? "" : " of host " + esc(host)).append("</h2><div class=\"wide\">").append(topology).append("</div>"));
+    String residency = ResidencyPlot.svg(x.ofKind(EventKind.MARK), e -> x.sinceStart(x.wall(e)), x.sinceStart(r.getWallEndNanos()));
+    if (!residency.isEmpty()) {
+      b.append("<h2>Device-private residency</h2>").append(residency);
+    }
     b.append("<h2>Latencies</h2><pre>").append(esc(l.table())).append("</pre>");
     for (String clock : List.of("model", "wall")) {
       List<Latencies.Stat> stats = l.all().stream().filter(st -> st.clock().equals(clock)).toList();
