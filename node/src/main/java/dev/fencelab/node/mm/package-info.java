@@ -17,6 +17,10 @@
  *       applies the change, ends. A subscriber that dies is dropped and the round goes on; a callback that never
  *       answers is bounded by the wait cap (WAIT_CAP_EXCEEDED: the kernel would hang). DMA through a translation whose
  *       frames the mm took back is STALE_TRANSLATION (a long-term pin excepted).
+ *   <li>{@link dev.fencelab.node.mm.DevicePrivateCalls}: HMM (kernel-semantics §1.17) — device-private pages per pgmap
+ *       owner, migrate_vma to a device and back (a MIGRATE invalidation carrying the owner), migrate_to_ram before any
+ *       CPU or other-device access, hmm_range_fault's owner rule (and the 2025 RFC's P2P pfns behind a setting),
+ *       make_device_exclusive and its revocation, eviction before a device's soft unplug, pages lost with its member.
  *   <li>{@link dev.fencelab.node.mm.MmSteps}: the scenario steps.
  * </ul>
  *
