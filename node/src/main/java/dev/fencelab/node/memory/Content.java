@@ -133,32 +133,13 @@ public final class Content {
       }
       return out;
     }
-    long pos = offset;
-    Map.Entry<Long, Chunk> floor = segments.floorEntry(offset);
-    List<Chunk> candidates = new ArrayList<>();
-    if (floor != null) {
-      candidates.add(floor.getValue());
-    }
-    candidates.addAll(segments.subMap(offset, false, end, false).values());
-    for (Chunk c : candidates) {
-      long cStart = Math.max(c.offset(), offset);
-      long cEnd = Math.min(c.offset() + c.length(), end);
-      if (cEnd <= cStart) {
-        continue;
-      }
-      if (cStart > pos) {
-        out.add(new Chunk.Pattern(pos, cStart - pos, 0, 0)); // a gap: zeros
-      }
-      for (long p = cStart; p < cEnd; ) {
-        long n = c instanceof Chunk.Bytes ? Math.min(maxBytes, cEnd - p) : cEnd - p;
+    walk(offset, end, (pos, n) -> out.add(new Chunk.Pattern(pos, n, 0, 0)), (c, from, to) -> { // gaps read as zeros
+      for (long p = from; p < to; ) {
+        long n = c instanceof Chunk.Bytes ? Math.min(maxBytes, to - p) : to - p;
         out.add(slice(c, p, n));
         p += n;
       }
-      pos = cEnd;
-    }
-    if (pos < end) {
-      out.add(new Chunk.Pattern(pos, end - pos, 0, 0));
-    }
+    });
     return out;
   }
 
@@ -175,7 +156,21 @@ public final class Content {
       return length == 0 ? List.of() : List.of(new Extent(offset, length, true));
     }
     List<Extent> out = new ArrayList<>();
-    long end = offset + length;
+    walk(offset, offset + length, (pos, n) -> out.add(new Extent(pos, n, false)),
+        (c, from, to) -> out.add(new Extent(from, to - from, c instanceof Chunk.Bytes)));
+    return out;
+  }
+
+  private interface Gap {
+    void at(long pos, long length);
+  }
+
+  private interface Part {
+    void of(Chunk segment, long from, long to);
+  }
+
+  /** A segment buffer's {@code [offset, end)} in order: each gap (zeros) and each part of a segment inside the range. */
+  private void walk(long offset, long end, Gap gap, Part part) {
     long pos = offset;
     Map.Entry<Long, Chunk> floor = segments.floorEntry(offset);
     List<Chunk> candidates = new ArrayList<>();
@@ -190,15 +185,14 @@ public final class Content {
         continue;
       }
       if (cStart > pos) {
-        out.add(new Extent(pos, cStart - pos, false)); // a gap: zeros
+        gap.at(pos, cStart - pos);
       }
-      out.add(new Extent(cStart, cEnd - cStart, c instanceof Chunk.Bytes));
+      part.of(c, cStart, cEnd);
       pos = cEnd;
     }
     if (pos < end) {
-      out.add(new Extent(pos, end - pos, false));
+      gap.at(pos, end - pos);
     }
-    return out;
   }
 
   private void readBytes(long pos, byte[] dst, int dstOff, int n) {

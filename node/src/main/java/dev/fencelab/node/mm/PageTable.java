@@ -105,13 +105,19 @@ final class PageTable {
 
   /** True when any present page of the range is shared copy-on-write with a forked child. */
   boolean anyCow(long page, long n) {
-    split(page);
-    split(page + n);
-    return runs.subMap(page, true, page + n, false).values().stream().anyMatch(r -> r.cow);
+    return range(page, n).stream().anyMatch(r -> r.cow);
   }
 
   /** Gives every absent page of {@code [page, page + n)} a new frame (a fault); returns how many pages it added. */
   long populate(long page, long n) {
+    return populate(page, n, null, null);
+  }
+
+  /**
+   * Gives every absent page of the range a new frame: a system one, or with {@code owner} a device-private one in
+   * {@code device}'s memory. Returns how many pages it added.
+   */
+  private long populate(long page, long n, String owner, String device) {
     split(page);
     split(page + n);
     long added = 0;
@@ -121,8 +127,14 @@ final class PageTable {
       Map.Entry<Long, Run> e = runs.ceilingEntry(p);
       long holeEnd = e == null ? end : Math.min(end, e.getKey());
       if (holeEnd > p) {
-        runs.put(p, new Run(holeEnd - p, nextPfn, false, null));
-        nextPfn += holeEnd - p;
+        Run fresh = new Run(holeEnd - p, owner == null ? nextPfn : nextDevicePfn, false, owner);
+        fresh.device = device;
+        runs.put(p, fresh);
+        if (owner == null) {
+          nextPfn += holeEnd - p;
+        } else {
+          nextDevicePfn += holeEnd - p;
+        }
         added += holeEnd - p;
         p = holeEnd;
       } else {
@@ -131,6 +143,13 @@ final class PageTable {
     }
     present += added;
     return added;
+  }
+
+  /** The runs of {@code [page, page + n)}, split at its ends: what the range calls below walk and change. */
+  private java.util.Collection<Run> range(long page, long n) {
+    split(page);
+    split(page + n);
+    return runs.subMap(page, true, page + n, false).values();
   }
 
   /** Removes the pages of {@code [page, page + n)} (unmap, zap); returns the frames they had. */
@@ -149,9 +168,7 @@ final class PageTable {
 
   /** fork: the present pages of the range become shared with the child, copy-on-write. */
   void markCow(long page, long n) {
-    split(page);
-    split(page + n);
-    runs.subMap(page, true, page + n, false).values().forEach(r -> r.cow = true);
+    range(page, n).forEach(r -> r.cow = true);
   }
 
   /** A write to copy-on-write pages: the writer gets new frames (the child keeps the old ones); returns the old ones. */
@@ -179,12 +196,10 @@ final class PageTable {
    * Returns the pages collected ({@code cpages}).
    */
   long toDevice(long page, long n, String owner, String device) {
-    long added = populateAs(page, n, owner, device);
-    split(page);
-    split(page + n);
+    long added = populate(page, n, owner, device);
     long collected = 0;
-    for (Run r : runs.subMap(page, true, page + n, false).values()) {
-      if (r.owner == null) {
+    for (Run r : range(page, n)) {
+      if (r.owner == null) { // the pages just populated are already the device's
         r.owner = owner;
         r.device = device;
         r.pfn = nextDevicePfn;
@@ -196,39 +211,14 @@ final class PageTable {
     return collected + added;
   }
 
-  /** populate, but the new pages are device-private of {@code owner}; returns how many it added. */
-  private long populateAs(long page, long n, String owner, String device) {
-    long before = present;
-    split(page);
-    split(page + n);
-    long p = page;
-    long end = page + n;
-    while (p < end) {
-      Map.Entry<Long, Run> e = runs.ceilingEntry(p);
-      long holeEnd = e == null ? end : Math.min(end, e.getKey());
-      if (holeEnd > p) {
-        Run fresh = new Run(holeEnd - p, nextDevicePfn, false, owner);
-        fresh.device = device;
-        runs.put(p, fresh);
-        nextDevicePfn += holeEnd - p;
-        present += holeEnd - p;
-        p = holeEnd;
-      } else {
-        p = e.getKey() + e.getValue().pages;
-      }
-    }
-    return present - before;
-  }
 
   /**
    * migrate_to_ram: the device-private pages of the range ({@code owner} null: of any owner) get new system frames.
    * Returns the pages moved.
    */
   long toRam(long page, long n, String owner) {
-    split(page);
-    split(page + n);
     long moved = 0;
-    for (Run r : runs.subMap(page, true, page + n, false).values()) {
+    for (Run r : range(page, n)) {
       if (r.owner != null && !r.lost && (owner == null || owner.equals(r.owner))) {
         r.owner = null;
         r.device = null;
@@ -267,9 +257,7 @@ final class PageTable {
 
   /** Lost device-private pages in the range. */
   long lost(long page, long n) {
-    split(page);
-    split(page + n);
-    return runs.subMap(page, true, page + n, false).values().stream().filter(r -> r.lost).mapToLong(r -> r.pages).sum();
+    return range(page, n).stream().filter(r -> r.lost).mapToLong(r -> r.pages).sum();
   }
 
   String deviceOf(long page) {
@@ -284,10 +272,8 @@ final class PageTable {
 
   /** make_device_exclusive: the range's present system pages become exclusive to {@code owner}; returns how many. */
   long makeExclusive(long page, long n, String owner) {
-    split(page);
-    split(page + n);
     long made = 0;
-    for (Run r : runs.subMap(page, true, page + n, false).values()) {
+    for (Run r : range(page, n)) {
       if (r.owner == null) {
         r.exclusive = owner;
         made += r.pages;
@@ -298,19 +284,15 @@ final class PageTable {
 
   /** The owners holding pages of the range exclusively. */
   java.util.Set<String> exclusiveOwners(long page, long n) {
-    split(page);
-    split(page + n);
     java.util.Set<String> out = new java.util.TreeSet<>();
-    runs.subMap(page, true, page + n, false).values().stream().filter(r -> r.exclusive != null).forEach(r -> out.add(r.exclusive));
+    range(page, n).stream().filter(r -> r.exclusive != null).forEach(r -> out.add(r.exclusive));
     return out;
   }
 
   /** A CPU access restores the range's exclusive entries to normal pages; returns how many. */
   long clearExclusive(long page, long n) {
-    split(page);
-    split(page + n);
     long cleared = 0;
-    for (Run r : runs.subMap(page, true, page + n, false).values()) {
+    for (Run r : range(page, n)) {
       if (r.exclusive != null) {
         r.exclusive = null;
         cleared += r.pages;
@@ -321,9 +303,7 @@ final class PageTable {
 
   /** Pages of the range shared copy-on-write. */
   long cowPages(long page, long n) {
-    split(page);
-    split(page + n);
-    return runs.subMap(page, true, page + n, false).values().stream().filter(r -> r.cow).mapToLong(r -> r.pages).sum();
+    return range(page, n).stream().filter(r -> r.cow).mapToLong(r -> r.pages).sum();
   }
 
   /** Device-private pages now, per owner. */
