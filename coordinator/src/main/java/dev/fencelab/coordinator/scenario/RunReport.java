@@ -123,6 +123,13 @@ public final class RunReport {
         b.append("<pre>").append(esc(String.join("\n", f.chain()))).append("</pre>");
       }
     }
+    if (!x.violations.isEmpty()) { // every report, expected or not, in the kernel's words (lockdep's with both paths)
+      b.append("<h2>Violations recorded</h2>");
+      for (TraceEvent e : x.violations) {
+        b.append("<p><b>").append(esc(e.getName())).append("</b> on ").append(esc(e.getNode())).append(": ").append(esc(e.getSubject()))
+            .append("</p><pre class=\"wide\">").append(esc(e.getDetail())).append("</pre>");
+      }
+    }
     b.append("<h2>Facts</h2><ul>");
     v.facts().forEach(f -> b.append("<li>").append(esc(f)).append("</li>"));
     b.append("</ul><h2>Fault schedule</h2><ul>");

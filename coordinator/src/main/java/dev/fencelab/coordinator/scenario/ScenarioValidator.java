@@ -26,7 +26,8 @@ public final class ScenarioValidator {
       "RELEASED_WITH_PENDING_CALLBACKS", "OUT_OF_ORDER_SIGNAL", "NESTED_CONTAINER", "EMPTY_ARRAY", "CONTEXT_MISMATCH",
       "RESV_NO_SLOT", "RESV_NOT_LOCKED", "RESV_REPLACE_HAZARD", "WAIT_CAP_EXCEEDED", "DMA_REVOKED", "DMA_BUF_PIN_STATIC",
       "DMA_BUF_EXPORT_OPS", "DMA_BUF_NO_MOVE_NOTIFY", "NOTIFIER_REFUSED_BLOCKABLE", "STALE_TRANSLATION", "NOTIFIER_RETURNED_EARLY",
-      "NOTIFIER_REMOVE_SELF_DEADLOCK", "USERPTR_PUBLISHED_WITHOUT_RETRY", "DEADLOCK", "DEADLOCK_BROKEN_BY_TIMEOUT");
+      "NOTIFIER_REMOVE_SELF_DEADLOCK", "USERPTR_PUBLISHED_WITHOUT_RETRY", "DEADLOCK", "DEADLOCK_BROKEN_BY_TIMEOUT",
+      "SIGNALLING_ALLOC", "SIGNALLING_RESV", "SIGNALLING_MMAP_LOCK", "SIGNALLING_LOCK", "SIGNALLING_WAIT_HOLDING", "LOCK_ORDER");
   public static final Set<String> LATENCY_KINDS = Set.of("job.queue_to_start", "job.run", "job.queue_to_end", "copy",
       "copy.local", "copy.bus_addr", "copy.thru_host_bridge", "copy.host_memory", "copy.bounce", "signal_to_wake", "unplug_to_resolved", "invalidate", "rdma.write", "rdma.read", "rdma.send");
   public static final Set<String> STATUSES = Set.of("signaled", "error", "pending", "ENODEV", "ETIME", "ECANCELED", "EIO",
@@ -191,6 +192,11 @@ public final class ScenarioValidator {
     duration(path + ".foreign_fence_timeout", d.getForeignFenceTimeout(), true);
     if (!d.getUserptrPolicy().isEmpty() && !d.getUserptrPolicy().matches("wait|preempt|fault|pin|none")) {
       problem(path + ".userptr_policy", "userptr_policy must be wait, preempt, fault, pin or none, not '" + d.getUserptrPolicy() + "'");
+    }
+    for (var gfp : List.of(List.of("run_job_allocates", d.getRunJobAllocates()), List.of("reset_allocates", d.getResetAllocates()))) {
+      if (!gfp.get(1).isEmpty() && !gfp.get(1).matches("kernel|nofs|noio|atomic|nowait|none")) {
+        problem(path + "." + gfp.get(0), gfp.get(0) + " must be kernel, nofs, noio, atomic, nowait or none, not '" + gfp.get(1) + "'");
+      }
     }
     boolean nic = d.getKind().equals("rdma_nic");
     if (!nic && (d.getOdp() || !d.getLinkRate().isEmpty() || !d.getLinkLatency().isEmpty() || !d.getOdpMinorFault().isEmpty()
@@ -400,6 +406,7 @@ public final class ScenarioValidator {
       nodeRef(path + ".node", st.getNode());
     }
     checks.expect(i, st);
+    checks.thread(i, st);
     hosts.step(i, st);
     if (ScenarioSteps.isV2Action(st)) {
       checks.protocolStep(i, st, deps);

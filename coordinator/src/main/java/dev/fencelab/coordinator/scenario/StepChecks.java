@@ -12,9 +12,39 @@ import java.util.Map;
  */
 final class StepChecks {
   private final ScenarioValidator v;
+  /** Each kernel thread's node (kernel-semantics §1.18 steps): a thread lives on one machine. */
+  private final Map<String, String> threadNodes = new java.util.HashMap<>();
 
   StepChecks(ScenarioValidator v) {
     this.v = v;
+  }
+
+  /** A step made by a kernel thread: named, on a node the step states, the same node as the thread's other steps. */
+  void thread(int i, Step st) {
+    String path = "steps[" + i + "]";
+    String thread = ScenarioSteps.thread(st);
+    boolean threadStep = st.hasBeginSignalling() || st.hasEndSignalling() || st.hasLock() || st.hasUnlock();
+    if (thread.isEmpty()) {
+      if (threadStep) {
+        v.problem(path + "." + ScenarioSteps.action(st) + ".thread", "name the kernel thread that makes this call");
+      }
+      return;
+    }
+    if ((st.hasLock() && st.getLock().getLock().isEmpty()) || (st.hasUnlock() && st.getUnlock().getLock().isEmpty())) {
+      v.problem(path + "." + ScenarioSteps.action(st) + ".lock", "name the lock");
+    }
+    if (st.hasLock() && st.getLock().getRead() && st.getLock().getTrylock()) {
+      v.problem(path + ".lock", "read and trylock together: down_read_trylock is not modelled; pick one");
+    }
+    String node = !st.getNode().isEmpty() ? st.getNode() : v.processNodes.get(st.getProcess());
+    if (node == null) {
+      v.problem(path, "kernel thread '" + thread + "' runs on a node: give the step 'node' (or 'process')");
+      return;
+    }
+    String was = threadNodes.putIfAbsent(thread, node);
+    if (was != null && !was.equals(node)) {
+      v.problem(path + ".node", "kernel thread '" + thread + "' lives on node " + was + ", not " + node);
+    }
   }
 
   /** A step of the step protocol: its process, and every name it uses, known and produced by a step it comes after. */

@@ -255,7 +255,9 @@ public final class VerdictChecker {
       if (!seen.contains(kind)) {
         fail("expected-violation", "expected a " + kind + " violation; none was recorded", List.of());
       } else {
-        facts.add("expected violation " + kind + " recorded");
+        facts.add("expected violation " + kind + " recorded: " + x.violations.stream().filter(v -> v.getName().equals(kind))
+            .map(v -> untagged(v.getSubject(), x.record.getTag()) + (v.getNode().equals("runner") ? "" : " (" + v.getNode() + ")"))
+            .distinct().limit(3).collect(java.util.stream.Collectors.joining("; ")));
       }
     }
   }

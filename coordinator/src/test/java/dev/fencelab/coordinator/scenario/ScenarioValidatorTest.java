@@ -258,4 +258,43 @@ class ScenarioValidatorTest {
           - {process: p, connect_qp: {qp: qpA, peer: qpB}}
         """, "t.yaml", false);
   }
+
+  @Test
+  void aKernelThreadStepWithoutANodeOrProcessIsRefused() {
+    List<String> p = problems("steps:\n  - {id: b, begin_signalling: {thread: t}}\n");
+    assertTrue(any(p, "kernel thread 't' runs on a node"), p.toString());
+  }
+
+  @Test
+  void aKernelThreadStaysOnOneNode() {
+    List<String> p = problems("""
+        steps:
+          - {id: b, node: n1, begin_signalling: {thread: t}}
+          - {id: e, node: n2, end_signalling: {thread: t}}
+        """);
+    assertTrue(any(p, "kernel thread 't' lives on node n1, not n2"), p.toString());
+  }
+
+  @Test
+  void aLockStepNamesItsThreadAndItsLock() {
+    List<String> p = problems("""
+        steps:
+          - {id: l, node: n1, lock: {lock: L}}
+          - {id: u, node: n1, unlock: {thread: t}}
+        """);
+    assertTrue(any(p, "name the kernel thread"), p.toString());
+    assertTrue(any(p, "name the lock"), p.toString());
+  }
+
+  @Test
+  void anUnknownGfpForASignallingPathKnobIsRefused() {
+    List<String> p = assertThrows(ScenarioException.class, () -> ScenarioLoader.parse("""
+        name: t
+        nodes: [{name: n1}]
+        devices: [{name: gpu, node: n1, run_job_allocates: highuser, reset_allocates: kernel}]
+        steps: [{id: s, signal: {fence: x}}]
+        """, "t.yaml", false)).problems();
+    assertTrue(any(p, "run_job_allocates must be kernel, nofs, noio, atomic, nowait or none, not 'highuser'"), p.toString());
+    assertTrue(p.stream().noneMatch(x -> x.contains("reset_allocates")), p.toString());
+  }
 }

@@ -121,8 +121,8 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
       case "2020" -> Resv.Mode.Y2020;
       default -> throw new IllegalArgumentException("fencelab.resv.mode must be modern or 2020, was " + mode);
     };
-    this.driverSettings = DriverSettings.from(context.getSystem().settings().config(), resvMode);
     this.memory = context.spawn(dev.fencelab.node.mm.HostMemory.create(identity.nodeName(), services), "memory");
+    this.driverSettings = DriverSettings.from(context.getSystem().settings().config(), resvMode).withMemory(memory);
     this.steps = context.spawn(StepExecutor.create(stepHandlers(),
         new PlacementSteps(context.getSelf(), identity.nodeName(), memory)), "steps");
     context.getSystem().receptionist().tell(Receptionist.register(NodeAgentKey.KEY, context.getSelf()));
@@ -154,6 +154,10 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
     dev.fencelab.node.rdma.RdmaSteps.actions().forEach(a -> handlers.put(a, rdma));
     dev.fencelab.node.p2p.P2pSteps p2p = new dev.fencelab.node.p2p.P2pSteps();
     dev.fencelab.node.p2p.P2pSteps.actions().forEach(a -> handlers.put(a, p2p));
+    dev.fencelab.node.lockdep.LockdepSteps lockdep = new dev.fencelab.node.lockdep.LockdepSteps();
+    dev.fencelab.node.lockdep.LockdepSteps.actions().forEach(a -> handlers.put(a, lockdep));
+    dev.fencelab.node.lockdep.LockdepSteps.threadedActions().forEach(a -> handlers.computeIfPresent(a,
+        (action, inner) -> dev.fencelab.node.lockdep.LockdepSteps.threaded(inner)));
     return handlers;
   }
 
@@ -254,6 +258,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
   /** A run is over: what its steps spawned, and the devices and processes placed under its tag, are stopped. */
   private Behavior<NodeControl> onReleaseRun(ReleaseRun release) {
     steps.tell(new StepExecutor.Forget(release.run()));
+    dev.fencelab.node.lockdep.Lockdep.get(getContext().getSystem()).forgetRun();
     if (!release.tag().isEmpty()) {
       String suffix = "-" + URLEncoder.encode(release.tag(), StandardCharsets.UTF_8);
       int stopped = 0;

@@ -139,7 +139,20 @@ final class PlacementSteps implements StepHandler {
         : DeviceSpec.UserptrPolicy.valueOf(d.getUserptrPolicy().toUpperCase(java.util.Locale.ROOT));
     Duration preempt = d.getPreemptTime().isEmpty() ? Duration.ofNanos(100_000) : Duration.ofNanos(Units.nanos(d.getPreemptTime()));
     return new DeviceSpec(d.getName(), kind, Math.max(1, d.getEngines()), vram, !d.getNoPageTables(), d.getRecoverableFaults(), timeout,
-        policy, preempt, d.getUserptrFaultInRunJob(), d.getUserptrSkipRetry(),
-        d.getForeignFenceTimeout().isEmpty() ? Duration.ZERO : Duration.ofNanos(Units.nanos(d.getForeignFenceTimeout())));
+        policy, preempt, d.getUserptrFaultInRunJob() || d.getRevalidateUserptrInRunJob(), d.getUserptrSkipRetry(),
+        d.getForeignFenceTimeout().isEmpty() ? Duration.ZERO : Duration.ofNanos(Units.nanos(d.getForeignFenceTimeout())),
+        new DeviceSpec.SignallingPath(gfp(d.getRunJobAllocates(), "run_job_allocates"), d.getSignallingPathTakesResv(),
+            gfp(d.getResetAllocates(), "reset_allocates"), d.getNotifierLockInSignalling()));
+  }
+
+  private static dev.fencelab.node.lockdep.Gfp gfp(String text, String field) {
+    if (text.isEmpty() || text.equals("none")) {
+      return null;
+    }
+    dev.fencelab.node.lockdep.Gfp g = dev.fencelab.node.lockdep.Gfp.parse(text);
+    if (g == null) {
+      throw new StepFailure(Errno.EINVAL, field + " '" + text + "': kernel, nofs, noio, atomic, nowait or none");
+    }
+    return g;
   }
 }

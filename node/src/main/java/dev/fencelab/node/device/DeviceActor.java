@@ -127,12 +127,26 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     boolean wedge = failNextReset;
     failNextReset = false;
     wedged = wedge;
+    annotateReset(timedOut);
     getContext().getLog().warn("{}: job {} of {} timed out on engine {} after {}: {}", spec.name(), timedOut.job(),
         timedOut.process(), timedOut.engine(), spec.jobTimeout(), wedge ? "reset failed, device wedged" : "device reset");
     for (int i = 0; i < engines.size(); i++) {
       engines.get(i).tell(new Engine.Reset(timedOut.process(), i == timedOut.engine(), wedge, resets));
     }
     return this;
+  }
+
+  /** The reset handler is a signalling section (kernel-semantics §1.19, §3.8 D7): what lockdep sees of it. */
+  private void annotateReset(EngineTimedOut timedOut) {
+    var lockdep = dev.fencelab.node.lockdep.Lockdep.get(getContext().getSystem());
+    if (!lockdep.enabled() || spec.signalling().resetGfp() == null) {
+      return;
+    }
+    var task = lockdep.task(spec.name() + " reset");
+    boolean cookie = task.beginSignalling(false);
+    task.mightAlloc(spec.signalling().resetGfp(), "reset after " + timedOut.job() + " timed out: kmalloc("
+        + spec.signalling().resetGfp().kernelName() + ")");
+    task.endSignalling(cookie);
   }
 
   private Behavior<Command> onFault(InjectFault fault) {

@@ -20,10 +20,21 @@ import java.util.Objects;
  * @param skipRetry the bug of §1.15 step 4: the driver publishes without checking read_retry under its notifier lock
  * @param foreignFenceTimeout i915's bound on waits for other devices' fences (§3.9): a job whose foreign in-fence has
  *     not signalled by then fails with -ETIMEDOUT instead of waiting on; zero for none
+ * @param signalling what the driver's signalling paths do beyond signalling (§3.2-§3.8's mistakes, for the lockdep check)
  */
 public record DeviceSpec(
     String name, Kind kind, int engines, long vramBytes, boolean pageTables, boolean recoverableFaults, Duration jobTimeout,
-    UserptrPolicy userptrPolicy, Duration preemptTime, boolean faultInRunJob, boolean skipRetry, Duration foreignFenceTimeout) {
+    UserptrPolicy userptrPolicy, Duration preemptTime, boolean faultInRunJob, boolean skipRetry, Duration foreignFenceTimeout,
+    SignallingPath signalling) {
+
+  /**
+   * What run_job and the reset handler do inside their signalling sections (kernel-semantics §1.18, §3.2-§3.8): nothing by
+   * default. {@code runJobGfp}/{@code resetGfp}: they allocate with that gfp (null: they do not allocate).
+   */
+  public record SignallingPath(dev.fencelab.node.lockdep.Gfp runJobGfp, boolean runJobTakesResv, dev.fencelab.node.lockdep.Gfp resetGfp,
+      boolean runJobTakesNotifierLock) {
+    public static final SignallingPath CLEAN = new SignallingPath(null, false, null, false);
+  }
 
   /** How a driver's userptr invalidate callback keeps the device off pages the mm takes away (§3.9). */
   public enum UserptrPolicy {
@@ -41,13 +52,13 @@ public record DeviceSpec(
 
   /** A device with the default userptr policy (wait) and preemption time (100 us). */
   public DeviceSpec(String name, Kind kind, int engines, long vramBytes, boolean pageTables, boolean recoverableFaults, Duration jobTimeout) {
-    this(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, UserptrPolicy.WAIT, Duration.ofNanos(100_000), false, false, Duration.ZERO);
+    this(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, UserptrPolicy.WAIT, Duration.ofNanos(100_000), false, false, Duration.ZERO, SignallingPath.CLEAN);
   }
 
   /** A device without the run_job fault bug. */
   public DeviceSpec(String name, Kind kind, int engines, long vramBytes, boolean pageTables, boolean recoverableFaults, Duration jobTimeout,
       UserptrPolicy userptrPolicy, Duration preemptTime) {
-    this(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, false, false, Duration.ZERO);
+    this(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, false, false, Duration.ZERO, SignallingPath.CLEAN);
   }
 
   /** Kinds of device. */
@@ -64,6 +75,7 @@ public record DeviceSpec(
     Objects.requireNonNull(userptrPolicy, "userptrPolicy");
     Objects.requireNonNull(preemptTime, "preemptTime");
     Objects.requireNonNull(foreignFenceTimeout, "foreignFenceTimeout");
+    Objects.requireNonNull(signalling, "signalling");
     if (name.isEmpty() || !name.matches("[A-Za-z0-9_.-]+")) {
       throw new IllegalArgumentException("device name must be letters, digits, '_', '.', '-': '" + name + "'");
     }
@@ -84,36 +96,41 @@ public record DeviceSpec(
   }
 
   public DeviceSpec withJobTimeout(Duration timeout) {
-    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, timeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry, foreignFenceTimeout);
+    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, timeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry, foreignFenceTimeout, signalling);
   }
 
   public DeviceSpec withEngines(int n) {
-    return new DeviceSpec(name, kind, n, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry, foreignFenceTimeout);
+    return new DeviceSpec(name, kind, n, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry, foreignFenceTimeout, signalling);
   }
 
   public DeviceSpec withPageTables(boolean on) {
-    return new DeviceSpec(name, kind, engines, vramBytes, on, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry, foreignFenceTimeout);
+    return new DeviceSpec(name, kind, engines, vramBytes, on, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry, foreignFenceTimeout, signalling);
   }
 
   public DeviceSpec withVram(long bytes) {
-    return new DeviceSpec(name, kind, engines, bytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry, foreignFenceTimeout);
+    return new DeviceSpec(name, kind, engines, bytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, faultInRunJob, skipRetry, foreignFenceTimeout, signalling);
   }
 
   public DeviceSpec withUserptr(UserptrPolicy policy, Duration preempt) {
-    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, policy, preempt, faultInRunJob, skipRetry, foreignFenceTimeout);
+    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, policy, preempt, faultInRunJob, skipRetry, foreignFenceTimeout, signalling);
   }
 
   public DeviceSpec withFaultInRunJob(boolean on) {
-    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, on, skipRetry, foreignFenceTimeout);
+    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime, on, skipRetry, foreignFenceTimeout, signalling);
   }
 
   public DeviceSpec withSkipRetry(boolean on) {
     return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime,
-        faultInRunJob, on, foreignFenceTimeout);
+        faultInRunJob, on, foreignFenceTimeout, signalling);
   }
 
   public DeviceSpec withForeignFenceTimeout(Duration timeout) {
     return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime,
-        faultInRunJob, skipRetry, timeout);
+        faultInRunJob, skipRetry, timeout, signalling);
+  }
+
+  public DeviceSpec withSignalling(SignallingPath path) {
+    return new DeviceSpec(name, kind, engines, vramBytes, pageTables, recoverableFaults, jobTimeout, userptrPolicy, preemptTime,
+        faultInRunJob, skipRetry, foreignFenceTimeout, path);
   }
 }

@@ -290,6 +290,31 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
 
   private Behavior<DriverProtocol.Command> onExecute(Execute execute) {
     Engine.Execute job = execute.job();
+    annotateRunJob(job);
+    var gfp = spec.signalling().runJobGfp();
+    if (gfp != null && settings.memory() != null) { // the D1 mistake for real: the allocation may reclaim (§3.2)
+      String waiter = Engine.jobVertex(label, job.spec().engine(), job.spec().label());
+      getContext().ask(dev.fencelab.node.mm.MmProtocol.Reply.class, settings.memory(), services.waitCap().plusSeconds(5),
+          r -> new dev.fencelab.node.mm.HostMemory.Alloc(RUN_JOB_ALLOC, gfp.directReclaim(), waiter, r),
+          (reply, failure) -> new Continue(() -> {
+            int ret = reply == null ? Errno.ENOMEM.negative() : (int) reply.ret();
+            if (ret < 0) {
+              job.replyTo().tell(new Engine.Executed(job.jobId(), job.attempt(), ret)); // run_job fails: the fence gets the error
+              return;
+            }
+            settings.memory().tell(new dev.fencelab.node.mm.HostMemory.Free(RUN_JOB_ALLOC)); // scratch, freed when run_job returns
+            runJob(job);
+          }));
+      return this;
+    }
+    runJob(job);
+    return this;
+  }
+
+  /** What run_job allocates under {@code run_job_allocates} (a scheduler job's scratch: 64 KiB). */
+  static final long RUN_JOB_ALLOC = 64 << 10;
+
+  private void runJob(Engine.Execute job) {
     if (spec.faultInRunJob()) {
       List<ActorRef<Object>> userptrs = new ArrayList<>();
       for (int h : job.spec().allWrites()) {
@@ -306,10 +331,44 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
       }
       if (!userptrs.isEmpty()) {
         faultInRunJob(job, userptrs, 0);
-        return this;
+        return;
       }
     }
-    return execute(job);
+    execute(job);
+  }
+
+  /**
+   * What lockdep sees of run_job (kernel-semantics §1.18): a signalling section — the job's fence is already published —
+   * and in it whatever the driver's knobs make it do: fault userptr pages (mmap_lock, D4/V3), allocate (D1/V1), take the
+   * job's resv (D2/V2), take the notifier lock its userptr callback holds across a wait (D3/V4).
+   */
+  private void annotateRunJob(Engine.Execute job) {
+    var lockdep = dev.fencelab.node.lockdep.Lockdep.get(getContext().getSystem());
+    var path = spec.signalling();
+    boolean faults = spec.faultInRunJob() && java.util.stream.Stream.concat(job.spec().allReads().stream(), job.spec().allWrites().stream())
+        .map(bos::get).anyMatch(b -> b != null && b.userptr != null);
+    if (!lockdep.enabled() || (path.equals(dev.fencelab.node.device.DeviceSpec.SignallingPath.CLEAN) && !faults)) {
+      return;
+    }
+    var task = lockdep.task(spec.name() + ".ring" + job.spec().engine() + " run_job");
+    String what = "run_job of " + job.spec().label();
+    boolean cookie = task.beginSignalling(false);
+    if (faults) {
+      task.acquire(dev.fencelab.protocol.lockdep.LockClass.MMAP_LOCK, true, false, what + ": hmm_range_fault of its userptr pages");
+      task.release(dev.fencelab.protocol.lockdep.LockClass.MMAP_LOCK);
+    }
+    if (path.runJobGfp() != null) {
+      task.mightAlloc(path.runJobGfp(), what + ": kmalloc(" + path.runJobGfp().kernelName() + ")");
+    }
+    if (path.runJobTakesResv()) {
+      task.acquire(dev.fencelab.protocol.lockdep.LockClass.RESV, false, false, what + ": dma_resv_lock of its buffer");
+      task.release(dev.fencelab.protocol.lockdep.LockClass.RESV);
+    }
+    if (path.runJobTakesNotifierLock()) {
+      task.acquire(dev.fencelab.protocol.lockdep.LockClass.NOTIFIER_LOCK, false, false, what + ": mutex_lock(notifier_lock)");
+      task.release(dev.fencelab.protocol.lockdep.LockClass.NOTIFIER_LOCK);
+    }
+    task.endSignalling(cookie);
   }
 
   /** The D4 bug: run_job faults each userptr's pages (taking mmap_lock) before it runs the job, fence already public. */

@@ -12,9 +12,14 @@ import java.time.Duration;
  * @param copyChunk bytes per copy chunk (one protobuf message)
  * @param copyWindow copy chunks in flight at most (flow control)
  * @param callTimeout how long a driver waits for another driver (an exporter) before answering -ETIMEDOUT
+ * @param memory the member's memory (its kernel allocations may reclaim), or null (a driver outside a node: benchmarks)
  */
 public record DriverSettings(Engine.Pacing pacing, long bytesThreshold, int copyChunk, int copyWindow, Duration callTimeout,
-    Resv.Mode resvMode) {
+    Resv.Mode resvMode, org.apache.pekko.actor.typed.ActorRef<dev.fencelab.node.mm.HostMemory.Command> memory) {
+
+  public DriverSettings withMemory(org.apache.pekko.actor.typed.ActorRef<dev.fencelab.node.mm.HostMemory.Command> memory) {
+    return new DriverSettings(pacing, bytesThreshold, copyChunk, copyWindow, callTimeout, resvMode, memory);
+  }
 
   public static DriverSettings from(Config config, Resv.Mode resvMode) {
     return new DriverSettings(
@@ -23,10 +28,10 @@ public record DriverSettings(Engine.Pacing pacing, long bytesThreshold, int copy
         (int) (long) config.getBytes("fencelab.memory.copy-chunk"),
         config.getInt("fencelab.memory.copy-window"),
         config.getDuration("fencelab.device.call-timeout"),
-        resvMode);
+        resvMode, null);
   }
 
   public static DriverSettings defaults() {
-    return new DriverSettings(Engine.Pacing.ASAP, 16L << 20, 64 << 10, 16, Duration.ofSeconds(30), Resv.Mode.MODERN);
+    return new DriverSettings(Engine.Pacing.ASAP, 16L << 20, 64 << 10, 16, Duration.ofSeconds(30), Resv.Mode.MODERN, null);
   }
 }

@@ -192,8 +192,28 @@ final class SubmitFlow extends AbstractBehavior<Object> {
       }
     }
     locking = null;
+    annotateLocked();
     // 2. arm the job under the locks (after the userptr checks)
     return checkNext();
+  }
+
+  /**
+   * What lockdep sees of the submit ioctl (kernel-semantics §1.18: allowed, outside any section): the buffers' resv
+   * locks (one ww class), a GFP_KERNEL {@code dma_resv_reserve_fences} under them, and the userptr notifier lock taken
+   * under them at publish.
+   */
+  private void annotateLocked() {
+    var lockdep = dev.fencelab.node.lockdep.Lockdep.get(getContext().getSystem());
+    if (!lockdep.enabled() || held.isEmpty()) {
+      return;
+    }
+    var task = lockdep.task("submit ioctl");
+    String what = "submit of " + spec.label() + " by " + process;
+    task.acquire(dev.fencelab.protocol.lockdep.LockClass.RESV, false, false, what + ": dma_resv_lock");
+    task.mightAlloc(dev.fencelab.node.lockdep.Gfp.KERNEL, what + ": dma_resv_reserve_fences(GFP_KERNEL)");
+    if (!userptrs.isEmpty()) {
+      task.acquire(dev.fencelab.protocol.lockdep.LockClass.NOTIFIER_LOCK, false, false, what + ": notifier_lock at publish");
+    }
   }
 
   private Behavior<Object> onLocked(Resv.LockReply reply) {

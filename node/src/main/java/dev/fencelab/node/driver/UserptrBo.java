@@ -250,6 +250,23 @@ final class UserptrBo extends AbstractBehavior<Object> {
     return this;
   }
 
+  /**
+   * What lockdep sees of the wait policy's callback (amdgpu's shape, kernel-semantics §1.18 V4, §3.4): the mmu-notifier
+   * map is held by the invalidation, the callback takes the driver's notifier lock and waits for the buffer's fences
+   * while holding it.
+   */
+  private void annotateWaitingCallback() {
+    var lockdep = dev.fencelab.node.lockdep.Lockdep.get(getContext().getSystem());
+    if (!lockdep.enabled()) {
+      return;
+    }
+    var task = lockdep.task(label + " userptr notifier");
+    String what = label + " invalidate callback";
+    task.acquire(dev.fencelab.protocol.lockdep.LockClass.MMU_NOTIFIER, false, false, what + " (mmu_notifier_invalidate_range_start)");
+    task.acquire(dev.fencelab.protocol.lockdep.LockClass.NOTIFIER_LOCK, false, false, what + ": mutex_lock(notifier_lock)");
+    task.mightWait(what + ": dma_resv_wait_timeout(BOOKKEEP) holding notifier_lock");
+  }
+
   private void lock(Runnable then) {
     if (locked) {
       lockWaiters.add(then);
@@ -280,6 +297,7 @@ final class UserptrBo extends AbstractBehavior<Object> {
         }
         lock(() -> {
           seq = inv.seq(); // mmu_interval_set_seq under the notifier lock
+          annotateWaitingCallback();
           getContext().ask(WaitResult.class, resv, services.waitCap().plusSeconds(5),
               r -> new Resv.Wait(ResvUsage.BOOKKEEP, -1, label + " invalidate", r), // the vertex the mm's round waits for
               (w, failure) -> new Step(() -> {

@@ -43,6 +43,9 @@ public final class HostMemory extends AbstractBehavior<HostMemory.Command> {
   /** {@code kmalloc}/{@code alloc_pages} of {@code bytes} by {@code waiter}: 0 or -ENOMEM. */
   public record Alloc(long bytes, boolean mayReclaim, String waiter, ActorRef<MmProtocol.Reply> replyTo) implements Command {}
 
+  /** {@code kfree} of {@code bytes} an earlier {@link Alloc} got. */
+  public record Free(long bytes) implements Command {}
+
   private record Reclaimed(Alloc alloc, long edge, MmProtocol.Reply reply) implements Command {}
 
   private static final long PAGE = AddressSpace.PAGE;
@@ -87,6 +90,11 @@ public final class HostMemory extends AbstractBehavior<HostMemory.Command> {
           return this;
         })
         .onMessage(Reclaimed.class, this::onReclaimed)
+        .onMessage(Free.class, f -> {
+          kernelPages = Math.max(0, kernelPages - (f.bytes() + PAGE - 1) / PAGE);
+          next();
+          return this;
+        })
         .onSignal(Terminated.class, t -> {
           resident.remove(t.getRef());
           labels.remove(t.getRef());

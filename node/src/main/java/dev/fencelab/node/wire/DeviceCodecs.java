@@ -368,6 +368,10 @@ final class DeviceCodecs {
         .setJobTimeoutNanos(d.jobTimeout().toNanos()).setUserptrPolicy(d.userptrPolicy().name()).setPreemptNanos(d.preemptTime().toNanos())
         .setFaultInRunJob(d.faultInRunJob()).setSkipRetry(d.skipRetry())
         .setForeignFenceTimeoutNanos(d.foreignFenceTimeout().toNanos())
+        .setRunJobGfp(d.signalling().runJobGfp() == null ? "" : d.signalling().runJobGfp().name())
+        .setRunJobTakesResv(d.signalling().runJobTakesResv())
+        .setResetGfp(d.signalling().resetGfp() == null ? "" : d.signalling().resetGfp().name())
+        .setRunJobTakesNotifierLock(d.signalling().runJobTakesNotifierLock())
         .build();
   }
 
@@ -380,10 +384,22 @@ final class DeviceCodecs {
           p.getRecoverableFaults(), Duration.ofNanos(p.getJobTimeoutNanos()),
           p.getUserptrPolicy().isEmpty() ? DeviceSpec.UserptrPolicy.WAIT : DeviceSpec.UserptrPolicy.valueOf(p.getUserptrPolicy()),
           Duration.ofNanos(p.getPreemptNanos() > 0 ? p.getPreemptNanos() : 100_000), p.getFaultInRunJob(), p.getSkipRetry(),
-          Duration.ofNanos(Math.max(0, p.getForeignFenceTimeoutNanos())));
+          Duration.ofNanos(Math.max(0, p.getForeignFenceTimeoutNanos())),
+          new DeviceSpec.SignallingPath(gfp(p.getRunJobGfp()), p.getRunJobTakesResv(), gfp(p.getResetGfp()), p.getRunJobTakesNotifierLock()));
     } catch (IllegalArgumentException e) {
       throw new NotSerializableException("DeviceSpec: " + e.getMessage());
     }
+  }
+
+  private static dev.fencelab.node.lockdep.Gfp gfp(String name) throws NotSerializableException {
+    if (name.isEmpty()) {
+      return null;
+    }
+    dev.fencelab.node.lockdep.Gfp g = dev.fencelab.node.lockdep.Gfp.parse(name);
+    if (g == null) {
+      throw new NotSerializableException("DeviceSpec: unknown gfp '" + name + "'");
+    }
+    return g;
   }
 
   private static DeviceV1.JobSpec job(JobSpec j) {

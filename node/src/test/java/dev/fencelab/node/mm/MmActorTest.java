@@ -272,7 +272,7 @@ class MmActorTest {
         org.apache.pekko.actor.typed.javadsl.Behaviors.ignore(), "dying-driver-" + mms);
     call(mm, r -> new MmProtocol.Migrate(a, MIB, "gpu0", "gpu0", false, driver, r));
     f.testKit.stop(driver);
-    f.testKit.createTestProbe().awaitAssert(() -> {
+    f.testKit.createTestProbe().awaitAssert(java.time.Duration.ofSeconds(15), () -> { // the death reaches the mm when it does
       MmProtocol.Reply read = call(mm, r -> new MmProtocol.CpuAccess(a, MIB, false, 0, r));
       assertEquals(dev.fencelab.protocol.Errno.EFAULT.negative(), read.ret());
       assertTrue(read.detail().contains("SIGBUS"), read.detail());

@@ -126,6 +126,8 @@ class NodeSerializerTest {
             testKit.<DriverProtocol.BoReply>createTestProbe().ref()),
         new DeviceControl.PlaceDevice(new DeviceSpec("gpuF", DeviceSpec.Kind.GPU, 1, 1L << 30, true, true, java.time.Duration.ofSeconds(2),
             DeviceSpec.UserptrPolicy.FAULT, java.time.Duration.ofMillis(3)), testKit.<DeviceControl.DevicePlaced>createTestProbe().ref()),
+        new DeviceControl.PlaceDevice(DeviceSpec.gpu("gpuK").withSignalling(new DeviceSpec.SignallingPath(dev.fencelab.node.lockdep.Gfp.KERNEL,
+            true, dev.fencelab.node.lockdep.Gfp.NOIO, true)), testKit.<DeviceControl.DevicePlaced>createTestProbe().ref()),
         new FenceControl.ProcessSpawned(testKit.<dev.fencelab.node.process.ProcessProtocol.Command>createTestProbe().ref(), 0, mm),
         new DeviceControl.SpawnAckSubscriber(testKit.<DeviceControl.AckSubscriberSpawned>createTestProbe().ref()),
         new DeviceControl.AckSubscriberSpawned(testKit.<dev.fencelab.node.mm.MmProtocol.Invalidate>createTestProbe().ref()),

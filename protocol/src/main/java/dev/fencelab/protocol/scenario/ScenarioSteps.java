@@ -57,6 +57,21 @@ public final class ScenarioSteps {
   /** A name a step uses or binds, with the field it is written in ({@code signal.fence}, {@code wait_any.fences[1]}). */
   public record Ref(RefKind kind, String name, String field) {}
 
+  /** The kernel thread that makes the step's call ({@code thread} of the lockdep steps, alloc, waits, signal), or "". */
+  public static String thread(Step step) {
+    return switch (step.getActionCase()) {
+      case BEGIN_SIGNALLING -> step.getBeginSignalling().getThread();
+      case END_SIGNALLING -> step.getEndSignalling().getThread();
+      case LOCK -> step.getLock().getThread();
+      case UNLOCK -> step.getUnlock().getThread();
+      case ALLOC -> step.getAlloc().getThread();
+      case WAIT -> step.getWait().getThread();
+      case WAIT_TIMEOUT -> step.getWaitTimeout().getThread();
+      case SIGNAL -> step.getSignal().getThread();
+      default -> "";
+    };
+  }
+
   /** The actions the runner itself carries out (no node makes a call for them). */
   private static final java.util.Set<Step.ActionCase> RUNNER_ACTIONS = java.util.EnumSet.of(Step.ActionCase.KILL_NODE,
       Step.ActionCase.PAUSE, Step.ActionCase.ACTION_NOT_SET);

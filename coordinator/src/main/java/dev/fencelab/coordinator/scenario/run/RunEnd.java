@@ -153,10 +153,27 @@ final class RunEnd extends AbstractBehavior<ScenarioRun.Msg> {
     return this;
   }
 
+  /**
+   * lockdep over the collected dependencies (kernel-semantics §1.18): each report is a VIOLATION on the member and
+   * code path whose acquisition closed the cycle, at its time.
+   */
+  private void lockOrder(RunRecord.Builder record) {
+    java.util.Map<String, Long> offsets = new java.util.HashMap<>();
+    record.getClocksList().forEach(c -> offsets.put(c.getNode(), c.getOffsetNanos()));
+    var scenario = r.names().scenario();
+    for (var f : dev.fencelab.coordinator.scenario.LockOrder.check(record.getEventsList(),
+        node -> dev.fencelab.protocol.scenario.Hosts.ofNode(scenario, node), e -> e.getWallNanos() - offsets.getOrDefault(e.getNode(), 0L))) {
+      record.addEvents(f.at().toBuilder().setKind(dev.fencelab.protocol.trace.v1.EventKind.VIOLATION).setName(f.kind())
+          .setSubject(f.subject()).setDetail(f.detail()).clearDeps().setStatus(0).setSeq(0));
+      r.log().say(f.kind() + ": " + f.subject());
+    }
+  }
+
   private Behavior<ScenarioRun.Msg> onCollected(Collected collected) {
     RunRecord.Builder record = r.record();
     int n = Harvest.keep(record, collected.traces().chunks(), r.log().start());
     collected.traces().notes().forEach(r.log()::note);
+    lockOrder(record);
     r.log().say("collected " + n + " trace events from " + collected.traces().chunks().size() + " live node(s)"
         + (r.names().deadNodes().isEmpty() ? "" : "; killed: " + r.names().deadNodes()));
     record.addAllSteps(r.schedule().outcomes()).addAllEvents(r.log().events()).addAllFences(r.names().namedFences())
