@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
@@ -27,8 +28,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * and every output file is there and well formed — a Chrome trace with a process track per node, flow arrows where a
  * signal woke a waiter, the latency tables, the report, the verdict. Scenarios that kill a member each get a cluster of
  * their own ({@code ./fencelab run scenarios/X.yaml --out DIR}, with the members' logs); the others share one realtime
- * cluster, one after the other ({@code --cluster}), as users run a library on a long-lived cluster — the one that sets a
- * node's memory limit last.
+ * cluster, one after the other ({@code --cluster}), as users run a library on a long-lived cluster (a run's node memory
+ * limit ends with it). The signalling-section variants ({@code scenarios/signalling/}) run there as one batch.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -58,16 +59,42 @@ class ScenarioLibraryIT {
   @Order(1)
   @Timeout(value = 170, unit = TimeUnit.SECONDS)
   void aBundledScenarioOnASharedClusterPassesWithEveryOutputFile(String name) throws Exception {
-    if (shared == null) {
-      shared = TestCluster.builder("library").nodes(3).jvmOption("-Dfencelab.device.pacing=realtime").start();
-      logs.track(shared.dir());
-    }
     Path out = logs.track(TestCluster.newRunDir("scenario-" + name));
-    var coordinator = shared.member("coordinator");
+    var coordinator = shared().member("coordinator");
     LauncherIT.Run run = LauncherIT.fencelab("run", scenario(name).toString(), "--out", out.toString(),
         "--cluster", coordinator.host() + ":" + coordinator.port());
     assertEquals(0, run.exitCode(), run.all());
     outputs(name, out, run);
+  }
+
+  private TestCluster shared() throws Exception {
+    if (shared == null) {
+      shared = TestCluster.builder("library").nodes(3).jvmOption("-Dfencelab.device.pacing=realtime").start();
+      logs.track(shared.dir());
+    }
+    return shared;
+  }
+
+  @Test
+  @Order(1)
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
+  void eachSignallingVariantIsReportedByLockdepAndItsFixedTwinIsClean() throws Exception {
+    Path dir = scenario("signalling/x").getParent();
+    Path out = logs.track(TestCluster.newRunDir("signalling"));
+    var coordinator = shared().member("coordinator");
+    LauncherIT.Run run = LauncherIT.fencelab("run", dir.toString(), "--out", out.toString(),
+        "--cluster", coordinator.host() + ":" + coordinator.port());
+    assertEquals(0, run.exitCode(), run.all());
+    assertTrue(run.stdout().contains("10 passed, 0 failed"), run.all());
+    ObjectMapper json = new ObjectMapper();
+    try (var dirs = Files.list(out)) {
+      for (Path d : dirs.filter(Files::isDirectory).toList()) {
+        JsonNode verdict = json.readTree(d.resolve("verdict.json").toFile());
+        assertEquals("PASS", verdict.get("verdict").asText(), d + ": " + verdict.toPrettyString());
+        boolean reported = verdict.get("facts").toString().contains("expected violation SIGNALLING_");
+        assertEquals(!d.getFileName().toString().endsWith("fixed"), reported, d + ": " + verdict.get("facts"));
+      }
+    }
   }
 
   @ParameterizedTest(name = "{0}")
