@@ -11,7 +11,8 @@ import java.util.Map;
 /**
  * A run's trace in the Chrome Trace Event format (opens in Perfetto and chrome://tracing): one process track per
  * node (and one for the runner: steps, faults, checksums), one thread track per device engine, driver, process or
- * timeline; slices for jobs, waits, copies and unplug handling; instants for signals, faults and violations; a flow
+ * timeline; slices for jobs, waits, copies, unplug handling and dma-fence signalling sections; instants for signals, faults
+ * and violations (a lockdep report on the thread whose acquisition closed the cycle); a flow
  * arrow from every fence signal to every waiter it woke, across nodes. Timestamps are model time or the runner's
  * aligned wall clock; every event carries both in its args.
  */
@@ -268,6 +269,10 @@ public final class ChromeTrace {
             "rdma", e, e.getTrack(), "t");
         case MARK -> instant(e.getName() + (e.getDetail().isEmpty() ? "" : ": " + e.getDetail()), "mark", e, e.getTrack(), "t");
         case VIOLATION -> instant("VIOLATION " + e.getName(), "violation", e, e.getTrack(), "p");
+        case SECTION_BEGIN -> {
+          TraceEvent end = x.endOf(e);
+          slice("signalling section: " + e.getName() + (end == e ? " (never ended)" : ""), "lockdep", e, end, e.getTrack(), args(end));
+        }
         case FAULT -> instant("FAULT " + e.getName() + " " + e.getSubject(), "chaos", e, e.getTrack(), "g");
         case CHECKSUM -> instant("checksum " + e.getSubject() + " " + e.getDetail(), "checksum", e, e.getTrack(), "t");
         case STEP_BEGIN -> {

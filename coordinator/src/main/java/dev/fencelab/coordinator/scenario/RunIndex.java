@@ -79,6 +79,7 @@ public final class RunIndex {
         case INVALIDATE_END -> ends.putIfAbsent(endKey(e), e);
         case NOTIFIER_END -> ends.putIfAbsent(endKey(e), e);
         case WR_END -> ends.putIfAbsent("wr#" + e.getNode() + "#" + e.getId() + "#" + e.getTrack(), e);
+        case SECTION_END -> ends.putIfAbsent("section#" + e.getNode() + "#" + e.getId(), e);
         default -> {}
       }
     }
@@ -95,12 +96,13 @@ public final class RunIndex {
     return null;
   }
 
-  /** The matching end of a STEP_BEGIN, UNPLUG_BEGIN, INVALIDATE_BEGIN, NOTIFIER_BEGIN or WR_BEGIN, or the event itself when it never ended. */
+  /** The matching end of a STEP_BEGIN, UNPLUG_BEGIN, INVALIDATE_BEGIN, NOTIFIER_BEGIN, WR_BEGIN or SECTION_BEGIN, or the event itself when it never ended. */
   public TraceEvent endOf(TraceEvent begin) {
     String key = switch (begin.getKind()) {
       case STEP_BEGIN -> "step#" + begin.getId();
       case INVALIDATE_BEGIN, NOTIFIER_BEGIN -> endKey(begin);
       case WR_BEGIN -> "wr#" + begin.getNode() + "#" + begin.getId() + "#" + begin.getTrack();
+      case SECTION_BEGIN -> "section#" + begin.getNode() + "#" + begin.getId();
       default -> "unplug#" + begin.getNode() + "#" + begin.getTrack();
     };
     return ends.getOrDefault(key, begin);

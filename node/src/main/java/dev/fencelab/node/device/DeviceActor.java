@@ -143,7 +143,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
       return;
     }
     var task = lockdep.task(spec.name() + " reset");
-    boolean cookie = task.beginSignalling(false);
+    boolean cookie = task.beginSignalling(false, "reset after " + timedOut.job() + " timed out");
     task.mightAlloc(spec.signalling().resetGfp(), "reset after " + timedOut.job() + " timed out: kmalloc("
         + spec.signalling().resetGfp().kernelName() + ")");
     task.endSignalling(cookie);

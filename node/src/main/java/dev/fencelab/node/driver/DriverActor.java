@@ -352,7 +352,7 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
     }
     var task = lockdep.task(spec.name() + ".ring" + job.spec().engine() + " run_job");
     String what = "run_job of " + job.spec().label();
-    boolean cookie = task.beginSignalling(false);
+    boolean cookie = task.beginSignalling(false, what);
     if (faults) {
       task.acquire(dev.fencelab.protocol.lockdep.LockClass.MMAP_LOCK, true, false, what + ": hmm_range_fault of its userptr pages");
       task.release(dev.fencelab.protocol.lockdep.LockClass.MMAP_LOCK);

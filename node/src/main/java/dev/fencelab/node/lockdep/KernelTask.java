@@ -41,11 +41,17 @@ public final class KernelTask {
   @FunctionalInterface
   public interface Sink {
     void dependency(Dependency dependency);
+
+    /** A signalling section of {@code task} begins ({@code what}) and returns its id, or ends ({@code id}). */
+    default long section(String task, long id, boolean begin, String what) {
+      return 0;
+    }
   }
 
   private final String name;
   private final Sink sink;
   private final ArrayList<Held> held = new ArrayList<>();
+  private long section;
 
   public KernelTask(String name, Sink sink) {
     this.name = Objects.requireNonNull(name, "name");
@@ -74,17 +80,23 @@ public final class KernelTask {
    * in atomic context, else false after read-acquiring {@code dma_fence_map} (a read-trylock: no dependency of its own).
    */
   public boolean beginSignalling(boolean atomic) {
+    return beginSignalling(atomic, name);
+  }
+
+  /** {@link #beginSignalling(boolean)}, the section traced as {@code what} (a slice on the task's track). */
+  public boolean beginSignalling(boolean atomic, String what) {
     if (atomic || inSection()) {
       return true;
     }
     held.add(new Held(LockClass.DMA_FENCE_MAP, true, true, false));
+    section = sink.section(name, 0, true, what);
     return false;
   }
 
   /** {@code dma_fence_end_signalling(cookie)}: releases the map unless the cookie says begin was a no-op. */
   public void endSignalling(boolean cookie) {
-    if (!cookie) {
-      release(LockClass.DMA_FENCE_MAP);
+    if (!cookie && release(LockClass.DMA_FENCE_MAP)) {
+      sink.section(name, section, false, "");
     }
   }
 

@@ -88,7 +88,7 @@ public final class KernelThreads {
 
   public boolean beginSignalling(String thread, boolean atomic) {
     Thread t = thread(thread);
-    boolean cookie = t.task.beginSignalling(atomic);
+    boolean cookie = t.task.beginSignalling(atomic, "kthread " + thread);
     t.cookies.push(cookie);
     return cookie;
   }

@@ -38,6 +38,7 @@ public final class Lockdep implements Extension, KernelTask.Sink {
   private final TraceRecorder trace;
   private final boolean enabled;
   private final Set<String> seen = ConcurrentHashMap.newKeySet();
+  private final java.util.concurrent.atomic.AtomicLong sections = new java.util.concurrent.atomic.AtomicLong();
 
   Lockdep(TraceRecorder trace, boolean enabled) {
     this.trace = trace;
@@ -60,6 +61,16 @@ public final class Lockdep implements Extension, KernelTask.Sink {
     }
     trace.record(TraceRecorder.event(EventKind.LOCK_DEP, d.task()).setSubject(d.from()).setName(d.to()).setDetail(d.what())
         .addAllDeps(d.held()).setStatus((d.inSection() ? IN_SECTION : 0) | (d.fromInSection() ? FROM_IN_SECTION : 0)));
+  }
+
+  @Override
+  public long section(String task, long id, boolean begin, String what) {
+    if (!enabled) {
+      return 0;
+    }
+    long n = begin ? sections.incrementAndGet() : id;
+    trace.record(TraceRecorder.event(begin ? EventKind.SECTION_BEGIN : EventKind.SECTION_END, task).setId(n).setName(what));
+    return n;
   }
 
   /** The run is over: the next one sees every dependency afresh. */

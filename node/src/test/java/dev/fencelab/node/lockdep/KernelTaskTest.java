@@ -145,4 +145,23 @@ class KernelTaskTest {
     assertEquals(Gfp.NOIO, Gfp.parse("GFP_NOIO"));
     assertEquals(null, Gfp.parse("highuser"));
   }
+
+  @Test
+  void aSectionIsTracedFromTheBeginThatAcquiredToItsEndAndNotForANestedCookie() {
+    List<String> sections = new ArrayList<>();
+    KernelTask t = new KernelTask("t", new KernelTask.Sink() {
+      @Override
+      public void dependency(KernelTask.Dependency d) {}
+
+      @Override
+      public long section(String task, long id, boolean begin, String what) {
+        sections.add((begin ? "begin " : "end ") + what + id);
+        return 7;
+      }
+    });
+    boolean outer = t.beginSignalling(false, "run_job");
+    t.endSignalling(t.beginSignalling(false, "nested"));
+    t.endSignalling(outer);
+    assertEquals(List.of("begin run_job0", "end 7"), sections);
+  }
 }
