@@ -74,6 +74,17 @@ public final class ScenarioValidator {
   public static List<String> problems(ScenarioLoader.Loaded loaded) {
     ScenarioValidator v = new ScenarioValidator(loaded);
     v.run();
+    if (v.problems.isEmpty() && loaded.scenario().getMatrixCount() > 0) { // each variant is a scenario of its own
+      List<String> matrix = ScenarioOverrides.matrixProblems(loaded.scenario());
+      matrix.forEach(p -> v.problems.add(loaded.at("matrix") + ": " + p));
+      if (matrix.isEmpty()) {
+        try {
+          ScenarioOverrides.variants(loaded, List.of());
+        } catch (ScenarioException e) {
+          v.problems.addAll(e.problems());
+        }
+      }
+    }
     return List.copyOf(v.problems);
   }
 

@@ -3,6 +3,7 @@ package dev.fencelab.deploy.cli;
 import com.typesafe.config.ConfigFactory;
 import dev.fencelab.coordinator.scenario.RunReport;
 import dev.fencelab.coordinator.scenario.ScenarioLoader;
+import dev.fencelab.coordinator.scenario.ScenarioOverrides;
 import dev.fencelab.deploy.UserError;
 import dev.fencelab.deploy.local.LocalCluster;
 import dev.fencelab.deploy.local.UpOptions;
@@ -63,7 +64,13 @@ final class BatchRun {
         if (s.getStepsList().stream().anyMatch(st -> st.hasKillNode()) || s.getChaos().getFaultsCount() > 0 || s.getChaos().hasRandom()) {
           problems.add(a + ": it kills nodes or injects chaos; run it alone (several scenarios share one cluster)");
         }
-        scenarios.add(loaded);
+        if (s.getMatrixCount() > 0) {
+          scenarios.addAll(ScenarioOverrides.variants(loaded, List.of())); // each variant is a scenario of the batch
+        } else {
+          scenarios.add(loaded);
+        }
+      } catch (dev.fencelab.coordinator.scenario.ScenarioException e) {
+        problems.add(a + ": " + String.join("; ", e.problems()));
       } catch (UserError e) {
         problems.add(e.getMessage());
       }
@@ -76,6 +83,17 @@ final class BatchRun {
     if (!problems.isEmpty()) {
       throw UserError.badInput(problems.size() + " of the scenarios cannot run:\n  " + String.join("\n  ", problems));
     }
+    return runLoaded(scenarios, "asap", cluster, outArg, stepTimeoutArg, runTimeoutArg, launch, out);
+  }
+
+  /**
+   * Runs {@code scenarios} (loaded and valid; one dma_resv mode) one after the other at {@code pace} (the local nodes'
+   * pacing; with {@code --cluster} the members' own applies), then one line per scenario with what it reported.
+   */
+  static int runLoaded(List<ScenarioLoader.Loaded> scenarios, String pace, String cluster, Path outArg, String stepTimeoutArg,
+      String runTimeoutArg, ClusterCommand.LaunchOptions launch, PrintStream out) throws IOException {
+    TreeSet<String> modes = new TreeSet<>();
+    scenarios.forEach(l -> modes.add(l.scenario().getSettings().getResvMode()));
     TreeSet<String> nodes = new TreeSet<>();
     scenarios.forEach(l -> l.scenario().getNodesList().forEach(n -> nodes.add(n.getName())));
     Duration runTimeout = Durations.parse("--run-timeout", runTimeoutArg);
@@ -93,6 +111,7 @@ final class BatchRun {
         if (!mode.isEmpty()) {
           jvm.add("-Dfencelab.resv.mode=" + mode);
         }
+        jvm.add("-Dfencelab.device.pacing=" + pace);
         UpOptions options = launch.toUpOptions("run-batch", dir).withNodeNames(List.copyOf(nodes)).withJvmOptions(jvm);
         started = ClusterCommand.upOwned("run-batch", dir, options, out);
         seedAddress = LocalCluster.HOST + ":" + started.manifest().members().get(0).port();
@@ -119,7 +138,7 @@ final class BatchRun {
           long begin = System.nanoTime();
           CompletableFuture<RunRecord> result = new CompletableFuture<>();
           NodeKiller refuse = (node, agent) -> "not killed (several scenarios share this cluster)";
-          client.system().systemActorOf(ScenarioRun.create(new ScenarioRun.Params(s, List.of(), 1, "asap", tag, agents, refuse,
+          client.system().systemActorOf(ScenarioRun.create(new ScenarioRun.Params(s, List.of(), 1, pace, tag, agents, refuse,
               line -> {}, stepTimeout, result)), "scenario-runner-" + tag, Props.empty());
           String line;
           try {
@@ -129,6 +148,10 @@ final class BatchRun {
             passed += pass ? 1 : 0;
             line = String.format("%-4s %-40s %3d steps %6.2f s  %s", pass ? "PASS" : "FAIL", name, s.getStepsCount(),
                 (System.nanoTime() - begin) / 1e9, loaded.source());
+            java.util.Set<String> reported = new java.util.TreeSet<>();
+            record.getEventsList().stream().filter(e -> e.getKind() == dev.fencelab.protocol.trace.v1.EventKind.VIOLATION)
+                .forEach(e -> reported.add(e.getName()));
+            line += "\n     reported: " + (reported.isEmpty() ? "nothing" : String.join(", ", reported));
             if (!pass) {
               line += "\n" + RunReport.summary(report.verdict()).indent(6).stripTrailing();
             }

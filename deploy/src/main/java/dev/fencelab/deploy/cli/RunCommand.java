@@ -5,6 +5,8 @@ import dev.fencelab.coordinator.scenario.ChaosSchedule;
 import dev.fencelab.coordinator.scenario.RunReport;
 import dev.fencelab.coordinator.scenario.ScenarioException;
 import dev.fencelab.coordinator.scenario.ScenarioLoader;
+import dev.fencelab.coordinator.scenario.ScenarioOverrides;
+import dev.fencelab.coordinator.scenario.ScenarioException;
 import dev.fencelab.deploy.UserError;
 import dev.fencelab.deploy.local.ClusterManifest;
 import dev.fencelab.deploy.local.LocalCluster;
@@ -54,6 +56,10 @@ import picocli.CommandLine.Parameters;
       "Several scenarios (or a directory of them) run one after the other on one cluster, each with its own verdict and",
       "output directory, ending with 'N passed, M failed' (chaos and node kills are refused there: run those alone).",
       "",
+      "--set OBJECT.FIELD=VALUE changes one field of the scenario before it runs (OBJECT: a device, node, process,",
+      "buffer or host name, or settings), e.g. --set gpuA.run_job_allocates=atomic. A scenario with a matrix: block",
+      "runs each of its variants on one cluster, then prints which variant reported what.",
+      "",
       "Examples: fencelab run scenarios/pipeline-two-gpus.yaml",
       "          fencelab run scenarios/conformance            # the conformance library, on one cluster",
       "          fencelab run hot-unplug-exporter --seed 7 --out run/unplug-7",
@@ -74,6 +80,10 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: run/<scenario name>).")
   Path out;
 
+  @Option(names = "--set", paramLabel = "OBJECT.FIELD=VALUE", description = "Change one field of the scenario (repeatable): a "
+      + "device's, node's, process's, buffer's or host's by its name, or settings.FIELD.")
+  List<String> sets = new ArrayList<>();
+
   @Option(names = "--pace", paramLabel = "asap|realtime[:SCALE]", description = "How model time maps to real time on the local "
       + "nodes (default: the scenario's settings.pace, else asap). With --cluster the members' own setting applies.")
   String pace;
@@ -91,13 +101,23 @@ public final class RunCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     List<String> all = BatchRun.expand(scenarios);
     if (all.size() == 1) {
-      return run(all.get(0), cluster, seed, out, pace, stepTimeout, runTimeout, launch, System.out);
+      ScenarioLoader.Loaded loaded = load(all.get(0), sets);
+      if (loaded.scenario().getMatrixCount() > 0) {
+        if (seed != null) {
+          throw UserError.badInput("--seed applies to one run; the variants of a matrix run without chaos");
+        }
+        List<ScenarioLoader.Loaded> variants = overridden(() -> ScenarioOverrides.variants(loaded, sets), all.get(0));
+        String paceOf = pace != null ? pace : loaded.scenario().getSettings().getPace().isEmpty() ? "asap"
+            : loaded.scenario().getSettings().getPace();
+        return BatchRun.runLoaded(variants, paceOf, cluster, out, stepTimeout, runTimeout, launch, System.out);
+      }
+      return run(loaded, cluster, seed, out, pace, stepTimeout, runTimeout, launch, System.out);
     }
     if (all.isEmpty()) {
       throw UserError.badInput("no scenario in " + scenarios);
     }
-    if (seed != null || pace != null) {
-      throw UserError.badInput("--seed and --pace apply to one scenario; a batch runs asap without chaos");
+    if (seed != null || pace != null || !sets.isEmpty()) {
+      throw UserError.badInput("--seed, --pace and --set apply to one scenario; a batch runs asap without chaos");
     }
     return BatchRun.run(all, cluster, out, stepTimeout, runTimeout, launch, System.out);
   }
@@ -122,12 +142,35 @@ public final class RunCommand implements Callable<Integer> {
         + BundledScenarios.list().stream().map(BundledScenarios.Entry::name).toList() + ")");
   }
 
+  /** {@link #load(String)} with {@code --set} overrides applied (and checked again). */
+  static ScenarioLoader.Loaded load(String nameOrPath, List<String> sets) {
+    ScenarioLoader.Loaded loaded = load(nameOrPath);
+    return sets.isEmpty() ? loaded : overridden(() -> ScenarioOverrides.with(loaded, sets), nameOrPath);
+  }
+
+  private interface Overriding<T> {
+    T get() throws ScenarioException;
+  }
+
+  private static <T> T overridden(Overriding<T> f, String nameOrPath) {
+    try {
+      return f.get();
+    } catch (ScenarioException e) {
+      throw UserError.badInput("scenario " + nameOrPath + " is not valid with its overrides (" + e.problems().size() + " problem"
+          + (e.problems().size() == 1 ? "" : "s") + "):\n  " + String.join("\n  ", e.problems()));
+    }
+  }
+
   static int run(String scenarioArg, String cluster, Long seedArg, Path outArg, String paceArg, String stepTimeoutArg,
+      String runTimeoutArg, ClusterCommand.LaunchOptions launch, PrintStream out) throws IOException {
+    return run(load(scenarioArg), cluster, seedArg, outArg, paceArg, stepTimeoutArg, runTimeoutArg, launch, out);
+  }
+
+  static int run(ScenarioLoader.Loaded loaded, String cluster, Long seedArg, Path outArg, String paceArg, String stepTimeoutArg,
       String runTimeoutArg, ClusterCommand.LaunchOptions launch, PrintStream out) throws IOException {
     if (seedArg != null && seedArg < 0) {
       throw UserError.badInput("--seed must be 0 or more (as settings.seed), was " + seedArg);
     }
-    ScenarioLoader.Loaded loaded = load(scenarioArg);
     Scenario s = loaded.scenario();
     long seed = seedArg != null ? seedArg : s.getSettings().getSeed() != 0 ? s.getSettings().getSeed() : 1;
     String pace = paceArg != null ? paceArg : s.getSettings().getPace().isEmpty() ? "asap" : s.getSettings().getPace();
