@@ -86,6 +86,10 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--member-heap", defaultValue = "3g", description = "Heap of each member JVM (default: ${DEFAULT-VALUE}).")
   String memberHeap;
 
+  @Option(names = "--lockdep", defaultValue = "on", paramLabel = "on|off", description = "The dma-fence signalling annotations and "
+      + "lock classes in the members (default: ${DEFAULT-VALUE}, as in scenarios); compare the two to see their cost.")
+  String lockdep;
+
   @Override
   public Integer call() throws IOException {
     if (!suite.equals("fences") && !suite.equals("devices") && !suite.equals("rdma")) {
@@ -100,6 +104,9 @@ public final class BenchCommand implements Callable<Integer> {
     if (copyMib < 1 || copyMib > 16) {
       throw UserError.badInput("--copy-mib must be 1..16 (buffers above the 16 MiB bytes threshold hold pattern segments, not bytes)");
     }
+    if (!lockdep.equals("on") && !lockdep.equals("off")) {
+      throw UserError.badInput("--lockdep must be on or off, not '" + lockdep + "'");
+    }
     if (!suite.equals("fences") && nodes < 2) {
       throw UserError.badInput("the " + suite + " suite needs --nodes 2 or more (a transfer between two nodes)");
     }
@@ -112,12 +119,13 @@ public final class BenchCommand implements Callable<Integer> {
         "-Dpekko.cluster.failure-detector.acceptable-heartbeat-pause=60s",
         "-Dpekko.cluster.split-brain-resolver.stable-after=60s",
         // Figures of the emulation itself: the trace buffer would count in the heap figure and its file in the rates.
-        "-Dfencelab.trace.enabled=off"));
+        "-Dfencelab.trace.enabled=off",
+        "-Dfencelab.lockdep.enabled=" + lockdep.equals("on")));
     LocalCluster.Started started = ClusterCommand.upOwned("bench", dir, launch.toUpOptions("bench", dir), out);
     List<BenchFigure> figures;
     try (ClientMember client = ClientMember.join(LocalCluster.HOST + ":" + started.manifest().members().get(0).port(), dir,
         nodes, Duration.ofSeconds(60), ConfigFactory.empty())) {
-      out.printf("%nrunning '%s' on n1%s ...%n", suite, nodes > 1 ? " (cross-node peer: n2)" : "");
+      out.printf("%nrunning '%s' on n1%s, lockdep annotations %s ...%n", suite, nodes > 1 ? " (cross-node peer: n2)" : "", lockdep);
       var n1 = client.agent("n1");
       var peer = nodes > 1 ? client.agent("n2") : null;
       var answer = AskPattern.<dev.fencelab.protocol.control.NodeControl, FenceControl.BenchReport>ask(n1,
@@ -144,6 +152,7 @@ public final class BenchCommand implements Callable<Integer> {
     if (json != null) {
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("machine", machine());
+      doc.put("lockdep", lockdep);
       doc.put("figures", figures);
       if (json.toAbsolutePath().getParent() != null) {
         java.nio.file.Files.createDirectories(json.toAbsolutePath().getParent());
