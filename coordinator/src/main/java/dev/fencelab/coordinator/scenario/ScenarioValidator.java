@@ -205,7 +205,7 @@ public final class ScenarioValidator {
       problem(path + ".userptr_policy", "userptr_policy must be wait, preempt, fault, pin or none, not '" + d.getUserptrPolicy() + "'");
     }
     for (var gfp : List.of(List.of("run_job_allocates", d.getRunJobAllocates()), List.of("reset_allocates", d.getResetAllocates()))) {
-      if (!gfp.get(1).isEmpty() && !gfp.get(1).matches("kernel|nofs|noio|atomic|nowait|none")) {
+      if (!gfp.get(1).isEmpty() && !gfp.get(1).matches(StepChecks.GFP + "|none")) {
         problem(path + "." + gfp.get(0), gfp.get(0) + " must be kernel, nofs, noio, atomic, nowait or none, not '" + gfp.get(1) + "'");
       }
     }

@@ -11,6 +11,9 @@ import java.util.Map;
  * field holds; timeouts, usages and errno names are valid. Reports through its {@link ScenarioValidator}.
  */
 final class StepChecks {
+  /** A gfp as a scenario writes it: {@code kernel}, or the kernel's spelling {@code GFP_KERNEL}. */
+  static final String GFP = "(?i)(gfp_)?(kernel|nofs|noio|atomic|nowait)";
+
   private final ScenarioValidator v;
   /** Each kernel thread's node (kernel-semantics §1.18 steps): a thread lives on one machine. */
   private final Map<String, String> threadNodes = new java.util.HashMap<>();
@@ -110,6 +113,16 @@ final class StepChecks {
         }
         if (st.hasUserptr() && st.getUserptr().getAs().isEmpty()) v.problem(path, "'userptr' binds a buffer name: give it 'as'");
       }
+      case DMIRROR -> {
+        if (st.getProcess().isEmpty()) {
+          v.problem(path, "'dmirror' mirrors a process's address space: give the step a process");
+        }
+        if (!st.getDmirror().getOp().matches("read|write|migrate_to_dev|migrate_to_sys|snapshot|exclusive|check_exclusive")) {
+          v.problem(path + ".dmirror.op", "op must be read, write, migrate_to_dev, migrate_to_sys, snapshot, exclusive or "
+              + "check_exclusive, not '" + st.getDmirror().getOp() + "'");
+        }
+        rangeFields(path, st);
+      }
       case MMAP -> {
         v.size(path + ".mmap.length", st.getMmap().getLength(), false);
         prot(path + ".mmap.prot", st.getMmap().getProt());
@@ -117,7 +130,7 @@ final class StepChecks {
       case OOM_REAP -> v.duration(path + ".oom_reap.delay", st.getOomReap().getDelay(), true);
       case ALLOC -> {
         v.size(path + ".alloc.size", st.getAlloc().getSize(), false);
-        if (!st.getAlloc().getGfp().isEmpty() && !st.getAlloc().getGfp().matches("kernel|nofs|noio|atomic|nowait")) {
+        if (!st.getAlloc().getGfp().isEmpty() && !st.getAlloc().getGfp().matches(GFP)) {
           v.problem(path + ".alloc.gfp", "gfp must be kernel, nofs, noio, atomic or nowait, not '" + st.getAlloc().getGfp() + "'");
         }
       }

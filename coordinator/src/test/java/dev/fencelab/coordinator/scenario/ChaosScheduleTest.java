@@ -1,6 +1,7 @@
 package dev.fencelab.coordinator.scenario;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fencelab.protocol.scenario.v1.Fault;
@@ -24,6 +25,12 @@ class ChaosScheduleTest {
   void theSameSeedGivesTheSameSchedule() {
     Scenario s = random(3, List.of("kill_node", "hang"), List.of("n1", "n2", "gpu"));
     assertEquals(ChaosSchedule.plan(s, 7), ChaosSchedule.plan(s, 7));
+  }
+
+  @Test
+  void anotherSeedGivesAnotherSchedule() {
+    Scenario s = random(1, List.of("kill_node"), List.of("n1"));
+    assertNotEquals(ChaosSchedule.plan(s, 7), ChaosSchedule.plan(s, 8));
   }
 
   @Test

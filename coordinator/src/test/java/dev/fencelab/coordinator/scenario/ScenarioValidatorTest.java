@@ -291,7 +291,7 @@ class ScenarioValidatorTest {
     List<String> p = assertThrows(ScenarioException.class, () -> ScenarioLoader.parse("""
         name: t
         nodes: [{name: n1}]
-        devices: [{name: gpu, node: n1, run_job_allocates: highuser, reset_allocates: kernel}]
+        devices: [{name: gpu, node: n1, run_job_allocates: highuser, reset_allocates: GFP_KERNEL}]
         steps: [{id: s, signal: {fence: x}}]
         """, "t.yaml", false)).problems();
     assertTrue(any(p, "run_job_allocates must be kernel, nofs, noio, atomic, nowait or none, not 'highuser'"), p.toString());

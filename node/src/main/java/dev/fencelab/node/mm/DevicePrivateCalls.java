@@ -30,7 +30,16 @@ final class DevicePrivateCalls {
   private final String label;
   private final ActorContext<MmProtocol.Command> ctx;
 
-  DevicePrivateCalls(AddressSpace space, MmapLock mmapLock, Rounds rounds, TraceRecorder trace, String label, ActorContext<MmProtocol.Command> ctx) {
+  /** Device-private pages of {@code owner} in [start, end) are back in system memory (or lost). */
+  interface Moved {
+    void moved(String owner, long start, long end);
+  }
+
+  private final Moved movedToRam;
+
+  DevicePrivateCalls(AddressSpace space, MmapLock mmapLock, Rounds rounds, TraceRecorder trace, String label, ActorContext<MmProtocol.Command> ctx,
+      Moved moved) {
+    this.movedToRam = moved;
     this.space = space;
     this.mmapLock = mmapLock;
     this.rounds = rounds;
@@ -48,6 +57,7 @@ final class DevicePrivateCalls {
     String device = holders.remove(ref);
     if (device != null) { // the device's member died with our device-private pages: their data is gone
       long lost = space.lose(device);
+      movedToRam.moved(device, 0, AddressSpace.TASK_SIZE); // a mirror of that device maps nothing any more
       if (lost > 0) {
         trace.record(TraceRecorder.event(EventKind.MARK, label).setName("device-private pages lost").setSubject(device).setBytes(lost * AddressSpace.PAGE)
             .setDetail(lost + " page(s) were in " + device + "'s memory when it died: a CPU access to them is SIGBUS"));
@@ -113,8 +123,12 @@ final class DevicePrivateCalls {
 
   /** {@link #toRam}, leaving the pages in the memory of {@code keepDevices} too. */
   private void toRamExcept(long addr, long length, String why, String skipOwner, java.util.Set<String> keepDevices, Runnable then) {
-    var foreign = space.devicePrivate(addr, length).stream()
-        .filter(p -> !p.owner().equals(skipOwner) && !keepDevices.contains(space.deviceOf(p.address()))).toList();
+    toRamWhere(addr, length, why, p -> !p.owner().equals(skipOwner) && !keepDevices.contains(space.deviceOf(p.address())), then);
+  }
+
+  /** Moves the device-private pages of the range that {@code moves} selects back to RAM, a MIGRATE round per owner. */
+  private void toRamWhere(long addr, long length, String why, java.util.function.Predicate<PageTable.Private> moves, Runnable then) {
+    var foreign = space.devicePrivate(addr, length).stream().filter(moves).toList();
     if (foreign.isEmpty()) {
       then.run();
       return;
@@ -124,9 +138,12 @@ final class DevicePrivateCalls {
         .map(p -> new Invalidation(p.address(), p.address() + p.pages() * AddressSpace.PAGE, MmuEvent.MIGRATE)).toList();
     long bytes = ranges.stream().mapToLong(r -> r.end() - r.start()).sum();
     rounds.round(ranges, true, owner, why, () -> {
-      ranges.forEach(r -> space.toRam(r.start(), r.end() - r.start(), owner));
+      ranges.forEach(r -> {
+        space.toRam(r.start(), r.end() - r.start(), owner);
+        movedToRam.moved(owner, r.start(), r.end());
+      });
       migrated(why, owner, "device -> ram", bytes);
-    }, result -> toRamExcept(addr, length, why, skipOwner, keepDevices, then));
+    }, result -> toRamWhere(addr, length, why, moves, then));
   }
 
   private void migrated(String why, String owner, String direction, long bytes) {
@@ -159,6 +176,7 @@ final class DevicePrivateCalls {
     rounds.round(List.of(new Invalidation(run.address(), run.address() + bytes, MmuEvent.MIGRATE)), true, run.owner(), "evict for unplug",
         () -> {
           space.toRam(run.address(), bytes, run.owner());
+          movedToRam.moved(run.owner(), run.address(), run.address() + bytes);
           migrated("evict for the unplug of " + e.device(), run.owner(), "device -> ram", bytes);
         }, result -> evictNext(e, who, moved + run.pages()));
   }
@@ -167,9 +185,10 @@ final class DevicePrivateCalls {
   void migrate(MmProtocol.Migrate m) {
     String who = op(m.toRam() ? "migrate_to_ram" : "migrate_vma to " + m.device());
     mmapLock.acquire(false, who, () -> {
-      if (m.toRam()) {
-        long before = space.devicePrivate(m.addr(), m.length()).stream().mapToLong(PageTable.Private::pages).sum();
-        toRam(m.addr(), m.length(), "migrate_to_ram", () -> {
+      if (m.toRam()) { // MIGRATE_VMA_SELECT_DEVICE_PRIVATE with the pgmap owner: only the owner's pages move
+        long before = space.devicePrivate(m.addr(), m.length()).stream().filter(p -> p.owner().equals(m.owner()))
+            .mapToLong(PageTable.Private::pages).sum();
+        toRamWhere(m.addr(), m.length(), "migrate_to_ram", p -> p.owner().equals(m.owner()), () -> {
           mmapLock.release(false, who);
           m.replyTo().tell(new Reply(0, before, Map.of("cpages", Long.toString(before)), "migrate_to_ram: " + before + " page(s) back"));
         });

@@ -39,6 +39,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
   private interface Internal extends MmProtocol.Command, NoSerializationVerificationNeeded {}
 
+  /** A continuation of a call that asked this mm something ({@link Mirrors}). */
+  record Continue(Runnable then) implements Internal {}
+
   private record TestWaited(long round, long interval, WaitResult result) implements Internal {}
 
   private record CallbackTimeout(long round, long interval) implements Internal {}
@@ -80,6 +83,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
   private final MmapLock mmapLock;
   /** HMM: device-private memory, migrations, hmm_range_fault, exclusive access (kernel-semantics §1.17). */
   private final DevicePrivateCalls hmm;
+  private final Mirrors mirrors;
   private final Map<Long, Subscriber> subscribers = new HashMap<>();
   private final Map<Long, InvalidationRound> rounds = new HashMap<>();
   private final DeviceAccess dma;
@@ -132,7 +136,8 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         unedge(edge);
       }
     });
-    this.hmm = new DevicePrivateCalls(space, mmapLock, this::round, trace, label, context);
+    this.mirrors = new Mirrors(space, context, java.time.Duration.ofSeconds(60));
+    this.hmm = new DevicePrivateCalls(space, mmapLock, this::round, trace, label, context, mirrors::movedToRam);
   }
 
   /** A wait-for edge on this member's graph (the run's deadlock detector sees it); its id removes it. */
@@ -165,6 +170,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
           return this;
         })
         .onMessage(MmProtocol.HmmFault.class, c -> exited, c -> gone(c.replyTo()))
+        .onMessage(MmProtocol.Dmirror.class, c -> exited, c -> gone(c.replyTo()))
         .onMessage(MmProtocol.InvalidateRange.class, r -> exited, r -> gone(r.replyTo()))
         .onMessage(MmProtocol.OomReap.class, r -> exited, r -> gone(r.replyTo()))
         .onMessage(MmProtocol.RangeFault.class, f -> exited, f -> {
@@ -196,6 +202,14 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         })
         .onMessage(MmProtocol.HmmFault.class, h -> {
           hmm.hmmFault(h);
+          return this;
+        })
+        .onMessage(MmProtocol.Dmirror.class, d -> {
+          mirrors.call(d);
+          return this;
+        })
+        .onMessage(Continue.class, c -> {
+          c.then().run();
           return this;
         })
         .onMessage(MmProtocol.InvalidateRange.class, this::onInvalidateRange)
@@ -423,6 +437,7 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
 
   private void round(List<Invalidation> ranges, boolean blockable, String owner, String why, Runnable apply, IntConsumer done) {
     long id = nextRound++;
+    ranges.forEach(r -> mirrors.invalidated(r.start(), r.end(), r.event(), owner));
     InvalidationRound round = new InvalidationRound(id, ranges, blockable, owner, why, notifiers, host, apply, result -> {
       reportResident(); // the accounting is current before the call returns
       done.accept(result);

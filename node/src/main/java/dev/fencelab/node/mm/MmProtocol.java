@@ -72,6 +72,15 @@ public final class MmProtocol {
   public record MakeExclusive(long addr, long length, String owner, ActorRef<Reply> replyTo)
       implements Command, NoSerializationVerificationNeeded {}
 
+  /**
+   * One HMM_DMIRROR_* ioctl of {@code device}'s dmirror on this mm ({@link Mirrors}): {@code op} read, write (pattern
+   * {@code seed}), migrate_to_dev, migrate_to_sys, snapshot, exclusive, check_exclusive; {@code driver}: the device's
+   * driver, told when it comes to hold device-private pages (null for the other ops).
+   */
+  public record Dmirror(String op, long addr, long length, String device, long seed,
+      ActorRef<dev.fencelab.node.driver.DriverProtocol.Command> driver, ActorRef<Reply> replyTo)
+      implements Command, NoSerializationVerificationNeeded {}
+
   /** A device's soft unplug: its device-private pages here go back to RAM first; answered with how many. */
   public record EvictDevicePrivate(String device, ActorRef<Result> replyTo) implements Command, NodeWireMessage {
     public EvictDevicePrivate {

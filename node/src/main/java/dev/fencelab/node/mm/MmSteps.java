@@ -39,7 +39,7 @@ public final class MmSteps implements StepHandler {
         Step.ActionCase.FORK, Step.ActionCase.CPU_WRITE, Step.ActionCase.CPU_READ, Step.ActionCase.NOTIFIER_INSERT,
         Step.ActionCase.NOTIFIER_REMOVE, Step.ActionCase.READ_BEGIN, Step.ActionCase.READ_RETRY, Step.ActionCase.NOTIFIER_SEQ,
         Step.ActionCase.INVALIDATE, Step.ActionCase.USERPTR, Step.ActionCase.OOM_REAP, Step.ActionCase.EXIT, Step.ActionCase.ALLOC,
-        Step.ActionCase.MIGRATE_VMA, Step.ActionCase.HMM_RANGE_FAULT, Step.ActionCase.MAKE_EXCLUSIVE);
+        Step.ActionCase.MIGRATE_VMA, Step.ActionCase.HMM_RANGE_FAULT, Step.ActionCase.MAKE_EXCLUSIVE, Step.ActionCase.DMIRROR);
   }
 
   /** {@code [addr, addr + length)} of a region. */
@@ -137,6 +137,14 @@ public final class MmSteps implements StepHandler {
         String owner = x.getOwner().isEmpty() ? x.getDevice() : x.getOwner();
         yield ask(call, mm, to -> new MmProtocol.MakeExclusive(r.addr(), r.length(), owner, to), (reply, b) -> b.setValue(StepCall.number(reply.value())));
       }
+      case DMIRROR -> {
+        var x = step.getDmirror();
+        Range r = range(call, x.getRegion(), x.getOffset(), x.getLength());
+        var driver = x.getOp().equals("migrate_to_dev") ? call.<dev.fencelab.node.driver.DriverProtocol.Command>driver(x.getDevice()) : null;
+        long seed = x.getSeed() != 0 ? x.getSeed() : Content.seed(call.stepId().hashCode(), r.addr());
+        yield ask(call, mm, to -> new MmProtocol.Dmirror(x.getOp(), r.addr(), r.length(), x.getDevice(), seed, driver, to),
+            (reply, b) -> b.setValue(StepCall.number(reply.value())));
+      }
       case HMM_RANGE_FAULT -> {
         var h = step.getHmmRangeFault();
         Range r = range(call, h.getRegion(), h.getOffset(), h.getLength());
@@ -171,11 +179,11 @@ public final class MmSteps implements StepHandler {
       case ALLOC -> {
         var a = step.getAlloc();
         long bytes = Units.bytes(a.getSize());
-        boolean reclaims = switch (a.getGfp().isEmpty() ? "kernel" : a.getGfp()) {
-          case "kernel", "nofs", "noio" -> true; // fs_reclaim_acquire reaches the notifiers for all three (§3.2)
-          case "atomic", "nowait" -> false;
-          default -> throw new StepFailure(Errno.EINVAL, "gfp '" + a.getGfp() + "': kernel, nofs, noio, atomic or nowait");
-        };
+        dev.fencelab.node.lockdep.Gfp gfp = dev.fencelab.node.lockdep.Gfp.parse(a.getGfp().isEmpty() ? "kernel" : a.getGfp());
+        if (gfp == null) {
+          throw new StepFailure(Errno.EINVAL, "gfp '" + a.getGfp() + "': kernel, nofs, noio, atomic or nowait");
+        }
+        boolean reclaims = gfp.directReclaim(); // fs_reclaim_acquire reaches the notifiers for kernel, nofs and noio (§3.2)
         String waiter = stepVertex(call.run(), call.stepId());
         yield call.<HostMemory.Command, MmProtocol.Reply>ask(memory, r -> new HostMemory.Alloc(bytes, reclaims, waiter, r))
             .thenApply(reply -> StepCall.ret(reply.ret()).setDetail(reply.detail()).build());
