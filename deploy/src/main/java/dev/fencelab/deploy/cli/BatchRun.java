@@ -53,7 +53,7 @@ final class BatchRun {
     return out;
   }
 
-  static int run(List<String> args, String cluster, Path outArg, String stepTimeoutArg, String runTimeoutArg,
+  static int run(List<String> args, String cluster, String clientHost, Path outArg, String stepTimeoutArg, String runTimeoutArg,
       ClusterCommand.LaunchOptions launch, PrintStream out) throws IOException {
     List<String> problems = new ArrayList<>();
     List<ScenarioLoader.Loaded> scenarios = new ArrayList<>();
@@ -83,14 +83,14 @@ final class BatchRun {
     if (!problems.isEmpty()) {
       throw UserError.badInput(problems.size() + " of the scenarios cannot run:\n  " + String.join("\n  ", problems));
     }
-    return runLoaded(scenarios, "asap", cluster, outArg, stepTimeoutArg, runTimeoutArg, launch, out);
+    return runLoaded(scenarios, "asap", cluster, clientHost, outArg, stepTimeoutArg, runTimeoutArg, launch, out);
   }
 
   /**
    * Runs {@code scenarios} (loaded and valid; one dma_resv mode) one after the other at {@code pace} (the local nodes'
    * pacing; with {@code --cluster} the members' own applies), then one line per scenario with what it reported.
    */
-  static int runLoaded(List<ScenarioLoader.Loaded> scenarios, String pace, String cluster, Path outArg, String stepTimeoutArg,
+  static int runLoaded(List<ScenarioLoader.Loaded> scenarios, String pace, String cluster, String clientHost, Path outArg, String stepTimeoutArg,
       String runTimeoutArg, ClusterCommand.LaunchOptions launch, PrintStream out) throws IOException {
     TreeSet<String> modes = new TreeSet<>();
     scenarios.forEach(l -> modes.add(l.scenario().getSettings().getResvMode()));
@@ -118,7 +118,7 @@ final class BatchRun {
       } else if (!cluster.matches("[^:]+:\\d+")) {
         throw UserError.badInput("--cluster must be HOST:PORT, not '" + cluster + "'");
       }
-      try (ClientMember client = ClientMember.join(seedAddress, dir, nodes.size(), Duration.ofSeconds(60),
+      try (ClientMember client = ClientMember.join(seedAddress, dir, nodes.size(), nodes, clientHost, Duration.ofSeconds(60),
           ConfigFactory.parseString("pekko.loglevel = ERROR"))) {
         Map<String, ActorRef<NodeControl>> agents = client.agents();
         for (String n : nodes) {

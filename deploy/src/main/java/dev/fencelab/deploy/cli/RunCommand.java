@@ -80,6 +80,10 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: run/<scenario name>).")
   Path out;
 
+  @Option(names = "--host", paramLabel = "ADDRESS", description = "With --cluster on other machines: the address this runner's "
+      + "client member binds and advertises (one they can reach; default 127.0.0.1, for a local cluster).")
+  String host;
+
   @Option(names = "--set", paramLabel = "OBJECT.FIELD=VALUE", description = "Change one field of the scenario (repeatable): a "
       + "device's, node's, process's, buffer's or host's by its name, or settings.FIELD.")
   List<String> sets = new ArrayList<>();
@@ -109,9 +113,9 @@ public final class RunCommand implements Callable<Integer> {
         List<ScenarioLoader.Loaded> variants = overridden(() -> ScenarioOverrides.variants(loaded, sets), all.get(0));
         String paceOf = pace != null ? pace : loaded.scenario().getSettings().getPace().isEmpty() ? "asap"
             : loaded.scenario().getSettings().getPace();
-        return BatchRun.runLoaded(variants, paceOf, cluster, out, stepTimeout, runTimeout, launch, System.out);
+        return BatchRun.runLoaded(variants, paceOf, cluster, clientHost(), out, stepTimeout, runTimeout, launch, System.out);
       }
-      return run(loaded, cluster, seed, out, pace, stepTimeout, runTimeout, launch, System.out);
+      return run(loaded, cluster, clientHost(), seed, out, pace, stepTimeout, runTimeout, launch, System.out);
     }
     if (all.isEmpty()) {
       throw UserError.badInput("no scenario in " + scenarios);
@@ -119,7 +123,20 @@ public final class RunCommand implements Callable<Integer> {
     if (seed != null || pace != null || !sets.isEmpty()) {
       throw UserError.badInput("--seed, --pace and --set apply to one scenario; a batch runs asap without chaos");
     }
-    return BatchRun.run(all, cluster, out, stepTimeout, runTimeout, launch, System.out);
+    return BatchRun.run(all, cluster, clientHost(), out, stepTimeout, runTimeout, launch, System.out);
+  }
+
+  private String clientHost() {
+    if (host == null) {
+      return ClientMember.LOOPBACK;
+    }
+    if (cluster == null) {
+      throw UserError.badInput("--host is the runner's address in a cluster it joins: give --cluster HOST:PORT too");
+    }
+    if (host.isBlank() || host.contains(":") && !host.startsWith("[") && host.chars().filter(c -> c == ':').count() == 1) {
+      throw UserError.badInput("--host is an address without a port, not '" + host + "'");
+    }
+    return host;
   }
 
   /** Loads a scenario file or bundled scenario; a bad one is a {@link UserError} (exit 2) listing every problem. */
@@ -163,10 +180,10 @@ public final class RunCommand implements Callable<Integer> {
 
   static int run(String scenarioArg, String cluster, Long seedArg, Path outArg, String paceArg, String stepTimeoutArg,
       String runTimeoutArg, ClusterCommand.LaunchOptions launch, PrintStream out) throws IOException {
-    return run(load(scenarioArg), cluster, seedArg, outArg, paceArg, stepTimeoutArg, runTimeoutArg, launch, out);
+    return run(load(scenarioArg), cluster, ClientMember.LOOPBACK, seedArg, outArg, paceArg, stepTimeoutArg, runTimeoutArg, launch, out);
   }
 
-  static int run(ScenarioLoader.Loaded loaded, String cluster, Long seedArg, Path outArg, String paceArg, String stepTimeoutArg,
+  static int run(ScenarioLoader.Loaded loaded, String cluster, String clientHost, Long seedArg, Path outArg, String paceArg, String stepTimeoutArg,
       String runTimeoutArg, ClusterCommand.LaunchOptions launch, PrintStream out) throws IOException {
     if (seedArg != null && seedArg < 0) {
       throw UserError.badInput("--seed must be 0 or more (as settings.seed), was " + seedArg);
@@ -211,7 +228,7 @@ public final class RunCommand implements Callable<Integer> {
       }
       RunRecord record;
       ClusterManifest manifest = started == null ? null : started.manifest();
-      try (ClientMember client = ClientMember.join(seedAddress, dir, nodes.size(), Duration.ofSeconds(60),
+      try (ClientMember client = ClientMember.join(seedAddress, dir, nodes.size(), nodes, clientHost, Duration.ofSeconds(60),
           ConfigFactory.parseString("pekko.loglevel = ERROR"))) {
         Map<String, ActorRef<NodeControl>> agents = client.agents();
         for (String n : nodes) {

@@ -50,9 +50,24 @@ public final class ClientMember implements AutoCloseable {
    * are known by name. {@code overrides} (HOCON) win over the local profile.
    */
   public static ClientMember join(String seed, Path runDir, int expectedNodes, Duration timeout, Config overrides) {
+    return join(seed, runDir, expectedNodes, List.of(), LOOPBACK, timeout, overrides);
+  }
+
+  /** The address a client binds and advertises unless told otherwise: a local cluster's. */
+  public static final String LOOPBACK = "127.0.0.1";
+
+  /**
+   * {@link #join(String, Path, int, Duration, Config)}, returning once every node member of {@code nodeNames} is known
+   * (not merely as many agents: another run's or a spare node may be among them), bound to {@code host}: a client that
+   * joins a cluster on other machines binds and advertises an address they can reach, with the cluster profile's
+   * failure detection.
+   */
+  public static ClientMember join(String seed, Path runDir, int expectedNodes, java.util.Collection<String> nodeNames, String host,
+      Duration timeout, Config overrides) {
     String name = "client-" + ProcessHandle.current().pid();
-    MemberOptions options = new MemberOptions(name, "127.0.0.1", 0, List.of(seed),
-        List.of("client"), "local", null, runDir, null, null, timeout);
+    boolean local = host.equals(LOOPBACK) || host.equals("localhost");
+    MemberOptions options = new MemberOptions(name, host, 0, List.of(seed),
+        List.of("client"), local ? "local" : "cluster", null, runDir, null, null, timeout);
     Config asked = overrides.withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING"));
     // The terminal shows what the caller asked for; the client's log file gets INFO and up.
     Path log = runDir.toAbsolutePath().resolve(name + ".log");
@@ -65,7 +80,7 @@ public final class ClientMember implements AutoCloseable {
       CompletableFuture<Void> up = new CompletableFuture<>();
       org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(() -> up.complete(null));
       await(up, timeout, "joining the cluster through " + seed);
-      client.discover(expectedNodes, timeout);
+      client.discover(expectedNodes, Set.copyOf(nodeNames), timeout);
       return client;
     } catch (RuntimeException e) {
       client.close();
@@ -73,21 +88,30 @@ public final class ClientMember implements AutoCloseable {
     }
   }
 
-  private void discover(int expected, Duration timeout) {
+  /** Lists node agents until {@code expected} are known and, when {@code names} is not empty, every one of them by name. */
+  private void discover(int expected, Set<String> names, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    Set<ActorRef<NodeControl>> found = Set.of();
-    while (found.size() < expected) {
+    Set<ActorRef<NodeControl>> described = new java.util.HashSet<>();
+    while (agents.size() < expected || !agents.keySet().containsAll(names)) {
       if (System.nanoTime() > deadline) {
-        throw UserError.runtime("only " + found.size() + " of " + expected + " node agents became known within " + timeout);
+        java.util.Set<String> missing = new java.util.TreeSet<>(names);
+        missing.removeAll(agents.keySet());
+        throw UserError.runtime("only " + agents.size() + " of " + expected + " node agents became known within " + timeout
+            + (missing.isEmpty() ? "" : " (not found: " + missing + "; known: " + new java.util.TreeSet<>(agents.keySet()) + ")"));
       }
       CompletionStage<Receptionist.Listing> listing = AskPattern.ask(system.receptionist(),
           replyTo -> Receptionist.find(NodeAgentKey.KEY, replyTo), Duration.ofSeconds(5), system.scheduler());
-      found = awaitWhileMember(listing, Duration.ofSeconds(6), "listing node agents").getServiceInstances(NodeAgentKey.KEY);
-    }
-    for (ActorRef<NodeControl> agent : found) {
-      NodeInfo info = awaitWhileMember(AskPattern.ask(agent, Describe::new, Duration.ofSeconds(10), system.scheduler()),
-          Duration.ofSeconds(11), "describing " + agent.path());
-      agents.put(info.nodeName(), agent);
+      for (ActorRef<NodeControl> agent : awaitWhileMember(listing, Duration.ofSeconds(6), "listing node agents")
+          .getServiceInstances(NodeAgentKey.KEY)) {
+        if (described.add(agent)) {
+          NodeInfo info = awaitWhileMember(AskPattern.ask(agent, Describe::new, Duration.ofSeconds(10), system.scheduler()),
+              Duration.ofSeconds(11), "describing " + agent.path());
+          agents.put(info.nodeName(), agent);
+        }
+      }
+      if (agents.size() < expected || !agents.keySet().containsAll(names)) {
+        awaitQuietly(new CompletableFuture<>(), Duration.ofMillis(200)); // the receptionist's view spreads by gossip
+      }
     }
   }
 
