@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import java.util.List;
 
 /**
  * Every bundled scenario, run as a user runs it on real JVMs with {@code serialize-messages = on}: the verdict is PASS,
@@ -53,18 +54,29 @@ class ScenarioLibraryIT {
     return Path.of(System.getProperty("fencelab.repo", ".."), "scenarios", name + ".yaml").toAbsolutePath().normalize();
   }
 
-  @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"pipeline-two-gpus", "soft-unplug", "gpu-reset", "sync-file-across-processes", "resv-replace-hazard",
-      "userptr-policies", "oom-reaper-nonblock", "userptr-revalidate-in-signalling", "indefinite-fence-reclaim"})
+  /** The bundled scenarios that kill no member: one batch on the shared realtime cluster, as a user runs a library. */
+  static final List<String> SHARED = List.of("pipeline-two-gpus", "soft-unplug", "gpu-reset", "sync-file-across-processes",
+      "resv-replace-hazard", "userptr-policies", "oom-reaper-nonblock", "userptr-revalidate-in-signalling", "indefinite-fence-reclaim");
+
+  @Test
   @Order(1)
-  @Timeout(value = 170, unit = TimeUnit.SECONDS)
-  void aBundledScenarioOnASharedClusterPassesWithEveryOutputFile(String name) throws Exception {
-    Path out = logs.track(TestCluster.newRunDir("scenario-" + name));
+  @Timeout(value = 400, unit = TimeUnit.SECONDS)
+  void theBundledScenariosOfASharedClusterPassWithEveryOutputFile() throws Exception {
+    Path out = logs.track(TestCluster.newRunDir("library"));
     var coordinator = shared().member("coordinator");
-    LauncherIT.Run run = LauncherIT.fencelab("run", scenario(name).toString(), "--out", out.toString(),
-        "--cluster", coordinator.host() + ":" + coordinator.port());
+    List<String> args = new java.util.ArrayList<>(List.of("run"));
+    SHARED.forEach(n -> args.add(scenario(n).toString()));
+    args.addAll(List.of("--out", out.toString(), "--cluster", coordinator.host() + ":" + coordinator.port()));
+    LauncherIT.Run run = LauncherIT.fencelab(args.toArray(String[]::new));
     assertEquals(0, run.exitCode(), run.all());
-    outputs(name, out, run);
+    assertTrue(run.stdout().contains(SHARED.size() + " passed, 0 failed"), run.all());
+    try (var dirs = Files.list(out)) {
+      List<Path> each = dirs.filter(Files::isDirectory).sorted().toList();
+      assertEquals(SHARED.size(), each.size(), each.toString());
+      for (Path d : each) {
+        outputs(d.getFileName().toString(), d);
+      }
+    }
   }
 
   private TestCluster shared() throws Exception {
@@ -109,12 +121,12 @@ class ScenarioLibraryIT {
     Path out = logs.track(TestCluster.newRunDir("scenario-" + name));
     LauncherIT.Run run = LauncherIT.fencelab("run", scenario(name).toString(), "--out", out.toString(), LauncherIT.SERIALIZE_ON);
     assertEquals(0, run.exitCode(), run.all());
-    outputs(name, out, run);
+    assertTrue(run.stdout().contains("verdict: PASS"), run.all());
+    outputs(name, out);
     assertTrue(Files.isRegularFile(out.resolve("n1.log")) && Files.isRegularFile(out.resolve("n2.log")), "per-node logs");
   }
 
-  private void outputs(String name, Path out, LauncherIT.Run run) throws Exception {
-    assertTrue(run.stdout().contains("verdict: PASS"), run.all());
+  private void outputs(String name, Path out) throws Exception {
     ObjectMapper json = new ObjectMapper();
     JsonNode verdict = json.readTree(out.resolve("verdict.json").toFile());
     assertEquals("PASS", verdict.get("verdict").asText(), verdict.toPrettyString());

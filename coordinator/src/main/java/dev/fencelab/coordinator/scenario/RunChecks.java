@@ -124,7 +124,8 @@ final class RunChecks {
 
   /** A name a checksum expectation compares: a buffer, or a region a cpu_read step reads. */
   private void checksummed(int i, String field, String name) {
-    boolean read = v.s.getStepsList().stream().anyMatch(st -> st.hasCpuRead() && st.getCpuRead().getRegion().equals(name)
+    boolean read = v.s.getStepsList().stream().anyMatch(st -> st.hasCpuRead() && (st.getCpuRead().getAs().isEmpty()
+        ? st.getCpuRead().getRegion() : st.getCpuRead().getAs()).equals(name)
         || st.hasDmirror() && st.getDmirror().getAs().equals(name));
     if (!v.buffers.containsKey(name) && !read) {
       v.problem("expect.checksums[" + i + "]." + field, "unknown buffer '" + name + "' (nor a region a cpu_read step reads, nor "

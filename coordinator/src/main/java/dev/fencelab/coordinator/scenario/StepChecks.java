@@ -113,6 +113,16 @@ final class StepChecks {
         }
         if (st.hasUserptr() && st.getUserptr().getAs().isEmpty()) v.problem(path, "'userptr' binds a buffer name: give it 'as'");
       }
+      case FORK -> {
+        String into = st.getFork().getInto();
+        if (!into.isEmpty() && v.processNodes.containsKey(into) && !v.processNodes.get(into).equals(v.processNodes.get(st.getProcess()))) {
+          v.problem(path + ".fork.into", "the child '" + into + "' is on " + v.processNodes.get(into) + ", its parent on "
+              + v.processNodes.get(st.getProcess()) + ": fork makes the child on the parent's machine");
+        }
+        if (into.equals(st.getProcess())) {
+          v.problem(path + ".fork.into", "a process cannot be its own child");
+        }
+      }
       case DMIRROR -> {
         if (st.getProcess().isEmpty()) {
           v.problem(path, "'dmirror' mirrors a process's address space: give the step a process");

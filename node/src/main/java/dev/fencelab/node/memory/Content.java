@@ -36,16 +36,28 @@ public final class Content {
     return size;
   }
 
+  /**
+   * A copy with the same bytes (fork's copy of private memory). Content may be shared by the address spaces of two
+   * processes (a MAP_SHARED mapping after fork), each an actor: its reads and writes are synchronized.
+   */
+  public synchronized Content copy() {
+    Content c = new Content(size, pages != null ? size : 0);
+    for (Chunk chunk : read(0, size, PAGE)) {
+      c.write(chunk);
+    }
+    return c;
+  }
+
   public boolean holdsBytes() {
     return pages != null;
   }
 
   /** Fills {@code [offset, offset + length)} with pattern {@code seed} (positions are buffer offsets). */
-  public void fill(long offset, long length, long seed) {
+  public synchronized void fill(long offset, long length, long seed) {
     write(new Chunk.Pattern(offset, length, seed, offset));
   }
 
-  public void write(Chunk chunk) {
+  public synchronized void write(Chunk chunk) {
     check(chunk.offset(), chunk.length());
     if (chunk.length() == 0) {
       return;
@@ -119,7 +131,7 @@ public final class Content {
    * The content of {@code [offset, offset + length)}: bytes chunks of at most {@code maxBytes} each for a bytes
    * buffer; pattern ranges (any length) and bytes pieces (at most {@code maxBytes}) for a segment buffer.
    */
-  public List<Chunk> read(long offset, long length, int maxBytes) {
+  public synchronized List<Chunk> read(long offset, long length, int maxBytes) {
     check(offset, length);
     List<Chunk> out = new ArrayList<>();
     long end = offset + length;
@@ -150,7 +162,7 @@ public final class Content {
    * How {@code [offset, offset + length)} is held, in order: one bytes extent for a bytes buffer; for a segment buffer an
    * extent per segment (or gap of zeros), so that a copy moves a pattern range in one message and bytes in chunks.
    */
-  public List<Extent> layout(long offset, long length) {
+  public synchronized List<Extent> layout(long offset, long length) {
     check(offset, length);
     if (pages != null) {
       return length == 0 ? List.of() : List.of(new Extent(offset, length, true));
@@ -212,12 +224,12 @@ public final class Content {
   }
 
   /** CRC32C over every byte in order, then the size: independent of representation. */
-  public long checksum() {
+  public synchronized long checksum() {
     return checksum(0, size);
   }
 
   /** The checksum of {@code [offset, offset + length)}, as {@link #checksum()} of a buffer holding just those bytes. */
-  public long checksum(long offset, long length) {
+  public synchronized long checksum(long offset, long length) {
     CRC32C crc = new CRC32C();
     byte[] buf = new byte[PAGE];
     for (Chunk c : read(offset, length, PAGE)) {

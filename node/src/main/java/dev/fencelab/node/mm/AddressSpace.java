@@ -365,9 +365,46 @@ public final class AddressSpace {
   public void fork() {
     for (Vma v : vmas.values()) {
       if (!v.backing.shared() && (v.prot & PROT_WRITE) != 0) {
+        pages.clearExclusive(v.start / PAGE, (v.end - v.start) / PAGE); // copy_nonpresent_pte restores them first
         pages.markCow(v.start / PAGE, (v.end - v.start) / PAGE);
       }
     }
+  }
+
+  /**
+   * What a child inherits at fork (copy_mm), taken after {@link #fork}: its mappings — shared ones backed by the same
+   * memory, private ones by a copy of their content — and a copy of the page table, copy-on-write where the parent's is.
+   * Handed to the child's address space ({@link #adopt}); the parent keeps nothing of it but the shared memory.
+   */
+  public static final class Inheritance {
+    private final TreeMap<Long, Vma> vmas;
+    private final PageTable pages;
+
+    private Inheritance(TreeMap<Long, Vma> vmas, PageTable pages) {
+      this.vmas = vmas;
+      this.pages = pages;
+    }
+  }
+
+  public Inheritance inherit() {
+    Map<Backing, Backing> copies = new java.util.IdentityHashMap<>();
+    TreeMap<Long, Vma> out = new TreeMap<>();
+    for (Vma v : vmas.values()) {
+      Backing b = v.backing.shared() ? v.backing
+          : copies.computeIfAbsent(v.backing, old -> new Backing(old.content().copy(), old.origin(), false));
+      out.put(v.start, new Vma(v.start, v.end, v.prot, b));
+    }
+    return new Inheritance(out, pages.copy());
+  }
+
+  /** The child's side of fork: an address space with no mapping takes what it inherits; false if it has mappings. */
+  public boolean adopt(Inheritance in) {
+    if (!vmas.isEmpty()) {
+      return false;
+    }
+    vmas.putAll(in.vmas);
+    pages.adopt(in.pages);
+    return true;
   }
 
   // --- CPU access and hmm_range_fault

@@ -171,6 +171,8 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         })
         .onMessage(MmProtocol.HmmFault.class, c -> exited, c -> gone(c.replyTo()))
         .onMessage(MmProtocol.Dmirror.class, c -> exited, c -> gone(c.replyTo()))
+        .onMessage(MmProtocol.ForkInto.class, c -> exited, c -> gone(c.replyTo()))
+        .onMessage(MmProtocol.Adopt.class, c -> exited, c -> gone(c.replyTo()))
         .onMessage(MmProtocol.InvalidateRange.class, r -> exited, r -> gone(r.replyTo()))
         .onMessage(MmProtocol.OomReap.class, r -> exited, r -> gone(r.replyTo()))
         .onMessage(MmProtocol.RangeFault.class, f -> exited, f -> {
@@ -206,6 +208,14 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
         })
         .onMessage(MmProtocol.Dmirror.class, d -> {
           mirrors.call(d);
+          return this;
+        })
+        .onMessage(MmProtocol.ForkInto.class, this::onForkInto)
+        .onMessage(MmProtocol.Adopt.class, a -> {
+          boolean adopted = space.adopt(a.inheritance());
+          reportResident();
+          a.replyTo().tell(adopted ? Reply.of(0, "fork: the child's address space is a copy of its parent's")
+              : Reply.of(Errno.EBUSY.negative(), "fork: the child process has mappings of its own already"));
           return this;
         })
         .onMessage(Continue.class, c -> {
@@ -315,6 +325,33 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
             : ": " + plan.ranges().size() + " range(s) invalidated")));
       });
     });
+    return this;
+  }
+
+  /**
+   * fork() into a child process (copy_mm): under the write lock, the parent's writable private memory becomes
+   * copy-on-write (PROTECTION_PAGE over it: a device mirror of the parent loses those pages, an exclusive entry is
+   * restored), and the child's mm takes a copy of the mappings and page table. fencelab does not share a device-private
+   * page between two address spaces: such pages come back to RAM first (the kernel keeps them on the device, read-only
+   * in both).
+   */
+  private Behavior<MmProtocol.Command> onForkInto(MmProtocol.ForkInto f) {
+    String who = op("fork");
+    mmapLock.acquire(true, who, () -> hmm.toRam(0, AddressSpace.TASK_SIZE, "fork: device-private pages back to RAM first", () -> {
+      AddressSpace.Plan plan = space.planFork();
+      AddressSpace.Inheritance[] inherited = {null};
+      round(plan.ranges(), true, "", "fork", () -> {
+        space.fork();
+        inherited[0] = space.inherit();
+      }, result -> {
+        mmapLock.release(true, who);
+        if (result != 0) {
+          f.replyTo().tell(Reply.of(result, "fork: " + Errno.describe(result)));
+        } else {
+          f.child().tell(new MmProtocol.Adopt(inherited[0], f.replyTo()));
+        }
+      });
+    }));
     return this;
   }
 

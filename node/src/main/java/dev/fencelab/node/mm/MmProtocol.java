@@ -81,6 +81,12 @@ public final class MmProtocol {
       ActorRef<dev.fencelab.node.driver.DriverProtocol.Command> driver, ActorRef<Reply> replyTo)
       implements Command, NoSerializationVerificationNeeded {}
 
+  /** fork() with a child: this mm becomes copy-on-write and {@code child}'s (empty) mm a copy of it. */
+  public record ForkInto(ActorRef<Command> child, ActorRef<Reply> replyTo) implements Command, NoSerializationVerificationNeeded {}
+
+  /** To the child's mm, from its parent's: what it inherits at fork (the same member: a local message). */
+  public record Adopt(AddressSpace.Inheritance inheritance, ActorRef<Reply> replyTo) implements Command, NoSerializationVerificationNeeded {}
+
   /** A device's soft unplug: its device-private pages here go back to RAM first; answered with how many. */
   public record EvictDevicePrivate(String device, ActorRef<Result> replyTo) implements Command, NodeWireMessage {
     public EvictDevicePrivate {

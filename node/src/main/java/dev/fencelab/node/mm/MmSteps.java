@@ -111,7 +111,9 @@ public final class MmSteps implements StepHandler {
         Range r = range(call, a.getRegion(), a.getOffset(), a.getLength());
         yield ask(call, mm, to -> new MmProtocol.Change(MmProtocol.Change.Kind.DONTNEED, r.addr(), r.length(), 0, to), null);
       }
-      case FORK -> ask(call, mm, to -> new MmProtocol.Change(MmProtocol.Change.Kind.FORK, 0, 0, 0, to), null);
+      case FORK -> step.getFork().getInto().isEmpty()
+          ? ask(call, mm, to -> new MmProtocol.Change(MmProtocol.Change.Kind.FORK, 0, 0, 0, to), null)
+          : ask(call, mm, to -> new MmProtocol.ForkInto(call.actor(StepBindings.mm(step.getFork().getInto())), to), null);
       case CPU_WRITE -> {
         var w = step.getCpuWrite();
         Range r = range(call, w.getRegion(), w.getOffset(), w.getLength());

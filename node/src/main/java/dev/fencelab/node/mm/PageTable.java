@@ -166,6 +166,25 @@ final class PageTable {
     return gone;
   }
 
+  /** fork's copy for the child: the same runs (frames, copy-on-write marks), the same frame counters. */
+  PageTable copy() {
+    PageTable t = new PageTable();
+    runs.forEach((page, r) -> t.runs.put(page, r.copy(r.pages, r.pfn)));
+    t.nextPfn = nextPfn;
+    t.nextDevicePfn = nextDevicePfn;
+    t.present = present;
+    return t;
+  }
+
+  /** The child's side of fork: this (empty) table takes {@code other}'s runs and counters. */
+  void adopt(PageTable other) {
+    runs.clear();
+    runs.putAll(other.runs);
+    nextPfn = other.nextPfn;
+    nextDevicePfn = other.nextDevicePfn;
+    present = other.present;
+  }
+
   /** fork: the present pages of the range become shared with the child, copy-on-write. */
   void markCow(long page, long n) {
     range(page, n).forEach(r -> r.cow = true);

@@ -3,10 +3,7 @@ package dev.fencelab.node.mm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.fencelab.node.fence.FenceFixture;
 import dev.fencelab.protocol.Errno;
-import java.time.Duration;
-import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,46 +11,32 @@ import org.junit.jupiter.api.Test;
 
 /** The dmirror test driver's ioctls on an mm (lib/test_hmm.c; kernel-semantics §1.17): counters, errnos, the device page table. */
 class MirrorsTest {
-  private static final long PAGE = AddressSpace.PAGE;
-  private static FenceFixture f;
-  private static int mms;
+  private static final long PAGE = MmCalls.PAGE;
+  private static MmCalls m;
 
   @BeforeAll
   static void start() {
-    f = new FenceFixture("mirrors", Duration.ofSeconds(20));
+    m = new MmCalls("mirrors");
   }
 
   @AfterAll
   static void stop() {
-    f.close();
-  }
-
-  private static ActorRef<MmProtocol.Command> mm() {
-    return f.testKit.spawn(MmActor.create("test/m" + mms, 1 << 20, f.services), "mirror-mm-" + mms++);
-  }
-
-  private static MmProtocol.Reply call(ActorRef<MmProtocol.Command> mm,
-      java.util.function.Function<ActorRef<MmProtocol.Reply>, MmProtocol.Command> message) {
-    TestProbe<MmProtocol.Reply> probe = f.testKit.createTestProbe();
-    mm.tell(message.apply(probe.ref()));
-    return probe.receiveMessage(Duration.ofSeconds(10));
+    m.close();
   }
 
   private static MmProtocol.Reply dmirror(ActorRef<MmProtocol.Command> mm, String op, long addr, long length) {
-    return call(mm, r -> new MmProtocol.Dmirror(op, addr, length, "dmirror0", 5, null, r));
+    return m.call(mm, r -> new MmProtocol.Dmirror(op, addr, length, "dmirror0", 5, null, r));
   }
 
   private static long mmap(ActorRef<MmProtocol.Command> mm, long length, int prot) {
-    long addr = call(mm, r -> new MmProtocol.Mmap(0, length, prot, false, false, r)).ret();
-    assertTrue(addr > 0);
-    return addr;
+    return m.mmap(mm, length, prot, false);
   }
 
-  private static final int RW = AddressSpace.PROT_READ | AddressSpace.PROT_WRITE;
+  private static final int RW = MmCalls.RW;
 
   @Test
   void aReadFaultsTheMissingPagesOnceAndASecondReadNotAtAll() {
-    var mm = mm();
+    var mm = m.mm();
     long a = mmap(mm, 16 * PAGE, RW);
     MmProtocol.Reply first = dmirror(mm, "read", a, 16 * PAGE);
     assertEquals(0, first.ret(), first.detail());
@@ -64,16 +47,16 @@ class MirrorsTest {
 
   @Test
   void anInvalidationOfTheRangeEmptiesTheMirrorSoTheNextReadFaultsAgain() {
-    var mm = mm();
+    var mm = m.mm();
     long a = mmap(mm, 16 * PAGE, RW);
     dmirror(mm, "read", a, 16 * PAGE);
-    assertEquals(0, call(mm, r -> new MmProtocol.Change(MmProtocol.Change.Kind.MPROTECT, a, 16 * PAGE, AddressSpace.PROT_READ, r)).ret());
+    assertEquals(0, m.call(mm, r -> new MmProtocol.Change(MmProtocol.Change.Kind.MPROTECT, a, 16 * PAGE, AddressSpace.PROT_READ, r)).ret());
     assertEquals("1", dmirror(mm, "read", a, 16 * PAGE).out().get("faults"));
   }
 
   @Test
   void aWriteThroughAReadOnlyMappingIsEpermAndAReadOfANoAccessOneEfault() {
-    var mm = mm();
+    var mm = m.mm();
     long ro = mmap(mm, 4 * PAGE, AddressSpace.PROT_READ);
     long none = mmap(mm, 4 * PAGE, 0);
     assertEquals(Errno.EPERM.negative(), dmirror(mm, "write", ro, 4 * PAGE).ret());
@@ -82,7 +65,7 @@ class MirrorsTest {
 
   @Test
   void anUnalignedOrEmptyRangeIsEinval() {
-    var mm = mm();
+    var mm = m.mm();
     long a = mmap(mm, 4 * PAGE, RW);
     assertEquals(Errno.EINVAL.negative(), dmirror(mm, "read", a + 1, PAGE).ret());
     assertEquals(Errno.EINVAL.negative(), dmirror(mm, "read", a, 0).ret());
@@ -90,9 +73,9 @@ class MirrorsTest {
 
   @Test
   void theDevicesOwnMigrationKeepsItsMirrorAndReadingItsPrivatePagesFaultsNothing() {
-    var mm = mm();
+    var mm = m.mm();
     long a = mmap(mm, 8 * PAGE, RW);
-    call(mm, r -> new MmProtocol.CpuAccess(a, 8 * PAGE, true, 3, r));
+    m.call(mm, r -> new MmProtocol.CpuAccess(a, 8 * PAGE, true, 3, r));
     MmProtocol.Reply migrated = dmirror(mm, "migrate_to_dev", a, 8 * PAGE);
     assertEquals(0, migrated.ret(), migrated.detail());
     assertEquals("8", migrated.out().get("cpages"));
@@ -101,19 +84,19 @@ class MirrorsTest {
 
   @Test
   void aCpuReadOfMigratedPagesDropsThemFromTheMirror() {
-    var mm = mm();
+    var mm = m.mm();
     long a = mmap(mm, 8 * PAGE, RW);
-    call(mm, r -> new MmProtocol.CpuAccess(a, 8 * PAGE, true, 3, r));
+    m.call(mm, r -> new MmProtocol.CpuAccess(a, 8 * PAGE, true, 3, r));
     dmirror(mm, "migrate_to_dev", a, 8 * PAGE);
-    call(mm, r -> new MmProtocol.CpuAccess(a, 4 * PAGE, false, 0, r)); // migrate_to_ram of the first half
+    m.call(mm, r -> new MmProtocol.CpuAccess(a, 4 * PAGE, false, 0, r)); // migrate_to_ram of the first half
     assertEquals("1", dmirror(mm, "read", a, 8 * PAGE).out().get("faults"));
   }
 
   @Test
   void migrateToSysCountsTheDevicesPagesItBroughtBack() {
-    var mm = mm();
+    var mm = m.mm();
     long a = mmap(mm, 8 * PAGE, RW);
-    call(mm, r -> new MmProtocol.CpuAccess(a, 8 * PAGE, true, 3, r));
+    m.call(mm, r -> new MmProtocol.CpuAccess(a, 8 * PAGE, true, 3, r));
     dmirror(mm, "migrate_to_dev", a, 8 * PAGE);
     MmProtocol.Reply back = dmirror(mm, "migrate_to_sys", a, 8 * PAGE);
     assertEquals("8", back.out().get("cpages"));
@@ -122,10 +105,10 @@ class MirrorsTest {
 
   @Test
   void aSnapshotGivesOneByteAPageWithoutFaulting() {
-    var mm = mm();
+    var mm = m.mm();
     long a = mmap(mm, 4 * PAGE, RW);
-    call(mm, r -> new MmProtocol.CpuAccess(a + PAGE, PAGE, true, 3, r)); // page 1 written
-    call(mm, r -> new MmProtocol.CpuAccess(a + 2 * PAGE, PAGE, true, 3, r));
+    m.call(mm, r -> new MmProtocol.CpuAccess(a + PAGE, PAGE, true, 3, r)); // page 1 written
+    m.call(mm, r -> new MmProtocol.CpuAccess(a + 2 * PAGE, PAGE, true, 3, r));
     dmirror(mm, "migrate_to_dev", a + 2 * PAGE, PAGE); // page 2 in the device's private memory
     long none = mmap(mm, PAGE, 0);
     assertEquals("00 02 22 00", dmirror(mm, "snapshot", a, 4 * PAGE).out().get("snapshot"));
@@ -134,13 +117,13 @@ class MirrorsTest {
 
   @Test
   void exclusiveEntriesStayUntilTheCpuTouchesThePages() {
-    var mm = mm();
+    var mm = m.mm();
     long a = mmap(mm, 4 * PAGE, RW);
-    call(mm, r -> new MmProtocol.CpuAccess(a, 4 * PAGE, true, 3, r));
+    m.call(mm, r -> new MmProtocol.CpuAccess(a, 4 * PAGE, true, 3, r));
     MmProtocol.Reply ex = dmirror(mm, "exclusive", a, 4 * PAGE);
     assertEquals("4", ex.out().get("cpages"));
     assertEquals(Errno.EPERM.negative(), dmirror(mm, "check_exclusive", a, 4 * PAGE).ret());
-    call(mm, r -> new MmProtocol.CpuAccess(a, 4 * PAGE, true, 4, r));
+    m.call(mm, r -> new MmProtocol.CpuAccess(a, 4 * PAGE, true, 4, r));
     assertEquals(0, dmirror(mm, "check_exclusive", a, 4 * PAGE).ret());
   }
 }

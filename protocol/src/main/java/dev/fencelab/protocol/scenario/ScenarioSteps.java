@@ -82,7 +82,7 @@ public final class ScenarioSteps {
 
   /** Fields whose name alone does not say what they hold (by their path in the step). */
   private static final Map<String, RefKind> FIELD_KINDS = Map.ofEntries(Map.entry("notifier_insert.called", RefKind.FENCE),
-      Map.entry("pass.name", RefKind.FD), Map.entry("pass.to", RefKind.PROCESS),
+      Map.entry("pass.name", RefKind.FD), Map.entry("pass.to", RefKind.PROCESS), Map.entry("fork.into", RefKind.PROCESS),
       Map.entry("submit.in_fences", RefKind.FD), Map.entry("submit.reads", RefKind.BUFFER), Map.entry("submit.writes", RefKind.BUFFER),
       Map.entry("submit.copy.from", RefKind.BUFFER), Map.entry("submit.copy.to", RefKind.BUFFER));
 

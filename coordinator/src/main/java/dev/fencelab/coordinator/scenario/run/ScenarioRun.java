@@ -290,7 +290,8 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
       if (step.hasChecksum()) {
         record.addChecksums(Outcomes.checksum(step.getChecksum().getBuffer(), id, done.sent(), log));
       } else if (step.hasCpuRead() && done.sent().result().getRet() == 0) { // a region's bytes, comparable with a buffer's
-        record.addChecksums(Outcomes.checksum(step.getCpuRead().getRegion(), id, done.sent(), log));
+        String name = step.getCpuRead().getAs().isEmpty() ? step.getCpuRead().getRegion() : step.getCpuRead().getAs();
+        record.addChecksums(Outcomes.checksum(name, id, done.sent(), log));
       } else if (step.hasDmirror() && !step.getDmirror().getAs().isEmpty() && done.sent().result().getRet() == 0) { // what a device read
         record.addChecksums(Outcomes.checksum(step.getDmirror().getAs(), id, done.sent(), log));
       }

@@ -249,6 +249,7 @@ final class StepClient {
         case PROCESS -> {
           copy(name, request);
           copy(StepBindings.label(name), request);
+          copy(StepBindings.mm(name), request); // fork's child: its mm takes the copy
         }
         case REGION, NOTIFIER -> {
           if (!copy(name, request)) {
