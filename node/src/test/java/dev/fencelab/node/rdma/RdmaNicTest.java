@@ -218,6 +218,38 @@ class RdmaNicTest {
     assertEquals(checksum(p.mmA, src, 4 * PAGE), checksum(p.mmB, dst, 4 * PAGE), "the write faulted the new pages in");
   }
 
+  /** An mm whose hmm_range_fault keeps returning -EBUSY (an invalidation keeps racing it); counts the attempts. */
+  private static ActorRef<MmProtocol.Command> busyMm(java.util.concurrent.atomic.AtomicInteger faults) {
+    return f.testKit.spawn(org.apache.pekko.actor.typed.javadsl.Behaviors.receive(MmProtocol.Command.class)
+        .onMessage(MmProtocol.NotifierInsert.class, m -> {
+          m.replyTo().tell(new MmProtocol.Inserted(0, 1, 2));
+          return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+        })
+        .onMessage(MmProtocol.ReadBegin.class, m -> {
+          m.replyTo().tell(new MmProtocol.Result(0, 2));
+          return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+        })
+        .onMessage(MmProtocol.RangeFault.class, m -> {
+          faults.incrementAndGet();
+          m.replyTo().tell(new MmProtocol.Faulted(-16, java.util.List.of(), 0)); // -EBUSY
+          return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+        })
+        .build(), "busy-mm-" + n++);
+  }
+
+  @Test
+  void anOdpFaultRetriesEbusyForHmmRangeDefaultTimeoutThenFailsTheAccess() {
+    Pair p = new Pair();
+    java.util.concurrent.atomic.AtomicInteger faults = new java.util.concurrent.atomic.AtomicInteger();
+    ActorRef<MmProtocol.Command> busy = busyMm(faults);
+    long src = p.region(p.mmA, 4 * PAGE, 5);
+    p.reg(p.a, "src", p.mmA, src, 4 * PAGE, Verbs.LOCAL_WRITE);
+    p.reg(p.b, "dst", busy, 0x7f00_0000_0000L, 4 * PAGE, ALL | Verbs.ON_DEMAND);
+    p.post("w", Verbs.Opcode.WRITE, "src", 4 * PAGE, "dst");
+    assertEquals("rem_access_err", p.poll(p.a, 1).out().get("w"), "the responder's fault failed: the requester sees the access error");
+    assertTrue(faults.get() > 1, "hmm_range_fault was retried on -EBUSY: " + faults.get() + " attempt(s)");
+  }
+
   @Test
   void aNonBlockableInvalidationOfAnOdpMrIsEAGAIN() {
     Pair p = new Pair();
