@@ -41,6 +41,7 @@ final class InvalidationBench extends AbstractBehavior<InvalidationBench.Command
   private final ActorRef<FenceControl.BenchReport> replyTo;
   private final ActorRef<Object> step;
   private final ActorRef<MmProtocol.Command> mm;
+  private final FenceServices services;
   private final List<ActorRef<MmProtocol.Invalidate>> subscribers = new ArrayList<>();
   private Consumer<Object> onStep = m -> {};
   private long addr;
@@ -60,6 +61,7 @@ final class InvalidationBench extends AbstractBehavior<InvalidationBench.Command
     this.replyTo = replyTo;
     this.step = context.messageAdapter(Object.class, Step::new);
     this.mm = context.spawn(MmActor.create("bench/mm", 1 << 20, services), "bench-mm");
+    this.services = services;
   }
 
   @SuppressWarnings("unchecked")
@@ -145,7 +147,7 @@ final class InvalidationBench extends AbstractBehavior<InvalidationBench.Command
     rawRounds(1, rounds, p1 -> rawRounds(MANY, Math.max(10, rounds / 10), p100 -> {
       figures.add(BenchFigure.of("invalidate.round.1_subscriber.p50", "us", fencelabP50.get(0), p1, false));
       figures.add(BenchFigure.of("invalidate.round.100_subscribers.p50", "us", fencelabP50.get(1), p100, false));
-      replyTo.tell(new FenceControl.BenchReport(figures));
+      getContext().spawnAnonymous(HmmBench.create(services, figures, replyTo)); // it answers with every figure
       getContext().stop(mm);
     }));
   }
