@@ -155,6 +155,35 @@ public final class Content {
     return out;
   }
 
+  /** True when every byte of {@code [offset, offset + length)} is zero (nothing written there, or zeros written). */
+  public synchronized boolean isZero(long offset, long length) {
+    check(offset, length);
+    if (pages != null) {
+      byte[] buf = new byte[(int) Math.min(length, PAGE)];
+      for (long pos = offset; pos < offset + length; pos += buf.length) {
+        int n = (int) Math.min(buf.length, offset + length - pos);
+        int page = (int) (pos / PAGE);
+        if (pages[page] == null && (pos % PAGE) + n <= PAGE) {
+          continue;
+        }
+        readBytes(pos, buf, 0, n);
+        for (int i = 0; i < n; i++) {
+          if (buf[i] != 0) {
+            return false;
+          }
+        }
+      }
+      return true;
+    }
+    boolean[] zero = {true};
+    walk(offset, offset + length, (pos, n) -> {}, (c, from, to) -> {
+      if (c instanceof Chunk.Bytes || ((Chunk.Pattern) c).seed() != 0) {
+        zero[0] = false;
+      }
+    });
+    return zero[0];
+  }
+
   /** A run of a buffer's content: real bytes, or pattern ranges (which travel as a few numbers, whatever their length). */
   public record Extent(long offset, long length, boolean bytes) {}
 

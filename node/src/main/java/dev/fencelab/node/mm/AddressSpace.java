@@ -526,9 +526,13 @@ public final class AddressSpace {
   }
 
   /** What {@code hmm_range_fault} reported, page by page, counted. */
-  public record HmmView(long valid, long write, long device, long error, long none, long p2p) {
+  public record HmmView(long valid, long write, long device, long error, long none, long p2p, long zero) {
     public HmmView(long valid, long write, long device, long error, long none) {
-      this(valid, write, device, error, none, 0);
+      this(valid, write, device, error, none, 0, 0);
+    }
+
+    public HmmView(long valid, long write, long device, long error, long none, long p2p) {
+      this(valid, write, device, error, none, p2p, 0);
     }
   }
 
@@ -551,6 +555,7 @@ public final class AddressSpace {
     long device = 0;
     long error = 0;
     long p2p = 0;
+    long zero = 0;
     long mappedReadable = 0;
     for (Vma v : covering(first, last)) {
       long s = Math.max(first, v.start);
@@ -576,6 +581,7 @@ public final class AddressSpace {
       long present = pages.lookup(s / PAGE, (e - s) / PAGE).stream().mapToLong(Frames::pages).sum();
       long gone = pages.lost(s / PAGE, (e - s) / PAGE);
       error += gone;
+      zero += pages.zeroPages(s / PAGE, (e - s) / PAGE);
       long system = present - own - foreign - gone;
       valid += own + system + peer;
       device += own;
@@ -584,7 +590,7 @@ public final class AddressSpace {
       }
     }
     error += (last - first) / PAGE - mappedReadable;
-    return new HmmView(valid, write, device, error, (last - first) / PAGE - valid - error, p2p);
+    return new HmmView(valid, write, device, error, (last - first) / PAGE - valid - error, p2p, zero);
   }
 
   private long cowPages(long start, long end) {
@@ -609,9 +615,41 @@ public final class AddressSpace {
       if (!pins.isEmpty()) {
         pins.detach(old, this::filled); // the writer gets a new page; a pin keeps the old one (content unchanged yet)
       }
+    } else { // do_anonymous_page: a read of never-written private anonymous memory maps the zero page
+      forEachPart(first, n * PAGE, (v, s, e) -> {
+        if (!v.backing.shared()) {
+          zeroHoles(v, s, e);
+        }
+      });
     }
     pages.populate(first / PAGE, n);
     return pages.lookup(first / PAGE, n);
+  }
+
+  /** The absent pages of [s, e) of {@code v} whose content was never written (zeros) map the zero page. */
+  private void zeroHoles(Vma v, long s, long e) {
+    long p = s / PAGE;
+    for (Frames f : pages.lookup(s / PAGE, (e - s) / PAGE)) {
+      zeroHole(v, p, f.address() / PAGE);
+      p = f.address() / PAGE + f.pages();
+    }
+    zeroHole(v, p, e / PAGE);
+  }
+
+  private void zeroHole(Vma v, long from, long to) {
+    if (from >= to) {
+      return;
+    }
+    Content c = v.backing.content();
+    if (c.isZero(from * PAGE - v.backing.origin(), (to - from) * PAGE)) {
+      pages.populateZero(from, to - from);
+      return;
+    }
+    for (long p = from; p < to; p++) {
+      if (c.isZero(p * PAGE - v.backing.origin(), PAGE)) {
+        pages.populateZero(p, 1);
+      }
+    }
   }
 
   /** How many pages of the range are absent (a fault of it would allocate them: a major fault). */

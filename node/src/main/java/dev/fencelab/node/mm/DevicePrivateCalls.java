@@ -201,9 +201,9 @@ final class DevicePrivateCalls {
         return;
       }
       long[] cpages = {0};
-      // another owner's device-private pages first come back to RAM (device to device goes through system memory)
-      toRam(m.addr(), m.length(), "migrate_to_ram before migrate_vma", m.owner(), () -> rounds.round(plan.ranges(), true, m.owner(),
-          "migrate_vma to " + m.device(), () -> {
+      // MIGRATE_VMA_SELECT_SYSTEM: system pages (and holes) only; device-private pages, another device's included, are
+      // not collected (a driver that wants them brings them back first: migrate_to_ram)
+      rounds.round(plan.ranges(), true, m.owner(), "migrate_vma to " + m.device(), () -> {
             cpages[0] = space.toDevice(m.addr(), m.length(), m.owner(), m.device());
             if (m.driver() != null && holders.put(m.driver(), m.device()) == null) { // the device learns who holds its pages
               ctx.watch(m.driver());
@@ -214,7 +214,7 @@ final class DevicePrivateCalls {
             mmapLock.release(false, who);
             m.replyTo().tell(new Reply(result != 0 ? result : 0, cpages[0], Map.of("cpages", Long.toString(cpages[0])),
                 "migrate_vma to " + m.device() + ": " + cpages[0] + " page(s) now device-private (owner " + m.owner() + ")"));
-          }));
+          });
     });
   }
 

@@ -200,7 +200,8 @@ final class Mirrors {
     StringBuilder bytes = new StringBuilder();
     for (long p = first; p < first + n; p++) {
       AddressSpace.HmmView v = space.hmmView(p * AddressSpace.PAGE, AddressSpace.PAGE, d.device());
-      int b = v.error() == 1 ? 0xff : v.valid() == 0 ? 0x00 : (v.device() == 1 ? 0x20 : 0) | (v.write() == 1 ? 0x02 : 0x01);
+      int b = v.error() == 1 ? 0xff : v.valid() == 0 ? 0x00
+          : (v.device() == 1 ? 0x20 : v.zero() == 1 ? 0x10 : 0) | (v.write() == 1 ? 0x02 : 0x01);
       bytes.append(bytes.length() == 0 ? "" : " ").append(String.format("%02x", b));
     }
     d.replyTo().tell(new Reply(0, n, Map.of("cpages", Long.toString(n), "faults", "0", "snapshot", bytes.toString()),

@@ -27,6 +27,8 @@ final class PageTable {
     boolean lost;
     /** make_device_exclusive: the owner whose device holds the page exclusively (null: none). */
     String exclusive;
+    /** The shared zero page (a read fault of never-written private anonymous memory): read-only, copy-on-write. */
+    boolean zero;
 
     Run(long pages, long pfn, boolean cow, String owner) {
       this.pages = pages;
@@ -40,6 +42,7 @@ final class PageTable {
       r.device = device;
       r.lost = lost;
       r.exclusive = exclusive;
+      r.zero = zero;
       return r;
     }
   }
@@ -108,16 +111,29 @@ final class PageTable {
     return range(page, n).stream().anyMatch(r -> r.cow);
   }
 
+  /**
+   * A read fault of never-written private anonymous memory: every absent page of the range maps the shared zero page
+   * (read-only; a write breaks it like copy-on-write). Returns how many pages it mapped.
+   */
+  long populateZero(long page, long n) {
+    return populate(page, n, null, null, true);
+  }
+
+  /** Zero-page pages of the range. */
+  long zeroPages(long page, long n) {
+    return range(page, n).stream().filter(r -> r.zero).mapToLong(r -> r.pages).sum();
+  }
+
   /** Gives every absent page of {@code [page, page + n)} a new frame (a fault); returns how many pages it added. */
   long populate(long page, long n) {
-    return populate(page, n, null, null);
+    return populate(page, n, null, null, false);
   }
 
   /**
    * Gives every absent page of the range a new frame: a system one, or with {@code owner} a device-private one in
    * {@code device}'s memory. Returns how many pages it added.
    */
-  private long populate(long page, long n, String owner, String device) {
+  private long populate(long page, long n, String owner, String device, boolean zero) {
     split(page);
     split(page + n);
     long added = 0;
@@ -127,8 +143,9 @@ final class PageTable {
       Map.Entry<Long, Run> e = runs.ceilingEntry(p);
       long holeEnd = e == null ? end : Math.min(end, e.getKey());
       if (holeEnd > p) {
-        Run fresh = new Run(holeEnd - p, owner == null ? nextPfn : nextDevicePfn, false, owner);
+        Run fresh = new Run(holeEnd - p, owner == null ? nextPfn : nextDevicePfn, zero, owner);
         fresh.device = device;
+        fresh.zero = zero;
         runs.put(p, fresh);
         if (owner == null) {
           nextPfn += holeEnd - p;
@@ -202,6 +219,7 @@ final class PageTable {
         r.pfn = nextPfn;
         nextPfn += r.pages;
         r.cow = false;
+        r.zero = false;
       }
     }
     return old;
@@ -215,7 +233,7 @@ final class PageTable {
    * Returns the pages collected ({@code cpages}).
    */
   long toDevice(long page, long n, String owner, String device) {
-    long added = populate(page, n, owner, device);
+    long added = populate(page, n, owner, device, false);
     long collected = 0;
     for (Run r : range(page, n)) {
       if (r.owner == null) { // the pages just populated are already the device's
@@ -224,6 +242,7 @@ final class PageTable {
         r.pfn = nextDevicePfn;
         nextDevicePfn += r.pages;
         r.cow = false;
+        r.zero = false; // a zero page migrates like an absent one: a zero-filled device page
         collected += r.pages;
       }
     }

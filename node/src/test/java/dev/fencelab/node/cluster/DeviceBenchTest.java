@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /** The device bench's shape on one member (its own peer): it ends with every figure, whatever their values. */
 class DeviceBenchTest {
   @Test
-  void shouldReportJobRateCopyThroughputAndInvalidationRoundsWithTheirBaselines() {
+  void shouldReportJobRateCopyThroughputInvalidationRoundsAndHmmPagesWithTheirBaselines() {
     ActorTestKit testKit = ActorTestKit.create("device-bench-test", ConfigFactory.load("application-test"));
     try {
       Cluster cluster = Cluster.get(testKit.system());
@@ -29,7 +29,8 @@ class DeviceBenchTest {
 
       FenceControl.BenchReport report = probe.receiveMessage(Duration.ofSeconds(60));
       assertEquals(List.of("jobs.remote_in_fence.rate", "copy.cross_node.throughput", "invalidate.round.1_subscriber.p50",
-          "invalidate.round.100_subscribers.p50"), report.figures().stream().map(f -> f.name()).toList());
+          "invalidate.round.100_subscribers.p50", "hmm.fault.100k_pages.rate", "hmm.migrate.100k_pages.rate"),
+          report.figures().stream().map(f -> f.name()).toList());
       report.figures().forEach(f -> assertTrue(f.value() > 0 && f.baseline() > 0, f.toString()));
     } finally {
       testKit.shutdownTestKit();

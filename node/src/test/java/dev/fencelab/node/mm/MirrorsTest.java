@@ -126,4 +126,22 @@ class MirrorsTest {
     m.call(mm, r -> new MmProtocol.CpuAccess(a, 4 * PAGE, true, 4, r));
     assertEquals(0, dmirror(mm, "check_exclusive", a, 4 * PAGE).ret());
   }
+
+  @Test
+  void aReadOfNeverWrittenMemoryMapsTheZeroPageWhichAWriteReplaces() {
+    var mm = m.mm();
+    long a = mmap(mm, 2 * PAGE, RW);
+    m.call(mm, r -> new MmProtocol.CpuAccess(a, 2 * PAGE, false, 0, r));
+    assertEquals("11 11", dmirror(mm, "snapshot", a, 2 * PAGE).out().get("snapshot"));
+    m.call(mm, r -> new MmProtocol.CpuAccess(a, PAGE, true, 3, r));
+    assertEquals("02 11", dmirror(mm, "snapshot", a, 2 * PAGE).out().get("snapshot"));
+  }
+
+  @Test
+  void aMigrationLeavesAnotherDevicesPrivatePagesWhereTheyAre() {
+    var mm = m.mm();
+    long a = mmap(mm, PAGE, RW);
+    assertEquals("1", m.call(mm, r -> new MmProtocol.Dmirror("migrate_to_dev", a, PAGE, "dmirror1", 5, null, r)).out().get("cpages"));
+    assertEquals(Errno.ENOENT.negative(), dmirror(mm, "migrate_to_dev", a, PAGE).ret());
+  }
 }
