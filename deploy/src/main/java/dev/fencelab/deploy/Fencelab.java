@@ -50,10 +50,9 @@ public final class Fencelab implements Runnable {
     cl.setParameterExceptionHandler((ex, args) -> {
       CommandLine bad = ex.getCommandLine();
       java.io.PrintWriter err = bad.getErr();
-      err.println("error: " + ex.getMessage());
+      err.println("error: " + ex.getMessage() + " (see '" + bad.getCommandSpec().qualifiedName() + " --help')");
       CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
-      err.println();
-      bad.usage(err);
+      err.flush();
       return CommandLine.ExitCode.USAGE;
     });
     cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {

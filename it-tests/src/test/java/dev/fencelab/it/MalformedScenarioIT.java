@@ -33,7 +33,7 @@ class MalformedScenarioIT {
 
   private void assertRejected(LauncherIT.Run run, String... fragments) {
     assertEquals(2, run.exitCode(), run.all());
-    assertTrue(run.stderr().startsWith("error: scenario"), run.all());
+    assertTrue(run.stderr().startsWith("error: ") && run.stderr().contains("bad.yaml"), run.all()); // one problem: one line
     for (String f : fragments) {
       assertTrue(run.stderr().contains(f), "expected '" + f + "' in:\n" + run.all());
     }

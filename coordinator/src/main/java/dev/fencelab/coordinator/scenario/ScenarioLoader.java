@@ -77,7 +77,7 @@ public final class ScenarioLoader {
     } catch (JsonProcessingException e) {
       int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
       throw new ScenarioException(List.of(source + ":" + line + ": not valid " + (asJson ? "JSON" : "YAML") + ": "
-          + e.getOriginalMessage()));
+          + oneLine(e.getOriginalMessage())));
     } catch (IOException e) {
       throw new ScenarioException(List.of(source + ": cannot parse: " + e.getMessage()));
     }
@@ -98,6 +98,25 @@ public final class ScenarioLoader {
       throw new ScenarioException(distinct);
     }
     return loaded;
+  }
+
+  /**
+   * A parser's message on one line: SnakeYAML's spans several (the context, a caret under the column, the problem);
+   * what was expected and where it was found is kept, the echo of the source is not.
+   */
+  static String oneLine(String message) {
+    if (message == null) {
+      return "";
+    }
+    List<String> kept = new ArrayList<>();
+    for (String l : message.split("\\R")) {
+      String t = l.strip();
+      if (t.isEmpty() || t.startsWith("in 'reader'") || t.equals("^") || l.startsWith("    ")) {
+        continue; // the source line echoed, the caret, the stream name: the file and line are already in front
+      }
+      kept.add(t);
+    }
+    return String.join("; ", kept);
   }
 
   private static Node read(JsonParser p, String source, int depth) throws IOException {

@@ -171,4 +171,12 @@ class ScenarioLoaderTest {
     ScenarioException e = assertThrows(ScenarioException.class, () -> ScenarioLoader.load(file));
     assertEquals(List.of(file + ": not UTF-8 text (a binary file?); a scenario is YAML or JSON"), e.problems());
   }
+
+  @Test
+  void aYamlSyntaxErrorIsOneLineWithWhatWasExpectedAndWhere() {
+    List<String> p = assertThrows(ScenarioException.class, () -> ScenarioLoader.parse("name: x\nnodes: [{name: n1}\nsteps: [}\n", "t.yaml",
+        false)).problems();
+    assertEquals(1, p.size(), p.toString());
+    assertTrue(!p.get(0).contains("\n") && p.get(0).startsWith("t.yaml:") && p.get(0).contains("expected ',' or ']'"), p.get(0));
+  }
 }

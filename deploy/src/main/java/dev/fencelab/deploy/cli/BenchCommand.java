@@ -26,8 +26,8 @@ import picocli.CommandLine.Parameters;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = {
-      "Measures fencelab against raw Pekko doing the same shape of work, in the same run, on a real local",
-      "cluster. Figures, not assertions: each with its raw baseline and the ratio.",
+      "Measures fencelab against raw Pekko doing the same shape of work, in the same run, on a local cluster.",
+      "Figures, not assertions: each with its raw baseline and the ratio.",
       "",
       "Suites: 'fences' (fence signal/wait latency and rates, heap per fence) and 'devices' (jobs per second",
       "through one engine with a remote in-fence; copy throughput between GPUs on two nodes; invalidation rounds",

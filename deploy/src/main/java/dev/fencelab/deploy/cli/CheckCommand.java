@@ -14,8 +14,8 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "check",
     mixinStandardHelpOptions = true,
-    description = {"Validates scenario files (or bundled scenarios by name) without starting a cluster: every problem of",
-        "each, with its file and line, in one pass. Exit 0: all valid; 2: a problem.", ""})
+    description = {"Validates scenario files (or bundled scenarios by name) without starting a cluster.",
+        "Every problem of each, with its file and line, in one pass. Exit 0: all valid; 2: a problem.", ""})
 public final class CheckCommand implements Callable<Integer> {
   @Parameters(arity = "1..*", paramLabel = "SCENARIO", description = "scenario files (.yaml, .json) or bundled scenario names")
   List<String> scenarios;

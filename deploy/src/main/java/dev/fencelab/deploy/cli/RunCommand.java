@@ -152,8 +152,11 @@ public final class RunCommand implements Callable<Integer> {
         return ScenarioLoader.parse(bundled.get(), "scenarios/" + name, false);
       }
     } catch (ScenarioException e) {
-      throw UserError.badInput("scenario " + nameOrPath + " is not valid (" + e.problems().size() + " problem"
-          + (e.problems().size() == 1 ? "" : "s") + "):\n  " + String.join("\n  ", e.problems()));
+      if (e.problems().size() == 1) { // one line: the problem names its file and line
+        throw UserError.badInput(e.problems().get(0));
+      }
+      throw UserError.badInput("scenario " + nameOrPath + " is not valid (" + e.problems().size() + " problems):\n  "
+          + String.join("\n  ", e.problems()));
     }
     throw UserError.badInput("no scenario file " + nameOrPath + " and no bundled scenario of that name (bundled: "
         + BundledScenarios.list().stream().map(BundledScenarios.Entry::name).toList() + ")");
