@@ -75,7 +75,10 @@ public final class VerdictChecker {
     intact();
     facts.addAll(TransferFacts.of(x));
     expectations();
-    facts.add(x.created.size() + " fences created, " + x.signals.size() + " signalled, " + x.waitBegins.size() + " waits, "
+    long withError = x.created.keySet().stream().map(x::finalStatus).filter(st -> st != null && st < 0).count();
+    long withTheirNode = x.created.keySet().stream().filter(f -> !x.signals.containsKey(f) && x.finalStatus(f) != null).count();
+    facts.add(x.created.size() + " fences created: " + (x.signals.size() + withTheirNode) + " ended (" + withError + " with an error"
+        + (withTheirNode == 0 ? "" : ", " + withTheirNode + " with their node") + "), " + x.waitBegins.size() + " waits, "
         + x.jobs.size() + " jobs, " + x.violations.size() + " violations, " + x.events.size() + " trace events");
   }
 

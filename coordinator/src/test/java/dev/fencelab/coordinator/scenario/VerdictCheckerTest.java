@@ -152,4 +152,18 @@ class VerdictCheckerTest {
     org.junit.jupiter.api.Assertions.assertEquals("n2/gpuNone/un", VerdictChecker.untagged("n2/gpuNone-5suz/un", "5suz"));
     org.junit.jupiter.api.Assertions.assertEquals("n2/gpuNone-5suz/un", VerdictChecker.untagged("n2/gpuNone-5suz/un", ""));
   }
+
+  @Test
+  void theSummaryCountsAFenceWhoseNodeDiedAsEndedWithItsNode() {
+    RunRecord r = RunRecord.newBuilder()
+        .addEvents(ev(EventKind.FENCE_CREATED, "n1", "a", 1))
+        .addEvents(ev(EventKind.FENCE_SIGNALED, "n1", "a", 2).setStatus(1))
+        .addEvents(ev(EventKind.FENCE_CREATED, "n1", "b", 3))
+        .addEvents(ev(EventKind.WAIT_BEGIN, "n2", "b", 4).setId(1))
+        .addEvents(ev(EventKind.WAIT_END, "n2", "b", 6).setId(1).setStatus(-19).setResult(-19))
+        .addDeadNodes("n1")
+        .build();
+    assertTrue(check(r).facts().stream().anyMatch(f -> f.startsWith("2 fences created: 2 ended (1 with an error, 1 with their node)")),
+        check(r).facts().toString());
+  }
 }
