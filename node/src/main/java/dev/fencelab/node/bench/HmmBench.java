@@ -7,13 +7,10 @@ import dev.fencelab.node.mm.MmActor;
 import dev.fencelab.node.mm.MmProtocol;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
  * The HMM figures of {@code bench devices} (kernel-semantics §1.17): an mm on this member faults 100,000 absent pages in
@@ -23,10 +20,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * described by segments, so a migration costs in proportion to runs, not pages. Pages per second; ratio = fencelab /
  * raw (higher is better).
  */
-final class HmmBench extends AbstractBehavior<HmmBench.Command> {
-  interface Command {}
-
-  private record Step(Object reply) implements Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {}
+final class HmmBench extends StepwiseBench {
 
   private record Counted() implements org.apache.pekko.actor.NoSerializationVerificationNeeded {}
 
@@ -35,9 +29,7 @@ final class HmmBench extends AbstractBehavior<HmmBench.Command> {
 
   private final List<BenchFigure> figures;
   private final ActorRef<FenceControl.BenchReport> replyTo;
-  private final ActorRef<Object> step;
   private final ActorRef<MmProtocol.Command> mm;
-  private Consumer<Object> onStep = m -> {};
   private long addr;
   private double faultRate;
   private double migrateRate;
@@ -51,21 +43,7 @@ final class HmmBench extends AbstractBehavior<HmmBench.Command> {
     super(context);
     this.figures = new ArrayList<>(figures);
     this.replyTo = replyTo;
-    this.step = context.messageAdapter(Object.class, Step::new);
     this.mm = context.spawn(MmActor.create("bench/hmm", 1 << 20, services), "bench-hmm-mm");
-  }
-
-  @SuppressWarnings("unchecked")
-  private <T> ActorRef<T> reply() {
-    return (ActorRef<T>) (ActorRef<?>) step;
-  }
-
-  @Override
-  public Receive<Command> createReceive() {
-    return newReceiveBuilder().onMessage(Step.class, s -> {
-      onStep.accept(s.reply());
-      return this;
-    }).build();
   }
 
   private Behavior<Command> start() {

@@ -13,13 +13,10 @@ import dev.fencelab.protocol.control.Pong;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
  * The invalidation-round figures of {@code bench devices}: an mm on this member whose interval notifiers belong to
@@ -28,10 +25,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * Pekko doing the same messages: 1 and 100 sequential protobuf round trips to the peer. Median round time of each;
  * ratio = fencelab / raw (lower is better).
  */
-final class InvalidationBench extends AbstractBehavior<InvalidationBench.Command> {
-  interface Command {}
-
-  private record Step(Object reply) implements Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {}
+final class InvalidationBench extends StepwiseBench {
 
   static final int MANY = 100;
 
@@ -39,11 +33,9 @@ final class InvalidationBench extends AbstractBehavior<InvalidationBench.Command
   private final int rounds;
   private final List<BenchFigure> figures;
   private final ActorRef<FenceControl.BenchReport> replyTo;
-  private final ActorRef<Object> step;
   private final ActorRef<MmProtocol.Command> mm;
   private final FenceServices services;
   private final List<ActorRef<MmProtocol.Invalidate>> subscribers = new ArrayList<>();
-  private Consumer<Object> onStep = m -> {};
   private long addr;
 
   /** Runs after the other device figures ({@code figures}) and answers {@code replyTo} with all of them. */
@@ -59,22 +51,8 @@ final class InvalidationBench extends AbstractBehavior<InvalidationBench.Command
     this.rounds = Math.max(10, rounds);
     this.figures = new ArrayList<>(figures);
     this.replyTo = replyTo;
-    this.step = context.messageAdapter(Object.class, Step::new);
     this.mm = context.spawn(MmActor.create("bench/mm", 1 << 20, services), "bench-mm");
     this.services = services;
-  }
-
-  @SuppressWarnings("unchecked")
-  private <T> ActorRef<T> reply() {
-    return (ActorRef<T>) (ActorRef<?>) step;
-  }
-
-  @Override
-  public Receive<Command> createReceive() {
-    return newReceiveBuilder().onMessage(Step.class, s -> {
-      onStep.accept(s.reply());
-      return this;
-    }).build();
   }
 
   private Behavior<Command> start() {
