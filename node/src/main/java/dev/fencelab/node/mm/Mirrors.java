@@ -27,8 +27,13 @@ final class Mirrors {
   static final Duration RANGE_TIMEOUT = Duration.ofMillis(1000);
 
   private static final class Table {
+    final String device;
     final TreeMap<Long, Integer> pages = new TreeMap<>();
     long seq;
+
+    Table(String device) {
+      this.device = device;
+    }
   }
 
   private final Map<String, Table> tables = new HashMap<>();
@@ -73,7 +78,7 @@ final class Mirrors {
       return;
     }
     long first = d.addr() / AddressSpace.PAGE;
-    Table t = tables.computeIfAbsent(d.device(), k -> new Table());
+    Table t = tables.computeIfAbsent(d.device(), Table::new);
     long deadline = System.nanoTime() + RANGE_TIMEOUT.toNanos();
     switch (d.op()) {
       case "read" -> fault(d, t, first, n, false, deadline, 0);
@@ -130,37 +135,21 @@ final class Mirrors {
       done(d, t, first, n, faults);
       return;
     }
+    attempt(d, t, first, n, write, deadline, faults, missing);
+  }
+
+  /** One dmirror_range_fault from page {@code from}: read_begin, hmm_range_fault, read_retry (again while it moved). */
+  private void attempt(MmProtocol.Dmirror d, Table t, long first, long n, boolean write, long deadline, int faults, long from) {
     if (System.nanoTime() > deadline) {
       d.replyTo().tell(Reply.of(Errno.EBUSY.negative(), "dmirror: the range kept changing for " + RANGE_TIMEOUT.toMillis() + " ms"));
       return;
     }
-    long from = missing;
     long seq = t.seq;
     ask(r -> new MmProtocol.HmmFault(from * AddressSpace.PAGE, (first + n - from) * AddressSpace.PAGE, d.device(), true, write, r), reply -> {
       if (reply.ret() < 0) {
         d.replyTo().tell(reply);
-        return;
-      }
-      if (t.seq != seq) { // mmu_interval_read_retry: invalidated meanwhile (its own faults included): fault again
-        retry(d, t, first, n, write, deadline, faults, from, seq);
-        return;
-      }
-      store(t, from, first + n - from, false);
-      fault(d, t, first, n, write, deadline, faults + 1);
-    });
-  }
-
-  private void retry(MmProtocol.Dmirror d, Table t, long first, long n, boolean write, long deadline, int faults, long from, long seq) {
-    long again = t.seq;
-    ask(r -> new MmProtocol.HmmFault(from * AddressSpace.PAGE, (first + n - from) * AddressSpace.PAGE, d.device(), true, write, r), reply -> {
-      if (reply.ret() < 0) {
-        d.replyTo().tell(reply);
-      } else if (t.seq != again) {
-        if (System.nanoTime() > deadline) {
-          d.replyTo().tell(Reply.of(Errno.EBUSY.negative(), "dmirror: the range kept changing for " + RANGE_TIMEOUT.toMillis() + " ms"));
-        } else {
-          retry(d, t, first, n, write, deadline, faults, from, seq);
-        }
+      } else if (t.seq != seq) { // mmu_interval_read_retry: invalidated meanwhile (its own faults included): again
+        attempt(d, t, first, n, write, deadline, faults, from);
       } else {
         store(t, from, first + n - from, false);
         fault(d, t, first, n, write, deadline, faults + 1);
@@ -173,9 +162,8 @@ final class Mirrors {
    * WRITE where it is writable; {@code ownOnly}: only this device's private pages (a migration's).
    */
   private void store(Table t, long from, long n, boolean ownOnly) {
-    String device = tables.entrySet().stream().filter(e -> e.getValue() == t).map(Map.Entry::getKey).findFirst().orElse("");
     for (long p = from; p < from + n; p++) {
-      AddressSpace.HmmView v = space.hmmView(p * AddressSpace.PAGE, AddressSpace.PAGE, device);
+      AddressSpace.HmmView v = space.hmmView(p * AddressSpace.PAGE, AddressSpace.PAGE, t.device);
       if (v.valid() == 1 && (!ownOnly || v.device() == 1)) {
         t.pages.put(p, v.write() == 1 ? WRITE : READ);
       }
