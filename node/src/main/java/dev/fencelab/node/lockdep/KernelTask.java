@@ -42,6 +42,11 @@ public final class KernelTask {
   public interface Sink {
     void dependency(Dependency dependency);
 
+    /** Whether {@code from → to} is worth describing (not seen yet): a seen one costs no description. */
+    default boolean wants(String from, String to) {
+      return true;
+    }
+
     /** A signalling section of {@code task} begins ({@code what}) and returns its id, or ends ({@code id}). */
     default long section(String task, long id, boolean begin, String what) {
       return 0;
@@ -155,11 +160,11 @@ public final class KernelTask {
   }
 
   private void depend(String to, String what, boolean section) {
-    List<String> names = held.stream().map(Held::toString).toList();
     for (int i = held.size() - 1; i >= 0; i--) {
       Held h = held.get(i);
-      if (!h.lockClass().equals(to)) {
-        sink.dependency(new Dependency(h.lockClass(), to, name, what, section, h.inSection(), names));
+      if (!h.lockClass().equals(to) && sink.wants(h.lockClass(), to)) {
+        sink.dependency(new Dependency(h.lockClass(), to, name, what, section, h.inSection(),
+            held.stream().map(Held::toString).toList()));
       }
       if (!h.trylock()) {
         break;

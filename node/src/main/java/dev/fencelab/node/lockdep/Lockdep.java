@@ -55,6 +55,11 @@ public final class Lockdep implements Extension, KernelTask.Sink {
   }
 
   @Override
+  public boolean wants(String from, String to) {
+    return enabled && !seen.contains(from + '\u0000' + to);
+  }
+
+  @Override
   public void dependency(KernelTask.Dependency d) {
     if (!enabled || !seen.add(d.from() + '\u0000' + d.to())) {
       return;
