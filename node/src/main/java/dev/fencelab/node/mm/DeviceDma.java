@@ -148,7 +148,7 @@ public final class DeviceDma {
         }
         if (g.live()) {
           space.writeMapped(c, addr + c.offset(), cs, ce);
-        } else if (space.pins().write(g.pfn(), AddressSpace.slice(c, cs - addr - c.offset(), ce - cs, cs & (PAGE - 1)))) {
+        } else if (space.pins().write(g.pfn(), Mappings.slice(c, cs - addr - c.offset(), ce - cs, cs & (PAGE - 1)))) {
           kept += ce - cs;
           keptHere = true;
         }

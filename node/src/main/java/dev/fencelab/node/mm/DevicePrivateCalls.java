@@ -18,7 +18,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
  * soft unplug, and pages lost with a device's member. Every migration is an invalidation round with the pgmap owner.
  */
 final class DevicePrivateCalls {
-  /** The mm's invalidation rounds ({@code MmActor.round}). */
+  /** The mm's invalidation rounds ({@link InvalidationRounds#round}). */
   interface Rounds {
     void round(List<Invalidation> ranges, boolean blockable, String owner, String why, Runnable apply, IntConsumer done);
   }
