@@ -56,7 +56,8 @@ class ScenarioLibraryIT {
 
   /** The bundled scenarios that kill no member: one batch on the shared realtime cluster, as a user runs a library. */
   static final List<String> SHARED = List.of("pipeline-two-gpus", "soft-unplug", "gpu-reset", "sync-file-across-processes",
-      "resv-replace-hazard", "userptr-policies", "oom-reaper-nonblock", "userptr-revalidate-in-signalling", "indefinite-fence-reclaim");
+      "resv-replace-hazard", "userptr-policies", "oom-reaper-nonblock", "userptr-revalidate-in-signalling", "indefinite-fence-reclaim",
+      "link-delay");
 
   @Test
   @Order(1)
@@ -113,7 +114,7 @@ class ScenarioLibraryIT {
   }
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"hot-unplug-exporter", "demo", "hmm-unplug-soft-vs-hard"})
+  @ValueSource(strings = {"demo", "hmm-unplug-soft-vs-hard"}) // hot-unplug-exporter: ChaosSeedIT; the cluster faults: ClusterFaultsIT
   @Order(2)
   @Timeout(value = 170, unit = TimeUnit.SECONDS)
   void aBundledScenarioThatKillsAMemberPassesOnItsOwnClusterWithEveryOutputFile(String name) throws Exception {
@@ -126,7 +127,7 @@ class ScenarioLibraryIT {
     assertTrue(Files.isRegularFile(out.resolve("n1.log")) && Files.isRegularFile(out.resolve("n2.log")), "per-node logs");
   }
 
-  private void outputs(String name, Path out) throws Exception {
+  static void outputs(String name, Path out) throws Exception {
     ObjectMapper json = new ObjectMapper();
     JsonNode verdict = json.readTree(out.resolve("verdict.json").toFile());
     assertEquals("PASS", verdict.get("verdict").asText(), verdict.toPrettyString());

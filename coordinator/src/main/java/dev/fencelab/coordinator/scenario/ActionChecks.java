@@ -109,6 +109,10 @@ final class ActionChecks {
       case "checksum" -> v.bufferRef(i, "checksum.buffer", st.getChecksum().getBuffer());
       case "unplug" -> v.deviceRef(i, "unplug.device", st.getUnplug().getDevice());
       case "kill_node" -> v.nodeRef(path + ".kill_node.node", st.getKillNode().getNode());
+      case "pause_node" -> new ClusterFaultChecks(v).pauseNode(path + ".pause_node", st.getPauseNode());
+      case "partition" -> new ClusterFaultChecks(v).partition(path + ".partition", st.getPartition());
+      case "link_delay" -> new ClusterFaultChecks(v).linkDelay(path + ".link_delay", st.getLinkDelay());
+      case "kill_coordinator" -> { } // nothing to name
       case "hang" -> v.deviceRef(i, "hang.device", st.getHang().getDevice());
       case "fail_reset" -> v.deviceRef(i, "fail_reset.device", st.getFailReset().getDevice());
       case "pause" -> v.duration(path + ".pause.duration", st.getPause().getDuration(), false);

@@ -29,11 +29,17 @@ final class RunChecks {
       Fault f = v.s.getChaos().getFaults(i);
       String path = "chaos.faults[" + i + "]";
       int kinds = (f.getKillNode().isEmpty() ? 0 : 1) + (f.getUnplug().isEmpty() ? 0 : 1) + (f.getHang().isEmpty() ? 0 : 1)
-          + (f.getFailReset().isEmpty() ? 0 : 1);
+          + (f.getFailReset().isEmpty() ? 0 : 1) + (f.hasPauseNode() ? 1 : 0) + (f.hasPartition() ? 1 : 0)
+          + (f.getKillCoordinator() ? 1 : 0) + (f.hasLinkDelay() ? 1 : 0);
       if (kinds != 1) {
-        v.problem(path, "a fault is exactly one of kill_node, unplug, hang, fail_reset");
+        v.problem(path, "a fault is exactly one of kill_node, unplug, hang, fail_reset, pause_node, partition, kill_coordinator, "
+            + "link_delay");
       }
       if (!f.getKillNode().isEmpty()) v.nodeRef(path + ".kill_node", f.getKillNode());
+      ClusterFaultChecks cluster = new ClusterFaultChecks(v);
+      if (f.hasPauseNode()) cluster.pauseNode(path + ".pause_node", f.getPauseNode());
+      if (f.hasPartition()) cluster.partition(path + ".partition", f.getPartition());
+      if (f.hasLinkDelay()) cluster.linkDelay(path + ".link_delay", f.getLinkDelay());
       for (String dev : List.of(f.getUnplug(), f.getHang(), f.getFailReset())) {
         if (!dev.isEmpty() && !v.devices.containsKey(dev)) {
           v.problem(path, "unknown device '" + dev + "' (devices: " + ScenarioValidator.some(v.devices.keySet()) + ")");

@@ -242,6 +242,11 @@ public final class ScenarioLoader {
     switch (f.getJavaType()) {
       case MESSAGE: {
         Message.Builder child = parent.newBuilderForField(f);
+        List<FieldDescriptor> fields = child.getDescriptorForType().getFields();
+        if (v instanceof List && fields.size() == 1 && fields.get(0).isRepeated()) {
+          // a message that is only a list (a partition's side: [n1, n2]) may be written as the list
+          node = new Node(Map.of(fields.get(0).getName(), node), node.line());
+        }
         fill(child, node, path, source, problems, lines);
         return child.build();
       }

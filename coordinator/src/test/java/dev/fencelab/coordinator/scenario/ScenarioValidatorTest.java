@@ -297,4 +297,43 @@ class ScenarioValidatorTest {
     assertTrue(any(p, "run_job_allocates must be kernel, nofs, noio, atomic, nowait or none, not 'highuser'"), p.toString());
     assertTrue(p.stream().noneMatch(x -> x.contains("reset_allocates")), p.toString());
   }
+
+  @Test
+  void aPartitionIsReadFromListsOfNodesOneListPerSide() throws Exception {
+    var s = ScenarioLoader.parse(BASE + "steps:\n  - {partition: {between: [[n1], [n2]], for: 2s}}\n", "t.yaml", false).scenario();
+    var partition = s.getSteps(0).getPartition();
+    assertEquals(List.of("n1"), partition.getBetween(0).getNodesList());
+    assertEquals(List.of("n2"), partition.getBetween(1).getNodesList());
+  }
+
+  @Test
+  void aPartitionNeedsTwoSidesOfKnownNodesEachNodeOnOneSide() {
+    List<String> p = problems("steps:\n  - {partition: {between: [[n1, n2]], for: 2s}}\n"
+        + "  - {partition: {between: [[n1], [n1, ghost]], for: 2s}}\n");
+    assertTrue(any(p, "a partition has two sides or more"), p.toString());
+    assertTrue(any(p, "node 'n1' is on two sides"), p.toString());
+    assertTrue(any(p, "unknown node 'ghost'"), p.toString());
+  }
+
+  @Test
+  void aPauseOrPartitionNeedsADurationOfAtMostTenMinutes() {
+    List<String> p = problems("steps:\n  - {pause_node: {node: n1}}\n  - {pause_node: {node: n2, for: 11min}}\n"
+        + "  - {partition: {between: [[n1], [n2]], for: 0s}}\n");
+    assertTrue(any(p, "t.yaml:7: '' is not a duration"), p.toString());
+    assertTrue(any(p, "must be at most 10min, was 11min"), p.toString());
+    assertTrue(any(p, "must be longer than 0"), p.toString());
+  }
+
+  @Test
+  void aLinkDelayIsBetweenTwoDifferentNodesWithALatencyOfAtMostOneSecond() {
+    List<String> p = problems("chaos: {faults: [{at: 1ms, link_delay: {between: [n1, n1], latency: 2s}}]}\n");
+    assertTrue(any(p, "a link is between two different nodes"), p.toString());
+    assertTrue(any(p, "a link latency is at most 1s, was 2s"), p.toString());
+  }
+
+  @Test
+  void aChaosFaultIsExactlyOneKindIncludingTheClusterFaults() {
+    List<String> p = problems("chaos: {faults: [{at: 1ms, kill_coordinator: true, pause_node: {node: n1, for: 1s}}]}\n");
+    assertTrue(any(p, "a fault is exactly one of kill_node, unplug, hang, fail_reset, pause_node, partition"), p.toString());
+  }
 }

@@ -124,7 +124,9 @@ public final class BenchCommand implements Callable<Integer> {
     LocalCluster.Started started = ClusterCommand.upOwned("bench", dir, launch.toUpOptions("bench", dir), out);
     List<BenchFigure> figures;
     try (ClientMember client = ClientMember.join(LocalCluster.HOST + ":" + started.manifest().members().get(0).port(), dir,
-        nodes, Duration.ofSeconds(60), ConfigFactory.empty())) {
+        nodes, Duration.ofSeconds(60), ConfigFactory.parseString( // the client's observations count for the SBR too
+            "pekko.cluster.failure-detector.acceptable-heartbeat-pause = 60s\n"
+            + "pekko.cluster.split-brain-resolver.stable-after = 60s"))) {
       out.printf("%nrunning '%s' on n1%s, lockdep annotations %s ...%n", suite, nodes > 1 ? " (cross-node peer: n2)" : "", lockdep);
       var n1 = client.agent("n1");
       var peer = nodes > 1 ? client.agent("n2") : null;

@@ -241,22 +241,7 @@ public final class RunCommand implements Callable<Integer> {
           }
         }
         CompletableFuture<RunRecord> result = new CompletableFuture<>();
-        NodeKiller killer = (node, agent) -> {
-          if (manifest != null) {
-            for (ClusterManifest.MemberEntry m : manifest.members()) {
-              if (m.name().equals(node)) {
-                Optional<ProcessHandle> p = m.process();
-                if (p.isPresent()) {
-                  p.get().destroyForcibly(); // SIGKILL
-                  return "SIGKILL pid " + m.pid();
-                }
-                return "pid " + m.pid() + " already gone";
-              }
-            }
-          }
-          agent.tell(new dev.fencelab.protocol.control.Crash("chaos: kill_node " + node));
-          return "crash command (the member halts)";
-        };
+        NodeKiller killer = new LocalKiller(manifest);
         String tag = cluster == null ? "" : Long.toString(System.currentTimeMillis() % 1_000_000, 36);
         out.printf("%nrunning %s ...%n", name);
         var runner = client.system().systemActorOf(ScenarioRun.create(new ScenarioRun.Params(s, schedule, seed, pace, tag, agents, killer,

@@ -227,6 +227,18 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
               dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).page(c.fromSeq(), c.max())));
           return this;
         })
+        .onMessage(dev.fencelab.protocol.control.PauseMember.class, pm -> {
+          faults().pause(pm);
+          return this;
+        })
+        .onMessage(dev.fencelab.protocol.control.Blackhole.class, b -> {
+          b.replyTo().tell(faults().blackhole(b));
+          return this;
+        })
+        .onMessage(dev.fencelab.protocol.control.SetLinkDelay.class, d -> {
+          d.replyTo().tell(faults().linkDelay(d));
+          return this;
+        })
         .onMessage(Crash.class, c -> {
           getContext().getLog().error("crash command ({}): halting this member now", c.reason());
           Runtime.getRuntime().halt(137); // the remote form of SIGKILL: no hooks, no leave
@@ -237,6 +249,10 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
           return this;
         })
         .build();
+  }
+
+  private MemberFaults faults() {
+    return new MemberFaults(getContext().getSystem(), identity.nodeName());
   }
 
   private Behavior<NodeControl> onPing(Ping ping) {
@@ -258,6 +274,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
   /** A run is over: what its steps spawned, and the devices and processes placed under its tag, are stopped. */
   private Behavior<NodeControl> onReleaseRun(ReleaseRun release) {
     steps.tell(new StepExecutor.Forget(release.run()));
+    dev.fencelab.node.fence.LinkDelays.get(getContext().getSystem()).clear();
     dev.fencelab.node.lockdep.Lockdep.get(getContext().getSystem()).forgetRun();
     memory.tell(new dev.fencelab.node.mm.HostMemory.SetLimit(0)); // a scenario's node memory limit ends with it
     if (!release.tag().isEmpty()) {

@@ -8,6 +8,7 @@ import dev.fencelab.protocol.Errno;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -113,7 +114,12 @@ public final class Fence extends AbstractBehavior<FenceProtocol.Command> {
         })
         .onSignal(PostStop.class, stop -> {
           boolean was = state.signalled();
-          state.releaseIfPending(services, owner);
+          if (!was && org.apache.pekko.actor.CoordinatedShutdown.get(Adapter.toClassic(getContext().getSystem()))
+              .getShutdownReason().isPresent()) {
+            state.memberLeaving(owner); // downed, or stopped: its devices go with it, as in a hot-unplug
+          } else {
+            state.releaseIfPending(services, owner);
+          }
           if (!was && state.signalled()) {
             traceSignalled();
           }

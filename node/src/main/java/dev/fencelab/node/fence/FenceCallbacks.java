@@ -104,6 +104,17 @@ final class FenceCallbacks {
   }
 
   /** §1.1 F4 for containers: released (or stopped) pending with callbacks → -EDEADLK and a violation. */
+  /**
+   * The member is leaving the cluster (the cluster downed it, or it is being stopped): a fence still pending ends
+   * with {@code -ENODEV}, what the survivors see of it, and not as a release of a fence with waiters (no violation:
+   * the emulated host went away, no kernel code dropped a fence).
+   */
+  void memberLeaving(ActorRef<ContextOwner.Command> owner) {
+    if (!status.isSignalled()) {
+      signal(Errno.ENODEV.negative(), 0, owner);
+    }
+  }
+
   void releaseIfPending(FenceServices services, ActorRef<ContextOwner.Command> owner) {
     if (!status.isSignalled() && !callbacks.isEmpty()) {
       services.violation(dev.fencelab.node.check.Violation.Kind.RELEASED_WITH_PENDING_CALLBACKS, id,

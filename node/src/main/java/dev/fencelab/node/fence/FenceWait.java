@@ -160,7 +160,7 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
 
   private Behavior<Command> onCallback(Callback callback) {
     if (callback.callback() instanceof FenceProtocol.Signalled signalled) {
-      return finish(WaitResult.remaining(timeout, startNanos), signalled.status());
+      return finish(WaitResult.remaining(timeout, startNanos), arrived(signalled.status()));
     }
     // CallbackAdded: only polls ask for it — the fence is pending, so the poll answers 0.
     return finish(0, FenceStatus.PENDING);
@@ -182,8 +182,14 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
 
   private Behavior<Command> onOwnerAnswered(OwnerAnswered answered) {
     ContextOwner.Completion c = answered.completion();
-    FenceStatus status = c.known() ? c.status() : FenceStatus.signalled(Errno.ENODEV.negative(), Clocks.wallNanos(), 0);
+    FenceStatus status = c.known() ? arrived(c.status()) : FenceStatus.signalled(Errno.ENODEV.negative(), Clocks.wallNanos(), 0);
     return finish(WaitResult.remaining(timeout, startNanos), status);
+  }
+
+  /** A signal that crossed a delayed link ({@link LinkDelays}) arrives that much later in model time. */
+  private FenceStatus arrived(FenceStatus status) {
+    long link = LinkDelays.get(getContext().getSystem()).latency(fence.actor().path().address());
+    return link == 0 ? status : FenceStatus.signalled(status.value(), status.wallNanos(), status.modelNanos() + link);
   }
 
   private Behavior<Command> onTimeout() {

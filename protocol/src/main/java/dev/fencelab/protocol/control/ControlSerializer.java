@@ -37,6 +37,10 @@ public final class ControlSerializer extends RefResolvingSerializer {
   static final String RELEASE_RUN = "ReleaseRun";
   static final String WATCH_WAITS = "WatchWaits";
   static final String WAITS_CHANGED = "WaitsChanged";
+  static final String PAUSE_MEMBER = "PauseMember";
+  static final String BLACKHOLE = "Blackhole";
+  static final String SET_LINK_DELAY = "SetLinkDelay";
+  static final String ACK = "Ack";
 
   public ControlSerializer(ExtendedActorSystem system) {
     super(system);
@@ -64,6 +68,10 @@ public final class ControlSerializer extends RefResolvingSerializer {
     if (o instanceof ReleaseRun) return RELEASE_RUN;
     if (o instanceof WatchWaits) return WATCH_WAITS;
     if (o instanceof WaitsChanged) return WAITS_CHANGED;
+    if (o instanceof PauseMember) return PAUSE_MEMBER;
+    if (o instanceof Blackhole) return BLACKHOLE;
+    if (o instanceof SetLinkDelay) return SET_LINK_DELAY;
+    if (o instanceof Ack) return ACK;
     throw new IllegalArgumentException("ControlSerializer cannot serialize " + o.getClass().getName());
   }
 
@@ -128,6 +136,20 @@ public final class ControlSerializer extends RefResolvingSerializer {
     }
     if (o instanceof Crash m) {
       return dev.fencelab.protocol.trace.v1.Crash.newBuilder().setReason(m.reason()).build().toByteArray();
+    }
+    if (o instanceof PauseMember m) {
+      return ControlV1.PauseMember.newBuilder().setNanos(m.nanos()).setReason(m.reason()).build().toByteArray();
+    }
+    if (o instanceof Blackhole m) {
+      return ControlV1.Blackhole.newBuilder().addAllAddresses(m.addresses()).setOn(m.on()).setReason(m.reason())
+          .setReplyTo(ref(m.replyTo())).build().toByteArray();
+    }
+    if (o instanceof SetLinkDelay m) {
+      return ControlV1.SetLinkDelay.newBuilder().setPeer(m.peer()).setLatencyNanos(m.latencyNanos()).setReplyTo(ref(m.replyTo()))
+          .build().toByteArray();
+    }
+    if (o instanceof Ack m) {
+      return ControlV1.Ack.newBuilder().setNodeName(m.nodeName()).setDetail(m.detail()).build().toByteArray();
     }
     if (o instanceof ListWaits m) {
       return FenceV1.ListWaits.newBuilder().setReplyTo(ref(m.replyTo())).build().toByteArray();
@@ -199,6 +221,28 @@ public final class ControlSerializer extends RefResolvingSerializer {
           return new TracePage(dev.fencelab.protocol.trace.v1.TraceChunk.parseFrom(bytes));
         case CRASH:
           return new Crash(dev.fencelab.protocol.trace.v1.Crash.parseFrom(bytes).getReason());
+        case PAUSE_MEMBER: {
+          ControlV1.PauseMember p = ControlV1.PauseMember.parseFrom(bytes);
+          if (p.getNanos() <= 0) {
+            throw new NotSerializableException("PauseMember: nanos must be positive, was " + p.getNanos());
+          }
+          return new PauseMember(p.getNanos(), p.getReason());
+        }
+        case BLACKHOLE: {
+          ControlV1.Blackhole p = ControlV1.Blackhole.parseFrom(bytes);
+          return new Blackhole(p.getAddressesList(), p.getOn(), p.getReason(), required(p.getReplyTo(), manifest));
+        }
+        case SET_LINK_DELAY: {
+          ControlV1.SetLinkDelay p = ControlV1.SetLinkDelay.parseFrom(bytes);
+          if (p.getLatencyNanos() < 0) {
+            throw new NotSerializableException("SetLinkDelay: latency_nanos must be 0 or more, was " + p.getLatencyNanos());
+          }
+          return new SetLinkDelay(p.getPeer(), p.getLatencyNanos(), required(p.getReplyTo(), manifest));
+        }
+        case ACK: {
+          ControlV1.Ack p = ControlV1.Ack.parseFrom(bytes);
+          return new Ack(p.getNodeName(), p.getDetail());
+        }
         case LIST_WAITS:
           return new ListWaits(required(FenceV1.ListWaits.parseFrom(bytes).getReplyTo(), manifest));
         case RELEASE_RUN: {

@@ -74,7 +74,8 @@ public final class ScenarioSteps {
 
   /** The actions the runner itself carries out (no node makes a call for them). */
   private static final java.util.Set<Step.ActionCase> RUNNER_ACTIONS = java.util.EnumSet.of(Step.ActionCase.KILL_NODE,
-      Step.ActionCase.PAUSE, Step.ActionCase.ACTION_NOT_SET);
+      Step.ActionCase.PAUSE, Step.ActionCase.PAUSE_NODE, Step.ActionCase.PARTITION, Step.ActionCase.KILL_COORDINATOR,
+      Step.ActionCase.LINK_DELAY, Step.ActionCase.ACTION_NOT_SET);
 
   /** Process calls whose fence and buffer names are the process's fds (a sync_file, a dma-buf). */
   private static final java.util.Set<Step.ActionCase> FD_CALLS = java.util.EnumSet.of(Step.ActionCase.IMPORT_SYNC_FILE,
@@ -88,7 +89,8 @@ public final class ScenarioSteps {
 
   /**
    * The actions executed through the step protocol (one ExecuteStep, one StepResult) by a handler on a node: all but
-   * {@code kill_node} and {@code pause}, which the runner carries out itself.
+   * {@code pause} and the cluster faults ({@code kill_node}, {@code pause_node}, {@code partition},
+   * {@code kill_coordinator}, {@code link_delay}), which the runner carries out itself.
    */
   public static boolean isProtocolStep(Step step) {
     return !RUNNER_ACTIONS.contains(step.getActionCase());
@@ -100,7 +102,7 @@ public final class ScenarioSteps {
    */
   public static boolean isV2Action(Step step) {
     int n = step.getActionCase().getNumber();
-    return n >= 40;
+    return n >= 40 && !RUNNER_ACTIONS.contains(step.getActionCase());
   }
 
   /** True for the actions made by a process on its fds (sync_file and dma-buf ioctls). */

@@ -69,6 +69,11 @@ class ControlSerializerTest {
             .setNextSeq(18).setDone(true).build()),
         new Crash("chaos: kill_node n1"),
         new ReleaseRun("r1b", "r1b"),
+        new PauseMember(3_000_000_000L, "chaos #1: pause_node n2"),
+        new Blackhole(List.of("pekko://fencelab@127.0.0.1:25521", "pekko://fencelab@127.0.0.1:25522"), true, "step cut",
+            testKit.<Ack>createTestProbe().ref()),
+        new SetLinkDelay("pekko://fencelab@127.0.0.1:25522", 250_000L, testKit.<Ack>createTestProbe().ref()),
+        new Ack("n1", "blackholed 2 member(s)"),
         new ListWaits(testKit.<WaitsListed>createTestProbe().ref()),
         new WaitsListed("n2", List.of(dev.fencelab.protocol.fence.v1.FenceV1.WaitEdge.newBuilder().setWaitId(1).setWaiter("n2/p")
             .setFence("ctx1#1").setFenceAddress("pekko://fencelab@127.0.0.1:1").setReason("poll").setSinceWallNanos(5).build())));

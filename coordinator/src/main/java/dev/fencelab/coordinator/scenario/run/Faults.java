@@ -38,6 +38,24 @@ final class Faults {
     return "killed node " + node + " (" + how + ")";
   }
 
+  /** Kills the coordinator member; returns what happened. */
+  String killCoordinator(String source) {
+    String how = killer.killCoordinator();
+    log.add(RunLog.event(EventKind.FAULT, "chaos").setName("kill_coordinator").setSubject("coordinator").setDetail(source + ": " + how));
+    log.say("FAULT kill_coordinator (" + how + ")");
+    return "coordinator: " + how;
+  }
+
+  /** The cluster removed {@code node}'s member (downed while paused or partitioned away); false if it was already down. */
+  boolean removed(String node, String why) {
+    if (!names.kill(node)) {
+      return false;
+    }
+    log.add(RunLog.event(EventKind.NODE_DOWN, "chaos").setSubject(node).setDetail(why));
+    log.say("NODE_DOWN " + node + " (" + why + ")");
+    return true;
+  }
+
   /** Records a device fault about to be injected by {@code step} (a step, or a scheduled fault made a step). */
   void announce(Step step, String source) {
     String device = device(step);

@@ -10,4 +10,12 @@ import org.apache.pekko.actor.typed.ActorRef;
 @FunctionalInterface
 public interface NodeKiller {
   String kill(String node, ActorRef<NodeControl> agent);
+
+  /**
+   * Kills the coordinator member for the {@code kill_coordinator} fault (SIGKILL of a local child JVM); returns how,
+   * or why it was not killed (this runner did not start the cluster).
+   */
+  default String killCoordinator() {
+    return "not killed: this run did not start the cluster's coordinator";
+  }
 }

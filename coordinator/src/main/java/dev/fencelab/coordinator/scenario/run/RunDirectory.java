@@ -176,9 +176,17 @@ final class RunDirectory {
     return node != null && dead.contains(node);
   }
 
-  /** Marks {@code node} dead; false if it already was. */
+  /** Marks {@code node} dead; false if it already was. The calls in flight on it end (see {@link #whenGone}). */
   boolean kill(String node) {
+    gone.computeIfAbsent(node, n -> new java.util.concurrent.CompletableFuture<>()).complete(null);
     return dead.add(node);
+  }
+
+  private final java.util.Map<String, java.util.concurrent.CompletableFuture<Void>> gone = new java.util.HashMap<>();
+
+  /** Completes when this run learns that {@code node} is down (killed by it, or removed by the cluster). */
+  java.util.concurrent.CompletableFuture<Void> whenGone(String node) {
+    return gone.computeIfAbsent(node, n -> new java.util.concurrent.CompletableFuture<>());
   }
 
   /** The deadlocks reported and not broken (their paths, {@code a -> b -> … -> a}). */

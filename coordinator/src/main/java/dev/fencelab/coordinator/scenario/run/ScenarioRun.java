@@ -78,6 +78,15 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
 
   private record FaultDue(int index) implements Msg {}
 
+  /** A pause, partition or link delay has lasted its {@code for}. */
+  private record FaultEnds(int id) implements Msg {}
+
+  /** A node agent carried out a cluster fault. */
+  private record FaultAck(dev.fencelab.protocol.control.Ack ack) implements Msg {}
+
+  /** The cluster removed a member (a node downed while paused or partitioned away, the coordinator, one we killed). */
+  private record MemberGone(org.apache.pekko.cluster.ClusterEvent.MemberRemoved removed) implements Msg {}
+
   private record Fail(String why) implements Msg {}
 
   private record Aborted(String why) implements Msg {}
@@ -91,6 +100,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
   private final Outcomes outcomes;
   private final Placements placements;
   private final Faults faults;
+  private final ClusterFaults clusterFaults;
   private final Harvest harvest;
   private final StepSchedule schedule;
   private final RunRecord.Builder record = RunRecord.newBuilder();
@@ -119,6 +129,11 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     this.outcomes = new Outcomes(names);
     this.placements = new Placements(names, client, name -> p.tag().isEmpty() ? name : name + "-" + p.tag());
     this.faults = new Faults(names, p.killer(), log);
+    this.clusterFaults = new ClusterFaults(names, log, context.messageAdapter(dev.fencelab.protocol.control.Ack.class, FaultAck::new),
+        (id, delay) -> timers.startSingleTimer("cluster-fault-" + id, new FaultEnds(id), delay));
+    org.apache.pekko.cluster.typed.Cluster.get(context.getSystem()).subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(
+        context.messageAdapter(org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class, MemberGone::new),
+        org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class));
     this.harvest = new Harvest(names, context.getSystem().scheduler());
     this.schedule = new StepSchedule(s);
     this.stepEdges = new StepEdges(s, run);
@@ -144,6 +159,15 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
         .onMessage(StepDone.class, m -> guarded(() -> onStepDone(m)))
         .onMessage(FaultDue.class, m -> guarded(() -> onFaultDue(m)))
         .onMessage(FaultDone.class, this::onFaultDone)
+        .onMessage(FaultEnds.class, e -> guarded(() -> {
+          clusterFaults.end(e.id());
+          return maybeFinish();
+        }))
+        .onMessage(FaultAck.class, a -> {
+          log.say(a.ack().nodeName() + ": " + a.ack().detail());
+          return this;
+        })
+        .onMessage(MemberGone.class, m -> guarded(() -> onMemberGone(m.removed().member())))
         .onMessage(Fail.class, f -> fail(f.why()))
         .onMessage(Aborted.class, a -> abort(a.why()))
         .onMessage(Interrupt.class, i -> abort(i.why()))
@@ -265,6 +289,15 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     switch (step.getActionCase()) {
       case KILL_NODE:
         return CompletableFuture.completedFuture(new Ran(null, faults.kill(step.getKillNode().getNode(), "step")));
+      case PAUSE_NODE:
+        return CompletableFuture.completedFuture(new Ran(null, clusterFaults.pause(step.getPauseNode().getNode(),
+            step.getPauseNode().getFor(), "step")));
+      case PARTITION:
+        return CompletableFuture.completedFuture(new Ran(null, clusterFaults.partition(step.getPartition(), controlPlane(), "step")));
+      case KILL_COORDINATOR:
+        return CompletableFuture.completedFuture(new Ran(null, faults.killCoordinator("step")));
+      case LINK_DELAY:
+        return CompletableFuture.completedFuture(new Ran(null, clusterFaults.linkDelay(step.getLinkDelay(), "step")));
       case PAUSE: {
         long nanos = Units.nanos(step.getPause().getDuration());
         return org.apache.pekko.pattern.Patterns.after(Duration.ofNanos(nanos), getContext().getSystem().classicSystem().scheduler(),
@@ -273,7 +306,8 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
       default: {
         Step complete = client.complete(step);
         faults.announce(complete, "step");
-        return client.execute(complete, id).thenApply(sent -> new Ran(sent, null));
+        return clusterFaults.whenReachable(client.nodeOf(complete)) // held while a partition cuts its node off
+            .thenCompose(reachable -> client.execute(complete, id)).thenApply(sent -> new Ran(sent, null));
       }
     }
   }
@@ -296,7 +330,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
         record.addChecksums(Outcomes.checksum(step.getDmirror().getAs(), id, done.sent(), log));
       }
     } else {
-      boolean answered = step.hasKillNode() || step.hasPause();
+      boolean answered = !ScenarioSteps.isProtocolStep(step); // the runner's own actions: pause and the cluster faults
       int status = answered ? 0 : Errno.ETIMEDOUT.negative();
       b = StepOutcome.newBuilder().setAction(ScenarioSteps.action(step)).setStatus(status).setRet(status).setDetail(done.runnerDetail());
     }
@@ -345,6 +379,18 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
       faults.kill(f.getKillNode(), source);
       return maybeFinish();
     }
+    if (f.hasPauseNode() || f.hasPartition() || f.getKillCoordinator() || f.hasLinkDelay()) {
+      if (f.hasPauseNode()) {
+        clusterFaults.pause(f.getPauseNode().getNode(), f.getPauseNode().getFor(), source);
+      } else if (f.hasPartition()) {
+        clusterFaults.partition(f.getPartition(), controlPlane(), source);
+      } else if (f.getKillCoordinator()) {
+        faults.killCoordinator(source);
+      } else {
+        clusterFaults.linkDelay(f.getLinkDelay(), source);
+      }
+      return maybeFinish();
+    }
     Step step = Faults.step(f);
     String device = Faults.device(step);
     if (faults.gone(device)) {
@@ -364,6 +410,34 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     return this;
   }
 
+  /** The addresses of the members without the node role: the coordinator and the runners (the control plane). */
+  private List<String> controlPlane() {
+    List<String> addresses = new java.util.ArrayList<>();
+    org.apache.pekko.cluster.typed.Cluster.get(getContext().getSystem()).state().getMembers().forEach(m -> {
+      if (!m.getRoles().contains("node")) {
+        addresses.add(m.address().toString());
+      }
+    });
+    return addresses;
+  }
+
+  /** A member left the cluster: a scenario node the run did not kill (downed while paused, partitioned away) is down. */
+  private Behavior<Msg> onMemberGone(org.apache.pekko.cluster.Member member) {
+    for (String node : names.nodes()) {
+      var agent = names.agent(node);
+      if (agent != null && agent.path().address().equals(member.address())) {
+        faults.removed(node, "removed by the cluster (" + member.status() + "): unreachable, downed by the Split Brain Resolver");
+        clusterFaults.nodeGone(node);
+        return maybeFinish();
+      }
+    }
+    if (member.getRoles().contains("coordinator")) {
+      log.add(RunLog.event(EventKind.MARK, "chaos").setName("coordinator_removed").setSubject(member.address().toString()));
+      log.say("the coordinator member " + member.address() + " left the cluster; the run goes on");
+    }
+    return this;
+  }
+
   // --- 4. the end
 
   private Behavior<Msg> maybeFinish() {
@@ -379,6 +453,9 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
         log.note("chaos #" + (i + 1) + " (" + f.getAfterStep() + ") never became due: its step did not run"));
     if (due) {
       return this; // a fault still to fire (after a step that is done, or at a time still ahead): the run ends after it
+    }
+    if (clusterFaults.active()) {
+      return this; // a pause, partition or link delay still lasting: the run ends after it
     }
     log.say("all " + s.getStepsCount() + " steps done in " + String.format("%.3f s", (System.nanoTime() - stepsStart) / 1e9)
         + schedule.stepTimes() + "; waiting for every wait on the live nodes to end (at most " + RunEnd.DRAIN.toSeconds() + " s)");

@@ -166,7 +166,10 @@ final class StepClient {
       return failed(node, Errno.ENODEV, "the cluster has no node '" + node + "'");
     }
     CompletionStage<StepReply> reply = AskPattern.ask(agent, (ActorRef<StepReply> r) -> new ExecuteStep(request, r), bound, scheduler);
-    return reply.thenApply(r -> new Sent(node, r.result()));
+    // A node that goes down with the call in flight answers no more: the call ends then, with -ENODEV, not at its bound.
+    CompletionStage<Sent> down = names.whenGone(node).thenApply(x -> new Sent(node, StepResult.newBuilder()
+        .setRet(Errno.ENODEV.negative()).setExecuted(false).setDetail("node " + node + " went down during the call").build()));
+    return reply.thenApply(r -> new Sent(node, r.result())).applyToEither(down, sent -> sent);
   }
 
   /** Why the step cannot run: a node it needs is down (killed by this run); null if none is. */

@@ -140,4 +140,14 @@ class StepClientTest {
     assertTrue(r.getDetail().contains("gpuB"), r.getDetail());
     n1.expectNoMessage(Duration.ofMillis(100));
   }
+
+  @Test
+  void aCallInFlightOnANodeThatGoesDownEndsWithEnodevAtOnceNotAtItsBound() throws Exception {
+    var reply = client.execute(Step.newBuilder().setChecksum(Checksum.newBuilder().setBuffer("bo")).build(), "s").toCompletableFuture();
+    n1.expectMessageClass(ExecuteStep.class); // sent; the node never answers
+    names.kill("n1");
+    StepResult r = reply.get(1, TimeUnit.SECONDS).result();
+    assertEquals(Errno.ENODEV.negative(), r.getRet());
+    assertTrue(r.getDetail().contains("node n1 went down during the call"), r.getDetail());
+  }
 }
