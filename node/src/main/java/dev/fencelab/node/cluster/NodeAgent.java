@@ -105,6 +105,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
 
   private NodeAgent(ActorContext<NodeControl> context, Identity identity) {
     super(context);
+    dev.fencelab.node.fence.FenceLinks.get(context.getSystem()); // the member's end of every cross-node wait, from the start
     this.identity = identity;
     Config config = context.getSystem().settings().config().getConfig("fencelab.fence");
     long origin = Cluster.get(context.getSystem()).selfMember().uniqueAddress().longUid();

@@ -25,7 +25,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  *
  * <p>How it ends:
  * <ul>
- *   <li>the fence's callback arrives ({@link FenceProtocol.Signalled}) → signalled;
+ *   <li>the fence's callback arrives ({@link FenceProtocol.Signalled}) → signalled; for a fence of another member it
+ *       comes through this member's {@link FenceLinks}, which also ends the wait with {@code -ENODEV} when the cluster
+ *       removes the fence's member;
  *   <li>the fence actor is gone before its callback arrived (it had already stopped, or Pekko delivered the
  *       death notice first — a system message, not ordered with the callback) → the context owner is asked
  *       how the fence ended; if the owner is gone too (the member died: a SIGKILLed node is seen here once the
@@ -60,6 +62,8 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
   private final long waitId;
   private final boolean bookkeeping;
   private final ActorRef<FenceProtocol.Callback> callbackAdapter;
+  /** Waiting through {@link FenceLinks} (a fence of another member), not on the fence's actor directly. */
+  private final boolean linked;
   private boolean askedOwner;
   private boolean signalled;
   private boolean ended;
@@ -130,9 +134,14 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
       services.waits().tell(new WaitGraph.AddEdge(new WaitGraph.Edge(
           waitId, waiter, fence.id().toString(), fence.actor().path().address().toString(), reason, Clocks.wallNanos())));
     }
-    context.watch(fence.actor());
     boolean poll = timeout != null && timeout.isZero();
-    fence.actor().tell(new FenceProtocol.AddCallback(callbackAdapter, poll));
+    this.linked = !poll && fence.actor().path().address().hasGlobalScope();
+    if (linked) { // a fence of another member: through this member's link to it (one subscription per fence and member)
+      FenceLinks.get(context.getSystem()).tell(new FenceLinks.Watch(fence, callbackAdapter));
+    } else {
+      context.watch(fence.actor());
+      fence.actor().tell(new FenceProtocol.AddCallback(callbackAdapter, poll));
+    }
     if (!poll && !bookkeeping) {
       timers.startSingleTimer(Timeout.INSTANCE, timeout == null ? services.waitCap() : timeout);
     }
@@ -189,7 +198,7 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
   /** A signal that crossed a delayed link ({@link LinkDelays}) arrives that much later in model time. */
   private FenceStatus arrived(FenceStatus status) {
     long link = LinkDelays.get(getContext().getSystem()).latency(fence.actor().path().address());
-    return link == 0 ? status : FenceStatus.signalled(status.value(), status.wallNanos(), status.modelNanos() + link);
+    return link == 0 || status.value() == Errno.ENODEV.negative() ? status : FenceStatus.signalled(status.value(), status.wallNanos(), status.modelNanos() + link);
   }
 
   private Behavior<Command> onTimeout() {
@@ -224,7 +233,11 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
     }
     if (!signalled) {
       // Timed out, polled a pending fence, or cancelled: the callback must not outlive the wait.
-      fence.actor().tell(new FenceProtocol.RemoveCallback(callbackAdapter, null));
+      if (linked) {
+        FenceLinks.get(getContext().getSystem()).tell(new FenceLinks.Unwatch(fence.id(), callbackAdapter));
+      } else {
+        fence.actor().tell(new FenceProtocol.RemoveCallback(callbackAdapter, null));
+      }
     }
     return this;
   }

@@ -10,6 +10,7 @@ import dev.fencelab.node.cluster.FenceControl;
 import dev.fencelab.node.fence.ChainFindSeqno;
 import dev.fencelab.node.fence.Containers;
 import dev.fencelab.node.fence.ContextOwner;
+import dev.fencelab.node.fence.FenceLinks;
 import dev.fencelab.node.fence.FenceChain;
 import dev.fencelab.node.fence.FenceContext;
 import dev.fencelab.node.fence.FenceId;
@@ -25,7 +26,9 @@ import dev.fencelab.node.resv.ResvUsage;
 import dev.fencelab.node.sync.SwSyncTimeline;
 import dev.fencelab.protocol.fence.v1.FenceV1;
 import java.io.NotSerializableException;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.apache.pekko.actor.ExtendedActorSystem;
@@ -57,6 +60,7 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
     super(system);
     registerFenceCommands();
     registerFenceReplies();
+    registerFenceLinks();
     registerOwners();
     registerSwSync();
     registerFenceControl();
@@ -484,6 +488,25 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
         m -> FenceV1.Release.getDefaultInstance(),
         FenceV1.Release::parseFrom,
         p -> FenceProtocol.Release.INSTANCE);
+  }
+
+  private void registerFenceLinks() {
+    codec(FenceLinks.Batch.class, "F.LinkBatch",
+        m -> {
+          FenceV1.LinkBatch.Builder b = FenceV1.LinkBatch.newBuilder().setFrom(ref(m.from()));
+          m.subscribe().forEach(f -> b.addSubscribe(fenceRef(f)));
+          m.signals().forEach(x -> b.addSignals(FenceV1.Signalled.newBuilder().setId(id(x.id())).setStatus(status(x.status()))
+              .setAlreadySignalled(x.alreadySignalled())));
+          return b.build();
+        },
+        FenceV1.LinkBatch::parseFrom,
+        p -> {
+          List<FenceProtocol.Signalled> signals = new ArrayList<>(p.getSignalsCount());
+          for (FenceV1.Signalled x : p.getSignalsList()) {
+            signals.add(new FenceProtocol.Signalled(id(x.getId()), status(x.getStatus()), x.getAlreadySignalled()));
+          }
+          return new FenceLinks.Batch(required(p.getFrom(), "LinkBatch.from"), fenceRefs(p.getSubscribeList()), signals);
+        });
   }
 
   private void registerFenceReplies() {

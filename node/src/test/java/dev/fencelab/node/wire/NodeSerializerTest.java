@@ -245,6 +245,8 @@ class NodeSerializerTest {
         new FenceProtocol.GetStatus(testKit.<FenceProtocol.StatusReply>createTestProbe().ref()),
         FenceProtocol.Release.INSTANCE,
         new FenceProtocol.Signalled(id, status, true),
+        new dev.fencelab.node.fence.FenceLinks.Batch(testKit.<dev.fencelab.node.fence.FenceLinks.Command>createTestProbe().ref(),
+            List.of(ref), List.of(new FenceProtocol.Signalled(id, status, false), new FenceProtocol.Signalled(id, FenceStatus.PENDING, true))),
         new FenceProtocol.CallbackAdded(id),
         new FenceProtocol.CallbackRemoved(id, true),
         new FenceProtocol.SignalResult(id, -22),
