@@ -37,11 +37,15 @@ import picocli.CommandLine.Parameters;
       "Example: fencelab bench fences --nodes 2 --json run/bench/fences.json",
       "         fencelab bench devices --jobs 20000 --copy-mib 16 --copies 32",
       "         fencelab bench rdma --rdma-mib 16 --rdma-writes 16 --small 5000",
+      "         fencelab bench compare run/bench/before.json run/bench/after.json",
       ""
     })
 public final class BenchCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "SUITE", description = "Benchmark suite: fences, devices or rdma.")
+  @Parameters(index = "0", paramLabel = "SUITE", description = "Benchmark suite: fences, devices or rdma; or compare A.json B.json.")
   String suite;
+
+  @Parameters(index = "1..*", paramLabel = "FILE", arity = "0..2", description = "compare: two files written by --json.")
+  List<Path> files = new java.util.ArrayList<>();
 
   @Option(names = "--nodes", defaultValue = "2", description = "Node members (default: ${DEFAULT-VALUE}); n1 runs the bench, n2 is the cross-node peer.")
   int nodes;
@@ -92,6 +96,15 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    if (suite.equals("compare")) {
+      if (files.size() != 2) {
+        throw UserError.badInput("bench compare needs two files written by --json: fencelab bench compare A.json B.json");
+      }
+      return BenchCompare.print(files.get(0), files.get(1), System.out);
+    }
+    if (!files.isEmpty()) {
+      throw UserError.badInput("unexpected argument '" + files.get(0) + "' (only bench compare takes files)");
+    }
     if (!suite.equals("fences") && !suite.equals("devices") && !suite.equals("rdma")) {
       throw UserError.badInput("unknown benchmark suite '" + suite + "' (known: fences, devices, rdma)");
     }

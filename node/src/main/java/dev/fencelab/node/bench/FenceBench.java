@@ -284,8 +284,8 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
             count = 0;
             if (++round > rounds) {
               double wakes = (double) p.fanout() * rounds;
-              figures.add(BenchFigure.of("local.signal.1000waiters.rate", "wakes/s", wakes / (fenceElapsed / 1e9), wakes / (elapsed / 1e9), true));
-              percentiles("local.wake.1000waiters", fence, hist);
+              figures.add(BenchFigure.of("local.signal." + p.fanout() + "waiters.rate", "wakes/s", wakes / (fenceElapsed / 1e9), wakes / (elapsed / 1e9), true));
+              percentiles("local.wake." + p.fanout() + "waiters", fence, hist);
               next();
             } else {
               echo.tell(new Echo.FanOut(p.fanout(), getContext().getSelf()));
@@ -356,6 +356,9 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
    * Creates {@code n} fences here, has the peer wait on each (reason {@code reason}), polls the peer until all
    * {@code n} waits are registered, then runs {@code registered}; every wait result goes to {@code onWaited}.
    */
+  /** This phase's waits counted so far on the pages of the peer's list. */
+  private long listedSoFar;
+
   private void withPeerWaits(int n, String reason, Runnable registered, java.util.function.Consumer<Waited> onWaited) {
     pendingRefs.clear();
     handle(m -> {
@@ -365,8 +368,11 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
         if (pendingRefs.size() == n) {
           listPeerWaits();
         }
-      } else if (m instanceof Listed l) {
-        if (l.waits().edges().stream().filter(e -> e.getReason().equals(reason)).count() < n) {
+      } else if (m instanceof Listed l) { // a page of the peer's waits: count this phase's, page after page
+        listedSoFar += l.waits().edges().stream().filter(e -> e.getReason().equals(reason)).count();
+        if (l.waits().more() && !l.waits().edges().isEmpty()) {
+          listPeerWaits(l.waits().offset() + l.waits().edges().size());
+        } else if (listedSoFar < n) {
           listPeerWaits();
         } else {
           registered.run();
@@ -381,8 +387,15 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
     }
   }
 
+  /** Lists the peer's waits from the first page: they are counted again. */
   private void listPeerWaits() {
-    getContext().ask(dev.fencelab.protocol.control.WaitsListed.class, p.peer(), Duration.ofSeconds(10), dev.fencelab.protocol.control.ListWaits::new,
+    listedSoFar = 0;
+    listPeerWaits(0);
+  }
+
+  private void listPeerWaits(int offset) {
+    getContext().ask(dev.fencelab.protocol.control.WaitsListed.class, p.peer(), Duration.ofSeconds(10),
+        r -> new dev.fencelab.protocol.control.ListWaits(r, offset, dev.fencelab.protocol.control.ListWaits.PAGE),
         (ok, err) -> new Listed(ok != null ? ok : new dev.fencelab.protocol.control.WaitsListed("", List.of())));
   }
 

@@ -86,7 +86,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
     }
   }
 
-  private record WaitsReady(WaitGraph.Pending pending, ActorRef<WaitsListed> replyTo)
+  private record WaitsReady(WaitGraph.Pending pending, ListWaits list)
       implements NodeControl, NoSerializationVerificationNeeded {}
 
   private final Identity identity;
@@ -246,7 +246,10 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
           return this;
         })
         .onMessage(WaitsReady.class, r -> {
-          r.replyTo().tell(new WaitsListed(identity.nodeName(), r.pending().edges().stream().map(WaitGraph::wire).toList()));
+          var edges = r.pending().edges().stream().sorted(java.util.Comparator.comparingLong(WaitGraph.Edge::waitId)).toList();
+          int from = Math.min(r.list().offset(), edges.size());
+          var page = edges.subList(from, Math.min(edges.size(), from + r.list().max())).stream().map(WaitGraph::wire).toList();
+          r.list().replyTo().tell(new WaitsListed(identity.nodeName(), page, edges.size(), from));
           return this;
         })
         .build();
@@ -361,7 +364,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
 
   private Behavior<NodeControl> onListWaits(ListWaits list) {
     getContext().ask(WaitGraph.Pending.class, services.waits(), Duration.ofSeconds(5), WaitGraph.ListPending::new,
-        (pending, failure) -> new WaitsReady(pending == null ? new WaitGraph.Pending(List.of()) : pending, list.replyTo()));
+        (pending, failure) -> new WaitsReady(pending == null ? new WaitGraph.Pending(List.of()) : pending, list));
     return this;
   }
 

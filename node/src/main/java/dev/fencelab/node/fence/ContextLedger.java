@@ -59,8 +59,9 @@ public final class ContextLedger {
   }
 
   public void register(long seqno, ActorRef<FenceProtocol.Command> fence) {
-    live.put(seqno, fence);
-    unsignalled.add(seqno);
+    Long key = seqno; // one box for both (heap per pending fence)
+    live.put(key, fence);
+    unsignalled.add(key);
   }
 
   public Optional<ActorRef<FenceProtocol.Command>> live(long seqno) {

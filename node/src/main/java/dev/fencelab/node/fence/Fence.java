@@ -37,7 +37,6 @@ public final class Fence extends AbstractBehavior<FenceProtocol.Command> {
   private boolean signalingEnabled;
   private int opsCalls;
   private final TraceRecorder trace;
-  private final String track;
 
   public static Behavior<FenceProtocol.Command> create(
       FenceId id, ActorRef<ContextOwner.Command> owner, FenceServices services) {
@@ -66,14 +65,22 @@ public final class Fence extends AbstractBehavior<FenceProtocol.Command> {
     this.services = services;
     this.state = new FenceCallbacks(id);
     this.trace = TraceRecorder.get(context.getSystem());
-    this.track = TraceRecorder.label(owner);
-    trace.record(TraceRecorder.event(EventKind.FENCE_CREATED, track).setFence(id.toString())
-        .setName(kind.name().toLowerCase(java.util.Locale.ROOT)));
+    if (trace.enabled()) { // nothing built per fence when tracing is off (the bench): no label, no id text
+      trace.record(TraceRecorder.event(EventKind.FENCE_CREATED, track()).setFence(id.toString())
+          .setName(kind.name().toLowerCase(java.util.Locale.ROOT)));
+    }
+  }
+
+  /** The fence's track in the trace: its context owner's (computed when recorded, not kept per fence). */
+  private String track() {
+    return TraceRecorder.label(owner);
   }
 
   private void traceSignalled() {
-    trace.record(TraceRecorder.event(EventKind.FENCE_SIGNALED, track).setFence(id.toString())
-        .setStatus(state.status().value()).setModelNanos(state.status().modelNanos()));
+    if (trace.enabled()) {
+      trace.record(TraceRecorder.event(EventKind.FENCE_SIGNALED, track()).setFence(id.toString())
+          .setStatus(state.status().value()).setModelNanos(state.status().modelNanos()));
+    }
   }
 
   @Override
@@ -103,7 +110,7 @@ public final class Fence extends AbstractBehavior<FenceProtocol.Command> {
             // dma_fence_release of an unsignalled fence nobody waits on: freed, never signalled (not a leak). Its owner
             // records it as ended with -EDEADLK (what the release path signals when someone is waiting), so later
             // queries and the context's seqno order do not wait for a fence that no longer exists.
-            trace.record(TraceRecorder.event(EventKind.FENCE_RELEASED, track).setFence(id.toString()));
+            trace.record(TraceRecorder.event(EventKind.FENCE_RELEASED, track()).setFence(id.toString()));
             owner.tell(new ContextOwner.FenceCompleted(id, FenceStatus.signalled(Errno.EDEADLK.negative(), Clocks.wallNanos(), 0)));
           }
           return Behaviors.stopped(); // PostStop does what dma_fence_release does with callbacks pending

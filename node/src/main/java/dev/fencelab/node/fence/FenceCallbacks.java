@@ -13,7 +13,8 @@ import org.apache.pekko.actor.typed.javadsl.ReceiveBuilder;
  */
 final class FenceCallbacks {
   private final FenceId id;
-  private final List<ActorRef<FenceProtocol.Callback>> callbacks = new ArrayList<>(2);
+  /** Null until the first callback: most fences are signalled with none, or one added late (heap per pending fence). */
+  private List<ActorRef<FenceProtocol.Callback>> callbacks;
   private FenceStatus status = FenceStatus.PENDING;
   private long deadlineNanos;
 
@@ -30,7 +31,7 @@ final class FenceCallbacks {
   }
 
   boolean hasCallbacks() {
-    return !callbacks.isEmpty();
+    return callbacks != null && !callbacks.isEmpty();
   }
 
   long deadlineNanos() {
@@ -48,6 +49,9 @@ final class FenceCallbacks {
       add.callback().tell(new FenceProtocol.Signalled(id, status, true));
       return;
     }
+    if (callbacks == null) {
+      callbacks = new ArrayList<>(2);
+    }
     callbacks.add(add.callback());
     if (add.ack()) {
       add.callback().tell(new FenceProtocol.CallbackAdded(id));
@@ -55,7 +59,7 @@ final class FenceCallbacks {
   }
 
   void remove(FenceProtocol.RemoveCallback remove) {
-    boolean removed = callbacks.remove(remove.callback());
+    boolean removed = callbacks != null && callbacks.remove(remove.callback());
     if (remove.replyTo() != null) {
       remove.replyTo().tell(new FenceProtocol.CallbackRemoved(id, removed));
     }
@@ -68,8 +72,10 @@ final class FenceCallbacks {
     }
     status = FenceStatus.signalled(error, Clocks.wallNanos(), modelNanos);
     FenceProtocol.Signalled signalled = new FenceProtocol.Signalled(id, status, false);
-    callbacks.forEach(cb -> cb.tell(signalled));
-    callbacks.clear();
+    if (callbacks != null) {
+      callbacks.forEach(cb -> cb.tell(signalled));
+      callbacks = null;
+    }
     owner.tell(new ContextOwner.FenceCompleted(id, status));
     return true;
   }
@@ -116,7 +122,7 @@ final class FenceCallbacks {
   }
 
   void releaseIfPending(FenceServices services, ActorRef<ContextOwner.Command> owner) {
-    if (!status.isSignalled() && !callbacks.isEmpty()) {
+    if (!status.isSignalled() && hasCallbacks()) {
       services.violation(dev.fencelab.node.check.Violation.Kind.RELEASED_WITH_PENDING_CALLBACKS, id,
           "Fence released with pending signals! (" + callbacks.size() + " callbacks); signalled with -EDEADLK");
       signal(Errno.EDEADLK.negative(), 0, owner);

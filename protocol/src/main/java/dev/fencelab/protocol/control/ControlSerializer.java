@@ -152,7 +152,7 @@ public final class ControlSerializer extends RefResolvingSerializer {
       return ControlV1.Ack.newBuilder().setNodeName(m.nodeName()).setDetail(m.detail()).build().toByteArray();
     }
     if (o instanceof ListWaits m) {
-      return FenceV1.ListWaits.newBuilder().setReplyTo(ref(m.replyTo())).build().toByteArray();
+      return FenceV1.ListWaits.newBuilder().setReplyTo(ref(m.replyTo())).setOffset(m.offset()).setMax(m.max()).build().toByteArray();
     }
     if (o instanceof ReleaseRun m) {
       return ControlV1.ReleaseRun.newBuilder().setRun(m.run()).setTag(m.tag()).build().toByteArray();
@@ -165,7 +165,8 @@ public final class ControlSerializer extends RefResolvingSerializer {
           .toByteArray();
     }
     if (o instanceof WaitsListed m) {
-      return FenceV1.WaitsListed.newBuilder().setNodeName(m.nodeName()).addAllEdges(m.edges()).build().toByteArray();
+      return FenceV1.WaitsListed.newBuilder().setNodeName(m.nodeName()).addAllEdges(m.edges()).setTotal(m.total())
+          .setOffset(m.offset()).build().toByteArray();
     }
     throw new IllegalArgumentException("ControlSerializer cannot serialize " + o.getClass().getName());
   }
@@ -243,8 +244,13 @@ public final class ControlSerializer extends RefResolvingSerializer {
           ControlV1.Ack p = ControlV1.Ack.parseFrom(bytes);
           return new Ack(p.getNodeName(), p.getDetail());
         }
-        case LIST_WAITS:
-          return new ListWaits(required(FenceV1.ListWaits.parseFrom(bytes).getReplyTo(), manifest));
+        case LIST_WAITS: {
+          FenceV1.ListWaits p = FenceV1.ListWaits.parseFrom(bytes);
+          if (p.getMax() < 1 || p.getMax() > ListWaits.PAGE || p.getOffset() > Integer.MAX_VALUE) {
+            throw new NotSerializableException("ListWaits: a page is 1.." + ListWaits.PAGE + " waits, was " + p.getMax());
+          }
+          return new ListWaits(required(p.getReplyTo(), manifest), p.getOffset(), p.getMax());
+        }
         case RELEASE_RUN: {
           ControlV1.ReleaseRun p = ControlV1.ReleaseRun.parseFrom(bytes);
           return new ReleaseRun(p.getRun(), p.getTag());
@@ -259,7 +265,7 @@ public final class ControlSerializer extends RefResolvingSerializer {
         }
         case WAITS_LISTED: {
           FenceV1.WaitsListed p = FenceV1.WaitsListed.parseFrom(bytes);
-          return new WaitsListed(p.getNodeName(), p.getEdgesList());
+          return new WaitsListed(p.getNodeName(), p.getEdgesList(), p.getTotal(), p.getOffset());
         }
         default:
           throw new NotSerializableException(

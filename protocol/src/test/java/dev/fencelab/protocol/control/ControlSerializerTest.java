@@ -75,8 +75,9 @@ class ControlSerializerTest {
         new SetLinkDelay("pekko://fencelab@127.0.0.1:25522", 250_000L, testKit.<Ack>createTestProbe().ref()),
         new Ack("n1", "blackholed 2 member(s)"),
         new ListWaits(testKit.<WaitsListed>createTestProbe().ref()),
+        new ListWaits(testKit.<WaitsListed>createTestProbe().ref(), 1500, 20),
         new WaitsListed("n2", List.of(dev.fencelab.protocol.fence.v1.FenceV1.WaitEdge.newBuilder().setWaitId(1).setWaiter("n2/p")
-            .setFence("ctx1#1").setFenceAddress("pekko://fencelab@127.0.0.1:1").setReason("poll").setSinceWallNanos(5).build())));
+            .setFence("ctx1#1").setFenceAddress("pekko://fencelab@127.0.0.1:1").setReason("poll").setSinceWallNanos(5).build()), 7001, 500));
   }
 
   @ParameterizedTest

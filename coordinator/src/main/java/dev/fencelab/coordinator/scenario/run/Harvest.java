@@ -53,7 +53,7 @@ final class Harvest {
     List<CompletableFuture<WaitsListed>> lists = new ArrayList<>();
     for (String node : names.nodes()) {
       if (!names.dead(node)) {
-        lists.add(AskPattern.<NodeControl, WaitsListed>ask(names.agent(node), ListWaits::new, LIST_TIMEOUT, scheduler).toCompletableFuture());
+        lists.add(allWaits(names.agent(node), 0, new ArrayList<>()).toCompletableFuture());
       }
     }
     return Futures.allOf(lists).handle((done, failure) -> {
@@ -76,6 +76,16 @@ final class Harvest {
       }
       return new Open(n, sample, explained);
     });
+  }
+
+  /** Every open wait of one member, page after page (a page stays under Artery's frame size). */
+  private CompletionStage<WaitsListed> allWaits(ActorRef<NodeControl> agent, int offset, List<dev.fencelab.protocol.fence.v1.FenceV1.WaitEdge> acc) {
+    return AskPattern.<NodeControl, WaitsListed>ask(agent, r -> new ListWaits(r, offset, ListWaits.PAGE), LIST_TIMEOUT, scheduler)
+        .thenCompose(page -> {
+          acc.addAll(page.edges());
+          return page.more() && !page.edges().isEmpty() ? allWaits(agent, offset + page.edges().size(), acc)
+              : CompletableFuture.completedFuture(new WaitsListed(page.nodeName(), acc));
+        });
   }
 
   CompletableFuture<Traces> traces() {
