@@ -42,6 +42,7 @@ class BenchIT {
       assertTrue(f.has("unit") && f.has("higherIsBetter") && f.has("value"), f.toString());
     }
     for (String expected : new String[] {"local.wake.1waiter.p50", "local.signal.100waiters.rate", "local.fences.created_signalled.rate",
+        "local.signal.pipelined.rate",
         "cross.signal_wake_roundtrip.p50", "cross.signal_wake.rate", "heap.bytes_per_pending_fence"}) {
       assertTrue(names.contains(expected), expected + " in " + names);
     }

@@ -11,26 +11,37 @@ final class Echo {
 
   sealed interface Command extends NoSerializationVerificationNeeded {}
 
-  /** Tell {@code n} stamped messages to {@code target} (one tell each: the shape of a signal to n waiters). */
-  record FanOut(int n, ActorRef<FenceBench.Command> target) implements Command {}
+  /**
+   * Tell {@code n} messages stamped {@code t0} to {@code target} (one tell each: the shape of a signal to n waiters).
+   * The sender stamps {@code t0} before its tell, as the fence figures stamp theirs before the signal: two hops each.
+   */
+  record FanOut(int n, ActorRef<FenceBench.Command> target, long t0) implements Command {
+    FanOut(int n, ActorRef<FenceBench.Command> target) {
+      this(n, target, System.nanoTime());
+    }
+  }
 
-  /** Spawn a child and stop it; tell {@code target} when it stopped (the shape of create+signal of a fence). */
+  /**
+   * Spawn a child, send it a message, and the child answers {@code target} and stops: spawn → message → stop, the
+   * shape of a fence's create, signal and end.
+   */
   record SpawnStop(ActorRef<FenceBench.Command> target) implements Command {}
 
   static Behavior<Command> create() {
     return Behaviors.setup(ctx -> Behaviors.receive(Command.class)
         .onMessage(FanOut.class, m -> {
-          long t0 = System.nanoTime();
           for (int i = 0; i < m.n(); i++) {
-            m.target().tell(new FenceBench.Raw(t0));
+            m.target().tell(new FenceBench.Raw(m.t0()));
           }
           return Behaviors.same();
         })
         .onMessage(SpawnStop.class, m -> {
           ActorRef<Command> child = ctx.spawnAnonymous(Behaviors.receive(Command.class)
-              .onMessage(FanOut.class, x -> Behaviors.<Command>stopped()).build());
-          child.tell(new FanOut(0, m.target()));
-          m.target().tell(new FenceBench.Raw(0));
+              .onMessage(FanOut.class, x -> {
+                x.target().tell(new FenceBench.Raw(0));
+                return Behaviors.<Command>stopped();
+              }).build());
+          child.tell(new FanOut(1, m.target(), 0));
           return Behaviors.same();
         })
         .build());

@@ -35,7 +35,9 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  *   <li>local wake latency, 1 waiter: the signaller tells the fence ({@code dma_fence_signal}), the fence runs the
  *       waiter's callback — two hops — vs one raw local {@code tell};
  *   <li>local signal → 1,000 waiters: wake deliveries per second and latency of each — vs 1,000 raw tells;
- *   <li>fences created and signalled per second — vs raw actors spawned and stopped;
+ *   <li>fences created and signalled per second — vs raw actors spawned, sent a message and stopped;
+ *   <li>local signals pipelined: {@code iterations} fences with a callback each, all signalled at once, signals per
+ *       second until the last callback — vs as many raw two-hop tells (to an actor that forwards);
  *   <li>cross-node (with a peer): fence here, waiter on the peer, the wait result back here: round trip — vs a
  *       raw protobuf ping-pong between the same two members; and the same in bursts, per second;
  *   <li>heap per pending fence: {@code pendingFences} unsignalled fences, used heap after GC — vs as many raw
@@ -122,6 +124,8 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
     phases.add(this::rawFanout);
     phases.add(this::createSignal);
     phases.add(this::rawSpawnStop);
+    phases.add(this::pipelined);
+    phases.add(this::rawPipelined);
     if (p.peer() != null) {
       phases.add(this::crossRegister);
       phases.add(this::rawCrossLatency);
@@ -331,6 +335,47 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
     phaseStart = System.nanoTime();
     for (int i = 0; i < n; i++) {
       echo.tell(new Echo.SpawnStop(getContext().getSelf()));
+    }
+  }
+
+  // --- 3b. local signals, pipelined
+
+  private void pipelined() {
+    int n = p.iterations();
+    List<FenceRef> fences = new java.util.ArrayList<>(n);
+    handle(m -> {
+      if (m instanceof GotFence g) {
+        fences.add(g.fence());
+        g.fence().actor().tell(new FenceProtocol.AddCallback(cbAdapter, true));
+      } else if (m instanceof Cb c && c.callback() instanceof FenceProtocol.CallbackAdded && ++count == n) {
+        count = 0;
+        phaseStart = System.nanoTime();
+        fences.forEach(f -> f.actor().tell(new FenceProtocol.Signal(0, 0, null)));
+      } else if (m instanceof Cb c && c.callback() instanceof FenceProtocol.Signalled && ++count == n) {
+        fanoutElapsed = System.nanoTime() - phaseStart;
+        next();
+      }
+      return this;
+    });
+    for (int i = 0; i < n; i++) {
+      timeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
+    }
+  }
+
+  private void rawPipelined() {
+    int n = p.iterations();
+    long fenceElapsed = fanoutElapsed;
+    handle(m -> {
+      if (m instanceof Raw && ++count == n) {
+        long elapsed = System.nanoTime() - phaseStart;
+        figures.add(BenchFigure.of("local.signal.pipelined.rate", "signals/s", n / (fenceElapsed / 1e9), n / (elapsed / 1e9), true));
+        next();
+      }
+      return this;
+    });
+    phaseStart = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      echo.tell(new Echo.FanOut(1, getContext().getSelf()));
     }
   }
 
