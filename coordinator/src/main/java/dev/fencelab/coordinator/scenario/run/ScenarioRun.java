@@ -138,7 +138,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     this.schedule = new StepSchedule(s);
     this.stepEdges = new StepEdges(s, run);
     this.chaos = new FaultSchedule(p.schedule(), (i, delay) -> timers.startSingleTimer("fault-" + i, new FaultDue(i), delay));
-    record.setScenario(s.getName()).setTag(p.tag()).setSeed(p.seed()).setPace(p.pace()).addAllSchedule(p.schedule()).setWallStartNanos(log.start());
+    record.setScenario(s.getName()).setDefinition(s).setTag(p.tag()).setSeed(p.seed()).setPace(p.pace()).addAllSchedule(p.schedule()).setWallStartNanos(log.start());
     s.getDevicesList().forEach(d -> record.putDeviceNodes(d.getName(), d.getNode()));
     p.agents().forEach((name, agent) -> record.putNodeAddresses(name, agent.path().address().toString()));
     for (String node : names.nodes()) {
