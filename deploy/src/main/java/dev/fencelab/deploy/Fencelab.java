@@ -39,7 +39,22 @@ public final class Fencelab implements Runnable {
     throw new CommandLine.ParameterException(spec.commandLine(), "Missing command");
   }
 
+  /** The command line of this process, as a user would type it again. */
+  private static volatile String invocation = "fencelab";
+
+  public static String invocation() {
+    return invocation;
+  }
+
+  /** This fencelab: its version and, when the launcher knew it, the git commit it was built from. */
+  public static String build() {
+    String commit = System.getProperty("fencelab.commit", "");
+    return "fencelab " + Member.version() + (commit.isEmpty() ? "" : " (" + commit + ")");
+  }
+
   public static void main(String[] args) {
+    invocation = "fencelab " + String.join(" ", java.util.Arrays.stream(args)
+        .map(a -> a.matches("[A-Za-z0-9_./:=@,+-]+") ? a : "'" + a.replace("'", "'\\''") + "'").toList());
     int code = commandLine().execute(args);
     if (code != KEEP_RUNNING) {
       System.exit(code);
@@ -70,7 +85,7 @@ public final class Fencelab implements Runnable {
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      return new String[] {"fencelab " + Member.version() + " (Java " + Runtime.version() + ")"};
+      return new String[] {build() + " (Java " + Runtime.version() + ")"};
     }
   }
 }

@@ -70,6 +70,10 @@ public final class RunReport {
     m.put("scenario", s.getName());
     m.put("seed", r.getSeed());
     m.put("pace", r.getPace());
+    m.put("resv_mode", s.getSettings().getResvMode().isEmpty() ? "modern" : s.getSettings().getResvMode());
+    m.put("command", r.getCommand());
+    m.put("fencelab", r.getVersion());
+    m.put("replay", r.getReplay());
     m.put("failures", v.failures().stream().map(f -> Map.of("check", f.check(), "message", f.message(), "chain", f.chain())).toList());
     m.put("facts", v.facts());
     m.put("fault_schedule", r.getScheduleList().stream().map(ChaosSchedule::describe).toList());
@@ -111,7 +115,12 @@ public final class RunReport {
     b.append("<p>seed ").append(r.getSeed()).append(", pace ").append(esc(r.getPace())).append(", wall time ")
         .append(esc(Units.human(r.getWallEndNanos() - r.getWallStartNanos()))).append(", nodes killed: ")
         .append(esc(r.getDeadNodesList().toString())).append(", devices unplugged: ").append(esc(r.getUnpluggedDevicesList().toString()))
+        .append(", dma_resv semantics: ").append(esc(s.getSettings().getResvMode().isEmpty() ? "modern" : s.getSettings().getResvMode()))
         .append("</p>");
+    if (!r.getReplay().isEmpty()) {
+      b.append("<p>run again: <code>").append(esc(r.getReplay())).append("</code><br>ran as: <code>").append(esc(r.getCommand()))
+          .append("</code> by ").append(esc(r.getVersion())).append("</p>");
+    }
     b.append("<h2>Failures</h2>");
     if (v.failures().isEmpty()) {
       b.append("<p>none: every fence completed exactly once, every wait ended, no unexpected violation, surviving data intact, "

@@ -202,7 +202,8 @@ public final class RunCommand implements Callable<Integer> {
     Duration stepTimeout = Durations.parse("--step-timeout", stepTimeoutText);
     Duration runTimeout = Durations.parse("--run-timeout", runTimeoutArg);
     String name = s.getName().isEmpty() ? "scenario" : s.getName();
-    Path dir = (outArg != null ? outArg : Path.of("run", name)).toAbsolutePath().normalize();
+    // without --out a run is kept: run/<scenario>/<time>-seed<N>/, and run/<scenario>/latest points at it
+    Path dir = (outArg != null ? outArg : KeptRuns.next(Path.of("run", name), seed)).toAbsolutePath().normalize();
     List<Fault> schedule = ChaosSchedule.plan(s, seed);
 
     out.printf("scenario %s: %d node(s), %d device(s), %d process(es), %d buffer(s), %d step(s); seed %d, pace %s%n", name,
@@ -259,7 +260,13 @@ public final class RunCommand implements Callable<Integer> {
       if (manifest != null) {
         record = withFiles(record, dir);
       }
+      String invocation = dev.fencelab.deploy.Fencelab.invocation();
+      record = record.toBuilder().setCommand(invocation).setVersion(dev.fencelab.deploy.Fencelab.build())
+          .setReplay(KeptRuns.replay(invocation, seed, loaded.source())).build();
       RunReport.Result report = RunReport.write(s, withSources(record, loaded), dir);
+      if (outArg == null) {
+        KeptRuns.latest(dir);
+      }
       reportWritten.complete(null);
       out.println();
       out.print(RunReport.summary(report.verdict()));
