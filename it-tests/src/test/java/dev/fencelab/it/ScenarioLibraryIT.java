@@ -56,7 +56,8 @@ class ScenarioLibraryIT {
 
   /** The bundled scenarios that kill no member: one batch on the shared realtime cluster, as a user runs a library. */
   static final List<String> SHARED = List.of("pipeline-two-gpus", "soft-unplug", "gpu-reset", "sync-file-across-processes",
-      "resv-replace-hazard", "userptr-policies", "oom-reaper-nonblock", "userptr-revalidate-in-signalling", "indefinite-fence-reclaim");
+      "resv-replace-hazard", "userptr-policies", "oom-reaper-nonblock", "userptr-revalidate-in-signalling", "indefinite-fence-reclaim",
+      "link-delay");
 
   @Test
   @Order(1)

@@ -62,7 +62,7 @@ final class BatchRun {
         ScenarioLoader.Loaded loaded = RunCommand.load(a);
         Scenario s = loaded.scenario();
         if (s.getStepsList().stream().anyMatch(st -> st.hasKillNode() || st.hasPauseNode() || st.hasPartition()
-            || st.hasKillCoordinator() || st.hasLinkDelay()) || s.getChaos().getFaultsCount() > 0 || s.getChaos().hasRandom()) {
+            || st.hasKillCoordinator()) || s.getChaos().getFaultsCount() > 0 || s.getChaos().hasRandom()) {
           problems.add(a + ": it kills nodes or injects chaos; run it alone (several scenarios share one cluster)");
         }
         if (s.getMatrixCount() > 0) {

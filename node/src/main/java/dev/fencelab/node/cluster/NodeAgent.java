@@ -279,6 +279,7 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
   private Behavior<NodeControl> onReleaseRun(ReleaseRun release) {
     steps.tell(new StepExecutor.Forget(release.run()));
     dev.fencelab.node.fence.LinkDelays.get(getContext().getSystem()).clear();
+    dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).resetModel();
     dev.fencelab.node.lockdep.Lockdep.get(getContext().getSystem()).forgetRun();
     memory.tell(new dev.fencelab.node.mm.HostMemory.SetLimit(0)); // a scenario's node memory limit ends with it
     if (!release.tag().isEmpty()) {

@@ -94,6 +94,15 @@ public final class TraceRecorder implements Extension {
     return modelNanos > 0 ? model.accumulateAndGet(modelNanos, Math::max) : model.get();
   }
 
+  /**
+   * A run ended on this member: the next run's model time starts at 0 again, as on a fresh cluster (its devices are
+   * new, and a wake's model time is the later of its signal's and the member's clock — a clock left at the previous
+   * run's end would add that run's time to the next run's latencies).
+   */
+  public void resetModel() {
+    model.set(0);
+  }
+
   public long modelNow() {
     return model.get();
   }
