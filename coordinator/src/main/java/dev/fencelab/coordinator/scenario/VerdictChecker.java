@@ -55,7 +55,9 @@ public final class VerdictChecker {
   public static Verdict check(Scenario scenario, RunIndex index, Latencies latencies) {
     VerdictChecker c = new VerdictChecker(scenario, index, latencies);
     c.run();
-    return new Verdict(c.failures.isEmpty(), c.failures, c.facts);
+    FenceNamer names = new FenceNamer(index.record);
+    return new Verdict(c.failures.isEmpty(), c.failures.stream().map(f -> new Failure(f.check(), names.name(f.message()),
+        f.chain().stream().map(names::name).toList())).toList(), c.facts.stream().map(names::name).toList());
   }
 
   private void fail(String check, String message, List<String> chain) {
