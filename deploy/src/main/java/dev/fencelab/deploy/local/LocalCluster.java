@@ -173,6 +173,7 @@ public final class LocalCluster {
     long deadline = t0 + o.timeout().toNanos();
     ClusterStatus last = null;
     Process coordinator = processes.get(COORDINATOR);
+    java.util.Set<String> announced = new java.util.HashSet<>();
     while (true) {
       for (ClusterManifest.MemberEntry e : manifest.members()) {
         Process p = processes.get(e.name());
@@ -185,6 +186,12 @@ public final class LocalCluster {
       Optional<ClusterStatus> status = client.tryStatus(Duration.ofSeconds(1));
       if (status.isPresent()) {
         last = status.orElseThrow();
+        for (ClusterStatus.Member m : last.members()) { // formation, member by member, as they come Up
+          if (m.status().equals("Up") && announced.add(m.address())) {
+            String name = m.nodeName().isEmpty() ? (m.roles().contains("coordinator") ? COORDINATOR : m.address()) : m.nodeName();
+            out.printf("  Up       %-12s after %.1f s%n", name, (System.nanoTime() - t0) / 1e9);
+          }
+        }
         if (StatusTable.formed(last, expectedMembers, expectedMembers - 1)) {
           return last;
         }
