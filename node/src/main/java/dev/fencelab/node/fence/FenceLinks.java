@@ -225,9 +225,10 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
 
   private Behavior<Command> onFenceGone(FenceGone gone) {
     Subscribed s = subscribed.get(gone.id());
-    if (s != null) { // stopped before its callback came (it had signalled and gone, or the death notice came first)
+    if (s != null) { // stopped before its callback came (it had signalled and gone, or the death notice came first);
+      // its owner says how it ended — or, gone too (no answer within 3 s), it ended with the device: -ENODEV
       getContext().pipeToSelf(org.apache.pekko.actor.typed.javadsl.AskPattern.<ContextOwner.Command, ContextOwner.Completion>ask(
-          s.fence.owner(), replyTo -> new ContextOwner.QueryCompletion(gone.id(), replyTo), java.time.Duration.ofSeconds(10),
+          s.fence.owner(), replyTo -> new ContextOwner.QueryCompletion(gone.id(), replyTo), java.time.Duration.ofSeconds(3),
           getContext().getSystem().scheduler()), (c, failure) -> new OwnerAnswered(gone.id(), c));
     }
     return this;
