@@ -39,7 +39,10 @@ import org.apache.pekko.actor.typed.ActorRef;
 final class ClusterFaults {
   private final RunDirectory names;
   private final RunLog log;
+  private final Faults faults;
   private final ActorRef<Ack> acks;
+  /** The addresses of the members without the node role, now. */
+  private final java.util.function.Supplier<List<String>> controlPlane;
   /** Arms the end of fault {@code id} after the duration (a timer of the runner's). */
   private final BiConsumer<Integer, Duration> arm;
   private final Map<Integer, Runnable> ends = new HashMap<>();
@@ -50,17 +53,68 @@ final class ClusterFaults {
   /** A node member's address (its agent's), as the other members name it. */
   private final java.util.function.Function<String, String> addresses;
 
-  ClusterFaults(RunDirectory names, RunLog log, ActorRef<Ack> acks, BiConsumer<Integer, Duration> arm) {
-    this(names, log, acks, arm, node -> names.agent(node).path().address().toString());
+  ClusterFaults(RunDirectory names, RunLog log, Faults faults, ActorRef<Ack> acks, BiConsumer<Integer, Duration> arm,
+      java.util.function.Supplier<List<String>> controlPlane) {
+    this(names, log, faults, acks, arm, controlPlane, node -> names.agent(node).path().address().toString());
   }
 
-  ClusterFaults(RunDirectory names, RunLog log, ActorRef<Ack> acks, BiConsumer<Integer, Duration> arm,
-      java.util.function.Function<String, String> addresses) {
+  ClusterFaults(RunDirectory names, RunLog log, Faults faults, ActorRef<Ack> acks, BiConsumer<Integer, Duration> arm,
+      java.util.function.Supplier<List<String>> controlPlane, java.util.function.Function<String, String> addresses) {
     this.names = names;
     this.log = log;
+    this.faults = faults;
     this.acks = acks;
     this.arm = arm;
+    this.controlPlane = controlPlane;
     this.addresses = addresses;
+  }
+
+  /** True for the faults this class injects (the others are {@link Faults}'). */
+  static boolean isClusterFault(dev.fencelab.protocol.scenario.v1.Fault f) {
+    return f.hasPauseNode() || f.hasPartition() || f.getKillCoordinator() || f.hasLinkDelay();
+  }
+
+  /** Injects a cluster fault step ({@code pause_node}, {@code partition}, {@code kill_coordinator}, {@code link_delay}). */
+  String inject(dev.fencelab.protocol.scenario.v1.Step step, String source) {
+    return switch (step.getActionCase()) {
+      case PAUSE_NODE -> pause(step.getPauseNode().getNode(), step.getPauseNode().getFor(), source);
+      case PARTITION -> partition(step.getPartition(), controlPlane.get(), source);
+      case KILL_COORDINATOR -> faults.killCoordinator(source);
+      case LINK_DELAY -> linkDelay(step.getLinkDelay(), source);
+      default -> throw new IllegalArgumentException("not a cluster fault: " + step.getActionCase());
+    };
+  }
+
+  /** Injects a cluster fault of the chaos schedule. */
+  void inject(dev.fencelab.protocol.scenario.v1.Fault f, String source) {
+    if (f.hasPauseNode()) {
+      pause(f.getPauseNode().getNode(), f.getPauseNode().getFor(), source);
+    } else if (f.hasPartition()) {
+      partition(f.getPartition(), controlPlane.get(), source);
+    } else if (f.getKillCoordinator()) {
+      faults.killCoordinator(source);
+    } else if (f.hasLinkDelay()) {
+      linkDelay(f.getLinkDelay(), source);
+    }
+  }
+
+  /**
+   * A member left the cluster. A scenario node the run did not kill (downed while paused, partitioned away) is down
+   * from now on, its held steps go on; true if it was one. The coordinator's leaving is noted.
+   */
+  boolean memberRemoved(org.apache.pekko.cluster.Member member) {
+    for (String node : names.nodes()) {
+      var agent = names.agent(node);
+      if (agent != null && agent.path().address().equals(member.address())) {
+        faults.removed(node, "removed by the cluster (" + member.status() + "): unreachable, downed by the Split Brain Resolver");
+        nodeGone(node);
+        return true;
+      }
+    }
+    if (member.getRoles().contains("coordinator")) {
+      mark("coordinator_removed", member.address().toString(), "the coordinator member left the cluster; the run goes on");
+    }
+    return false;
   }
 
   /** Stops {@code node}'s member for {@code forValue}; returns what was done. */

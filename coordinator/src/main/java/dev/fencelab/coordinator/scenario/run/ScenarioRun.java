@@ -129,8 +129,8 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     this.outcomes = new Outcomes(names);
     this.placements = new Placements(names, client, name -> p.tag().isEmpty() ? name : name + "-" + p.tag());
     this.faults = new Faults(names, p.killer(), log);
-    this.clusterFaults = new ClusterFaults(names, log, context.messageAdapter(dev.fencelab.protocol.control.Ack.class, FaultAck::new),
-        (id, delay) -> timers.startSingleTimer("cluster-fault-" + id, new FaultEnds(id), delay));
+    this.clusterFaults = new ClusterFaults(names, log, faults, context.messageAdapter(dev.fencelab.protocol.control.Ack.class, FaultAck::new),
+        (id, delay) -> timers.startSingleTimer("cluster-fault-" + id, new FaultEnds(id), delay), () -> controlPlane(context));
     org.apache.pekko.cluster.typed.Cluster.get(context.getSystem()).subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(
         context.messageAdapter(org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class, MemberGone::new),
         org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class));
@@ -289,20 +289,8 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     switch (step.getActionCase()) {
       case KILL_NODE:
         return CompletableFuture.completedFuture(new Ran(null, faults.kill(step.getKillNode().getNode(), "step")));
-      case PAUSE_NODE:
-        return CompletableFuture.completedFuture(new Ran(null, clusterFaults.pause(step.getPauseNode().getNode(),
-            step.getPauseNode().getFor(), "step")));
-      case PARTITION:
-        return CompletableFuture.completedFuture(new Ran(null, clusterFaults.partition(step.getPartition(), controlPlane(), "step")));
-      case KILL_COORDINATOR:
-        return CompletableFuture.completedFuture(new Ran(null, faults.killCoordinator("step")));
-      case LINK_DELAY:
-        return CompletableFuture.completedFuture(new Ran(null, clusterFaults.linkDelay(step.getLinkDelay(), "step")));
-      case PAUSE: {
-        long nanos = Units.nanos(step.getPause().getDuration());
-        return org.apache.pekko.pattern.Patterns.after(Duration.ofNanos(nanos), getContext().getSystem().classicSystem().scheduler(),
-            getContext().getExecutionContext(), () -> CompletableFuture.completedFuture(new Ran(null, "paused " + Units.human(nanos))));
-      }
+      case PAUSE_NODE, PARTITION, KILL_COORDINATOR, LINK_DELAY:
+        return CompletableFuture.completedFuture(new Ran(null, clusterFaults.inject(step, "step")));
       default: {
         Step complete = client.complete(step);
         faults.announce(complete, "step");
@@ -379,16 +367,8 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
       faults.kill(f.getKillNode(), source);
       return maybeFinish();
     }
-    if (f.hasPauseNode() || f.hasPartition() || f.getKillCoordinator() || f.hasLinkDelay()) {
-      if (f.hasPauseNode()) {
-        clusterFaults.pause(f.getPauseNode().getNode(), f.getPauseNode().getFor(), source);
-      } else if (f.hasPartition()) {
-        clusterFaults.partition(f.getPartition(), controlPlane(), source);
-      } else if (f.getKillCoordinator()) {
-        faults.killCoordinator(source);
-      } else {
-        clusterFaults.linkDelay(f.getLinkDelay(), source);
-      }
+    if (ClusterFaults.isClusterFault(f)) {
+      clusterFaults.inject(f, source);
       return maybeFinish();
     }
     Step step = Faults.step(f);
@@ -410,32 +390,20 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     return this;
   }
 
+  /** A member left the cluster: a scenario node the run did not kill (downed while paused, partitioned away) is down. */
+  private Behavior<Msg> onMemberGone(org.apache.pekko.cluster.Member member) {
+    return clusterFaults.memberRemoved(member) ? maybeFinish() : this;
+  }
+
   /** The addresses of the members without the node role: the coordinator and the runners (the control plane). */
-  private List<String> controlPlane() {
+  private static List<String> controlPlane(ActorContext<Msg> context) {
     List<String> addresses = new java.util.ArrayList<>();
-    org.apache.pekko.cluster.typed.Cluster.get(getContext().getSystem()).state().getMembers().forEach(m -> {
+    org.apache.pekko.cluster.typed.Cluster.get(context.getSystem()).state().getMembers().forEach(m -> {
       if (!m.getRoles().contains("node")) {
         addresses.add(m.address().toString());
       }
     });
     return addresses;
-  }
-
-  /** A member left the cluster: a scenario node the run did not kill (downed while paused, partitioned away) is down. */
-  private Behavior<Msg> onMemberGone(org.apache.pekko.cluster.Member member) {
-    for (String node : names.nodes()) {
-      var agent = names.agent(node);
-      if (agent != null && agent.path().address().equals(member.address())) {
-        faults.removed(node, "removed by the cluster (" + member.status() + "): unreachable, downed by the Split Brain Resolver");
-        clusterFaults.nodeGone(node);
-        return maybeFinish();
-      }
-    }
-    if (member.getRoles().contains("coordinator")) {
-      log.add(RunLog.event(EventKind.MARK, "chaos").setName("coordinator_removed").setSubject(member.address().toString()));
-      log.say("the coordinator member " + member.address() + " left the cluster; the run goes on");
-    }
-    return this;
   }
 
   // --- 4. the end

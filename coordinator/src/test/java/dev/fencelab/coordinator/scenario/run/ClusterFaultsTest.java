@@ -60,7 +60,9 @@ class ClusterFaultsTest {
     }
     names = new RunDirectory(s.build(), refs);
     TestProbe<Ack> acks = testKit.createTestProbe();
-    faults = new ClusterFaults(names, new RunLog(line -> { }), acks.ref(), (id, d) -> armed.add(id), this::address);
+    RunLog log = new RunLog(line -> { });
+    faults = new ClusterFaults(names, log, new Faults(names, (node, agent) -> "killed", log), acks.ref(), (id, d) -> armed.add(id),
+        () -> List.of(CONTROL), this::address);
   }
 
   private static Partition partition(List<String>... sides) {
