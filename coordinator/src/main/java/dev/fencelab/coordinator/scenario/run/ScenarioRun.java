@@ -291,6 +291,11 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
         return CompletableFuture.completedFuture(new Ran(null, faults.kill(step.getKillNode().getNode(), "step")));
       case PAUSE_NODE, PARTITION, KILL_COORDINATOR, LINK_DELAY:
         return CompletableFuture.completedFuture(new Ran(null, clusterFaults.inject(step, "step")));
+      case PAUSE: {
+        long nanos = Units.nanos(step.getPause().getDuration());
+        return org.apache.pekko.pattern.Patterns.after(Duration.ofNanos(nanos), getContext().getSystem().classicSystem().scheduler(),
+            getContext().getExecutionContext(), () -> CompletableFuture.completedFuture(new Ran(null, "paused " + Units.human(nanos))));
+      }
       default: {
         Step complete = client.complete(step);
         faults.announce(complete, "step");

@@ -100,4 +100,20 @@ class ScenarioRunTest {
         record.getSteps(0).toString());
     assertEquals("tag1", released.receiveMessage(Duration.ofSeconds(5)).tag());
   }
+
+  @Test
+  void aPauseStepIsTheRunnersOwnAndNoNodeIsAskedToMakeIt() throws Exception {
+    TestProbe<ReleaseRun> released = testKit.createTestProbe();
+    ActorRef<NodeControl> agent = testKit.spawn(refusingAgent(released.ref()));
+    Scenario s = Scenario.newBuilder().setName("t").addNodes(Node.newBuilder().setName("n1"))
+        .addSteps(Step.newBuilder().setId("hold").setPause(dev.fencelab.protocol.scenario.v1.Pause.newBuilder().setDuration("20ms"))).build();
+    CompletableFuture<RunRecord> result = new CompletableFuture<>();
+    testKit.spawn(ScenarioRun.create(new ScenarioRun.Params(s, List.of(), 1, "asap", "tag2", Map.of("n1", agent),
+        (node, a) -> "not killed", line -> {}, Duration.ofSeconds(5), result)));
+
+    RunRecord record = result.get(20, TimeUnit.SECONDS);
+
+    assertEquals(0, record.getSteps(0).getStatus(), record.getSteps(0).toString()); // the refusing agent would have failed it
+    assertTrue(record.getSteps(0).getDetail().startsWith("paused 20"), record.getSteps(0).toString());
+  }
 }
