@@ -75,6 +75,8 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
 
   private record MemberGone(Address address) implements Command, NoSerializationVerificationNeeded {}
 
+  private record MemberUp(Address address) implements Command, NoSerializationVerificationNeeded {}
+
   private enum Flush implements Command, NoSerializationVerificationNeeded {
     INSTANCE
   }
@@ -114,6 +116,8 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   private final Map<FenceId, Subscribed> subscribed = new HashMap<>();
   private final Map<ActorRef<Command>, Outbox> outboxes = new LinkedHashMap<>();
   private final Map<Address, ActorRef<Command>> peers = new HashMap<>();
+  /** Members the cluster removed: a wait on one of their fences ends at once, -ENODEV. */
+  private final Set<Address> removed = new HashSet<>();
   private final ActorRef<FenceProtocol.Callback> localCallback;
   private boolean flushDue;
 
@@ -130,8 +134,11 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     this.localCallback = context.messageAdapter(FenceProtocol.Callback.class, Local::new);
     if (context.getSystem().settings().config().getString("pekko.actor.provider").equals("cluster")) {
       org.apache.pekko.cluster.typed.Cluster.get(context.getSystem()).subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(
-          context.messageAdapter(org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class, r -> new MemberGone(r.member().address())),
-          org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class));
+          context.messageAdapter(org.apache.pekko.cluster.ClusterEvent.MemberEvent.class, e -> e instanceof
+              org.apache.pekko.cluster.ClusterEvent.MemberRemoved ? new MemberGone(e.member().address())
+              : e instanceof org.apache.pekko.cluster.ClusterEvent.MemberUp ? new MemberUp(e.member().address())
+              : Flush.INSTANCE), // other member events change nothing here (a flush of empty outboxes)
+          org.apache.pekko.cluster.ClusterEvent.MemberEvent.class));
     }
   }
 
@@ -145,6 +152,10 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
         .onMessage(FenceGone.class, this::onFenceGone)
         .onMessage(OwnerAnswered.class, this::onOwnerAnswered)
         .onMessage(MemberGone.class, this::onMemberGone)
+        .onMessage(MemberUp.class, up -> {
+          removed.remove(up.address()); // a member at that address again (a restart on a fixed port)
+          return this;
+        })
         .onMessageEquals(Flush.INSTANCE, this::onFlush)
         .build();
   }
@@ -153,6 +164,10 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
 
   private Behavior<Command> onWatch(Watch w) {
     FenceId id = w.fence().id();
+    if (removed.contains(w.fence().actor().path().address())) { // its member is gone already: nobody would answer
+      w.callback().tell(new FenceProtocol.Signalled(id, FenceStatus.signalled(Errno.ENODEV.negative(), Clocks.wallNanos(), 0), false));
+      return this;
+    }
     Waiting entry = waiting.get(id);
     if (entry == null) {
       entry = new Waiting(w.fence());
@@ -186,6 +201,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   }
 
   private Behavior<Command> onMemberGone(MemberGone gone) {
+    removed.add(gone.address());
     Set<FenceId> ids = waitingByMember.remove(gone.address());
     if (ids != null) {
       // the fences' member is gone with them: each wait on them ends signalled -ENODEV, as after the death watch it replaces
