@@ -20,8 +20,9 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "report",
     mixinStandardHelpOptions = true,
-    description = {"Re-judges a kept run from its run.pb, without a cluster: verdict, traces, latencies and report",
-        "are written again (into DIR, or --out). Exit 0: PASS; 1: FAIL; 2: not a run directory.", ""})
+    description = {"Re-judges a kept run from its run.pb, without a cluster.",
+        "Verdict, traces, latencies and report are written again (into DIR, or --out) by this fencelab's checker.",
+        "Exit 0: PASS; 1: FAIL; 2: not a run directory.", ""})
 public final class ReportCommand implements Callable<Integer> {
   @Parameters(paramLabel = "DIR", description = "a run's output directory (it holds run.pb)")
   Path dir;
