@@ -81,6 +81,11 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     INSTANCE
   }
 
+  /** A membership event other than Up and Removed: nothing changes here. */
+  private enum OtherMemberEvent implements Command, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
   /** Waiter side: the local callbacks of one remote fence. */
   private static final class Waiting {
     final FenceRef fence;
@@ -137,7 +142,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
           context.messageAdapter(org.apache.pekko.cluster.ClusterEvent.MemberEvent.class, e -> e instanceof
               org.apache.pekko.cluster.ClusterEvent.MemberRemoved ? new MemberGone(e.member().address())
               : e instanceof org.apache.pekko.cluster.ClusterEvent.MemberUp ? new MemberUp(e.member().address())
-              : Flush.INSTANCE), // other member events change nothing here (a flush of empty outboxes)
+              : OtherMemberEvent.INSTANCE),
           org.apache.pekko.cluster.ClusterEvent.MemberEvent.class));
     }
   }
@@ -157,6 +162,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
           return this;
         })
         .onMessageEquals(Flush.INSTANCE, this::onFlush)
+        .onMessageEquals(OtherMemberEvent.INSTANCE, () -> this)
         .build();
   }
 
