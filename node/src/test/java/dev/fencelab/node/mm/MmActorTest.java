@@ -272,12 +272,15 @@ class MmActorTest {
         org.apache.pekko.actor.typed.javadsl.Behaviors.ignore(), "dying-driver-" + mms);
     call(mm, r -> new MmProtocol.Migrate(a, MIB, "gpu0", "gpu0", false, driver, r));
     f.testKit.stop(driver);
-    f.testKit.createTestProbe().awaitAssert(java.time.Duration.ofSeconds(15), () -> { // the death reaches the mm when it does
-      MmProtocol.Reply read = call(mm, r -> new MmProtocol.CpuAccess(a, MIB, false, 0, r));
-      assertEquals(dev.fencelab.protocol.Errno.EFAULT.negative(), read.ret());
-      assertTrue(read.detail().contains("SIGBUS"), read.detail());
+    // the death reaches the mm when it does; a snapshot (no fault) sees it without touching the pages, where a CPU
+    // access before it would still migrate them back to RAM intact
+    f.testKit.createTestProbe().awaitAssert(java.time.Duration.ofSeconds(15), () -> {
+      assertEquals("256", call(mm, r -> new MmProtocol.HmmFault(a, MIB, "gpu1", false, false, r)).out().get("error"));
       return null;
     });
+    MmProtocol.Reply read = call(mm, r -> new MmProtocol.CpuAccess(a, MIB, false, 0, r));
+    assertEquals(dev.fencelab.protocol.Errno.EFAULT.negative(), read.ret());
+    assertTrue(read.detail().contains("SIGBUS"), read.detail());
   }
 
   @Test
