@@ -140,6 +140,20 @@ class DmaTransfersIT {
     assertEquals("loc_prot_err", named(out.wallTrace(), "rdma write w_late").get(0).get("args").get("status").asText());
   }
 
+  @Test
+  @Order(3)
+  @Timeout(value = 170, unit = TimeUnit.SECONDS)
+  void aNicWhoseMoveNotifyKeepsItsMappingReadsFreedMemoryAndTheExporterReportsDmaAfterFree() throws Exception {
+    Out out = run("rdma-dmabuf-mr-keeps-mapping");
+    double freed = named(out.wallTrace(), "dma-buf freed").get(0).get("ts").asDouble();
+    double ignored = named(out.wallTrace(), "dma-buf revoke ignored").get(0).get("ts").asDouble();
+    JsonNode late = named(out.wallTrace(), "rdma write w_late").get(0);
+    assertTrue(freed >= ignored, "freed only after the importer's callback returned");
+    assertTrue(late.get("ts").asDouble() > freed, "the late write came after the free");
+    assertEquals("success", late.get("args").get("status").asText(), "the hardware cannot tell");
+    assertTrue(facts(out).stream().anyMatch(f -> f.startsWith("expected violation DMA_AFTER_FREE")), facts(out).toString());
+  }
+
   private static List<String> facts(Out out) {
     List<String> facts = new ArrayList<>();
     out.verdict().get("facts").forEach(f -> facts.add(f.asText()));

@@ -24,7 +24,7 @@ public final class ScenarioValidator {
   /** The violation kinds a member records (node's {@code check.Violation.Kind}); expectations may name them. */
   public static final Set<String> VIOLATION_KINDS = Set.of("DOUBLE_SIGNAL", "ERROR_AFTER_SIGNAL", "INVALID_ERROR",
       "RELEASED_WITH_PENDING_CALLBACKS", "OUT_OF_ORDER_SIGNAL", "NESTED_CONTAINER", "EMPTY_ARRAY", "CONTEXT_MISMATCH",
-      "RESV_NO_SLOT", "RESV_NOT_LOCKED", "RESV_REPLACE_HAZARD", "WAIT_CAP_EXCEEDED", "DMA_REVOKED", "DMA_BUF_PIN_STATIC",
+      "RESV_NO_SLOT", "RESV_NOT_LOCKED", "RESV_REPLACE_HAZARD", "WAIT_CAP_EXCEEDED", "DMA_REVOKED", "DMA_AFTER_FREE", "DMA_BUF_PIN_STATIC",
       "DMA_BUF_EXPORT_OPS", "DMA_BUF_NO_MOVE_NOTIFY", "NOTIFIER_REFUSED_BLOCKABLE", "STALE_TRANSLATION", "NOTIFIER_RETURNED_EARLY",
       "NOTIFIER_REMOVE_SELF_DEADLOCK", "USERPTR_PUBLISHED_WITHOUT_RETRY", "DEADLOCK", "DEADLOCK_BROKEN_BY_TIMEOUT",
       "SIGNALLING_ALLOC", "SIGNALLING_RESV", "SIGNALLING_MMAP_LOCK", "SIGNALLING_LOCK", "SIGNALLING_WAIT_HOLDING", "LOCK_ORDER");
@@ -211,9 +211,9 @@ public final class ScenarioValidator {
     }
     boolean nic = d.getKind().equals("rdma_nic");
     if (!nic && (d.getOdp() || !d.getLinkRate().isEmpty() || !d.getLinkLatency().isEmpty() || !d.getOdpMinorFault().isEmpty()
-        || !d.getOdpMajorFault().isEmpty())) {
-      problem(path, "odp, link_rate, link_latency, odp_minor_fault and odp_major_fault are properties of an rdma_nic, not of a "
-          + (d.getKind().isEmpty() ? "gpu" : d.getKind()));
+        || !d.getOdpMajorFault().isEmpty() || d.getMoveNotifyKeepsMapping())) {
+      problem(path, "odp, link_rate, link_latency, odp_minor_fault, odp_major_fault and move_notify_keeps_mapping are properties of an "
+          + "rdma_nic, not of a " + (d.getKind().isEmpty() ? "gpu" : d.getKind()));
     }
     if (!d.getLinkRate().isEmpty() && Units.rate(d.getLinkRate()) <= 0) {
       problem(path + ".link_rate", "'" + d.getLinkRate() + "' is not a link rate (e.g. 100Gbit, 25Gbit, 12.5GB)");

@@ -43,6 +43,11 @@ public record Violation(Kind kind, String subject, String detail, boolean fatal,
     WAIT_CAP_EXCEEDED,
     /** DESIGN.md "Data": DMA to or from memory that was revoked (unplug) or whose owner died: reads all-ones, writes dropped. */
     DMA_REVOKED,
+    /**
+     * §1.12: DMA into a buffer after its exporter freed it — once every importer's {@code move_notify} (the revoke)
+     * returned and the buffer's fences signalled — through a mapping an importer kept (its callback did not zap it).
+     */
+    DMA_AFTER_FREE,
     /** §1.12: {@code dma_buf_pin} by a static importer (WARN). */
     DMA_BUF_PIN_STATIC,
     /** §1.12: {@code dma_buf_export} with exactly one of {@code pin}/{@code unpin} (WARN; -EINVAL). */

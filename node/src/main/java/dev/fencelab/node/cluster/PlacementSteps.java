@@ -123,7 +123,7 @@ final class PlacementSteps implements StepHandler {
     long minor = d.getOdpMinorFault().isEmpty() ? 5_000 : Units.nanos(d.getOdpMinorFault());
     long major = d.getOdpMajorFault().isEmpty() ? 60_000 : Units.nanos(d.getOdpMajorFault());
     return new dev.fencelab.node.rdma.RdmaNic.Params(d.getName(), label, d.getOdp(), bytesPerNano, latency, minor, major, callTimeout,
-        pacing);
+        pacing, d.getMoveNotifyKeepsMapping());
   }
 
   /** The device a scenario describes, with the defaults the scenario format documents. */

@@ -48,6 +48,8 @@ final class Bo {
     final boolean peer2peer;
     boolean pinned;
     boolean mapped;
+    /** Its importer's move_notify for the revoke returned (or it detached): it no longer maps the buffer. */
+    boolean revokeAnswered;
 
     Attachment(int id, ActorRef<DriverProtocol.Command> importer, int importerHandle, boolean dynamic, boolean peer2peer) {
       this.id = id;

@@ -121,6 +121,7 @@ final class DmaBufImporter {
     }
   }
 
+  /** move_notify: the mapping is dropped (with a revoke, for good); the callback's return goes to the exporter. */
   void moveNotify(DriverProtocol.MoveNotify notify) {
     Bo bo = d.bos.get(notify.importerHandle());
     if (bo != null && bo.imported != null) {
@@ -129,6 +130,7 @@ final class DmaBufImporter {
         bo.revoked = true;
         d.log("{}: {} revoked by its exporter", d.label, bo.imported);
       }
+      bo.imported.exporter().tell(new DriverProtocol.MoveNotified(bo.imported.exporterHandle(), bo.attachment));
     }
   }
 }

@@ -64,6 +64,7 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
   private final Map<Integer, Bo> bos;
   private final DmaBufExporter exporter;
   private final DmaBufImporter importer;
+  private final BufferRelease release;
   private long nextJob = 1;
 
   /** @param label how the device is named in traces and violations: {@code node/device} */
@@ -83,6 +84,7 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
     this.d = new DriverContext(context, label, services, containers, settings);
     this.bos = d.bos;
     this.exporter = new DmaBufExporter(d);
+    this.release = new BufferRelease(d);
     this.importer = new DmaBufImporter(d);
     ActorRef<Engine.Execute> execute = context.messageAdapter(Engine.Execute.class, Execute::new);
     this.device = context.spawn(DeviceActor.create(spec, label, execute, services, settings.pacing()), "device");
@@ -126,7 +128,11 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
         })
         .onMessage(DriverProtocol.Checksum.class, this::onChecksum)
         .onMessage(DriverProtocol.Attach.class, a -> run(() -> exporter.attach(a)))
-        .onMessage(DriverProtocol.Detach.class, x -> run(() -> exporter.detach(x)))
+        .onMessage(DriverProtocol.Detach.class, x -> run(() -> {
+          exporter.detach(x);
+          release.detached(x.handle(), x.attachment());
+        }))
+        .onMessage(DriverProtocol.MoveNotified.class, m -> run(() -> release.answered(m)))
         .onMessage(DriverProtocol.MapAttachment.class, m -> run(() -> exporter.mapAttachment(m)))
         .onMessage(DriverProtocol.PinAttachment.class, p -> run(() -> exporter.pinAttachment(p)))
         .onMessage(DriverProtocol.MoveNotify.class, n -> run(() -> importer.moveNotify(n)))
@@ -451,7 +457,10 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
 
   private Behavior<DriverProtocol.Command> onReadRange(DriverProtocol.ReadRange read) {
     Bo bo = bos.get(read.handle());
-    if (d.unplugged || bo == null || bo.content == null) {
+    List<Chunk> afterFree = bo == null ? release.afterFree(read.handle(), "read", read.offset(), read.length(), settings.copyChunk()) : null;
+    if (afterFree != null) {
+      read.replyTo().tell(new DriverProtocol.RangeData(read.tag(), 0, afterFree));
+    } else if (d.unplugged || bo == null || bo.content == null) {
       read.replyTo().tell(new DriverProtocol.RangeData(read.tag(), Errno.ENODEV.negative(), List.of()));
     } else if (read.offset() < 0 || read.length() < 0 || read.offset() > bo.size - read.length()) {
       read.replyTo().tell(new DriverProtocol.RangeData(read.tag(), Errno.EINVAL.negative(), List.of()));
@@ -476,7 +485,10 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
   private Behavior<DriverProtocol.Command> onWriteRange(DriverProtocol.WriteRange write) {
     Bo bo = bos.get(write.handle());
     int result = 0;
-    if (d.unplugged || bo == null || bo.content == null) {
+    if (bo == null && release.afterFree(write.handle(), "write", write.chunks().isEmpty() ? 0 : write.chunks().get(0).offset(),
+        write.chunks().stream().mapToLong(Chunk::length).sum(), settings.copyChunk()) != null) {
+      result = 0; // the write lands in freed memory: the device cannot tell
+    } else if (d.unplugged || bo == null || bo.content == null) {
       result = Errno.ENODEV.negative();
     } else {
       for (Chunk c : write.chunks()) {
@@ -553,10 +565,8 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
   }
 
   private Behavior<DriverProtocol.Command> onDeviceUnplugged(DeviceUnplugged done) {
+    release.release(bos.values().stream().filter(bo -> bo.imported == null).toList()); // freed as importers and fences allow
     for (Bo bo : bos.values()) {
-      if (bo.imported == null) {
-        getContext().stop(bo.resv);
-      }
       if (bo.userptr != null) {
         getContext().stop(bo.userptr); // mmu_interval_notifier_remove: the mm drops the subscription
       }
@@ -582,6 +592,7 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
       }
       bo.attachments.values().removeIf(a -> a.importer.equals(gone));
     }
+    release.importerGone(gone);
     return this;
   }
 

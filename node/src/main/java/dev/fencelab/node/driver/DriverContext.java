@@ -82,6 +82,15 @@ final class DriverContext {
     actor.ask(type, target, timeout, request::apply, (r, failure) -> new DriverActor.Continue(() -> then.accept(r, failure)));
   }
 
+  /** {@code then} on the driver's thread after {@code delay}. */
+  void after(Duration delay, Runnable then) {
+    actor.scheduleOnce(delay, actor.getSelf(), new DriverActor.Continue(then));
+  }
+
+  void stop(ActorRef<?> child) {
+    actor.stop(child);
+  }
+
   void watch(ActorRef<?> ref) {
     actor.watch(ref);
   }

@@ -246,6 +246,13 @@ public final class DriverProtocol {
   /** To an importer: {@code move_notify} — the mapping is stale; {@code revoked}: the buffer is gone for good (unplug). */
   public record MoveNotify(int importerHandle, boolean revoked) implements Command, NodeWireMessage {}
 
+  /**
+   * The importer's {@code move_notify} callback returned: its mapping of attachment {@code attachment} of the exporter's
+   * buffer {@code handle} is gone. Sent to the exporter's driver itself, so it arrives after every DMA the importer sent
+   * it before (per sender-receiver ordering); the exporter frees revoked memory only after every importer's answer.
+   */
+  public record MoveNotified(int handle, int attachment) implements Command, NodeWireMessage {}
+
   // --- content (DMA), between drivers and from a driver to itself
 
   public record ReadRange(int handle, long offset, int length, long tag, ActorRef<RangeData> replyTo) implements Command, NodeWireMessage {}

@@ -40,7 +40,9 @@
  *   <li><b>Soft unplug</b> ({@code Unplug}), in order: refuse new calls with -ENODEV; signal every pending fence of
  *       the device with -ENODEV and cancel its queued jobs; revoke every importer of its buffers ({@code move_notify}
  *       with revoke: their mappings become invalid and a later map fails with -ENODEV); release its buffers and their
- *       reservation objects. Nothing of other devices is touched.
+ *       reservation objects — an exported buffer is freed only once every importer's callback returned
+ *       ({@code MoveNotified}) and its resv's fences signalled ({@link dev.fencelab.node.driver.BufferRelease}); DMA
+ *       that reaches it after is {@code DMA_AFTER_FREE}. Nothing of other devices is touched.
  *   <li><b>Hard unplug</b> (the member dies): importers watch their exporters and revoke the import when the
  *       exporter is gone; waiters see its fences as -ENODEV ({@link dev.fencelab.node.fence.FenceWait}); jobs that
  *       depended on them fail with -ENODEV. The survivors end in the same observable state as after a soft unplug.

@@ -233,10 +233,17 @@ final class DmaBufRegions {
     });
   }
 
-  /** The importer's move_notify: zap and unmap (mlx5), or for good with a revoke; a pinned MR only warns. */
-  void moveNotify(MemoryRegion mr, boolean revoked) {
+  /**
+   * The importer's move_notify: zap and unmap (mlx5), or for good with a revoke; a pinned MR only warns. The callback's
+   * return goes to the exporter's driver ({@code answer}: after every DMA this NIC sent it before). With the
+   * {@code move_notify_keeps_mapping} bug the callback returns without touching the mapping.
+   */
+  void moveNotify(MemoryRegion mr, boolean revoked, boolean answer) {
     MemoryRegion.DmaBuf buf = mr.dmabuf;
-    if (revoked) {
+    if (answer && p.moveNotifyKeepsMapping() && !buf.pinned) {
+      mark(mr, revoked ? "dma-buf revoke ignored" : "dma-buf move_notify ignored",
+          "the callback returned and the MR still maps the buffer (move_notify_keeps_mapping): its DMA goes on through the old mapping");
+    } else if (revoked) {
       buf.revoked = true;
       buf.mapped = false;
       mark(mr, "dma-buf revoked", "ib_umem_dmabuf_revoke: unmapped for good; every later access fails");
@@ -245,6 +252,9 @@ final class DmaBufRegions {
     } else {
       buf.mapped = false;
       mark(mr, "dma-buf move_notify", "MTTs zapped and the attachment unmapped; the next access maps it again");
+    }
+    if (answer) {
+      buf.exporter.tell(new DriverProtocol.MoveNotified(buf.handle, buf.attachment));
     }
   }
 

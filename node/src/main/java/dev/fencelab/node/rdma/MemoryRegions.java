@@ -104,13 +104,13 @@ final class MemoryRegions {
   void moveNotify(dev.fencelab.node.driver.DriverProtocol.MoveNotify n) {
     MemoryRegion mr = byImporter.get(n.importerHandle());
     if (mr != null) {
-      dmabufs.moveNotify(mr, n.revoked());
+      dmabufs.moveNotify(mr, n.revoked(), true);
     }
   }
 
   /** An exporter's driver is gone (its member died): its dma-buf MRs are revoked. */
   void exporterGone(ActorRef<?> exporter) {
-    byImporter.values().stream().filter(mr -> mr.dmabuf.exporter.equals(exporter)).forEach(mr -> dmabufs.moveNotify(mr, true));
+    byImporter.values().stream().filter(mr -> mr.dmabuf.exporter.equals(exporter)).forEach(mr -> dmabufs.moveNotify(mr, true, false));
   }
 
   void register(RdmaProtocol.RegMr r) {

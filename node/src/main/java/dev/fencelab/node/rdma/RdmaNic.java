@@ -45,11 +45,16 @@ public final class RdmaNic extends AbstractBehavior<Object> {
    * the middle of a transfer).
    */
   public record Params(String name, String label, boolean odp, double bytesPerNano, long latencyNanos, long minorFaultNanos,
-      long majorFaultNanos, Duration callTimeout, dev.fencelab.node.device.Engine.Pacing pacing) {
+      long majorFaultNanos, Duration callTimeout, dev.fencelab.node.device.Engine.Pacing pacing, boolean moveNotifyKeepsMapping) {
     public Params(String name, String label, boolean odp, double bytesPerNano, long latencyNanos, long minorFaultNanos,
         long majorFaultNanos, Duration callTimeout) {
       this(name, label, odp, bytesPerNano, latencyNanos, minorFaultNanos, majorFaultNanos, callTimeout,
-          dev.fencelab.node.device.Engine.Pacing.ASAP);
+          dev.fencelab.node.device.Engine.Pacing.ASAP, false);
+    }
+
+    /** The same NIC with the {@code move_notify_keeps_mapping} bug (a dma-buf MR's callback leaves its mapping). */
+    public Params keepingMappingsOnMoveNotify() {
+      return new Params(name, label, odp, bytesPerNano, latencyNanos, minorFaultNanos, majorFaultNanos, callTimeout, pacing, true);
     }
   }
 

@@ -12,6 +12,10 @@
  *       retried up to HMM_RANGE_DEFAULT_TIMEOUT = 1000 ms, then read_retry under umem_mutex). The invalidate callback
  *       zaps the translation without waiting on anything (false when not blockable), so in-flight DMA faults again
  *       and restarts.
+ *   <li><b>dma-buf MRs</b> ({@code ib_umem_dmabuf_get[_pinned]}): a dynamic attachment to a GPU's buffer, mapped on
+ *       first access after the resv's KERNEL fences, zapped by {@code move_notify} and mapped again, revoked for good
+ *       when the exporter goes. The callback's return is answered to the exporter, which frees a revoked buffer only
+ *       after it; {@code move_notify_keeps_mapping} is the bug of a callback that keeps the mapping (DMA_AFTER_FREE).
  *   <li><b>Transfers</b>: RDMA WRITE, RDMA READ and SEND/RECV between queue pairs on any NICs and members move the
  *       real content in chunks with a window of outstanding chunks, and complete into CQs with the verbs' status
  *       codes ({@code enum ib_wc_status}). A NIC learns that its peer's member died from a death watch per connected

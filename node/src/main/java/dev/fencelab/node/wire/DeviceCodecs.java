@@ -240,6 +240,10 @@ final class DeviceCodecs {
         DeviceV1.Attached::parseFrom,
         p -> new DriverProtocol.Attached(p.getResult(), p.getAttachment(), p.getPeer2Peer(), p.getEndpoint(), p.getDetail()));
     registerFabric();
+    s.codec(DriverProtocol.MoveNotified.class, "D.MoveNotified",
+        m -> DeviceV1.MoveNotified.newBuilder().setHandle(m.handle()).setAttachment(m.attachment()).build(),
+        DeviceV1.MoveNotified::parseFrom,
+        p -> new DriverProtocol.MoveNotified(p.getHandle(), p.getAttachment()));
     s.codec(DriverProtocol.Detach.class, "D.Detach",
         m -> DeviceV1.Detach.newBuilder().setHandle(m.handle()).setAttachment(m.attachment()).build(),
         DeviceV1.Detach::parseFrom,

@@ -383,4 +383,51 @@ class DmaBufTest {
     assertEquals(-19, fx.await(copy).status().value());
     assertEquals(0, fx.state(s.importer()).resets());
   }
+
+  /** An exporter's buffer attached by a probe playing a dynamic importer, which answers move_notify only when the test does. */
+  private record ProbeImport(ActorRef<DriverProtocol.Command> exporter, int handle, DmaBufRef buf, TestProbe<DriverProtocol.Command> importer,
+      int attachment) {}
+
+  private static ProbeImport importedByProbe() {
+    var a = gpu();
+    int bo = fx.createBo(a, "p", "freed", 1 << 16);
+    DmaBufRef buf = fx.export(a, "p", bo);
+    TestProbe<DriverProtocol.Command> importer = fx.f.testKit.createTestProbe();
+    TestProbe<DriverProtocol.Attached> attached = fx.f.testKit.createTestProbe();
+    a.tell(new DriverProtocol.Attach(bo, true, importer.ref(), 7, attached.ref(), false, ""));
+    return new ProbeImport(a, bo, buf, importer, attached.receiveMessage().attachment());
+  }
+
+  private static DriverProtocol.RangeData dmaRead(ActorRef<DriverProtocol.Command> gpu, int handle) {
+    TestProbe<DriverProtocol.RangeData> probe = fx.f.testKit.createTestProbe();
+    gpu.tell(new DriverProtocol.ReadRange(handle, 0, 4096, 1, probe.ref()));
+    return probe.receiveMessage();
+  }
+
+  @Test
+  void shouldKeepARevokedBufferUntilItsImporterAnswersMoveNotifySoItsDmaIsRefusedNotFreed() {
+    ProbeImport s = importedByProbe();
+    fx.unplug(s.exporter());
+    assertTrue(((DriverProtocol.MoveNotify) s.importer().receiveMessage()).revoked());
+
+    assertEquals(Errno.ENODEV.negative(), dmaRead(s.exporter(), s.handle()).result(), "the gone device refuses it; nothing is freed yet");
+  }
+
+  @Test
+  void shouldReportDmaThroughAMappingKeptPastTheRevokesCallbackAsDmaAfterFree() {
+    ProbeImport s = importedByProbe();
+    fx.unplug(s.exporter());
+    s.importer().receiveMessage(); // move_notify(revoke): the importer's callback returns without zapping (the bug)
+    s.exporter().tell(new DriverProtocol.MoveNotified(s.handle(), s.attachment()));
+
+    fx.f.testKit.createTestProbe().awaitAssert(java.time.Duration.ofSeconds(10), () -> {
+      DriverProtocol.RangeData read = dmaRead(s.exporter(), s.handle());
+      assertEquals(0, read.result(), "freed memory: the device cannot tell");
+      byte[] seen = ((dev.fencelab.node.memory.Chunk.Bytes) read.chunks().get(0)).data();
+      assertEquals(4096, seen.length);
+      assertTrue(java.util.stream.IntStream.range(0, seen.length).allMatch(i -> seen[i] == (byte) 0xFF), "a read of freed memory: all-ones");
+      return null;
+    });
+    assertEquals(s.buf().id(), fx.f.expectViolation(Violation.Kind.DMA_AFTER_FREE).subject());
+  }
 }

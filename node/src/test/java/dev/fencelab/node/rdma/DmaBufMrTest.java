@@ -1,6 +1,7 @@
 package dev.fencelab.node.rdma;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fencelab.node.device.DeviceSpec;
 import dev.fencelab.node.driver.DriverActor;
@@ -50,8 +51,13 @@ class DmaBufMrTest {
     final long size;
 
     Setup(boolean odp, long size) {
+      this(odp, size, false);
+    }
+
+    /** {@code keepsMapping}: the NIC has the move_notify_keeps_mapping bug. */
+    Setup(boolean odp, long size, boolean keepsMapping) {
       this.size = size;
-      nic = nic(odp);
+      nic = nic(odp, keepsMapping);
       TestProbe<DriverProtocol.BoReply> probe = f.testKit.createTestProbe();
       gpu.tell(new DriverProtocol.CreateBo("p", "frame", size, DriverProtocol.Placement.VRAM, probe.ref()));
       bo = probe.receiveMessage().handle();
@@ -102,8 +108,12 @@ class DmaBufMrTest {
   }
 
   private static ActorRef<Object> nic(boolean odp) {
-    return f.testKit.spawn(RdmaNic.create(new RdmaNic.Params("nic" + n, "test/nic" + n, odp, 12.5, 2_000, 5_000, 60_000,
-        Duration.ofSeconds(10))), "nic-" + n++);
+    return nic(odp, false);
+  }
+
+  private static ActorRef<Object> nic(boolean odp, boolean keepsMapping) {
+    RdmaNic.Params p = new RdmaNic.Params("nic" + n, "test/nic" + n, odp, 12.5, 2_000, 5_000, 60_000, Duration.ofSeconds(10));
+    return f.testKit.spawn(RdmaNic.create(keepsMapping ? p.keepingMappingsOnMoveNotify() : p), "nic-" + n++);
   }
 
   private static RdmaProtocol.Reply call(ActorRef<Object> nic, Function<ActorRef<RdmaProtocol.Reply>, Object> message) {
@@ -172,5 +182,29 @@ class DmaBufMrTest {
     assertEquals(0, s.reg(0, 2 * PAGE, false).ret());
     f.testKit.stop(s.gpu, Duration.ofSeconds(5)); // its member gone: the death watch tells the NIC
     assertEquals("loc_prot_err", s.write("w", 2 * PAGE));
+  }
+
+  @Test
+  void aNicWhoseMoveNotifyKeepsItsMappingWritesFromFreedMemoryAndThatIsDmaAfterFree() {
+    Setup s = new Setup(true, 2 * PAGE, true);
+    assertEquals(0, s.reg(0, 2 * PAGE, false).ret());
+    assertEquals("success", s.write("mapped", 2 * PAGE));
+    TestProbe<DriverProtocol.UnplugReport> unplugged = f.testKit.createTestProbe();
+    s.gpu.tell(new DriverProtocol.Unplug(unplugged.ref()));
+    unplugged.receiveMessage();
+
+    int[] attempt = {0};
+    f.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> { // until the exporter freed it, the gone device refuses the DMA
+      String qp = "retry" + attempt[0]++;
+      ok(s.nic, r -> new RdmaProtocol.CreateCq(qp, 4, r));
+      ok(s.nic, r -> new RdmaProtocol.CreateQp(qp, "pd", qp, r));
+      ok(s.peer, r -> new RdmaProtocol.CreateQp(qp, "pd", "cq", r));
+      ok(s.nic, r -> new RdmaProtocol.ConnectQp(qp, s.peer, qp, r));
+      ok(s.nic, r -> new RdmaProtocol.PostSend(qp, "w", Verbs.Opcode.WRITE, "frame", 0, 2 * PAGE, "dst", 0, r));
+      assertEquals("success", call(s.nic, r -> new RdmaProtocol.PollCq(qp, 1, 1, Duration.ofSeconds(10), r)).out().get("w"),
+          "the hardware cannot tell that the memory behind its mapping was freed");
+      return null;
+    });
+    assertTrue(f.expectViolation(dev.fencelab.node.check.Violation.Kind.DMA_AFTER_FREE).detail().contains("after its exporter freed it"));
   }
 }

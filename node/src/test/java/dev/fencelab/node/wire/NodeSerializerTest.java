@@ -205,6 +205,7 @@ class NodeSerializerTest {
             new dev.fencelab.node.memory.Content.Extent(1L << 34, 4096, true))),
         new dev.fencelab.node.p2p.FabricProtocol.Done("n1/gpuA/copy#3.1", 33_554_474, "bounce", 33_554_474, "gpuB -> gpuA (bounce)"),
         new DriverProtocol.Detach(3, 1),
+        new DriverProtocol.MoveNotified(3, 1),
         new DriverProtocol.MapAttachment(3, 1, testKit.<DriverProtocol.MapReply>createTestProbe().ref()),
         new DriverProtocol.PinAttachment(3, 1, false, testKit.<DriverProtocol.Result>createTestProbe().ref()),
         new DriverProtocol.MoveNotify(5, true),
