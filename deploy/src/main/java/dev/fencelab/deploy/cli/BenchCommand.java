@@ -36,7 +36,7 @@ import picocli.CommandLine.Parameters;
       "",
       "Example: fencelab bench fences --nodes 2 --json run/bench/fences.json",
       "         fencelab bench devices --jobs 20000 --copy-mib 16 --copies 32",
-      "         fencelab bench rdma --rdma-mib 16 --rdma-writes 16 --small 5000",
+      "         fencelab bench rdma --rdma-mib 16 --rdma-writes 16 --small 20000",
       "         fencelab bench compare run/bench/before.json run/bench/after.json",
       ""
     })
@@ -84,7 +84,7 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--rdma-writes", defaultValue = "16", description = "rdma: RDMA WRITEs in the throughput figure (default: ${DEFAULT-VALUE}).")
   int rdmaWrites;
 
-  @Option(names = "--small", defaultValue = "5000", description = "rdma: 64-byte RDMA WRITEs in the rate figure (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--small", defaultValue = "20000", description = "rdma: 64-byte RDMA WRITEs in the rate figure (default: ${DEFAULT-VALUE}).")
   int small;
 
   @Option(names = "--member-heap", defaultValue = "3g", description = "Heap of each member JVM (default: ${DEFAULT-VALUE}).")

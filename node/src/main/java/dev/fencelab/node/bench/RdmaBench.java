@@ -22,8 +22,9 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
  * The RDMA benchmark ({@code fencelab bench rdma}), run on one member with a peer member: a NIC and a pinned MR on each
- * side (see {@link RdmaSide}), one RC connection between them, one unmeasured round of both kinds of writes (the JIT
- * warms up: the raw baselines run after it on warm code too), then
+ * side (see {@link RdmaSide}), one RC connection between them, and a plain actor on the peer as the raw sink; one
+ * unmeasured round of everything below (the JIT warms up on both sides), then {@link #ROUNDS} measured rounds, fencelab
+ * and raw alternating, each figure the median of its rounds:
  *
  * <ol>
  *   <li>RDMA WRITE throughput: {@code writes} work requests of {@code bytes} of real bytes each, posted at once, until
@@ -49,8 +50,6 @@ public final class RdmaBench extends AbstractBehavior<Object> {
   private ActorRef<Object> nic;
   private ActorRef<Object> peerNic;
   private long t0;
-  private double writeMbPerSecond;
-  private double smallPerSecond;
   private boolean finished;
 
   public static Behavior<Object> create(Params params, FenceServices services, ActorRef<FenceControl.BenchReport> replyTo) {
@@ -138,31 +137,55 @@ public final class RdmaBench extends AbstractBehavior<Object> {
     nic.tell(new RdmaProtocol.PollCq(RdmaSide.CQ, n, n, Duration.ofMinutes(10), answers()));
   }
 
+  /** Measured rounds, each fencelab then raw for both figures, after one unmeasured round of each (all code warm). */
+  static final int ROUNDS = 3;
+
+  private final List<Double> writeRates = new ArrayList<>();
+  private final List<Double> rawWriteRates = new ArrayList<>();
+  private final List<Double> smallRates = new ArrayList<>();
+  private final List<Double> rawSmallRates = new ArrayList<>();
+  private ActorRef<DriverProtocol.Command> sink;
+
   private void writes() {
-    phase("connected; warming up (" + p.writes() + " RDMA WRITEs, not measured)");
-    post(p.writes(), p.bytes(), "warm", warm -> post(p.small(), SMALL, "warm-small", warmSmall -> measuredWrites()));
-  }
-
-  private void measuredWrites() {
-    phase(p.writes() + " RDMA WRITEs of " + p.bytes() + " bytes");
-    post(p.writes(), p.bytes(), "w", seconds -> {
-      writeMbPerSecond = p.bytes() * (double) p.writes() / seconds / 1e6;
-      phase(p.small() + " RDMA WRITEs of " + SMALL + " bytes");
-      post(p.small(), SMALL, "s", s2 -> {
-        smallPerSecond = p.small() / s2;
-        raw();
-      });
-    });
-  }
-
-  private void raw() {
-    phase("raw baselines");
+    phase("connected; raw sink on the peer");
     onAnswer = m -> {
       if (m instanceof DeviceControl.RawSourceSpawned spawned) {
-        rawWrites(spawned.source());
+        sink = spawned.source();
+        round(0);
       }
     };
     p.peer().tell(new DeviceControl.SpawnRawSource(answers()));
+  }
+
+  /** Round 0 warms every path up; rounds 1..ROUNDS are measured, the two sides alternating so load drifts hit both. */
+  private void round(int r) {
+    phase(r == 0 ? "warming up (" + p.writes() + " + " + p.small() + " RDMA WRITEs and their raw twins, not measured)"
+        : "round " + r + " of " + ROUNDS + ": " + p.writes() + " RDMA WRITEs of " + p.bytes() + " bytes, " + p.small() + " of " + SMALL);
+    long total = p.bytes() * p.writes();
+    post(p.writes(), p.bytes(), "w" + r + "-", seconds ->
+        rawStream(sink, total, dev.fencelab.node.rdma.RdmaNic.CHUNK, dev.fencelab.node.rdma.RdmaNic.WINDOW, rawSeconds ->
+            post(p.small(), SMALL, "s" + r + "-", smallSeconds ->
+                rawStream(sink, (long) SMALL * p.small(), SMALL, dev.fencelab.node.rdma.RdmaNic.MAX_OUTSTANDING, rawSmallSeconds -> {
+                  if (r > 0) {
+                    writeRates.add(total / seconds / 1e6);
+                    rawWriteRates.add(total / rawSeconds / 1e6);
+                    smallRates.add(p.small() / smallSeconds);
+                    rawSmallRates.add(p.small() / rawSmallSeconds);
+                  }
+                  if (r < ROUNDS) {
+                    round(r + 1);
+                  } else {
+                    report();
+                  }
+                }))));
+  }
+
+  private void report() {
+    phase("done: writes " + writeRates + " MB/s (raw " + rawWriteRates + "), small " + smallRates + " WR/s (raw " + rawSmallRates + ")");
+    figures.add(BenchFigure.of("rdma.write.throughput", "MB/s", DeviceBench.median(writeRates), DeviceBench.median(rawWriteRates), true));
+    figures.add(BenchFigure.of("rdma.write.small.rate", "WR/s", DeviceBench.median(smallRates), DeviceBench.median(rawSmallRates), true));
+    replyTo.tell(new FenceControl.BenchReport(figures));
+    finished = true;
   }
 
   /** Sends {@code total} bytes in chunks of {@code chunk} with at most {@code window} unacknowledged; then {@code done}. */
@@ -193,18 +216,6 @@ public final class RdmaBench extends AbstractBehavior<Object> {
     for (int i = 0; i < window && sent[0] < total; i++) {
       send.run();
     }
-  }
-
-  private void rawWrites(ActorRef<DriverProtocol.Command> sink) {
-    long total = p.bytes() * p.writes();
-    rawStream(sink, total, dev.fencelab.node.rdma.RdmaNic.CHUNK, dev.fencelab.node.rdma.RdmaNic.WINDOW, seconds -> {
-      figures.add(BenchFigure.of("rdma.write.throughput", "MB/s", writeMbPerSecond, total / seconds / 1e6, true));
-      rawStream(sink, (long) SMALL * p.small(), SMALL, dev.fencelab.node.rdma.RdmaNic.MAX_OUTSTANDING, s2 -> {
-        figures.add(BenchFigure.of("rdma.write.small.rate", "WR/s", smallPerSecond, p.small() / s2, true));
-        replyTo.tell(new FenceControl.BenchReport(figures));
-        finished = true;
-      });
-    });
   }
 
   /** The peer's side, spawned by its node agent: lives as long as the bench that asked for it. */

@@ -15,6 +15,11 @@ public final class Content {
 
   private final long size;
   private final byte[][] pages; // bytes mode; null entries read as zeros
+  /**
+   * Bytes mode: the page's array is referenced outside this buffer — handed out whole by a read, or adopted whole from a
+   * written chunk — so it is copied before it is written (copy on write). A chunk's bytes are never changed once made.
+   */
+  private final boolean[] shared;
   private final TreeMap<Long, Chunk> segments; // segment mode; gaps read as zeros
 
   /** @param bytesThreshold buffers up to this size hold real bytes; larger ones hold segments */
@@ -25,9 +30,11 @@ public final class Content {
     this.size = size;
     if (size <= bytesThreshold) {
       this.pages = new byte[(int) ((size + PAGE - 1) / PAGE)][];
+      this.shared = new boolean[pages.length];
       this.segments = null;
     } else {
       this.pages = null;
+      this.shared = null;
       this.segments = new TreeMap<>();
     }
   }
@@ -76,10 +83,20 @@ public final class Content {
       int page = (int) (pos / PAGE);
       int inPage = (int) (pos % PAGE);
       int n = (int) Math.min(PAGE - inPage, end - pos);
-      if (pages[page] == null) {
-        pages[page] = new byte[(int) Math.min(PAGE, size - (long) page * PAGE)];
-      }
       long from = pos - chunk.offset();
+      int pageLength = (int) Math.min(PAGE, size - (long) page * PAGE);
+      if (chunk instanceof Chunk.Bytes whole && inPage == 0 && from == 0 && n == pageLength && whole.data().length == pageLength) {
+        pages[page] = whole.data(); // the chunk is exactly this page: adopted, not copied
+        shared[page] = true;
+        pos += n;
+        continue;
+      }
+      if (pages[page] == null) {
+        pages[page] = new byte[pageLength];
+      } else if (shared[page]) {
+        pages[page] = pages[page].clone();
+        shared[page] = false;
+      }
       if (chunk instanceof Chunk.Bytes b) {
         System.arraycopy(b.data(), (int) from, pages[page], inPage, n);
       } else {
@@ -138,6 +155,13 @@ public final class Content {
     if (pages != null) {
       for (long pos = offset; pos < end; ) {
         int n = (int) Math.min(maxBytes, end - pos);
+        int page = (int) (pos / PAGE);
+        if (pos % PAGE == 0 && pages[page] != null && pages[page].length == n) { // a whole page: handed out, not copied
+          shared[page] = true;
+          out.add(new Chunk.Bytes(pos, pages[page]));
+          pos += n;
+          continue;
+        }
         byte[] data = new byte[n];
         readBytes(pos, data, 0, n);
         out.add(new Chunk.Bytes(pos, data));

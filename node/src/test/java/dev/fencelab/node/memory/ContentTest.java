@@ -110,4 +110,30 @@ class ContentTest {
         new Content.Extent((1L << 30) + 4096, (31L << 30) - 4096, false),
         new Content.Extent(32L << 30, 32L << 30, false)), c.layout(0, 64L << 30), "pattern, bytes, pattern, then a gap of zeros");
   }
+
+  @Test
+  void aWholePageReadOutKeepsItsBytesWhenTheBufferIsWrittenAfter() {
+    Content c = new Content(2 * Content.PAGE, SMALL);
+    c.fill(0, 2 * Content.PAGE, 5);
+    byte[] handedOut = ((Chunk.Bytes) c.read(0, Content.PAGE, Content.PAGE).get(0)).data();
+    byte[] before = handedOut.clone();
+
+    c.fill(100, 10, 6);
+
+    assertArrayEquals(before, handedOut, "the page was handed out whole: the write copied it first");
+    assertNotEquals(before[100], ((Chunk.Bytes) c.read(100, 1, 1).get(0)).data()[0]);
+  }
+
+  @Test
+  void aWholePageChunkWrittenInIsNotChangedByALaterWriteToTheBuffer() {
+    Content c = new Content(2 * Content.PAGE, SMALL);
+    byte[] chunk = new byte[Content.PAGE];
+    java.util.Arrays.fill(chunk, (byte) 7);
+
+    c.write(new Chunk.Bytes(Content.PAGE, chunk));
+    c.fill(Content.PAGE + 10, 10, 3);
+
+    assertEquals(7, chunk[15], "the adopted chunk was copied before the write");
+    assertEquals(7, ((Chunk.Bytes) c.read(Content.PAGE + 5, 1, 1).get(0)).data()[0]);
+  }
 }
