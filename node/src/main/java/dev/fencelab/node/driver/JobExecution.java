@@ -375,6 +375,12 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
     return executed(t.done());
   }
 
+  /** The emulated link's delay to the member holding {@code t} (0: here, revoked, or no delay). */
+  private long linkDelay(Target t) {
+    return t == null || t.owner() == null ? 0
+        : dev.fencelab.node.fence.LinkDelays.get(getContext().getSystem()).latency(t.owner().path().address());
+  }
+
   /** Traces the copy and answers the engine; {@code fabric}: the fabric's answer for the transfer, if there was one. */
   private Behavior<Msg> executed(FabricProtocol.Done fabric) {
     JobSpec.Copy copy = job.spec().copy();
@@ -390,6 +396,11 @@ final class JobExecution extends AbstractBehavior<JobExecution.Msg> {
     if (copy != null) {
       Target src = targets.get(copy.src());
       Target dst = targets.get(copy.dst());
+      long link = Math.max(linkDelay(src), linkDelay(dst)); // link_delay: the first request and its answer cross the link
+      if (link > 0) {
+        transferNanos += 2 * link;
+        how = (how.isEmpty() ? "" : how + "; ") + "link_delay: +" + 2 * link + " ns";
+      }
       dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).record(dev.fencelab.node.trace.TraceRecorder
           .event(dev.fencelab.protocol.trace.v1.EventKind.COPY, label).setId(job.jobId()).setName(job.spec().label())
           .setBytes(copy.length()).setWallNanos(startWall).setWallEndNanos(System.nanoTime()).setDetail(how)

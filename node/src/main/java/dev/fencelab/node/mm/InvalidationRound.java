@@ -15,6 +15,9 @@ import java.util.function.IntConsumer;
  * it is the kernel's WARN and the round goes on.
  */
 final class InvalidationRound {
+  /** The model time its current callback was called at, when that callback is a remote driver's (link_delay). */
+  long calledAtModel;
+
   /** What a round needs from its mm: call one interval's callback, wake parked waiters, report a WARN, trace. */
   interface Host {
     void call(InvalidationRound round, Interval interval, long seq);

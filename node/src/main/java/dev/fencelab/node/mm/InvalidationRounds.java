@@ -36,6 +36,8 @@ final class InvalidationRounds {
   record CallbackTimeout(long round, long interval) implements MmActor.Internal {}
 
   /** One interval and who answers its callbacks: a driver (remote) or a test notifier of the scenario (here). */
+  private final dev.fencelab.node.fence.LinkDelays links;
+
   private static final class Subscriber {
     final Interval interval;
     final String label;
@@ -79,6 +81,7 @@ final class InvalidationRounds {
     this.timers = timers;
     this.trace = trace;
     this.ctx = ctx;
+    this.links = dev.fencelab.node.fence.LinkDelays.get(ctx.getSystem());
     this.edges = edges;
     this.mirrors = mirrors;
     this.afterRound = afterRound;
@@ -116,6 +119,7 @@ final class InvalidationRounds {
       if (sub == null) {
         ctx.getSelf().tell(new TestWaited(round.id, interval.id(), null));
       } else if (sub.remote != null) {
+        round.calledAtModel = trace.modelNow();
         sub.remote.tell(new MmProtocol.Invalidate(round.id, interval.id(), Math.max(interval.start(), round.ranges.get(0).start()),
             Math.min(interval.last() + 1, round.ranges.get(round.ranges.size() - 1).end()), seq, round.event(), round.blockable,
             round.owner, label, self));
@@ -178,9 +182,15 @@ final class InvalidationRounds {
     }
   }
 
-  /** A driver's callback returned. */
+  /**
+   * A driver's callback returned. The round ends in model time after what its callbacks waited for — and, over a
+   * delayed link ({@code link_delay}), after the call and its answer crossed it.
+   */
   void invalidateDone(MmProtocol.InvalidateDone d) {
-    trace.observeModel(d.modelNanos()); // the round ends in model time after what its callbacks waited for
+    InvalidationRound round = rounds.get(d.round());
+    Subscriber sub = round == null || round.calling() == null ? null : subscribers.get(round.calling().id());
+    long link = sub == null || sub.remote == null ? 0 : links.latency(sub.remote.path().address());
+    trace.observeModel(link == 0 ? d.modelNanos() : Math.max(d.modelNanos(), round.calledAtModel + link) + link);
     returned(d.round(), d.interval(), d.ok());
   }
 

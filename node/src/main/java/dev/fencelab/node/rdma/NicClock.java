@@ -1,5 +1,6 @@
 package dev.fencelab.node.rdma;
 
+import dev.fencelab.node.fence.LinkDelays;
 import dev.fencelab.node.trace.TraceRecorder;
 import java.time.Duration;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -15,6 +16,7 @@ final class NicClock {
   private final RdmaNic.Params p;
   private final TraceRecorder trace;
   private final ActorContext<Object> ctx;
+  private final LinkDelays links;
   private long model;
   private long linkFree;
   /** When the NIC's PCIe link is free (model time). */
@@ -24,6 +26,7 @@ final class NicClock {
   private long nextId = 1;
 
   NicClock(RdmaNic.Params p, TraceRecorder trace, ActorContext<Object> ctx) {
+    this.links = LinkDelays.get(ctx.getSystem());
     this.p = p;
     this.trace = trace;
     this.ctx = ctx;
@@ -62,15 +65,18 @@ final class NicClock {
     return observe(pcieFree);
   }
 
-  /** Sends {@code bytes} on the egress link: when they arrive at the peer (model time). */
-  long transmit(long bytes) {
+  /**
+   * Sends {@code bytes} on the egress link to {@code peer}: when they arrive there (model time) — the link's rate and
+   * latency, plus the emulated link's delay between the two members ({@code link_delay}, {@link LinkDelays}).
+   */
+  long transmit(long bytes, ActorRef<?> peer) {
     linkFree = Math.max(linkFree, model) + (long) Math.ceil(bytes / p.bytesPerNano());
-    return linkFree + p.latencyNanos();
+    return linkFree + p.latencyNanos() + links.latency(peer.path().address());
   }
 
-  /** When a small message (an acknowledgement) sent now arrives (model time). */
-  long arrival() {
-    return model + p.latencyNanos();
+  /** When a small message (an acknowledgement) sent now arrives at {@code peer} (model time). */
+  long arrival(ActorRef<?> peer) {
+    return model + p.latencyNanos() + links.latency(peer.path().address());
   }
 
   /** Sends {@code message} of {@code bytes} to {@code to}: at once, or (realtime pacing) once the link has carried it in real time. */

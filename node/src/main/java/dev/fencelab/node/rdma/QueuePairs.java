@@ -221,11 +221,11 @@ final class QueuePairs {
           return;
         }
         clock.send(qp.peer, new RdmaProtocol.Request(qp.peerQp, wr.psn, wr.opcode, wr.remoteMr, wr.remoteOffset, wr.length,
-            clock.transmit(64 + wr.length), chunks), wr.length);
+            clock.transmit(64 + wr.length, qp.peer), chunks), wr.length);
       });
       return;
     }
-    qp.peer.tell(new RdmaProtocol.Request(qp.peerQp, wr.psn, wr.opcode, wr.remoteMr, wr.remoteOffset, wr.length, clock.transmit(64)));
+    qp.peer.tell(new RdmaProtocol.Request(qp.peerQp, wr.psn, wr.opcode, wr.remoteMr, wr.remoteOffset, wr.length, clock.transmit(64, qp.peer)));
     if (wr.opcode == Opcode.WRITE) {
       pump(qp, wr);
     }
@@ -251,7 +251,7 @@ final class QueuePairs {
           complete(qp, wr, Status.LOC_PROT_ERR);
           return;
         }
-        clock.send(qp.peer, new RdmaProtocol.Data(qp.peerQp, wr.psn, off, rebase(chunks, off), clock.transmit(n)), n);
+        clock.send(qp.peer, new RdmaProtocol.Data(qp.peerQp, wr.psn, off, rebase(chunks, off), clock.transmit(n, qp.peer)), n);
       });
     }
   }
@@ -371,7 +371,7 @@ final class QueuePairs {
     if (wr != null && wr.opcode == Opcode.READ && !wr.finished) { // our READ's response
       progress(qp, wr);
       // The window's credit goes back on receipt (the link's flow control); the completion waits for the placement.
-      qp.peer.tell(new RdmaProtocol.DataAck(qp.peerQp, d.psn(), d.bytes(), clock.arrival()));
+      qp.peer.tell(new RdmaProtocol.DataAck(qp.peerQp, d.psn(), d.bytes(), clock.arrival(qp.peer)));
       mrs.write(wr.mr, wr.offset, d.chunks(), st -> {
         if (wr.finished) {
           return;

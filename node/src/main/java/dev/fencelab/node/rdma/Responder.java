@@ -93,7 +93,7 @@ final class Responder {
       return;
     }
     qp.inbound.put(r.psn(), new Inbound(recv.mr(), recv.offset(), r.length(), recv));
-    qp.peer.tell(new RdmaProtocol.DataAck(qp.peerQp, r.psn(), 0, clock.arrival()));
+    qp.peer.tell(new RdmaProtocol.DataAck(qp.peerQp, r.psn(), 0, clock.arrival(qp.peer)));
   }
 
   /** A one-packet WRITE or SEND: its data placed at {@code base} of {@code mr}, then the ACK (or a NAK). */
@@ -122,7 +122,7 @@ final class Responder {
 
   /** The responder's answer to the request of {@code psn}: the ACK (0) or a NAK (an ib_wc_status), and its slice ends. */
   private void respond(QueuePair qp, long psn, int status) {
-    qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, psn, status, clock.arrival()));
+    qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, psn, status, clock.arrival(qp.peer)));
     Long id = qp.served.remove(psn);
     if (id != null) {
       trace.record(TraceRecorder.event(EventKind.WR_END, qps.track(qp)).setId(id).setStatus(status).setName(Status.of(status).text())
@@ -176,7 +176,7 @@ final class Responder {
           nak(qp, psn, Status.REM_ACCESS_ERR);
           return;
         }
-        clock.send(qp.peer, new RdmaProtocol.Data(qp.peerQp, psn, off, QueuePairs.rebase(chunks, off), clock.transmit(n)), n);
+        clock.send(qp.peer, new RdmaProtocol.Data(qp.peerQp, psn, off, QueuePairs.rebase(chunks, off), clock.transmit(n, qp.peer)), n);
         if (++read.sentMessages == read.messages) {
           qp.reads.remove(psn);
           respond(qp, psn, 0);
@@ -192,7 +192,7 @@ final class Responder {
     if (in == null) {
       return;
     }
-    qp.peer.tell(new RdmaProtocol.DataAck(qp.peerQp, d.psn(), d.bytes(), clock.arrival())); // credit on receipt
+    qp.peer.tell(new RdmaProtocol.DataAck(qp.peerQp, d.psn(), d.bytes(), clock.arrival(qp.peer))); // credit on receipt
     mrs.write(in.mr, in.base, d.chunks(), st -> {
       if (qp.inbound.get(d.psn()) != in) {
         return;
