@@ -57,11 +57,27 @@ final class RunChecks {
       if (Integer.toUnsignedLong(r.getCount()) > MAX_RANDOM_FAULTS) {
         v.problem(path + ".count", "count must be at most " + MAX_RANDOM_FAULTS + ", was " + Integer.toUnsignedString(r.getCount()));
       }
-      if (r.getKindsCount() == 0) v.problem(path + ".kinds", "name the fault kinds to draw from (kill_node, unplug, hang)");
+      String kinds = "kill_node, unplug, hang, pause_node, partition, link_delay, kill_coordinator";
+      if (r.getKindsCount() == 0) v.problem(path + ".kinds", "name the fault kinds to draw from (" + kinds + ")");
       for (String k : r.getKindsList()) {
-        if (!k.matches("kill_node|unplug|hang")) v.problem(path + ".kinds", "unknown fault kind '" + k + "' (kill_node, unplug, hang)");
+        if (!k.matches("kill_node|unplug|hang|pause_node|partition|link_delay|kill_coordinator")) {
+          v.problem(path + ".kinds", "unknown fault kind '" + k + "' (" + kinds + ")");
+        }
       }
-      if (r.getTargetsCount() == 0) v.problem(path + ".targets", "name the nodes or devices faults may hit");
+      boolean onlyCoordinator = r.getKindsList().stream().allMatch("kill_coordinator"::equals) && r.getKindsCount() > 0;
+      if (r.getTargetsCount() == 0 && !onlyCoordinator) v.problem(path + ".targets", "name the nodes or devices faults may hit");
+      v.duration(path + ".for_from", r.getForFrom(), true);
+      v.duration(path + ".for_to", r.getForTo(), true);
+      if (!r.getForFrom().isEmpty() && !r.getForTo().isEmpty() && Units.nanos(r.getForFrom()) > Units.nanos(r.getForTo())) {
+        v.problem(path, "'for_from' is after 'for_to'");
+      }
+      for (String d : List.of(r.getForFrom(), r.getForTo())) {
+        if (!d.isEmpty() && Units.nanos(d) > 600_000_000_000L) v.problem(path, "a fault lasts at most 10m, not " + d);
+      }
+      if (!r.getLatency().isEmpty()) {
+        v.duration(path + ".latency", r.getLatency(), false);
+        if (Units.nanos(r.getLatency()) > 1_000_000_000L) v.problem(path + ".latency", "a link latency is at most 1s, not " + r.getLatency());
+      }
       for (String t : r.getTargetsList()) {
         boolean node = v.nodes.contains(t);
         boolean dev = v.devices.containsKey(t);

@@ -54,4 +54,51 @@ class ChaosScheduleTest {
     assertTrue(ChaosSchedule.plan(s, 5).stream().allMatch(f -> f.getHang().equals("gpu")));
     assertEquals(4, ChaosSchedule.plan(s, 5).size());
   }
+
+  @Test
+  void aRandomPartitionCutsTheDrawnNodeOffFromEveryOtherNodeOnceForADrawnTime() {
+    Scenario s = random(3, List.of("partition"), List.of("n1", "n2", "n3")).toBuilder()
+        .setChaos(random(3, List.of("partition"), List.of("n1", "n2", "n3")).getChaos().toBuilder()
+            .setRandom(random(3, List.of("partition"), List.of("n1", "n2", "n3")).getChaos().getRandom().toBuilder().setForFrom("2s").setForTo("4s")))
+        .build();
+    List<Fault> plan = ChaosSchedule.plan(s, 11);
+    assertEquals(1, plan.size(), "at most one partition a run: " + plan);
+    var p = plan.get(0).getPartition();
+    assertEquals(1, p.getBetween(0).getNodesCount());
+    assertEquals(2, p.getBetween(1).getNodesCount());
+    assertTrue(!p.getBetween(1).getNodesList().contains(p.getBetween(0).getNodes(0)), p.toString());
+    long lasts = dev.fencelab.protocol.scenario.Units.nanos(p.getFor());
+    assertTrue(lasts >= 2_000_000_000L && lasts <= 4_000_000_000L, p.getFor());
+  }
+
+  @Test
+  void aRandomLinkDelayJoinsTheDrawnNodeAndAnotherWithTheGivenLatency() {
+    Scenario s = random(5, List.of("link_delay"), List.of("n1", "n2", "n3"));
+    for (Fault f : ChaosSchedule.plan(s, 4)) {
+      assertEquals(2, f.getLinkDelay().getBetweenList().stream().distinct().count(), f.toString());
+      assertEquals("1ms", f.getLinkDelay().getLatency());
+    }
+    assertEquals(5, ChaosSchedule.plan(s, 4).size(), "a link may be delayed again");
+  }
+
+  @Test
+  void theCoordinatorIsKilledAtMostOnceAndNeedsNoTarget() {
+    Scenario s = random(4, List.of("kill_coordinator"), List.of());
+    assertEquals(1, ChaosSchedule.plan(s, 2).size());
+    assertTrue(ChaosSchedule.plan(s, 2).get(0).getKillCoordinator());
+  }
+
+  @Test
+  void aRandomPauseNamesItsNodeAndLengthWhenDescribed() {
+    Scenario s = random(1, List.of("pause_node"), List.of("n2"));
+    String line = ChaosSchedule.describe(ChaosSchedule.plan(s, 9).get(0));
+    assertTrue(line.contains("pause_node n2 for "), line);
+  }
+
+  @Test
+  void addingTheNewKindsLeavesTheSchedulesOfTheOldOnesAsTheyWere() {
+    Scenario s = random(2, List.of("kill_node"), List.of("n1", "n2", "n3"));
+    assertEquals("[+2.19ms after start: kill_node n3, +4.34ms after start: kill_node n1]",
+        ChaosSchedule.plan(s, 42).stream().map(ChaosSchedule::describe).toList().toString());
+  }
 }

@@ -95,6 +95,21 @@ class ScenarioValidatorTest {
   }
 
   @Test
+  void aRandomPartitionLongerThanTenMinutesOrWithItsWindowReversedIsReported() {
+    List<String> p = problems("steps:\n  - {process: p, timeline: {name: t}}\n"
+        + "chaos: {random: {count: 1, kinds: [partition], targets: [n1], from: 1ms, to: 2ms, for_from: 20m, for_to: 1s}}\n");
+    assertTrue(any(p, "'for_from' is after 'for_to'"), p.toString());
+    assertTrue(any(p, "a fault lasts at most 10m, not 20m"), p.toString());
+  }
+
+  @Test
+  void aRandomKindThatIsNotAFaultIsReportedWithTheKindsThereAre() {
+    List<String> p = problems("steps:\n  - {process: p, timeline: {name: t}}\n"
+        + "chaos: {random: {count: 1, kinds: [reboot], targets: [n1], from: 1ms, to: 2ms}}\n");
+    assertTrue(any(p, "unknown fault kind 'reboot' (kill_node, unplug, hang, pause_node, partition, link_delay, kill_coordinator)"), p.toString());
+  }
+
+  @Test
   void aRegionUsedBeforeTheMmapThatMakesItIsReported() {
     List<String> p = problems("steps:\n  - {id: u, process: p, munmap: {region: mem}}\n  - {id: m, process: p, mmap: {as: mem, length: 4KiB}}\n");
     assertTrue(any(p, "uses region 'mem' but does not come after step 'm'"), p.toString());
