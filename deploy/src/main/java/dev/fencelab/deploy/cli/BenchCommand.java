@@ -29,10 +29,11 @@ import picocli.CommandLine.Parameters;
       "Measures fencelab against raw Pekko doing the same shape of work, in the same run, on a local cluster.",
       "Figures, not assertions: each with its raw baseline and the ratio.",
       "",
-      "Suites: 'fences' (fence signal/wait latency and rates, heap per fence) and 'devices' (jobs per second",
-      "through one engine with a remote in-fence; copy throughput between GPUs on two nodes; invalidation rounds",
-      "with 1 and 100 notifier subscribers on the peer) and 'rdma' (RDMA WRITE throughput and the small-message",
-      "rate between NICs on two nodes, against raw Pekko moving the same bytes).",
+      "Suites: 'fences' (fence signal/wait latency and rates, heap per fence) and 'devices' (jobs per "
+          + "second through one engine with a remote in-fence; copy throughput between GPUs on two nodes; "
+          + "invalidation rounds with 1 and 100 notifier subscribers on the peer) and 'rdma' (RDMA WRITE "
+          + "throughput and the small-message rate between NICs on two nodes, against raw Pekko moving the same "
+          + "bytes).",
       "",
       "Example: fencelab bench fences --nodes 2 --json run/bench/fences.json",
       "         fencelab bench devices --jobs 20000 --copy-mib 16 --copies 32",

@@ -28,8 +28,9 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = {
       "A chaos campaign: a scenario run once per seed, each on a fresh local cluster.",
-      "Each run gets that seed's random fault schedule. Prints a table of verdicts, the aggregated figures (hung waits,",
-      "fences completed twice, damaged buffers, kill-to-resolved latency) and the replay command of every failing seed.",
+      "Each run gets that seed's random fault schedule. Prints a table of verdicts, the aggregated figures "
+          + "(hung waits, fences completed twice, damaged buffers, kill-to-resolved latency) and the replay "
+          + "command of every failing seed.",
       "Exit 1 if any run failed.",
       "",
       "Examples: fencelab chaos hot-unplug-exporter --runs 100",

@@ -12,8 +12,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Runs the showcase scenario (scenarios/demo.yaml) on a local 3-node cluster of real JVMs.",
-      "A cross-node GPU pipeline through a shared dma-buf, checked end to end, then the exporter's node killed (SIGKILL)",
-      "while the next frame is in flight. Prints the verdict and where the trace and the report are, and stops the cluster.",
+      "A cross-node GPU pipeline through a shared dma-buf, checked end to end, then the exporter's node "
+          + "killed (SIGKILL) while the next frame is in flight. Prints the verdict and where the trace and the "
+          + "report are, and stops the cluster.",
       "The same as: fencelab run demo",
       ""
     })

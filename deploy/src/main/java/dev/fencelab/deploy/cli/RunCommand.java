@@ -45,20 +45,23 @@ import picocli.CommandLine.Parameters;
     description = {
       "Runs a scenario file on a real cluster and prints a verdict (exit 0 PASS, 1 FAIL, 2 bad scenario or usage).",
       "",
-      "Without --cluster it starts the scenario's nodes as local child JVMs on 127.0.0.1 (members named as the",
-      "scenario's nodes), runs it, collects every node's trace and stops them. With --cluster HOST:PORT it joins a",
-      "running cluster (the local one of 'cluster up', or a real one) whose node members carry the scenario's node",
-      "names. SCENARIO is a file (YAML or JSON) or the name of a bundled scenario (see 'fencelab scenarios').",
+      "Without --cluster it starts the scenario's nodes as local child JVMs on 127.0.0.1 (members named as "
+          + "the scenario's nodes), runs it, collects every node's trace and stops them. With --cluster HOST:PORT"
+          + " it joins a running cluster (the local one of 'cluster up', or a real one) whose node members carry "
+          + "the scenario's node names. SCENARIO is a file (YAML or JSON) or the name of a bundled scenario (see "
+          + "'fencelab scenarios').",
       "",
-      "--out DIR receives trace.json (model time; opens in Perfetto), trace-wall.json, latency.txt, latency.json,",
-      "report.html, verdict.json and, in local mode, every member's log and raw trace.",
+      "--out DIR receives trace.json (model time; opens in Perfetto), trace-wall.json, latency.txt, "
+          + "latency.json, report.html, verdict.json and, in local mode, every member's log and raw trace.",
       "",
-      "Several scenarios (or a directory of them) run one after the other on one cluster, each with its own verdict and",
-      "output directory, ending with 'N passed, M failed' (chaos and node kills are refused there: run those alone).",
+      "Several scenarios (or a directory of them) run one after the other on one cluster, each with its own"
+          + " verdict and output directory, ending with 'N passed, M failed' (chaos and node kills are refused "
+          + "there: run those alone).",
       "",
-      "--set OBJECT.FIELD=VALUE changes one field of the scenario before it runs (OBJECT: a device, node, process,",
-      "buffer or host name, or settings), e.g. --set gpuA.run_job_allocates=atomic. A scenario with a matrix: block",
-      "runs each of its variants on one cluster, then prints which variant reported what.",
+      "--set OBJECT.FIELD=VALUE changes one field of the scenario before it runs (OBJECT: a device, node, "
+          + "process, buffer or host name, or settings), e.g. --set gpuA.run_job_allocates=atomic. A scenario "
+          + "with a matrix: block runs each of its variants on one cluster, then prints which variant reported "
+          + "what.",
       "",
       "Examples: fencelab run scenarios/pipeline-two-gpus.yaml",
       "          fencelab run scenarios/conformance            # the conformance library, on one cluster",
