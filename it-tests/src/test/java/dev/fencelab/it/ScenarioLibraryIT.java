@@ -158,6 +158,8 @@ class ScenarioLibraryIT {
     assertTrue(latencies != null && latencies.isArray(), "latency json"); // empty when nothing completed (a standing deadlock)
     String report = Files.readString(out.resolve("report.html"));
     assertTrue(report.contains("PASS"), "report with the verdict");
-    assertEquals(latencies.size() > 0, report.contains("data:image/svg+xml;base64,"), "latency plots exactly when something completed");
+    assertEquals(latencies.size() > 0, report.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"latency\""),
+        "latency plots exactly when something completed");
+    assertTrue(report.contains("class=\"timeline\"") && report.contains("class=\"bar "), "a timeline with its slices in " + name);
   }
 }

@@ -13,13 +13,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import org.HdrHistogram.Histogram;
 
 /**
  * Everything a run leaves in its output directory: {@code trace.json} (model time) and {@code trace-wall.json}
@@ -105,10 +103,12 @@ public final class RunReport {
   private static String html(Scenario s, RunRecord r, RunIndex x, VerdictChecker.Verdict v, Latencies l) {
     StringBuilder b = new StringBuilder();
     b.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>fencelab: ").append(esc(s.getName())).append("</title><style>")
-        .append("body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}")
+        .append("body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px;color:#222}")
         .append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}")
         .append(".pass{color:#fff;background:#2a7;padding:4px 12px}.fail{color:#fff;background:#c33;padding:4px 12px}")
         .append("pre{background:#f6f6f6;padding:8px;font-size:12px}.wide{overflow-x:auto}")
+        .append(".tl-wall{display:none}#clock-wall:checked~.tl-wall{display:block}#clock-wall:checked~.tl-model{display:none}")
+        .append(".legend i{display:inline-block;width:12px;height:10px;margin:0 3px 0 10px}")
         .append("</style></head><body>");
     b.append("<h1>").append(esc(s.getName())).append(" <span class=\"").append(v.pass() ? "pass\">PASS" : "fail\">FAIL").append("</span></h1>");
     b.append("<p>").append(esc(s.getDescription())).append("</p>");
@@ -153,7 +153,8 @@ public final class RunReport {
           .append(esc(Units.human(o.getWallEndNanos() - o.getWallBeginNanos()))).append("</td><td>").append(esc(o.getDetail()))
           .append("</td></tr>");
     }
-    b.append("</table><h2>Timeline summary</h2><table><tr><th>node</th><th>events</th><th>fences</th><th>jobs</th><th>waits</th>"
+    b.append("</table>").append(timeline(x));
+    b.append("<h2>Per node</h2><table><tr><th>node</th><th>events</th><th>fences</th><th>jobs</th><th>waits</th>"
         + "<th>violations</th><th>first (wall)</th><th>last (wall)</th><th>last model time</th></tr>");
     Map<String, List<TraceEvent>> byNode = new TreeMap<>();
     x.events.forEach(e -> byNode.computeIfAbsent(e.getNode(), k -> new ArrayList<>()).add(e));
@@ -180,9 +181,7 @@ public final class RunReport {
     for (String clock : List.of("model", "wall")) {
       List<Latencies.Stat> stats = l.all().stream().filter(st -> st.clock().equals(clock)).toList();
       if (!stats.isEmpty()) {
-        String svg = plot(stats, clock);
-        b.append("<h3>").append(clock).append(" time</h3><img alt=\"latency percentiles, ").append(clock).append(" time\" src=\"data:image/svg+xml;base64,")
-            .append(Base64.getEncoder().encodeToString(svg.getBytes(StandardCharsets.UTF_8))).append("\">");
+        b.append("<h3>").append(clock).append(" time</h3><div class=\"wide\">").append(LatencyPlot.svg(stats, clock)).append("</div>");
       }
     }
     b.append("<p>Open <code>trace.json</code> (model time) or <code>trace-wall.json</code> (wall time) in "
@@ -190,44 +189,20 @@ public final class RunReport {
     return b.toString();
   }
 
-  /** Percentile bars (p50, p90, p99, p99.9, max) per kind, log scale. */
-  static String plot(List<Latencies.Stat> stats, String clock) {
-    int w = 900;
-    int rowH = 26;
-    int h = 40 + stats.size() * rowH * 5 / 2 + 30;
-    long max = 1;
-    for (Latencies.Stat s : stats) {
-      max = Math.max(max, s.histogram().getMaxValue());
-    }
-    double logMax = Math.log10(Math.max(10, max)) + 0.2;
-    int left = 170;
-    int plotW = w - left - 90;
-    StringBuilder b = new StringBuilder();
-    b.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(w).append("\" height=\"").append(h)
-        .append("\" font-family=\"sans-serif\" font-size=\"11\"><rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
-    b.append("<text x=\"10\" y=\"18\" font-size=\"13\">latency percentiles (").append(clock).append(" time, log scale)</text>");
-    String[] labels = {"p50", "p90", "p99", "p99.9", "max"};
-    String[] colors = {"#4a90d9", "#50b37a", "#e0a030", "#d9534f", "#777"};
-    int y = 36;
-    for (Latencies.Stat s : stats) {
-      Histogram hg = s.histogram();
-      long[] values = {hg.getValueAtPercentile(50), hg.getValueAtPercentile(90), hg.getValueAtPercentile(99),
-          hg.getValueAtPercentile(99.9), hg.getMaxValue()};
-      b.append("<text x=\"10\" y=\"").append(y + 14).append("\">").append(esc(s.kind())).append(" (n=").append(hg.getTotalCount())
-          .append(")</text>");
-      for (int i = 0; i < values.length; i++) {
-        double frac = values[i] <= 1 ? 0 : Math.log10(values[i]) / logMax;
-        int bw = (int) Math.max(1, frac * plotW);
-        int by = y + i * 10;
-        b.append("<rect x=\"").append(left).append("\" y=\"").append(by).append("\" width=\"").append(bw).append("\" height=\"9\" fill=\"")
-            .append(colors[i]).append("\"/>");
-        b.append("<text x=\"").append(left + bw + 4).append("\" y=\"").append(by + 8).append("\" font-size=\"9\">").append(labels[i])
-            .append(' ').append(esc(Units.human(values[i]))).append("</text>");
-      }
-      y += rowH * 5 / 2;
-    }
-    b.append("</svg>");
-    return b.toString();
+  /**
+   * The timeline section: the model-time and the wall-time swimlanes, one shown at a time (radio buttons and CSS: no
+   * script, so the file works offline and anywhere).
+   */
+  static String timeline(RunIndex x) {
+    return "<h2>Timeline</h2><p>Every track of every node; hover a bar for what it was.</p><div>"
+        + "<input type=\"radio\" name=\"clock\" id=\"clock-model\" checked><label for=\"clock-model\">model time</label> "
+        + "<input type=\"radio\" name=\"clock\" id=\"clock-wall\"><label for=\"clock-wall\">wall time</label>"
+        + "<span class=\"legend\"> <i style=\"background:#4a90d9\"></i>job <i style=\"background:#e0a030\"></i>wait "
+        + "<i style=\"background:#2a9d8f\"></i>copy <i style=\"background:#9b59b6\"></i>invalidation "
+        + "<i style=\"background:#50b37a\"></i>RDMA <i style=\"background:#a0a0a0\"></i>step "
+        + "<i style=\"background:#d9534f\"></i>failed <i style=\"background:#c33;width:2px\"></i>fault, violation</span>"
+        + "<div class=\"wide tl-model\">" + TimelineSvg.svg(ChromeTrace.build(x, ChromeTrace.Clock.MODEL), "model") + "</div>"
+        + "<div class=\"wide tl-wall\">" + TimelineSvg.svg(ChromeTrace.build(x, ChromeTrace.Clock.WALL), "wall") + "</div></div>";
   }
 
   /** The verdict for a terminal: PASS/FAIL, every failure with its chain. */
