@@ -34,12 +34,14 @@ public final class ScenarioOverrides {
     for (String set : sets) {
       int eq = set.indexOf('=');
       int dot = set.indexOf('.');
-      if (eq < 0 || dot < 0 || dot > eq) {
-        problems.add(where + " '" + set + "': write OBJECT.FIELD=VALUE (a device, node, process, buffer or host name, or settings)");
+      if (eq <= 0) {
+        problems.add(where + " '" + set + "': write OBJECT.FIELD=VALUE (a device, node, process, buffer or host name, or settings), "
+            + "or a settings field as FIELD=VALUE (resv_mode=2020)");
         continue;
       }
-      String object = set.substring(0, dot);
-      String field = set.substring(dot + 1, eq);
+      boolean setting = dot < 0 || dot > eq; // FIELD=VALUE: a field of the scenario's settings
+      String object = setting ? "settings" : set.substring(0, dot);
+      String field = setting ? set.substring(0, eq) : set.substring(dot + 1, eq);
       String value = set.substring(eq + 1);
       Message.Builder target = object.equals("settings") ? b.getSettingsBuilder() : find(b, object, where, set, problems);
       if (target != null) {

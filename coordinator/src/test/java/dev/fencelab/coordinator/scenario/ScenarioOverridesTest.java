@@ -35,12 +35,20 @@ class ScenarioOverridesTest {
   void aSetOfAnUnknownObjectOrFieldOrAMistypedValueIsAProblemEach() throws Exception {
     var loaded = base("");
     List<String> p = assertThrows(ScenarioException.class, () -> ScenarioOverrides.with(loaded, List.of("gpu9.engines=2",
-        "gpu.colour=red", "gpu.no_page_tables=maybe", "engines=2"))).problems();
+        "gpu.colour=red", "gpu.no_page_tables=maybe", "=2"))).problems();
     assertEquals(4, p.size(), p.toString());
     assertTrue(p.get(0).contains("no device, node, process, buffer or host is named 'gpu9'"), p.toString());
     assertTrue(p.get(1).contains("has no field 'colour'"), p.toString());
     assertTrue(p.get(2).contains("'maybe' is not a value of no_page_tables"), p.toString());
     assertTrue(p.get(3).contains("write OBJECT.FIELD=VALUE"), p.toString());
+  }
+
+  @Test
+  void aFieldWithoutAnObjectIsASettingsField() throws Exception {
+    var loaded = base("");
+    assertEquals("2020", ScenarioOverrides.with(loaded, List.of("resv_mode=2020")).scenario().getSettings().getResvMode());
+    List<String> p = assertThrows(ScenarioException.class, () -> ScenarioOverrides.with(loaded, List.of("engines=2"))).problems();
+    assertTrue(p.get(0).contains("has no field 'engines'"), p.toString());
   }
 
   @Test
