@@ -104,6 +104,9 @@ public final class RunCommand implements Callable<Integer> {
 
   @Mixin ClusterCommand.LaunchOptions launch;
 
+  @Option(names = {"-q", "--quiet"}, description = "Print only the verdict and where the outputs are (errors still go to stderr).")
+  boolean quiet;
+
   @Override
   public Integer call() throws IOException {
     List<String> all = BatchRun.expand(scenarios);
@@ -118,7 +121,7 @@ public final class RunCommand implements Callable<Integer> {
             : loaded.scenario().getSettings().getPace();
         return BatchRun.runLoaded(variants, paceOf, cluster, clientHost(), out, stepTimeout, runTimeout, launch, System.out);
       }
-      return run(loaded, cluster, clientHost(), seed, out, pace, stepTimeout, runTimeout, launch, System.out);
+      return run(loaded, cluster, clientHost(), seed, out, pace, stepTimeout, runTimeout, launch, System.out, quiet);
     }
     if (all.isEmpty()) {
       throw UserError.badInput("no scenario in " + scenarios);
@@ -191,6 +194,13 @@ public final class RunCommand implements Callable<Integer> {
 
   static int run(ScenarioLoader.Loaded loaded, String cluster, String clientHost, Long seedArg, Path outArg, String paceArg, String stepTimeoutArg,
       String runTimeoutArg, ClusterCommand.LaunchOptions launch, PrintStream out) throws IOException {
+    return run(loaded, cluster, clientHost, seedArg, outArg, paceArg, stepTimeoutArg, runTimeoutArg, launch, out, false);
+  }
+
+  /** {@code quiet}: only the verdict and where the outputs are; no header, formation, step lines or teardown. */
+  static int run(ScenarioLoader.Loaded loaded, String cluster, String clientHost, Long seedArg, Path outArg, String paceArg, String stepTimeoutArg,
+      String runTimeoutArg, ClusterCommand.LaunchOptions launch, PrintStream out, boolean quiet) throws IOException {
+    PrintStream talk = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : out;
     if (seedArg != null && seedArg < 0) {
       throw UserError.badInput("--seed must be 0 or more (as settings.seed), was " + seedArg);
     }
@@ -209,11 +219,11 @@ public final class RunCommand implements Callable<Integer> {
     Path dir = (outArg != null ? outArg : KeptRuns.next(Path.of("run", name), seed)).toAbsolutePath().normalize();
     List<Fault> schedule = ChaosSchedule.plan(s, seed);
 
-    out.printf("scenario %s: %d node(s), %d device(s), %d process(es), %d buffer(s), %d step(s); seed %d, pace %s%n", name,
+    talk.printf("scenario %s: %d node(s), %d device(s), %d process(es), %d buffer(s), %d step(s); seed %d, pace %s%n", name,
         s.getNodesCount(), s.getDevicesCount(), s.getProcessesCount(), s.getBuffersCount(), s.getStepsCount(), seed, pace);
-    out.println("fault schedule:" + (schedule.isEmpty() ? " none" : ""));
+    talk.println("fault schedule:" + (schedule.isEmpty() ? " none" : ""));
     for (int i = 0; i < schedule.size(); i++) {
-      out.printf("  #%d %s%n", i + 1, ChaosSchedule.describe(schedule.get(i)));
+      talk.printf("  #%d %s%n", i + 1, ChaosSchedule.describe(schedule.get(i)));
     }
     clean(dir);
     List<String> nodes = s.getNodesList().stream().map(n -> n.getName()).toList();
@@ -228,7 +238,7 @@ public final class RunCommand implements Callable<Integer> {
           jvm.add("-Dfencelab.resv.mode=" + s.getSettings().getResvMode());
         }
         UpOptions options = launch.toUpOptions("run-" + name, dir).withNodeNames(nodes).withJvmOptions(jvm);
-        started = ClusterCommand.upOwned("run-" + name, dir, options, out);
+        started = ClusterCommand.upOwned("run-" + name, dir, options, talk);
         seedAddress = LocalCluster.HOST + ":" + started.manifest().members().get(0).port();
       } else if (!cluster.matches("[^:]+:\\d+")) {
         throw UserError.badInput("--cluster must be HOST:PORT, not '" + cluster + "'");
@@ -247,11 +257,11 @@ public final class RunCommand implements Callable<Integer> {
         CompletableFuture<RunRecord> result = new CompletableFuture<>();
         NodeKiller killer = new LocalKiller(manifest);
         String tag = cluster == null ? "" : Long.toString(System.currentTimeMillis() % 1_000_000, 36);
-        out.printf("%nrunning %s ...%n", name);
+        talk.printf("%nrunning %s ...%n", name);
         var runner = client.system().systemActorOf(ScenarioRun.create(new ScenarioRun.Params(s, schedule, seed, pace, tag, agents, killer,
             line -> {
-              out.println(line);
-              out.flush();
+              talk.println(line);
+              talk.flush();
             }, stepTimeout, result)), "scenario-runner", Props.empty());
         ClusterCommand.interruptible(runner, reportWritten);
         try {
@@ -271,7 +281,7 @@ public final class RunCommand implements Callable<Integer> {
         KeptRuns.latest(dir);
       }
       reportWritten.complete(null);
-      out.println();
+      talk.println();
       out.print(RunReport.summary(report.verdict()));
       out.printf("%ntrace:   %s  (model time; open in https://ui.perfetto.dev)%n", dir.resolve("trace.json"));
       out.printf("         %s  (wall time)%n", dir.resolve("trace-wall.json"));
@@ -286,9 +296,9 @@ public final class RunCommand implements Callable<Integer> {
       reportWritten.complete(null); // an interrupt waits for the report only as long as there may be one
       ClusterCommand.interruptible(null, null);
       if (started != null) {
-        LocalCluster.Stopped stopped = new LocalCluster(out).down(dir, Duration.ofSeconds(15));
+        LocalCluster.Stopped stopped = new LocalCluster(talk).down(dir, Duration.ofSeconds(15));
         ClusterCommand.released(dir);
-        out.printf("%nstopped the local cluster (%d members)%n", stopped.members());
+        talk.printf("%nstopped the local cluster (%d members)%n", stopped.members());
       }
     }
   }

@@ -93,6 +93,8 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
 
   private final Params p;
   private final Scenario s;
+  /** Steps ended or skipped so far: each step line says how far the run is ({@code 12/40}). */
+  private int stepsEnded;
   private final TimerScheduler<Msg> timers;
   private final RunLog log;
   private final RunDirectory names;
@@ -268,7 +270,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
         schedule.done(i, StepOutcome.newBuilder().setId(id).setAction(ScenarioSteps.action(step)).setSkipped(true)
             .setStatus(Errno.ECANCELED.negative()).setDetail("skipped: a step it comes after failed")
             .setWallBeginNanos(now).setWallEndNanos(now).build());
-        log.say("step " + id + " skipped (a step it comes after failed)");
+        log.say(String.format("%" + width() + "d/%d step %s skipped (a step it comes after failed)", ++stepsEnded, s.getStepsCount(), id));
         continue;
       }
       log.add(RunLog.event(EventKind.STEP_BEGIN, "steps").setName(id).setDetail(Outcomes.describe(step)).setId(i));
@@ -332,7 +334,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     schedule.done(i, b.build());
     log.add(RunLog.event(EventKind.STEP_END, "steps").setName(id).setStatus(b.getStatus()).setDetail(b.getDetail()).setId(i)
         .setFence(b.getFence()).setResult(b.getWaitResult()));
-    log.say(String.format("step %-22s %s%s", id, !b.getUnexpected().isEmpty() ? "UNEXPECTED" : b.getStatus() == 0 ? "ok    " : "FAILED",
+    log.say(String.format("%" + width() + "d/%d step %-22s %s%s", ++stepsEnded, s.getStepsCount(), id, !b.getUnexpected().isEmpty() ? "UNEXPECTED" : b.getStatus() == 0 ? "ok    " : "FAILED",
         (b.getDetail().isEmpty() ? "" : "  " + b.getDetail()) + (b.getUnexpected().isEmpty() ? "" : "  [" + b.getUnexpected() + "]")));
     chaos.stepEnded(id);
     stepEnded(i, step, b);
@@ -440,5 +442,10 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
   private RunEnd ending() {
     return new RunEnd(getContext(), timers, new RunEnd.Run(p.result(), record, log, names, client, faults, harvest, schedule, run,
         p.tag(), (buffer, at, sent) -> Outcomes.checksum(buffer, at, sent, log)));
+  }
+
+  /** The width of the step count, so that the lines of a run align. */
+  private int width() {
+    return Integer.toString(s.getStepsCount()).length();
   }
 }
