@@ -129,7 +129,7 @@ public final class RunReport {
     for (VerdictChecker.Failure f : v.failures()) {
       b.append("<p><b>").append(esc(f.check())).append("</b>: ").append(esc(f.message())).append("</p>");
       if (!f.chain().isEmpty()) {
-        b.append("<pre>").append(esc(String.join("\n", f.chain()))).append("</pre>");
+        b.append("<div class=\"wide\">").append(ChainSvg.svg(f.chain())).append("</div>");
       }
     }
     if (!x.violations.isEmpty()) { // every report, expected or not, in the kernel's words (lockdep's with both paths)
