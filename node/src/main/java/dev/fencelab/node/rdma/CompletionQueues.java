@@ -121,7 +121,8 @@ final class CompletionQueues {
       }
     }
     out.put("order", String.join(",", order));
+    String listed = order.stream().limit(16).map(w -> w + " " + out.get(w)).collect(java.util.stream.Collectors.joining(", "));
     replyTo.tell(new RdmaProtocol.Reply(order.size(), out, order.isEmpty() ? "no completion"
-        : order.size() + " completions: " + order.stream().map(w -> w + " " + out.get(w)).toList()));
+        : order.size() + " completions: [" + listed + (order.size() > 16 ? ", … " + (order.size() - 16) + " more" : "") + "]"));
   }
 }

@@ -91,7 +91,13 @@ final class QueuePair {
   final Map<Long, Inbound> reads = new HashMap<>();
   final Deque<RdmaProtocol.Request> waitingForRecv = new ArrayDeque<>();
 
+  /** The transport timer's key, when the active work requests last moved (System.nanoTime), and whether it is armed. */
+  final String timerKey;
+  long progressAt;
+  boolean timerArmed;
+
   QueuePair(String name, String pd, String cq) {
+    this.timerKey = "wr:" + name;
     this.name = name;
     this.pd = pd;
     this.cq = cq;

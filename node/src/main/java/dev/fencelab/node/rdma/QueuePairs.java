@@ -28,8 +28,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * The responder's half is {@link Responder}. Part of {@link RdmaNic}.
  */
 final class QueuePairs {
-  /** The active work request of {@code qp} made no progress for the call timeout: the transport gives up. */
-  record WrTimeout(String qp, long psn) implements NoSerializationVerificationNeeded {}
+  /** The transport timer of {@code qp} fired: if its work requests made no progress for the call timeout, it gives up. */
+  record WrTimeout(String qp) implements NoSerializationVerificationNeeded {}
 
   private final ActorContext<Object> ctx;
   private final RdmaNic.Params p;
@@ -69,7 +69,16 @@ final class QueuePairs {
 
   void timedOut(WrTimeout t) {
     QueuePair qp = qps.get(t.qp());
-    Wr head = qp == null ? null : firstUnfinished(qp);
+    if (qp == null) {
+      return;
+    }
+    qp.timerArmed = false;
+    long idle = System.nanoTime() - qp.progressAt;
+    if (!qp.inFlight.isEmpty() && idle < p.callTimeout().toNanos()) { // it moved since: the timeout counts from then
+      arm(qp, java.time.Duration.ofNanos(p.callTimeout().toNanos() - idle));
+      return;
+    }
+    Wr head = firstUnfinished(qp);
     if (head != null) {
       trace.record(TraceRecorder.event(EventKind.MARK, track(qp)).setName("transport timeout").setDetail(head.name
           + ": no acknowledgement from " + qp.peerQp + " for " + p.callTimeout().toMillis() + " ms"));
@@ -231,9 +240,20 @@ final class QueuePairs {
     }
   }
 
-  /** The active work request moved (or started): the transport's timeout starts again. */
+  /**
+   * The active work request moved (or started): the transport's timeout starts again. One timer per QP, armed once and
+   * pushed back lazily when it fires (not restarted per packet: that was a scheduler call per work request).
+   */
   private void progress(QueuePair qp, Wr wr) {
-    timers.startSingleTimer("wr:" + qp.name, new WrTimeout(qp.name, wr.psn), p.callTimeout());
+    qp.progressAt = System.nanoTime();
+    if (!qp.timerArmed) {
+      arm(qp, p.callTimeout());
+    }
+  }
+
+  private void arm(QueuePair qp, java.time.Duration after) {
+    qp.timerArmed = true;
+    timers.startSingleTimer(qp.timerKey, new WrTimeout(qp.name), after);
   }
 
   /** Sends the next chunks of a WRITE or SEND, each read from the local MR, while the window allows. */
@@ -332,16 +352,14 @@ final class QueuePairs {
         return;
       }
     }
-    if (qp.inFlight.isEmpty()) {
-      timers.cancel("wr:" + qp.name);
-    }
-    kick(qp);
+    kick(qp); // an idle QP's armed timer finds nothing in flight when it fires
   }
 
   /** The QP enters the error state: every queued work request and posted receive completes flushed. */
   void error(QueuePair qp) {
     qp.state = State.ERROR;
-    timers.cancel("wr:" + qp.name);
+    timers.cancel(qp.timerKey);
+    qp.timerArmed = false;
     for (Wr a : List.copyOf(qp.inFlight.values())) {
       a.finished = true;
       cqe(qp.cq, new Cqe(a.name, Status.WR_FLUSH_ERR, a.opcode, 0), qp, a);

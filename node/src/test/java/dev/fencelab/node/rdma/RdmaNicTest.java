@@ -285,6 +285,32 @@ class RdmaNicTest {
   }
 
   @Test
+  void aPeerThatNeverAcknowledgesEndsTheWorkRequestWithRetryExcErrAfterTheTransportTimeout() {
+    ActorRef<Object> a = f.testKit.spawn(RdmaNic.create(new RdmaNic.Params("nic" + n, "test/nic" + n, true, 12.5, 2_000, 5_000, 60_000,
+        Duration.ofMillis(600))), "nic-" + n++);
+    ActorRef<Object> silent = f.testKit.spawn(org.apache.pekko.actor.typed.javadsl.Behaviors.receive(Object.class) // connects, then drops all
+        .onMessage(RdmaProtocol.Connect.class, c -> {
+          c.replyTo().tell(new RdmaProtocol.Connected(0, ""));
+          return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+        }).build(), "silent-" + n++);
+    ActorRef<MmProtocol.Command> mm = mm();
+    ok(a, r -> new RdmaProtocol.AllocPd("pd", r));
+    ok(a, r -> new RdmaProtocol.CreateCq("cq", 16, r));
+    ok(a, r -> new RdmaProtocol.CreateQp("qa", "pd", "cq", r));
+    ok(a, r -> new RdmaProtocol.ConnectQp("qa", silent, "qb", r));
+    TestProbe<MmProtocol.Reply> probe = f.testKit.createTestProbe();
+    mm.tell(new MmProtocol.Mmap(0, PAGE, RW, false, false, probe.ref()));
+    long src = probe.receiveMessage().ret();
+    ok(a, r -> new RdmaProtocol.RegMr("src", "pd", "test/p", mm, src, PAGE, Verbs.LOCAL_WRITE, r));
+    long posted = System.nanoTime();
+    ok(a, r -> new RdmaProtocol.PostSend("qa", "w", Verbs.Opcode.WRITE, "src", 0, PAGE, "dst", 0, r));
+
+    RdmaProtocol.Reply done = call(a, r -> new RdmaProtocol.PollCq("cq", 16, 1, Duration.ofSeconds(10), r));
+    assertEquals("retry_exc_err", done.out().get("w"));
+    assertTrue(System.nanoTime() - posted >= 600_000_000L, "not before the timeout");
+  }
+
+  @Test
   void aDeadPeerEndsTheActiveWorkRequestWithRetryExcErrAndFlushesTheRest() {
     Pair p = new Pair();
     long src = p.region(p.mmA, 4 * PAGE, 5);
