@@ -32,8 +32,8 @@
  * holder; a call → the callback its round waits for; a parked read_begin → the round), so the run's deadlock detector
  * sees cycles that pass through an invalidation. Nothing here blocks a thread.
  *
- * <p>Simplifications: pages are 4 KiB with no THP; fork models the parent (the child keeps the old frames but is not a
- * process of the run); the mm's set_seq happens when the callback is sent (the driver's callback sets it first under
+ * <p>Simplifications: pages are 4 KiB with no THP; fork copies into a child process of the run when the step names one
+ * ({@code fork {into}}: the child's mm adopts a copy-on-write copy), else it only marks the parent's pages COW; the mm's set_seq happens when the callback is sent (the driver's callback sets it first under
  * its lock, so the difference is only which of two legal orders a racing read_begin sees).
  */
 package dev.fencelab.node.mm;
