@@ -3,6 +3,7 @@ package dev.fencelab.deploy;
 import dev.fencelab.deploy.cli.BenchCommand;
 import dev.fencelab.deploy.cli.ChaosCommand;
 import dev.fencelab.deploy.cli.CheckCommand;
+import dev.fencelab.deploy.cli.CertsCommand;
 import dev.fencelab.deploy.cli.CompareCommand;
 import dev.fencelab.deploy.cli.ReportCommand;
 import dev.fencelab.deploy.cli.ClusterCommand;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Spec;
       ""
     },
     subcommands = {DemoCommand.class, RunCommand.class, ChaosCommand.class, CheckCommand.class, ScenariosCommand.class, ClusterCommand.class, NodeCommand.class, BenchCommand.class,
-        ReportCommand.class, CompareCommand.class, CommandLine.HelpCommand.class},
+        ReportCommand.class, CompareCommand.class, CertsCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 success, 1 failure at run time, 2 bad input or usage."})
 public final class Fencelab implements Runnable {
   /** Returned by a command whose JVM must keep running after {@code main} returns (a cluster member). */

@@ -12,6 +12,7 @@ import dev.fencelab.deploy.member.MemberConfig;
 import dev.fencelab.protocol.control.ClusterStatus;
 import java.io.PrintStream;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,6 +58,19 @@ public final class ClusterCommand implements Runnable {
     @Option(names = "--jvm-opt", paramLabel = "OPT", description = "Extra JVM option for every member, repeatable (also: env FENCELAB_MEMBER_JAVA_OPTS).")
     List<String> jvmOptions = new ArrayList<>();
 
+    Path tls;
+
+    /** Mutual TLS for every member and for this command's own client member. */
+    @Option(names = "--tls", paramLabel = "DIR", description = "Mutual-TLS Artery with the certificates of DIR (fencelab certs): each "
+        + "member presents DIR/<name>.p12, this command's client DIR/client.p12.")
+    void tls(Path dir) {
+      if (!Files.isDirectory(dir)) {
+        throw UserError.badInput("--tls " + dir + " is not a directory (make one: fencelab certs --out " + dir + ")");
+      }
+      tls = dir.toAbsolutePath().normalize();
+      System.setProperty("fencelab.tls.dir", tls.toString()); // the client member of this process
+    }
+
     public UpOptions toUpOptions(String name, Path dir) {
       List<String> jvm = new ArrayList<>(UpOptions.DEFAULT_JVM_OPTIONS);
       String env = System.getenv("FENCELAB_MEMBER_JAVA_OPTS");
@@ -64,6 +78,9 @@ public final class ClusterCommand implements Runnable {
         jvm.addAll(List.of(env.trim().split("\\s+")));
       }
       jvm.addAll(jvmOptions);
+      if (tls != null) {
+        jvm.add("-Dfencelab.tls.dir=" + tls);
+      }
       if (config != null) {
         MemberConfig.parseFile(config); // fail here, with exit 2, rather than in every member
       }

@@ -57,11 +57,15 @@ public final class NodeCommand implements Callable<Integer> {
   @Option(names = "--join-timeout", paramLabel = "DURATION", description = "Give up (exit 1) if no seed answers within this time, e.g. 30s (default: profile's).")
   String joinTimeout;
 
+  @Option(names = "--tls", paramLabel = "DIR", description = "Mutual-TLS Artery with the certificates of DIR (fencelab certs): this member "
+      + "presents DIR/<name>.p12 and accepts only members of the same authority.")
+  Path tls;
+
   @Override
   public Integer call() {
     MemberOptions options = new MemberOptions(
         name, host, port, seeds, roles, profile, config, runDir, httpHost, httpPort,
-        joinTimeout == null ? null : Durations.parse("--join-timeout", joinTimeout));
+        joinTimeout == null ? null : Durations.parse("--join-timeout", joinTimeout), tls);
     Member.start(MemberConfig.build(options), System.out);
     return Fencelab.KEEP_RUNNING;
   }

@@ -307,6 +307,8 @@ public final class RunCommand implements Callable<Integer> {
   private static RunRecord withFiles(RunRecord record, Path dir) throws IOException {
     RunRecord.Builder b = record.toBuilder();
     for (String node : record.getDeadNodesList()) {
+      java.util.Set<Long> streamed = new java.util.HashSet<>(); // what the run collected before the kill is there already
+      record.getEventsList().stream().filter(e -> e.getNode().equals(node)).forEach(e -> streamed.add(e.getSeq()));
       Path file = dir.resolve(node + ".trace");
       if (!Files.isRegularFile(file)) {
         b.addNotes("no trace file for killed node " + node + " (" + file + ")");
@@ -325,11 +327,13 @@ public final class RunCommand implements Callable<Integer> {
           if (e == null) {
             break;
           }
-          b.addEvents(e);
-          n++;
+          if (streamed.add(e.getSeq())) {
+            b.addEvents(e);
+            n++;
+          }
         }
       }
-      b.addNotes("read " + n + " events of killed node " + node + " from " + file.getFileName());
+      b.addNotes("read " + n + " more events of killed node " + node + " from " + file.getFileName());
     }
     return b.build();
   }

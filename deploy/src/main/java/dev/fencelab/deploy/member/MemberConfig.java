@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValueFactory;
 import dev.fencelab.deploy.UserError;
+import dev.fencelab.deploy.tls.ClusterTls;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,6 +34,7 @@ public final class MemberConfig {
     if (o.runDir() != null) flags.put("fencelab.member.run-dir", o.runDir().toString());
     if (o.httpHost() != null) flags.put("fencelab.http.host", o.httpHost());
     if (o.httpPort() != null) flags.put("fencelab.http.port", o.httpPort());
+    if (o.tlsDir() != null) flags.put("fencelab.tls.dir", o.tlsDir().toAbsolutePath().toString());
     if (o.joinTimeout() != null) {
       flags.put("pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes", o.joinTimeout().toMillis() + "ms");
     }
@@ -58,7 +60,8 @@ public final class MemberConfig {
     } catch (ConfigException e) {
       throw UserError.badInput("invalid configuration: " + e.getMessage());
     }
-    return withDefaults(config);
+    // a client member presents the cluster's "client" certificate; any other member its own name's
+    return ClusterTls.apply(withDefaults(config), o.roles().contains("client") ? "client" : null);
   }
 
   /** Parses a user's HOCON file; a missing or malformed file is bad input (exit 2) naming file and line. */

@@ -20,7 +20,15 @@ public record MemberOptions(
     Path runDir,
     String httpHost,
     Integer httpPort,
-    Duration joinTimeout) {
+    Duration joinTimeout,
+    Path tlsDir) {
+
+  /** A member without TLS of its own ({@code --tls} not given: a {@code fencelab.tls.dir} of the configuration may still apply). */
+  public MemberOptions(String name, String host, Integer port, List<String> seeds, List<String> roles, String profile, Path configFile,
+      Path runDir, String httpHost, Integer httpPort, Duration joinTimeout) {
+    this(name, host, port, seeds, roles, profile, configFile, runDir, httpHost, httpPort, joinTimeout, null);
+  }
+
 
   /** {@code client}: a member that hosts nothing and drives others (tests, tools). */
   public static final List<String> KNOWN_ROLES = List.of("node", "coordinator", "client");

@@ -21,9 +21,12 @@ import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /**
- * The end of a run, on the live nodes: how many waits are still open (the runner polls until none or its drain
- * bound), and every node's trace, page by page, of which only this run's events are kept (a long-lived cluster
- * holds earlier runs' too), aligned by the clock offsets measured at the start.
+ * Every node's trace and, at the end of a run, how many waits are still open (the runner polls until none or its
+ * drain bound). Traces stream: while the steps run, each live node is asked every {@link #POLL} for the events it
+ * recorded since the last ask (by sequence number, page by page), so a node killed later — by SIGKILL or, on a cluster
+ * of other machines, by a crash command — keeps everything up to its last poll; at the end the live nodes are asked
+ * for the rest. Events are kept once (by node and sequence); only this run's are kept (a long-lived cluster holds
+ * earlier runs' too), aligned by the clock offsets measured at the start.
  */
 final class Harvest {
   private static final Duration LIST_TIMEOUT = Duration.ofSeconds(5);
@@ -41,8 +44,16 @@ final class Harvest {
   /** The live nodes' traces, and what could not be collected. */
   record Traces(List<TraceChunk> chunks, List<String> notes) {}
 
+  /** How often a running scenario's traces are collected. */
+  static final Duration POLL = Duration.ofMillis(500);
+
   private final RunDirectory names;
   private final Scheduler scheduler;
+  /** Per node: the events collected so far (by sequence), the next sequence to ask for, and whether an ask is out. */
+  private final Map<String, java.util.TreeMap<Long, TraceEvent>> got = new HashMap<>();
+  private final Map<String, Long> next = new HashMap<>();
+  private final Map<String, Long> dropped = new HashMap<>();
+  private final java.util.Set<String> asking = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   Harvest(RunDirectory names, Scheduler scheduler) {
     this.names = names;
@@ -88,27 +99,63 @@ final class Harvest {
         });
   }
 
+  /** While the steps run: each live node's events since its last poll (one ask per node at a time; failures wait for the next). */
+  void poll() {
+    for (String node : names.nodes()) {
+      if (!names.dead(node) && asking.add(node)) {
+        long from;
+        synchronized (this) {
+          from = next.getOrDefault(node, 1L);
+        }
+        collect(node, names.agent(node), from).whenComplete((done, failure) -> asking.remove(node));
+      }
+    }
+  }
+
+  /** Every node's events: the live ones asked for the rest, the dead ones' as far as the polls got them. */
   CompletableFuture<Traces> traces() {
-    List<CompletableFuture<TraceChunk>> pages = new ArrayList<>();
+    List<CompletableFuture<Void>> asks = new ArrayList<>();
     List<String> notes = java.util.Collections.synchronizedList(new ArrayList<>());
     for (String node : names.nodes()) {
       if (names.dead(node)) {
         continue;
       }
-      pages.add(collect(names.agent(node), 1, TraceChunk.newBuilder().setNode(node)).toCompletableFuture()
-          .exceptionally(failure -> {
-            notes.add("could not collect the trace of " + node + ": " + failure.getMessage());
-            return TraceChunk.newBuilder().setNode(node).build();
-          }));
+      long from;
+      synchronized (this) {
+        from = next.getOrDefault(node, 1L);
+      }
+      asks.add(collect(node, names.agent(node), from).toCompletableFuture().exceptionally(failure -> {
+        notes.add("could not collect the trace of " + node + ": " + failure.getMessage());
+        return null;
+      }));
     }
-    return Futures.allOf(pages).thenApply(chunks -> new Traces(chunks, List.copyOf(notes)));
+    return Futures.allOf(asks).thenApply(done -> {
+      List<TraceChunk> chunks = new ArrayList<>();
+      synchronized (this) {
+        for (String node : names.nodes()) {
+          java.util.TreeMap<Long, TraceEvent> events = got.getOrDefault(node, new java.util.TreeMap<>());
+          chunks.add(TraceChunk.newBuilder().setNode(node).addAllEvents(events.values()).setDropped(dropped.getOrDefault(node, 0L)).build());
+          if (names.dead(node) && !events.isEmpty()) {
+            notes.add(node + " died: its " + events.size() + " events up to the last collection (every " + POLL.toMillis()
+                + " ms) are kept; later ones are lost with it");
+          }
+        }
+      }
+      return new Traces(chunks, List.copyOf(notes));
+    });
   }
 
-  private CompletionStage<TraceChunk> collect(ActorRef<NodeControl> agent, long from, TraceChunk.Builder acc) {
+  /** The events of {@code node} from sequence {@code from} on, page by page, added to what it has so far. */
+  private CompletionStage<Void> collect(String node, ActorRef<NodeControl> agent, long from) {
     return AskPattern.<NodeControl, TracePage>ask(agent, r -> new CollectTrace(from, PAGE, r), PAGE_TIMEOUT, scheduler)
         .thenCompose(page -> {
-          acc.addAllEvents(page.chunk().getEventsList()).setDropped(page.chunk().getDropped());
-          return page.chunk().getDone() ? CompletableFuture.completedFuture(acc.build()) : collect(agent, page.chunk().getNextSeq(), acc);
+          synchronized (this) {
+            java.util.TreeMap<Long, TraceEvent> events = got.computeIfAbsent(node, n -> new java.util.TreeMap<>());
+            page.chunk().getEventsList().forEach(e -> events.putIfAbsent(e.getSeq(), e));
+            dropped.put(node, page.chunk().getDropped());
+            next.merge(node, page.chunk().getNextSeq(), Math::max);
+          }
+          return page.chunk().getDone() ? CompletableFuture.<Void>completedFuture(null) : collect(node, agent, page.chunk().getNextSeq());
         });
   }
 

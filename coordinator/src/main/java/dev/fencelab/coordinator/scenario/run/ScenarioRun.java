@@ -87,6 +87,11 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
   /** The cluster removed a member (a node downed while paused or partitioned away, the coordinator, one we killed). */
   private record MemberGone(org.apache.pekko.cluster.ClusterEvent.MemberRemoved removed) implements Msg {}
 
+  /** Time to collect the nodes' new trace events (so a node killed later keeps them). */
+  private enum PollTraces implements Msg {
+    INSTANCE
+  }
+
   private record Fail(String why) implements Msg {}
 
   private record Aborted(String why) implements Msg {}
@@ -170,6 +175,10 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
           return this;
         })
         .onMessage(MemberGone.class, m -> guarded(() -> onMemberGone(m.removed().member())))
+        .onMessage(PollTraces.class, m -> {
+          harvest.poll();
+          return this;
+        })
         .onMessage(Fail.class, f -> fail(f.why()))
         .onMessage(Aborted.class, a -> abort(a.why()))
         .onMessage(Interrupt.class, i -> abort(i.why()))
@@ -254,6 +263,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
     ActorRef<dev.fencelab.protocol.control.WaitsChanged> watcher = deadlocks.narrow();
     names.nodes().forEach(n -> names.agent(n).tell(new dev.fencelab.protocol.control.WatchWaits(run, watcher)));
     stepsStart = System.nanoTime();
+    timers.startTimerWithFixedDelay(PollTraces.INSTANCE, Harvest.POLL);
     chaos.stepsStart();
     startReady();
     return maybeFinish();
@@ -440,6 +450,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
 
   /** The run's end phase, handed everything the run gathered. */
   private RunEnd ending() {
+    timers.cancel(PollTraces.INSTANCE); // the end collects the rest
     return new RunEnd(getContext(), timers, new RunEnd.Run(p.result(), record, log, names, client, faults, harvest, schedule, run,
         p.tag(), (buffer, at, sent) -> Outcomes.checksum(buffer, at, sent, log)));
   }
