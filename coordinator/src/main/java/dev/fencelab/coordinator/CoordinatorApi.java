@@ -36,6 +36,9 @@ import org.apache.pekko.http.javadsl.server.Route;
  *       when the singleton did not answer in time (fail-over in progress, no coordinator member Up), 400 on
  *       a bad parameter.
  * </ul>
+ *
+ * <p>Read-only: nothing here changes the cluster. With a token (the member's {@code fencelab.http.token-file}) the
+ * status needs {@code Authorization: Bearer <token>} (401 otherwise); health stays open for probes and says nothing.
  */
 public final class CoordinatorApi {
   static final Duration DEFAULT_PING_TIMEOUT = Duration.ofSeconds(2);
@@ -45,10 +48,17 @@ public final class CoordinatorApi {
 
   private final ActorSystem<?> system;
   private final ActorRef<CoordinatorControl> coordinator;
+  /** The bearer token the status requires; empty: none. */
+  private final String token;
 
   public CoordinatorApi(ActorSystem<?> system, ActorRef<CoordinatorControl> coordinator) {
+    this(system, coordinator, "");
+  }
+
+  public CoordinatorApi(ActorSystem<?> system, ActorRef<CoordinatorControl> coordinator, String token) {
     this.system = system;
     this.coordinator = coordinator;
+    this.token = token;
   }
 
   /** Binds the API; the stage fails (with the bind error) when the port is taken. */
@@ -68,8 +78,25 @@ public final class CoordinatorApi {
   Route route() {
     return concat(
         path(segment("api").slash("v1").slash("health"), () -> get(() -> complete("ok"))),
-        path(segment("api").slash("v1").slash("status"), () -> get(() ->
-            parameterOptional("pingTimeoutMs", this::status))));
+        path(segment("api").slash("v1").slash("status"), () -> get(() -> authorized(() ->
+            parameterOptional("pingTimeoutMs", this::status)))));
+  }
+
+  /** {@code inner} when no token is set or the request carries it; 401 otherwise (compared in constant time). */
+  private Route authorized(java.util.function.Supplier<Route> inner) {
+    if (token.isEmpty()) {
+      return inner.get();
+    }
+    return org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName("Authorization", given -> {
+      byte[] expected = ("Bearer " + token).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      byte[] got = given.orElse("").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      if (java.security.MessageDigest.isEqual(expected, got)) {
+        return inner.get();
+      }
+      return org.apache.pekko.http.javadsl.server.Directives.respondWithHeader(
+          org.apache.pekko.http.javadsl.model.HttpHeader.parse("WWW-Authenticate", "Bearer realm=\"fencelab\""),
+          () -> complete(StatusCodes.UNAUTHORIZED, "a bearer token is required (cluster status --token-file FILE)\n"));
+    });
   }
 
   private Route status(Optional<String> pingTimeoutMs) {

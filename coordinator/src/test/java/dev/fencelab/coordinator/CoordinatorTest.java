@@ -145,13 +145,39 @@ class CoordinatorTest {
 
   /** Spawns a coordinator and binds its HTTP API on a free port. */
   private int startApi() throws Exception {
+    return startApi("");
+  }
+
+  /** {@code token}: the bearer token the status requires ("" none). */
+  private int startApi(String token) throws Exception {
     ActorRef<CoordinatorControl> coordinator = testKit.spawn(Coordinator.create());
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    new CoordinatorApi(testKit.system(), coordinator).bind("127.0.0.1", port).toCompletableFuture().get();
+    new CoordinatorApi(testKit.system(), coordinator, token).bind("127.0.0.1", port).toCompletableFuture().get();
     return port;
+  }
+
+  private static HttpResponse<String> status(int port, String authorization) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/status?pingTimeoutMs=200"));
+    if (authorization != null) {
+      b.header("Authorization", authorization);
+    }
+    return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void aStatusWithoutTheBearerTokenIsRefusedWith401() throws Exception {
+    int port = startApi("s3cret-token");
+    assertEquals(401, status(port, null).statusCode());
+    assertEquals(401, status(port, "Bearer wrong").statusCode());
+  }
+
+  @Test
+  void aStatusWithTheBearerTokenIsServed() throws Exception {
+    int port = startApi("s3cret-token");
+    assertEquals(200, status(port, "Bearer s3cret-token").statusCode());
   }
 
   @Test

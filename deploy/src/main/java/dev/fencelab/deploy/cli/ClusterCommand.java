@@ -234,9 +234,20 @@ public final class ClusterCommand implements Runnable {
     @Option(names = "--ping-timeout", defaultValue = "2s", paramLabel = "DURATION", description = "How long to wait for each node's pong (default: ${DEFAULT-VALUE}).")
     String pingTimeout;
 
+    @Option(names = "--token-file", paramLabel = "FILE", description = "The API's bearer token (the coordinator's --http-token-file).")
+    Path tokenFile;
+
     @Override
     public Integer call() throws Exception {
       StatusClient client;
+      String token = "";
+      if (tokenFile != null) {
+        try {
+          token = Files.readString(tokenFile).strip();
+        } catch (java.io.IOException e) {
+          throw UserError.badInput("cannot read --token-file " + tokenFile + ": " + e.getMessage());
+        }
+      }
       Optional<ClusterManifest> manifest = Optional.empty();
       if (api != null) {
         int colon = api.lastIndexOf(':');
@@ -244,7 +255,7 @@ public final class ClusterCommand implements Runnable {
           throw UserError.badInput("--api must be HOST:PORT, was " + api);
         }
         try {
-          client = new StatusClient(api.substring(0, colon), Integer.parseInt(api.substring(colon + 1)));
+          client = new StatusClient(api.substring(0, colon), Integer.parseInt(api.substring(colon + 1)), token);
         } catch (NumberFormatException e) {
           throw UserError.badInput("--api must be HOST:PORT, was " + api);
         }
@@ -255,7 +266,7 @@ public final class ClusterCommand implements Runnable {
         if (m.liveMembers().isEmpty()) {
           throw UserError.runtime("cluster '" + m.name() + "' in " + cluster.dir() + " is not running (state: " + m.state() + ")");
         }
-        client = new StatusClient(m.httpHost(), m.httpPort());
+        client = new StatusClient(m.httpHost(), m.httpPort(), token);
       }
       var timeout = Durations.parse("--ping-timeout", pingTimeout);
       if (json) {

@@ -57,6 +57,10 @@ public final class NodeCommand implements Callable<Integer> {
   @Option(names = "--join-timeout", paramLabel = "DURATION", description = "Give up (exit 1) if no seed answers within this time, e.g. 30s (default: profile's).")
   String joinTimeout;
 
+  @Option(names = "--http-token-file", paramLabel = "FILE", description = "Coordinator members: the HTTP API's status requires "
+      + "'Authorization: Bearer <the token in FILE>' (401 otherwise).")
+  Path httpTokenFile;
+
   @Option(names = "--tls", paramLabel = "DIR", description = "Mutual-TLS Artery with the certificates of DIR (fencelab certs): this member "
       + "presents DIR/<name>.p12 and accepts only members of the same authority.")
   Path tls;
@@ -66,7 +70,13 @@ public final class NodeCommand implements Callable<Integer> {
     MemberOptions options = new MemberOptions(
         name, host, port, seeds, roles, profile, config, runDir, httpHost, httpPort,
         joinTimeout == null ? null : Durations.parse("--join-timeout", joinTimeout), tls);
-    Member.start(MemberConfig.build(options), System.out);
+    com.typesafe.config.Config built = MemberConfig.build(options);
+    if (httpTokenFile != null) {
+      built = built.withValue("fencelab.http.token-file", com.typesafe.config.ConfigValueFactory.fromAnyRef(
+          httpTokenFile.toAbsolutePath().toString()));
+    }
+    Member.httpToken(built); // a bad token file is exit 2 before anything starts
+    Member.start(built, System.out);
     return Fencelab.KEEP_RUNNING;
   }
 

@@ -17,9 +17,16 @@ public final class StatusClient {
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final String base;
+  private final String token;
 
   public StatusClient(String host, int port) {
+    this(host, port, "");
+  }
+
+  /** {@code token}: the API's bearer token ("" if it needs none). */
+  public StatusClient(String host, int port, String token) {
     this.base = "http://" + host + ":" + port;
+    this.token = token;
   }
 
   public String base() {
@@ -41,9 +48,12 @@ public final class StatusClient {
 
   /** The raw JSON tree, for {@code --json}. */
   public com.fasterxml.jackson.databind.JsonNode statusJson(Duration pingTimeout) {
-    HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/api/v1/status?pingTimeoutMs=" + pingTimeout.toMillis()))
-        .timeout(pingTimeout.plusSeconds(5))
-        .build();
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/api/v1/status?pingTimeoutMs=" + pingTimeout.toMillis()))
+        .timeout(pingTimeout.plusSeconds(5));
+    if (!token.isEmpty()) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    HttpRequest request = b.build();
     HttpResponse<String> response;
     try {
       response = http.send(request, HttpResponse.BodyHandlers.ofString());

@@ -106,7 +106,7 @@ public final class Member {
         name, cluster.selfMember().address(), Duration.ofNanos(System.nanoTime() - startNanos).toMillis()));
 
     if (coordinator) {
-      new CoordinatorApi(system, CoordinatorRole.singleton(system))
+      new CoordinatorApi(system, CoordinatorRole.singleton(system), httpToken(config))
           .bind(httpHost, httpPort)
           .whenComplete((binding, error) -> {
             if (error != null) {
@@ -216,4 +216,21 @@ public final class Member {
     return t.getMessage() == null ? t.getClass().getSimpleName() : t.getClass().getSimpleName() + ": " + t.getMessage();
   }
 
+
+  /** The HTTP API's bearer token, from {@code fencelab.http.token-file} (none: ""); a missing or empty file is bad input. */
+  public static String httpToken(com.typesafe.config.Config config) {
+    String file = config.hasPath("fencelab.http.token-file") ? config.getString("fencelab.http.token-file") : "";
+    if (file.isBlank()) {
+      return "";
+    }
+    try {
+      String token = java.nio.file.Files.readString(java.nio.file.Path.of(file)).strip();
+      if (token.isEmpty() || token.length() > 4096 || !token.matches("[\\x21-\\x7e]+")) {
+        throw UserError.badInput("the HTTP token file " + file + " must hold one token of 1-4096 printable characters");
+      }
+      return token;
+    } catch (java.io.IOException e) {
+      throw UserError.badInput("cannot read the HTTP token file " + file + ": " + e.getMessage());
+    }
+  }
 }

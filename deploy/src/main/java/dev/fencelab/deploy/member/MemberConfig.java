@@ -114,6 +114,9 @@ public final class MemberConfig {
               "pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of(address(host, port))));
         }
       }
+      if (config.getString("fencelab.http.host").isEmpty()) { // the cluster profile: the API where the member is
+        config = config.withValue("fencelab.http.host", ConfigValueFactory.fromAnyRef(host));
+      }
       config.getDuration("pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes");
       int httpPort = config.getInt("fencelab.http.port");
       if (httpPort < 0 || httpPort > 65535) {
