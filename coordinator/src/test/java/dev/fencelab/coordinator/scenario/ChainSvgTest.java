@@ -2,14 +2,9 @@ package dev.fencelab.coordinator.scenario;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.io.StringReader;
-import java.util.ArrayList;
 import java.util.List;
-import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Element;
-import org.w3c.dom.NodeList;
-import org.xml.sax.InputSource;
 
 class ChainSvgTest {
   private static final List<String> CHAIN = List.of(
@@ -18,33 +13,24 @@ class ChainSvgTest {
       "  fX is the out-fence of job x on n3 gpuC/engine0, waiting for 1 in-fence(s):",
       "    cycle: fX -> fB -> fX");
 
-  private static List<Element> elements(String svg, String tag) throws Exception {
-    NodeList nodes = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(new InputSource(new StringReader(svg)))
-        .getElementsByTagName(tag);
-    List<Element> found = new ArrayList<>();
-    for (int i = 0; i < nodes.getLength(); i++) {
-      found.add((Element) nodes.item(i));
-    }
-    return found;
-  }
 
   @Test
   void eachLinkIsABoxIndentedByItsDepth() throws Exception {
-    List<Element> boxes = elements(ChainSvg.svg(CHAIN), "rect");
+    List<Element> boxes = Svg.elements(ChainSvg.svg(CHAIN), "rect", "");
     assertEquals(4, boxes.size());
     assertEquals(List.of("8", "34", "34", "60"), boxes.stream().map(b -> b.getAttribute("x")).toList());
   }
 
   @Test
   void eachLinkBelowTheFirstIsJoinedToTheOneItExplains() throws Exception {
-    List<Element> edges = elements(ChainSvg.svg(CHAIN), "path");
+    List<Element> edges = Svg.elements(ChainSvg.svg(CHAIN), "path", "");
     assertEquals(3, edges.size());
     assertEquals("M44 80 V98 H60", edges.get(2).getAttribute("d"), "the cycle hangs under fX (row 2, bottom at 80), not under fA (52)");
   }
 
   @Test
   void aCycleIsMarkedAsOne() throws Exception {
-    List<Element> boxes = elements(ChainSvg.svg(CHAIN), "rect");
+    List<Element> boxes = Svg.elements(ChainSvg.svg(CHAIN), "rect", "");
     assertEquals(List.of("link", "link", "link", "link cycle"), boxes.stream().map(b -> b.getAttribute("class")).toList());
   }
 }

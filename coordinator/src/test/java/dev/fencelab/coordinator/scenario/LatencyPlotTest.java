@@ -3,15 +3,10 @@ package dev.fencelab.coordinator.scenario;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.StringReader;
-import java.util.ArrayList;
 import java.util.List;
-import javax.xml.parsers.DocumentBuilderFactory;
 import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Element;
-import org.w3c.dom.NodeList;
-import org.xml.sax.InputSource;
 
 class LatencyPlotTest {
   private static Latencies.Stat stat(long... nanos) {
@@ -22,23 +17,11 @@ class LatencyPlotTest {
     return new Latencies.Stat("copy", "model", h);
   }
 
-  private static List<Element> elements(String svg, String tag, String cssClass) throws Exception {
-    NodeList nodes = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(new InputSource(new StringReader(svg)))
-        .getElementsByTagName(tag);
-    List<Element> found = new ArrayList<>();
-    for (int i = 0; i < nodes.getLength(); i++) {
-      Element e = (Element) nodes.item(i);
-      if (e.getAttribute("class").equals(cssClass)) {
-        found.add(e);
-      }
-    }
-    return found;
-  }
 
   @Test
   void fewSamplesAreEachADotEvenWhenTheyAreEqual() throws Exception {
     String svg = LatencyPlot.svg(List.of(stat(2_000_000, 2_000_000, 2_000_000)), "model");
-    assertEquals(3, elements(svg, "circle", "sample").size());
+    assertEquals(3, Svg.elements(svg, "circle", "sample").size());
   }
 
   @Test
@@ -48,13 +31,13 @@ class LatencyPlotTest {
       values[i] = 1_000 + i * 10L;
     }
     String svg = LatencyPlot.svg(List.of(stat(values)), "model");
-    assertEquals(0, elements(svg, "circle", "sample").size());
-    assertEquals(1, elements(svg, "polyline", "cdf").size());
+    assertEquals(0, Svg.elements(svg, "circle", "sample").size());
+    assertEquals(1, Svg.elements(svg, "polyline", "cdf").size());
   }
 
   @Test
   void theAxisStartsAtZeroAndEndsAtARoundValueWithItsUnit() throws Exception {
-    List<String> ticks = elements(LatencyPlot.svg(List.of(stat(700_000, 1_300_000)), "model"), "text", "tick").stream()
+    List<String> ticks = Svg.elements(LatencyPlot.svg(List.of(stat(700_000, 1_300_000)), "model"), "text", "tick").stream()
         .map(Element::getTextContent).toList();
     assertEquals("0ns", ticks.get(0));
     assertEquals("2.00ms", ticks.get(ticks.size() - 1));
@@ -62,7 +45,7 @@ class LatencyPlotTest {
 
   @Test
   void aZeroLatencyIsADotAtTheOriginNotASliver() throws Exception {
-    Element dot = elements(LatencyPlot.svg(List.of(stat(0, 5_000)), "model"), "circle", "sample").get(0);
+    Element dot = Svg.elements(LatencyPlot.svg(List.of(stat(0, 5_000)), "model"), "circle", "sample").get(0);
     assertEquals(210, Double.parseDouble(dot.getAttribute("cx")), 0.5);
   }
 }

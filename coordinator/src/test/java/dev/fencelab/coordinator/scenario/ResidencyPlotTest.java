@@ -8,20 +8,16 @@ import dev.fencelab.protocol.trace.v1.EventKind;
 import dev.fencelab.protocol.trace.v1.RunRecord;
 import dev.fencelab.protocol.trace.v1.TraceEvent;
 import dev.fencelab.protocol.scenario.v1.Scenario;
-import java.io.StringReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
-import org.w3c.dom.NodeList;
-import org.xml.sax.InputSource;
 
 class ResidencyPlotTest {
   private static final long MIB = 1 << 20;
@@ -46,20 +42,9 @@ class ResidencyPlotTest {
     return ResidencyPlot.svg(List.of(events), TraceEvent::getWallNanos, 2 * SECOND);
   }
 
-  private static Document parse(String svg) throws Exception {
-    return DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(new InputSource(new StringReader(svg)));
-  }
 
   private static List<Element> elements(String svg, String tag, String cssClass) throws Exception {
-    NodeList nodes = parse(svg).getElementsByTagName(tag);
-    List<Element> found = new ArrayList<>();
-    for (int i = 0; i < nodes.getLength(); i++) {
-      Element e = (Element) nodes.item(i);
-      if (e.getAttribute("class").equals(cssClass)) {
-        found.add(e);
-      }
-    }
-    return found;
+    return Svg.elements(svg, tag, cssClass).stream().filter(e -> e.getAttribute("class").equals(cssClass)).toList();
   }
 
   private static List<Element> series(String svg) throws Exception {
@@ -156,7 +141,7 @@ class ResidencyPlotTest {
   @Test
   void theOutputIsAWellFormedSelfContainedSvg() throws Exception {
     String svg = plot(in("n1/P", MIB, 100 * MS));
-    Element root = parse(svg).getDocumentElement();
+    Element root = Svg.parse(svg).getDocumentElement();
     assertEquals("svg", root.getTagName());
     assertEquals("http://www.w3.org/2000/svg", root.getAttribute("xmlns"));
     assertFalse(svg.contains("href") || svg.contains("@import") || svg.contains("url("), "nothing external");

@@ -3,16 +3,12 @@ package dev.fencelab.coordinator.scenario;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Element;
-import org.w3c.dom.NodeList;
-import org.xml.sax.InputSource;
 
 class TimelineSvgTest {
   private static final double PLOT_LEFT = 250;
@@ -61,28 +57,16 @@ class TimelineSvgTest {
     return TimelineSvg.svg(Map.of("traceEvents", events), "model");
   }
 
-  private static List<Element> elements(String svg, String tag, String cssClass) throws Exception {
-    NodeList nodes = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(new InputSource(new StringReader(svg)))
-        .getElementsByTagName(tag);
-    List<Element> found = new ArrayList<>();
-    for (int i = 0; i < nodes.getLength(); i++) {
-      Element e = (Element) nodes.item(i);
-      if (e.getAttribute("class").startsWith(cssClass)) {
-        found.add(e);
-      }
-    }
-    return found;
-  }
 
   @Test
   void eachTrackOfEachNodeIsALaneInTheOrderOfItsNode() throws Exception {
-    List<String> lanes = elements(svg(run()), "text", "lane").stream().map(Element::getTextContent).toList();
+    List<String> lanes = Svg.elements(svg(run()), "text", "lane").stream().map(Element::getTextContent).toList();
     assertEquals(List.of("driver-gpuA/engine-0", "process pA", "driver-gpuB/engine-0"), lanes);
   }
 
   @Test
   void aJobIsABarAtItsTimeAndAsLongAsItRanOnTheLinearAxis() throws Exception {
-    Element job = elements(svg(run()), "rect", "bar job").get(0);
+    Element job = Svg.elements(svg(run()), "rect", "bar job").get(0);
     assertEquals(PLOT_LEFT + 0.5 * PLOT_WIDTH, Double.parseDouble(job.getAttribute("x")), 0.1);
     assertEquals(0.25 * PLOT_WIDTH, Double.parseDouble(job.getAttribute("width")), 0.1);
     assertTrue(job.getTextContent().startsWith("job fill @ 500"), job.getTextContent());
@@ -90,7 +74,7 @@ class TimelineSvgTest {
 
   @Test
   void theAxisIsLabelledAtRoundTimesWithTheirUnit() throws Exception {
-    List<String> ticks = elements(svg(run()), "text", "tick").stream().map(Element::getTextContent).toList();
+    List<String> ticks = Svg.elements(svg(run()), "text", "tick").stream().map(Element::getTextContent).toList();
     assertEquals("0ns", ticks.get(0));
     assertTrue(ticks.contains("1.00ms"), ticks.toString());
     assertEquals(11, ticks.size(), "every 100 us over 1 ms: " + ticks);
@@ -100,7 +84,7 @@ class TimelineSvgTest {
   void aFaultIsARedLineAcrossEveryLane() throws Exception {
     List<Map<String, Object>> events = run();
     events.add(event("i", "FAULT kill_node n2", "chaos", 1, 2, 600, 0));
-    List<Element> faults = elements(svg(events), "line", "fault");
+    List<Element> faults = Svg.elements(svg(events), "line", "fault");
     assertEquals(1, faults.size());
     assertTrue(Double.parseDouble(faults.get(0).getAttribute("y2")) - Double.parseDouble(faults.get(0).getAttribute("y1")) > 4 * 16);
   }
@@ -112,8 +96,8 @@ class TimelineSvgTest {
       events.add(event("X", "job tiny" + i, "job", 1, 1, i * 0.1, 0.01));
     }
     String svg = svg(events);
-    assertEquals(TimelineSvg.MAX_BARS, elements(svg, "rect", "bar").size());
-    assertTrue(elements(svg, "rect", "bar job").stream().anyMatch(r -> r.getTextContent().startsWith("job fill")), "the long job stays");
+    assertEquals(TimelineSvg.MAX_BARS, Svg.elements(svg, "rect", "bar").size());
+    assertTrue(Svg.elements(svg, "rect", "bar job").stream().anyMatch(r -> r.getTextContent().startsWith("job fill")), "the long job stays");
     assertTrue(svg.contains("shown: trace.json has every one"));
   }
 
@@ -126,6 +110,6 @@ class TimelineSvgTest {
     f.put("id", 1L);
     events.add(s);
     events.add(f);
-    assertEquals(1, elements(svg(events), "line", "arrow").size());
+    assertEquals(1, Svg.elements(svg(events), "line", "arrow").size());
   }
 }
