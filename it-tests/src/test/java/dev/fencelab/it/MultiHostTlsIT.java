@@ -69,6 +69,8 @@ class MultiHostTlsIT {
         "--tls", certs.toString(), "--join-timeout", "60s"));
     if (seed != null) {
       command.addAll(List.of("--seed", seed));
+    } else {
+      command.addAll(List.of("--http-host", host, "--http-port", "0")); // the coordinator's API: beside it, on a free port
     }
     Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve(name + ".out").toFile()).start();
     members.add(p);
