@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fencelab.deploy.local.StatusClient;
 import dev.fencelab.deploy.tls.ClusterCerts;
+import dev.fencelab.protocol.control.ClusterStatus;
 import dev.fencelab.testkit.ClusterLogs;
 import dev.fencelab.testkit.TestCluster;
 import java.io.IOException;
@@ -28,7 +30,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * A cluster as on several machines: the coordinator on 127.0.0.2, the nodes on 127.0.0.3 and 127.0.0.4, the runner's
  * client on 127.0.0.5 — so any address hard-coded to 127.0.0.1 breaks it — every member started with {@code fencelab
  * node} and mutual-TLS Artery from {@code fencelab certs}' kind of directory. The bundled demo runs on it through
- * {@code run --cluster --host --tls}; a member with a certificate of another authority cannot join.
+ * {@code run --cluster --host --tls}; a member with a certificate of another authority cannot join. (It also stands
+ * for plain formation: every member Up, every node answering the coordinator's protobuf ping from its own JVM.)
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -92,6 +95,39 @@ class MultiHostTlsIT {
       TimeUnit.MILLISECONDS.sleep(100); // polling a file another process writes, not synchronising actors
     }
     throw new AssertionError(name + " did not report its port within " + within + "; see " + dir.resolve(name + ".out"));
+  }
+
+  /** The coordinator API's port, from the coordinator's {@code .ports} file ({@code http=Q}). */
+  private int httpPort() throws IOException {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("http=(\\d+)").matcher(Files.readString(dir.resolve("coordinator.ports")));
+    assertTrue(m.find(), "the coordinator reports its API port");
+    return Integer.parseInt(m.group(1));
+  }
+
+  @Test
+  @Order(0)
+  @Timeout(value = 150, unit = TimeUnit.SECONDS)
+  void everyMemberIsUpAndEveryNodeAnswersTheCoordinatorsProtobufPingOverTls() throws Exception {
+    StatusClient api = new StatusClient("127.0.0.2", httpPort());
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    ClusterStatus status = null;
+    while (System.nanoTime() < deadline) { // the members join in their own time; the API says when they are Up
+      status = api.tryStatus(Duration.ofSeconds(5)).orElse(null);
+      if (status != null && status.members().size() == 4 && status.members().stream().allMatch(x -> x.status().equals("Up"))
+          && status.nodes().size() == 3 && status.nodes().stream().allMatch(ClusterStatus.Node::responded)) {
+        break;
+      }
+      TimeUnit.MILLISECONDS.sleep(250); // polling another process's HTTP API, not synchronising actors
+    }
+    assertTrue(status != null && status.members().stream().allMatch(x -> x.status().equals("Up") && x.reachable()), String.valueOf(status));
+    assertEquals(4, status.members().size(), "coordinator + 3 nodes: " + status.members());
+    assertEquals(List.of("n1", "n2", "n3"), status.nodes().stream().map(ClusterStatus.Node::nodeName).sorted().toList());
+    for (ClusterStatus.Node node : status.nodes()) {
+      assertTrue(node.responded() && node.rttNanos() > 0, node + " answered the coordinator's ping, with a measured round trip");
+      long pid = members.get(List.of("n1", "n2", "n3").indexOf(node.nodeName()) + 1).pid();
+      assertEquals(pid, node.pid(), "the agent runs in the member's own JVM");
+    }
+    assertTrue(status.nodes().stream().anyMatch(x -> x.address().contains("@127.0.0.4:")), "n2 on 127.0.0.4: " + status.nodes());
   }
 
   @Test
