@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fencelab.coordinator.scenario.ChaosSchedule;
+import dev.fencelab.coordinator.scenario.ScenarioLoader;
 import dev.fencelab.testkit.ClusterLogs;
 import dev.fencelab.testkit.TestCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -33,18 +36,29 @@ class ChaosCampaignIT {
     return file;
   }
 
+  /**
+   * A campaign's run of a seed carries out the schedule that seed draws (printed, in the trace, in the verdict), and
+   * keeps one result per seed; that a seed always draws the same schedule is the pure function's ({@code ChaosScheduleTest}).
+   */
   @Test
   @Timeout(value = 280, unit = TimeUnit.SECONDS)
-  void aCampaignOfPassingRunsExitsZeroWithOneResultPerSeed() throws Exception {
+  void aCampaignRunsEachSeedsDrawnScheduleAndKeepsOneResultPerSeed() throws Exception {
+    Path scenario = ScenarioLibraryIT.scenario("hot-unplug-exporter");
     Path out = logs.track(TestCluster.newRunDir("campaign-pass"));
-    LauncherIT.Run run = LauncherIT.fencelab("chaos", scenario("").toString(), "--seeds", "5..6", "--out", out.toString(),
+    LauncherIT.Run run = LauncherIT.fencelab("chaos", scenario.toString(), "--seeds", "7..7", "--out", out.toString(),
         LauncherIT.SERIALIZE_ON);
     assertEquals(0, run.exitCode(), run.all());
-    assertTrue(run.stdout().contains("2 run(s): 2 PASS, 0 not PASS"), run.all());
+    assertTrue(run.stdout().contains("1 run(s): 1 PASS, 0 not PASS"), run.all());
     JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
-    assertEquals(2, summary.get("results").size(), summary.toString());
-    assertEquals(5, summary.get("results").get(0).get("seed").asLong());
-    assertTrue(Files.isRegularFile(out.resolve("seed-6").resolve("verdict.json")), "each seed keeps its run directory");
+    assertEquals(1, summary.get("results").size(), summary.toString());
+    assertEquals(7, summary.get("results").get(0).get("seed").asLong());
+    Path seed = out.resolve("seed-7");
+    List<String> drawn = ChaosSchedule.plan(ScenarioLoader.load(scenario).scenario(), 7).stream().map(ChaosSchedule::describe).toList();
+    assertEquals(1, drawn.size(), drawn.toString());
+    assertTrue(Files.readString(seed.resolve("console.txt")).contains("#1 " + drawn.get(0)), "the schedule is printed: " + drawn);
+    assertTrue(Files.readString(seed.resolve("trace.json")).contains("FAULT kill_node n1"), "the fault is in the trace");
+    JsonNode recorded = new ObjectMapper().readTree(seed.resolve("verdict.json").toFile()).get("fault_schedule");
+    assertEquals(List.of(drawn.get(0)), List.of(recorded.get(0).asText()), "the verdict records the drawn schedule");
   }
 
   @Test

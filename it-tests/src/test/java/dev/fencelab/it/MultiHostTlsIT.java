@@ -137,7 +137,7 @@ class MultiHostTlsIT {
     List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx128m",
         "-Dfencelab.member.owner-pid=" + ProcessHandle.current().pid(), "-jar", TestCluster.jar().toString(), "node", "--name", "n9",
         "--host", "127.0.0.4", "--port", "0", "--profile", "local", "--run-dir", dir.resolve("n9").toString(),
-        "--tls", dir.resolve("foreign").toString(), "--seed", "127.0.0.2:" + seedPort, "--join-timeout", "6s"));
+        "--tls", dir.resolve("foreign").toString(), "--seed", "127.0.0.2:" + seedPort, "--join-timeout", "4s"));
     Process foreign = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("n9.out").toFile()).start();
     members.add(foreign);
     assertTrue(foreign.waitFor(90, TimeUnit.SECONDS), "the foreign member gave up joining");

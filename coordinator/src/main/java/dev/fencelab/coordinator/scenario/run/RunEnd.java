@@ -174,8 +174,9 @@ final class RunEnd extends AbstractBehavior<ScenarioRun.Msg> {
     int n = Harvest.keep(record, collected.traces().chunks(), r.log().start());
     collected.traces().notes().forEach(r.log()::note);
     lockOrder(record);
-    r.log().say("collected " + n + " trace events from " + collected.traces().chunks().size() + " live node(s)"
-        + (r.names().deadNodes().isEmpty() ? "" : "; killed: " + r.names().deadNodes()));
+    long live = collected.traces().chunks().stream().filter(c -> !r.names().deadNodes().contains(c.getNode())).count();
+    r.log().say("collected " + n + " trace events from " + live + " live node(s)"
+        + (r.names().deadNodes().isEmpty() ? "" : "; killed: " + r.names().deadNodes() + " (their events up to the last collection)"));
     record.addAllSteps(r.schedule().outcomes()).addAllEvents(r.log().events()).addAllFences(r.names().namedFences())
         .addAllDeadNodes(r.names().deadNodes()).addAllUnpluggedDevices(r.faults().unplugged()).addAllNotes(r.log().notes())
         .setWallEndNanos(System.nanoTime());
