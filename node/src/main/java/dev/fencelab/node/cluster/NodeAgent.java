@@ -282,17 +282,20 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
     dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).resetModel();
     dev.fencelab.node.lockdep.Lockdep.get(getContext().getSystem()).forgetRun();
     memory.tell(new dev.fencelab.node.mm.HostMemory.SetLimit(0)); // a scenario's node memory limit ends with it
+    List<ActorRef<Void>> stopping = new java.util.ArrayList<>();
     if (!release.tag().isEmpty()) {
       String suffix = "-" + URLEncoder.encode(release.tag(), StandardCharsets.UTF_8);
-      int stopped = 0;
       for (ActorRef<Void> child : getContext().getChildren()) {
         String name = child.path().name();
         if ((name.startsWith("driver-") || name.startsWith("process-") || name.startsWith("mm-")) && name.endsWith(suffix)) {
           getContext().stop(child);
-          stopped++;
+          stopping.add(child);
         }
       }
-      getContext().getLog().info("run {} released: {} device(s) and process(es) stopped", release.run(), stopped);
+      getContext().getLog().info("run {} released: {} device(s) and process(es) stopped", release.run(), stopping.size());
+    }
+    if (release.replyTo() != null) { // acknowledged once every one of them has stopped (bounded: a stuck stop must not hold the runner)
+      getContext().spawnAnonymous(ReleaseWatch.create(stopping, identity.nodeName(), release.replyTo()));
     }
     return this;
   }

@@ -155,7 +155,8 @@ public final class ControlSerializer extends RefResolvingSerializer {
       return FenceV1.ListWaits.newBuilder().setReplyTo(ref(m.replyTo())).setOffset(m.offset()).setMax(m.max()).build().toByteArray();
     }
     if (o instanceof ReleaseRun m) {
-      return ControlV1.ReleaseRun.newBuilder().setRun(m.run()).setTag(m.tag()).build().toByteArray();
+      return ControlV1.ReleaseRun.newBuilder().setRun(m.run()).setTag(m.tag()).setReplyTo(m.replyTo() == null ? "" : ref(m.replyTo()))
+          .build().toByteArray();
     }
     if (o instanceof WatchWaits m) {
       return FenceV1.WatchWaits.newBuilder().setRun(m.run()).setWatcher(ref(m.watcher())).build().toByteArray();
@@ -253,7 +254,7 @@ public final class ControlSerializer extends RefResolvingSerializer {
         }
         case RELEASE_RUN: {
           ControlV1.ReleaseRun p = ControlV1.ReleaseRun.parseFrom(bytes);
-          return new ReleaseRun(p.getRun(), p.getTag());
+          return new ReleaseRun(p.getRun(), p.getTag(), p.getReplyTo().isEmpty() ? null : required(p.getReplyTo(), manifest));
         }
         case WATCH_WAITS: {
           FenceV1.WatchWaits p = FenceV1.WatchWaits.parseFrom(bytes);

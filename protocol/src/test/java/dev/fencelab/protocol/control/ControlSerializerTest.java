@@ -69,6 +69,7 @@ class ControlSerializerTest {
             .setNextSeq(18).setDone(true).build()),
         new Crash("chaos: kill_node n1"),
         new ReleaseRun("r1b", "r1b"),
+        new ReleaseRun("r1c", "r1c", testKit.<Ack>createTestProbe().ref()),
         new PauseMember(3_000_000_000L, "chaos #1: pause_node n2"),
         new Blackhole(List.of("pekko://fencelab@127.0.0.1:25521", "pekko://fencelab@127.0.0.1:25522"), true, "step cut",
             testKit.<Ack>createTestProbe().ref()),

@@ -161,13 +161,17 @@ final class RunDirectory {
    * Tells every live node that run {@code run} is over, so that a long-lived cluster keeps nothing of it (its devices,
    * processes and what its steps spawned); {@code tag} is what the run's names on the nodes carry ("" for none).
    */
-  void release(String run, String tag) {
+  java.util.concurrent.CompletableFuture<Void> release(String run, String tag, org.apache.pekko.actor.typed.Scheduler scheduler) {
+    List<java.util.concurrent.CompletableFuture<dev.fencelab.protocol.control.Ack>> acks = new ArrayList<>();
     for (String node : nodes()) {
       ActorRef<NodeControl> agent = agents.get(node);
-      if (agent != null && !dead(node)) {
-        agent.tell(new dev.fencelab.protocol.control.ReleaseRun(run, tag));
+      if (agent != null && !dead(node)) { // each answers once what it stopped has stopped (bounded there, and here)
+        acks.add(org.apache.pekko.actor.typed.javadsl.AskPattern.<NodeControl, dev.fencelab.protocol.control.Ack>ask(agent,
+            r -> new dev.fencelab.protocol.control.ReleaseRun(run, tag, r), java.time.Duration.ofSeconds(10), scheduler)
+            .toCompletableFuture().exceptionally(failure -> null));
       }
     }
+    return java.util.concurrent.CompletableFuture.allOf(acks.toArray(java.util.concurrent.CompletableFuture[]::new));
   }
 
   // --- nodes the run killed

@@ -46,6 +46,9 @@ final class RunEnd extends AbstractBehavior<ScenarioRun.Msg> {
 
   private record Collected(Harvest.Traces traces) implements ScenarioRun.Msg {}
 
+  /** Every node acknowledged the release (or its ask ended): the run's result can go. */
+  private record Released(RunRecord record) implements ScenarioRun.Msg {}
+
   private final TimerScheduler<ScenarioRun.Msg> timers;
   private final Run r;
   private final long drainDeadline = System.nanoTime() + DRAIN.toNanos();
@@ -82,6 +85,10 @@ final class RunEnd extends AbstractBehavior<ScenarioRun.Msg> {
         .onMessage(FinalSums.class, this::onFinalSums)
         .onMessageEquals(Settled.INSTANCE, this::onSettled)
         .onMessage(Collected.class, this::onCollected)
+        .onMessage(Released.class, rel -> {
+          r.result().complete(rel.record());
+          return Behaviors.stopped();
+        })
         .onMessage(ScenarioRun.Interrupt.class, i -> {
           if (!collecting) {
             r.record().setAborted(i.why());
@@ -180,8 +187,10 @@ final class RunEnd extends AbstractBehavior<ScenarioRun.Msg> {
     record.addAllSteps(r.schedule().outcomes()).addAllEvents(r.log().events()).addAllFences(r.names().namedFences())
         .addAllDeadNodes(r.names().deadNodes()).addAllUnpluggedDevices(r.faults().unplugged()).addAllNotes(r.log().notes())
         .setWallEndNanos(System.nanoTime());
-    r.result().complete(record.build());
-    r.names().release(r.run(), r.tag()); // after the trace is collected: its stops are not part of the run
-    return Behaviors.stopped();
+    RunRecord done = record.build();
+    // after the trace is collected (its stops are not part of the run), and before the result: what stopping the
+    // run's devices records on the members is in their traces before the next run on this cluster starts
+    getContext().pipeToSelf(r.names().release(r.run(), r.tag(), getContext().getSystem().scheduler()), (ok, failure) -> new Released(done));
+    return this;
   }
 }

@@ -224,7 +224,7 @@ public final class ScenarioRun extends AbstractBehavior<ScenarioRun.Msg> {
   /** Fails a run that never got going (a node missing, clocks not measured): no record, the error. */
   private Behavior<Msg> fail(String why) {
     p.result().completeExceptionally(new IllegalStateException(why));
-    names.release(run, p.tag()); // what it placed must not stay on a long-lived cluster
+    names.release(run, p.tag(), getContext().getSystem().scheduler()); // what it placed must not stay on a long-lived cluster
     return Behaviors.stopped();
   }
 
