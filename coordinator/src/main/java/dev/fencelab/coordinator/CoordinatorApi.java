@@ -3,6 +3,7 @@ package dev.fencelab.coordinator;
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.mapResponse;
 import static org.apache.pekko.http.javadsl.server.Directives.onComplete;
 import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
@@ -32,9 +33,11 @@ import org.apache.pekko.http.javadsl.server.Route;
  *
  * <ul>
  *   <li>{@code GET /api/v1/health}: 200 {@code ok} while this member serves.
- *   <li>{@code GET /api/v1/status[?pingTimeoutMs=N]}: the {@link ClusterStatus} as JSON; 503 with a reason
+ *   <li>{@code GET /api/v1/status[?pingTimeoutMs=N][&waits=true]}: the {@link ClusterStatus} as JSON; 503 with a reason
  *       when the singleton did not answer in time (fail-over in progress, no coordinator member Up), 400 on
- *       a bad parameter.
+ *       a bad parameter. With {@code waits=true} it also holds {@code "waits"}: the wait-for graph below.
+ *   <li>{@code GET /api/v1/waits[?max=N]}: the {@link OpenWaits.Graph} of the waits open now on every node, with its
+ *       cycles (deadlocks while they last); at most {@code N} edges per node (default 1,000), each node's total always.
  * </ul>
  *
  * <p>Read-only: nothing here changes the cluster. With a token (the member's {@code fencelab.http.token-file}) the
@@ -43,6 +46,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 public final class CoordinatorApi {
   static final Duration DEFAULT_PING_TIMEOUT = Duration.ofSeconds(2);
   static final Duration MAX_PING_TIMEOUT = Duration.ofSeconds(30);
+  static final int DEFAULT_WAITS_PER_NODE = 1_000;
+  static final Duration WAITS_TIMEOUT = Duration.ofSeconds(5);
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -79,7 +84,33 @@ public final class CoordinatorApi {
     return concat(
         path(segment("api").slash("v1").slash("health"), () -> get(() -> complete("ok"))),
         path(segment("api").slash("v1").slash("status"), () -> get(() -> authorized(() ->
-            parameterOptional("pingTimeoutMs", this::status)))));
+            parameterOptional("pingTimeoutMs", ping -> parameterOptional("waits", waits -> status(ping, waits)))))),
+        path(segment("api").slash("v1").slash("waits"), () -> get(() -> authorized(() ->
+            parameterOptional("max", max -> waits(max))))));
+  }
+
+  /** The wait-for graph of the waits open now (see {@link OpenWaits}); {@code max}: edges per node, 1..10,000 (default 1,000). */
+  private Route waits(Optional<String> max) {
+    int perNode;
+    try {
+      perNode = max.map(Integer::parseInt).orElse(DEFAULT_WAITS_PER_NODE);
+    } catch (NumberFormatException e) {
+      return complete(StatusCodes.BAD_REQUEST, "max must be a whole number of waits per node\n");
+    }
+    if (perNode < 1 || perNode > OpenWaits.MAX_PER_NODE) {
+      return complete(StatusCodes.BAD_REQUEST, "max must be between 1 and " + OpenWaits.MAX_PER_NODE + "\n");
+    }
+    return onComplete(OpenWaits.snapshot(system, perNode, WAITS_TIMEOUT), result -> result.isSuccess()
+        ? complete(StatusCodes.OK, HttpEntities.create(ContentTypes.APPLICATION_JSON, json(result.get())))
+        : complete(StatusCodes.SERVICE_UNAVAILABLE, "the node agents could not be listed: " + result.failed().get().getMessage() + "\n"));
+  }
+
+  private static String json(Object value) {
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(value.getClass().getSimpleName() + " is not JSON-serialisable", e);
+    }
   }
 
   /** {@code inner} when no token is set or the request carries it; 401 otherwise (compared in constant time). */
@@ -97,6 +128,35 @@ public final class CoordinatorApi {
           org.apache.pekko.http.javadsl.model.HttpHeader.parse("WWW-Authenticate", "Bearer realm=\"fencelab\""),
           () -> complete(StatusCodes.UNAUTHORIZED, "a bearer token is required (cluster status --token-file FILE)\n"));
     });
+  }
+
+  private Route status(Optional<String> pingTimeoutMs, Optional<String> waits) {
+    if (waits.isPresent() && !waits.get().equals("true") && !waits.get().equals("false")) {
+      return complete(StatusCodes.BAD_REQUEST, "waits must be true or false\n");
+    }
+    if (waits.isEmpty() || waits.get().equals("false")) {
+      return status(pingTimeoutMs);
+    }
+    return onComplete(OpenWaits.snapshot(system, DEFAULT_WAITS_PER_NODE, WAITS_TIMEOUT), graph -> graph.isSuccess()
+        ? mapResponse(response -> withWaits(response, graph.get()), () -> status(pingTimeoutMs))
+        : status(pingTimeoutMs));
+  }
+
+  /** A status response with the wait-for graph beside the status's fields ({@code "waits"}); an error response as it is. */
+  private static org.apache.pekko.http.javadsl.model.HttpResponse withWaits(
+      org.apache.pekko.http.javadsl.model.HttpResponse response, OpenWaits.Graph graph) {
+    if (response.status() != StatusCodes.OK
+        || !(response.entity() instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict strict)) {
+      return response;
+    }
+    try {
+      com.fasterxml.jackson.databind.node.ObjectNode status = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(
+          strict.getData().utf8String());
+      status.set("waits", JSON.valueToTree(graph));
+      return response.withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, JSON.writeValueAsString(status)));
+    } catch (JsonProcessingException e) {
+      return response;
+    }
   }
 
   private Route status(Optional<String> pingTimeoutMs) {

@@ -9,6 +9,9 @@ import com.typesafe.config.ConfigFactory;
 import dev.fencelab.protocol.control.ClusterStatus;
 import dev.fencelab.protocol.control.CoordinatorControl;
 import dev.fencelab.protocol.control.GetStatus;
+import dev.fencelab.protocol.control.ListWaits;
+import dev.fencelab.protocol.control.WaitsListed;
+import dev.fencelab.protocol.fence.v1.FenceV1.WaitEdge;
 import dev.fencelab.protocol.control.NodeAgentKey;
 import dev.fencelab.protocol.control.NodeControl;
 import dev.fencelab.protocol.control.NodeInfo;
@@ -204,5 +207,107 @@ class CoordinatorTest {
 
     assertEquals(400, response.statusCode());
     assertTrue(response.body().contains("pingTimeoutMs"), response.body());
+  }
+
+  private static WaitEdge edge(long id, String waiter, String fence) {
+    return WaitEdge.newBuilder().setWaitId(id).setWaiter(waiter).setFence(fence).setReason("wait").setSinceWallNanos(5_000_000L).build();
+  }
+
+  /** Answers the next {@link ListWaits} page of {@code agent} from {@code all}, as a node agent does. */
+  private static ListWaits answerPage(TestProbe<NodeControl> agent, String node, List<WaitEdge> all) {
+    ListWaits ask = (ListWaits) agent.fishForMessage(Duration.ofSeconds(10), m ->
+        m instanceof ListWaits ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore()).get(0);
+    int to = Math.min(all.size(), ask.offset() + ask.max());
+    ask.replyTo().tell(new WaitsListed(node, all.subList(Math.min(ask.offset(), to), to), all.size(), ask.offset()));
+    return ask;
+  }
+
+  /** Waits until the receptionist lists {@code n} agents (a one-member cluster lists them once it is Up). */
+  private void listed(int n) {
+    TestProbe<Receptionist.Listing> listing = testKit.createTestProbe();
+    listing.awaitAssert(Duration.ofSeconds(20), () -> {
+      testKit.system().receptionist().tell(Receptionist.find(NodeAgentKey.KEY, listing.ref()));
+      assertEquals(n, listing.receiveMessage().getServiceInstances(NodeAgentKey.KEY).size());
+      return null;
+    });
+  }
+
+  private static java.util.concurrent.CompletableFuture<HttpResponse<String>> get(int port, String pathAndQuery) {
+    return HttpClient.newHttpClient().sendAsync(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + pathAndQuery)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void theWaitsEndpointMergesEveryNodesOpenWaitsAndNamesTheCycleAcrossThem() throws Exception {
+    TestProbe<NodeControl> n1 = fakeAgent();
+    TestProbe<NodeControl> n2 = fakeAgent();
+    listed(2);
+    int port = startApi();
+    var response = get(port, "/api/v1/waits");
+    answerPage(n1, "n1", List.of(edge(1, "job a", "fence b#1"), edge(2, "n1/p", "fence c#1")));
+    answerPage(n2, "n2", List.of(edge(7, "fence b#1", "job a")));
+
+    HttpResponse<String> r = response.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(200, r.statusCode(), r.body());
+    OpenWaits.Graph graph = new ObjectMapper().readValue(r.body(), OpenWaits.Graph.class);
+    assertEquals(List.of("n1", "n2"), graph.nodes().stream().map(OpenWaits.Node::node).toList());
+    assertEquals(List.of(2, 1), graph.nodes().stream().map(OpenWaits.Node::total).toList());
+    assertEquals(3, graph.edges().size());
+    assertEquals(5L, graph.edges().get(0).sinceEpochMillis());
+    assertEquals(1, graph.cycles().size(), r.body());
+    assertEquals(List.of("n2#7", "n1#1"), graph.cycles().get(0).edges().stream().map(e -> e.node() + "#" + e.id()).toList());
+    assertTrue(graph.cycles().get(0).path().contains("job a") && graph.cycles().get(0).path().contains("fence b#1"), graph.cycles().get(0).path());
+  }
+
+  @Test
+  void theWaitsEndpointPagesANodesWaitsAndStopsAtMaxWhileReportingTheTotal() throws Exception {
+    TestProbe<NodeControl> n1 = fakeAgent();
+    listed(1);
+    int port = startApi();
+    List<WaitEdge> many = new java.util.ArrayList<>();
+    for (int i = 0; i < 700; i++) {
+      many.add(edge(i, "w" + i, "f" + i));
+    }
+    var response = get(port, "/api/v1/waits?max=600");
+    ListWaits first = answerPage(n1, "n1", many);
+    ListWaits second = answerPage(n1, "n1", many);
+
+    HttpResponse<String> r = response.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(200, r.statusCode(), r.body());
+    OpenWaits.Graph graph = new ObjectMapper().readValue(r.body(), OpenWaits.Graph.class);
+    assertEquals(List.of(0, ListWaits.PAGE), List.of(first.offset(), second.offset()));
+    assertEquals(100, second.max(), "the last page asks only for what max leaves");
+    assertEquals(600, graph.edges().size());
+    assertEquals(new OpenWaits.Node("n1", graph.nodes().get(0).address(), true, 700, 600), graph.nodes().get(0));
+    assertTrue(graph.cycles().isEmpty());
+  }
+
+  @Test
+  void theStatusWithWaitsTrueCarriesTheWaitForGraphBesideTheMembers() throws Exception {
+    TestProbe<NodeControl> n1 = fakeAgent();
+    listed(1);
+    int port = startApi();
+    var response = get(port, "/api/v1/status?pingTimeoutMs=200&waits=true");
+    answerPage(n1, "n1", List.of(edge(3, "n1/p", "fence c#1")));
+
+    HttpResponse<String> r = response.get(15, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(200, r.statusCode(), r.body());
+    var json = new ObjectMapper().readTree(r.body());
+    assertEquals(selfAddress, json.get("coordinatorAddress").asText());
+    assertEquals("fence c#1", json.get("waits").get("edges").get(0).get("to").asText(), r.body());
+  }
+
+  @Test
+  void aWaitsRequestWithAMaxOutOfRangeIsRefusedWith400() throws Exception {
+    int port = startApi();
+    HttpResponse<String> r = get(port, "/api/v1/waits?max=0").get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(400, r.statusCode());
+    assertTrue(r.body().contains("max must be between 1 and 10000"), r.body());
+  }
+
+  @Test
+  void theWaitsNeedTheBearerTokenWhenTheStatusDoes() throws Exception {
+    int port = startApi("s3cret-token");
+    assertEquals(401, get(port, "/api/v1/waits").get(10, java.util.concurrent.TimeUnit.SECONDS).statusCode());
   }
 }

@@ -220,7 +220,7 @@ public final class ClusterCommand implements Runnable {
 
   @Command(name = "status", mixinStandardHelpOptions = true,
       description = {"Members, roles, addresses, reachability, Up/Down, and a protobuf ping round trip to every node.", "",
-          "Examples: fencelab cluster status      fencelab cluster status --json",
+          "Examples: fencelab cluster status      fencelab cluster status --json      fencelab cluster status --waits",
           "          fencelab cluster status --api 10.0.0.1:8560   (any cluster's coordinator API)", ""})
   static final class Status implements Callable<Integer> {
     @Mixin ClusterDir cluster;
@@ -236,6 +236,10 @@ public final class ClusterCommand implements Runnable {
 
     @Option(names = "--token-file", paramLabel = "FILE", description = "The API's bearer token (the coordinator's --http-token-file).")
     Path tokenFile;
+
+    @Option(names = "--waits", description = "Also the waits open now on every node, as a wait-for graph, and any cycle among them "
+        + "(a deadlock while it lasts).")
+    boolean waits;
 
     @Override
     public Integer call() throws Exception {
@@ -271,12 +275,21 @@ public final class ClusterCommand implements Runnable {
       var timeout = Durations.parse("--ping-timeout", pingTimeout);
       if (json) {
         System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-            .writeValueAsString(client.statusJson(timeout)));
+            .writeValueAsString(client.statusJson(timeout, waits)));
         return 0;
       }
-      ClusterStatus status = client.status(timeout);
+      var tree = client.statusJson(timeout, waits);
+      ObjectMapper mapper = new ObjectMapper().configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+      ClusterStatus status = mapper.convertValue(tree, ClusterStatus.class);
       Function<String, Optional<String>> names = manifest.isPresent() ? names(manifest.get()) : a -> Optional.empty();
       StatusTable.print(status, names, System.out);
+      if (waits) {
+        if (tree.has("waits")) {
+          StatusTable.printWaits(mapper.convertValue(tree.get("waits"), dev.fencelab.coordinator.OpenWaits.Graph.class), System.out);
+        } else {
+          System.out.println("\nopen waits: the node agents did not answer in time");
+        }
+      }
       if (manifest.isPresent()) {
         List<ClusterManifest.MemberEntry> dead = manifest.get().members().stream()
             .filter(e -> e.process().isEmpty()).toList();

@@ -39,7 +39,8 @@ public final class NodeCommand implements Callable<Integer> {
   @Option(names = "--roles", split = ",", paramLabel = "ROLE[,ROLE]", description = "node (hosts emulated hardware) and/or coordinator (default: node).")
   List<String> roles = new ArrayList<>();
 
-  @Option(names = "--profile", defaultValue = "cluster", description = "Bundled configuration: local (one machine, fast failure detection) or cluster (real network; default).")
+  @Option(names = "--profile", defaultValue = "cluster", description = "Bundled configuration: local (one machine, fast failure "
+      + "detection), cluster (real network; default) or kubernetes (no --seed: Cluster Bootstrap finds the other pods).")
   String profile;
 
   @Option(names = "--config", paramLabel = "FILE", description = "HOCON file that overrides the bundled configuration (flags override it in turn).")
@@ -65,12 +66,16 @@ public final class NodeCommand implements Callable<Integer> {
       + "presents DIR/<name>.p12 and accepts only members of the same authority.")
   Path tls;
 
+  @Option(names = "--management-port", paramLabel = "PORT", description = "With Cluster Bootstrap (--profile kubernetes): the Pekko "
+      + "Management port, the same on every member (default: 7626).")
+  Integer managementPort;
+
   @Override
   public Integer call() {
     MemberOptions options = new MemberOptions(
         name, host, port, seeds, roles, profile, config, runDir, httpHost, httpPort,
         joinTimeout == null ? null : Durations.parse("--join-timeout", joinTimeout), tls);
-    com.typesafe.config.Config built = MemberConfig.build(options);
+    com.typesafe.config.Config built = MemberConfig.build(options, managementPort);
     if (httpTokenFile != null) {
       built = built.withValue("fencelab.http.token-file", com.typesafe.config.ConfigValueFactory.fromAnyRef(
           httpTokenFile.toAbsolutePath().toString()));

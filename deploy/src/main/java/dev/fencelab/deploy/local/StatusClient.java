@@ -48,7 +48,13 @@ public final class StatusClient {
 
   /** The raw JSON tree, for {@code --json}. */
   public com.fasterxml.jackson.databind.JsonNode statusJson(Duration pingTimeout) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/api/v1/status?pingTimeoutMs=" + pingTimeout.toMillis()))
+    return statusJson(pingTimeout, false);
+  }
+
+  /** The raw JSON tree; with {@code waits}, it also holds the wait-for graph of the waits open now ({@code "waits"}). */
+  public com.fasterxml.jackson.databind.JsonNode statusJson(Duration pingTimeout, boolean waits) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/api/v1/status?pingTimeoutMs=" + pingTimeout.toMillis()
+            + (waits ? "&waits=true" : "")))
         .timeout(pingTimeout.plusSeconds(5));
     if (!token.isEmpty()) {
       b.header("Authorization", "Bearer " + token);

@@ -42,6 +42,39 @@ public final class StatusTable {
     }
   }
 
+  /** Open waits printed at most; {@code --json} has them all. */
+  static final int WAITS_SHOWN = 50;
+
+  /** The wait-for graph of the waits open now: per node how many, the first edges with their age, then every cycle. */
+  public static void printWaits(dev.fencelab.coordinator.OpenWaits.Graph g, PrintStream out) {
+    int total = g.nodes().stream().mapToInt(dev.fencelab.coordinator.OpenWaits.Node::total).sum();
+    StringBuilder per = new StringBuilder();
+    for (var n : g.nodes()) {
+      per.append(per.length() == 0 ? "" : ", ").append(n.node()).append(' ').append(n.answered() ? String.valueOf(n.total()) : "no answer");
+    }
+    out.printf("%nopen waits: %d (%s)%n", total, per);
+    int shown = 0;
+    for (var e : g.edges()) {
+      if (shown++ == WAITS_SHOWN) {
+        out.printf("  ... %d more (--json lists up to 1,000 per node)%n", g.edges().size() - WAITS_SHOWN);
+        break;
+      }
+      double age = Math.max(0, g.asOfEpochMillis() - e.sinceEpochMillis()) / 1000.0;
+      out.printf("  %-4s %s -> %s (%s, open %.1f s)%n", e.node(), e.from(), e.to(), e.reason().isEmpty() ? "wait" : e.reason(), age);
+    }
+    if (g.cycles().isEmpty()) {
+      out.println(total == 0 ? "no deadlock" : "no deadlock: no cycle among the open waits");
+      return;
+    }
+    out.printf("DEADLOCK: %d cycle%s of open waits%n", g.cycles().size(), g.cycles().size() == 1 ? "" : "s");
+    for (var c : g.cycles()) {
+      out.printf("  %s%n", c.path());
+      for (var e : c.edges()) {
+        out.printf("    on %s: %s waits for %s (%s)%n", e.node(), e.from(), e.to(), e.reason().isEmpty() ? "wait" : e.reason());
+      }
+    }
+  }
+
   /** Whether every expected member is Up and reachable, and every expected node registered and answered. */
   public static boolean formed(ClusterStatus s, int expectedMembers, int expectedNodes) {
     long up = s.members().stream().filter(m -> m.status().equals("Up") && m.reachable()).count();

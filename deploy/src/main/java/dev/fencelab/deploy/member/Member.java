@@ -82,6 +82,11 @@ public final class Member {
     if (coordinator) {
       ensureFree(httpHost, httpPort, "HTTP API port", "--http-port");
     }
+    boolean bootstrap = config.getBoolean("fencelab.bootstrap.enabled");
+    if (bootstrap) {
+      ensureFree(config.getString("pekko.management.http.hostname"), config.getInt("pekko.management.http.port"),
+          "management port", "--management-port");
+    }
 
     long startNanos = System.nanoTime();
     NodeAgent.Identity identity = new NodeAgent.Identity(
@@ -94,8 +99,12 @@ public final class Member {
       throw UserError.runtime("member " + name + " failed to start: " + rootMessage(e) + "; log: " + logFile);
     }
     writePid();
-    out.printf("member %s starting at %s:%d, roles %s, seeds %s; log: %s%n",
-        name, host, port, roles, config.getStringList("pekko.cluster.seed-nodes"), logFile);
+    out.printf("member %s starting at %s:%d, roles %s, %s; log: %s%n", name, host, port, roles,
+        bootstrap ? "Cluster Bootstrap through " + config.getString(Bootstrap.DISCOVERY_METHOD) + " discovery"
+            : "seeds " + config.getStringList("pekko.cluster.seed-nodes"), logFile);
+    if (bootstrap) {
+      Bootstrap.start(system, config, out, error -> fail(system, error));
+    }
 
     Cluster cluster = Cluster.get(system);
     if (config.hasPath("fencelab.member.join-self") && config.getBoolean("fencelab.member.join-self")) {

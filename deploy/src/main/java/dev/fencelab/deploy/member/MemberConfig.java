@@ -23,6 +23,11 @@ public final class MemberConfig {
   private MemberConfig() {}
 
   public static Config build(MemberOptions o) {
+    return build(o, null);
+  }
+
+  /** {@link #build(MemberOptions)} with {@code --management-port} (null: not given). */
+  public static Config build(MemberOptions o, Integer managementPort) {
     if (!MemberOptions.KNOWN_PROFILES.contains(o.profile())) {
       throw UserError.badInput("unknown profile '" + o.profile() + "' (known: " + String.join(", ", MemberOptions.KNOWN_PROFILES) + ")");
     }
@@ -35,6 +40,7 @@ public final class MemberConfig {
     if (o.httpHost() != null) flags.put("fencelab.http.host", o.httpHost());
     if (o.httpPort() != null) flags.put("fencelab.http.port", o.httpPort());
     if (o.tlsDir() != null) flags.put("fencelab.tls.dir", o.tlsDir().toAbsolutePath().toString());
+    if (managementPort != null) flags.put("pekko.management.http.port", managementPort);
     if (o.joinTimeout() != null) {
       flags.put("pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes", o.joinTimeout().toMillis() + "ms");
     }
@@ -104,7 +110,9 @@ public final class MemberConfig {
       if (config.getString("fencelab.member.run-dir").isEmpty()) {
         config = config.withValue("fencelab.member.run-dir", ConfigValueFactory.fromAnyRef("run/" + name));
       }
-      if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      if (config.getBoolean("fencelab.bootstrap.enabled")) {
+        config = bootstrapped(config, host);
+      } else if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
         // No seed: this member is the first one and forms the cluster by joining itself — through its seed list
         // when its port is known, else (port 0: the OS picks it) by joining its own address once bound.
         if (port == 0) {
@@ -126,6 +134,30 @@ public final class MemberConfig {
     } catch (ConfigException e) {
       throw UserError.badInput("invalid configuration: " + e.getMessage());
     }
+  }
+
+  /**
+   * A member that finds its cluster through Cluster Bootstrap (the {@code kubernetes} profile) names no seed: the contact
+   * points discovery returns agree on who forms the cluster. Its management endpoint (bootstrap's contact point, the
+   * health probes) is on the member's own host unless configured otherwise.
+   */
+  private static Config bootstrapped(Config config, String host) {
+    if (!config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      throw UserError.badInput("--seed (pekko.cluster.seed-nodes) and Cluster Bootstrap (fencelab.bootstrap.enabled, the kubernetes "
+          + "profile) exclude each other: bootstrap finds the seeds itself");
+    }
+    if (config.getString("pekko.management.http.hostname").equals("<hostname>")) {
+      config = config.withValue("pekko.management.http.hostname", ConfigValueFactory.fromAnyRef(host));
+    }
+    int port = config.getInt("pekko.management.http.port");
+    if (port < 1 || port > 65535) {
+      throw UserError.badInput("management port " + port + " is out of range (1-65535): bootstrap's contact points share one port");
+    }
+    String method = config.getString("pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method");
+    if (!config.hasPath("pekko.discovery." + method + ".class") && !method.equals("pekko.discovery")) {
+      throw UserError.badInput("unknown bootstrap discovery method '" + method + "' (pekko.discovery." + method + " is not configured)");
+    }
+    return config;
   }
 
   /** {@code host:port} → the Pekko address of a fencelab member there. */

@@ -32,7 +32,7 @@ public record MemberOptions(
 
   /** {@code client}: a member that hosts nothing and drives others (tests, tools). */
   public static final List<String> KNOWN_ROLES = List.of("node", "coordinator", "client");
-  public static final List<String> KNOWN_PROFILES = List.of("local", "cluster");
+  public static final List<String> KNOWN_PROFILES = List.of("local", "cluster", "kubernetes");
 
   public MemberOptions {
     seeds = List.copyOf(seeds);

@@ -1,7 +1,6 @@
 package dev.fencelab.coordinator.scenario.run;
 
 import dev.fencelab.protocol.control.CollectTrace;
-import dev.fencelab.protocol.control.ListWaits;
 import dev.fencelab.protocol.control.NodeControl;
 import dev.fencelab.protocol.control.TracePage;
 import dev.fencelab.protocol.control.WaitsListed;
@@ -64,7 +63,7 @@ final class Harvest {
     List<CompletableFuture<WaitsListed>> lists = new ArrayList<>();
     for (String node : names.nodes()) {
       if (!names.dead(node)) {
-        lists.add(allWaits(names.agent(node), 0, new ArrayList<>()).toCompletableFuture());
+        lists.add(dev.fencelab.coordinator.OpenWaits.list(names.agent(node), scheduler, LIST_TIMEOUT, Integer.MAX_VALUE).toCompletableFuture());
       }
     }
     return Futures.allOf(lists).handle((done, failure) -> {
@@ -87,16 +86,6 @@ final class Harvest {
       }
       return new Open(n, sample, explained);
     });
-  }
-
-  /** Every open wait of one member, page after page (a page stays under Artery's frame size). */
-  private CompletionStage<WaitsListed> allWaits(ActorRef<NodeControl> agent, int offset, List<dev.fencelab.protocol.fence.v1.FenceV1.WaitEdge> acc) {
-    return AskPattern.<NodeControl, WaitsListed>ask(agent, r -> new ListWaits(r, offset, ListWaits.PAGE), LIST_TIMEOUT, scheduler)
-        .thenCompose(page -> {
-          acc.addAll(page.edges());
-          return page.more() && !page.edges().isEmpty() ? allWaits(agent, offset + page.edges().size(), acc)
-              : CompletableFuture.completedFuture(new WaitsListed(page.nodeName(), acc));
-        });
   }
 
   /** While the steps run: each live node's events since its last poll (one ask per node at a time; failures wait for the next). */

@@ -17,9 +17,9 @@ import java.util.TreeSet;
  * found when it closes, with every edge and the member that reported it. A reported cycle that later loses an edge
  * was broken by something outside it (a timeout, a reset, a node's death) and is reported again as such.
  */
-final class WaitForGraph {
+public final class WaitForGraph {
   /** One wait: {@code from} waits for {@code to} ({@code reason}), reported by {@code node} under its wait id. */
-  record Edge(String node, long id, String from, String to, String reason) {
+  public record Edge(String node, long id, String from, String to, String reason) {
     String key() {
       return node + "#" + id;
     }
@@ -31,7 +31,7 @@ final class WaitForGraph {
   }
 
   /** A cycle of waits, in order: each edge's {@code to} is the next edge's {@code from}, the last one's the first's. */
-  record Cycle(List<Edge> edges) {
+  public record Cycle(List<Edge> edges) {
     Set<String> keys() {
       Set<String> keys = new TreeSet<>();
       edges.forEach(e -> keys.add(e.key()));
@@ -39,7 +39,7 @@ final class WaitForGraph {
     }
 
     /** The vertices around the cycle: {@code a -> b -> c -> a}. */
-    String path() {
+    public String path() {
       StringBuilder b = new StringBuilder();
       edges.forEach(e -> b.append(e.from()).append(" -> "));
       return b.append(edges.get(0).from()).toString();
@@ -70,7 +70,7 @@ final class WaitForGraph {
   }
 
   /** Adds {@code e}; returns the cycle it closes if that cycle was not reported before, else null. */
-  Cycle add(Edge e) {
+  public Cycle add(Edge e) {
     Edge old = edges.get(e.key());
     if (e.equals(old)) {
       return null; // the same wait again (a snapshot after a batch): nothing new
