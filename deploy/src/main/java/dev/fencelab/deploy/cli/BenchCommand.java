@@ -39,6 +39,7 @@ import picocli.CommandLine.Parameters;
       "         fencelab bench devices --jobs 20000 --copy-mib 16 --copies 32",
       "         fencelab bench rdma --rdma-mib 16 --rdma-writes 16 --small 20000",
       "         fencelab bench compare run/bench/before.json run/bench/after.json",
+      "         fencelab bench rdma --tls-cost        (plaintext, then mutual TLS: what TLS costs)",
       ""
     })
 public final class BenchCommand implements Callable<Integer> {
@@ -95,6 +96,15 @@ public final class BenchCommand implements Callable<Integer> {
       + "lock classes in the members (default: ${DEFAULT-VALUE}, as in scenarios); compare the two to see their cost.")
   String lockdep;
 
+  /** Mutual TLS for the bench cluster and its client (as {@code cluster up --tls}). */
+  @Option(names = "--tls", paramLabel = "DIR", description = "Run over mutual-TLS Artery with the certificates of DIR (fencelab certs "
+      + "--members coordinator,n1,n2,client): fencelab and raw Pekko alike.")
+  Path tls;
+
+  @Option(names = "--tls-cost", description = "Run the suite twice, over plaintext and over mutual-TLS Artery (certificates made for "
+      + "the run), and print what TLS costs each figure, fencelab's and raw Pekko's.")
+  boolean tlsCost;
+
   @Override
   public Integer call() throws IOException {
     if (suite.equals("compare")) {
@@ -125,7 +135,51 @@ public final class BenchCommand implements Callable<Integer> {
       throw UserError.badInput("the " + suite + " suite needs --nodes 2 or more (a transfer between two nodes)");
     }
     PrintStream out = System.out;
+    if (tlsCost && tls != null) {
+      throw UserError.badInput("--tls-cost makes its own certificates for the TLS run; give either --tls DIR or --tls-cost");
+    }
+    List<BenchFigure> plaintext = null;
+    Path tlsDir = tls;
+    if (tlsCost) {
+      out.println("--tls-cost: the suite runs twice, over plaintext Artery, then over mutual-TLS Artery (certificates of this run)");
+      plaintext = measure(null, out);
+      tlsDir = benchCertificates(dir.resolve("tls-certs"));
+    }
+    List<BenchFigure> figures = measure(tlsDir, out);
+    if (tlsDir != null) {
+      out.printf("%n(over mutual-TLS Artery: fencelab and raw Pekko alike)%n");
+    }
+    print(figures, out);
+    if (plaintext != null) {
+      printTlsCost(plaintext, figures, out);
+    }
+    if (json != null) {
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put("machine", machine());
+      doc.put("lockdep", lockdep);
+      doc.put("transport", tlsDir == null ? "tcp" : "tls-tcp");
+      doc.put("figures", figures);
+      if (plaintext != null) {
+        doc.put("plaintextFigures", plaintext);
+      }
+      if (json.toAbsolutePath().getParent() != null) {
+        java.nio.file.Files.createDirectories(json.toAbsolutePath().getParent());
+      }
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
+      out.printf("%nJSON: %s%n", json);
+    }
+    return 0;
+  }
+
+  /** One bench cluster (over TLS with {@code tlsDir}'s certificates when not null), the suite on it, the cluster down. */
+  private List<BenchFigure> measure(Path tlsDir, PrintStream out) {
     ClusterCommand.LaunchOptions launch = new ClusterCommand.LaunchOptions();
+    if (tlsDir != null) {
+      launch.tls(tlsDir);
+    } else {
+      System.clearProperty("fencelab.tls.dir"); // this process's client member speaks as the members do
+    }
+    ConfigFactory.invalidateCaches(); // the client's configuration reads the system properties again
     launch.nodes = nodes;
     launch.timeout = "120s";
     launch.jvmOptions.addAll(List.of("-Xms" + memberHeap, "-Xmx" + memberHeap, // fixed size: no resizing mid-measurement
@@ -136,12 +190,12 @@ public final class BenchCommand implements Callable<Integer> {
         "-Dfencelab.trace.enabled=off",
         "-Dfencelab.lockdep.enabled=" + lockdep.equals("on")));
     LocalCluster.Started started = ClusterCommand.upOwned("bench", dir, launch.toUpOptions("bench", dir), out);
-    List<BenchFigure> figures;
     try (ClientMember client = ClientMember.join(LocalCluster.HOST + ":" + started.manifest().members().get(0).port(), dir,
         nodes, Duration.ofSeconds(60), ConfigFactory.parseString( // the client's observations count for the SBR too
             "pekko.cluster.failure-detector.acceptable-heartbeat-pause = 60s\n"
             + "pekko.cluster.split-brain-resolver.stable-after = 60s"))) {
-      out.printf("%nrunning '%s' on n1%s, lockdep annotations %s ...%n", suite, nodes > 1 ? " (cross-node peer: n2)" : "", lockdep);
+      out.printf("%nrunning '%s' on n1%s, lockdep annotations %s%s ...%n", suite, nodes > 1 ? " (cross-node peer: n2)" : "", lockdep,
+          tlsDir == null ? "" : ", mutual-TLS Artery");
       var n1 = client.agent("n1");
       var peer = nodes > 1 ? client.agent("n2") : null;
       var answer = AskPattern.<dev.fencelab.protocol.control.NodeControl, FenceControl.BenchReport>ask(n1,
@@ -159,24 +213,52 @@ public final class BenchCommand implements Callable<Integer> {
         }
         ClientMember.awaitQuietly(answer, Duration.ofSeconds(1));
       }
-      figures = ClientMember.await(answer, Duration.ofSeconds(1), "the " + suite + " benchmark").figures();
+      return ClientMember.await(answer, Duration.ofSeconds(1), "the " + suite + " benchmark").figures();
     } finally {
       new LocalCluster(out).down(dir, Duration.ofSeconds(15));
       ClusterCommand.released(dir);
     }
-    print(figures, out);
-    if (json != null) {
-      Map<String, Object> doc = new LinkedHashMap<>();
-      doc.put("machine", machine());
-      doc.put("lockdep", lockdep);
-      doc.put("figures", figures);
-      if (json.toAbsolutePath().getParent() != null) {
-        java.nio.file.Files.createDirectories(json.toAbsolutePath().getParent());
+  }
+
+  /** A throwaway authority and keystores for the bench cluster's members and its client (valid one day). */
+  private Path benchCertificates(Path certs) {
+    try {
+      var ca = dev.fencelab.deploy.tls.ClusterCerts.open(certs, Duration.ofDays(1));
+      ca.member("coordinator", Duration.ofDays(1));
+      ca.member("client", Duration.ofDays(1));
+      for (int i = 1; i <= nodes; i++) {
+        ca.member("n" + i, Duration.ofDays(1));
       }
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
-      out.printf("%nJSON: %s%n", json);
+      return certs;
+    } catch (IOException | java.security.GeneralSecurityException e) {
+      throw UserError.runtime("cannot make the TLS run's certificates in " + certs + ": " + e.getMessage());
     }
-    return 0;
+  }
+
+  /**
+   * What TLS costs, figure by figure: TLS's value against plaintext's, for fencelab and for raw Pekko over the same
+   * transport, oriented so that above 1 means TLS is slower (a rate divided by the TLS rate, a latency by the plaintext one).
+   */
+  static void printTlsCost(List<BenchFigure> plaintext, List<BenchFigure> tls, PrintStream out) {
+    out.printf("%nTLS AGAINST PLAINTEXT (cost: how many times slower over TLS; 1.00 = no cost)%n");
+    out.printf("%-46s %14s %14s %8s %14s %14s %8s%n", "FIGURE", "PLAIN", "TLS", "COST", "RAW PLAIN", "RAW TLS", "RAW COST");
+    for (BenchFigure p : plaintext) {
+      BenchFigure t = tls.stream().filter(f -> f.name().equals(p.name())).findFirst().orElse(null);
+      if (t == null) {
+        continue;
+      }
+      out.printf("%-46s %14s %14s %8.2f %14s %14s %8.2f%n", p.name(), num(p.value()), num(t.value()),
+          cost(p.value(), t.value(), p.higherIsBetter()), num(p.baseline()), num(t.baseline()),
+          cost(p.baseline(), t.baseline(), p.higherIsBetter()));
+    }
+  }
+
+  /** How many times worse {@code tls} is than {@code plain}: above 1 slower, NaN when a figure is 0. */
+  static double cost(double plain, double tls, boolean higherIsBetter) {
+    if (plain <= 0 || tls <= 0) {
+      return Double.NaN;
+    }
+    return higherIsBetter ? plain / tls : tls / plain;
   }
 
   private Map<String, Object> machine() {
