@@ -9,6 +9,7 @@ import dev.fencelab.testkit.ClusterLogs;
 import dev.fencelab.testkit.TestCluster;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -49,22 +50,32 @@ class BenchIT {
     assertTrue(run.stdout().contains("RAW PEKKO"), run.all());
   }
 
+  /** One run stands for both: the rdma suite's figures, measured over plaintext and then over mutual TLS ({@code --tls-cost}). */
   @Test
-  @Timeout(value = 170, unit = TimeUnit.SECONDS)
-  void shouldReportTheRdmaFiguresWithTheirRawPekkoBaselines() throws Exception {
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
+  void shouldReportTheRdmaFiguresOverPlaintextAndOverTlsWithWhatTlsCostsEach() throws Exception {
     Path dir = logs.track(TestCluster.newRunDir("bench-rdma"));
     Path json = dir.resolve("rdma.json");
 
-    LauncherIT.Run run = LauncherIT.fencelab("bench", "rdma", "--dir", dir.toString(), "--json", json.toString(),
+    LauncherIT.Run run = LauncherIT.fencelab("bench", "rdma", "--tls-cost", "--dir", dir.toString(), "--json", json.toString(),
         "--rdma-mib", "1", "--rdma-writes", "4", "--small", "200", "--member-heap", "1g");
 
     assertEquals(0, run.exitCode(), run.all());
-    Set<String> names = new HashSet<>();
-    for (JsonNode f : new ObjectMapper().readTree(json.toFile()).get("figures")) {
-      names.add(f.get("name").asText());
-      assertTrue(f.get("value").asDouble() > 0 && f.get("baseline").asDouble() > 0, "a figure and its raw baseline: " + f);
+    JsonNode doc = new ObjectMapper().readTree(json.toFile());
+    assertEquals("tls-tcp", doc.get("transport").asText());
+    for (String list : List.of("figures", "plaintextFigures")) {
+      Set<String> names = new HashSet<>();
+      for (JsonNode f : doc.get(list)) {
+        names.add(f.get("name").asText());
+        assertTrue(f.get("value").asDouble() > 0 && f.get("baseline").asDouble() > 0, "a figure and its raw baseline: " + f);
+      }
+      assertEquals(Set.of("rdma.write.throughput", "rdma.write.small.rate"), names, list);
     }
-    assertEquals(Set.of("rdma.write.throughput", "rdma.write.small.rate"), names);
+    String table = run.stdout().substring(run.stdout().indexOf("TLS AGAINST PLAINTEXT"));
+    assertTrue(table.lines().anyMatch(l -> l.matches("rdma\\.write\\.throughput(\\s+[\\d,.]+){6}")), table);
+    assertTrue(table.lines().anyMatch(l -> l.matches("rdma\\.write\\.small\\.rate(\\s+[\\d,.]+){6}")), table);
+    assertTrue(java.nio.file.Files.readString(dir.resolve("n1.log")).contains("Remoting started with transport [Artery tls-tcp]"),
+        "the second run's members spoke TLS");
   }
 
   @Test
