@@ -203,13 +203,30 @@ public final class ClusterCommand implements Runnable {
     @Mixin ClusterDir cluster;
     @Mixin LaunchOptions launch;
 
+    @Option(names = "--pace", paramLabel = "asap|realtime[:SCALE]", description = "How the members' devices map model time to real time "
+        + "(default: asap). Runs with --cluster use it: start with realtime for scenarios that say pace: realtime (the demo).")
+    String pace;
+
     @Override
     public Integer call() {
       PrintStream out = System.out;
+      if (pace != null) {
+        launch.jvmOptions.add("-Dfencelab.device.pacing=" + checkedPace(pace));
+      }
       up(cluster.name(), cluster.dir(), launch, out);
       out.printf("%nstatus: fencelab cluster status%s   stop: fencelab cluster down%s%n",
           suffix(cluster), suffix(cluster));
       return 0;
+    }
+  }
+
+  /** {@code --pace} as the members parse it; anything else is bad input before a member starts. */
+  static String checkedPace(String pace) {
+    try {
+      dev.fencelab.node.device.Engine.Pacing.parse(pace);
+      return pace;
+    } catch (IllegalArgumentException e) {
+      throw UserError.badInput("--pace must be asap, realtime or realtime:SCALE, not '" + pace + "'");
     }
   }
 

@@ -33,6 +33,10 @@ public final class NodeCommand implements Callable<Integer> {
   @Option(names = "--port", description = "Cluster (Artery TCP) port (default: 25520).")
   Integer port;
 
+  @Option(names = "--bind-host", paramLabel = "ADDRESS", description = "Behind NAT or in a container: the local address Artery binds "
+      + "(e.g. 0.0.0.0), while --host is the one the other members dial (default: --host).")
+  String bindHost;
+
   @Option(names = "--seed", paramLabel = "HOST:PORT", description = "A seed member to join; repeatable. None: this member forms a new cluster.")
   List<String> seeds = new ArrayList<>();
 
@@ -70,6 +74,10 @@ public final class NodeCommand implements Callable<Integer> {
       + "Management port, the same on every member (default: 7626).")
   Integer managementPort;
 
+  @Option(names = "--pace", paramLabel = "asap|realtime[:SCALE]", description = "Node members: how devices map model time to real "
+      + "time (default: asap). Scenarios that say pace: realtime (the demo) need realtime members to run with --cluster.")
+  String pace;
+
   @Override
   public Integer call() {
     MemberOptions options = new MemberOptions(
@@ -79,6 +87,15 @@ public final class NodeCommand implements Callable<Integer> {
     if (httpTokenFile != null) {
       built = built.withValue("fencelab.http.token-file", com.typesafe.config.ConfigValueFactory.fromAnyRef(
           httpTokenFile.toAbsolutePath().toString()));
+    }
+    if (pace != null) {
+      built = built.withValue("fencelab.device.pacing", com.typesafe.config.ConfigValueFactory.fromAnyRef(ClusterCommand.checkedPace(pace)));
+    }
+    if (bindHost != null) {
+      if (bindHost.isBlank()) {
+        throw dev.fencelab.deploy.UserError.badInput("--bind-host is an address, not empty");
+      }
+      built = built.withValue("pekko.remote.artery.bind.hostname", com.typesafe.config.ConfigValueFactory.fromAnyRef(bindHost));
     }
     Member.httpToken(built); // a bad token file is exit 2 before anything starts
     Member.start(built, System.out);

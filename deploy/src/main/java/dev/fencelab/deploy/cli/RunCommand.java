@@ -87,6 +87,10 @@ public final class RunCommand implements Callable<Integer> {
       + "client member binds and advertises (one they can reach; default 127.0.0.1, for a local cluster).")
   String host;
 
+  @Option(names = "--bind-host", paramLabel = "ADDRESS", description = "With --host behind NAT or in a container: the local address "
+      + "the client binds, while --host is the one it advertises (default: --host).")
+  String bindHost;
+
   @Option(names = "--set", paramLabel = "OBJECT.FIELD=VALUE", description = "Change one field of the scenario (repeatable): a "
       + "device's, node's, process's, buffer's or host's by its name, or settings.FIELD.")
   List<String> sets = new ArrayList<>();
@@ -133,6 +137,16 @@ public final class RunCommand implements Callable<Integer> {
   }
 
   private String clientHost() {
+    if (bindHost != null) {
+      if (host == null) {
+        throw UserError.badInput("--bind-host is the local side of --host (the address the members see): give --host too");
+      }
+      if (bindHost.isBlank() || bindHost.contains(":") && !bindHost.startsWith("[") && bindHost.chars().filter(c -> c == ':').count() == 1) {
+        throw UserError.badInput("--bind-host is an address without a port, not '" + bindHost + "'");
+      }
+      System.setProperty("pekko.remote.artery.bind.hostname", bindHost); // this process's client member binds there
+      com.typesafe.config.ConfigFactory.invalidateCaches();
+    }
     if (host == null) {
       return ClientMember.LOOPBACK;
     }
@@ -221,6 +235,10 @@ public final class RunCommand implements Callable<Integer> {
 
     talk.printf("scenario %s: %d node(s), %d device(s), %d process(es), %d buffer(s), %d step(s); seed %d, pace %s%n", name,
         s.getNodesCount(), s.getDevicesCount(), s.getProcessesCount(), s.getBuffersCount(), s.getStepsCount(), seed, pace);
+    if (cluster != null && !pace.equals("asap")) {
+      talk.printf("note: with --cluster the members' own pace applies: they run this scenario %s only if started with --pace %s%n",
+          pace, pace);
+    }
     talk.println("fault schedule:" + (schedule.isEmpty() ? " none" : ""));
     for (int i = 0; i < schedule.size(); i++) {
       talk.printf("  #%d %s%n", i + 1, ChaosSchedule.describe(schedule.get(i)));

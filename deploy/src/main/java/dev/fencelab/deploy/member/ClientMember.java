@@ -66,6 +66,13 @@ public final class ClientMember implements AutoCloseable {
       Duration timeout, Config overrides) {
     String name = "client-" + ProcessHandle.current().pid();
     boolean local = host.equals(LOOPBACK) || host.equals("localhost");
+    String bindHost = System.getProperty("pekko.remote.artery.bind.hostname", host);
+    try (java.net.ServerSocket probe = new java.net.ServerSocket()) { // one error line here, not Pekko's bind stack trace later
+      probe.bind(new java.net.InetSocketAddress(java.net.InetAddress.getByName(bindHost), 0));
+    } catch (java.io.IOException e) {
+      throw UserError.badInput("the runner cannot bind " + bindHost + " (" + e.getMessage() + "): --host"
+          + (bindHost.equals(host) ? "" : "/--bind-host") + " must be an address of this machine");
+    }
     MemberOptions options = new MemberOptions(name, host, 0, List.of(seed),
         List.of("client"), local ? "local" : "cluster", null, runDir, null, null, timeout);
     Config asked = overrides.withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING"));

@@ -78,7 +78,9 @@ public final class Member {
     boolean coordinator = roles.contains(CoordinatorRole.ROLE);
     String httpHost = config.getString("fencelab.http.host");
     int httpPort = config.getInt("fencelab.http.port");
-    ensureFree(host, port, "cluster port", "--port");
+    String bindHost = config.hasPath("pekko.remote.artery.bind.hostname") && !config.getString("pekko.remote.artery.bind.hostname").isEmpty()
+        ? config.getString("pekko.remote.artery.bind.hostname") : host;
+    ensureFree(bindHost, port, "cluster port", "--port");
     if (coordinator) {
       ensureFree(httpHost, httpPort, "HTTP API port", "--http-port");
     }
@@ -99,7 +101,8 @@ public final class Member {
       throw UserError.runtime("member " + name + " failed to start: " + rootMessage(e) + "; log: " + logFile);
     }
     writePid();
-    out.printf("member %s starting at %s:%d, roles %s, %s; log: %s%n", name, host, port, roles,
+    out.printf("member %s starting at %s:%d%s, roles %s, %s; log: %s%n", name, host, port,
+        bindHost.equals(host) ? "" : " (bound to " + bindHost + ")", roles,
         bootstrap ? "Cluster Bootstrap through " + config.getString(Bootstrap.DISCOVERY_METHOD) + " discovery"
             : "seeds " + config.getStringList("pekko.cluster.seed-nodes"), logFile);
     if (bootstrap) {
