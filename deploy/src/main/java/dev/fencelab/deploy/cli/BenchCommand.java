@@ -105,6 +105,14 @@ public final class BenchCommand implements Callable<Integer> {
       + "the run), and print what TLS costs each figure, fencelab's and raw Pekko's.")
   boolean tlsCost;
 
+  @Option(names = "--cluster", paramLabel = "HOST:PORT", description = "Measure on this running cluster (its nodes n1 and n2) instead of "
+      + "starting a local one: figures of the machines and network it runs on.")
+  String cluster;
+
+  @Option(names = "--host", paramLabel = "ADDRESS", description = "With --cluster on other machines: the address the bench's client "
+      + "member binds and advertises (default 127.0.0.1).")
+  String host;
+
   @Override
   public Integer call() throws IOException {
     if (suite.equals("compare")) {
@@ -135,6 +143,12 @@ public final class BenchCommand implements Callable<Integer> {
       throw UserError.badInput("the " + suite + " suite needs --nodes 2 or more (a transfer between two nodes)");
     }
     PrintStream out = System.out;
+    if (cluster != null && tlsCost) {
+      throw UserError.badInput("--tls-cost starts its own clusters (plaintext, then TLS); a running cluster's transport is its own");
+    }
+    if (host != null && cluster == null) {
+      throw UserError.badInput("--host is the bench's address in a cluster it joins: give --cluster HOST:PORT too");
+    }
     if (tlsCost && tls != null) {
       throw UserError.badInput("--tls-cost makes its own certificates for the TLS run; give either --tls DIR or --tls-cost");
     }
@@ -172,7 +186,10 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   /** One bench cluster (over TLS with {@code tlsDir}'s certificates when not null), the suite on it, the cluster down. */
-  private List<BenchFigure> measure(Path tlsDir, PrintStream out) {
+  private List<BenchFigure> measure(Path tlsDir, PrintStream out) throws IOException {
+    if (cluster != null) {
+      return onRunningCluster(tlsDir, out);
+    }
     ClusterCommand.LaunchOptions launch = new ClusterCommand.LaunchOptions();
     if (tlsDir != null) {
       launch.tls(tlsDir);
@@ -196,15 +213,7 @@ public final class BenchCommand implements Callable<Integer> {
             + "pekko.cluster.split-brain-resolver.stable-after = 60s"))) {
       out.printf("%nrunning '%s' on n1%s, lockdep annotations %s%s ...%n", suite, nodes > 1 ? " (cross-node peer: n2)" : "", lockdep,
           tlsDir == null ? "" : ", mutual-TLS Artery");
-      var n1 = client.agent("n1");
-      var peer = nodes > 1 ? client.agent("n2") : null;
-      var answer = AskPattern.<dev.fencelab.protocol.control.NodeControl, FenceControl.BenchReport>ask(n1,
-          replyTo -> switch (suite) {
-            case "fences" -> new FenceControl.RunFenceBench(iterations, waiters, 20, 50_000, cross, pending, peer, replyTo);
-            case "rdma" -> new dev.fencelab.node.cluster.DeviceControl.RunRdmaBench((long) rdmaMib << 20, rdmaWrites, small, peer, replyTo);
-            default -> new dev.fencelab.node.cluster.DeviceControl.RunDeviceBench(jobs, copyMib << 20, copies, peer, replyTo);
-          },
-          Duration.ofMinutes(15), client.system().scheduler()).toCompletableFuture();
+      var answer = ask(client);
       ProcessHandle n1Process = started.manifest().members().get(1).process()
           .orElseThrow(() -> UserError.runtime("member n1 is not running; log: " + started.manifest().members().get(1).log()));
       while (!answer.isDone()) {
@@ -218,6 +227,36 @@ public final class BenchCommand implements Callable<Integer> {
       new LocalCluster(out).down(dir, Duration.ofSeconds(15));
       ClusterCommand.released(dir);
     }
+  }
+
+  /** The suite on a cluster this command did not start: its nodes n1 (and n2) by name, the members left as they are. */
+  private List<BenchFigure> onRunningCluster(Path tlsDir, PrintStream out) throws IOException {
+    if (tlsDir != null) {
+      ClusterCommand.LaunchOptions launch = new ClusterCommand.LaunchOptions();
+      launch.tls(tlsDir);
+    }
+    ConfigFactory.invalidateCaches();
+    java.nio.file.Files.createDirectories(dir);
+    List<String> names = nodes > 1 ? List.of("n1", "n2") : List.of("n1");
+    try (ClientMember client = ClientMember.join(cluster, dir, names.size(), names, host == null ? ClientMember.LOOPBACK : host,
+        Duration.ofSeconds(60), ConfigFactory.empty())) {
+      out.printf("running '%s' on n1 of %s%s, lockdep annotations as the members run them ...%n", suite, cluster,
+          nodes > 1 ? " (cross-node peer: n2)" : "");
+      var answer = ask(client);
+      return ClientMember.await(answer, Duration.ofMinutes(15), "the " + suite + " benchmark").figures();
+    }
+  }
+
+  private java.util.concurrent.CompletableFuture<FenceControl.BenchReport> ask(ClientMember client) {
+    var n1 = client.agent("n1");
+    var peer = nodes > 1 ? client.agent("n2") : null;
+    return AskPattern.<dev.fencelab.protocol.control.NodeControl, FenceControl.BenchReport>ask(n1,
+        replyTo -> switch (suite) {
+          case "fences" -> new FenceControl.RunFenceBench(iterations, waiters, 20, 50_000, cross, pending, peer, replyTo);
+          case "rdma" -> new dev.fencelab.node.cluster.DeviceControl.RunRdmaBench((long) rdmaMib << 20, rdmaWrites, small, peer, replyTo);
+          default -> new dev.fencelab.node.cluster.DeviceControl.RunDeviceBench(jobs, copyMib << 20, copies, peer, replyTo);
+        },
+        Duration.ofMinutes(15), client.system().scheduler()).toCompletableFuture();
   }
 
   /** A throwaway authority and keystores for the bench cluster's members and its client (valid one day). */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.fencelab.deploy.UserError;
+import dev.fencelab.deploy.member.ClientMember;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -35,6 +36,7 @@ import picocli.CommandLine.Parameters;
       "",
       "Examples: fencelab chaos hot-unplug-exporter --runs 100",
       "          fencelab chaos demo --seeds 40..59 --parallel 2",
+      "          fencelab chaos demo --runs 20 --cluster 10.0.0.1:25520 --host 10.0.0.4   (members restarted when killed)",
       ""
     })
 public final class ChaosCommand implements Callable<Integer> {
@@ -63,6 +65,15 @@ public final class ChaosCommand implements Callable<Integer> {
   @Option(names = "--run-timeout", defaultValue = "10m", paramLabel = "DURATION", description = "Bound of each run (default: ${DEFAULT-VALUE}).")
   String runTimeout;
 
+  @Option(names = "--cluster", paramLabel = "HOST:PORT", description = "Run the campaign on this running cluster, one run at a time, "
+      + "instead of a local cluster per run. A node a run kills must come back before the next run needs it (within a minute): "
+      + "members restarted by their supervisor, e.g. a Kubernetes StatefulSet or systemd's Restart=always.")
+  String cluster;
+
+  @Option(names = "--host", paramLabel = "ADDRESS", description = "With --cluster on other machines: the address the runs' client "
+      + "member binds and advertises (default 127.0.0.1).")
+  String host;
+
   @Mixin ClusterCommand.LaunchOptions launch;
 
   /** One run's outcome, as the campaign reports it. */
@@ -77,6 +88,12 @@ public final class ChaosCommand implements Callable<Integer> {
     }
     if (parallel > 1 && launch.basePort != null) {
       throw UserError.badInput("--base-port gives every run the same ports: use it with --parallel 1 only");
+    }
+    if (cluster != null && parallel > 1) {
+      throw UserError.badInput("--cluster runs one run at a time on the one cluster: drop --parallel");
+    }
+    if (host != null && cluster == null) {
+      throw UserError.badInput("--host is the runner's address in a cluster it joins: give --cluster HOST:PORT too");
     }
     var loaded = RunCommand.load(scenario); // bad input ends here, before any cluster starts
     String name = loaded.scenario().getName().isEmpty() ? "scenario" : loaded.scenario().getName();
@@ -147,7 +164,8 @@ public final class ChaosCommand implements Callable<Integer> {
     try (OutputStream file = Files.newOutputStream(dir.resolve("console.txt"));
         PrintStream runOut = new PrintStream(file, true, StandardCharsets.UTF_8)) {
       try {
-        int code = RunCommand.run(scenario, null, seed, dir, null, stepTimeout, runTimeout, launch, runOut);
+        int code = RunCommand.run(RunCommand.load(scenario), cluster, host == null ? ClientMember.LOOPBACK : host, seed, dir, null,
+            stepTimeout, runTimeout, launch, runOut);
         verdict = code == 0 ? "PASS" : "FAIL";
       } catch (UserError e) {
         runOut.println("error: " + e.getMessage());
