@@ -27,6 +27,15 @@ final class Echo {
    */
   record SpawnStop(ActorRef<FenceBench.Command> target) implements Command {}
 
+  /** An actor that answers one {@link FanOut} with one {@link FenceBench.Raw} and stops: a fence's shape, signalled once. */
+  static Behavior<Command> oneShot() {
+    return Behaviors.receive(Command.class)
+        .onMessage(FanOut.class, x -> {
+          x.target().tell(new FenceBench.Raw(0));
+          return Behaviors.<Command>stopped();
+        }).build();
+  }
+
   static Behavior<Command> create() {
     return Behaviors.setup(ctx -> Behaviors.receive(Command.class)
         .onMessage(FanOut.class, m -> {
@@ -36,11 +45,7 @@ final class Echo {
           return Behaviors.same();
         })
         .onMessage(SpawnStop.class, m -> {
-          ActorRef<Command> child = ctx.spawnAnonymous(Behaviors.receive(Command.class)
-              .onMessage(FanOut.class, x -> {
-                x.target().tell(new FenceBench.Raw(0));
-                return Behaviors.<Command>stopped();
-              }).build());
+          ActorRef<Command> child = ctx.spawnAnonymous(oneShot());
           child.tell(new FanOut(1, m.target(), 0));
           return Behaviors.same();
         })
