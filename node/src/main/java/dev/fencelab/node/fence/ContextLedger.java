@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 
 /**
  * What a context owner knows of its fences: the live ones, the ones it is signalling, and a bounded record of
@@ -20,9 +21,13 @@ public final class ContextLedger {
   private final boolean seqno64;
   private final FenceServices services;
   private final int capacity;
-  private final Map<Long, ActorRef<FenceProtocol.Command>> live = new LinkedHashMap<>();
-  /** Live seqnos not yet being signalled, in order: the earliest decides whether a signal is in order. */
-  private final java.util.TreeSet<Long> unsignalled = new java.util.TreeSet<>(Long::compareUnsigned);
+  /**
+   * Live fences by seqno, as untyped refs: no box, entry or typed adapter is kept per pending fence (heap per pending
+   * fence); {@link #live} wraps the one it returns.
+   */
+  private final SeqnoMap<org.apache.pekko.actor.ActorRef> live = new SeqnoMap<>();
+  /** Live seqnos in order; the ones not being signalled ({@link #unsignalled}) decide whether a signal is in order. */
+  private final SeqnoOrder order = new SeqnoOrder();
   private final Set<Long> signalling = new HashSet<>();
   private final LinkedHashMap<Long, FenceStatus> completed;
   private boolean anyCompleted;
@@ -59,17 +64,18 @@ public final class ContextLedger {
   }
 
   public void register(long seqno, ActorRef<FenceProtocol.Command> fence) {
-    Long key = seqno; // one box for both (heap per pending fence)
-    live.put(key, fence);
-    unsignalled.add(key);
+    live.put(seqno, Adapter.toClassic(fence));
+    order.add(seqno);
   }
 
   public Optional<ActorRef<FenceProtocol.Command>> live(long seqno) {
-    return Optional.ofNullable(live.get(seqno));
+    org.apache.pekko.actor.ActorRef fence = live.get(seqno);
+    return fence == null ? Optional.empty() : Optional.of(Adapter.toTyped(fence));
   }
 
-  public Map<Long, ActorRef<FenceProtocol.Command>> liveFences() {
-    return live;
+  /** Live and not being signalled. */
+  private boolean unsignalled(long seqno) {
+    return live.containsKey(seqno) && !signalling.contains(seqno);
   }
 
   /**
@@ -88,13 +94,15 @@ public final class ContextLedger {
     // Signal order is the order signals are issued (the fences then signal concurrently, so completion reports
     // may arrive in any order). Checked against the earliest unsignalled seqno: O(log n). The unsigned order
     // ignores 32-bit wrap-around, which only a context past 2^32 fences would reach.
-    unsignalled.remove(seqno);
-    Long earliest = unsignalled.isEmpty() ? null : unsignalled.first();
-    if (earliest != null && Seqnos.isLater(seqno, earliest, seqno64)) {
-      services.violation(Violation.Kind.OUT_OF_ORDER_SIGNAL, id(seqno),
-          "signalled before " + id(earliest) + ", an earlier seqno of the same context");
-    }
     signalling.add(seqno);
+    int pending = live.size() - signalling.size();
+    if (pending > 0) {
+      long earliest = order.first(this::unsignalled, pending, seqno);
+      if (earliest != seqno && Seqnos.isLater(seqno, earliest, seqno64)) {
+        services.violation(Violation.Kind.OUT_OF_ORDER_SIGNAL, id(seqno),
+            "signalled before " + id(earliest) + ", an earlier seqno of the same context");
+      }
+    }
     return true;
   }
 
@@ -118,8 +126,7 @@ public final class ContextLedger {
 
   /** A fence reported its completion (in any order: fences signal concurrently). */
   public void completed(long seqno, FenceStatus status) {
-    live.remove(seqno);
-    unsignalled.remove(seqno); // signalled straight through the fence actor, not through the owner
+    live.remove(seqno); // and so out of the order too (lazily)
     signalling.remove(seqno);
     completed.put(seqno, status);
     if (!anyCompleted || Seqnos.isLater(seqno, highestCompleted, seqno64)) {
@@ -151,12 +158,11 @@ public final class ContextLedger {
 
   /** Signals every live fence with {@code error}, in seqno order (teardown: close, unplug). */
   public void signalAll(Errno error, long modelNanos) {
-    live.entrySet().stream()
-        .sorted((a, b) -> Seqnos.isLater(a.getKey(), b.getKey(), seqno64) ? 1 : a.getKey().equals(b.getKey()) ? 0 : -1)
-        .forEach(e -> {
-          unsignalled.remove(e.getKey());
-          if (signalling.add(e.getKey())) {
-            e.getValue().tell(new FenceProtocol.Signal(error.negative(), modelNanos, null));
+    java.util.Arrays.stream(live.keys()).boxed()
+        .sorted((a, b) -> Seqnos.isLater(a, b, seqno64) ? 1 : a.equals(b) ? 0 : -1)
+        .forEach(seqno -> {
+          if (signalling.add(seqno)) {
+            live(seqno).orElseThrow().tell(new FenceProtocol.Signal(error.negative(), modelNanos, null));
           }
         });
   }
