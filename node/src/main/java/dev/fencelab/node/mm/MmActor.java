@@ -156,6 +156,16 @@ public final class MmActor extends AbstractBehavior<MmProtocol.Command> {
           w.replyTo().tell(dma.write(w));
           return this;
         })
+        .onMessage(MmProtocol.DmaBatch.class, b -> {
+          for (MmProtocol.Command c : b.dmas()) {
+            if (c instanceof MmProtocol.DmaRead r) {
+              r.replyTo().tell(dma.read(r));
+            } else if (c instanceof MmProtocol.DmaWrite w) {
+              w.replyTo().tell(dma.write(w));
+            }
+          }
+          return this;
+        })
         .onMessage(MmProtocol.InvalidateDone.class, to(rounds::invalidateDone))
         .onMessage(InvalidationRounds.TestWaited.class, to(rounds::testWaited))
         .onMessage(InvalidationRounds.CallbackTimeout.class, to(rounds::callbackTimeout))

@@ -232,6 +232,21 @@ public final class MmProtocol {
   public record DmaAck(long tag, int result) implements NodeWireMessage {}
 
   /**
+   * Several DMAs of one device ({@link DmaRead}s and {@link DmaWrite}s), done in order exactly as if they had been sent
+   * one by one, each answered to its own {@code replyTo}: one message for what a NIC starts or serves together.
+   */
+  public record DmaBatch(List<Command> dmas) implements Command, NodeWireMessage {
+    public DmaBatch {
+      dmas = List.copyOf(dmas);
+      for (Command c : dmas) {
+        if (!(c instanceof DmaRead) && !(c instanceof DmaWrite)) {
+          throw new IllegalArgumentException("DmaBatch holds DmaRead and DmaWrite only, not " + c.getClass().getSimpleName());
+        }
+      }
+    }
+  }
+
+  /**
    * The process's resource limits that pinning reads: RLIMIT_MEMLOCK in bytes (-1: unlimited) and CAP_IPC_LOCK. Local:
    * told by the process's placement.
    */

@@ -42,6 +42,13 @@ final class MemoryRegions {
 
   private record Pending(ActorRef<?> mm, java.util.function.Consumer<Object> then) {}
 
+  /** DMA sent together at most (the work requests a queue pair keeps in flight). */
+  static final int DMA_BATCH = RdmaNic.MAX_OUTSTANDING;
+  /** DMA issued and not sent yet, all to {@link #batchMm}, in issue order; whether their flush is queued. */
+  private final List<MmProtocol.Command> batch = new java.util.ArrayList<>();
+  private ActorRef<MmProtocol.Command> batchMm;
+  private boolean flushQueued;
+
   MemoryRegions(ActorContext<Object> ctx, RdmaNic.Params p, NicClock clock, TraceRecorder trace, Set<String> pds) {
     this.ctx = ctx;
     this.p = p;
@@ -62,14 +69,45 @@ final class MemoryRegions {
     }
   }
 
-  /** Sends a DMA to {@code mm} (watched: if it dies, the DMA ends with null instead of an answer). */
+  /**
+   * Sends a DMA to {@code mm} (watched: if it dies, the DMA ends with null instead of an answer). DMA issued while the NIC
+   * works through its mailbox goes as one {@link MmProtocol.DmaBatch} (a doorbell's worth: the reads of the work requests
+   * started together, the writes of the requests served together), in issue order, once the messages already in the
+   * mailbox are handled or {@link #DMA_BATCH} are waiting — and before anything else this NIC sends to an mm.
+   */
   private void dma(ActorRef<MmProtocol.Command> mm, long tag, MmProtocol.Command message, java.util.function.Consumer<Object> then) {
     if (mm != lastWatched && watchedMms.add(mm)) { // (an ActorRef's hash walks its path: not per chunk)
       ctx.watch(mm);
     }
     lastWatched = mm;
     pending.put(tag, new Pending(mm, then));
-    mm.tell(message);
+    if (batchMm != mm) {
+      flushDma();
+      batchMm = mm;
+    }
+    batch.add(message);
+    if (batch.size() >= DMA_BATCH) {
+      flushDma();
+    } else if (!flushQueued) {
+      flushQueued = true;
+      self.tell(new RdmaNic.Continue(() -> {
+        flushQueued = false;
+        flushDma();
+      }));
+    }
+  }
+
+  /**
+   * Sends the DMA not sent yet: one as itself, several as one batch. Called before any other message to an mm (a
+   * registration, a fault, an unpin, an invalidate callback's answer), so the mm sees this NIC's messages in the order
+   * they were issued, exactly as if each DMA had gone at once.
+   */
+  private void flushDma() {
+    if (batch.isEmpty()) {
+      return;
+    }
+    batchMm.tell(batch.size() == 1 ? batch.get(0) : new MmProtocol.DmaBatch(batch));
+    batch.clear();
   }
 
   /** A process's mm is gone (its member died): the DMA waiting on it fails. */
@@ -114,6 +152,7 @@ final class MemoryRegions {
   }
 
   void register(RdmaProtocol.RegMr r) {
+    flushDma();
     int check = Verbs.checkAccess(r.access(), p.odp());
     if (check != 0 || !pds.contains(r.pd()) || mrs.containsKey(r.name())) {
       r.replyTo().tell(RdmaProtocol.Reply.of(check != 0 ? check : Errno.EINVAL.negative(), check != 0 ? "ib_check_mr_access refused the flags"
@@ -169,6 +208,7 @@ final class MemoryRegions {
   }
 
   void deregister(RdmaProtocol.DeregMr d) {
+    flushDma();
     MemoryRegion mr = mrs.remove(d.name());
     if (mr == null) {
       d.replyTo().tell(RdmaProtocol.Reply.of(Errno.EINVAL.negative(), "no mr " + d.name() + " on " + p.name()));
@@ -191,6 +231,7 @@ final class MemoryRegions {
 
   /** The invalidate op of an ODP MR (mlx5_ib_invalidate_range): false when not blockable; else set_seq, zap, true. */
   void invalidate(MmProtocol.Invalidate inv) {
+    flushDma();
     MemoryRegion mr = byInterval.get(inv.interval());
     if (mr == null) {
       inv.replyTo().tell(new MmProtocol.InvalidateDone(inv.round(), inv.interval(), true));
@@ -221,6 +262,7 @@ final class MemoryRegions {
   }
 
   private void fault(MemoryRegion mr, long addr, long len, long began, IntConsumer done) {
+    flushDma();
     long first = addr & ~4095L;
     long last = (addr + len + 4095) & ~4095L;
     ctx.ask(MmProtocol.Result.class, mr.mm, p.callTimeout(), to -> new MmProtocol.ReadBegin(mr.interval, to),
@@ -230,6 +272,7 @@ final class MemoryRegions {
             return;
           }
           long seq = begun.value();
+          flushDma();
           ctx.ask(MmProtocol.Faulted.class, mr.mm, p.callTimeout(),
               to -> new MmProtocol.RangeFault(mr.interval, seq, first, last - first, mr.writable(), false, to),
               (f, failure2) -> new RdmaNic.Continue(() -> {

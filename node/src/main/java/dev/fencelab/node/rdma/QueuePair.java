@@ -90,6 +90,13 @@ final class QueuePair {
   final Map<Long, Inbound> inbound = new HashMap<>();
   final Map<Long, Inbound> reads = new HashMap<>();
   final Deque<RdmaProtocol.Request> waitingForRecv = new ArrayDeque<>();
+  /**
+   * As a responder: the ACKs not sent yet (coalesced, see {@link Responder}), the PSN and model time of each in the order
+   * the work requests ended, and whether a flush of them is queued behind the NIC's mailbox.
+   */
+  final java.util.List<Long> ackPsns = new java.util.ArrayList<>();
+  final java.util.List<Long> ackModelNanos = new java.util.ArrayList<>();
+  boolean ackFlushQueued;
 
   /** The transport timer's key, when the active work requests last moved (System.nanoTime), and whether it is armed. */
   final String timerKey;

@@ -55,7 +55,7 @@ final class QueuePairs {
     this.pds = pds;
     this.mrs = mrs;
     this.cqs = cqs;
-    this.responder = new Responder(this, clock, trace, mrs);
+    this.responder = new Responder(this, clock, trace, mrs, self);
   }
 
   void create(RdmaProtocol.CreateQp c) {
@@ -309,11 +309,23 @@ final class QueuePairs {
   }
 
   void completed(RdmaProtocol.Complete c) {
-    clock.observe(c.modelNanos());
-    QueuePair qp = qps.get(c.qp());
-    Wr wr = qp == null ? null : qp.inFlight.get(c.psn());
+    ended(qps.get(c.qp()), c.psn(), c.status(), c.modelNanos());
+  }
+
+  /** Coalesced ACKs: each as its own {@link RdmaProtocol.Complete}, in the order the responder's work requests ended. */
+  void acked(RdmaProtocol.Acks a) {
+    QueuePair qp = qps.get(a.qp());
+    for (int i = 0; i < a.psns().size(); i++) {
+      ended(qp, a.psns().get(i), 0, a.modelNanos().get(i));
+    }
+  }
+
+  /** The responder's end of the work request {@code psn} (an ACK or a NAK), sent at model time {@code modelNanos}. */
+  private void ended(QueuePair qp, long psn, int status, long modelNanos) {
+    clock.observe(modelNanos);
+    Wr wr = qp == null ? null : qp.inFlight.get(psn);
     if (wr != null && !wr.finished) {
-      wr.remoteStatus = c.status();
+      wr.remoteStatus = status;
       finishIfDone(qp, wr);
     }
   }

@@ -112,6 +112,7 @@ public final class RdmaNic extends AbstractBehavior<Object> {
         .onMessage(RdmaProtocol.Data.class, d -> run(() -> qps.data(d)))
         .onMessage(RdmaProtocol.DataAck.class, a -> run(() -> qps.dataAck(a)))
         .onMessage(RdmaProtocol.Complete.class, c -> run(() -> qps.completed(c)))
+        .onMessage(RdmaProtocol.Acks.class, a -> run(() -> qps.acked(a)))
         .onSignal(Terminated.class, t -> run(() -> {
           mrs.exporterGone(t.getRef());
           mrs.mmGone(t.getRef());

@@ -124,4 +124,19 @@ public final class RdmaProtocol {
 
   /** The responder's end of a WRITE or SEND (success or a NAK), or a READ's NAK: {@code status} is an ib_wc_status. */
   public record Complete(String qp, long psn, int status, long modelNanos) implements NodeWireMessage {}
+
+  /**
+   * Coalesced ACKs: the responder's successful ends of the work requests {@code psns}, in the order they ended, each
+   * with the model time its own {@link Complete} would have carried ({@code modelNanos}, index for index). Handled as
+   * those {@link Complete}s one after the other.
+   */
+  public record Acks(String qp, List<Long> psns, List<Long> modelNanos) implements NodeWireMessage {
+    public Acks {
+      psns = List.copyOf(psns);
+      modelNanos = List.copyOf(modelNanos);
+      if (psns.size() != modelNanos.size()) {
+        throw new IllegalArgumentException("Acks: " + psns.size() + " psns, " + modelNanos.size() + " model times");
+      }
+    }
+  }
 }

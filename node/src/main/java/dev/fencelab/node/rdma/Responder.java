@@ -8,26 +8,36 @@ import dev.fencelab.node.rdma.Verbs.Opcode;
 import dev.fencelab.node.rdma.Verbs.Status;
 import dev.fencelab.node.trace.TraceRecorder;
 import dev.fencelab.protocol.trace.v1.EventKind;
+import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * The responder's half of the NIC's queue pairs: a request is checked (rkey: the MR exists, is of the QP's PD, in
  * bounds, with {@code remote_write}/{@code remote_read}) or NAKed; a WRITE's or SEND's data is credited on receipt and
  * ACKed once placed; a SEND takes the next posted receive (or waits for one: RNR, retried forever) and a receive too short
- * is LOC_LEN_ERR here and REM_INV_REQ_ERR there; a READ is streamed back within the requester's window. After a NAK the
+ * is LOC_LEN_ERR here and REM_INV_REQ_ERR there; a READ is streamed back within the requester's window. ACKs are
+ * coalesced (a run of them in one message), a NAK goes at once behind the ACKs before it. After a NAK the
  * requests before it still end (an RC responder handles them in PSN order), later ones are dropped, then the QP enters
  * the error state. Each request served is a slice in the trace. Part of {@link RdmaNic}, beside {@link QueuePairs}.
  */
 final class Responder {
+  /**
+   * ACKs sent together at most (half the requester's {@link RdmaNic#MAX_OUTSTANDING}: it keeps work requests in flight
+   * while the ACK of the first half travels).
+   */
+  static final int ACK_COALESCE = RdmaNic.MAX_OUTSTANDING / 2;
+
   private final QueuePairs qps;
   private final NicClock clock;
   private final TraceRecorder trace;
   private final MemoryRegions mrs;
+  private final ActorRef<Object> self;
 
-  Responder(QueuePairs qps, NicClock clock, TraceRecorder trace, MemoryRegions mrs) {
+  Responder(QueuePairs qps, NicClock clock, TraceRecorder trace, MemoryRegions mrs, ActorRef<Object> self) {
     this.qps = qps;
     this.clock = clock;
     this.trace = trace;
     this.mrs = mrs;
+    this.self = self;
   }
 
   void request(QueuePair qp, RdmaProtocol.Request r) {
@@ -120,14 +130,56 @@ final class Responder {
     });
   }
 
-  /** The responder's answer to the request of {@code psn}: the ACK (0) or a NAK (an ib_wc_status), and its slice ends. */
+  /**
+   * The responder's answer to the request of {@code psn}: the ACK (0) or a NAK (an ib_wc_status), and its slice ends. An
+   * ACK is coalesced with the ones after it ({@link #ack}); a NAK first sends the ACKs before it, then goes at once.
+   */
   private void respond(QueuePair qp, long psn, int status) {
-    qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, psn, status, clock.arrival(qp.peer)));
+    if (status == 0) {
+      ack(qp, psn, clock.arrival(qp.peer));
+    } else {
+      flushAcks(qp);
+      qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, psn, status, clock.arrival(qp.peer)));
+    }
     Long id = qp.served.remove(psn);
     if (id != null) {
       trace.record(TraceRecorder.event(EventKind.WR_END, qps.track(qp)).setId(id).setStatus(status).setName(Status.of(status).text())
           .setSubject(qp.peerQp).setResult(psn).setModelNanos(clock.model()));
     }
+  }
+
+  /**
+   * An ACK, coalesced as a real RC responder's are: it waits for the ACKs of the requests this NIC is handling right
+   * now — sent once {@link #ACK_COALESCE} are pending, or when the NIC has handled the messages already in its mailbox
+   * (a flush queued behind them), so an ACK never waits for traffic that may not come. Each keeps the model time it
+   * was sent at; the requester handles them as separate ACKs, in order.
+   */
+  private void ack(QueuePair qp, long psn, long modelNanos) {
+    qp.ackPsns.add(psn);
+    qp.ackModelNanos.add(modelNanos);
+    if (qp.ackPsns.size() >= ACK_COALESCE) {
+      flushAcks(qp);
+    } else if (!qp.ackFlushQueued) {
+      qp.ackFlushQueued = true;
+      self.tell(new RdmaNic.Continue(() -> {
+        qp.ackFlushQueued = false;
+        flushAcks(qp);
+      }));
+    }
+  }
+
+  /** Sends the pending ACKs of {@code qp}: one as a {@link RdmaProtocol.Complete}, several as one {@link RdmaProtocol.Acks}. */
+  void flushAcks(QueuePair qp) {
+    if (qp.ackPsns.isEmpty()) {
+      return;
+    }
+    if (qp.ackPsns.size() == 1) {
+      qp.peer.tell(new RdmaProtocol.Complete(qp.peerQp, qp.ackPsns.get(0), 0, qp.ackModelNanos.get(0)));
+    } else {
+      qp.peer.tell(new RdmaProtocol.Acks(qp.peerQp, qp.ackPsns, qp.ackModelNanos));
+    }
+    qp.ackPsns.clear();
+    qp.ackModelNanos.clear();
   }
 
   /** A NAK: the requester's work request completes with {@code status}; this QP enters the error state. */

@@ -25,6 +25,12 @@
  * <p>The NIC issues every DMA and answers every invalidate callback from one actor: once it has acknowledged an
  * invalidation, no later DMA uses the old translation, and DMA it sent before reaches the {@code mm} before the
  * acknowledgement (messages between two actors keep their order), exactly the guarantee the hardware's synchronous
- * zap gives.
+ * zap gives. DMA issued while the NIC works through its mailbox travels to the {@code mm} as one batch (done in order,
+ * each DMA answered on its own), sent before anything else the NIC tells an {@code mm} or answers to a callback.
+ *
+ * <p>As an RC responder does, a NIC coalesces its ACKs: those of the requests it handles together go in one message
+ * (at most half the requester's work requests in flight; a partial batch goes once the messages already in the
+ * NIC's mailbox are handled, so no ACK waits for traffic that may not come). Each keeps its own PSN and model time,
+ * and a NAK goes at once behind the ACKs before it: the requester completes exactly as with one ACK per request.
  */
 package dev.fencelab.node.rdma;

@@ -73,13 +73,30 @@ final class MmCodecs {
     registerCallbacks();
   }
 
+  private MmV1.DmaRead dmaRead(MmProtocol.DmaRead m) {
+    return MmV1.DmaRead.newBuilder().setDevice(m.device()).setAddress(m.address()).setLength(m.length())
+        .addAllTranslation(frames(m.translation())).setTag(m.tag()).setReplyTo(s.refOf(m.replyTo())).build();
+  }
+
+  private MmProtocol.DmaRead dmaRead(MmV1.DmaRead p) throws NotSerializableException {
+    return new MmProtocol.DmaRead(p.getDevice(), p.getAddress(), p.getLength(), frames(p.getTranslationList(), "DmaRead"), p.getTag(),
+        s.req(p.getReplyTo(), "DmaRead.reply_to"));
+  }
+
+  private MmV1.DmaWrite dmaWrite(MmProtocol.DmaWrite m) {
+    MmV1.DmaWrite.Builder b = MmV1.DmaWrite.newBuilder().setDevice(m.device()).setAddress(m.address())
+        .addAllTranslation(frames(m.translation())).setTag(m.tag()).setReplyTo(s.refOf(m.replyTo()));
+    m.chunks().forEach(c -> b.addChunks(DeviceCodecs.chunk(c)));
+    return b.build();
+  }
+
+  private MmProtocol.DmaWrite dmaWrite(MmV1.DmaWrite p) throws NotSerializableException {
+    return new MmProtocol.DmaWrite(p.getDevice(), p.getAddress(), DeviceCodecs.chunks(p.getChunksList()),
+        frames(p.getTranslationList(), "DmaWrite"), p.getTag(), s.req(p.getReplyTo(), "DmaWrite.reply_to"));
+  }
+
   private void registerDma() {
-    s.codec(MmProtocol.DmaRead.class, "M.DmaRead",
-        m -> MmV1.DmaRead.newBuilder().setDevice(m.device()).setAddress(m.address()).setLength(m.length())
-            .addAllTranslation(frames(m.translation())).setTag(m.tag()).setReplyTo(s.refOf(m.replyTo())).build(),
-        MmV1.DmaRead::parseFrom,
-        p -> new MmProtocol.DmaRead(p.getDevice(), p.getAddress(), p.getLength(), frames(p.getTranslationList(), "DmaRead"), p.getTag(),
-            s.req(p.getReplyTo(), "DmaRead.reply_to")));
+    s.codec(MmProtocol.DmaRead.class, "M.DmaRead", this::dmaRead, MmV1.DmaRead::parseFrom, this::dmaRead);
     s.codec(MmProtocol.DmaData.class, "M.DmaData",
         m -> {
           MmV1.DmaData.Builder b = MmV1.DmaData.newBuilder().setTag(m.tag()).setResult(m.result());
@@ -88,16 +105,28 @@ final class MmCodecs {
         },
         MmV1.DmaData::parseFrom,
         p -> new MmProtocol.DmaData(p.getTag(), p.getResult(), DeviceCodecs.chunks(p.getChunksList())));
-    s.codec(MmProtocol.DmaWrite.class, "M.DmaWrite",
+    s.codec(MmProtocol.DmaWrite.class, "M.DmaWrite", this::dmaWrite, MmV1.DmaWrite::parseFrom, this::dmaWrite);
+    s.codec(MmProtocol.DmaBatch.class, "M.DmaBatch",
         m -> {
-          MmV1.DmaWrite.Builder b = MmV1.DmaWrite.newBuilder().setDevice(m.device()).setAddress(m.address())
-              .addAllTranslation(frames(m.translation())).setTag(m.tag()).setReplyTo(s.refOf(m.replyTo()));
-          m.chunks().forEach(c -> b.addChunks(DeviceCodecs.chunk(c)));
+          MmV1.DmaBatch.Builder b = MmV1.DmaBatch.newBuilder();
+          for (MmProtocol.Command c : m.dmas()) {
+            b.addDmas(c instanceof MmProtocol.DmaRead r ? MmV1.Dma.newBuilder().setRead(dmaRead(r))
+                : MmV1.Dma.newBuilder().setWrite(dmaWrite((MmProtocol.DmaWrite) c)));
+          }
           return b.build();
         },
-        MmV1.DmaWrite::parseFrom,
-        p -> new MmProtocol.DmaWrite(p.getDevice(), p.getAddress(), DeviceCodecs.chunks(p.getChunksList()),
-            frames(p.getTranslationList(), "DmaWrite"), p.getTag(), s.req(p.getReplyTo(), "DmaWrite.reply_to")));
+        MmV1.DmaBatch::parseFrom,
+        p -> {
+          List<MmProtocol.Command> dmas = new java.util.ArrayList<>(p.getDmasCount());
+          for (MmV1.Dma d : p.getDmasList()) {
+            switch (d.getDmaCase()) {
+              case READ -> dmas.add(dmaRead(d.getRead()));
+              case WRITE -> dmas.add(dmaWrite(d.getWrite()));
+              default -> throw new NotSerializableException("DmaBatch with an empty Dma");
+            }
+          }
+          return new MmProtocol.DmaBatch(dmas);
+        });
     s.codec(MmProtocol.DmaAck.class, "M.DmaAck",
         m -> MmV1.DmaAck.newBuilder().setTag(m.tag()).setResult(m.result()).build(),
         MmV1.DmaAck::parseFrom,

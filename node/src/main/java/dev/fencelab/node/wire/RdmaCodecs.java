@@ -63,6 +63,15 @@ final class RdmaCodecs {
         m -> RdmaV1.Complete.newBuilder().setQp(m.qp()).setPsn(m.psn()).setStatus(m.status()).setModelNanos(m.modelNanos()).build(),
         RdmaV1.Complete::parseFrom,
         p -> new RdmaProtocol.Complete(p.getQp(), p.getPsn(), p.getStatus(), p.getModelNanos()));
+    s.codec(RdmaProtocol.Acks.class, "R.Acks",
+        m -> RdmaV1.Acks.newBuilder().setQp(m.qp()).addAllPsn(m.psns()).addAllModelNanos(m.modelNanos()).build(),
+        RdmaV1.Acks::parseFrom,
+        p -> {
+          if (p.getPsnCount() != p.getModelNanosCount()) {
+            throw new NotSerializableException("rdma Acks with " + p.getPsnCount() + " psns and " + p.getModelNanosCount() + " model times");
+          }
+          return new RdmaProtocol.Acks(p.getQp(), p.getPsnList(), p.getModelNanosList());
+        });
   }
 
   private void registerBench() {

@@ -205,6 +205,42 @@ class MmActorTest {
     assertFalse(before.equals(after));
   }
 
+  /** The first {@code n} bytes the chunks describe. */
+  private static byte[] bytes(List<Chunk> chunks, int n) {
+    byte[] out = new byte[n];
+    for (Chunk c : chunks) {
+      if (c instanceof Chunk.Bytes b) {
+        System.arraycopy(b.data(), 0, out, (int) b.offset(), b.data().length);
+      } else if (c instanceof Chunk.Pattern p) {
+        dev.fencelab.node.memory.Content.pattern(p.seed(), p.patternOffset(), out, (int) p.offset(), (int) p.length());
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void aDmaBatchIsDoneInOrderAsIfSentOneByOneEachAnsweredOnItsOwn() {
+    ActorRef<MmProtocol.Command> mm = mm();
+    long a = mmap(mm, 64 * 1024);
+    TestProbe<MmProtocol.Faulted> faulted = f.testKit.createTestProbe();
+    mm.tell(new MmProtocol.RangeFault(0, 0, a, 65536, true, true, faulted.ref())); // a long-term pin
+    List<Frames> frames = faulted.receiveMessage().frames();
+    TestProbe<MmProtocol.DmaData> data = f.testKit.createTestProbe();
+    TestProbe<MmProtocol.DmaAck> ack = f.testKit.createTestProbe();
+    byte[] bytes = {9, 8, 7, 6};
+    mm.tell(new MmProtocol.DmaBatch(List.of(
+        new MmProtocol.DmaRead("test/nic", a + 100, 4, frames, 1, data.ref()),
+        new MmProtocol.DmaWrite("test/nic", a + 100, List.of(new Chunk.Bytes(0, bytes)), frames, 2, ack.ref()),
+        new MmProtocol.DmaRead("test/nic", a + 100, 4, frames, 3, data.ref()))));
+    MmProtocol.DmaData before = data.receiveMessage();
+    assertEquals(1, before.tag());
+    assertFalse(java.util.Arrays.equals(bytes, bytes(before.chunks(), 4)), "the first read comes before the write");
+    assertEquals(new MmProtocol.DmaAck(2, 0), ack.receiveMessage());
+    MmProtocol.DmaData after = data.receiveMessage();
+    assertEquals(3, after.tag());
+    assertTrue(java.util.Arrays.equals(bytes, bytes(after.chunks(), 4)), "the read after the write sees it");
+  }
+
   @Test
   void aMigrationToDevicePrivateMemoryIsAMigrateInvalidationWithItsOwner() {
     ActorRef<MmProtocol.Command> mm = mm();

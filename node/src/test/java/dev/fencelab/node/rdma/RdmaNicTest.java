@@ -386,4 +386,104 @@ class RdmaNicTest {
     p.mmB.tell(new MmProtocol.SetLimits(0, false));
     assertEquals(-1, call(p.b, r -> new RdmaProtocol.RegMr("m", "pd", "test/p", p.mmB, a, PAGE, ALL, r)).ret());
   }
+
+  @Test
+  void smallWritesInFlightTogetherAreAcknowledgedTogetherAndCompleteInPostingOrder() {
+    Pair p = new Pair();
+    int n = 3 * RdmaNic.MAX_OUTSTANDING + 3; // within the CQ's 64 entries
+    long len = n * 64L;
+    long src = p.region(p.mmA, len, 7);
+    long dst = p.region(p.mmB, len, 1);
+    p.reg(p.a, "src", p.mmA, src, len, Verbs.LOCAL_WRITE);
+    p.reg(p.b, "dst", p.mmB, dst, len, ALL);
+    TestProbe<RdmaProtocol.Reply> posted = f.testKit.createTestProbe();
+    for (int i = 0; i < n; i++) { // all at once: the queue pair keeps MAX_OUTSTANDING in flight, the rest wait
+      p.a.tell(new RdmaProtocol.PostSend("qa", "w" + i, Verbs.Opcode.WRITE, "src", i * 64L, 64, "dst", i * 64L, posted.ref()));
+    }
+    RdmaProtocol.Reply done = call(p.a, r -> new RdmaProtocol.PollCq("cq", n, n, Duration.ofSeconds(10), r));
+    assertEquals(n, done.ret(), done.detail());
+    assertEquals(String.join(",", java.util.stream.IntStream.range(0, n).mapToObj(i -> "w" + i).toList()), done.out().get("order"));
+    assertTrue(java.util.stream.IntStream.range(0, n).allMatch(i -> "success".equals(done.out().get("w" + i))), done.detail());
+    assertEquals(checksum(p.mmA, src, len), checksum(p.mmB, dst, len));
+  }
+
+  /** A requester NIC connected to a peer that answers the first {@code requests} requests with {@code answers}. */
+  private static ActorRef<Object> answeringPeer(int requests, java.util.function.Function<String, java.util.List<Object>> answers) {
+    java.util.List<Long> seen = new java.util.ArrayList<>();
+    java.util.concurrent.atomic.AtomicReference<ActorRef<Object>> requester = new java.util.concurrent.atomic.AtomicReference<>();
+    return f.testKit.spawn(org.apache.pekko.actor.typed.javadsl.Behaviors.receive(Object.class)
+        .onMessage(RdmaProtocol.Connect.class, c -> {
+          requester.set(c.from());
+          c.replyTo().tell(new RdmaProtocol.Connected(0, ""));
+          return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+        })
+        .onMessage(RdmaProtocol.Request.class, r -> {
+          seen.add(r.psn());
+          if (seen.size() == requests) {
+            answers.apply("qa").forEach(requester.get()::tell);
+          }
+          return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+        }).build(), "answering-" + n++);
+  }
+
+  @Test
+  void aCoalescedAckCompletesEveryWorkRequestItNamesInPostingOrder() {
+    ActorRef<Object> peer = answeringPeer(5, qp -> java.util.List.of(
+        new RdmaProtocol.Acks(qp, java.util.List.of(2L, 1L, 3L), java.util.List.of(40_000L, 41_000L, 41_000L)),
+        new RdmaProtocol.Acks(qp, java.util.List.of(5L, 4L), java.util.List.of(42_000L, 43_000L))));
+    ActorRef<Object> a = nic(true);
+    ActorRef<MmProtocol.Command> mm = mm();
+    ok(a, r -> new RdmaProtocol.AllocPd("pd", r));
+    ok(a, r -> new RdmaProtocol.CreateCq("cq", 16, r));
+    ok(a, r -> new RdmaProtocol.CreateQp("qa", "pd", "cq", r));
+    ok(a, r -> new RdmaProtocol.ConnectQp("qa", peer, "qb", r));
+    TestProbe<MmProtocol.Reply> probe = f.testKit.createTestProbe();
+    mm.tell(new MmProtocol.Mmap(0, PAGE, RW, false, false, probe.ref()));
+    long src = probe.receiveMessage().ret();
+    ok(a, r -> new RdmaProtocol.RegMr("src", "pd", "test/p", mm, src, PAGE, Verbs.LOCAL_WRITE, r));
+    for (int i = 1; i <= 5; i++) {
+      int wr = i;
+      ok(a, r -> new RdmaProtocol.PostSend("qa", "w" + wr, Verbs.Opcode.WRITE, "src", 0, 64, "dst", 0, r));
+    }
+    RdmaProtocol.Reply done = call(a, r -> new RdmaProtocol.PollCq("cq", 16, 5, Duration.ofSeconds(10), r));
+    assertEquals("w1,w2,w3,w4,w5", done.out().get("order"));
+    assertTrue(java.util.stream.IntStream.rangeClosed(1, 5).allMatch(i -> "success".equals(done.out().get("w" + i))), done.detail());
+  }
+
+  @Test
+  void theResponderAcknowledgesEveryRequestOnceInOrderAndAPartialBatchWhenTrafficStops() {
+    ActorRef<Object> b = nic(true);
+    ActorRef<MmProtocol.Command> mmB = mm();
+    ok(b, r -> new RdmaProtocol.AllocPd("pd", r));
+    ok(b, r -> new RdmaProtocol.CreateCq("cq", 16, r));
+    ok(b, r -> new RdmaProtocol.CreateQp("qb", "pd", "cq", r));
+    TestProbe<Object> requester = f.testKit.createTestProbe();
+    TestProbe<RdmaProtocol.Connected> connected = f.testKit.createTestProbe();
+    b.tell(new RdmaProtocol.Connect("qb", "qa", requester.ref(), connected.ref()));
+    assertEquals(0, connected.receiveMessage().result());
+    TestProbe<MmProtocol.Reply> probe = f.testKit.createTestProbe();
+    mmB.tell(new MmProtocol.Mmap(0, PAGE, RW, false, false, probe.ref()));
+    long dst = probe.receiveMessage().ret();
+    ok(b, r -> new RdmaProtocol.RegMr("dst", "pd", "test/p", mmB, dst, PAGE, ALL, r));
+    int requests = 2 * Responder.ACK_COALESCE + 3; // full batches, then a partial one that no later traffic pushes out
+    byte[] data = new byte[64];
+    for (int i = 1; i <= requests; i++) {
+      java.util.Arrays.fill(data, (byte) i);
+      b.tell(new RdmaProtocol.Request("qb", i, Verbs.Opcode.WRITE, "dst", (i - 1) * 64L, 64, 1_000L * i,
+          java.util.List.of(new dev.fencelab.node.memory.Chunk.Bytes(0, data.clone()))));
+    }
+    java.util.List<Long> acked = new java.util.ArrayList<>();
+    while (acked.size() < requests) {
+      Object m = requester.receiveMessage(Duration.ofSeconds(10));
+      if (m instanceof RdmaProtocol.Complete c) {
+        assertEquals(0, c.status());
+        acked.add(c.psn());
+      } else if (m instanceof RdmaProtocol.Acks a) {
+        assertTrue(a.psns().size() <= Responder.ACK_COALESCE, "at most ACK_COALESCE in one message: " + a.psns());
+        acked.addAll(a.psns());
+      }
+    }
+    assertEquals(java.util.stream.LongStream.rangeClosed(1, requests).boxed().toList(), acked, "every request once, in order");
+    requester.expectNoMessage(Duration.ofMillis(200));
+  }
 }
