@@ -69,7 +69,9 @@ final class CompletionQueues {
       return;
     }
     if (cq.entries.size() >= cq.depth) { // a CQ overrun: the verbs raise IB_EVENT_CQ_ERR; the entry is lost
-      trace.record(TraceRecorder.event(EventKind.MARK, p.label() + "/" + cq.name).setName("cq overrun").setDetail(e.wr()));
+      if (trace.enabled()) { // nothing built per work request when tracing is off
+        trace.record(TraceRecorder.event(EventKind.MARK, p.label() + "/" + cq.name).setName("cq overrun").setDetail(e.wr()));
+      }
       return;
     }
     cq.entries.add(e);

@@ -74,14 +74,18 @@ final class DmaBufRegions {
     }
     long cost = routes.serialNanos(route, bytes);
     long start = clock.pcie(cost) - cost;
-    trace.record(TraceRecorder.event(EventKind.MARK, p.label() + "/" + mr.name).setName("pcie transfer").setSubject(mr.owner)
-        .setBytes(bytes).setModelNanos(start).setResult(cost).setDetail(route.kind() + " " + String.join(",",
-            new java.util.TreeSet<>(route.crossings().keySet())) + " | " + route.path()));
+    if (trace.enabled()) { // nothing built per work request when tracing is off
+      trace.record(TraceRecorder.event(EventKind.MARK, p.label() + "/" + mr.name).setName("pcie transfer").setSubject(mr.owner)
+          .setBytes(bytes).setModelNanos(start).setResult(cost).setDetail(route.kind() + " " + String.join(",",
+              new java.util.TreeSet<>(route.crossings().keySet())) + " | " + route.path()));
+    }
   }
 
   private void mark(MemoryRegion mr, String name, String detail) {
-    trace.record(TraceRecorder.event(EventKind.MARK, p.label() + "/" + mr.name).setName(name).setDetail(detail)
-        .setSubject(mr.owner).setModelNanos(clock.model()));
+    if (trace.enabled()) { // nothing built per work request when tracing is off
+      trace.record(TraceRecorder.event(EventKind.MARK, p.label() + "/" + mr.name).setName(name).setDetail(detail)
+          .setSubject(mr.owner).setModelNanos(clock.model()));
+    }
   }
 
   /** ib_umem_dmabuf_get[_pinned]: 0 and {@code add} called with the region, or a negative errno. */

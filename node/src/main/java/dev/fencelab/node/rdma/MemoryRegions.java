@@ -243,8 +243,10 @@ final class MemoryRegions {
     }
     mr.seq = inv.seq();
     long zapped = mr.zap(inv.start(), inv.end());
-    trace.record(TraceRecorder.event(EventKind.MARK, p.label() + "/" + mr.name).setName("odp zap").setSubject(inv.mm())
-        .setDetail(String.format("%s 0x%x-0x%x: %d pages zapped, no fence waited for", inv.event(), inv.start(), inv.end(), zapped)));
+    if (trace.enabled()) { // nothing built per work request when tracing is off
+      trace.record(TraceRecorder.event(EventKind.MARK, p.label() + "/" + mr.name).setName("odp zap").setSubject(inv.mm())
+          .setDetail(String.format("%s 0x%x-0x%x: %d pages zapped, no fence waited for", inv.event(), inv.start(), inv.end(), zapped)));
+    }
     inv.replyTo().tell(new MmProtocol.InvalidateDone(inv.round(), inv.interval(), true, clock.model()));
   }
 
@@ -297,8 +299,10 @@ final class MemoryRegions {
   }
 
   private void faulted(MemoryRegion mr, IntConsumer done, int result, long populated, String detail) {
-    trace.record(TraceRecorder.event(EventKind.ODP_FAULT, p.label() + "/" + mr.name).setStatus(result).setModelNanos(clock.model())
-        .setDetail(detail + (populated > 0 ? " (" + populated + " pages allocated)" : "")).setSubject(mr.owner));
+    if (trace.enabled()) { // nothing built per work request when tracing is off
+      trace.record(TraceRecorder.event(EventKind.ODP_FAULT, p.label() + "/" + mr.name).setStatus(result).setModelNanos(clock.model())
+          .setDetail(detail + (populated > 0 ? " (" + populated + " pages allocated)" : "")).setSubject(mr.owner));
+    }
     done.accept(result);
   }
 

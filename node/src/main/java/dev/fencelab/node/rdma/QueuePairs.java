@@ -80,8 +80,10 @@ final class QueuePairs {
     }
     Wr head = firstUnfinished(qp);
     if (head != null) {
-      trace.record(TraceRecorder.event(EventKind.MARK, track(qp)).setName("transport timeout").setDetail(head.name
-          + ": no acknowledgement from " + qp.peerQp + " for " + p.callTimeout().toMillis() + " ms"));
+      if (trace.enabled()) { // nothing built per work request when tracing is off
+        trace.record(TraceRecorder.event(EventKind.MARK, track(qp)).setName("transport timeout").setDetail(head.name
+            + ": no acknowledgement from " + qp.peerQp + " for " + p.callTimeout().toMillis() + " ms"));
+      }
       complete(qp, head, Status.RETRY_EXC_ERR);
     }
   }
@@ -94,12 +96,16 @@ final class QueuePairs {
   /** A completion into the QP's CQ, traced: the end of a work request's slice, or a receive's mark. */
   void cqe(String cq, Cqe e, QueuePair qp, Wr wr) {
     if (wr != null) {
-      trace.record(TraceRecorder.event(EventKind.WR_END, track(qp)).setId(wr.traceId).setStatus(e.status().code).setName(e.status().text())
-          .setBytes(e.bytes()).setDetail(wr.name).setSubject(qp.peerQp == null ? "" : qp.peerQp).setResult(wr.psn)
-          .setModelNanos(clock.model()));
+      if (trace.enabled()) { // nothing built per work request when tracing is off
+        trace.record(TraceRecorder.event(EventKind.WR_END, track(qp)).setId(wr.traceId).setStatus(e.status().code).setName(e.status().text())
+            .setBytes(e.bytes()).setDetail(wr.name).setSubject(qp.peerQp == null ? "" : qp.peerQp).setResult(wr.psn)
+            .setModelNanos(clock.model()));
+      }
     } else {
-      trace.record(TraceRecorder.event(EventKind.MARK, track(qp)).setName("recv " + e.status().text()).setDetail(e.wr())
-          .setBytes(e.bytes()).setModelNanos(clock.model()));
+      if (trace.enabled()) { // nothing built per work request when tracing is off
+        trace.record(TraceRecorder.event(EventKind.MARK, track(qp)).setName("recv " + e.status().text()).setDetail(e.wr())
+            .setBytes(e.bytes()).setModelNanos(clock.model()));
+      }
     }
     cqs.add(cq, e);
   }
@@ -172,8 +178,10 @@ final class QueuePairs {
     }
     clock.posted();
     Wr wr = new Wr(s.wr(), s.opcode(), s.mr(), s.offset(), s.length(), s.remoteMr(), s.remoteOffset(), clock.nextId());
-    trace.record(TraceRecorder.event(EventKind.WR_BEGIN, track(qp)).setId(wr.traceId).setName(s.opcode().name().toLowerCase())
-        .setSubject(qp.peerQp).setBytes(s.length()).setDetail(s.wr()).setModelNanos(clock.model()));
+    if (trace.enabled()) { // nothing built per work request when tracing is off
+      trace.record(TraceRecorder.event(EventKind.WR_BEGIN, track(qp)).setId(wr.traceId).setName(s.opcode().name().toLowerCase())
+          .setSubject(qp.peerQp).setBytes(s.length()).setDetail(s.wr()).setModelNanos(clock.model()));
+    }
     s.replyTo().tell(RdmaProtocol.Reply.of(0, s.opcode().name().toLowerCase() + " " + s.wr() + " posted on " + s.qp()));
     if (qp.state == State.ERROR) {
       cqe(qp.cq, new Cqe(wr.name, Status.WR_FLUSH_ERR, wr.opcode, 0), qp, wr);

@@ -46,8 +46,10 @@ final class Responder {
     }
     long id = clock.nextId(); // the responder's side of the work request, as a slice the requester's points to
     qp.served.put(r.psn(), id);
-    trace.record(TraceRecorder.event(EventKind.WR_BEGIN, qps.track(qp)).setId(id).setName("serve " + r.opcode().name().toLowerCase())
-        .setSubject(qp.peerQp).setResult(r.psn()).setBytes(r.length()).setModelNanos(clock.model()));
+    if (trace.enabled()) { // nothing built per work request when tracing is off
+      trace.record(TraceRecorder.event(EventKind.WR_BEGIN, qps.track(qp)).setId(id).setName("serve " + r.opcode().name().toLowerCase())
+          .setSubject(qp.peerQp).setResult(r.psn()).setBytes(r.length()).setModelNanos(clock.model()));
+    }
     switch (r.opcode()) {
       case WRITE -> {
         if (!mrs.usable(r.mr(), qp.pd, r.offset(), r.length(), Verbs.REMOTE_WRITE)) {
@@ -143,8 +145,10 @@ final class Responder {
     }
     Long id = qp.served.remove(psn);
     if (id != null) {
-      trace.record(TraceRecorder.event(EventKind.WR_END, qps.track(qp)).setId(id).setStatus(status).setName(Status.of(status).text())
-          .setSubject(qp.peerQp).setResult(psn).setModelNanos(clock.model()));
+      if (trace.enabled()) { // nothing built per work request when tracing is off
+        trace.record(TraceRecorder.event(EventKind.WR_END, qps.track(qp)).setId(id).setStatus(status).setName(Status.of(status).text())
+            .setSubject(qp.peerQp).setResult(psn).setModelNanos(clock.model()));
+      }
     }
   }
 
