@@ -30,7 +30,7 @@ class BenchIT {
     Path json = dir.resolve("fences.json");
 
     LauncherIT.Run run = LauncherIT.fencelab("bench", "fences", "--dir", dir.toString(), "--json", json.toString(),
-        "--iterations", "200", "--waiters", "100", "--cross", "700", "--pending", "100000", "--member-heap", "1g"); // 700 waits: two pages of the peer's list
+        "--iterations", "200", "--waiters", "100", "--cross", "700", "--pending", "20000", "--member-heap", "1g"); // 700 waits: two pages of the peer's list
 
     assertEquals(0, run.exitCode(), run.all());
     JsonNode doc = new ObjectMapper().readTree(json.toFile());
@@ -58,7 +58,7 @@ class BenchIT {
     Path json = dir.resolve("rdma.json");
 
     LauncherIT.Run run = LauncherIT.fencelab("bench", "rdma", "--tls-cost", "--dir", dir.toString(), "--json", json.toString(),
-        "--rdma-mib", "1", "--rdma-writes", "4", "--small", "200", "--member-heap", "1g");
+        "--rdma-mib", "1", "--rdma-writes", "2", "--small", "100", "--member-heap", "1g");
 
     assertEquals(0, run.exitCode(), run.all());
     JsonNode doc = new ObjectMapper().readTree(json.toFile());

@@ -156,7 +156,6 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
   private void submitJobs() {
     phase(p.jobs() + " in-fences created on the peer; submitting jobs");
     count = 0;
-    FenceRef[] last = new FenceRef[1];
     then(m -> {
       if (!(m instanceof DriverProtocol.SubmitReply r)) {
         return;
@@ -165,11 +164,9 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
         fail("submit failed: " + r.result());
         return;
       }
-      if (last[0] == null || r.outFence().id().seqno() > last[0].id().seqno()) {
-        last[0] = r.outFence();
-      }
+      r.outFence().actor().tell(new FenceProtocol.AddCallback(reply(), false)); // each job's end, here (local)
       if (++count == p.jobs()) {
-        signalInFences(last[0]);
+        signalInFences();
       }
     });
     for (FenceRef in : inFences) {
@@ -177,18 +174,22 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
     }
   }
 
-  private void signalInFences(FenceRef lastJob) {
+  /**
+   * Hop for hop with the raw ping-pong: a signal goes to the peer (the ping: no answer asked), the fence's wake comes
+   * back and runs the job (the pong), the job's end frees the window's slot for the next signal.
+   */
+  private void signalInFences() {
     phase("jobs submitted; signalling their in-fences on the peer");
-    boolean[] done = {false};
+    int[] ended = {0};
     t0 = System.nanoTime();
-    windowed(p.jobs(), i -> peerTimeline.tell(new FenceTimeline.SignalFence(inFences.get(i).id().seqno(), 0, 0, reply())), m -> {
-      if (m instanceof FenceProtocol.Signalled && !done[0]) {
-        done[0] = true;
+    windowed(p.jobs(), i -> peerTimeline.tell(new FenceTimeline.SignalFence(inFences.get(i).id().seqno(), 0, 0, null)), m -> {
+      if (m instanceof FenceProtocol.Signalled s && s.status().value() < 0) {
+        fail("a job ended with " + s.status());
+      } else if (m instanceof FenceProtocol.Signalled && ++ended[0] == p.jobs()) {
         jobsPerSecond = p.jobs() / ((System.nanoTime() - t0) / 1e9);
         rawPings();
       }
     });
-    lastJob.actor().tell(new FenceProtocol.AddCallback(reply(), false));
   }
 
   private void rawPings() {
