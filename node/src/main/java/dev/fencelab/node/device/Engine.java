@@ -257,8 +257,10 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     queued.edge = services.nextWaitId();
     services.waits().tell(new dev.fencelab.node.check.WaitGraph.AddEdge(new dev.fencelab.node.check.WaitGraph.Edge(queued.edge,
         id.toString(), jobVertex(queued.spec), "", "signalled by its job", dev.fencelab.node.fence.Clocks.wallNanos())));
-    trace.record(jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_QUEUED, queued).setModelNanos(modelNanos)
-        .setBytes(q.spec().durationNanos()));
+    if (trace.enabled()) { // nothing built per job when tracing is off
+      trace.record(jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_QUEUED, queued).setModelNanos(modelNanos)
+          .setBytes(q.spec().durationNanos()));
+    }
     q.replyTo().tell(new Queued(q.jobId(), new FenceRef(id, FenceRef.Kind.HARDWARE, false, fence, getContext().getSelf(), 0), 0));
     return this;
   }
@@ -276,9 +278,11 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     job.depError = deps.error();
     job.depModel = Math.max(job.depModel, deps.signalledModelNanos());
     job.depsLeft = job.deps.size();
-    var depsEvent = jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_DEPS, job).setStatus(deps.error());
-    job.deps.forEach(f -> depsEvent.addDeps(f.id().toString()));
-    trace.record(depsEvent);
+    if (trace.enabled()) {
+      var depsEvent = jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_DEPS, job).setStatus(deps.error());
+      job.deps.forEach(f -> depsEvent.addDeps(f.id().toString()));
+      trace.record(depsEvent);
+    }
     if (job.depError == 0) {
       String waiter = jobVertex(job.spec);
       for (FenceRef f : job.deps) {
@@ -347,8 +351,10 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
       hangs--;
       job.hung = true;
     }
-    trace.record(jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_START, job).setModelNanos(job.startModel)
-        .setResult(job.attempt).setDetail(job.hung ? "hung" : ""));
+    if (trace.enabled()) {
+      trace.record(jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_START, job).setModelNanos(job.startModel)
+          .setResult(job.attempt).setDetail(job.hung ? "hung" : ""));
+    }
     timers.startSingleTimer("timeout", new TimedOut(job.id, job.attempt), spec.jobTimeout());
     driver.tell(new Execute(job.id, job.attempt, job.process, job.spec, job.startModel, getContext().getSelf().narrow()));
   }
@@ -449,8 +455,10 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     byId.remove(job.id);
     services.waits().tell(new dev.fencelab.node.check.WaitGraph.RemoveEdge(job.edge));
     modelNanos = Math.max(modelNanos, endModel);
-    trace.record(jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_END, job).setStatus(error == 0 ? 1 : error)
-        .setModelNanos(Math.max(1, endModel)));
+    if (trace.enabled()) {
+      trace.record(jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_END, job).setStatus(error == 0 ? 1 : error)
+          .setModelNanos(Math.max(1, endModel)));
+    }
     if (error == 0) {
       completed++;
     } else {
