@@ -355,7 +355,15 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
       trace.record(jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_START, job).setModelNanos(job.startModel)
           .setResult(job.attempt).setDetail(job.hung ? "hung" : ""));
     }
-    timers.startSingleTimer("timeout", new TimedOut(job.id, job.attempt), spec.jobTimeout());
+    timers.startSingleTimer("timeout", new TimedOut(job.id, job.attempt), spec.jobTimeout()); // the TDR, whoever runs it
+    if (job.spec.copy() == null && job.spec.allReads().isEmpty() && job.spec.allWrites().isEmpty()
+        && spec.signalling().equals(DeviceSpec.SignallingPath.CLEAN)) {
+      // run_job has nothing for the driver to do — no buffer to touch, nothing to allocate, fault or lock on its clean
+      // signalling path — so the driver's answer is known: ran. Told to this engine, never called in place: a queue of
+      // ready jobs must not recurse.
+      getContext().getSelf().tell(new Executed(job.id, job.attempt, 0, 0));
+      return;
+    }
     driver.tell(new Execute(job.id, job.attempt, job.process, job.spec, job.startModel, getContext().getSelf().narrow()));
   }
 
