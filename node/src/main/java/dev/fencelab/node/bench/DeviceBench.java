@@ -13,6 +13,8 @@ import dev.fencelab.node.fence.FenceProtocol;
 import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.fence.FenceServices;
 import dev.fencelab.node.fence.FenceTimeline;
+import dev.fencelab.node.fence.FenceWait;
+import dev.fencelab.node.fence.WaitResult;
 import dev.fencelab.protocol.control.NodeControl;
 import dev.fencelab.protocol.control.Ping;
 import dev.fencelab.protocol.control.Pong;
@@ -96,6 +98,14 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
   @SuppressWarnings("unchecked")
   private <T> ActorRef<T> reply() {
     return (ActorRef<T>) (ActorRef<?>) step;
+  }
+
+  /**
+   * Waits for {@code fence} as a driver waits, bounded: a fence that signalled and stopped before the wait reached it is
+   * answered by its owner (a bare {@code AddCallback} to it would be a dead letter, and the bench would wait forever).
+   */
+  private void awaitEnd(FenceRef fence) {
+    getContext().spawnAnonymous(FenceWait.create(fence, Duration.ofMinutes(5), "device-bench", "bench waits for a job", reply(), services));
   }
 
   /**
@@ -251,11 +261,15 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
       then(s -> {
         if (s instanceof DriverProtocol.SubmitReply submitted) {
           then(sig -> {
-            if (sig instanceof FenceProtocol.Signalled) {
-              exportSource(src);
+            if (sig instanceof WaitResult w) {
+              if (w.signalled()) {
+                exportSource(src);
+              } else {
+                fail("the source's fill job did not end: " + w);
+              }
             }
           });
-          submitted.outFence().actor().tell(new FenceProtocol.AddCallback(reply(), false));
+          awaitEnd(submitted.outFence());
         }
       });
       peerGpu.tell(new DriverProtocol.Submit(PROCESS, JobSpec.compute("fill", 0, List.of(), List.of(src)), List.of(), reply()));
@@ -312,9 +326,11 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
           last[0] = r.outFence();
         }
         if (++count == p.copies()) {
-          last[0].actor().tell(new FenceProtocol.AddCallback(reply(), false));
+          awaitEnd(last[0]);
         }
-      } else if (m instanceof FenceProtocol.Signalled) {
+      } else if (m instanceof WaitResult w && !w.signalled()) {
+        fail("the last copy did not end: " + w);
+      } else if (m instanceof WaitResult) {
         double rate = (double) p.copyBytes() * p.copies() / ((System.nanoTime() - t0) / 1e9) / 1e6;
         if (round > 0) {
           copyRates.add(rate);
