@@ -141,9 +141,7 @@ public final class RunCommand implements Callable<Integer> {
       if (host == null) {
         throw UserError.badInput("--bind-host is the local side of --host (the address the members see): give --host too");
       }
-      if (bindHost.isBlank() || bindHost.contains(":") && !bindHost.startsWith("[") && bindHost.chars().filter(c -> c == ':').count() == 1) {
-        throw UserError.badInput("--bind-host is an address without a port, not '" + bindHost + "'");
-      }
+      checkAddress("--bind-host", bindHost);
       System.setProperty("pekko.remote.artery.bind.hostname", bindHost); // this process's client member binds there
       com.typesafe.config.ConfigFactory.invalidateCaches();
     }
@@ -153,10 +151,15 @@ public final class RunCommand implements Callable<Integer> {
     if (cluster == null) {
       throw UserError.badInput("--host is the runner's address in a cluster it joins: give --cluster HOST:PORT too");
     }
-    if (host.isBlank() || host.contains(":") && !host.startsWith("[") && host.chars().filter(c -> c == ':').count() == 1) {
-      throw UserError.badInput("--host is an address without a port, not '" + host + "'");
-    }
+    checkAddress("--host", host);
     return host;
+  }
+
+  /** An address without a port: blank or {@code host:port} (one colon, not a bracketed IPv6 address) is bad input. */
+  private static void checkAddress(String option, String address) {
+    if (address.isBlank() || address.contains(":") && !address.startsWith("[") && address.chars().filter(c -> c == ':').count() == 1) {
+      throw UserError.badInput(option + " is an address without a port, not '" + address + "'");
+    }
   }
 
   /** Loads a scenario file or bundled scenario; a bad one is a {@link UserError} (exit 2) listing every problem. */
