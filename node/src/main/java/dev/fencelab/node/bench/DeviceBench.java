@@ -14,6 +14,7 @@ import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.fence.FenceServices;
 import dev.fencelab.node.fence.FenceTimeline;
 import dev.fencelab.node.fence.FenceWait;
+import dev.fencelab.node.fence.FenceWaits;
 import dev.fencelab.node.fence.WaitResult;
 import dev.fencelab.protocol.control.NodeControl;
 import dev.fencelab.protocol.control.Ping;
@@ -105,7 +106,7 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
    * answered by its owner (a bare {@code AddCallback} to it would be a dead letter, and the bench would wait forever).
    */
   private void awaitEnd(FenceRef fence) {
-    getContext().spawnAnonymous(FenceWait.create(fence, Duration.ofMinutes(5), "device-bench", "bench waits for a job", reply(), services));
+    FenceWaits.start(getContext(), fence, Duration.ofMinutes(5), "device-bench", "bench waits for a job", -1, reply(), services);
   }
 
   /**

@@ -19,6 +19,7 @@ import dev.fencelab.node.fence.FenceServices;
 import dev.fencelab.node.fence.FenceSteps;
 import dev.fencelab.node.fence.FenceTimeline;
 import dev.fencelab.node.fence.FenceWait;
+import dev.fencelab.node.fence.FenceWaits;
 import dev.fencelab.node.fence.FenceWaitAny;
 import dev.fencelab.node.process.ProcessActor;
 import dev.fencelab.node.resv.Resv;
@@ -355,8 +356,8 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
   }
 
   private Behavior<NodeControl> onWaitFence(FenceControl.WaitFence wait) {
-    getContext().spawnAnonymous(FenceWait.create(
-        wait.fence(), timeout(wait.timeoutNanos()), qualified(wait.waiter()), wait.reason(), wait.replyTo(), services));
+    FenceWaits.start(getContext(),
+        wait.fence(), timeout(wait.timeoutNanos()), qualified(wait.waiter()), wait.reason(), -1, wait.replyTo(), services);
     return this;
   }
 

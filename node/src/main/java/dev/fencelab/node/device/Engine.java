@@ -8,6 +8,7 @@ import dev.fencelab.node.fence.FenceProtocol;
 import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.fence.FenceServices;
 import dev.fencelab.node.fence.FenceWait;
+import dev.fencelab.node.fence.FenceWaits;
 import dev.fencelab.node.fence.WaitResult;
 import dev.fencelab.protocol.Errno;
 import java.time.Duration;
@@ -292,8 +293,8 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
         if (bounded) {
           foreignKeys.add(key);
         }
-        getContext().spawnAnonymous(FenceWait.create(f, bounded ? spec.foreignFenceTimeout() : null, waiter,
-            bounded ? "job in-fence (foreign, bounded)" : "job in-fence", key, depAdapter, services));
+        FenceWaits.start(getContext(), f, bounded ? spec.foreignFenceTimeout() : null, waiter,
+            bounded ? "job in-fence (foreign, bounded)" : "job in-fence", key, depAdapter, services);
       }
       job.phase = Phase.WAITING;
     }

@@ -1,7 +1,9 @@
 package dev.fencelab.node.fence;
 
 import dev.fencelab.node.NodeWireMessage;
-import dev.fencelab.protocol.Errno;
+import dev.fencelab.node.check.Violation;
+import dev.fencelab.node.trace.TraceRecorder;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -23,21 +25,27 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
  * Waiting across nodes, grouped by node (DESIGN "Waiting across nodes is grouped by node"): one link actor per member,
  * at {@code /system/fence-links}, both ends of every cross-node wait.
  *
  * <ul>
- *   <li><b>Waiter side.</b> A {@link FenceWait} on a fence of another member hands its callback to this member's link
- *       ({@link Watch}). The first wait on a fence subscribes once to the fence's member's link; every later waiter on
- *       this member joins it. When the signal comes back, every local waiter gets it.
+ *   <li><b>Waiter side: the member's wait registry.</b> A wait on a fence of another member is an entry here, not an
+ *       actor ({@link Wait}, through {@link FenceWaits#start}): its wait-for edge, its trace events, its timeout (or the
+ *       wait cap) and its result are the link's, exactly as a {@link FenceWait} keeps them for a local fence. The first
+ *       wait on a fence subscribes once to the fence's member's link; every later waiter on this member joins it. When
+ *       the signal comes back, every local waiter gets it. A waiter that stops ends its waits, traced as cancelled.
+ *       ({@link Watch} hands over a bare callback instead, for a {@link FenceWait} that keeps the rest itself.)
  *   <li><b>Fence side.</b> The link adds one callback to the fence (and watches it, locally) for all the members
  *       subscribed to it; when it signals, or stops (the context owner then says how it ended), each subscribed
  *       member gets one entry.
- *   <li><b>Batched per destination.</b> Subscriptions and signals bound for one member within a dispatcher turn (up to
- *       {@value #MAX_BATCH}) travel as one {@link Batch}: at low load one message, under load fewer messages than
- *       signals.
+ *   <li><b>Batched per destination.</b> Subscriptions, signals and wait results bound for one member travel as one
+ *       {@link Batch} (up to {@value #MAX_BATCH} entries). An entry for a member this link sent nothing to for
+ *       {@value #IDLE_MICROS} µs goes at once — at low load one message, and a lone wait result straight to its
+ *       waiter — and what follows it within the dispatcher turn waits for the turn's end: under load, far fewer
+ *       messages than entries.
  *   <li><b>Node-level failure.</b> A member learns that a fence's member died from cluster membership (one subscription
  *       per member), not from a death watch per fence: every wait on that member's fences ends signalled with
  *       {@code -ENODEV}, as a per-fence death watch made them end before.
@@ -49,6 +57,9 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   /** Entries per {@link Batch} at most (a frame stays far under Artery's size limit). */
   static final int MAX_BATCH = 512;
 
+  /** A member sent nothing for this long gets the next entry at once (low load: no batching delay). */
+  static final long IDLE_MICROS = 200;
+
   public interface Command {}
 
   /** Local, from a wait: deliver {@code fence}'s signal to {@code callback}. */
@@ -57,13 +68,38 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   /** Local, from a wait that ended otherwise (timed out, cancelled): its callback is dropped. */
   public record Unwatch(FenceId id, ActorRef<FenceProtocol.Callback> callback) implements Command, NoSerializationVerificationNeeded {}
 
-  /** Link to link: {@code from} subscribes to {@code subscribe}'s signals; the {@code signals} it subscribed to. */
-  public record Batch(ActorRef<Command> from, List<FenceRef> subscribe, List<FenceProtocol.Signalled> signals)
-      implements Command, NodeWireMessage {
+  /**
+   * Local, from {@link FenceWaits#start}: a wait of {@code owner} on {@code fence}, a fence of another member
+   * ({@code dma_fence_wait_timeout}, kernel-semantics §1.5). Exactly one {@link WaitResult} goes to {@code replyTo},
+   * unless the wait is cancelled ({@link CancelWait}) or {@code owner} stops first.
+   *
+   * @param timeout null for an unbounded wait (bounded by the wait cap); positive otherwise
+   */
+  public record Wait(long waitId, FenceRef fence, Duration timeout, String waiter, String reason, int index,
+      ActorRef<WaitResult> replyTo, ActorRef<?> owner, FenceServices services) implements Command, NoSerializationVerificationNeeded {}
+
+  /** Local: the wait ends without a result (wait-any: another fence won). */
+  public record CancelWait(long waitId) implements Command, NoSerializationVerificationNeeded {}
+
+  /** A wait's result bound for a waiter on another member, carried in a {@link Batch}. */
+  public record Delivery(ActorRef<WaitResult> to, WaitResult result) {
+    public Delivery {
+      Objects.requireNonNull(to, "to");
+      Objects.requireNonNull(result, "result");
+    }
+  }
+
+  /**
+   * Link to link: {@code from} subscribes to {@code subscribe}'s signals; the {@code signals} it subscribed to; the
+   * {@code results} of waits for waiters on the receiving member.
+   */
+  public record Batch(ActorRef<Command> from, List<FenceRef> subscribe, List<FenceProtocol.Signalled> signals,
+      List<Delivery> results) implements Command, NodeWireMessage {
     public Batch {
       Objects.requireNonNull(from, "from");
       subscribe = List.copyOf(subscribe);
       signals = List.copyOf(signals);
+      results = List.copyOf(results);
     }
   }
 
@@ -77,6 +113,10 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
 
   private record MemberUp(Address address) implements Command, NoSerializationVerificationNeeded {}
 
+  private record WaitTimeout(long waitId) implements Command, NoSerializationVerificationNeeded {}
+
+  private record OwnerGone(ActorRef<?> owner) implements Command, NoSerializationVerificationNeeded {}
+
   private enum Flush implements Command, NoSerializationVerificationNeeded {
     INSTANCE
   }
@@ -86,10 +126,11 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     INSTANCE
   }
 
-  /** Waiter side: the local callbacks of one remote fence. */
+  /** Waiter side: the local callbacks and waits of one remote fence. */
   private static final class Waiting {
     final FenceRef fence;
-    final List<ActorRef<FenceProtocol.Callback>> callbacks = new ArrayList<>(2);
+    final List<ActorRef<FenceProtocol.Callback>> callbacks = new ArrayList<>(1);
+    final List<Wait> waits = new ArrayList<>(1);
 
     Waiting(FenceRef fence) {
       this.fence = fence;
@@ -110,11 +151,16 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   private static final class Outbox {
     final List<FenceRef> subscribe = new ArrayList<>();
     final List<FenceProtocol.Signalled> signals = new ArrayList<>();
+    final List<Delivery> results = new ArrayList<>();
+    long lastSentNanos = System.nanoTime() - IDLE_MICROS * 1000;
 
     int size() {
-      return subscribe.size() + signals.size();
+      return subscribe.size() + signals.size() + results.size();
     }
   }
+
+  /** A wait this link holds: when it began, and on whose behalf. */
+  private record Held(Wait request, long startNanos) {}
 
   private final Map<FenceId, Waiting> waiting = new HashMap<>();
   private final Map<Address, Set<FenceId>> waitingByMember = new HashMap<>();
@@ -123,7 +169,11 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   private final Map<Address, ActorRef<Command>> peers = new HashMap<>();
   /** Members the cluster removed: a wait on one of their fences ends at once, -ENODEV. */
   private final Set<Address> removed = new HashSet<>();
+  private final Map<Long, Held> held = new HashMap<>();
+  private final Map<ActorRef<?>, Set<Long>> heldByOwner = new HashMap<>();
   private final ActorRef<FenceProtocol.Callback> localCallback;
+  private final TimerScheduler<Command> timers;
+  private final TraceRecorder trace;
   private boolean flushDue;
 
   public static ActorRef<Command> get(ActorSystem<?> system) {
@@ -131,11 +181,13 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   }
 
   private static Behavior<Command> create() {
-    return Behaviors.setup(FenceLinks::new);
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> new FenceLinks(context, timers)));
   }
 
-  private FenceLinks(ActorContext<Command> context) {
+  private FenceLinks(ActorContext<Command> context, TimerScheduler<Command> timers) {
     super(context);
+    this.timers = timers;
+    this.trace = TraceRecorder.get(context.getSystem());
     this.localCallback = context.messageAdapter(FenceProtocol.Callback.class, Local::new);
     if (context.getSystem().settings().config().getString("pekko.actor.provider").equals("cluster")) {
       org.apache.pekko.cluster.typed.Cluster.get(context.getSystem()).subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(
@@ -152,6 +204,13 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     return newReceiveBuilder()
         .onMessage(Watch.class, this::onWatch)
         .onMessage(Unwatch.class, this::onUnwatch)
+        .onMessage(Wait.class, this::onWait)
+        .onMessage(CancelWait.class, c -> {
+          end(c.waitId(), null, 0, FenceStatus.PENDING, "cancelled");
+          return this;
+        })
+        .onMessage(WaitTimeout.class, this::onWaitTimeout)
+        .onMessage(OwnerGone.class, this::onOwnerGone)
         .onMessage(Batch.class, this::onBatch)
         .onMessage(Local.class, this::onLocal)
         .onMessage(FenceGone.class, this::onFenceGone)
@@ -169,21 +228,105 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   // --- waiter side
 
   private Behavior<Command> onWatch(Watch w) {
-    FenceId id = w.fence().id();
     if (removed.contains(w.fence().actor().path().address())) { // its member is gone already: nobody would answer
-      w.callback().tell(new FenceProtocol.Signalled(id, FenceStatus.signalled(Errno.ENODEV.negative(), Clocks.wallNanos(), 0), false));
+      w.callback().tell(new FenceProtocol.Signalled(w.fence().id(), WaitEvents.memberGone(), false));
       return this;
     }
-    Waiting entry = waiting.get(id);
-    if (entry == null) {
-      entry = new Waiting(w.fence());
-      waiting.put(id, entry);
-      Address member = w.fence().actor().path().address();
-      waitingByMember.computeIfAbsent(member, a -> new HashSet<>()).add(id);
-      outbox(peer(member)).subscribe.add(w.fence());
-    }
-    entry.callbacks.add(w.callback());
+    waitingFor(w.fence()).callbacks.add(w.callback());
     return this;
+  }
+
+  /** The entry of a remote fence; the first one subscribes to the fence's member's link. */
+  private Waiting waitingFor(FenceRef fence) {
+    Waiting entry = waiting.get(fence.id());
+    if (entry == null) {
+      entry = new Waiting(fence);
+      waiting.put(fence.id(), entry);
+      Address member = fence.actor().path().address();
+      waitingByMember.computeIfAbsent(member, a -> new HashSet<>()).add(fence.id());
+      ActorRef<Command> link = peer(member);
+      Outbox o = outbox(link);
+      o.subscribe.add(fence);
+      posted(link, o);
+    }
+    return entry;
+  }
+
+  private Behavior<Command> onWait(Wait w) {
+    WaitEvents.begin(trace, w.services(), w.waitId(), w.waiter(), w.fence(), w.reason());
+    Held h = new Held(w, System.nanoTime());
+    held.put(w.waitId(), h);
+    heldByOwner.computeIfAbsent(w.owner(), o -> {
+      getContext().watchWith(o, new OwnerGone(o));
+      return new HashSet<>();
+    }).add(w.waitId());
+    if (removed.contains(w.fence().actor().path().address())) { // its member is gone already: nobody would answer
+      FenceStatus gone = WaitEvents.memberGone();
+      end(w.waitId(), gone, WaitResult.remaining(w.timeout(), h.startNanos()), gone, "signalled");
+      return this;
+    }
+    timers.startSingleTimer(w.waitId(), new WaitTimeout(w.waitId()), w.timeout() == null ? w.services().waitCap() : w.timeout());
+    waitingFor(w.fence()).waits.add(w);
+    return this;
+  }
+
+  private Behavior<Command> onWaitTimeout(WaitTimeout t) {
+    Held h = held.get(t.waitId());
+    if (h != null && h.request().timeout() == null) {
+      h.request().services().violation(Violation.Kind.WAIT_CAP_EXCEEDED, h.request().fence().id(),
+          "an unbounded wait lasted " + h.request().services().waitCap() + " (the wait cap); in the kernel it would still hang");
+    }
+    end(t.waitId(), FenceStatus.PENDING, 0, FenceStatus.PENDING, "timeout");
+    return this;
+  }
+
+  private Behavior<Command> onOwnerGone(OwnerGone gone) {
+    Set<Long> ids = heldByOwner.remove(gone.owner());
+    if (ids != null) {
+      for (Long id : List.copyOf(ids)) {
+        end(id, null, 0, FenceStatus.PENDING, "cancelled: the waiter went away"); // every wait ends, and is traced
+      }
+    }
+    return this;
+  }
+
+  /**
+   * Ends a held wait: its timer, its edge, its {@code WAIT_END}, and — unless {@code reply} is null (cancelled) — its
+   * result to the waiter.
+   */
+  private void end(long waitId, FenceStatus reply, long result, FenceStatus status, String how) {
+    Held h = held.remove(waitId);
+    if (h == null) {
+      return; // ended already
+    }
+    Wait w = h.request();
+    timers.cancel(waitId);
+    Set<Long> ofOwner = heldByOwner.get(w.owner());
+    if (ofOwner != null) {
+      ofOwner.remove(waitId);
+    }
+    Waiting entry = waiting.get(w.fence().id());
+    if (entry != null) {
+      entry.waits.remove(w); // the subscription stays: its signal ends the entry
+    }
+    WaitEvents.end(trace, waitId, w.waiter(), w.fence(), result, status, how);
+    w.services().waits().tell(new dev.fencelab.node.check.WaitGraph.RemoveEdge(waitId));
+    if (reply != null) {
+      deliver(w.replyTo(), new WaitResult(w.fence().id(), result, status, w.index()));
+    }
+  }
+
+  /** A result to its waiter: at once if it is on this member, through the waiter's member's link otherwise. */
+  private void deliver(ActorRef<WaitResult> to, WaitResult result) {
+    Address at = to.path().address();
+    if (!at.hasGlobalScope()) {
+      to.tell(result);
+      return;
+    }
+    ActorRef<Command> link = peer(at);
+    Outbox o = outbox(link);
+    o.results.add(new Delivery(to, result));
+    posted(link, o);
   }
 
   private Behavior<Command> onUnwatch(Unwatch u) {
@@ -204,6 +347,14 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
       ofMember.remove(s.id());
     }
     entry.callbacks.forEach(cb -> cb.tell(s));
+    if (!entry.waits.isEmpty()) {
+      FenceStatus status = WaitEvents.arrived(getContext().getSystem(), entry.fence, s.status());
+      for (Wait w : List.copyOf(entry.waits)) {
+        Held h = held.get(w.waitId());
+        long result = WaitResult.remaining(w.timeout(), h.startNanos());
+        end(w.waitId(), status, result, status, WaitEvents.how(result));
+      }
+    }
   }
 
   private Behavior<Command> onMemberGone(MemberGone gone) {
@@ -212,7 +363,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     if (ids != null) {
       // the fences' member is gone with them: each wait on them ends signalled -ENODEV, as after the death watch it replaces
       for (FenceId id : ids) {
-        delivered(new FenceProtocol.Signalled(id, FenceStatus.signalled(Errno.ENODEV.negative(), Clocks.wallNanos(), 0), false));
+        delivered(new FenceProtocol.Signalled(id, WaitEvents.memberGone(), false));
       }
     }
     peers.remove(gone.address());
@@ -235,6 +386,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
       s.links.add(b.from());
     }
     b.signals().forEach(this::delivered);
+    b.results().forEach(d -> d.to().tell(d.result()));
     return this;
   }
 
@@ -258,7 +410,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
 
   private Behavior<Command> onOwnerAnswered(OwnerAnswered a) {
     ContextOwner.Completion c = a.completion();
-    FenceStatus status = c != null && c.known() ? c.status() : FenceStatus.signalled(Errno.ENODEV.negative(), Clocks.wallNanos(), 0);
+    FenceStatus status = c != null && c.known() ? c.status() : WaitEvents.memberGone();
     forward(new FenceProtocol.Signalled(a.id(), status, true));
     return this;
   }
@@ -269,21 +421,32 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
       return;
     }
     getContext().unwatch(s.fence.actor());
-    s.links.forEach(link -> outbox(link).signals.add(signalled));
+    for (ActorRef<Command> link : s.links) {
+      Outbox o = outbox(link);
+      o.signals.add(signalled);
+      posted(link, o);
+    }
   }
 
   // --- batching
 
   private Outbox outbox(ActorRef<Command> link) {
-    Outbox o = outboxes.computeIfAbsent(link, l -> new Outbox());
-    if (o.size() + 1 >= MAX_BATCH) {
-      send(link, o); // full: it goes now, the entry starts the next one
+    return outboxes.computeIfAbsent(link, l -> new Outbox());
+  }
+
+  /**
+   * After one entry was added to {@code o}: a lone entry for a link that was idle goes at once; a full batch goes
+   * now; anything else goes with the flush at the end of this turn.
+   */
+  private void posted(ActorRef<Command> link, Outbox o) {
+    if (o.size() >= MAX_BATCH || o.size() == 1 && System.nanoTime() - o.lastSentNanos > IDLE_MICROS * 1000) {
+      send(link, o);
+      return;
     }
     if (!flushDue) {
       flushDue = true;
       getContext().getSelf().tell(Flush.INSTANCE); // after what is in the mailbox now: one message for this turn
     }
-    return o;
   }
 
   private Behavior<Command> onFlush() {
@@ -293,11 +456,19 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   }
 
   private void send(ActorRef<Command> link, Outbox o) {
-    if (o.size() > 0) {
-      link.tell(new Batch(getContext().getSelf(), o.subscribe, o.signals));
-      o.subscribe.clear();
-      o.signals.clear();
+    if (o.size() == 0) {
+      return;
     }
+    if (o.size() == 1 && o.results.size() == 1) {
+      Delivery d = o.results.get(0); // a lone result goes straight to its waiter: one hop, as a per-wait reply
+      d.to().tell(d.result());
+    } else {
+      link.tell(new Batch(getContext().getSelf(), o.subscribe, o.signals, o.results));
+    }
+    o.subscribe.clear();
+    o.signals.clear();
+    o.results.clear();
+    o.lastSentNanos = System.nanoTime();
   }
 
   private ActorRef<Command> peer(Address member) {

@@ -1,7 +1,6 @@
 package dev.fencelab.node.fence;
 
 import dev.fencelab.node.trace.TraceRecorder;
-import dev.fencelab.protocol.trace.v1.EventKind;
 
 import dev.fencelab.node.check.Violation;
 import dev.fencelab.node.check.WaitGraph;
@@ -129,10 +128,7 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
     this.waiter = waiter;
     this.trace = TraceRecorder.get(context.getSystem());
     if (!bookkeeping) {
-      trace.record(TraceRecorder.event(EventKind.WAIT_BEGIN, waiter).setId(waitId).setFence(fence.id().toString()).setName(reason)
-          .setSubject(fence.actor().path().address().toString()));
-      services.waits().tell(new WaitGraph.AddEdge(new WaitGraph.Edge(
-          waitId, waiter, fence.id().toString(), fence.actor().path().address().toString(), reason, Clocks.wallNanos())));
+      WaitEvents.begin(trace, services, waitId, waiter, fence, reason);
     }
     boolean poll = timeout != null && timeout.isZero();
     this.linked = !poll && fence.actor().path().address().hasGlobalScope();
@@ -184,21 +180,19 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
       return this;
     }
     if (terminated.getRef().equals(fence.owner())) {
-      return finish(WaitResult.remaining(timeout, startNanos), FenceStatus.signalled(Errno.ENODEV.negative(), Clocks.wallNanos(), 0));
+      return finish(WaitResult.remaining(timeout, startNanos), WaitEvents.memberGone());
     }
     return this;
   }
 
   private Behavior<Command> onOwnerAnswered(OwnerAnswered answered) {
     ContextOwner.Completion c = answered.completion();
-    FenceStatus status = c.known() ? arrived(c.status()) : FenceStatus.signalled(Errno.ENODEV.negative(), Clocks.wallNanos(), 0);
+    FenceStatus status = c.known() ? arrived(c.status()) : WaitEvents.memberGone();
     return finish(WaitResult.remaining(timeout, startNanos), status);
   }
 
-  /** A signal that crossed a delayed link ({@link LinkDelays}) arrives that much later in model time. */
   private FenceStatus arrived(FenceStatus status) {
-    long link = LinkDelays.get(getContext().getSystem()).latency(fence.actor().path().address());
-    return link == 0 || status.value() == Errno.ENODEV.negative() ? status : FenceStatus.signalled(status.value(), status.wallNanos(), status.modelNanos() + link);
+    return WaitEvents.arrived(getContext().getSystem(), fence, status);
   }
 
   private Behavior<Command> onTimeout() {
@@ -211,7 +205,7 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
 
   private Behavior<Command> finish(long result, FenceStatus status) {
     signalled = result > 0;
-    traceEnd(result, status, result > 0 ? "signalled" : result == 0 ? "timeout" : "error");
+    traceEnd(result, status, WaitEvents.how(result));
     replyTo.tell(new WaitResult(fence.id(), result, status, index));
     return Behaviors.stopped();
   }
@@ -219,8 +213,7 @@ public final class FenceWait extends AbstractBehavior<FenceWait.Command> {
   private void traceEnd(long result, FenceStatus status, String how) {
     ended = true;
     if (!bookkeeping) {
-      trace.record(TraceRecorder.event(EventKind.WAIT_END, waiter).setId(waitId).setFence(fence.id().toString())
-          .setResult(result).setStatus(status.value()).setDetail(how).setModelNanos(trace.observeModel(status.modelNanos())));
+      WaitEvents.end(trace, waitId, waiter, fence, result, status, how);
     }
   }
 

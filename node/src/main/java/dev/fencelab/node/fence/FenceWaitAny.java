@@ -53,7 +53,7 @@ public final class FenceWaitAny extends AbstractBehavior<FenceWaitAny.Command> {
     this.results = new WaitResult[fences.size()];
     ActorRef<WaitResult> adapter = context.messageAdapter(WaitResult.class, ChildDone::new);
     for (int i = 0; i < fences.size(); i++) {
-      context.spawnAnonymous(FenceWait.create(fences.get(i), timeout, waiter, reason + " [any " + i + "]", i, adapter, services));
+      FenceWaits.start(context, fences.get(i), timeout, waiter, reason + " [any " + i + "]", i, adapter, services);
     }
   }
 

@@ -4,6 +4,7 @@ import dev.fencelab.node.check.Violation;
 import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.fence.FenceServices;
 import dev.fencelab.node.fence.FenceWait;
+import dev.fencelab.node.fence.FenceWaits;
 import dev.fencelab.node.fence.WaitResult;
 import dev.fencelab.node.mm.AddressSpace.Invalidation;
 import dev.fencelab.node.mm.IntervalNotifiers.Interval;
@@ -176,7 +177,7 @@ final class InvalidationRounds {
           ctx.getSelf().tell(new MmProtocol.InvalidateDone(round.id, id, false));
         } else {
           ActorRef<WaitResult> adapter = ctx.messageAdapter(WaitResult.class, w -> new TestWaited(round.id, id, w));
-          ctx.spawnAnonymous(FenceWait.create(sub.fence, null, sub.label + " invalidate", "invalidate " + label, adapter, services));
+          FenceWaits.start(ctx, sub.fence, null, sub.label + " invalidate", "invalidate " + label, -1, adapter, services);
         }
       }
     }

@@ -4,6 +4,7 @@ import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.fence.FenceServices;
 import dev.fencelab.node.fence.FenceStatus;
 import dev.fencelab.node.fence.FenceWait;
+import dev.fencelab.node.fence.FenceWaits;
 import dev.fencelab.node.fence.WaitResult;
 import java.time.Duration;
 import java.util.List;
@@ -55,7 +56,7 @@ public final class ResvWait extends AbstractBehavior<ResvWait.Command> {
     this.pending = fences.size();
     ActorRef<WaitResult> adapter = context.messageAdapter(WaitResult.class, ChildDone::new);
     for (FenceRef f : fences) {
-      context.spawnAnonymous(FenceWait.create(f, timeout, waiter, "dma_resv_wait_timeout " + resv, adapter, services));
+      FenceWaits.start(context, f, timeout, waiter, "dma_resv_wait_timeout " + resv, -1, adapter, services);
     }
   }
 

@@ -497,6 +497,7 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
           m.subscribe().forEach(f -> b.addSubscribe(fenceRef(f)));
           m.signals().forEach(x -> b.addSignals(FenceV1.Signalled.newBuilder().setId(id(x.id())).setStatus(status(x.status()))
               .setAlreadySignalled(x.alreadySignalled())));
+          m.results().forEach(d -> b.addResults(FenceV1.LinkDelivery.newBuilder().setTo(ref(d.to())).setResult(waitResult(d.result()))));
           return b.build();
         },
         FenceV1.LinkBatch::parseFrom,
@@ -505,7 +506,11 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
           for (FenceV1.Signalled x : p.getSignalsList()) {
             signals.add(new FenceProtocol.Signalled(id(x.getId()), status(x.getStatus()), x.getAlreadySignalled()));
           }
-          return new FenceLinks.Batch(required(p.getFrom(), "LinkBatch.from"), fenceRefs(p.getSubscribeList()), signals);
+          List<FenceLinks.Delivery> results = new ArrayList<>(p.getResultsCount());
+          for (FenceV1.LinkDelivery d : p.getResultsList()) {
+            results.add(new FenceLinks.Delivery(required(d.getTo(), "LinkDelivery.to"), waitResult(d.getResult())));
+          }
+          return new FenceLinks.Batch(required(p.getFrom(), "LinkBatch.from"), fenceRefs(p.getSubscribeList()), signals, results);
         });
   }
 
@@ -532,10 +537,15 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
         FenceV1.StatusReply::parseFrom,
         p -> new FenceProtocol.StatusReply(id(p.getId()), status(p.getStatus()), p.getSignalingEnabled(), p.getDeadlineNanos(),
             p.getEnableOpsCalls()));
-    codec(WaitResult.class, "F.WaitResult",
-        m -> FenceV1.WaitResult.newBuilder().setId(id(m.id())).setResult(m.result()).setStatus(status(m.status())).setIndex(m.index()).build(),
-        FenceV1.WaitResult::parseFrom,
-        p -> new WaitResult(id(p.getId()), p.getResult(), status(p.getStatus()), p.getIndex()));
+    codec(WaitResult.class, "F.WaitResult", NodeSerializer::waitResult, FenceV1.WaitResult::parseFrom, NodeSerializer::waitResult);
+  }
+
+  private static FenceV1.WaitResult waitResult(WaitResult m) {
+    return FenceV1.WaitResult.newBuilder().setId(id(m.id())).setResult(m.result()).setStatus(status(m.status())).setIndex(m.index()).build();
+  }
+
+  private static WaitResult waitResult(FenceV1.WaitResult p) throws NotSerializableException {
+    return new WaitResult(id(p.getId()), p.getResult(), status(p.getStatus()), p.getIndex());
   }
 
   private void registerOwners() {

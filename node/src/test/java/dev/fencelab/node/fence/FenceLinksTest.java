@@ -1,7 +1,10 @@
 package dev.fencelab.node.fence;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.fencelab.node.check.Violation;
+import dev.fencelab.node.check.WaitGraph;
 import dev.fencelab.protocol.Errno;
 import java.time.Duration;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -73,5 +76,103 @@ class FenceLinksTest {
 
     stays.expectMessageClass(FenceProtocol.Signalled.class);
     gone.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  private FenceLinks.Wait waitOn(FenceRef fence, Duration timeout, TestProbe<WaitResult> replyTo, ActorRef<?> owner) {
+    return new FenceLinks.Wait(fx.services.nextWaitId(), fence, timeout, "test", "link wait", 4, replyTo.ref(), owner, fx.services);
+  }
+
+  private java.util.List<WaitGraph.Edge> edges() {
+    TestProbe<WaitGraph.Pending> probe = fx.testKit.createTestProbe();
+    fx.waits.tell(new WaitGraph.ListPending(probe.ref()));
+    return probe.receiveMessage().edges();
+  }
+
+  @Test
+  void aHeldWaitEndsSignalledWithTheFencesErrorAndItsIndex() {
+    FenceRef fence = fx.createFence(timeline);
+    TestProbe<WaitResult> waiter = fx.testKit.createTestProbe();
+    links.tell(waitOn(fence, Duration.ofSeconds(20), waiter, waiter.ref()));
+
+    fx.signal(timeline, fence, Errno.EIO.negative());
+
+    WaitResult r = waiter.receiveMessage();
+    assertTrue(r.result() > 0 && r.result() <= Duration.ofSeconds(20).toNanos(), "the remaining timeout: " + r.result());
+    assertEquals(Errno.EIO.negative(), r.status().value());
+    assertEquals(4, r.index());
+  }
+
+  @Test
+  void aHeldWaitOnAPendingFenceTimesOutWithZero() {
+    FenceRef fence = fx.createFence(timeline);
+    TestProbe<WaitResult> waiter = fx.testKit.createTestProbe();
+    links.tell(waitOn(fence, Duration.ofMillis(100), waiter, waiter.ref()));
+
+    WaitResult r = waiter.receiveMessage();
+    assertEquals(0, r.result());
+    assertEquals(FenceStatus.PENDING, r.status());
+  }
+
+  @Test
+  void aHeldWaitIsAnEdgeOfTheWaitForGraphUntilItEnds() {
+    FenceRef fence = fx.createFence(timeline);
+    TestProbe<WaitResult> waiter = fx.testKit.createTestProbe();
+    links.tell(waitOn(fence, Duration.ofSeconds(20), waiter, waiter.ref()));
+    fx.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(5), () -> {
+      assertEquals(1, edges().stream().filter(e -> e.reason().equals("link wait")).count());
+      return null;
+    });
+
+    fx.signal(timeline, fence, 0);
+    waiter.receiveMessage();
+
+    fx.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(5), () -> {
+      assertTrue(edges().isEmpty(), "no edge left: " + edges());
+      return null;
+    });
+  }
+
+  @Test
+  void anUnboundedHeldWaitEndsAtTheWaitCapAsAViolation() {
+    FenceRef fence = fx.createFence(timeline);
+    TestProbe<WaitResult> waiter = fx.testKit.createTestProbe();
+    links.tell(waitOn(fence, null, waiter, waiter.ref()));
+
+    assertEquals(0, waiter.receiveMessage(Duration.ofSeconds(15)).result());
+    fx.expectViolation(Violation.Kind.WAIT_CAP_EXCEEDED);
+  }
+
+  @Test
+  void aCancelledHeldWaitAnswersNothing() {
+    FenceRef fence = fx.createFence(timeline);
+    TestProbe<WaitResult> waiter = fx.testKit.createTestProbe();
+    FenceLinks.Wait w = waitOn(fence, Duration.ofSeconds(20), waiter, waiter.ref());
+    links.tell(w);
+    links.tell(new FenceLinks.CancelWait(w.waitId()));
+
+    fx.signal(timeline, fence, 0);
+
+    waiter.expectNoMessage(Duration.ofMillis(300));
+  }
+
+  @Test
+  void aWaiterThatStopsEndsItsHeldWaitsWithoutAnAnswer() {
+    FenceRef fence = fx.createFence(timeline);
+    TestProbe<WaitResult> waiter = fx.testKit.createTestProbe();
+    TestProbe<Object> owner = fx.testKit.createTestProbe();
+    links.tell(waitOn(fence, Duration.ofSeconds(20), waiter, owner.ref()));
+    fx.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(5), () -> {
+      assertEquals(1, edges().size());
+      return null;
+    });
+
+    owner.stop();
+
+    fx.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(5), () -> {
+      assertTrue(edges().isEmpty(), "the wait ended with its waiter: " + edges());
+      return null;
+    });
+    fx.signal(timeline, fence, 0);
+    waiter.expectNoMessage(Duration.ofMillis(300));
   }
 }

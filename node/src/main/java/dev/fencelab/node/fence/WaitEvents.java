@@ -1,0 +1,45 @@
+package dev.fencelab.node.fence;
+
+import dev.fencelab.node.check.WaitGraph;
+import dev.fencelab.node.trace.TraceRecorder;
+import dev.fencelab.protocol.Errno;
+import dev.fencelab.protocol.trace.v1.EventKind;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/**
+ * What every wait leaves behind, the same whether an actor ({@link FenceWait}) or the member's link ({@link FenceLinks})
+ * holds it: a {@code WAIT_BEGIN} and a {@code WAIT_END} trace event, and an edge in the member's {@link WaitGraph} while
+ * it runs.
+ */
+final class WaitEvents {
+  private WaitEvents() {}
+
+  static void begin(TraceRecorder trace, FenceServices services, long waitId, String waiter, FenceRef fence, String reason) {
+    trace.record(TraceRecorder.event(EventKind.WAIT_BEGIN, waiter).setId(waitId).setFence(fence.id().toString()).setName(reason)
+        .setSubject(fence.actor().path().address().toString()));
+    services.waits().tell(new WaitGraph.AddEdge(new WaitGraph.Edge(
+        waitId, waiter, fence.id().toString(), fence.actor().path().address().toString(), reason, Clocks.wallNanos())));
+  }
+
+  static void end(TraceRecorder trace, long waitId, String waiter, FenceRef fence, long result, FenceStatus status, String how) {
+    trace.record(TraceRecorder.event(EventKind.WAIT_END, waiter).setId(waitId).setFence(fence.id().toString())
+        .setResult(result).setStatus(status.value()).setDetail(how).setModelNanos(trace.observeModel(status.modelNanos())));
+  }
+
+  /** How a wait with this result ended, as its {@code WAIT_END} event says. */
+  static String how(long result) {
+    return result > 0 ? "signalled" : result == 0 ? "timeout" : "error";
+  }
+
+  /** A signal that crossed a delayed link ({@link LinkDelays}) arrives that much later in model time. */
+  static FenceStatus arrived(ActorSystem<?> system, FenceRef fence, FenceStatus status) {
+    long link = LinkDelays.get(system).latency(fence.actor().path().address());
+    return link == 0 || status.value() == Errno.ENODEV.negative() ? status
+        : FenceStatus.signalled(status.value(), status.wallNanos(), status.modelNanos() + link);
+  }
+
+  /** How a fence whose member is gone ends for its waiters. */
+  static FenceStatus memberGone() {
+    return FenceStatus.signalled(Errno.ENODEV.negative(), Clocks.wallNanos(), 0);
+  }
+}
