@@ -475,11 +475,13 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
   private void crossBurst() {
     int n = p.crossIterations();
     withPeerWaits(n, "bench burst", () -> {
+      getContext().getLog().info("bench: signalling {} fences waited on from the peer (timed)", n);
       phaseStart = System.nanoTime();
       pendingRefs.forEach(f -> f.actor().tell(new FenceProtocol.Signal(0, 0, null)));
     }, waited -> {
       if (++count == n) {
         fanoutElapsed = System.nanoTime() - phaseStart;
+        getContext().getLog().info("bench: {} cross-node wakes in {} ms", n, fanoutElapsed / 1_000_000);
         next();
       }
     });

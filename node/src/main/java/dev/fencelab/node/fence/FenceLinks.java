@@ -113,7 +113,10 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
 
   private record MemberUp(Address address) implements Command, NoSerializationVerificationNeeded {}
 
-  private record WaitTimeout(long waitId) implements Command, NoSerializationVerificationNeeded {}
+  /** The earliest deadline of a held wait passed (one timer for all of them). */
+  private enum Deadline implements Command, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
 
   private record OwnerGone(ActorRef<?> owner) implements Command, NoSerializationVerificationNeeded {}
 
@@ -130,7 +133,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   private static final class Waiting {
     final FenceRef fence;
     final List<ActorRef<FenceProtocol.Callback>> callbacks = new ArrayList<>(1);
-    final List<Wait> waits = new ArrayList<>(1);
+    final List<HeldWaits.Held> waits = new ArrayList<>(1);
 
     Waiting(FenceRef fence) {
       this.fence = fence;
@@ -159,8 +162,6 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     }
   }
 
-  /** A wait this link holds: when it began, and on whose behalf. */
-  private record Held(Wait request, long startNanos) {}
 
   private final Map<FenceId, Waiting> waiting = new HashMap<>();
   private final Map<Address, Set<FenceId>> waitingByMember = new HashMap<>();
@@ -169,8 +170,9 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   private final Map<Address, ActorRef<Command>> peers = new HashMap<>();
   /** Members the cluster removed: a wait on one of their fences ends at once, -ENODEV. */
   private final Set<Address> removed = new HashSet<>();
-  private final Map<Long, Held> held = new HashMap<>();
-  private final Map<ActorRef<?>, Set<Long>> heldByOwner = new HashMap<>();
+  private final HeldWaits held = new HeldWaits();
+  /** When the deadline timer fires next ({@link Long#MAX_VALUE}: not running). */
+  private long timerDue = Long.MAX_VALUE;
   private final ActorRef<FenceProtocol.Callback> localCallback;
   private final TimerScheduler<Command> timers;
   private final TraceRecorder trace;
@@ -209,7 +211,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
           end(c.waitId(), null, 0, FenceStatus.PENDING, "cancelled");
           return this;
         })
-        .onMessage(WaitTimeout.class, this::onWaitTimeout)
+        .onMessageEquals(Deadline.INSTANCE, this::onDeadline)
         .onMessage(OwnerGone.class, this::onOwnerGone)
         .onMessage(Batch.class, this::onBatch)
         .onMessage(Local.class, this::onLocal)
@@ -254,38 +256,49 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
 
   private Behavior<Command> onWait(Wait w) {
     WaitEvents.begin(trace, w.services(), w.waitId(), w.waiter(), w.fence(), w.reason());
-    Held h = new Held(w, System.nanoTime());
-    held.put(w.waitId(), h);
-    heldByOwner.computeIfAbsent(w.owner(), o -> {
-      getContext().watchWith(o, new OwnerGone(o));
-      return new HashSet<>();
-    }).add(w.waitId());
+    long now = System.nanoTime();
+    HeldWaits.Held h = new HeldWaits.Held(w, now, now + (w.timeout() == null ? w.services().waitCap() : w.timeout()).toNanos());
+    if (held.add(h)) {
+      getContext().watchWith(w.owner(), new OwnerGone(w.owner()));
+    }
     if (removed.contains(w.fence().actor().path().address())) { // its member is gone already: nobody would answer
       FenceStatus gone = WaitEvents.memberGone();
-      end(w.waitId(), gone, WaitResult.remaining(w.timeout(), h.startNanos()), gone, "signalled");
+      end(w.waitId(), gone, WaitResult.remaining(w.timeout(), now), gone, "signalled");
       return this;
     }
-    timers.startSingleTimer(w.waitId(), new WaitTimeout(w.waitId()), w.timeout() == null ? w.services().waitCap() : w.timeout());
-    waitingFor(w.fence()).waits.add(w);
+    waitingFor(w.fence()).waits.add(h);
+    if (h.deadlineNanos < timerDue) {
+      armTimer(h.deadlineNanos, now);
+    }
     return this;
   }
 
-  private Behavior<Command> onWaitTimeout(WaitTimeout t) {
-    Held h = held.get(t.waitId());
-    if (h != null && h.request().timeout() == null) {
-      h.request().services().violation(Violation.Kind.WAIT_CAP_EXCEEDED, h.request().fence().id(),
-          "an unbounded wait lasted " + h.request().services().waitCap() + " (the wait cap); in the kernel it would still hang");
+  private void armTimer(long due, long now) {
+    timerDue = due;
+    timers.startSingleTimer(Deadline.INSTANCE, Duration.ofNanos(Math.max(0, due - now)));
+  }
+
+  private Behavior<Command> onDeadline() {
+    long now = System.nanoTime();
+    for (HeldWaits.Held h = held.pollDue(now); h != null; h = held.pollDue(now)) {
+      Wait w = h.request;
+      if (w.timeout() == null) {
+        w.services().violation(Violation.Kind.WAIT_CAP_EXCEEDED, w.fence().id(),
+            "an unbounded wait lasted " + w.services().waitCap() + " (the wait cap); in the kernel it would still hang");
+      }
+      end(w.waitId(), FenceStatus.PENDING, 0, FenceStatus.PENDING, "timeout");
     }
-    end(t.waitId(), FenceStatus.PENDING, 0, FenceStatus.PENDING, "timeout");
+    timerDue = Long.MAX_VALUE;
+    long next = held.nextDeadline();
+    if (next != Long.MAX_VALUE) {
+      armTimer(next, now);
+    }
     return this;
   }
 
   private Behavior<Command> onOwnerGone(OwnerGone gone) {
-    Set<Long> ids = heldByOwner.remove(gone.owner());
-    if (ids != null) {
-      for (Long id : List.copyOf(ids)) {
-        end(id, null, 0, FenceStatus.PENDING, "cancelled: the waiter went away"); // every wait ends, and is traced
-      }
+    for (Long id : held.removeOwner(gone.owner())) {
+      end(id, null, 0, FenceStatus.PENDING, "cancelled: the waiter went away"); // every wait ends, and is traced
     }
     return this;
   }
@@ -295,19 +308,14 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
    * result to the waiter.
    */
   private void end(long waitId, FenceStatus reply, long result, FenceStatus status, String how) {
-    Held h = held.remove(waitId);
+    HeldWaits.Held h = held.remove(waitId);
     if (h == null) {
       return; // ended already
     }
-    Wait w = h.request();
-    timers.cancel(waitId);
-    Set<Long> ofOwner = heldByOwner.get(w.owner());
-    if (ofOwner != null) {
-      ofOwner.remove(waitId);
-    }
+    Wait w = h.request;
     Waiting entry = waiting.get(w.fence().id());
     if (entry != null) {
-      entry.waits.remove(w); // the subscription stays: its signal ends the entry
+      entry.waits.remove(h); // the subscription stays: its signal ends the entry
     }
     WaitEvents.end(trace, waitId, w.waiter(), w.fence(), result, status, how);
     w.services().waits().tell(new dev.fencelab.node.check.WaitGraph.RemoveEdge(waitId));
@@ -349,10 +357,9 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     entry.callbacks.forEach(cb -> cb.tell(s));
     if (!entry.waits.isEmpty()) {
       FenceStatus status = WaitEvents.arrived(getContext().getSystem(), entry.fence, s.status());
-      for (Wait w : List.copyOf(entry.waits)) {
-        Held h = held.get(w.waitId());
-        long result = WaitResult.remaining(w.timeout(), h.startNanos());
-        end(w.waitId(), status, result, status, WaitEvents.how(result));
+      for (HeldWaits.Held h : entry.waits.size() == 1 ? List.of(entry.waits.get(0)) : List.copyOf(entry.waits)) {
+        long result = WaitResult.remaining(h.request.timeout(), h.startNanos);
+        end(h.request.waitId(), status, result, status, WaitEvents.how(result));
       }
     }
   }

@@ -15,15 +15,20 @@ final class WaitEvents {
   private WaitEvents() {}
 
   static void begin(TraceRecorder trace, FenceServices services, long waitId, String waiter, FenceRef fence, String reason) {
-    trace.record(TraceRecorder.event(EventKind.WAIT_BEGIN, waiter).setId(waitId).setFence(fence.id().toString()).setName(reason)
-        .setSubject(fence.actor().path().address().toString()));
+    if (trace.enabled()) { // nothing built per wait when tracing is off
+      trace.record(TraceRecorder.event(EventKind.WAIT_BEGIN, waiter).setId(waitId).setFence(fence.id().toString()).setName(reason)
+          .setSubject(fence.actor().path().address().toString()));
+    }
     services.waits().tell(new WaitGraph.AddEdge(new WaitGraph.Edge(
         waitId, waiter, fence.id().toString(), fence.actor().path().address().toString(), reason, Clocks.wallNanos())));
   }
 
   static void end(TraceRecorder trace, long waitId, String waiter, FenceRef fence, long result, FenceStatus status, String how) {
-    trace.record(TraceRecorder.event(EventKind.WAIT_END, waiter).setId(waitId).setFence(fence.id().toString())
-        .setResult(result).setStatus(status.value()).setDetail(how).setModelNanos(trace.observeModel(status.modelNanos())));
+    long model = trace.observeModel(status.modelNanos()); // the member's model clock moves whether traced or not
+    if (trace.enabled()) {
+      trace.record(TraceRecorder.event(EventKind.WAIT_END, waiter).setId(waitId).setFence(fence.id().toString())
+          .setResult(result).setStatus(status.value()).setDetail(how).setModelNanos(model));
+    }
   }
 
   /** How a wait with this result ended, as its {@code WAIT_END} event says. */

@@ -497,7 +497,16 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
           m.subscribe().forEach(f -> b.addSubscribe(fenceRef(f)));
           m.signals().forEach(x -> b.addSignals(FenceV1.Signalled.newBuilder().setId(id(x.id())).setStatus(status(x.status()))
               .setAlreadySignalled(x.alreadySignalled())));
-          m.results().forEach(d -> b.addResults(FenceV1.LinkDelivery.newBuilder().setTo(ref(d.to())).setResult(waitResult(d.result()))));
+          Map<org.apache.pekko.actor.typed.ActorRef<?>, Integer> recipients = new HashMap<>(); // most results of a batch go to a few waiters
+          for (FenceLinks.Delivery d : m.results()) {
+            Integer to = recipients.get(d.to());
+            if (to == null) {
+              to = recipients.size();
+              recipients.put(d.to(), to);
+              b.addRecipients(ref(d.to()));
+            }
+            b.addResults(FenceV1.LinkDelivery.newBuilder().setTo(to).setResult(waitResult(d.result())));
+          }
           return b.build();
         },
         FenceV1.LinkBatch::parseFrom,
@@ -507,8 +516,15 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
             signals.add(new FenceProtocol.Signalled(id(x.getId()), status(x.getStatus()), x.getAlreadySignalled()));
           }
           List<FenceLinks.Delivery> results = new ArrayList<>(p.getResultsCount());
+          List<org.apache.pekko.actor.typed.ActorRef<WaitResult>> recipients = new ArrayList<>(p.getRecipientsCount());
+          for (String r : p.getRecipientsList()) {
+            recipients.add(required(r, "LinkBatch.recipients"));
+          }
           for (FenceV1.LinkDelivery d : p.getResultsList()) {
-            results.add(new FenceLinks.Delivery(required(d.getTo(), "LinkDelivery.to"), waitResult(d.getResult())));
+            if (d.getTo() >= recipients.size()) {
+              throw new NotSerializableException("LinkDelivery.to " + d.getTo() + " names no recipient (" + recipients.size() + ")");
+            }
+            results.add(new FenceLinks.Delivery(recipients.get(d.getTo()), waitResult(d.getResult())));
           }
           return new FenceLinks.Batch(required(p.getFrom(), "LinkBatch.from"), fenceRefs(p.getSubscribeList()), signals, results);
         });

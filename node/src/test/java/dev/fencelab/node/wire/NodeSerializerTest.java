@@ -242,6 +242,8 @@ class NodeSerializerTest {
     FenceId id = new FenceId(new FenceContext(0x1234_5678_9abc_def0L, 7), 0xFFFF_FFFF_0000_0001L);
     FenceStatus status = new FenceStatus(-62, 1_700_000_000_000_000_000L, 42);
     FenceRef ref = new FenceRef(id, FenceRef.Kind.SW_SYNC, false, fenceActor, owner, 0);
+    var waiterA = testKit.<WaitResult>createTestProbe().ref();
+    var waiterB = testKit.<WaitResult>createTestProbe().ref();
     return List.of(
         new FenceProtocol.AddCallback(callback, true),
         new FenceProtocol.RemoveCallback(callback, testKit.<FenceProtocol.CallbackRemoved>createTestProbe().ref()),
@@ -256,7 +258,9 @@ class NodeSerializerTest {
         new FenceProtocol.Signalled(id, status, true),
         new dev.fencelab.node.fence.FenceLinks.Batch(testKit.<dev.fencelab.node.fence.FenceLinks.Command>createTestProbe().ref(),
             List.of(ref), List.of(new FenceProtocol.Signalled(id, status, false), new FenceProtocol.Signalled(id, FenceStatus.PENDING, true)),
-            List.of(new dev.fencelab.node.fence.FenceLinks.Delivery(testKit.<WaitResult>createTestProbe().ref(), new WaitResult(id, 7, status, 2)))),
+            List.of(new dev.fencelab.node.fence.FenceLinks.Delivery(waiterA, new WaitResult(id, 7, status, 2)),
+                new dev.fencelab.node.fence.FenceLinks.Delivery(waiterB, new WaitResult(id, 0, FenceStatus.PENDING, -1)),
+                new dev.fencelab.node.fence.FenceLinks.Delivery(waiterA, new WaitResult(id, 1, status, 3)))),
         new FenceProtocol.CallbackAdded(id),
         new FenceProtocol.CallbackRemoved(id, true),
         new FenceProtocol.SignalResult(id, -22),
