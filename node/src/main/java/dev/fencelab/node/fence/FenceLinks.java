@@ -38,9 +38,12 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  *       wait on a fence subscribes once to the fence's member's link; every later waiter on this member joins it. When
  *       the signal comes back, every local waiter gets it. A waiter that stops ends its waits, traced as cancelled.
  *       ({@link Watch} hands over a bare callback instead, for a {@link FenceWait} that keeps the rest itself.)
- *   <li><b>Fence side.</b> The link adds one callback to the fence (and watches it, locally) for all the members
- *       subscribed to it; when it signals, or stops (the context owner then says how it ended), each subscribed
- *       member gets one entry.
+ *   <li><b>Fence side.</b> The link adds one callback to the fence for all the members subscribed to it, asking an
+ *       acknowledgement; when it signals each subscribed member gets one entry. A fence that has already signalled
+ *       answers at once; a pending one acknowledges, and from then on its callbacks run whatever ends it (§1.1 F4: a
+ *       released fence signals its callbacks). Only a fence that does neither within {@link #ACK_GRACE} is watched:
+ *       it may have stopped before the callback reached it, and then its context owner says how it ended. No death
+ *       watch per fence on the common path (it cost a third of a member's CPU under a burst of cross-node wakes).
  *   <li><b>Batched per destination.</b> Subscriptions, signals and wait results bound for one member travel as one
  *       {@link Batch} (up to {@value #MAX_BATCH} entries). An entry for a member this link sent nothing to for
  *       {@value #IDLE_MICROS} µs goes at once — at low load one message, and a lone wait result straight to its
@@ -56,6 +59,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   /** Entries per {@link Batch} at most (a frame stays far under Artery's size limit). */
   static final int MAX_BATCH = 512;
+
+  /** How long a fence may take to acknowledge a callback before it is watched (it may have stopped already). */
+  static final Duration ACK_GRACE = Duration.ofMillis(20);
 
   /** A member sent nothing for this long gets the next entry at once (low load: no batching delay). */
   static final long IDLE_MICROS = 200;
@@ -124,6 +130,11 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     INSTANCE
   }
 
+  /** The oldest unacknowledged subscription's grace is over. */
+  private enum AckCheck implements Command, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
   /** A membership event other than Up and Removed: nothing changes here. */
   private enum OtherMemberEvent implements Command, NoSerializationVerificationNeeded {
     INSTANCE
@@ -144,6 +155,11 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   private static final class Subscribed {
     final FenceRef fence;
     final Set<ActorRef<Command>> links = new HashSet<>(2);
+    final long sentNanos = System.nanoTime();
+    /** The fence acknowledged the callback (or answered it). */
+    boolean acked;
+    /** Watched: it did not acknowledge within the grace. */
+    boolean watched;
 
     Subscribed(FenceRef fence) {
       this.fence = fence;
@@ -166,6 +182,9 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   private final Map<FenceId, Waiting> waiting = new HashMap<>();
   private final Map<Address, Set<FenceId>> waitingByMember = new HashMap<>();
   private final Map<FenceId, Subscribed> subscribed = new HashMap<>();
+  /** Subscriptions in the order their callbacks went out, until acknowledged or watched. */
+  private final java.util.ArrayDeque<Subscribed> unacked = new java.util.ArrayDeque<>();
+  private boolean ackCheckArmed;
   private final Map<ActorRef<Command>, Outbox> outboxes = new LinkedHashMap<>();
   private final Map<Address, ActorRef<Command>> peers = new HashMap<>();
   /** Members the cluster removed: a wait on one of their fences ends at once, -ENODEV. */
@@ -223,6 +242,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
           return this;
         })
         .onMessageEquals(Flush.INSTANCE, this::onFlush)
+        .onMessageEquals(AckCheck.INSTANCE, this::onAckCheck)
         .onMessageEquals(OtherMemberEvent.INSTANCE, () -> this)
         .build();
   }
@@ -387,8 +407,11 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
       if (s == null) {
         s = new Subscribed(fence);
         subscribed.put(fence.id(), s);
-        getContext().watchWith(fence.actor(), new FenceGone(fence.id()));
-        fence.actor().tell(new FenceProtocol.AddCallback(localCallback, false));
+        fence.actor().tell(new FenceProtocol.AddCallback(localCallback, true));
+        unacked.add(s);
+        if (!ackCheckArmed) {
+          armAckCheck(ACK_GRACE);
+        }
       }
       s.links.add(b.from());
     }
@@ -397,7 +420,41 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     return this;
   }
 
+  private void armAckCheck(Duration in) {
+    ackCheckArmed = true;
+    timers.startSingleTimer(AckCheck.INSTANCE, in);
+  }
+
+  /** Watches every subscribed fence that has not acknowledged within the grace; re-arms for the next one. */
+  private Behavior<Command> onAckCheck() {
+    ackCheckArmed = false;
+    long now = System.nanoTime();
+    long grace = ACK_GRACE.toNanos();
+    while (!unacked.isEmpty()) {
+      Subscribed s = unacked.peek();
+      if (s.acked || subscribed.get(s.fence.id()) != s) {
+        unacked.poll(); // acknowledged, or already signalled
+        continue;
+      }
+      if (now - s.sentNanos < grace) {
+        armAckCheck(Duration.ofNanos(grace - (now - s.sentNanos)));
+        return this;
+      }
+      unacked.poll();
+      s.watched = true; // stopped before the callback came, or slow: a dead one's Terminated comes at once
+      getContext().watchWith(s.fence.actor(), new FenceGone(s.fence.id()));
+    }
+    return this;
+  }
+
   private Behavior<Command> onLocal(Local local) {
+    if (local.callback() instanceof FenceProtocol.CallbackAdded added) {
+      Subscribed s = subscribed.get(added.id());
+      if (s != null) {
+        s.acked = true;
+      }
+      return this;
+    }
     if (local.callback() instanceof FenceProtocol.Signalled signalled) {
       forward(signalled);
     }
@@ -427,7 +484,9 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     if (s == null) {
       return;
     }
-    getContext().unwatch(s.fence.actor());
+    if (s.watched) {
+      getContext().unwatch(s.fence.actor());
+    }
     for (ActorRef<Command> link : s.links) {
       Outbox o = outbox(link);
       o.signals.add(signalled);
