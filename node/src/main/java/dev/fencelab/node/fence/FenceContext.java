@@ -14,6 +14,16 @@ public record FenceContext(long origin, long id) {
   }
 
   @Override
+  public boolean equals(Object o) {
+    return o instanceof FenceContext c && c.origin == origin && c.id == id;
+  }
+
+  @Override
+  public int hashCode() {
+    return Long.hashCode(origin * 31 + id);
+  }
+
+  @Override
   public String toString() {
     return isStub() ? "ctx0" : "ctx" + id + "." + Long.toHexString(origin & 0xffffL);
   }

@@ -145,9 +145,12 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     final FenceRef fence;
     final List<ActorRef<FenceProtocol.Callback>> callbacks = new ArrayList<>(1);
     final List<HeldWaits.Held> waits = new ArrayList<>(1);
+    /** The waited fences of the fence's member (kept here: an address is a costly hash key). */
+    final Set<FenceId> ofMember;
 
-    Waiting(FenceRef fence) {
+    Waiting(FenceRef fence, Set<FenceId> ofMember) {
       this.fence = fence;
+      this.ofMember = ofMember;
     }
   }
 
@@ -262,10 +265,10 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   private Waiting waitingFor(FenceRef fence) {
     Waiting entry = waiting.get(fence.id());
     if (entry == null) {
-      entry = new Waiting(fence);
-      waiting.put(fence.id(), entry);
       Address member = fence.actor().path().address();
-      waitingByMember.computeIfAbsent(member, a -> new HashSet<>()).add(fence.id());
+      entry = new Waiting(fence, waitingByMember.computeIfAbsent(member, a -> new HashSet<>()));
+      entry.ofMember.add(fence.id());
+      waiting.put(fence.id(), entry);
       ActorRef<Command> link = peer(member);
       Outbox o = outbox(link);
       o.subscribe.add(fence);
@@ -370,10 +373,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     if (entry == null) {
       return;
     }
-    Set<FenceId> ofMember = waitingByMember.get(entry.fence.actor().path().address());
-    if (ofMember != null) {
-      ofMember.remove(s.id());
-    }
+    entry.ofMember.remove(s.id()); // (a member gone removed its set, and iterates a copy)
     entry.callbacks.forEach(cb -> cb.tell(s));
     if (!entry.waits.isEmpty()) {
       FenceStatus status = WaitEvents.arrived(getContext().getSystem(), entry.fence, s.status());
@@ -389,7 +389,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     Set<FenceId> ids = waitingByMember.remove(gone.address());
     if (ids != null) {
       // the fences' member is gone with them: each wait on them ends signalled -ENODEV, as after the death watch it replaces
-      for (FenceId id : ids) {
+      for (FenceId id : List.copyOf(ids)) { // a copy: each delivery takes its id out of the set
         delivered(new FenceProtocol.Signalled(id, WaitEvents.memberGone(), false));
       }
     }

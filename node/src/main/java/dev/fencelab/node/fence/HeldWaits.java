@@ -19,6 +19,8 @@ final class HeldWaits {
     final FenceLinks.Wait request;
     final long startNanos;
     final long deadlineNanos;
+    /** The held waits of the same owner (kept here: an actor ref is a costly hash key). */
+    Set<Long> ofOwner;
 
     Held(FenceLinks.Wait request, long startNanos, long deadlineNanos) {
       this.request = request;
@@ -35,12 +37,15 @@ final class HeldWaits {
   boolean add(Held h) {
     byId.put(h.request.waitId(), h);
     deadlines.add(h);
-    boolean[] fresh = {false};
-    byOwner.computeIfAbsent(h.request.owner(), o -> {
-      fresh[0] = true;
-      return new HashSet<>();
-    }).add(h.request.waitId());
-    return fresh[0];
+    Set<Long> ofOwner = byOwner.get(h.request.owner());
+    boolean fresh = ofOwner == null;
+    if (fresh) {
+      ofOwner = new HashSet<>();
+      byOwner.put(h.request.owner(), ofOwner);
+    }
+    ofOwner.add(h.request.waitId());
+    h.ofOwner = ofOwner;
+    return fresh;
   }
 
   Held get(long waitId) {
@@ -53,10 +58,7 @@ final class HeldWaits {
     if (h == null) {
       return null;
     }
-    Set<Long> ofOwner = byOwner.get(h.request.owner());
-    if (ofOwner != null) {
-      ofOwner.remove(waitId);
-    }
+    h.ofOwner.remove(waitId); // (an owner gone took its set away first)
     if (deadlines.size() > 1024 && deadlines.size() > 4 * byId.size()) {
       deadlines.clear(); // mostly ended waits: rebuilt from the held ones
       deadlines.addAll(byId.values());
