@@ -48,6 +48,15 @@ public final class ScenarioLoader {
   static final int MAX_DEPTH = 64;
   static final int MAX_PROBLEMS = 50;
 
+  /** SnakeYAML's own limit (3 MiB of code points by default) raised to {@link #MAX_BYTES}: the size limit is ours. */
+  private static final YAMLFactory YAML;
+
+  static {
+    org.yaml.snakeyaml.LoaderOptions options = new org.yaml.snakeyaml.LoaderOptions();
+    options.setCodePointLimit((int) MAX_BYTES);
+    YAML = YAMLFactory.builder().loaderOptions(options).build();
+  }
+
   public static Loaded load(Path file) throws ScenarioException {
     String text;
     try {
@@ -68,7 +77,7 @@ public final class ScenarioLoader {
   public static Loaded parse(String text, String source, boolean json) throws ScenarioException {
     boolean asJson = json || text.stripLeading().startsWith("{");
     Node root;
-    try (JsonParser p = (asJson ? new JsonFactory() : new YAMLFactory()).createParser(text)) {
+    try (JsonParser p = (asJson ? new JsonFactory() : YAML).createParser(text)) {
       JsonToken first = p.nextToken();
       if (first == null) {
         throw new ScenarioException(List.of(source + ": the scenario is empty"));

@@ -30,6 +30,17 @@ class ScenarioLoaderTest {
   }
 
   @Test
+  void shouldLoadAYamlScenarioLargerThanTheYamlParsersOwnLimit() throws Exception {
+    StringBuilder yaml = new StringBuilder(BASE).append("steps:\n");
+    int steps = 0;
+    while (yaml.length() < 4 << 20) { // over SnakeYAML's default 3 MiB of code points, under our 8 MiB
+      yaml.append("- {process: p, submit: {device: gpu, duration: 1ms}}\n");
+      steps++;
+    }
+    assertEquals(steps, ScenarioLoader.parse(yaml.toString(), "big.yaml", false).scenario().getStepsCount());
+  }
+
+  @Test
   void shouldLoadTheSameScenarioFromJson() throws Exception {
     Scenario s = ScenarioLoader.parse("{\"name\": \"j\", \"nodes\": [{\"name\": \"n1\"}], \"processes\": [{\"name\": \"p\", \"node\": \"n1\"}],"
         + " \"steps\": [{\"process\": \"p\", \"timeline\": {\"name\": \"t\"}}]}", "t.json", true).scenario();
