@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * {@code fencelab bench fences} and {@code fencelab bench rdma} run end to end on a real cluster and report every figure
+ * {@code fencelab bench fences}, {@code rdma} and {@code scale} run end to end on a real cluster and report every figure
  * with its raw-Pekko baseline in the documented JSON shape. It checks shape only: speed is measured, never asserted.
  */
 class BenchIT {
@@ -76,6 +76,32 @@ class BenchIT {
     assertTrue(table.lines().anyMatch(l -> l.matches("rdma\\.write\\.small\\.rate(\\s+[\\d,.]+){6}")), table);
     assertTrue(java.nio.file.Files.readString(dir.resolve("n1.log")).contains("Remoting started with transport [Artery tls-tcp]"),
         "the second run's members spoke TLS");
+  }
+
+  /** The scale suite at toy size: every member holds its share of the pending fences; the chain's head wakes the peer. */
+  @Test
+  @Timeout(value = 170, unit = TimeUnit.SECONDS)
+  void shouldHoldPendingFencesOnEveryMemberAndWakeTheChainHeadsRemoteWaiter() throws Exception {
+    Path dir = logs.track(TestCluster.newRunDir("bench-scale"));
+    Path json = dir.resolve("scale.json");
+
+    LauncherIT.Run run = LauncherIT.fencelab("bench", "scale", "--nodes", "3", "--pending", "3001", "--chain", "300", "--dir",
+        dir.toString(), "--json", json.toString(), "--member-heap", "512m");
+
+    assertEquals(0, run.exitCode(), run.all());
+    java.util.Map<String, Double> figures = new java.util.HashMap<>();
+    for (JsonNode f : new ObjectMapper().readTree(json.toFile()).get("figures")) {
+      figures.put(f.get("name").asText(), f.get("value").asDouble());
+    }
+    assertEquals(1001.0, figures.get("scale.pending.n1.fences"), figures.toString());
+    assertEquals(1000.0, figures.get("scale.pending.n2.fences"), figures.toString());
+    assertEquals(1000.0, figures.get("scale.pending.n3.fences"), figures.toString());
+    assertEquals(3001.0, figures.get("scale.pending.total.fences"), figures.toString());
+    assertTrue(figures.get("scale.pending.n3.heap_used") > 0, figures.toString());
+    assertEquals(300.0, figures.get("scale.chain.points"), figures.toString());
+    assertEquals(1.0, figures.get("scale.chain.remote_wait.status"), "the head signalled without an error: " + figures);
+    assertTrue(run.stdout().lines().anyMatch(l -> l.matches("scale\\.chain\\.signal_to_remote_wake\\s+[\\d,.]+\\s+-\\s+-\\s+ms")),
+        run.all());
   }
 
   @Test

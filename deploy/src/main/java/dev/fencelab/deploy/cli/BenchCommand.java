@@ -33,11 +33,13 @@ import picocli.CommandLine.Parameters;
           + "second through one engine with a remote in-fence; copy throughput between GPUs on two nodes; "
           + "invalidation rounds with 1 and 100 notifier subscribers on the peer) and 'rdma' (RDMA WRITE "
           + "throughput and the small-message rate between NICs on two nodes, against raw Pekko moving the same "
-          + "bytes).",
+          + "bytes) and 'scale' (--pending fences held pending across all --nodes, with the heap each member needs; "
+          + "a --chain of that many points waited on from n2: sizes and times, no raw twin).",
       "",
       "Example: fencelab bench fences --nodes 2 --json run/bench/fences.json",
       "         fencelab bench devices --jobs 20000 --copy-mib 16 --copies 32",
       "         fencelab bench rdma --rdma-mib 16 --rdma-writes 16 --small 20000",
+      "         fencelab bench scale --nodes 3 --pending 10000000 --chain 1000000 --member-heap 6g",
       "         fencelab bench compare run/bench/before.json run/bench/after.json",
       "         fencelab bench rdma --tls-cost        (plaintext, then mutual TLS: what TLS costs)",
       ""
@@ -67,8 +69,13 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--cross", defaultValue = "2000", description = "Cross-node samples (default: ${DEFAULT-VALUE}).")
   int cross;
 
-  @Option(names = "--pending", defaultValue = "1000000", description = "Pending fences for the heap figure; 0 skips it (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--pending", defaultValue = "1000000", description = "Pending fences for the heap figure (scale: across all nodes); 0 "
+      + "skips it (default: ${DEFAULT-VALUE}).")
   int pending;
+
+  @Option(names = "--chain", defaultValue = "100000", description = "scale: points of the fence chain waited on from n2 (default: "
+      + "${DEFAULT-VALUE}).")
+  int chain;
 
   @Option(names = "--jobs", defaultValue = "20000", description = "devices: jobs in the remote in-fence figure (default: ${DEFAULT-VALUE}).")
   int jobs;
@@ -124,8 +131,11 @@ public final class BenchCommand implements Callable<Integer> {
     if (!files.isEmpty()) {
       throw UserError.badInput("unexpected argument '" + files.get(0) + "' (only bench compare takes files)");
     }
-    if (!suite.equals("fences") && !suite.equals("devices") && !suite.equals("rdma")) {
-      throw UserError.badInput("unknown benchmark suite '" + suite + "' (known: fences, devices, rdma)");
+    if (!List.of("fences", "devices", "rdma", "scale").contains(suite)) {
+      throw UserError.badInput("unknown benchmark suite '" + suite + "' (known: fences, devices, rdma, scale)");
+    }
+    if (chain < 0) {
+      throw UserError.badInput("--chain must be at least 0");
     }
     if (rdmaMib < 1 || rdmaMib > 16 || rdmaWrites < 1 || small < 1) {
       throw UserError.badInput("--rdma-mib must be 1..16 (real bytes), --rdma-writes and --small positive");
@@ -139,7 +149,7 @@ public final class BenchCommand implements Callable<Integer> {
     if (!lockdep.equals("on") && !lockdep.equals("off")) {
       throw UserError.badInput("--lockdep must be on or off, not '" + lockdep + "'");
     }
-    if (!suite.equals("fences") && nodes < 2) {
+    if (!suite.equals("fences") && !suite.equals("scale") && nodes < 2) {
       throw UserError.badInput("the " + suite + " suite needs --nodes 2 or more (a transfer between two nodes)");
     }
     PrintStream out = System.out;
@@ -237,26 +247,35 @@ public final class BenchCommand implements Callable<Integer> {
     }
     ConfigFactory.invalidateCaches();
     java.nio.file.Files.createDirectories(dir);
-    List<String> names = nodes > 1 ? List.of("n1", "n2") : List.of("n1");
+    List<String> names = suite.equals("scale") ? java.util.stream.IntStream.rangeClosed(1, nodes).mapToObj(i -> "n" + i).toList()
+        : nodes > 1 ? List.of("n1", "n2") : List.of("n1");
     try (ClientMember client = ClientMember.join(cluster, dir, names.size(), names, host == null ? ClientMember.LOOPBACK : host,
         Duration.ofSeconds(60), ConfigFactory.empty())) {
       out.printf("running '%s' on n1 of %s%s, lockdep annotations as the members run them ...%n", suite, cluster,
           nodes > 1 ? " (cross-node peer: n2)" : "");
       var answer = ask(client);
-      return ClientMember.await(answer, Duration.ofMinutes(15), "the " + suite + " benchmark").figures();
+      return ClientMember.await(answer, askTimeout(), "the " + suite + " benchmark").figures();
     }
   }
 
   private java.util.concurrent.CompletableFuture<FenceControl.BenchReport> ask(ClientMember client) {
     var n1 = client.agent("n1");
     var peer = nodes > 1 ? client.agent("n2") : null;
+    List<org.apache.pekko.actor.typed.ActorRef<dev.fencelab.protocol.control.NodeControl>> members = suite.equals("scale")
+        ? java.util.stream.IntStream.rangeClosed(1, nodes).mapToObj(i -> client.agent("n" + i)).toList() : List.of();
     return AskPattern.<dev.fencelab.protocol.control.NodeControl, FenceControl.BenchReport>ask(n1,
         replyTo -> switch (suite) {
           case "fences" -> new FenceControl.RunFenceBench(iterations, waiters, 20, 50_000, cross, pending, peer, replyTo);
+          case "scale" -> new FenceControl.RunScaleBench(pending, chain, members, replyTo);
           case "rdma" -> new dev.fencelab.node.cluster.DeviceControl.RunRdmaBench((long) rdmaMib << 20, rdmaWrites, small, peer, replyTo);
           default -> new dev.fencelab.node.cluster.DeviceControl.RunDeviceBench(jobs, copyMib << 20, copies, peer, replyTo);
         },
-        Duration.ofMinutes(15), client.system().scheduler()).toCompletableFuture();
+        askTimeout(), client.system().scheduler()).toCompletableFuture();
+  }
+
+  /** How long the suite may take: the scale suite makes millions of actors. */
+  private Duration askTimeout() {
+    return suite.equals("scale") ? Duration.ofMinutes(60) : Duration.ofMinutes(15);
   }
 
   /** A throwaway authority and keystores for the bench cluster's members and its client (valid one day). */
@@ -314,6 +333,10 @@ public final class BenchCommand implements Callable<Integer> {
   static void print(List<BenchFigure> figures, PrintStream out) {
     out.printf("%n%-46s %14s %14s %8s  %s%n", "FIGURE", "FENCELAB", "RAW PEKKO", "RATIO", "UNIT (better)");
     for (BenchFigure f : figures) {
+      if (f.baseline() == 0) { // a size or a time of its own (the scale suite): no raw twin, no ratio
+        out.printf("%-46s %14s %14s %8s  %s%n", f.name(), num(f.value()), "-", "-", f.unit());
+        continue;
+      }
       out.printf("%-46s %14s %14s %8.2f  %s (%s)%n", f.name(), num(f.value()), num(f.baseline()), f.ratio(), f.unit(),
           f.higherIsBetter() ? "higher" : "lower");
     }

@@ -105,6 +105,22 @@ public final class FenceControl {
     }
   }
 
+  /** Run {@code fencelab bench scale} on this member: {@code pending} fences over {@code members}, a chain of {@code chain} points. */
+  public record RunScaleBench(long pending, int chain, List<ActorRef<NodeControl>> members, ActorRef<BenchReport> replyTo)
+      implements NodeControl, NodeWireMessage {
+    public RunScaleBench {
+      members = List.copyOf(members);
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** Make {@code count} fences on a timeline of this member and keep them pending; report the heap they take. */
+  public record HoldFences(long count, ActorRef<BenchReport> replyTo) implements NodeControl, NodeWireMessage {
+    public HoldFences {
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
   /** The figures of a bench run, each with its raw-Pekko baseline. */
   public record BenchReport(List<BenchFigure> figures) implements NodeWireMessage {
     public BenchReport {

@@ -224,6 +224,16 @@ public final class NodeAgent extends AbstractBehavior<NodeControl> {
               run.createSignal(), run.crossIterations(), run.pendingFences(), run.peer()), services, run.replyTo()));
           return this;
         })
+        .onMessage(FenceControl.RunScaleBench.class, run -> {
+          getContext().spawnAnonymous(dev.fencelab.node.bench.ScaleBench.create(run.pending(), run.chain(), run.members(), services,
+              run.replyTo()));
+          return this;
+        })
+        .onMessage(FenceControl.HoldFences.class, hold -> {
+          getContext().spawnAnonymous(dev.fencelab.node.bench.ScaleBench.hold(hold.count(), identity.nodeName(), services,
+              hold.replyTo()));
+          return this;
+        })
         .onMessage(CollectTrace.class, c -> {
           c.replyTo().tell(new TracePage(
               dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).page(c.fromSeq(), c.max())));

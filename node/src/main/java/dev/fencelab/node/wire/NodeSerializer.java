@@ -77,6 +77,25 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
         FenceV1.RunFenceBench::parseFrom,
         p -> new FenceControl.RunFenceBench(p.getIterations(), p.getFanout(), p.getFanoutRounds(), p.getCreateSignal(),
             p.getCrossIterations(), p.getPendingFences(), optional(p.getPeer()), required(p.getReplyTo(), "RunFenceBench.reply_to")));
+    codec(FenceControl.RunScaleBench.class, "A.RunScaleBench",
+        m -> {
+          FenceV1.RunScaleBench.Builder b = FenceV1.RunScaleBench.newBuilder().setPending(m.pending()).setChain(m.chain())
+              .setReplyTo(ref(m.replyTo()));
+          m.members().forEach(member -> b.addMembers(ref(member)));
+          return b.build();
+        },
+        FenceV1.RunScaleBench::parseFrom,
+        p -> {
+          List<org.apache.pekko.actor.typed.ActorRef<dev.fencelab.protocol.control.NodeControl>> members = new ArrayList<>();
+          for (String member : p.getMembersList()) {
+            members.add(required(member, "RunScaleBench.members"));
+          }
+          return new FenceControl.RunScaleBench(p.getPending(), p.getChain(), members, required(p.getReplyTo(), "RunScaleBench.reply_to"));
+        });
+    codec(FenceControl.HoldFences.class, "A.HoldFences",
+        m -> FenceV1.HoldFences.newBuilder().setCount(m.count()).setReplyTo(ref(m.replyTo())).build(),
+        FenceV1.HoldFences::parseFrom,
+        p -> new FenceControl.HoldFences(p.getCount(), required(p.getReplyTo(), "HoldFences.reply_to")));
     codec(FenceControl.BenchReport.class, "A.BenchReport",
         m -> {
           FenceV1.BenchReport.Builder b = FenceV1.BenchReport.newBuilder();

@@ -288,6 +288,10 @@ class NodeSerializerTest {
         new FenceControl.RunFenceBench(10, 100, 2, 1000, 50, 0, testKit.<dev.fencelab.protocol.control.NodeControl>createTestProbe().ref(),
             testKit.<FenceControl.BenchReport>createTestProbe().ref()),
         new FenceControl.RunFenceBench(10, 100, 2, 1000, 50, 0, null, testKit.<FenceControl.BenchReport>createTestProbe().ref()),
+        new FenceControl.RunScaleBench(10_000_000_000L, 1_000_000, List.of(
+            testKit.<dev.fencelab.protocol.control.NodeControl>createTestProbe().ref(),
+            testKit.<dev.fencelab.protocol.control.NodeControl>createTestProbe().ref()), testKit.<FenceControl.BenchReport>createTestProbe().ref()),
+        new FenceControl.HoldFences(3_333_334, testKit.<FenceControl.BenchReport>createTestProbe().ref()),
         new FenceControl.BenchReport(List.of(dev.fencelab.node.bench.BenchFigure.of("x", "us", 2, 1, false))),
         new FenceControl.SpawnResv("bo1", Resv.Mode.Y2020, testKit.<FenceControl.ResvSpawned>createTestProbe().ref()),
         new FenceControl.SpawnResv("bo1", null, testKit.<FenceControl.ResvSpawned>createTestProbe().ref()),
