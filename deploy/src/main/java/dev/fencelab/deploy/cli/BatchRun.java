@@ -97,7 +97,8 @@ final class BatchRun {
     scenarios.forEach(l -> modes.add(l.scenario().getSettings().getResvMode()));
     TreeSet<String> nodes = new TreeSet<>();
     scenarios.forEach(l -> l.scenario().getNodesList().forEach(n -> nodes.add(n.getName())));
-    Duration runTimeout = Durations.parse("--run-timeout", runTimeoutArg);
+    Duration runTimeout = RunCommand.runTimeout(runTimeoutArg,
+        scenarios.stream().mapToLong(l -> l.scenario().getStepsCount()).max().orElse(0)); // it bounds each run
     Path dir = (outArg != null ? outArg : Path.of("run", "batch")).toAbsolutePath().normalize();
     Files.createDirectories(dir);
     out.printf("%d scenarios on one cluster of nodes %s%n", scenarios.size(), nodes);
