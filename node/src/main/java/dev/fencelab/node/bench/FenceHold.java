@@ -34,8 +34,11 @@ final class FenceHold {
 
   static Behavior<?> create(long count, String node, FenceServices services, ActorRef<FenceControl.BenchReport> replyTo) {
     return Behaviors.<Command>setup(context -> {
-      Executor blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
-      measure(context, blocking);
+      if (count == 0) { // nothing to hold (the chain alone is measured)
+        replyTo.tell(new FenceControl.BenchReport(List.of(BenchFigure.of("scale.pending." + node + ".fences", "fences", 0, 0, true))));
+        return Behaviors.stopped();
+      }
+      measure(context);
       return Behaviors.receive(Command.class).onMessage(Heap.class, before -> {
         ActorRef<dev.fencelab.node.fence.ContextOwner.Command> timeline =
             context.spawn(FenceTimeline.create(services, false), "held-fences");
@@ -46,9 +49,6 @@ final class FenceHold {
         for (; asked[0] < Math.min(count, WINDOW); asked[0]++) {
           timeline.tell(new FenceTimeline.CreateFence(made));
         }
-        if (count == 0) {
-          measure(context, blocking);
-        }
         return Behaviors.receive(Command.class).onMessage(Made.class, m -> {
           if (asked[0] < count) {
             asked[0]++;
@@ -57,14 +57,14 @@ final class FenceHold {
           if (++done[0] == count) {
             double seconds = (System.nanoTime() - start) / 1e9;
             context.getLog().info("bench scale: {} pending fences made in {} s; measuring the heap", count, Math.round(seconds));
-            measure(context, blocking);
+            measure(context);
             return Behaviors.receive(Command.class).onMessage(Heap.class, after -> {
               long grown = after.used() - before.used();
               replyTo.tell(new FenceControl.BenchReport(List.of(
                   BenchFigure.of("scale.pending." + node + ".fences", "fences", count, 0, true),
                   BenchFigure.of("scale.pending." + node + ".create.rate", "fences/s", count / seconds, 0, true),
                   BenchFigure.of("scale.pending." + node + ".heap_used", "MiB", after.used() / (double) (1 << 20), 0, false),
-                  BenchFigure.of("scale.pending." + node + ".bytes_per_fence", "bytes", count == 0 ? 0 : grown / (double) count, 0,
+                  BenchFigure.of("scale.pending." + node + ".bytes_per_fence", "bytes", grown / (double) count, 0,
                       false))));
               return Behaviors.same(); // the fences stay pending with this actor until the member stops
             }).build();
@@ -75,12 +75,18 @@ final class FenceHold {
     });
   }
 
-  private static void measure(ActorContext<Command> context, Executor blocking) {
+  private static void measure(ActorContext<Command> context) {
+    usedHeap(context, Heap::new);
+  }
+
+  /** The used heap after full GCs (run on the blocking dispatcher), to the actor as {@code message} (-1 if unknown). */
+  static <T> void usedHeap(ActorContext<T> context, java.util.function.LongFunction<T> message) {
+    Executor blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
     context.pipeToSelf(CompletableFuture.supplyAsync(() -> {
       for (int i = 0; i < 3; i++) {
         System.gc();
       }
       return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-    }, blocking), (used, err) -> new Heap(used == null ? -1 : used));
+    }, blocking), (used, err) -> message.apply(used == null ? -1 : used));
   }
 }

@@ -46,6 +46,8 @@ public final class ScaleBench extends AbstractBehavior<ScaleBench.Command> {
 
   private record Waited(WaitResult result) implements Command, NoSerializationVerificationNeeded {}
 
+  private record Heap(long used) implements Command, NoSerializationVerificationNeeded {}
+
   private static final String REASON = "bench scale chain";
 
   private final long pending;
@@ -60,6 +62,8 @@ public final class ScaleBench extends AbstractBehavior<ScaleBench.Command> {
   private final List<FenceRef> fences = new ArrayList<>();
   private FenceRef head;
   private ActorRef<FenceRef> got;
+  /** Fences of the chain asked for so far ({@link FenceHold#WINDOW} in flight). */
+  private int asked;
   private long t0;
 
   public static Behavior<Command> create(long pending, int chainPoints, List<ActorRef<NodeControl>> members, FenceServices services,
@@ -95,6 +99,7 @@ public final class ScaleBench extends AbstractBehavior<ScaleBench.Command> {
         .onMessage(Got.class, g -> fences.size() < chainPoints ? onMade(g.ref()) : onLinked(g.ref()))
         .onMessage(Listed.class, this::onListed)
         .onMessage(Waited.class, this::onWaited)
+        .onMessage(Heap.class, this::onChainHeap)
         .build();
   }
 
@@ -114,7 +119,7 @@ public final class ScaleBench extends AbstractBehavior<ScaleBench.Command> {
     containers = getContext().spawn(Containers.create(services), "chain-points");
     t0 = System.nanoTime();
     got = getContext().messageAdapter(FenceRef.class, Got::new);
-    for (int i = 0; i < chainPoints; i++) {
+    for (; asked < Math.min(chainPoints, FenceHold.WINDOW); asked++) {
       timeline.tell(new FenceTimeline.CreateFence(got));
     }
     return this;
@@ -122,6 +127,10 @@ public final class ScaleBench extends AbstractBehavior<ScaleBench.Command> {
 
   private Behavior<Command> onMade(FenceRef fence) {
     fences.add(fence);
+    if (asked < chainPoints) {
+      asked++;
+      timeline.tell(new FenceTimeline.CreateFence(got));
+    }
     if (fences.size() == chainPoints) {
       fences.sort(java.util.Comparator.comparingLong(f -> f.id().seqno()));
       t0 = System.nanoTime();
@@ -145,8 +154,14 @@ public final class ScaleBench extends AbstractBehavior<ScaleBench.Command> {
     figures.add(BenchFigure.of("scale.chain.points", "points", chainPoints, 0, true));
     figures.add(BenchFigure.of("scale.chain.build.rate", "points/s", chainPoints / seconds, 0, true));
     head = point;
-    getContext().getLog().info("bench scale: a chain of {} points built in {} s; its head waited on from the peer", chainPoints,
-        Math.round(seconds));
+    getContext().getLog().info("bench scale: a chain of {} points built in {} s; measuring the heap", chainPoints, Math.round(seconds));
+    FenceHold.usedHeap(getContext(), Heap::new);
+    return this;
+  }
+
+  private Behavior<Command> onChainHeap(Heap heap) {
+    figures.add(BenchFigure.of("scale.chain.n1.heap_used", "MiB", heap.used() / (double) (1 << 20), 0, false));
+    getContext().getLog().info("bench scale: the chain's head waited on from the peer");
     members.get(1).tell(new FenceControl.WaitFence(head, Duration.ofMinutes(30).toNanos(), "bench", REASON,
         getContext().messageAdapter(WaitResult.class, Waited::new)));
     listPeer();

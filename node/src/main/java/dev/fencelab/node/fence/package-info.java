@@ -11,7 +11,9 @@
  *   <li><b>Callbacks</b> run once each, in registration order; {@code add_callback} on a signalled fence is
  *       {@code -ENOENT}; {@code remove_callback} answers whether it was still pending. {@code enable_signaling} runs the
  *       fence's op at most once per lifetime ({@link dev.fencelab.node.fence.FenceOps}).
- *   <li><b>No waiter hangs.</b> Every wait ({@link dev.fencelab.node.fence.FenceWait}, {@link dev.fencelab.node.fence.FenceWaitAny})
+ *   <li><b>No waiter hangs.</b> Every wait ({@link dev.fencelab.node.fence.FenceWait}, {@link dev.fencelab.node.fence.FenceWaitAny};
+ *       on a fence of another member, an entry of the member's {@link dev.fencelab.node.fence.FenceLinks}, which keeps
+ *       the same results, events and bounds — {@link dev.fencelab.node.fence.FenceWaits#start} picks)
  *       ends signalled, with the fence's error, or timed out, and is an edge of the member's wait-for graph while it
  *       lasts; a fence whose member died reads as signalled with {@code -ENODEV}; an unbounded wait is capped and
  *       reported. A fence actor stops once it has signalled and told its callbacks; its owner answers for it after.
