@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -45,8 +44,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  *       it may have stopped before the callback reached it, and then its context owner says how it ended. No death
  *       watch per fence on the common path (it cost a third of a member's CPU under a burst of cross-node wakes).
  *   <li><b>Batched per destination.</b> Subscriptions, signals and wait results bound for one member travel as one
- *       {@link Batch} (up to {@value #MAX_BATCH} entries). An entry for a member this link sent nothing to for
- *       {@value #IDLE_MICROS} µs goes at once — at low load one message, and a lone wait result straight to its
+ *       {@link Batch} (up to {@value LinkOutboxes#MAX_BATCH} entries; {@link LinkOutboxes}). An entry for a member this link
+ *       sent nothing to for {@value LinkOutboxes#IDLE_MICROS} µs goes at once — at low load one message, and a lone wait result straight to its
  *       waiter — and what follows it within the dispatcher turn waits for the turn's end: under load, far fewer
  *       messages than entries.
  *   <li><b>Node-level failure.</b> A member learns that a fence's member died from cluster membership (one subscription
@@ -57,14 +56,10 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * <p>Polls ({@code timeout == 0}) ask the fence itself: they need its answer now, not a subscription.
  */
 public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
-  /** Entries per {@link Batch} at most (a frame stays far under Artery's size limit). */
-  static final int MAX_BATCH = 512;
 
   /** How long a fence may take to acknowledge a callback before it is watched (it may have stopped already). */
   static final Duration ACK_GRACE = Duration.ofMillis(20);
 
-  /** A member sent nothing for this long gets the next entry at once (low load: no batching delay). */
-  static final long IDLE_MICROS = 200;
 
   public interface Command {}
 
@@ -169,18 +164,6 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     }
   }
 
-  /** What goes to one link at the next flush. */
-  private static final class Outbox {
-    final List<FenceRef> subscribe = new ArrayList<>();
-    final List<FenceProtocol.Signalled> signals = new ArrayList<>();
-    final List<Delivery> results = new ArrayList<>();
-    long lastSentNanos = System.nanoTime() - IDLE_MICROS * 1000;
-
-    int size() {
-      return subscribe.size() + signals.size() + results.size();
-    }
-  }
-
 
   private final Map<FenceId, Waiting> waiting = new HashMap<>();
   private final Map<Address, Set<FenceId>> waitingByMember = new HashMap<>();
@@ -188,7 +171,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   /** Subscriptions in the order their callbacks went out, until acknowledged or watched. */
   private final java.util.ArrayDeque<Subscribed> unacked = new java.util.ArrayDeque<>();
   private boolean ackCheckArmed;
-  private final Map<ActorRef<Command>, Outbox> outboxes = new LinkedHashMap<>();
+  private final LinkOutboxes out;
   private final Map<Address, ActorRef<Command>> peers = new HashMap<>();
   /** Members the cluster removed: a wait on one of their fences ends at once, -ENODEV. */
   private final Set<Address> removed = new HashSet<>();
@@ -198,7 +181,6 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   private final ActorRef<FenceProtocol.Callback> localCallback;
   private final TimerScheduler<Command> timers;
   private final TraceRecorder trace;
-  private boolean flushDue;
 
   public static ActorRef<Command> get(ActorSystem<?> system) {
     return Id.INSTANCE.apply(system).ref;
@@ -212,6 +194,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     super(context);
     this.timers = timers;
     this.trace = TraceRecorder.get(context.getSystem());
+    this.out = new LinkOutboxes(context.getSelf(), () -> context.getSelf().tell(Flush.INSTANCE)); // after what is in the mailbox now
     this.localCallback = context.messageAdapter(FenceProtocol.Callback.class, Local::new);
     if (context.getSystem().settings().config().getString("pekko.actor.provider").equals("cluster")) {
       org.apache.pekko.cluster.typed.Cluster.get(context.getSystem()).subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(
@@ -244,7 +227,10 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
           removed.remove(up.address()); // a member at that address again (a restart on a fixed port)
           return this;
         })
-        .onMessageEquals(Flush.INSTANCE, this::onFlush)
+        .onMessageEquals(Flush.INSTANCE, () -> {
+          out.flush();
+          return this;
+        })
         .onMessageEquals(AckCheck.INSTANCE, this::onAckCheck)
         .onMessageEquals(OtherMemberEvent.INSTANCE, () -> this)
         .build();
@@ -269,10 +255,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
       entry = new Waiting(fence, waitingByMember.computeIfAbsent(member, a -> new HashSet<>()));
       entry.ofMember.add(fence.id());
       waiting.put(fence.id(), entry);
-      ActorRef<Command> link = peer(member);
-      Outbox o = outbox(link);
-      o.subscribe.add(fence);
-      posted(link, o);
+      out.subscribe(peer(member), fence);
     }
     return entry;
   }
@@ -354,10 +337,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
       to.tell(result);
       return;
     }
-    ActorRef<Command> link = peer(at);
-    Outbox o = outbox(link);
-    o.results.add(new Delivery(to, result));
-    posted(link, o);
+    out.result(peer(at), new Delivery(to, result));
   }
 
   private Behavior<Command> onUnwatch(Unwatch u) {
@@ -395,7 +375,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     }
     peers.remove(gone.address());
     subscribed.values().forEach(s -> s.links.removeIf(l -> l.path().address().equals(gone.address())));
-    outboxes.keySet().removeIf(l -> l.path().address().equals(gone.address()));
+    out.forget(gone.address());
     return this;
   }
 
@@ -487,54 +467,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     if (s.watched) {
       getContext().unwatch(s.fence.actor());
     }
-    for (ActorRef<Command> link : s.links) {
-      Outbox o = outbox(link);
-      o.signals.add(signalled);
-      posted(link, o);
-    }
-  }
-
-  // --- batching
-
-  private Outbox outbox(ActorRef<Command> link) {
-    return outboxes.computeIfAbsent(link, l -> new Outbox());
-  }
-
-  /**
-   * After one entry was added to {@code o}: a lone entry for a link that was idle goes at once; a full batch goes
-   * now; anything else goes with the flush at the end of this turn.
-   */
-  private void posted(ActorRef<Command> link, Outbox o) {
-    if (o.size() >= MAX_BATCH || o.size() == 1 && System.nanoTime() - o.lastSentNanos > IDLE_MICROS * 1000) {
-      send(link, o);
-      return;
-    }
-    if (!flushDue) {
-      flushDue = true;
-      getContext().getSelf().tell(Flush.INSTANCE); // after what is in the mailbox now: one message for this turn
-    }
-  }
-
-  private Behavior<Command> onFlush() {
-    flushDue = false;
-    outboxes.forEach(this::send);
-    return this;
-  }
-
-  private void send(ActorRef<Command> link, Outbox o) {
-    if (o.size() == 0) {
-      return;
-    }
-    if (o.size() == 1 && o.results.size() == 1) {
-      Delivery d = o.results.get(0); // a lone result goes straight to its waiter: one hop, as a per-wait reply
-      d.to().tell(d.result());
-    } else {
-      link.tell(new Batch(getContext().getSelf(), o.subscribe, o.signals, o.results));
-    }
-    o.subscribe.clear();
-    o.signals.clear();
-    o.results.clear();
-    o.lastSentNanos = System.nanoTime();
+    s.links.forEach(link -> out.signal(link, signalled));
   }
 
   private ActorRef<Command> peer(Address member) {
