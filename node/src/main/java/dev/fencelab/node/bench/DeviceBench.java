@@ -181,12 +181,29 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
       }
       r.outFence().actor().tell(new FenceProtocol.AddCallback(reply(), false)); // each job's end, here (local)
       if (++count == p.jobs()) {
-        signalInFences();
+        awaitInFenceWaits();
       }
     });
     for (FenceRef in : inFences) {
       gpu.tell(new DriverProtocol.Submit(PROCESS, JobSpec.compute("j", 1_000, List.of(), List.of()), List.of(in), reply()));
     }
+  }
+
+  /**
+   * Until the engine waits on every in-fence (its waits are edges of this member's wait-for graph): a job's submission
+   * is answered before the engine has registered its wait, and registering is not what the raw ping-pong does.
+   */
+  private void awaitInFenceWaits() {
+    then(m -> {
+      if (m instanceof dev.fencelab.node.check.WaitGraph.Pending pending) {
+        if (pending.edges().stream().filter(e -> e.reason().startsWith("job in-fence")).count() >= p.jobs()) {
+          signalInFences();
+        } else {
+          services.waits().tell(new dev.fencelab.node.check.WaitGraph.ListPending(reply()));
+        }
+      }
+    });
+    services.waits().tell(new dev.fencelab.node.check.WaitGraph.ListPending(reply()));
   }
 
   /**
