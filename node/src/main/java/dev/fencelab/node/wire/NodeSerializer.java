@@ -4,7 +4,6 @@ import dev.fencelab.node.process.ProcessProtocol;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.fencelab.node.NodeWireMessage;
 import com.google.protobuf.MessageLite;
-import dev.fencelab.node.bench.BenchFigure;
 import dev.fencelab.node.check.WaitGraph;
 import dev.fencelab.node.cluster.FenceControl;
 import dev.fencelab.node.fence.ChainFindSeqno;
@@ -70,43 +69,7 @@ public final class NodeSerializer extends RefResolvingSerializer implements dev.
     new DeviceCodecs(this).register();
     new MmCodecs(this).register();
     new RdmaCodecs(this).register();
-    codec(FenceControl.RunFenceBench.class, "A.RunFenceBench",
-        m -> FenceV1.RunFenceBench.newBuilder().setIterations(m.iterations()).setFanout(m.fanout()).setFanoutRounds(m.fanoutRounds())
-            .setCreateSignal(m.createSignal()).setCrossIterations(m.crossIterations()).setPendingFences(m.pendingFences())
-            .setPeer(ref(m.peer())).setReplyTo(ref(m.replyTo())).build(),
-        FenceV1.RunFenceBench::parseFrom,
-        p -> new FenceControl.RunFenceBench(p.getIterations(), p.getFanout(), p.getFanoutRounds(), p.getCreateSignal(),
-            p.getCrossIterations(), p.getPendingFences(), optional(p.getPeer()), required(p.getReplyTo(), "RunFenceBench.reply_to")));
-    codec(FenceControl.RunScaleBench.class, "A.RunScaleBench",
-        m -> {
-          FenceV1.RunScaleBench.Builder b = FenceV1.RunScaleBench.newBuilder().setPending(m.pending()).setChain(m.chain())
-              .setReplyTo(ref(m.replyTo()));
-          m.members().forEach(member -> b.addMembers(ref(member)));
-          return b.build();
-        },
-        FenceV1.RunScaleBench::parseFrom,
-        p -> {
-          List<org.apache.pekko.actor.typed.ActorRef<dev.fencelab.protocol.control.NodeControl>> members = new ArrayList<>();
-          for (String member : p.getMembersList()) {
-            members.add(required(member, "RunScaleBench.members"));
-          }
-          return new FenceControl.RunScaleBench(p.getPending(), p.getChain(), members, required(p.getReplyTo(), "RunScaleBench.reply_to"));
-        });
-    codec(FenceControl.HoldFences.class, "A.HoldFences",
-        m -> FenceV1.HoldFences.newBuilder().setCount(m.count()).setReplyTo(ref(m.replyTo())).build(),
-        FenceV1.HoldFences::parseFrom,
-        p -> new FenceControl.HoldFences(p.getCount(), required(p.getReplyTo(), "HoldFences.reply_to")));
-    codec(FenceControl.BenchReport.class, "A.BenchReport",
-        m -> {
-          FenceV1.BenchReport.Builder b = FenceV1.BenchReport.newBuilder();
-          m.figures().forEach(f -> b.addFigures(FenceV1.BenchFigure.newBuilder().setName(f.name()).setUnit(f.unit())
-              .setValue(f.value()).setBaseline(f.baseline()).setRatio(f.ratio()).setHigherIsBetter(f.higherIsBetter())));
-          return b.build();
-        },
-        FenceV1.BenchReport::parseFrom,
-        p -> new FenceControl.BenchReport(p.getFiguresList().stream()
-            .map(f -> new BenchFigure(f.getName(), f.getUnit(), f.getValue(), f.getBaseline(), f.getRatio(), f.getHigherIsBetter()))
-            .toList()));
+    new BenchCodecs(this).register();
   }
 
   private void registerResv() {
