@@ -41,6 +41,9 @@ public final class WaitGraph extends AbstractBehavior<WaitGraph.Command> {
 
   public record RemoveEdge(long waitId) implements Command {}
 
+  /** Several {@link RemoveEdge}s in one message (a link's batch of signals ends many waits at once). */
+  public record RemoveEdges(long[] waitIds) implements Command {}
+
   public record ListPending(ActorRef<Pending> replyTo) implements Command {}
 
   /** Send {@code watcher} this member's edges (as {@code node}'s) as they change, until it stops. */
@@ -99,6 +102,13 @@ public final class WaitGraph extends AbstractBehavior<WaitGraph.Command> {
     removed.clear();
   }
 
+  private void remove(long waitId) {
+    if (edges.remove(waitId) != null && !watchers.isEmpty() && added.remove(waitId) == null) {
+      removed.add(waitId); // an edge added and removed within one batch is never sent
+      changed();
+    }
+  }
+
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
@@ -111,9 +121,12 @@ public final class WaitGraph extends AbstractBehavior<WaitGraph.Command> {
           return this;
         })
         .onMessage(RemoveEdge.class, remove -> {
-          if (edges.remove(remove.waitId()) != null && !watchers.isEmpty() && added.remove(remove.waitId()) == null) {
-            removed.add(remove.waitId()); // an edge added and removed within one batch is never sent
-            changed();
+          remove(remove.waitId());
+          return this;
+        })
+        .onMessage(RemoveEdges.class, remove -> {
+          for (long id : remove.waitIds()) {
+            remove(id);
           }
           return this;
         })

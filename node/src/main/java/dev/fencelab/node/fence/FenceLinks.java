@@ -152,7 +152,8 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   /** Fence side: the links subscribed to one local fence. */
   private static final class Subscribed {
     final FenceRef fence;
-    final Set<ActorRef<Command>> links = new HashSet<>(2);
+    /** Usually one or two: a list, not a set (a set's iterator showed in the profile of a burst). */
+    final List<ActorRef<Command>> links = new ArrayList<>(1);
     final long sentNanos = System.nanoTime();
     /** The fence acknowledged the callback (or answered it). */
     boolean acked;
@@ -181,6 +182,11 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   private final ActorRef<FenceProtocol.Callback> localCallback;
   private final TimerScheduler<Command> timers;
   private final TraceRecorder trace;
+  private final LinkDelays delays;
+  /** While a batch's signals are delivered: the edges of the waits they ended, for one {@code RemoveEdges}. */
+  private long[] endedEdges;
+  private int endedCount;
+  private ActorRef<dev.fencelab.node.check.WaitGraph.Command> endedGraph;
 
   public static ActorRef<Command> get(ActorSystem<?> system) {
     return Id.INSTANCE.apply(system).ref;
@@ -194,6 +200,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     super(context);
     this.timers = timers;
     this.trace = TraceRecorder.get(context.getSystem());
+    this.delays = LinkDelays.get(context.getSystem());
     this.out = new LinkOutboxes(context.getSelf(), () -> context.getSelf().tell(Flush.INSTANCE)); // after what is in the mailbox now
     this.localCallback = context.messageAdapter(FenceProtocol.Callback.class, Local::new);
     if (context.getSystem().settings().config().getString("pekko.actor.provider").equals("cluster")) {
@@ -324,7 +331,15 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
       entry.waits.remove(h); // the subscription stays: its signal ends the entry
     }
     WaitEvents.end(trace, waitId, w.waiter(), w.fence(), result, status, how);
-    w.services().waits().tell(new dev.fencelab.node.check.WaitGraph.RemoveEdge(waitId));
+    if (endedEdges != null && (endedGraph == null || endedGraph.equals(w.services().waits()))) {
+      endedGraph = w.services().waits();
+      if (endedCount == endedEdges.length) {
+        endedEdges = java.util.Arrays.copyOf(endedEdges, endedCount * 2);
+      }
+      endedEdges[endedCount++] = waitId;
+    } else {
+      w.services().waits().tell(new dev.fencelab.node.check.WaitGraph.RemoveEdge(waitId));
+    }
     if (reply != null) {
       deliver(w.replyTo(), new WaitResult(w.fence().id(), result, status, w.index()));
     }
@@ -356,7 +371,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     entry.ofMember.remove(s.id()); // (a member gone removed its set, and iterates a copy)
     entry.callbacks.forEach(cb -> cb.tell(s));
     if (!entry.waits.isEmpty()) {
-      FenceStatus status = WaitEvents.arrived(getContext().getSystem(), entry.fence, s.status());
+      FenceStatus status = WaitEvents.arrived(delays, entry.fence, s.status());
       for (HeldWaits.Held h : entry.waits.size() == 1 ? List.of(entry.waits.get(0)) : List.copyOf(entry.waits)) {
         long result = WaitResult.remaining(h.request.timeout(), h.startNanos);
         end(h.request.waitId(), status, result, status, WaitEvents.how(result));
@@ -393,9 +408,20 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
           armAckCheck(ACK_GRACE);
         }
       }
-      s.links.add(b.from());
+      if (!s.links.contains(b.from())) {
+        s.links.add(b.from());
+      }
     }
-    b.signals().forEach(this::delivered);
+    if (!b.signals().isEmpty()) {
+      endedEdges = new long[b.signals().size()];
+      endedCount = 0;
+      endedGraph = null;
+      b.signals().forEach(this::delivered);
+      if (endedCount > 0) { // the waits these signals ended leave the wait-for graph in one message
+        endedGraph.tell(new dev.fencelab.node.check.WaitGraph.RemoveEdges(java.util.Arrays.copyOf(endedEdges, endedCount)));
+      }
+      endedEdges = null;
+    }
     b.results().forEach(d -> d.to().tell(d.result()));
     return this;
   }

@@ -32,6 +32,11 @@ public final class LinkDelays implements Extension {
     byAddress.clear();
   }
 
+  /** No link has a delay. */
+  public boolean none() {
+    return byAddress.isEmpty();
+  }
+
   /** The latency of the link to the member at {@code address}; 0 for this member and links without a delay. */
   public long latency(Address address) {
     return byAddress.isEmpty() || address.host().isEmpty() ? 0 : byAddress.getOrDefault(address.toString(), 0L);

@@ -38,7 +38,15 @@ final class WaitEvents {
 
   /** A signal that crossed a delayed link ({@link LinkDelays}) arrives that much later in model time. */
   static FenceStatus arrived(ActorSystem<?> system, FenceRef fence, FenceStatus status) {
-    long link = LinkDelays.get(system).latency(fence.actor().path().address());
+    return arrived(LinkDelays.get(system), fence, status);
+  }
+
+  /** As {@link #arrived(ActorSystem, FenceRef, FenceStatus)}, with the member's delays at hand. */
+  static FenceStatus arrived(LinkDelays delays, FenceRef fence, FenceStatus status) {
+    if (delays.none()) {
+      return status; // no delayed link: not even the fence's address is looked up (a walk up its path)
+    }
+    long link = delays.latency(fence.actor().path().address());
     return link == 0 || status.value() == Errno.ENODEV.negative() ? status
         : FenceStatus.signalled(status.value(), status.wallNanos(), status.modelNanos() + link);
   }

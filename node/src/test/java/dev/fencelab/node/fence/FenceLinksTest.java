@@ -114,6 +114,32 @@ class FenceLinksTest {
   }
 
   @Test
+  void theWaitsEndedByOneBatchOfSignalsAllLeaveTheWaitForGraph() {
+    java.util.List<FenceRef> fences = new java.util.ArrayList<>();
+    TestProbe<WaitResult> waiter = fx.testKit.createTestProbe();
+    for (int i = 0; i < 20; i++) {
+      FenceRef fence = fx.createFence(timeline);
+      fences.add(fence);
+      links.tell(waitOn(fence, Duration.ofSeconds(20), waiter, waiter.ref()));
+      links.tell(waitOn(fence, Duration.ofSeconds(20), waiter, waiter.ref())); // two waiters of one fence
+    }
+    fx.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(5), () -> {
+      assertEquals(40, edges().size());
+      return null;
+    });
+
+    fences.forEach(f -> f.actor().tell(new FenceProtocol.Signal(0, 0, null))); // back to back: their signals batch up
+    for (int i = 0; i < 40; i++) {
+      assertTrue(waiter.receiveMessage().signalled());
+    }
+
+    fx.testKit.createTestProbe().awaitAssert(Duration.ofSeconds(5), () -> {
+      assertTrue(edges().isEmpty(), "no edge left: " + edges());
+      return null;
+    });
+  }
+
+  @Test
   void aHeldWaitIsAnEdgeOfTheWaitForGraphUntilItEnds() {
     FenceRef fence = fx.createFence(timeline);
     TestProbe<WaitResult> waiter = fx.testKit.createTestProbe();
