@@ -192,6 +192,11 @@ public final class BenchCommand implements Callable<Integer> {
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
       out.printf("%nJSON: %s%n", json);
     }
+    for (BenchFigure f : figures) { // a bench that could not go on says why in a figure of its own, and stops there
+      if (f.name().startsWith("failed: ")) {
+        throw UserError.runtime("the " + suite + " benchmark " + f.name());
+      }
+    }
     return 0;
   }
 

@@ -74,6 +74,12 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
 
   private record Gone() implements Command, NoSerializationVerificationNeeded {}
 
+  /** Time to list the peer's waits again. */
+  private record Relist() implements Command, NoSerializationVerificationNeeded {}
+
+  /** How long the peer may register none of a phase's missing waits before the bench gives up on it. */
+  static final Duration REGISTER_STALL = Duration.ofSeconds(30);
+
   private static final int WARMUP = 500;
 
   private final Params p;
@@ -176,6 +182,10 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
         .onMessage(Raw.class, this::dispatch)
         .onMessage(Heap.class, this::dispatch)
         .onMessage(Gone.class, this::dispatch)
+        .onMessage(Relist.class, r -> {
+          listPeerWaits();
+          return this;
+        })
         .onMessage(Collected.class, c -> {
           c.then().run();
           return finished ? Behaviors.stopped() : this;
@@ -433,9 +443,14 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
    */
   /** This phase's waits counted so far on the pages of the peer's list. */
   private long listedSoFar;
+  /** The most of this phase's waits a full listing counted, and when that count last grew. */
+  private long bestListed;
+  private long progressNanos;
 
   private void withPeerWaits(int n, String reason, Runnable registered, java.util.function.Consumer<Waited> onWaited) {
     pendingRefs.clear();
+    bestListed = 0;
+    progressNanos = System.nanoTime();
     handle(m -> {
       if (m instanceof GotFence g) {
         pendingRefs.add(g.fence());
@@ -448,7 +463,16 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
         if (l.waits().more() && !l.waits().edges().isEmpty()) {
           listPeerWaits(l.waits().offset() + l.waits().edges().size());
         } else if (listedSoFar < n) {
-          listPeerWaits();
+          if (listedSoFar > bestListed) {
+            bestListed = listedSoFar;
+            progressNanos = System.nanoTime();
+          } else if (System.nanoTime() - progressNanos > REGISTER_STALL.toNanos()) {
+            // a WaitFence lost on the way (Artery drops what overflows its outbound queue) would otherwise be waited for forever
+            fail("the peer registered " + listedSoFar + " of " + n + " waits and none more in " + REGISTER_STALL.toSeconds()
+                + " s: messages to it were dropped (overloaded?)");
+            return this;
+          }
+          getContext().scheduleOnce(Duration.ofMillis(20), getContext().getSelf(), new Relist()); // not a busy loop on both members
         } else {
           registered.run();
         }
@@ -662,5 +686,13 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
     double fenceRate = fence.getTotalCount() / (fence.getMean() * fence.getTotalCount() / 1e9);
     double rawRate = raw.getTotalCount() / (raw.getMean() * raw.getTotalCount() / 1e9);
     figures.add(BenchFigure.of(name + ".sequential_rate", "ops/s", fenceRate, rawRate, true));
+  }
+
+  /** Ends the bench: the figures so far and a failed one saying why. */
+  private void fail(String why) {
+    getContext().getLog().error("bench: {}", why);
+    figures.add(BenchFigure.of("failed: " + why, "", 0, 0, true));
+    replyTo.tell(new FenceControl.BenchReport(figures));
+    finished = true;
   }
 }
