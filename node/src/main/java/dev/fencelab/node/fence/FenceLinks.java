@@ -43,6 +43,7 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  *       released fence signals its callbacks). Only a fence that does neither within {@link #ACK_GRACE} is watched:
  *       it may have stopped before the callback reached it, and then its context owner says how it ended. No death
  *       watch per fence on the common path (it cost a third of a member's CPU under a burst of cross-node wakes).
+ *       Its books are a {@link LinkSubscriptions}.
  *   <li><b>Batched per destination.</b> Subscriptions, signals and wait results bound for one member travel as one
  *       {@link Batch} (up to {@value LinkOutboxes#MAX_BATCH} entries; {@link LinkOutboxes}). An entry for a member this link
  *       sent nothing to for {@value LinkOutboxes#IDLE_MICROS} µs goes at once — at low load one message, and a lone wait result straight to its
@@ -149,28 +150,9 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
     }
   }
 
-  /** Fence side: the links subscribed to one local fence. */
-  private static final class Subscribed {
-    final FenceRef fence;
-    /** Usually one or two: a list, not a set (a set's iterator showed in the profile of a burst). */
-    final List<ActorRef<Command>> links = new ArrayList<>(1);
-    final long sentNanos = System.nanoTime();
-    /** The fence acknowledged the callback (or answered it). */
-    boolean acked;
-    /** Watched: it did not acknowledge within the grace. */
-    boolean watched;
-
-    Subscribed(FenceRef fence) {
-      this.fence = fence;
-    }
-  }
-
-
   private final Map<FenceId, Waiting> waiting = new HashMap<>();
   private final Map<Address, Set<FenceId>> waitingByMember = new HashMap<>();
-  private final Map<FenceId, Subscribed> subscribed = new HashMap<>();
-  /** Subscriptions in the order their callbacks went out, until acknowledged or watched. */
-  private final java.util.ArrayDeque<Subscribed> unacked = new java.util.ArrayDeque<>();
+  private final LinkSubscriptions subscribed = new LinkSubscriptions();
   private boolean ackCheckArmed;
   private final LinkOutboxes out;
   private final Map<Address, ActorRef<Command>> peers = new HashMap<>();
@@ -389,7 +371,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
       }
     }
     peers.remove(gone.address());
-    subscribed.values().forEach(s -> s.links.removeIf(l -> l.path().address().equals(gone.address())));
+    subscribed.forget(gone.address());
     out.forget(gone.address());
     return this;
   }
@@ -398,18 +380,11 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
 
   private Behavior<Command> onBatch(Batch b) {
     for (FenceRef fence : b.subscribe()) {
-      Subscribed s = subscribed.get(fence.id());
-      if (s == null) {
-        s = new Subscribed(fence);
-        subscribed.put(fence.id(), s);
+      if (subscribed.subscribe(fence, b.from())) {
         fence.actor().tell(new FenceProtocol.AddCallback(localCallback, true));
-        unacked.add(s);
         if (!ackCheckArmed) {
           armAckCheck(ACK_GRACE);
         }
-      }
-      if (!s.links.contains(b.from())) {
-        s.links.add(b.from());
       }
     }
     if (!b.signals().isEmpty()) {
@@ -434,31 +409,19 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   /** Watches every subscribed fence that has not acknowledged within the grace; re-arms for the next one. */
   private Behavior<Command> onAckCheck() {
     ackCheckArmed = false;
-    long now = System.nanoTime();
-    long grace = ACK_GRACE.toNanos();
-    while (!unacked.isEmpty()) {
-      Subscribed s = unacked.peek();
-      if (s.acked || subscribed.get(s.fence.id()) != s) {
-        unacked.poll(); // acknowledged, or already signalled
-        continue;
-      }
-      if (now - s.sentNanos < grace) {
-        armAckCheck(Duration.ofNanos(grace - (now - s.sentNanos)));
-        return this;
-      }
-      unacked.poll();
-      s.watched = true; // stopped before the callback came, or slow: a dead one's Terminated comes at once
-      getContext().watchWith(s.fence.actor(), new FenceGone(s.fence.id()));
+    List<LinkSubscriptions.Subscribed> toWatch = new ArrayList<>();
+    long next = subscribed.overdue(System.nanoTime(), ACK_GRACE.toNanos(), toWatch);
+    // stopped before the callback came, or slow: a dead one's Terminated comes at once
+    toWatch.forEach(s -> getContext().watchWith(s.fence.actor(), new FenceGone(s.fence.id())));
+    if (next >= 0) {
+      armAckCheck(Duration.ofNanos(next));
     }
     return this;
   }
 
   private Behavior<Command> onLocal(Local local) {
     if (local.callback() instanceof FenceProtocol.CallbackAdded added) {
-      Subscribed s = subscribed.get(added.id());
-      if (s != null) {
-        s.acked = true;
-      }
+      subscribed.acked(added.id());
       return this;
     }
     if (local.callback() instanceof FenceProtocol.Signalled signalled) {
@@ -468,7 +431,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   }
 
   private Behavior<Command> onFenceGone(FenceGone gone) {
-    Subscribed s = subscribed.get(gone.id());
+    LinkSubscriptions.Subscribed s = subscribed.get(gone.id());
     if (s != null) { // stopped before its callback came (it had signalled and gone, or the death notice came first);
       // its owner says how it ended — or, gone too (no answer within 3 s), it ended with the device: -ENODEV
       getContext().pipeToSelf(org.apache.pekko.actor.typed.javadsl.AskPattern.<ContextOwner.Command, ContextOwner.Completion>ask(
@@ -486,7 +449,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   }
 
   private void forward(FenceProtocol.Signalled signalled) {
-    Subscribed s = subscribed.remove(signalled.id());
+    LinkSubscriptions.Subscribed s = subscribed.answered(signalled.id());
     if (s == null) {
       return;
     }
