@@ -40,12 +40,15 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  *       second until the last callback — vs as many plain actors, made beforehand, each told once and answering once before
  *       it stops (hop for hop: a tell to an actor was counted against one actor's batch, 0.06×);
  *   <li>cross-node (with a peer): fence here, waiter on the peer, the wait result back here: round trip — vs a
- *       raw protobuf ping-pong between the same two members; and the same in bursts, per second: a warm-up burst of each,
- *       then three of each, alternating, and each side's median (a single cold burst ran the JIT's compiles of the
- *       fenced path inside the timed window: 19% of n1's CPU samples there);
+ *       raw protobuf ping-pong between the same two members; and the same in bursts, per second;
  *   <li>heap per pending fence: {@code pendingFences} unsignalled fences, used heap after GC — vs as many raw
  *       actors. GC and heap reads run on the blocking dispatcher, never on an actor thread.
  * </ol>
+ *
+ * <p>The rates of a whole batch (created and signalled, pipelined, cross-node bursts) are taken over rounds, fencelab's
+ * and raw's alternating: a warm-up round of each, then three of each, and each side's median ({@link #rateRounds}). A
+ * single cold round ran the JIT's compiles of the fenced path inside the timed window (19% of n1's CPU samples in a
+ * cross-node burst), and single rounds of one run spread 2× on this machine.
  */
 public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
   public interface Command {}
@@ -133,22 +136,12 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
     phases.add(this::rawLocalLatency);
     phases.add(this::fanoutWake);
     phases.add(this::rawFanout);
-    phases.add(this::createSignal);
-    phases.add(this::rawSpawnStop);
-    phases.add(this::pipelined);
-    phases.add(this::rawPipelined);
+    rateRounds("local.fences.created_signalled.rate", "fences/s", p.createSignal(), this::createSignal, this::rawSpawnStop);
+    rateRounds("local.signal.pipelined.rate", "signals/s", p.iterations(), this::pipelined, this::rawPipelined);
     if (p.peer() != null) {
       phases.add(this::crossRegister);
       phases.add(this::rawCrossLatency);
-      for (int r = 0; r < BURST_WARMUP + BURST_ROUNDS; r++) { // alternating, so load drifts hit both alike
-        boolean measured = r >= BURST_WARMUP;
-        phases.add(() -> crossBurst(measured));
-        phases.add(() -> rawCrossBurst(measured));
-      }
-      phases.add(() -> {
-        figures.add(BenchFigure.of("cross.signal_wake.rate", "wakes/s", DeviceBench.median(burstRates), DeviceBench.median(rawBurstRates), true));
-        next();
-      });
+      rateRounds("cross.signal_wake.rate", "wakes/s", p.crossIterations(), this::crossBurst, this::rawCrossBurst);
     }
     if (p.pendingFences() > 0) {
       phases.add(this::heapFences);
@@ -156,6 +149,41 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
     }
     next();
     return this;
+  }
+
+  /** Unmeasured rounds of each side of a rate figure (each side's path compiled and warm), then measured ones. */
+  static final int RATE_WARMUP = 1;
+  static final int RATE_ROUNDS = 3;
+
+  /**
+   * A rate figure of {@code n} operations a round, taken over rounds that alternate between fencelab's side and raw's
+   * (load drifts hit both alike): {@value #RATE_WARMUP} unmeasured of each, then {@value #RATE_ROUNDS} measured; the
+   * figure is each side's median. Each side runs one round and hands its elapsed nanoseconds to the consumer it is given.
+   */
+  private void rateRounds(String name, String unit, int n, java.util.function.Consumer<java.util.function.LongConsumer> fenced,
+      java.util.function.Consumer<java.util.function.LongConsumer> raw) {
+    List<Double> fencedRates = new ArrayList<>();
+    List<Double> rawRates = new ArrayList<>();
+    for (int r = 0; r < RATE_WARMUP + RATE_ROUNDS; r++) {
+      boolean measured = r >= RATE_WARMUP;
+      phases.add(() -> fenced.accept(elapsed -> {
+        if (measured) {
+          fencedRates.add(n / (elapsed / 1e9));
+        }
+        next();
+      }));
+      phases.add(() -> raw.accept(elapsed -> {
+        if (measured) {
+          rawRates.add(n / (elapsed / 1e9));
+        }
+        next();
+      }));
+    }
+    phases.add(() -> {
+      getContext().getLog().info("bench: {} fencelab {} raw {}", name, fencedRates, rawRates);
+      figures.add(BenchFigure.of(name, unit, DeviceBench.median(fencedRates), DeviceBench.median(rawRates), true));
+      next();
+    });
   }
 
   private void next() {
@@ -339,14 +367,13 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
 
   // --- 3. fences created + signalled per second
 
-  private void createSignal() {
+  private void createSignal(java.util.function.LongConsumer done) {
     int n = p.createSignal();
     handle(m -> {
       if (m instanceof GotFence g) {
         g.fence().actor().tell(new FenceProtocol.Signal(0, 0, signalAdapter));
       } else if (m instanceof Signalled && ++count == n) {
-        fanoutElapsed = System.nanoTime() - phaseStart;
-        next();
+        done.accept(System.nanoTime() - phaseStart);
       }
       return this;
     });
@@ -356,14 +383,11 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
     }
   }
 
-  private void rawSpawnStop() {
+  private void rawSpawnStop(java.util.function.LongConsumer done) {
     int n = p.createSignal();
-    long fenceElapsed = fanoutElapsed;
     handle(m -> {
       if (m instanceof Raw && ++count == n) {
-        long elapsed = System.nanoTime() - phaseStart;
-        figures.add(BenchFigure.of("local.fences.created_signalled.rate", "fences/s", n / (fenceElapsed / 1e9), n / (elapsed / 1e9), true));
-        next();
+        done.accept(System.nanoTime() - phaseStart);
       }
       return this;
     });
@@ -375,7 +399,7 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
 
   // --- 3b. local signals, pipelined
 
-  private void pipelined() {
+  private void pipelined(java.util.function.LongConsumer done) {
     int n = p.iterations();
     List<FenceRef> fences = new java.util.ArrayList<>(n);
     handle(m -> {
@@ -387,8 +411,7 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
         phaseStart = System.nanoTime();
         fences.forEach(f -> f.actor().tell(new FenceProtocol.Signal(0, 0, null)));
       } else if (m instanceof Cb c && c.callback() instanceof FenceProtocol.Signalled && ++count == n) {
-        fanoutElapsed = System.nanoTime() - phaseStart;
-        next();
+        done.accept(System.nanoTime() - phaseStart);
       }
       return this;
     });
@@ -397,14 +420,11 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
     }
   }
 
-  private void rawPipelined() {
+  private void rawPipelined(java.util.function.LongConsumer done) {
     int n = p.iterations();
-    long fenceElapsed = fanoutElapsed;
     handle(m -> {
       if (m instanceof Raw && ++count == n) {
-        long elapsed = System.nanoTime() - phaseStart;
-        figures.add(BenchFigure.of("local.signal.pipelined.rate", "signals/s", n / (fenceElapsed / 1e9), n / (elapsed / 1e9), true));
-        next();
+        done.accept(System.nanoTime() - phaseStart);
       }
       return this;
     });
@@ -520,40 +540,29 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
     p.peer().tell(new Ping(0, t0, pongAdapter));
   }
 
-  /** Unmeasured burst rounds (each side's path compiled and warm), then measured ones; the figure is each side's median. */
-  static final int BURST_WARMUP = 1;
-  static final int BURST_ROUNDS = 3;
-  private final List<Double> burstRates = new ArrayList<>();
-  private final List<Double> rawBurstRates = new ArrayList<>();
-
-  private void crossBurst(boolean measured) {
+  /** A burst: {@code n} fences here, each waited on from the peer, all signalled at once after a GC. */
+  private void crossBurst(java.util.function.LongConsumer done) {
     int n = p.crossIterations();
     withPeerWaits(n, "bench burst", () -> afterGc(() -> {
-      getContext().getLog().info("bench: signalling {} fences waited on from the peer ({})", n, measured ? "timed" : "warm-up");
+      getContext().getLog().info("bench: signalling {} fences waited on from the peer", n);
       phaseStart = System.nanoTime();
       pendingRefs.forEach(f -> f.actor().tell(new FenceProtocol.Signal(0, 0, null)));
     }), waited -> {
       if (++count == n) {
         long elapsed = System.nanoTime() - phaseStart;
         getContext().getLog().info("bench: {} cross-node wakes in {} ms", n, elapsed / 1_000_000);
-        if (measured) {
-          burstRates.add(n / (elapsed / 1e9));
-        }
-        next();
+        done.accept(elapsed);
       }
     });
   }
 
-  private void rawCrossBurst(boolean measured) {
+  private void rawCrossBurst(java.util.function.LongConsumer done) {
     int n = p.crossIterations();
     handle(m -> {
       if (m instanceof Ponged && ++count == n) {
         long elapsed = System.nanoTime() - phaseStart;
         getContext().getLog().info("bench: {} raw ping-pongs in {} ms", n, elapsed / 1_000_000);
-        if (measured) {
-          rawBurstRates.add(n / (elapsed / 1e9));
-        }
-        next();
+        done.accept(elapsed);
       }
       return this;
     });
