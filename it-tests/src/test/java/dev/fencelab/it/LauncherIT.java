@@ -41,6 +41,7 @@ class LauncherIT {
         .redirectOutput(out.toFile())
         .redirectError(err.toFile());
     pb.environment().put("FENCELAB_NO_BUILD", "1");
+    pb.environment().putIfAbsent("FENCELAB_MEMBER_JAVA_OPTS", TestCluster.SHORT_LIVED_JIT);
     Process p = pb.start();
     if (!p.waitFor(150, TimeUnit.SECONDS)) {
       p.destroyForcibly();
