@@ -60,8 +60,14 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--dir", defaultValue = "run/bench", paramLabel = "DIR", description = "Run directory of the bench cluster (default: ${DEFAULT-VALUE}).")
   Path dir;
 
-  @Option(names = "--iterations", defaultValue = "5000", description = "Latency samples per local figure (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--iterations", defaultValue = "5000", description = "Latency samples per local figure, fences a round of the "
+      + "pipelined figure; ten times as many fences a round of the created+signalled one (default: ${DEFAULT-VALUE}).")
   int iterations;
+
+  /** Fences a round of the created+signalled figure: ten times {@code --iterations} (50,000 by default), at most 1,000,000. */
+  static int createSignalBatch(int iterations) {
+    return (int) Math.min(10L * iterations, 1_000_000);
+  }
 
   @Option(names = "--waiters", defaultValue = "1000", description = "Waiters of one fence in the fan-out figure (default: ${DEFAULT-VALUE}).")
   int waiters;
@@ -270,7 +276,8 @@ public final class BenchCommand implements Callable<Integer> {
         ? java.util.stream.IntStream.rangeClosed(1, nodes).mapToObj(i -> client.agent("n" + i)).toList() : List.of();
     return AskPattern.<dev.fencelab.protocol.control.NodeControl, FenceControl.BenchReport>ask(n1,
         replyTo -> switch (suite) {
-          case "fences" -> new FenceControl.RunFenceBench(iterations, waiters, 20, 50_000, cross, pending, peer, replyTo);
+          case "fences" -> new FenceControl.RunFenceBench(iterations, waiters, 20, createSignalBatch(iterations), cross, pending, peer,
+              replyTo);
           case "scale" -> new FenceControl.RunScaleBench(pending, chain, members, replyTo);
           case "rdma" -> new dev.fencelab.node.cluster.DeviceControl.RunRdmaBench((long) rdmaMib << 20, rdmaWrites, small, peer, replyTo);
           default -> new dev.fencelab.node.cluster.DeviceControl.RunDeviceBench(jobs, copyMib << 20, copies, peer, replyTo);

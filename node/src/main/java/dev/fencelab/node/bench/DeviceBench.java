@@ -38,10 +38,11 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * <ol>
  *   <li>jobs per second through one engine here, each job with one in-fence of a driver timeline on the peer: all jobs
  *       are submitted first, then every in-fence is signalled on the peer; the time until the last job's out-fence
- *       signals — vs the same number of raw protobuf ping-pongs with the peer, pipelined. Rounds of jobs then pings: two
+ *       signals — vs the same number of raw protobuf ping-pongs with the peer, pipelined. Rounds of jobs then pings: five
  *       unmeasured, then five measured, and the figure is each side's median. One cold round read 19,000 to 45,000 raw
- *       round trips a second from run to run, as the JIT had compiled the path or not, and the measured rounds of one
- *       run still spread 33,000–68,000 jobs/s and 84,000–194,000 round trips/s;
+ *       round trips a second from run to run, as the JIT had compiled the path or not; with two warm-up rounds, the
+ *       seven rounds of one run still rose from 16,500 to 105,000 jobs/s and from 30,000 to 155,000 round trips/s, both
+ *       sides compiling their paths for the first five or so (20,000 jobs a round on 2 cores);
  *   <li>copy throughput: a buffer of real bytes on a GPU on the peer, exported, imported here peer to peer (the two GPUs
  *       under one PCIe switch, each copy a transfer of the fabric), and copied into a local buffer by copy jobs (chunks
  *       pulled over the wire with flow control, written, acknowledged) — MB of content moved per second, vs a raw actor
@@ -76,7 +77,7 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
   private double jobsPerSecond;
   /** Rounds of jobs, then pings: the first {@value #JOBS_WARMUP} unmeasured (both sides compiled), then {@value #JOBS_ROUNDS} measured. */
   private int jobsRound;
-  static final int JOBS_WARMUP = 2;
+  static final int JOBS_WARMUP = 5;
   static final int JOBS_ROUNDS = 5;
   private final List<Double> jobRates = new ArrayList<>();
   private final List<Double> rawJobRates = new ArrayList<>();

@@ -46,9 +46,11 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * </ol>
  *
  * <p>The rates of a whole batch (created and signalled, pipelined, cross-node bursts) are taken over rounds, fencelab's
- * and raw's alternating: a warm-up round of each, then three of each, and each side's median ({@link #rateRounds}). A
- * single cold round ran the JIT's compiles of the fenced path inside the timed window (19% of n1's CPU samples in a
- * cross-node burst), and single rounds of one run spread 2× on this machine.
+ * and raw's alternating: three warm-up rounds of each, then five of each, and each side's median ({@link #rateRounds});
+ * each round starts after a full GC, with what it made beforehand (fences, waits, targets) already in place. A single
+ * cold round ran the JIT's compiles of the fenced path inside the timed window (19% of n1's CPU samples in a cross-node
+ * burst); after one warm-up round the cross-node rounds of one run still rose 178,000 → 285,000 → 336,000 wakes/s; and
+ * single rounds of one run spread 2× on this machine.
  */
 public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
   public interface Command {}
@@ -152,8 +154,8 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
   }
 
   /** Unmeasured rounds of each side of a rate figure (each side's path compiled and warm), then measured ones. */
-  static final int RATE_WARMUP = 1;
-  static final int RATE_ROUNDS = 3;
+  static final int RATE_WARMUP = 3;
+  static final int RATE_ROUNDS = 5;
 
   /**
    * A rate figure of {@code n} operations a round, taken over rounds that alternate between fencelab's side and raw's
@@ -377,10 +379,12 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
       }
       return this;
     });
-    phaseStart = System.nanoTime();
-    for (int i = 0; i < n; i++) {
-      timeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
-    }
+    afterGc(() -> {
+      phaseStart = System.nanoTime();
+      for (int i = 0; i < n; i++) {
+        timeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
+      }
+    });
   }
 
   private void rawSpawnStop(java.util.function.LongConsumer done) {
@@ -391,10 +395,12 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
       }
       return this;
     });
-    phaseStart = System.nanoTime();
-    for (int i = 0; i < n; i++) {
-      echo.tell(new Echo.SpawnStop(getContext().getSelf()));
-    }
+    afterGc(() -> {
+      phaseStart = System.nanoTime();
+      for (int i = 0; i < n; i++) {
+        echo.tell(new Echo.SpawnStop(getContext().getSelf()));
+      }
+    });
   }
 
   // --- 3b. local signals, pipelined
@@ -408,8 +414,10 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
         g.fence().actor().tell(new FenceProtocol.AddCallback(cbAdapter, true));
       } else if (m instanceof Cb c && c.callback() instanceof FenceProtocol.CallbackAdded && ++count == n) {
         count = 0;
-        phaseStart = System.nanoTime();
-        fences.forEach(f -> f.actor().tell(new FenceProtocol.Signal(0, 0, null)));
+        afterGc(() -> {
+          phaseStart = System.nanoTime();
+          fences.forEach(f -> f.actor().tell(new FenceProtocol.Signal(0, 0, null)));
+        });
       } else if (m instanceof Cb c && c.callback() instanceof FenceProtocol.Signalled && ++count == n) {
         done.accept(System.nanoTime() - phaseStart);
       }
@@ -434,9 +442,11 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
     for (int i = 0; i < n; i++) {
       targets.add(getContext().spawnAnonymous(Echo.oneShot()));
     }
-    phaseStart = System.nanoTime();
-    Echo.FanOut one = new Echo.FanOut(1, getContext().getSelf(), 0);
-    targets.forEach(t -> t.tell(one));
+    afterGc(() -> {
+      phaseStart = System.nanoTime();
+      Echo.FanOut one = new Echo.FanOut(1, getContext().getSelf(), 0);
+      targets.forEach(t -> t.tell(one));
+    });
   }
 
   // --- 4. cross-node

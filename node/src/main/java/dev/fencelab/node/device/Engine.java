@@ -1,5 +1,6 @@
 package dev.fencelab.node.device;
 
+import dev.fencelab.node.check.EdgeRemovals;
 import dev.fencelab.node.fence.ContextLedger;
 import dev.fencelab.node.fence.ContextOwner;
 import dev.fencelab.node.fence.Fence;
@@ -98,6 +99,11 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
 
   private record Finish(long jobId, int attempt) implements Command {}
 
+  /** Time to send the wait-for edges of the jobs ended since the last one ({@link EdgeRemovals}). */
+  private enum FlushEdges implements Command {
+    INSTANCE
+  }
+
   private enum Phase {
     QUEUED,
     WAITING,
@@ -166,6 +172,8 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
   private final java.util.Set<Integer> foreignKeys = new java.util.HashSet<>();
   private int nextWaitKey;
   private int generation;
+  /** The edges of the jobs ended this turn, sent to the wait-for graph together. */
+  private final EdgeRemovals endedEdges;
 
   public static Behavior<ContextOwner.Command> create(int index, String label, DeviceSpec spec, ActorRef<DeviceActor.Command> device,
       ActorRef<Execute> driver, FenceServices services, Pacing pacing) {
@@ -188,6 +196,7 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     this.services = services;
     this.pacing = pacing;
     this.depAdapter = context.messageAdapter(WaitResult.class, DepDone::new);
+    this.endedEdges = new EdgeRemovals(services.waits(), () -> context.getSelf().tell(FlushEdges.INSTANCE));
     this.trace = dev.fencelab.node.trace.TraceRecorder.get(context.getSystem());
     this.track = label;
   }
@@ -217,6 +226,14 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
           return this;
         })
         .onMessage(Unplug.class, this::onUnplug)
+        .onMessageEquals(FlushEdges.INSTANCE, () -> {
+          endedEdges.flush();
+          return this;
+        })
+        .onSignal(org.apache.pekko.actor.typed.PostStop.class, stop -> {
+          endedEdges.flush(); // a stopping engine leaves no edge of its ended jobs behind
+          return this;
+        })
         .onMessage(GetState.class, g -> {
           g.replyTo().tell(new EngineState(index, queue.size(), modelNanos, completed, failed, hangs));
           return this;
@@ -339,12 +356,19 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
         finish(head, head.depError, Math.max(modelNanos, head.depModel));
         continue;
       }
-      start(head);
-      return;
+      if (!start(head)) {
+        return; // it runs: its end advances the queue
+      }
     }
   }
 
-  private void start(Job job) {
+  /**
+   * Starts {@code job}. True if it also ended in this turn: a job with nothing for the driver to do and no real time
+   * to take (not paced in real time) runs and completes at once, as the queue's next step — its start and end events,
+   * its model times and its fence's signal are those of a job that ran; only no TDR is armed for it, as nothing of it
+   * can hang (a hang already asked for goes to this job, which then runs the full path).
+   */
+  private boolean start(Job job) {
     job.phase = Phase.RUNNING;
     job.attempt++;
     job.startModel = Math.max(modelNanos, job.depModel);
@@ -356,16 +380,23 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
       trace.record(jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_START, job).setModelNanos(job.startModel)
           .setResult(job.attempt).setDetail(job.hung ? "hung" : ""));
     }
+    // run_job has nothing for the driver to do — no buffer to touch, nothing to allocate, fault or lock on its clean
+    // signalling path — so the driver's answer is known: ran.
+    boolean clean = job.spec.copy() == null && job.spec.allReads().isEmpty() && job.spec.allWrites().isEmpty()
+        && spec.signalling().equals(DeviceSpec.SignallingPath.CLEAN);
+    if (clean && !job.hung && pacing.realDelay(job.spec.durationNanos()).isZero()) {
+      job.phase = Phase.EXECUTED;
+      job.runNanos = job.spec.durationNanos();
+      finish(job, 0, job.startModel + job.runNanos); // the caller's loop starts the next one: a ready queue never recurses
+      return true;
+    }
     timers.startSingleTimer("timeout", new TimedOut(job.id, job.attempt), spec.jobTimeout()); // the TDR, whoever runs it
-    if (job.spec.copy() == null && job.spec.allReads().isEmpty() && job.spec.allWrites().isEmpty()
-        && spec.signalling().equals(DeviceSpec.SignallingPath.CLEAN)) {
-      // run_job has nothing for the driver to do — no buffer to touch, nothing to allocate, fault or lock on its clean
-      // signalling path — so the driver's answer is known: ran. Told to this engine, never called in place: a queue of
-      // ready jobs must not recurse.
-      getContext().getSelf().tell(new Executed(job.id, job.attempt, 0, 0));
-      return;
+    if (clean) {
+      getContext().getSelf().tell(new Executed(job.id, job.attempt, 0, 0)); // a hung or paced job: the full path
+      return false;
     }
     driver.tell(new Execute(job.id, job.attempt, job.process, job.spec, job.startModel, getContext().getSelf().narrow()));
+    return false;
   }
 
   private Behavior<ContextOwner.Command> onExecuted(Executed executed) {
@@ -439,7 +470,9 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     Job still = queue.peekFirst();
     if (still != null && (still.phase == Phase.RUNNING || still.phase == Phase.EXECUTED)) {
       still.hung = false;
-      start(still); // an innocent job caught in the reset runs again
+      if (start(still)) { // an innocent job caught in the reset runs again
+        advance();
+      }
     } else {
       advance();
     }
@@ -462,7 +495,7 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
   private void finish(Job job, int error, long endModel) {
     queue.remove(job);
     byId.remove(job.id);
-    services.waits().tell(new dev.fencelab.node.check.WaitGraph.RemoveEdge(job.edge));
+    endedEdges.remove(job.edge);
     modelNanos = Math.max(modelNanos, endModel);
     if (trace.enabled()) {
       trace.record(jobEvent(dev.fencelab.protocol.trace.v1.EventKind.JOB_END, job).setStatus(error == 0 ? 1 : error)

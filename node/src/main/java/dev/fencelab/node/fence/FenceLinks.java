@@ -166,9 +166,8 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   private final TraceRecorder trace;
   private final LinkDelays delays;
   /** While a batch's signals are delivered: the edges of the waits they ended, for one {@code RemoveEdges}. */
-  private long[] endedEdges;
-  private int endedCount;
-  private ActorRef<dev.fencelab.node.check.WaitGraph.Command> endedGraph;
+  private boolean collectingEdges;
+  private dev.fencelab.node.check.EdgeRemovals endedEdges;
 
   public static ActorRef<Command> get(ActorSystem<?> system) {
     return Id.INSTANCE.apply(system).ref;
@@ -313,12 +312,11 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
       entry.waits.remove(h); // the subscription stays: its signal ends the entry
     }
     WaitEvents.end(trace, waitId, w.waiter(), w.fence(), result, status, how);
-    if (endedEdges != null && (endedGraph == null || endedGraph.equals(w.services().waits()))) {
-      endedGraph = w.services().waits();
-      if (endedCount == endedEdges.length) {
-        endedEdges = java.util.Arrays.copyOf(endedEdges, endedCount * 2);
+    if (collectingEdges && (endedEdges == null || endedEdges.isFor(w.services().waits()))) {
+      if (endedEdges == null) {
+        endedEdges = new dev.fencelab.node.check.EdgeRemovals(w.services().waits(), () -> {});
       }
-      endedEdges[endedCount++] = waitId;
+      endedEdges.remove(waitId);
     } else {
       w.services().waits().tell(new dev.fencelab.node.check.WaitGraph.RemoveEdge(waitId));
     }
@@ -388,14 +386,12 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
       }
     }
     if (!b.signals().isEmpty()) {
-      endedEdges = new long[b.signals().size()];
-      endedCount = 0;
-      endedGraph = null;
+      collectingEdges = true;
       b.signals().forEach(this::delivered);
-      if (endedCount > 0) { // the waits these signals ended leave the wait-for graph in one message
-        endedGraph.tell(new dev.fencelab.node.check.WaitGraph.RemoveEdges(java.util.Arrays.copyOf(endedEdges, endedCount)));
+      collectingEdges = false;
+      if (endedEdges != null) {
+        endedEdges.flush(); // the waits these signals ended leave the wait-for graph in one message
       }
-      endedEdges = null;
     }
     b.results().forEach(d -> d.to().tell(d.result()));
     return this;

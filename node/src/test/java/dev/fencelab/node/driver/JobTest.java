@@ -60,6 +60,35 @@ class JobTest {
   }
 
   @Test
+  void shouldTakeAnEndedJobOutOfTheWaitForGraph() {
+    var gpu = gpu(1);
+    FenceRef out = fx.submitOk(gpu, "p", JobSpec.compute("quick", 1_000, List.of(), List.of()));
+
+    assertEquals(1, fx.await(out).status().value());
+
+    fx.f.testKit.createTestProbe().awaitAssert(() -> {
+      assertTrue(fx.f.pendingWaits().stream().noneMatch(e -> e.waiter().equals(out.id().toString())), "the job's edge is gone");
+      return null;
+    });
+  }
+
+  @Test
+  void shouldRunReadyJobsWithoutBuffersBackToBackAddingTheirModelTimes() {
+    var gpu = gpu(1);
+    var timeline = fx.f.timeline();
+    FenceRef gate = fx.f.createFence(timeline);
+    FenceRef a = fx.submitOk(gpu, "p", JobSpec.compute("a", 1_000, List.of(), List.of()), gate);
+    FenceRef b = fx.submitOk(gpu, "p", JobSpec.compute("b", 2_000, List.of(), List.of()));
+    FenceRef c = fx.submitOk(gpu, "p", JobSpec.compute("c", 3_000, List.of(), List.of()));
+
+    fx.f.signal(timeline, gate, 0);
+
+    assertEquals(1_000, fx.await(a).status().modelNanos());
+    assertEquals(3_000, fx.await(b).status().modelNanos());
+    assertEquals(6_000, fx.await(c).status().modelNanos());
+  }
+
+  @Test
   void shouldHoldJobUntilItsExplicitInFenceSignals() {
     var gpu = gpu(1);
     var timeline = fx.f.timeline();
