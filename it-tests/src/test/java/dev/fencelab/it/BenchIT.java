@@ -30,7 +30,7 @@ class BenchIT {
     Path json = dir.resolve("fences.json");
 
     LauncherIT.Run run = LauncherIT.fencelab("bench", "fences", "--dir", dir.toString(), "--json", json.toString(),
-        "--iterations", "200", "--waiters", "100", "--cross", "700", "--pending", "5000", "--member-heap", "1g"); // 700 waits: two pages of the peer's list
+        "--iterations", "200", "--waiters", "100", "--cross", "700", "--pending", "50000", "--member-heap", "1g"); // 700 waits: two pages of the peer's list; 50,000 fences: the heap figure above the noise of a full GC's reading (±10 MB once)
 
     assertEquals(0, run.exitCode(), run.all());
     JsonNode doc = new ObjectMapper().readTree(json.toFile());

@@ -39,7 +39,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  *   <li>jobs per second through one engine here, each job with one in-fence of a driver timeline on the peer: all jobs
  *       are submitted first, then every in-fence is signalled on the peer; the time until the last job's out-fence
  *       signals — vs the same number of raw protobuf ping-pongs with the peer, pipelined. Rounds of jobs then pings: five
- *       unmeasured, then five measured, and the figure is each side's median. One cold round read 19,000 to 45,000 raw
+ *       unmeasured, then five measured, each timed part after a full GC, and the figure is each side's median. One cold round read 19,000 to 45,000 raw
  *       round trips a second from run to run, as the JIT had compiled the path or not; with two warm-up rounds, the
  *       seven rounds of one run still rose from 16,500 to 105,000 jobs/s and from 30,000 to 155,000 round trips/s, both
  *       sides compiling their paths for the first five or so (20,000 jobs a round on 2 cores);
@@ -218,6 +218,10 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
    */
   private void signalInFences() {
     phase("jobs submitted; signalling their in-fences on the peer");
+    afterGc(this::signalInFencesNow);
+  }
+
+  private void signalInFencesNow() {
     int[] ended = {0};
     t0 = System.nanoTime();
     windowed(p.jobs(), i -> peerTimeline.tell(new FenceTimeline.SignalFence(inFences.get(i).id().seqno(), 0, 0, null)), m -> {
@@ -249,13 +253,26 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
   private void rawPings(java.util.function.DoubleConsumer then) {
     phase("raw ping-pong baseline");
     count = 0;
-    long start = System.nanoTime();
-    ActorRef<Pong> pong = reply();
-    windowed(p.jobs(), i -> p.peer().tell(new Ping(i, System.nanoTime(), pong)), m -> {
-      if (m instanceof Pong && ++count == p.jobs()) {
-        then.accept(p.jobs() / ((System.nanoTime() - start) / 1e9));
+    afterGc(() -> {
+      long start = System.nanoTime();
+      ActorRef<Pong> pong = reply();
+      windowed(p.jobs(), i -> p.peer().tell(new Ping(i, System.nanoTime(), pong)), m -> {
+        if (m instanceof Pong && ++count == p.jobs()) {
+          then.accept(p.jobs() / ((System.nanoTime() - start) / 1e9));
+        }
+      });
+    });
+  }
+
+  /** A full GC (off the actor threads), then {@code then}: each timed round of jobs or pings starts on a clean heap. */
+  private void afterGc(Runnable then) {
+    Object collected = new Object();
+    then(m -> {
+      if (m == collected) {
+        then.run();
       }
     });
+    BenchGc.thenTell(getContext(), new Step(collected));
   }
 
   // --- 2. copy throughput between devices on two members

@@ -34,7 +34,8 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * <ol>
  *   <li>local wake latency, 1 waiter: the signaller tells the fence ({@code dma_fence_signal}), the fence runs the
  *       waiter's callback — two hops — vs one raw local {@code tell};
- *   <li>local signal → 1,000 waiters: wake deliveries per second and latency of each — vs 1,000 raw tells;
+ *   <li>local signal → 1,000 waiters: wake deliveries per second and latency of each — vs 1,000 raw tells; both sides'
+ *       wakes reach one plain waiter actor ({@link Wakes});
  *   <li>fences created and signalled per second — vs raw actors spawned, sent a message and stopped;
  *   <li>local signals pipelined: {@code iterations} fences with a callback each, all signalled at once, signals per
  *       second until the last callback — vs as many plain actors, made beforehand, each told once and answering once before
@@ -92,6 +93,8 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
   private final ActorRef<FenceControl.BenchReport> replyTo;
   private final ActorRef<ContextOwner.Command> timeline;
   private final ActorRef<Echo.Command> echo;
+  /** The waiters of the fan-out figure, both sides' ({@link Wakes}). */
+  private final ActorRef<Object> wakes;
   private final ActorRef<FenceRef> fenceAdapter;
   private final ActorRef<FenceProtocol.Callback> cbAdapter;
   private final ActorRef<FenceProtocol.SignalResult> signalAdapter;
@@ -125,6 +128,7 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
     this.replyTo = replyTo;
     this.timeline = context.spawn(FenceTimeline.create(services, false), "bench-timeline");
     this.echo = context.spawn(Echo.create(), "bench-echo");
+    this.wakes = context.spawn(Wakes.create(context.getSelf()), "bench-wakes");
     this.fenceAdapter = context.messageAdapter(FenceRef.class, GotFence::new);
     this.cbAdapter = context.messageAdapter(FenceProtocol.Callback.class, Cb::new);
     this.signalAdapter = context.messageAdapter(FenceProtocol.SignalResult.class, Signalled::new);
@@ -212,6 +216,8 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
         .onMessage(Raw.class, this::dispatch)
         .onMessage(Heap.class, this::dispatch)
         .onMessage(Gone.class, this::dispatch)
+        .onMessage(Wakes.Ready.class, this::dispatch)
+        .onMessage(Wakes.RoundDone.class, this::dispatch)
         .onMessage(Relist.class, r -> {
           listPeerWaits();
           return this;
@@ -241,7 +247,7 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
    * raw twin, which has no such garbage).
    */
   private void afterGc(Runnable then) {
-    getContext().pipeToSelf(CompletableFuture.runAsync(System::gc, blocking), (ok, err) -> new Collected(then));
+    BenchGc.thenTell(getContext(), new Collected(then));
   }
 
   // --- 1. local wake latency, one waiter
@@ -289,6 +295,7 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
 
   private void fanoutWake() {
     int rounds = p.fanoutRounds();
+    ActorRef<FenceProtocol.Callback> waiter = wakes.narrow();
     handle(new java.util.function.Function<>() {
       int round;
       long elapsed;
@@ -298,29 +305,23 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
         if (m instanceof GotFence g) {
           current = g.fence();
           for (int i = 0; i < p.fanout() - 1; i++) {
-            current.actor().tell(new FenceProtocol.AddCallback(cbAdapter, false));
+            current.actor().tell(new FenceProtocol.AddCallback(waiter, false));
           }
-          current.actor().tell(new FenceProtocol.AddCallback(cbAdapter, true)); // FIFO: acked => all added
-        } else if (m instanceof Cb c && c.callback() instanceof FenceProtocol.CallbackAdded) {
-          count = 0;
+          current.actor().tell(new FenceProtocol.AddCallback(waiter, true)); // FIFO: acked => all added
+        } else if (m instanceof Wakes.Ready) {
           t0 = System.nanoTime();
+          wakes.tell(new Wakes.Round(p.fanout(), t0, round > 0 ? hist : null));
           current.actor().tell(new FenceProtocol.Signal(0, 0, null));
-        } else if (m instanceof Cb c && c.callback() instanceof FenceProtocol.Signalled) {
-          long now = System.nanoTime();
+        } else if (m instanceof Wakes.RoundDone done) {
           if (round > 0) {
-            hist.recordValue(now - t0);
+            elapsed += done.elapsedNanos();
           }
-          if (++count == p.fanout()) {
-            if (round > 0) {
-              elapsed += now - t0;
-            }
-            if (++round > rounds) {
-              baseHist = hist;
-              fanoutElapsed = elapsed;
-              next();
-            } else {
-              timeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
-            }
+          if (++round > rounds) {
+            baseHist = hist;
+            fanoutElapsed = elapsed;
+            next();
+          } else {
+            timeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
           }
         }
         return FenceBench.this;
@@ -341,30 +342,30 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
 
       @Override
       public Behavior<Command> apply(Command m) {
-        if (m instanceof Raw r) {
-          long now = System.nanoTime();
+        if (m instanceof Wakes.RoundDone done) {
           if (round > 0) {
-            hist.recordValue(now - r.t0());
+            elapsed += done.elapsedNanos();
           }
-          if (++count == p.fanout()) {
-            if (round > 0) {
-              elapsed += now - r.t0();
-            }
-            count = 0;
-            if (++round > rounds) {
-              double wakes = (double) p.fanout() * rounds;
-              figures.add(BenchFigure.of("local.signal." + p.fanout() + "waiters.rate", "wakes/s", wakes / (fenceElapsed / 1e9), wakes / (elapsed / 1e9), true));
-              percentiles("local.wake." + p.fanout() + "waiters", fence, hist);
-              next();
-            } else {
-              echo.tell(new Echo.FanOut(p.fanout(), getContext().getSelf()));
-            }
+          if (++round > rounds) {
+            double wakes = (double) p.fanout() * rounds;
+            figures.add(BenchFigure.of("local.signal." + p.fanout() + "waiters.rate", "wakes/s", wakes / (fenceElapsed / 1e9), wakes / (elapsed / 1e9), true));
+            percentiles("local.wake." + p.fanout() + "waiters", fence, hist);
+            next();
+          } else {
+            rawFanoutRound(round);
           }
         }
         return FenceBench.this;
       }
     });
-    echo.tell(new Echo.FanOut(p.fanout(), getContext().getSelf()));
+    rawFanoutRound(0);
+  }
+
+  /** One raw round: the echo tells the waiter {@code fanout} times, as the fence runs its callbacks (round 0: a warm-up). */
+  private void rawFanoutRound(int round) {
+    long start = System.nanoTime();
+    wakes.tell(new Wakes.Round(p.fanout(), start, round > 0 ? hist : null));
+    echo.tell(new Echo.FanOut(p.fanout(), wakes.narrow(), start));
   }
 
   // --- 3. fences created + signalled per second
