@@ -208,10 +208,18 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
 
   @Override
   public Receive<ContextOwner.Command> createReceive() {
+    // The builder tries its cases in order (a class check each): a job's dependency and its fence's end come first.
     return newReceiveBuilder()
+        .onMessage(DepDone.class, this::onDepDone)
+        .onMessage(ContextOwner.FenceCompleted.class, c -> {
+          Entity e = byContext.get(c.id().context());
+          if (e != null) {
+            e.ledger.completed(c.id().seqno(), c.status());
+          }
+          return this;
+        })
         .onMessage(Queue.class, this::onQueue)
         .onMessage(Deps.class, this::onDeps)
-        .onMessage(DepDone.class, this::onDepDone)
         .onMessage(Executed.class, this::onExecuted)
         .onMessage(Finish.class, this::onFinish)
         .onMessage(TimedOut.class, this::onTimedOut)
@@ -236,13 +244,6 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
         })
         .onMessage(GetState.class, g -> {
           g.replyTo().tell(new EngineState(index, queue.size(), modelNanos, completed, failed, hangs));
-          return this;
-        })
-        .onMessage(ContextOwner.FenceCompleted.class, c -> {
-          Entity e = byContext.get(c.id().context());
-          if (e != null) {
-            e.ledger.completed(c.id().seqno(), c.status());
-          }
           return this;
         })
         .onMessage(ContextOwner.DeadlineHint.class, h -> this)

@@ -85,13 +85,14 @@ public final class Fence extends AbstractBehavior<FenceProtocol.Command> {
 
   @Override
   public Receive<FenceProtocol.Command> createReceive() {
+    // The builder tries its cases in order (a class check each): a fence's one signal and its callbacks first.
     return newReceiveBuilder()
+        .onMessage(FenceProtocol.Signal.class, this::onSignal)
         .onMessage(FenceProtocol.AddCallback.class, this::onAddCallback)
         .onMessage(FenceProtocol.RemoveCallback.class, remove -> {
           state.remove(remove);
           return this;
         })
-        .onMessage(FenceProtocol.Signal.class, this::onSignal)
         .onMessage(FenceProtocol.SetError.class, set -> {
           setError(set.error());
           return this;

@@ -196,7 +196,10 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
 
   @Override
   public Receive<Command> createReceive() {
+    // The builder tries its cases in order (a class check each): the per-fence messages of a burst come first.
     return newReceiveBuilder()
+        .onMessage(Local.class, this::onLocal)
+        .onMessage(Batch.class, this::onBatch)
         .onMessage(Watch.class, this::onWatch)
         .onMessage(Unwatch.class, this::onUnwatch)
         .onMessage(Wait.class, this::onWait)
@@ -206,8 +209,6 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
         })
         .onMessageEquals(Deadline.INSTANCE, this::onDeadline)
         .onMessage(OwnerGone.class, this::onOwnerGone)
-        .onMessage(Batch.class, this::onBatch)
-        .onMessage(Local.class, this::onLocal)
         .onMessage(FenceGone.class, this::onFenceGone)
         .onMessage(OwnerAnswered.class, this::onOwnerAnswered)
         .onMessage(MemberGone.class, this::onMemberGone)

@@ -77,16 +77,17 @@ public final class FenceTimeline extends AbstractBehavior<ContextOwner.Command> 
 
   @Override
   public Receive<ContextOwner.Command> createReceive() {
+    // The builder tries its cases in order (a class check each): one completion per fence, then create and signal.
     return newReceiveBuilder()
-        .onMessage(CreateFence.class, this::onCreate)
-        .onMessage(CreateMockFence.class, this::onCreateMock)
-        .onMessage(SignalFence.class, this::onSignal)
-        .onMessage(SetFenceError.class, this::onSetError)
-        .onMessage(ReleaseFence.class, this::onRelease)
         .onMessage(ContextOwner.FenceCompleted.class, c -> {
           ledger.completed(c.id().seqno(), c.status());
           return this;
         })
+        .onMessage(CreateFence.class, this::onCreate)
+        .onMessage(SignalFence.class, this::onSignal)
+        .onMessage(CreateMockFence.class, this::onCreateMock)
+        .onMessage(SetFenceError.class, this::onSetError)
+        .onMessage(ReleaseFence.class, this::onRelease)
         .onMessage(ContextOwner.DeadlineHint.class, h -> this)
         .onMessage(ContextOwner.QueryCompletion.class, q -> {
           ledger.answer(q);
