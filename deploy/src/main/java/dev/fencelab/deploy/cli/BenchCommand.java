@@ -60,11 +60,11 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--dir", defaultValue = "run/bench", paramLabel = "DIR", description = "Run directory of the bench cluster (default: ${DEFAULT-VALUE}).")
   Path dir;
 
-  @Option(names = "--iterations", defaultValue = "5000", description = "Latency samples per local figure, fences a round of the "
-      + "pipelined figure; ten times as many fences a round of the created+signalled one (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--iterations", defaultValue = "5000", description = "Latency samples per local figure; ten times as many "
+      + "fences a round of the created+signalled and pipelined figures (default: ${DEFAULT-VALUE}).")
   int iterations;
 
-  /** Fences a round of the created+signalled figure: ten times {@code --iterations} (50,000 by default), at most 1,000,000. */
+  /** Fences a round of the created+signalled and pipelined figures: ten times {@code --iterations} (50,000 by default), at most 1,000,000. */
   static int createSignalBatch(int iterations) {
     return (int) Math.min(10L * iterations, 1_000_000);
   }

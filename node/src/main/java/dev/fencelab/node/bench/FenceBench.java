@@ -37,7 +37,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  *   <li>local signal → 1,000 waiters: wake deliveries per second and latency of each — vs 1,000 raw tells; both sides'
  *       wakes reach one plain waiter actor ({@link Wakes});
  *   <li>fences created and signalled per second — vs raw actors spawned, sent a message and stopped;
- *   <li>local signals pipelined: {@code iterations} fences with a callback each, all signalled at once, signals per
+ *   <li>local signals pipelined: {@code createSignal} fences with a callback each, all signalled at once, signals per
  *       second until the last callback — vs as many plain actors, made beforehand, each told once and answering once before
  *       it stops (hop for hop: a tell to an actor was counted against one actor's batch, 0.06×);
  *   <li>cross-node (with a peer): fence here, waiter on the peer, the wait result back here: round trip — vs a
@@ -56,7 +56,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
   public interface Command {}
 
-  /** Parameters; {@code peer} may be null (then no cross-node figures). */
+  /**
+   * Parameters; {@code createSignal}: fences a round of the two batch figures (created+signalled, pipelined);
+   * {@code peer} may be null (then no cross-node figures).
+   */
   public record Params(int iterations, int fanout, int fanoutRounds, int createSignal, int crossIterations, int pendingFences,
       ActorRef<NodeControl> peer) {}
 
@@ -143,7 +146,7 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
     phases.add(this::fanoutWake);
     phases.add(this::rawFanout);
     rateRounds("local.fences.created_signalled.rate", "fences/s", p.createSignal(), this::createSignal, this::rawSpawnStop);
-    rateRounds("local.signal.pipelined.rate", "signals/s", p.iterations(), this::pipelined, this::rawPipelined);
+    rateRounds("local.signal.pipelined.rate", "signals/s", p.createSignal(), this::pipelined, this::rawPipelined);
     if (p.peer() != null) {
       phases.add(this::crossRegister);
       phases.add(this::rawCrossLatency);
@@ -407,7 +410,7 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
   // --- 3b. local signals, pipelined
 
   private void pipelined(java.util.function.LongConsumer done) {
-    int n = p.iterations();
+    int n = p.createSignal();
     List<FenceRef> fences = new java.util.ArrayList<>(n);
     handle(m -> {
       if (m instanceof GotFence g) {
@@ -430,7 +433,7 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
   }
 
   private void rawPipelined(java.util.function.LongConsumer done) {
-    int n = p.iterations();
+    int n = p.createSignal();
     handle(m -> {
       if (m instanceof Raw && ++count == n) {
         done.accept(System.nanoTime() - phaseStart);
