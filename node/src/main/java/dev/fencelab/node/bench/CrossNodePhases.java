@@ -23,7 +23,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  *
  * <ul>
  *   <li>round trip: one fence signalled at a time, until its wait's result is back — vs a raw protobuf ping-pong
- *       between the same two members;
+ *       between the same two members, the two alternating sample by sample;
  *   <li>bursts: a batch of fences signalled at once, wakes per second — vs as many raw ping-pongs sent at once.
  * </ul>
  *
@@ -62,32 +62,54 @@ final class CrossNodePhases {
 
   /** Queues the phases: the round trip and its raw twin, then the bursts' rounds. */
   void queuePhases() {
-    ph.add(this::crossRegister);
-    ph.add(this::rawCrossLatency);
+    ph.add(this::roundTrips);
     ph.rateRounds("cross.signal_wake.rate", "wakes/s", p.crossIterations(), this::crossBurst, this::rawCrossBurst);
   }
 
-  /** Registers waits on the peer for a batch of fences here, then signals them one at a time. */
-  private void crossRegister() {
+  /**
+   * Round trips, fencelab's and raw's alternating one by one: the waits on a batch of fences here are registered on the
+   * peer first; then a fence is signalled and its wait's result comes back, then a raw ping goes to the peer and its pong
+   * comes back, and so on. Each side's first {@value BenchPhases#WARMUP} are not counted. One side after the other, raw
+   * always ran second, on code and a heap the fenced side had warmed.
+   */
+  private void roundTrips() {
     int total = BenchPhases.WARMUP + p.crossIterations();
-    int[] next = {0};
+    Histogram raw = new Histogram(3_600_000_000_000L, 3);
+    int[] sample = {0};
     Runnable signalNext = () -> {
-      FenceRef f = pendingRefs.get(next[0]++);
+      FenceRef f = pendingRefs.get(sample[0]);
       ph.t0 = System.nanoTime();
       f.actor().tell(new FenceProtocol.Signal(0, 0, null));
     };
-    withPeerWaits(total, "bench cross-node", signalNext, waited -> {
-      if (!ph.sampled(total)) {
-        signalNext.run();
+    withPeerWaits(total, "bench cross-node", signalNext, answer -> {
+      long now = System.nanoTime();
+      boolean counted = sample[0] >= BenchPhases.WARMUP;
+      if (answer instanceof FenceBench.Waited) {
+        if (counted) {
+          ph.hist.recordValue(now - ph.t0);
+        }
+        ph.t0 = System.nanoTime();
+        p.peer().tell(new Ping(sample[0], ph.t0, pongAdapter));
+      } else if (answer instanceof FenceBench.Ponged) {
+        if (counted) {
+          raw.recordValue(now - ph.t0);
+        }
+        if (++sample[0] == total) {
+          ph.percentiles("cross.signal_wake_roundtrip", ph.hist, raw);
+          ph.next();
+        } else {
+          signalNext.run();
+        }
       }
     });
   }
 
   /**
    * Creates {@code n} fences here, has the peer wait on each (reason {@code reason}), polls the peer until all
-   * {@code n} waits are registered, then runs {@code registered}; every wait result goes to {@code onWaited}.
+   * {@code n} waits are registered, then runs {@code registered}; every wait result, and any other answer (a pong), goes
+   * to {@code onAnswer}.
    */
-  private void withPeerWaits(int n, String reason, Runnable registered, java.util.function.Consumer<FenceBench.Waited> onWaited) {
+  private void withPeerWaits(int n, String reason, Runnable registered, java.util.function.Consumer<FenceBench.Command> onAnswer) {
     pendingRefs.clear();
     bestListed = 0;
     progressNanos = System.nanoTime();
@@ -118,8 +140,8 @@ final class CrossNodePhases {
         }
       } else if (m instanceof FenceBench.Relist) {
         listPeerWaits();
-      } else if (m instanceof FenceBench.Waited w) {
-        onWaited.accept(w);
+      } else {
+        onAnswer.accept(m);
       }
       return Behaviors.same();
     });
@@ -140,28 +162,6 @@ final class CrossNodePhases {
         (ok, err) -> new FenceBench.Listed(ok != null ? ok : new dev.fencelab.protocol.control.WaitsListed("", List.of())));
   }
 
-  private void rawCrossLatency() {
-    Histogram fence = ph.baseHist;
-    int total = BenchPhases.WARMUP + p.crossIterations();
-    ph.handle(m -> {
-      if (m instanceof FenceBench.Ponged) {
-        if (ph.count++ >= BenchPhases.WARMUP) {
-          ph.hist.recordValue(System.nanoTime() - ph.t0);
-        }
-        if (ph.count == total) {
-          ph.percentiles("cross.signal_wake_roundtrip", fence, ph.hist);
-          ph.next();
-        } else {
-          ph.t0 = System.nanoTime();
-          p.peer().tell(new Ping(ph.count, ph.t0, pongAdapter));
-        }
-      }
-      return Behaviors.same();
-    });
-    ph.t0 = System.nanoTime();
-    p.peer().tell(new Ping(0, ph.t0, pongAdapter));
-  }
-
   /** A burst: {@code n} fences here, each waited on from the peer, all signalled at once after a GC. */
   private void crossBurst(java.util.function.LongConsumer done) {
     int n = p.crossIterations();
@@ -169,8 +169,8 @@ final class CrossNodePhases {
       context.getLog().info("bench: signalling {} fences waited on from the peer", n);
       ph.phaseStart = System.nanoTime();
       pendingRefs.forEach(f -> f.actor().tell(new FenceProtocol.Signal(0, 0, null)));
-    }), waited -> {
-      if (++ph.count == n) {
+    }), answer -> {
+      if (answer instanceof FenceBench.Waited && ++ph.count == n) {
         long elapsed = System.nanoTime() - ph.phaseStart;
         context.getLog().info("bench: {} cross-node wakes in {} ms", n, elapsed / 1_000_000);
         done.accept(elapsed);
