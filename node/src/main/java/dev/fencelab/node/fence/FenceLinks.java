@@ -122,6 +122,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
 
   private record OwnerGone(ActorRef<?> owner) implements Command, NoSerializationVerificationNeeded {}
 
+  /** Time to send what waits: the outboxes' batches, and the edges of the waits ended since the last flush. */
   private enum Flush implements Command, NoSerializationVerificationNeeded {
     INSTANCE
   }
@@ -165,8 +166,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
   private final TimerScheduler<Command> timers;
   private final TraceRecorder trace;
   private final LinkDelays delays;
-  /** While a batch's signals are delivered: the edges of the waits they ended, for one {@code RemoveEdges}. */
-  private boolean collectingEdges;
+  /** The edges of the waits ended since the last flush, sent to the wait-for graph together (null until one ends). */
   private dev.fencelab.node.check.EdgeRemovals endedEdges;
 
   public static ActorRef<Command> get(ActorSystem<?> system) {
@@ -218,6 +218,9 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
         })
         .onMessageEquals(Flush.INSTANCE, () -> {
           out.flush();
+          if (endedEdges != null) {
+            endedEdges.flush();
+          }
           return this;
         })
         .onMessageEquals(AckCheck.INSTANCE, this::onAckCheck)
@@ -313,11 +316,11 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
       entry.waits.remove(h); // the subscription stays: its signal ends the entry
     }
     WaitEvents.end(trace, waitId, w.waiter(), w.fence(), result, status, how);
-    if (collectingEdges && (endedEdges == null || endedEdges.isFor(w.services().waits()))) {
-      if (endedEdges == null) {
-        endedEdges = new dev.fencelab.node.check.EdgeRemovals(w.services().waits(), () -> {});
-      }
-      endedEdges.remove(waitId);
+    if (endedEdges == null) {
+      endedEdges = new dev.fencelab.node.check.EdgeRemovals(w.services().waits(), () -> getContext().getSelf().tell(Flush.INSTANCE));
+    }
+    if (endedEdges.isFor(w.services().waits())) {
+      endedEdges.remove(waitId); // with the others this turn ends (a batch of signals ends many at once)
     } else {
       w.services().waits().tell(new dev.fencelab.node.check.WaitGraph.RemoveEdge(waitId));
     }
@@ -387,12 +390,7 @@ public final class FenceLinks extends AbstractBehavior<FenceLinks.Command> {
       }
     }
     if (!b.signals().isEmpty()) {
-      collectingEdges = true;
       b.signals().forEach(this::delivered);
-      collectingEdges = false;
-      if (endedEdges != null) {
-        endedEdges.flush(); // the waits these signals ended leave the wait-for graph in one message
-      }
     }
     b.results().forEach(d -> d.to().tell(d.result()));
     return this;
