@@ -48,6 +48,7 @@ class BenchIT {
       assertTrue(names.contains(expected), expected + " in " + names);
     }
     assertTrue(run.stdout().contains("RAW PEKKO"), run.all());
+    assertTrue(run.stdout().contains("n1's log lists every round (" + dir.resolve("n1.log") + ")"), run.all());
   }
 
   /** One run stands for both: the rdma suite's figures, measured over plaintext and then over mutual TLS ({@code --tls-cost}). */

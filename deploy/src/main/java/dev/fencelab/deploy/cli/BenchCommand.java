@@ -180,6 +180,11 @@ public final class BenchCommand implements Callable<Integer> {
       out.printf("%n(over mutual-TLS Artery: fencelab and raw Pekko alike)%n");
     }
     print(figures, out);
+    if (suite.equals("fences") || suite.equals("devices")) {
+      out.printf("%nRates are each side's median over its measured rounds, fencelab's and raw's alternating after warm-up rounds, "
+          + "each round after a full GC; the cross-node round trip alternates sample by sample. n1's log lists every round%s.%n",
+          cluster == null ? " (" + dir.resolve("n1.log") + ")" : "");
+    }
     if (plaintext != null) {
       printTlsCost(plaintext, figures, out);
     }
