@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -33,7 +34,10 @@ import org.apache.pekko.cluster.typed.Subscribe;
 /**
  * The coordinator singleton.
  *
- * <p>Owns: the registry of node agents (by member address) and the membership history. Talks to: the
+ * <p>Owns: the registry of node agents (by member address), the membership history and the member list.
+ * The list and the history are fed by the same subscription, so one status never reports a member's
+ * removal while still listing it (Pekko's {@code cluster.state()} is a separate view, updated apart).
+ * Talks to: the
  * Receptionist (agent listing), the cluster (membership events), every node agent (Register, and Ping
  * through its {@link StatusQuery} children). Replies: {@link ClusterStatus} to {@link GetStatus}. Errors:
  * none — an agent that does not answer is reported as not responding.
@@ -66,6 +70,9 @@ public final class Coordinator extends AbstractBehavior<CoordinatorControl> {
   /** What each listed agent said of itself, by member address. */
   private final Map<Address, NodeInfo> registered = new HashMap<>();
   private final ArrayDeque<ClusterStatus.MemberEvent> events = new ArrayDeque<>();
+  /** The members as the subscription last reported them, in the cluster's address order. */
+  private final Map<Address, Member> members = new TreeMap<>(Member.addressOrdering());
+  private final Set<Address> unreachable = new HashSet<>();
   private long queries;
 
   public static Behavior<CoordinatorControl> create() {
@@ -152,6 +159,12 @@ public final class Coordinator extends AbstractBehavior<CoordinatorControl> {
 
   private Behavior<CoordinatorControl> onMembershipChanged(MembershipChanged changed) {
     ClusterEvent.MemberEvent e = changed.event();
+    if (e instanceof ClusterEvent.MemberRemoved) {
+      members.remove(e.member().address());
+      unreachable.remove(e.member().address());
+    } else {
+      members.put(e.member().address(), e.member());
+    }
     ClusterStatus.Kind kind;
     if (e instanceof ClusterEvent.MemberJoined) kind = ClusterStatus.Kind.JOINED;
     else if (e instanceof ClusterEvent.MemberUp) kind = ClusterStatus.Kind.UP;
@@ -166,6 +179,11 @@ public final class Coordinator extends AbstractBehavior<CoordinatorControl> {
 
   private Behavior<CoordinatorControl> onReachabilityChanged(ReachabilityChanged changed) {
     ClusterEvent.ReachabilityEvent e = changed.event();
+    if (e instanceof ClusterEvent.UnreachableMember) {
+      unreachable.add(e.member().address());
+    } else {
+      unreachable.remove(e.member().address());
+    }
     record(e instanceof ClusterEvent.UnreachableMember ? ClusterStatus.Kind.UNREACHABLE : ClusterStatus.Kind.REACHABLE, e.member());
     return this;
   }
@@ -192,20 +210,18 @@ public final class Coordinator extends AbstractBehavior<CoordinatorControl> {
 
   /** The status without node round trips, which the {@link StatusQuery} adds. */
   private ClusterStatus snapshot() {
-    var state = cluster.state();
-    Set<Member> unreachable = new HashSet<>(state.getUnreachable());
-    List<ClusterStatus.Member> members = new ArrayList<>();
-    for (Member m : state.getMembers()) {
+    List<ClusterStatus.Member> listed = new ArrayList<>(members.size());
+    for (Member m : members.values()) {
       NodeInfo info = registered.get(m.address());
-      members.add(new ClusterStatus.Member(
+      listed.add(new ClusterStatus.Member(
           m.address().toString(),
           ClusterStatus.userRoles(m.getRoles()),
           m.status().toString(),
-          !unreachable.contains(m),
+          !unreachable.contains(m.address()),
           info == null ? "" : info.nodeName()));
     }
     return new ClusterStatus(
-        cluster.selfMember().address().toString(), System.currentTimeMillis(), members, List.of(), List.copyOf(events));
+        cluster.selfMember().address().toString(), System.currentTimeMillis(), listed, List.of(), List.copyOf(events));
   }
 
   private Address addressOf(ActorRef<?> ref) {
