@@ -1,19 +1,12 @@
 package dev.fencelab.node.wire;
 
 import dev.fencelab.node.process.ProcessProtocol;
-import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.fencelab.node.cluster.DeviceControl;
 import dev.fencelab.node.device.DeviceActor;
 import dev.fencelab.node.device.DeviceSpec;
 import dev.fencelab.node.device.JobSpec;
-import dev.fencelab.node.driver.DmaBufRef;
-import dev.fencelab.node.p2p.FabricProtocol;
 import dev.fencelab.node.driver.DriverProtocol;
 import dev.fencelab.node.driver.DriverProtocol.Placement;
-import dev.fencelab.node.fence.FenceRef;
-import dev.fencelab.node.memory.Chunk;
-import dev.fencelab.node.process.ProcessActor;
 import dev.fencelab.node.resv.Resv;
 import dev.fencelab.protocol.device.v1.DeviceV1;
 import java.io.NotSerializableException;
@@ -22,8 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The codecs of devices, drivers, dma-buf and content ({@code fencelab/device/v1/device.proto}), registered into
- * {@link NodeSerializer}. Manifests: {@code D.*} driver and device, {@code P.*} process calls, {@code R.Exchange}.
+ * The codecs of devices and drivers ({@code fencelab/device/v1/device.proto}), registered into {@link NodeSerializer},
+ * with dma-buf ({@link DmaBufCodecs}), content ({@link ContentCodecs}) and the PCIe fabric ({@link FabricCodecs}).
+ * Manifests: {@code D.*} driver and device, {@code P.*} process calls, {@code R.Exchange}.
  */
 final class DeviceCodecs {
   private final NodeSerializer s;
@@ -35,16 +29,17 @@ final class DeviceCodecs {
   void register() {
     registerAgent();
     registerCalls();
-    registerDmaBuf();
-    registerContent();
+    new DmaBufCodecs(s).register();
+    new ContentCodecs(s).register();
+    new FabricCodecs(s).register();
     registerProcessCalls();
     s.codec(Resv.Exchange.class, "R.Exchange",
         m -> {
-          DeviceV1.ResvExchange.Builder b = DeviceV1.ResvExchange.newBuilder().setAddUsage(NodeSerializer.usage(m.addUsage()))
+          DeviceV1.ResvExchange.Builder b = DeviceV1.ResvExchange.newBuilder().setAddUsage(ResvCodecs.usage(m.addUsage()))
               .setWait(m.waitUsage() != null).setReplyTo(s.refOf(m.replyTo()));
           m.add().forEach(f -> b.addAdd(s.fenceRef(f)));
           if (m.waitUsage() != null) {
-            b.setWaitUsage(NodeSerializer.usage(m.waitUsage()));
+            b.setWaitUsage(ResvCodecs.usage(m.waitUsage()));
           }
           if (m.ctx() != null) {
             b.setCtx(dev.fencelab.protocol.fence.v1.FenceV1.AcquireCtx.newBuilder().setStamp(m.ctx().stamp()).setName(m.ctx().name()));
@@ -53,8 +48,8 @@ final class DeviceCodecs {
         },
         DeviceV1.ResvExchange::parseFrom,
         p -> new Resv.Exchange(p.hasCtx() ? new dev.fencelab.node.resv.AcquireCtx(p.getCtx().getStamp(), p.getCtx().getName()) : null,
-            fences(p.getAddList()), NodeSerializer.usage(p.getAddUsage()),
-            p.getWait() ? NodeSerializer.usage(p.getWaitUsage()) : null, s.req(p.getReplyTo(), "Exchange.reply_to")));
+            s.fenceRefs(p.getAddList()), ResvCodecs.usage(p.getAddUsage()),
+            p.getWait() ? ResvCodecs.usage(p.getWaitUsage()) : null, s.req(p.getReplyTo(), "Exchange.reply_to")));
   }
 
   private void registerAgent() {
@@ -105,7 +100,7 @@ final class DeviceCodecs {
           return b.build();
         },
         DeviceV1.Submit::parseFrom,
-        p -> new DriverProtocol.Submit(p.getProcess(), job(p.getJob()), fences(p.getInFencesList()), s.req(p.getReplyTo(), "Submit.reply_to")));
+        p -> new DriverProtocol.Submit(p.getProcess(), job(p.getJob()), s.fenceRefs(p.getInFencesList()), s.req(p.getReplyTo(), "Submit.reply_to")));
     s.codec(DriverProtocol.SubmitReply.class, "D.SubmitReply",
         m -> {
           DeviceV1.SubmitReply.Builder b = DeviceV1.SubmitReply.newBuilder().setResult(m.result());
@@ -205,107 +200,6 @@ final class DeviceCodecs {
         });
   }
 
-  private void registerDmaBuf() {
-    s.codec(DmaBufRef.class, "D.DmaBufRef", this::dmaBuf, DeviceV1.DmaBufRef::parseFrom, this::dmaBuf);
-    s.codec(DriverProtocol.Export.class, "D.Export",
-        m -> DeviceV1.Export.newBuilder().setProcess(m.process()).setHandle(m.handle()).setOmitOps(m.omitOps()).setReplyTo(s.refOf(m.replyTo()))
-            .build(),
-        DeviceV1.Export::parseFrom,
-        p -> new DriverProtocol.Export(p.getProcess(), p.getHandle(), p.getOmitOps(), s.req(p.getReplyTo(), "Export.reply_to")));
-    s.codec(DriverProtocol.ExportReply.class, "D.ExportReply",
-        m -> {
-          DeviceV1.ExportReply.Builder b = DeviceV1.ExportReply.newBuilder().setResult(m.result());
-          if (m.buf() != null) {
-            b.setBuf(dmaBuf(m.buf()));
-          }
-          return b.build();
-        },
-        DeviceV1.ExportReply::parseFrom,
-        p -> new DriverProtocol.ExportReply(p.getResult(), p.hasBuf() ? dmaBuf(p.getBuf()) : null));
-    s.codec(DriverProtocol.Import.class, "D.Import",
-        m -> DeviceV1.Import.newBuilder().setProcess(m.process()).setBuf(dmaBuf(m.buf())).setDynamic(m.dynamic())
-            .setNoMoveNotify(m.noMoveNotify()).setPeer2Peer(m.peer2peer()).setReplyTo(s.refOf(m.replyTo())).build(),
-        DeviceV1.Import::parseFrom,
-        p -> new DriverProtocol.Import(p.getProcess(), dmaBuf(p.getBuf()), p.getDynamic(), p.getNoMoveNotify(), p.getPeer2Peer(),
-            s.req(p.getReplyTo(), "Import.reply_to")));
-    s.codec(DriverProtocol.Attach.class, "D.Attach",
-        m -> DeviceV1.Attach.newBuilder().setHandle(m.handle()).setDynamic(m.dynamic()).setImporter(s.refOf(m.importer()))
-            .setImporterHandle(m.importerHandle()).setReplyTo(s.refOf(m.replyTo())).setPeer2Peer(m.peer2peer()).setEndpoint(m.endpoint()).build(),
-        DeviceV1.Attach::parseFrom,
-        p -> new DriverProtocol.Attach(p.getHandle(), p.getDynamic(), s.req(p.getImporter(), "Attach.importer"), p.getImporterHandle(),
-            s.req(p.getReplyTo(), "Attach.reply_to"), p.getPeer2Peer(), p.getEndpoint()));
-    s.codec(DriverProtocol.Attached.class, "D.Attached",
-        m -> DeviceV1.Attached.newBuilder().setResult(m.result()).setAttachment(m.attachment()).setPeer2Peer(m.peer2peer())
-            .setEndpoint(m.endpoint()).setDetail(m.detail()).build(),
-        DeviceV1.Attached::parseFrom,
-        p -> new DriverProtocol.Attached(p.getResult(), p.getAttachment(), p.getPeer2Peer(), p.getEndpoint(), p.getDetail()));
-    registerFabric();
-    s.codec(DriverProtocol.MoveNotified.class, "D.MoveNotified",
-        m -> DeviceV1.MoveNotified.newBuilder().setHandle(m.handle()).setAttachment(m.attachment()).build(),
-        DeviceV1.MoveNotified::parseFrom,
-        p -> new DriverProtocol.MoveNotified(p.getHandle(), p.getAttachment()));
-    s.codec(DriverProtocol.Detach.class, "D.Detach",
-        m -> DeviceV1.Detach.newBuilder().setHandle(m.handle()).setAttachment(m.attachment()).build(),
-        DeviceV1.Detach::parseFrom,
-        p -> new DriverProtocol.Detach(p.getHandle(), p.getAttachment()));
-    s.codec(DriverProtocol.MapAttachment.class, "D.MapAttachment",
-        m -> DeviceV1.MapAttachment.newBuilder().setHandle(m.handle()).setAttachment(m.attachment()).setReplyTo(s.refOf(m.replyTo())).build(),
-        DeviceV1.MapAttachment::parseFrom,
-        p -> new DriverProtocol.MapAttachment(p.getHandle(), p.getAttachment(), s.req(p.getReplyTo(), "MapAttachment.reply_to")));
-    s.codec(DriverProtocol.PinAttachment.class, "D.PinAttachment",
-        m -> DeviceV1.PinAttachment.newBuilder().setHandle(m.handle()).setAttachment(m.attachment()).setPin(m.pin())
-            .setReplyTo(s.refOf(m.replyTo())).build(),
-        DeviceV1.PinAttachment::parseFrom,
-        p -> new DriverProtocol.PinAttachment(p.getHandle(), p.getAttachment(), p.getPin(), s.req(p.getReplyTo(), "PinAttachment.reply_to")));
-    s.codec(DriverProtocol.MoveNotify.class, "D.MoveNotify",
-        m -> DeviceV1.MoveNotify.newBuilder().setImporterHandle(m.importerHandle()).setRevoked(m.revoked()).build(),
-        DeviceV1.MoveNotify::parseFrom,
-        p -> new DriverProtocol.MoveNotify(p.getImporterHandle(), p.getRevoked()));
-  }
-
-  private void registerContent() {
-    s.codec(DriverProtocol.ReadRange.class, "D.ReadRange",
-        m -> DeviceV1.ReadRange.newBuilder().setHandle(m.handle()).setOffset(m.offset()).setLength(m.length()).setTag(m.tag())
-            .setReplyTo(s.refOf(m.replyTo())).build(),
-        DeviceV1.ReadRange::parseFrom,
-        p -> new DriverProtocol.ReadRange(p.getHandle(), p.getOffset(), p.getLength(), p.getTag(), s.req(p.getReplyTo(), "ReadRange.reply_to")));
-    s.codec(DriverProtocol.RangeData.class, "D.RangeData",
-        m -> {
-          DeviceV1.RangeData.Builder b = DeviceV1.RangeData.newBuilder().setTag(m.tag()).setResult(m.result());
-          m.chunks().forEach(c -> b.addChunks(chunk(c)));
-          return b.build();
-        },
-        DeviceV1.RangeData::parseFrom,
-        p -> new DriverProtocol.RangeData(p.getTag(), p.getResult(), chunks(p.getChunksList())));
-    s.codec(DriverProtocol.Layout.class, "D.Layout",
-        m -> DeviceV1.Layout.newBuilder().setHandle(m.handle()).setOffset(m.offset()).setLength(m.length()).setReplyTo(s.refOf(m.replyTo()))
-            .build(),
-        DeviceV1.Layout::parseFrom,
-        p -> new DriverProtocol.Layout(p.getHandle(), p.getOffset(), p.getLength(), s.req(p.getReplyTo(), "Layout.reply_to")));
-    s.codec(DriverProtocol.LayoutReply.class, "D.LayoutReply",
-        m -> {
-          DeviceV1.LayoutReply.Builder b = DeviceV1.LayoutReply.newBuilder().setResult(m.result());
-          m.extents().forEach(e -> b.addExtents(DeviceV1.Extent.newBuilder().setOffset(e.offset()).setLength(e.length()).setBytes(e.bytes())));
-          return b.build();
-        },
-        DeviceV1.LayoutReply::parseFrom,
-        p -> new DriverProtocol.LayoutReply(p.getResult(), p.getExtentsList().stream()
-            .map(e -> new dev.fencelab.node.memory.Content.Extent(e.getOffset(), e.getLength(), e.getBytes())).toList()));
-    s.codec(DriverProtocol.WriteRange.class, "D.WriteRange",
-        m -> {
-          DeviceV1.WriteRange.Builder b = DeviceV1.WriteRange.newBuilder().setHandle(m.handle()).setTag(m.tag())
-              .setReplyTo(s.refOf(m.replyTo()));
-          m.chunks().forEach(c -> b.addChunks(chunk(c)));
-          return b.build();
-        },
-        DeviceV1.WriteRange::parseFrom,
-        p -> new DriverProtocol.WriteRange(p.getHandle(), chunks(p.getChunksList()), p.getTag(), s.req(p.getReplyTo(), "WriteRange.reply_to")));
-    s.codec(DriverProtocol.WriteAck.class, "D.WriteAck",
-        m -> DeviceV1.WriteAck.newBuilder().setTag(m.tag()).setResult(m.result()).build(),
-        DeviceV1.WriteAck::parseFrom,
-        p -> new DriverProtocol.WriteAck(p.getTag(), p.getResult()));
-  }
-
   private void registerProcessCalls() {
     s.codec(ProcessProtocol.ExportDmaBuf.class, "P.ExportDmaBuf",
         m -> DeviceV1.ExportDmaBuf.newBuilder().setDriver(s.refOf(m.driver())).setHandle(m.handle()).setOmitOps(m.omitOps())
@@ -347,24 +241,6 @@ final class DeviceCodecs {
   }
 
   // --- shared pieces
-
-  DeviceV1.DmaBufRef dmaBuf(DmaBufRef b) {
-    return DeviceV1.DmaBufRef.newBuilder().setId(b.id()).setSize(b.size()).setExporter(s.refOf(b.exporter()))
-        .setExporterHandle(b.exporterHandle()).setResv(s.refOf(b.resv())).build();
-  }
-
-  DmaBufRef dmaBuf(DeviceV1.DmaBufRef p) throws NotSerializableException {
-    return new DmaBufRef(p.getId(), p.getSize(), s.req(p.getExporter(), "DmaBufRef.exporter"), p.getExporterHandle(),
-        s.req(p.getResv(), "DmaBufRef.resv"));
-  }
-
-  static DeviceV1.DmaBufRef parseDmaBuf(ByteString bytes) throws NotSerializableException {
-    try {
-      return DeviceV1.DmaBufRef.parseFrom(bytes);
-    } catch (InvalidProtocolBufferException e) {
-      throw new NotSerializableException("ReceiveFd.dma_buf: " + e.getMessage());
-    }
-  }
 
   private static DeviceV1.DeviceSpec spec(DeviceSpec d) {
     return DeviceV1.DeviceSpec.newBuilder().setName(d.name()).setKind(DeviceV1.DeviceKind.valueOf(d.kind().name()))
@@ -427,39 +303,6 @@ final class DeviceCodecs {
     }
   }
 
-  static DeviceV1.Chunk chunk(Chunk c) {
-    DeviceV1.Chunk.Builder b = DeviceV1.Chunk.newBuilder().setOffset(c.offset());
-    if (c instanceof Chunk.Bytes bytes) {
-      // a chunk's bytes are never written after it is made (readers copy out of it): sent without a copy
-      b.setData(com.google.protobuf.UnsafeByteOperations.unsafeWrap(bytes.data()));
-    } else {
-      Chunk.Pattern p = (Chunk.Pattern) c;
-      b.setPattern(DeviceV1.PatternRange.newBuilder().setLength(p.length()).setSeed(p.seed()).setPatternOffset(p.patternOffset()));
-    }
-    return b.build();
-  }
-
-  static List<Chunk> chunks(List<DeviceV1.Chunk> list) throws NotSerializableException {
-    List<Chunk> out = new ArrayList<>(list.size());
-    for (DeviceV1.Chunk c : list) {
-      switch (c.getContentCase()) {
-        case DATA -> out.add(new Chunk.Bytes(c.getOffset(), c.getData().toByteArray()));
-        case PATTERN -> out.add(new Chunk.Pattern(c.getOffset(), c.getPattern().getLength(), c.getPattern().getSeed(),
-            c.getPattern().getPatternOffset()));
-        default -> throw new NotSerializableException("Chunk at " + c.getOffset() + ": neither data nor pattern");
-      }
-    }
-    return out;
-  }
-
-  private List<FenceRef> fences(List<dev.fencelab.protocol.fence.v1.FenceV1.FenceRef> list) throws NotSerializableException {
-    List<FenceRef> out = new ArrayList<>(list.size());
-    for (var f : list) {
-      out.add(s.fenceRef(f));
-    }
-    return out;
-  }
-
   private static DeviceV1.Placement placement(Placement p) {
     return p == Placement.VRAM ? DeviceV1.Placement.VRAM : DeviceV1.Placement.SYSTEM;
   }
@@ -480,41 +323,4 @@ final class DeviceCodecs {
     };
   }
 
-  /** The run's PCIe fabric ({@link FabricProtocol}) and a driver's place in it: manifests {@code D.Fabric*}, {@code D.UsePcie}. */
-  private void registerFabric() {
-    s.codec(DriverProtocol.UsePcie.class, "D.UsePcie",
-        m -> {
-          DeviceV1.UsePcie.Builder b = DeviceV1.UsePcie.newBuilder().setEndpoint(m.endpoint()).setPcie(m.pcie()).addAllDevices(m.devices());
-          if (m.fabric() != null) {
-            b.setFabric(s.refOf(m.fabric()));
-          }
-          return b.build();
-        },
-        DeviceV1.UsePcie::parseFrom,
-        p -> new DriverProtocol.UsePcie(p.getEndpoint(), p.getPcie(), p.getDevicesList(), p.getFabric().isEmpty() ? null : s.req(p.getFabric(),
-            "UsePcie.fabric")));
-    s.codec(FabricProtocol.Begin.class, "D.FabricBegin",
-        m -> DeviceV1.FabricBegin.newBuilder().setId(m.id()).setSrc(m.src()).setSrcBounce(m.srcBounce()).setEngine(m.engine()).setDst(m.dst())
-            .setDstBounce(m.dstBounce()).setBytes(m.bytes()).setModelStart(m.modelStart()).build(),
-        DeviceV1.FabricBegin::parseFrom,
-        p -> new FabricProtocol.Begin(p.getId(), p.getSrc(), p.getSrcBounce(), p.getEngine(), p.getDst(), p.getDstBounce(), p.getBytes(),
-            p.getModelStart()));
-    s.codec(FabricProtocol.End.class, "D.FabricEnd",
-        m -> DeviceV1.FabricEnd.newBuilder().setId(m.id()).setReplyTo(s.refOf(m.replyTo())).build(),
-        DeviceV1.FabricEnd::parseFrom,
-        p -> new FabricProtocol.End(p.getId(), s.req(p.getReplyTo(), "FabricEnd.reply_to")));
-    s.codec(DriverProtocol.HoldsDevicePrivate.class, "D.HoldsDevicePrivate",
-        m -> DeviceV1.HoldsDevicePrivate.newBuilder().setMm(s.refOf(m.mm())).build(),
-        DeviceV1.HoldsDevicePrivate::parseFrom,
-        p -> new DriverProtocol.HoldsDevicePrivate(s.req(p.getMm(), "HoldsDevicePrivate.mm")));
-    s.codec(FabricProtocol.Cancel.class, "D.FabricCancel",
-        m -> DeviceV1.FabricCancel.newBuilder().setId(m.id()).build(),
-        DeviceV1.FabricCancel::parseFrom,
-        p -> new FabricProtocol.Cancel(p.getId()));
-    s.codec(FabricProtocol.Done.class, "D.FabricDone",
-        m -> DeviceV1.FabricDone.newBuilder().setId(m.id()).setModelEnd(m.modelEnd()).setKind(m.kind()).setAloneNanos(m.aloneNanos())
-            .setPath(m.path()).build(),
-        DeviceV1.FabricDone::parseFrom,
-        p -> new FabricProtocol.Done(p.getId(), p.getModelEnd(), p.getKind(), p.getAloneNanos(), p.getPath()));
-  }
 }

@@ -86,12 +86,12 @@ final class MmCodecs {
   private MmV1.DmaWrite dmaWrite(MmProtocol.DmaWrite m) {
     MmV1.DmaWrite.Builder b = MmV1.DmaWrite.newBuilder().setDevice(m.device()).setAddress(m.address())
         .addAllTranslation(frames(m.translation())).setTag(m.tag()).setReplyTo(s.refOf(m.replyTo()));
-    m.chunks().forEach(c -> b.addChunks(DeviceCodecs.chunk(c)));
+    m.chunks().forEach(c -> b.addChunks(ContentCodecs.chunk(c)));
     return b.build();
   }
 
   private MmProtocol.DmaWrite dmaWrite(MmV1.DmaWrite p) throws NotSerializableException {
-    return new MmProtocol.DmaWrite(p.getDevice(), p.getAddress(), DeviceCodecs.chunks(p.getChunksList()),
+    return new MmProtocol.DmaWrite(p.getDevice(), p.getAddress(), ContentCodecs.chunks(p.getChunksList()),
         frames(p.getTranslationList(), "DmaWrite"), p.getTag(), s.req(p.getReplyTo(), "DmaWrite.reply_to"));
   }
 
@@ -100,11 +100,11 @@ final class MmCodecs {
     s.codec(MmProtocol.DmaData.class, "M.DmaData",
         m -> {
           MmV1.DmaData.Builder b = MmV1.DmaData.newBuilder().setTag(m.tag()).setResult(m.result());
-          m.chunks().forEach(c -> b.addChunks(DeviceCodecs.chunk(c)));
+          m.chunks().forEach(c -> b.addChunks(ContentCodecs.chunk(c)));
           return b.build();
         },
         MmV1.DmaData::parseFrom,
-        p -> new MmProtocol.DmaData(p.getTag(), p.getResult(), DeviceCodecs.chunks(p.getChunksList())));
+        p -> new MmProtocol.DmaData(p.getTag(), p.getResult(), ContentCodecs.chunks(p.getChunksList())));
     s.codec(MmProtocol.DmaWrite.class, "M.DmaWrite", this::dmaWrite, MmV1.DmaWrite::parseFrom, this::dmaWrite);
     s.codec(MmProtocol.DmaBatch.class, "M.DmaBatch",
         m -> {

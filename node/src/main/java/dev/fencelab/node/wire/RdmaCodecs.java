@@ -41,20 +41,20 @@ final class RdmaCodecs {
         m -> {
           RdmaV1.Request.Builder b = RdmaV1.Request.newBuilder().setQp(m.qp()).setPsn(m.psn()).setOpcode(opcode(m.opcode())).setMr(m.mr())
               .setOffset(m.offset()).setLength(m.length()).setModelNanos(m.modelNanos());
-          m.inline().forEach(c -> b.addInline(DeviceCodecs.chunk(c)));
+          m.inline().forEach(c -> b.addInline(ContentCodecs.chunk(c)));
           return b.build();
         },
         RdmaV1.Request::parseFrom,
         p -> new RdmaProtocol.Request(p.getQp(), p.getPsn(), opcode(p.getOpcode()), p.getMr(), p.getOffset(), p.getLength(), p.getModelNanos(),
-            DeviceCodecs.chunks(p.getInlineList())));
+            ContentCodecs.chunks(p.getInlineList())));
     s.codec(RdmaProtocol.Data.class, "R.Data",
         m -> {
           RdmaV1.Data.Builder b = RdmaV1.Data.newBuilder().setQp(m.qp()).setPsn(m.psn()).setOffset(m.offset()).setModelNanos(m.modelNanos());
-          m.chunks().forEach(c -> b.addChunks(DeviceCodecs.chunk(c)));
+          m.chunks().forEach(c -> b.addChunks(ContentCodecs.chunk(c)));
           return b.build();
         },
         RdmaV1.Data::parseFrom,
-        p -> new RdmaProtocol.Data(p.getQp(), p.getPsn(), p.getOffset(), DeviceCodecs.chunks(p.getChunksList()), p.getModelNanos()));
+        p -> new RdmaProtocol.Data(p.getQp(), p.getPsn(), p.getOffset(), ContentCodecs.chunks(p.getChunksList()), p.getModelNanos()));
     s.codec(RdmaProtocol.DataAck.class, "R.DataAck",
         m -> RdmaV1.DataAck.newBuilder().setQp(m.qp()).setPsn(m.psn()).setBytes(m.bytes()).setModelNanos(m.modelNanos()).build(),
         RdmaV1.DataAck::parseFrom,

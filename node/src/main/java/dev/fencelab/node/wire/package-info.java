@@ -1,6 +1,9 @@
 /**
  * The protobuf mapping of every node message that may cross members: one codec per message type, registered in
- * {@link dev.fencelab.node.wire.NodeSerializer} (and {@code DeviceCodecs}), with a stable manifest.
+ * {@link dev.fencelab.node.wire.NodeSerializer}, with a stable manifest. The serializer holds the fence core (commands,
+ * replies, links, owners, the shared sub-messages); each other feature registers its codecs from its own class
+ * ({@code ContainerCodecs}, {@code SwSyncCodecs}, {@code ProcessCodecs}, {@code ResvCodecs}, {@code FenceControlCodecs},
+ * {@code DeviceCodecs}, {@code MmCodecs}, {@code RdmaCodecs}, {@code BenchCodecs}).
  *
  * <p>Contract: codecs depend on the domain types, never the reverse — domain messages carry only the marker
  * {@link dev.fencelab.node.NodeWireMessage}, which lives outside this package. Actor references travel as resolver
