@@ -6,16 +6,12 @@ import dev.fencelab.node.fence.ContextOwner;
 import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.fence.FenceServices;
 import dev.fencelab.node.fence.FenceWait;
-import dev.fencelab.node.fence.Seqnos;
 import dev.fencelab.node.fence.WaitResult;
 import dev.fencelab.node.NodeWireMessage;
 import dev.fencelab.protocol.Errno;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -32,7 +28,7 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * One reservation object ({@code struct dma_resv}, kernel-semantics §1.9). The package documentation states the
  * rules; this class applies them.
  *
- * <p>Owns: its fence list (modern) or exclusive fence and shared list (2020), its slot count, its lock. Talks to:
+ * <p>Owns: its fences ({@link ResvList}: the list and its rules) and its lock ({@link WwMutex}). Talks to:
  * a bookkeeping follower per fence (to know which have signalled), {@link Containers} for
  * {@code get_singleton}, the lock's holder (watched). Replies: {@link LockReply}, {@link Result}, {@link Fences},
  * {@link Singleton}, {@link WaitResult} (wait: {@code > 0} all signalled, 0 timed out), {@link State}.
@@ -165,33 +161,13 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
 
   private record LockTimeout(long stamp) implements Command, NoSerializationVerificationNeeded {}
 
-  private static final class Slot {
-    final int key;
-    final FenceRef fence;
-    final ResvUsage usage;
-    boolean signalled;
-    /** The model time it signalled at (known once followed). */
-    long signalModel;
-
-    Slot(int key, FenceRef fence, ResvUsage usage) {
-      this.key = key;
-      this.fence = fence;
-      this.usage = usage;
-    }
-  }
-
   private final String name;
   private final Mode mode;
   private final FenceServices services;
   private final ActorRef<ContextOwner.Command> containers;
   private final TimerScheduler<Command> timers;
   private final ActorRef<WaitResult> followAdapter;
-  /** Modern: every fence. 2020: the shared fences. */
-  private final List<Slot> slots = new ArrayList<>();
-  private final Map<Integer, Slot> byKey = new HashMap<>();
-  private Slot exclusive; // 2020 only
-  private int maxFences;
-  private int nextKey;
+  private final ResvList fences;
   private final WwMutex<ActorRef<LockReply>> lock = new WwMutex<>();
   private final ArrayDeque<Exchange> deferred = new ArrayDeque<>();
 
@@ -208,6 +184,22 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
     this.containers = containers;
     this.services = services;
     this.followAdapter = context.messageAdapter(WaitResult.class, Followed::new);
+    this.fences = new ResvList(new ResvList.Hooks() {
+      @Override
+      public void violation(Violation.Kind kind, String detail) {
+        services.violation(kind, name, detail);
+      }
+
+      @Override
+      public void fatal(Violation.Kind kind, String detail) {
+        services.fatal(kind, name, detail);
+      }
+
+      @Override
+      public void follow(FenceRef fence, int key) {
+        context.spawnAnonymous(FenceWait.follow(fence, key, followAdapter, services));
+      }
+    });
   }
 
   @Override
@@ -225,28 +217,29 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
         .onMessage(Followed.class, this::onFollowed)
         .onMessage(GetFences.class, this::onGetFences)
         .onMessage(GetSingleton.class, this::onGetSingleton)
-        .onMessage(SingletonReady.class, r -> {
-          r.replyTo().tell(new Singleton(0, r.fence()));
-          return this;
-        })
-        .onMessage(Wait.class, w -> wait(selectUpTo(w.usage()), w.timeoutNanos(), w.waiter(), w.replyTo()))
-        .onMessage(Wait2020.class, w -> wait(select2020(w.all()), w.timeoutNanos(), w.waiter(), w.replyTo()))
-        .onMessage(Exchange.class, ex -> {
-          if (ex.ctx() != null) {
-            assertHeld(ex.ctx(), "dma_resv_add_fence (submission)");
-            exchange(ex);
-          } else if (lock.holder() != null) {
-            deferred.add(ex);
-          } else {
-            exchange(ex);
-          }
-          return this;
-        })
-        .onMessage(GetState.class, g -> {
-          g.replyTo().tell(new State(name, mode, count(), maxFences, lock.holder() == null ? "" : lock.holder().name()));
-          return this;
-        })
+        .onMessage(SingletonReady.class, this::onSingletonReady)
+        .onMessage(Wait.class, this::onWait)
+        .onMessage(Wait2020.class, this::onWait2020)
+        .onMessage(Exchange.class, this::onExchange)
+        .onMessage(GetState.class, this::onGetState)
         .build();
+  }
+
+  private Behavior<Command> onExchange(Exchange ex) {
+    if (ex.ctx() != null) {
+      assertHeld(ex.ctx(), "dma_resv_add_fence (submission)");
+      exchange(ex);
+    } else if (lock.holder() != null) {
+      deferred.add(ex);
+    } else {
+      exchange(ex);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onGetState(GetState get) {
+    get.replyTo().tell(new State(name, mode, fences.count(), fences.maxFences(), lock.holder() == null ? "" : lock.holder().name()));
+    return this;
   }
 
   // --- lock (the ww_mutex's decisions: WwMutex)
@@ -287,7 +280,7 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
 
   private void release() {
     getContext().unwatch(lock.holderRef());
-    maxFences = count(); // CONFIG_DEBUG_MUTEXES: unlock forgets unused reservations
+    fences.forgetReservations();
     WwMutex.Waiter<ActorRef<LockReply>> next = lock.release();
     if (next != null) {
       timers.cancel("lock-" + next.ctx().stamp());
@@ -302,7 +295,7 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
   private void exchange(Exchange ex) {
     java.util.Set<String> adding = new java.util.HashSet<>();
     ex.add().forEach(f -> adding.add(f.id().toString()));
-    List<Slot> implicit = ex.waitUsage() == null ? List.of() : selectUpTo(ex.waitUsage());
+    List<ResvList.Slot> implicit = ex.waitUsage() == null ? List.of() : fences.selectUpTo(ex.waitUsage());
     List<Entry> deps = implicit.stream()
         .filter(s -> !s.signalled && !adding.contains(s.fence.id().toString()))
         .map(s -> new Entry(s.fence, s.usage, false)).toList();
@@ -311,20 +304,18 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
     for (FenceRef f : ex.add()) {
       boolean exclusiveUsage = ex.addUsage() == ResvUsage.WRITE || ex.addUsage() == ResvUsage.KERNEL;
       if (mode == Mode.Y2020 && exclusiveUsage) {
-        addExclusive(f, after, "dma_resv_add_excl_fence");
+        fences.addExclusive(f, after, "dma_resv_add_excl_fence");
         continue;
       }
-      if (maxFences - slots.size() < 1) {
-        maxFences = maxFences == 0 ? 4 : Math.max(slots.size() + 1, 2 * maxFences); // dma_resv_reserve_fences(1)
-      }
+      fences.reserveOne();
       if (mode == Mode.Y2020) {
-        addShared(f, after, "dma_resv_add_shared_fence", null);
+        fences.addShared(f, after, "dma_resv_add_shared_fence");
       } else {
-        addModern(f, ex.addUsage(), null);
+        fences.addModern(f, ex.addUsage());
       }
     }
     if (ex.ctx() == null) {
-      maxFences = count(); // unlock (CONFIG_DEBUG_MUTEXES)
+      fences.forgetReservations(); // the submission's implicit unlock
     }
     ex.replyTo().tell(new Fences(deps, signalledModel));
   }
@@ -352,145 +343,37 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
     }
   }
 
-  // --- slots and fences
-
-  private int count() {
-    return slots.size() + (exclusive != null ? 1 : 0);
-  }
+  // --- fences (the list's rules: ResvList)
 
   private Behavior<Command> onReserve(Reserve reserve) {
     assertHeld(reserve.ctx(), "dma_resv_reserve_fences");
-    if (reserve.n() <= 0) {
-      services.violation(Violation.Kind.RESV_NO_SLOT, name, "dma_resv_reserve_fences(" + reserve.n() + "): a driver bug (WARN)");
-    }
-    int n = Math.max(0, reserve.n());
-    slots.removeIf(s -> {
-      if (s.signalled) {
-        byKey.remove(s.key);
-      }
-      return s.signalled; // compaction on reallocation
-    });
-    if (maxFences - slots.size() < n) {
-      maxFences = maxFences == 0 ? Math.max(4, roundUpPowerOfTwo(n)) : Math.max(slots.size() + n, 2 * maxFences);
-    }
+    fences.reserve(reserve.n());
     reply(reserve.replyTo(), 0);
     return this;
   }
 
-  private static int roundUpPowerOfTwo(int n) {
-    return n <= 1 ? 1 : Integer.highestOneBit(n - 1) << 1;
-  }
-
   private Behavior<Command> onAddFence(AddFence add) {
     assertHeld(add.ctx(), "dma_resv_add_fence");
-    addModern(add.fence(), add.usage(), add.replyTo());
+    reply(add.replyTo(), fences.addModern(add.fence(), add.usage()));
     return this;
-  }
-
-  private void addModern(FenceRef fence, ResvUsage usage, ActorRef<Result> replyTo) {
-    if (fence.isContainer()) {
-      services.violation(Violation.Kind.NESTED_CONTAINER, name, "dma_resv_add_fence with container " + fence + " (add its leaves)");
-    }
-    for (int i = 0; i < slots.size(); i++) {
-      Slot old = slots.get(i);
-      boolean sameTimelineLater = old.fence.id().context().equals(fence.id().context())
-          && old.usage.ordinal() >= usage.ordinal()
-          && Seqnos.isLaterOrSame(fence.id().seqno(), old.fence.id().seqno(), fence.seqno64());
-      if (sameTimelineLater || old.signalled) {
-        replaceAt(i, fence, usage);
-        reply(replyTo, 0);
-        return;
-      }
-    }
-    append(fence, usage, replyTo);
   }
 
   private Behavior<Command> onAddShared(AddShared add) {
     assertHeld(add.ctx(), "dma_resv_add_shared_fence");
-    addShared(add.fence(), add.orderedAfter(), "dma_resv_add_shared_fence", add.replyTo());
+    reply(add.replyTo(), fences.addShared(add.fence(), add.orderedAfter(), "dma_resv_add_shared_fence"));
     return this;
-  }
-
-  private void addShared(FenceRef fence, List<String> orderedAfter, String call, ActorRef<Result> replyTo) {
-    for (int i = 0; i < slots.size(); i++) {
-      Slot old = slots.get(i);
-      if (old.fence.id().context().equals(fence.id().context()) || old.signalled) {
-        checkOrdered(old, fence, orderedAfter, call);
-        replaceAt(i, fence, ResvUsage.READ);
-        reply(replyTo, 0);
-        return;
-      }
-    }
-    append(fence, ResvUsage.READ, replyTo);
   }
 
   private Behavior<Command> onAddExclusive(AddExclusive add) {
     assertHeld(add.ctx(), "dma_resv_add_excl_fence");
-    addExclusive(add.fence(), add.orderedAfter(), "dma_resv_add_excl_fence");
+    fences.addExclusive(add.fence(), add.orderedAfter(), "dma_resv_add_excl_fence");
     reply(add.replyTo(), 0);
     return this;
   }
 
-  private void addExclusive(FenceRef fence, List<String> orderedAfter, String call) {
-    List<Slot> dropped = new ArrayList<>(slots);
-    if (exclusive != null) {
-      dropped.add(exclusive);
-    }
-    for (Slot d : dropped) {
-      checkOrdered(d, fence, orderedAfter, call);
-      byKey.remove(d.key);
-    }
-    slots.clear(); // the DAG assumption: the new exclusive fence signals after everything it replaces
-    exclusive = fence == null ? null : follow(fence, ResvUsage.WRITE);
-  }
-
-  /** König's hazard: an unsignalled fence may only be replaced by one that cannot signal before it. */
-  private void checkOrdered(Slot old, FenceRef replacement, List<String> orderedAfter, String call) {
-    if (old.signalled) {
-      return;
-    }
-    boolean ordered = replacement != null && (orderedAfter.contains(old.fence.id().toString())
-        || old.fence.id().context().equals(replacement.id().context())
-            && Seqnos.isLaterOrSame(replacement.id().seqno(), old.fence.id().seqno(), replacement.seqno64()));
-    if (!ordered) {
-      services.violation(Violation.Kind.RESV_REPLACE_HAZARD, name, call + " replaced unsignalled " + old.fence
-          + " with " + (replacement == null ? "nothing" : replacement.toString())
-          + ", which is not ordered after it: the buffer can be seen idle (and freed) while " + old.fence + " is still pending");
-    }
-  }
-
-  private void replaceAt(int index, FenceRef fence, ResvUsage usage) {
-    byKey.remove(slots.get(index).key);
-    slots.set(index, follow(fence, usage));
-  }
-
-  private void append(FenceRef fence, ResvUsage usage, ActorRef<Result> replyTo) {
-    if (slots.size() >= maxFences) {
-      services.fatal(Violation.Kind.RESV_NO_SLOT, name, "adding " + fence + " without a reserved slot ("
-          + slots.size() + "/" + maxFences + "): kernel BUG; the fence is not added");
-      reply(replyTo, Errno.ENOSPC.negative());
-      return;
-    }
-    slots.add(follow(fence, usage));
-    reply(replyTo, 0);
-  }
-
-  private Slot follow(FenceRef fence, ResvUsage usage) {
-    Slot slot = new Slot(nextKey++, fence, usage);
-    byKey.put(slot.key, slot);
-    if (fence.isStub()) {
-      slot.signalled = true;
-    } else {
-      getContext().spawnAnonymous(FenceWait.follow(fence, slot.key, followAdapter, services));
-    }
-    return slot;
-  }
-
   private Behavior<Command> onFollowed(Followed followed) {
-    Slot slot = byKey.get(followed.result().index());
-    if (slot != null && followed.result().signalled()) {
-      slot.signalled = true;
-      slot.signalModel = followed.result().status().modelNanos();
+    if (followed.result().signalled()) {
+      fences.signalled(followed.result().index(), followed.result().status().modelNanos());
     }
     return this;
   }
@@ -503,53 +386,45 @@ public final class Resv extends AbstractBehavior<Resv.Command> {
 
   // --- queries
 
-  private List<Slot> all() {
-    List<Slot> out = new ArrayList<>();
-    if (exclusive != null) {
-      out.add(exclusive);
-    }
-    out.addAll(slots);
-    return out;
-  }
-
-  private List<Slot> selectUpTo(ResvUsage usage) {
-    return all().stream().filter(s -> usage.includes(s.usage)).toList();
-  }
-
-  /** 2020: test_all/wait_all → shared fences (exclusive only when none); otherwise only the exclusive fence. */
-  private List<Slot> select2020(boolean all) {
-    if (!all) {
-      return exclusive == null ? List.of() : List.of(exclusive);
-    }
-    return slots.isEmpty() && exclusive != null ? List.of(exclusive) : List.copyOf(slots);
-  }
-
   private Behavior<Command> onGetFences(GetFences get) {
-    Predicate<Slot> keep = s -> get.includeSignalled() || !s.signalled;
-    get.replyTo().tell(new Fences(selectUpTo(get.usage()).stream().filter(keep)
+    Predicate<ResvList.Slot> keep = s -> get.includeSignalled() || !s.signalled;
+    get.replyTo().tell(new Fences(fences.selectUpTo(get.usage()).stream().filter(keep)
         .map(s -> new Entry(s.fence, s.usage, s.signalled)).toList()));
     return this;
   }
 
   private Behavior<Command> onGetSingleton(GetSingleton get) {
-    List<FenceRef> fences = selectUpTo(get.usage()).stream().filter(s -> !s.signalled).map(s -> s.fence).toList();
-    if (fences.isEmpty()) {
+    List<FenceRef> pending = fences.selectUpTo(get.usage()).stream().filter(s -> !s.signalled).map(s -> s.fence).toList();
+    if (pending.isEmpty()) {
       get.replyTo().tell(new Singleton(0, null));
-    } else if (fences.size() == 1) {
-      get.replyTo().tell(new Singleton(0, fences.get(0)));
+    } else if (pending.size() == 1) {
+      get.replyTo().tell(new Singleton(0, pending.get(0)));
     } else {
       ActorRef<FenceRef> adapter = dev.fencelab.node.fence.OneShot.adapter(getContext(), FenceRef.class, f -> new SingletonReady(f, get.replyTo()));
-      containers.tell(new Containers.CreateArray(fences, false, null, 1, adapter));
+      containers.tell(new Containers.CreateArray(pending, false, null, 1, adapter));
     }
+    return this;
+  }
+
+  private Behavior<Command> onSingletonReady(SingletonReady ready) {
+    ready.replyTo().tell(new Singleton(0, ready.fence()));
     return this;
   }
 
   private record SingletonReady(FenceRef fence, ActorRef<Singleton> replyTo) implements Command, NoSerializationVerificationNeeded {}
 
-  private Behavior<Command> wait(List<Slot> selected, long timeoutNanos, String waiter, ActorRef<WaitResult> replyTo) {
-    List<FenceRef> fences = selected.stream().filter(s -> !s.signalled).map(s -> s.fence).toList();
+  private Behavior<Command> onWait(Wait wait) {
+    return wait(fences.selectUpTo(wait.usage()), wait.timeoutNanos(), wait.waiter(), wait.replyTo());
+  }
+
+  private Behavior<Command> onWait2020(Wait2020 wait) {
+    return wait(fences.select2020(wait.all()), wait.timeoutNanos(), wait.waiter(), wait.replyTo());
+  }
+
+  private Behavior<Command> wait(List<ResvList.Slot> selected, long timeoutNanos, String waiter, ActorRef<WaitResult> replyTo) {
+    List<FenceRef> pending = selected.stream().filter(s -> !s.signalled).map(s -> s.fence).toList();
     Duration timeout = timeoutNanos < 0 ? null : Duration.ofNanos(timeoutNanos);
-    getContext().spawnAnonymous(ResvWait.create(name, fences, timeout, waiter, replyTo, services));
+    getContext().spawnAnonymous(ResvWait.create(name, pending, timeout, waiter, replyTo, services));
     return this;
   }
 }
