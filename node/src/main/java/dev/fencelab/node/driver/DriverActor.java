@@ -7,7 +7,6 @@ import dev.fencelab.node.device.JobSpec;
 import dev.fencelab.node.fence.ContextOwner;
 import dev.fencelab.node.fence.FenceServices;
 import dev.fencelab.node.fence.WaitResult;
-import dev.fencelab.node.memory.Chunk;
 import dev.fencelab.node.memory.Content;
 import dev.fencelab.node.p2p.PcieRoutes;
 import dev.fencelab.node.resv.AcquireCtx;
@@ -50,7 +49,6 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
 
   private record CpuWaited(WaitResult result, ActorRef<DriverProtocol.Result> replyTo) implements Internal {}
 
-  private record DeviceUnplugged(int cancelled, ActorRef<DriverProtocol.UnplugReport> replyTo, int revoked, int released) implements Internal {}
 
   private record Reply<T>(ActorRef<T> to, T message) implements Internal {}
 
@@ -65,6 +63,8 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
   private final DmaBufExporter exporter;
   private final DmaBufImporter importer;
   private final BufferRelease release;
+  private final BufferContent content;
+  private final DeviceUnplug unplug;
   private long nextJob = 1;
 
   /** @param label how the device is named in traces and violations: {@code node/device} */
@@ -85,9 +85,11 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
     this.bos = d.bos;
     this.exporter = new DmaBufExporter(d);
     this.release = new BufferRelease(d);
+    this.content = new BufferContent(d, release);
     this.importer = new DmaBufImporter(d);
     ActorRef<Engine.Execute> execute = context.messageAdapter(Engine.Execute.class, Execute::new);
     this.device = context.spawn(DeviceActor.create(spec, label, execute, services, settings.pacing()), "device");
+    this.unplug = new DeviceUnplug(d, release, device, spec.name());
   }
 
   @Override
@@ -97,7 +99,7 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
         .onMessage(DriverProtocol.CreateUserptr.class, this::onCreateUserptr)
         .onMessage(DriverProtocol.Submit.class, this::onSubmit)
         .onMessage(DriverProtocol.Move.class, this::onMove)
-        .onMessage(DriverProtocol.HoldsDevicePrivate.class, h -> run(() -> hmmHolders.add(h.mm())))
+        .onMessage(DriverProtocol.HoldsDevicePrivate.class, h -> run(() -> unplug.holdsDevicePrivate(h.mm())))
         .onMessage(Execute.class, this::onExecute)
         .onMessage(DriverProtocol.Export.class, e -> run(() -> exporter.export(e)))
         .onMessage(DriverProtocol.Import.class, i -> run(() -> importer.importDmaBuf(i)))
@@ -126,7 +128,7 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
               : new DriverProtocol.ResvReply(0, bo.resv, settings.resvMode()));
           return this;
         })
-        .onMessage(DriverProtocol.Checksum.class, this::onChecksum)
+        .onMessage(DriverProtocol.Checksum.class, c -> run(() -> content.checksum(c)))
         .onMessage(DriverProtocol.Attach.class, a -> run(() -> exporter.attach(a)))
         .onMessage(DriverProtocol.Detach.class, x -> run(() -> {
           exporter.detach(x);
@@ -137,11 +139,10 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
         .onMessage(DriverProtocol.PinAttachment.class, p -> run(() -> exporter.pinAttachment(p)))
         .onMessage(DriverProtocol.MoveNotify.class, n -> run(() -> importer.moveNotify(n)))
         .onMessage(Continue.class, c -> run(c.then()))
-        .onMessage(DriverProtocol.ReadRange.class, this::onReadRange)
-        .onMessage(DriverProtocol.Layout.class, this::onLayout)
-        .onMessage(DriverProtocol.WriteRange.class, this::onWriteRange)
-        .onMessage(DriverProtocol.Unplug.class, this::onUnplug)
-        .onMessage(DeviceUnplugged.class, this::onDeviceUnplugged)
+        .onMessage(DriverProtocol.ReadRange.class, r -> run(() -> content.read(r)))
+        .onMessage(DriverProtocol.Layout.class, l -> run(() -> content.layout(l)))
+        .onMessage(DriverProtocol.WriteRange.class, w -> run(() -> content.write(w)))
+        .onMessage(DriverProtocol.Unplug.class, u -> run(() -> unplug.unplug(u)))
         .onMessage(DriverProtocol.InjectFault.class, f -> {
           getContext().ask(Integer.class, device, settings.callTimeout(), ref -> new DeviceActor.InjectFault(f.kind(), f.engine(), ref),
               (r, failure) -> new Reply<>(f.replyTo(), new DriverProtocol.Result(r != null ? r : Errno.ETIMEDOUT.negative())));
@@ -419,7 +420,7 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
     return this;
   }
 
-  // --- CPU access and content
+  // --- CPU access (content: BufferContent)
 
   private Behavior<DriverProtocol.Command> onCpuAccess(DriverProtocol.CpuAccess access) {
     int flags = access.flags();
@@ -439,151 +440,6 @@ public final class DriverActor extends AbstractBehavior<DriverProtocol.Command> 
           (w, failure) -> w != null ? new CpuWaited(w, access.replyTo())
               : new Reply<>(access.replyTo(), new DriverProtocol.Result(Errno.ENODEV.negative())));
     }
-    return this;
-  }
-
-  private Behavior<DriverProtocol.Command> onChecksum(DriverProtocol.Checksum sum) {
-    Bo bo = bos.get(sum.handle());
-    if (d.unplugged || bo == null) {
-      sum.replyTo().tell(new DriverProtocol.ChecksumReply(d.unplugged ? Errno.ENODEV.negative() : Errno.ENOENT.negative(), "", 0));
-    } else if (bo.userptr != null) {
-      sum.replyTo().tell(new DriverProtocol.ChecksumReply(Errno.EOPNOTSUPP.negative(), "", 0)); // its bytes are the process's
-    } else if (bo.imported != null) {
-      if (bo.revoked) {
-        sum.replyTo().tell(new DriverProtocol.ChecksumReply(Errno.ENODEV.negative(), "", 0));
-      } else {
-        bo.imported.exporter().tell(new DriverProtocol.Checksum(bo.imported.exporterHandle(), sum.replyTo()));
-      }
-    } else {
-      sum.replyTo().tell(new DriverProtocol.ChecksumReply(0, Content.format(bo.content.checksum()), bo.size));
-    }
-    return this;
-  }
-
-  private Behavior<DriverProtocol.Command> onReadRange(DriverProtocol.ReadRange read) {
-    Bo bo = bos.get(read.handle());
-    List<Chunk> afterFree = bo == null ? release.afterFree(read.handle(), "read", read.offset(), read.length(), settings.copyChunk()) : null;
-    if (afterFree != null) {
-      read.replyTo().tell(new DriverProtocol.RangeData(read.tag(), 0, afterFree));
-    } else if (d.unplugged || bo == null || bo.content == null) {
-      read.replyTo().tell(new DriverProtocol.RangeData(read.tag(), Errno.ENODEV.negative(), List.of()));
-    } else if (read.offset() < 0 || read.length() < 0 || read.offset() > bo.size - read.length()) {
-      read.replyTo().tell(new DriverProtocol.RangeData(read.tag(), Errno.EINVAL.negative(), List.of()));
-    } else {
-      read.replyTo().tell(new DriverProtocol.RangeData(read.tag(), 0, bo.content.read(read.offset(), read.length(), settings.copyChunk())));
-    }
-    return this;
-  }
-
-  private Behavior<DriverProtocol.Command> onLayout(DriverProtocol.Layout layout) {
-    Bo bo = bos.get(layout.handle());
-    if (d.unplugged || bo == null || bo.content == null) {
-      layout.replyTo().tell(new DriverProtocol.LayoutReply(Errno.ENODEV.negative(), List.of()));
-    } else if (layout.offset() < 0 || layout.length() < 0 || layout.offset() > bo.size - layout.length()) {
-      layout.replyTo().tell(new DriverProtocol.LayoutReply(Errno.EINVAL.negative(), List.of()));
-    } else {
-      layout.replyTo().tell(new DriverProtocol.LayoutReply(0, bo.content.layout(layout.offset(), layout.length())));
-    }
-    return this;
-  }
-
-  private Behavior<DriverProtocol.Command> onWriteRange(DriverProtocol.WriteRange write) {
-    Bo bo = bos.get(write.handle());
-    int result = 0;
-    if (bo == null && release.afterFree(write.handle(), "write", write.chunks().isEmpty() ? 0 : write.chunks().get(0).offset(),
-        write.chunks().stream().mapToLong(Chunk::length).sum(), settings.copyChunk()) != null) {
-      result = 0; // the write lands in freed memory: the device cannot tell
-    } else if (d.unplugged || bo == null || bo.content == null) {
-      result = Errno.ENODEV.negative();
-    } else {
-      for (Chunk c : write.chunks()) {
-        if (c.offset() < 0 || c.length() < 0 || c.offset() > bo.size - c.length()) {
-          result = Errno.EINVAL.negative();
-          break;
-        }
-      }
-      if (result == 0) {
-        write.chunks().forEach(bo.content::write);
-      }
-    }
-    write.replyTo().tell(new DriverProtocol.WriteAck(write.tag(), result));
-    return this;
-  }
-
-  // --- unplug
-
-  private Behavior<DriverProtocol.Command> onUnplug(DriverProtocol.Unplug unplug) {
-    if (d.unplugged) {
-      unplug.replyTo().tell(new DriverProtocol.UnplugReport(spec.name(), 0, 0, 0));
-      return this;
-    }
-    d.unplugged = true; // 1. no new submissions
-    dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).record(dev.fencelab.node.trace.TraceRecorder
-        .event(dev.fencelab.protocol.trace.v1.EventKind.UNPLUG_BEGIN, label).setSubject(spec.name()));
-    int revoked = 0;
-    int released = 0;
-    for (Bo bo : bos.values()) {
-      if (bo.imported != null) {
-        if (!bo.revoked) {
-          bo.imported.exporter().tell(new DriverProtocol.Detach(bo.imported.exporterHandle(), bo.attachment));
-        }
-        continue;
-      }
-      for (Bo.Attachment a : bo.attachments.values()) { // 3. revoke every importer
-        a.importer.tell(new DriverProtocol.MoveNotify(a.importerHandle, true));
-        revoked++;
-      }
-      released++;
-    }
-    int revokedCount = revoked;
-    int releasedCount = released;
-    // 2. signal every pending fence with -ENODEV and cancel queued jobs; then (HMM) evict every device-private page back
-    // to system memory; then 4. release everything.
-    getContext().ask(Integer.class, device, settings.callTimeout(), DeviceActor.Unplug::new,
-        (n, failure) -> new Continue(() -> evictDevicePrivate(List.copyOf(hmmHolders), 0, 0, System.nanoTime(),
-            () -> getContext().getSelf().tell(new DeviceUnplugged(n == null ? 0 : n, unplug.replyTo(), revokedCount, releasedCount)))));
-    return this;
-  }
-
-  /** The mms holding device-private pages in this device's memory (HMM): evicted on a soft unplug. */
-  private final java.util.Set<ActorRef<dev.fencelab.node.mm.MmProtocol.Command>> hmmHolders = new java.util.LinkedHashSet<>();
-
-  /**
-   * dmirror_device_remove_chunks: before the device's memory goes, every device-private page in it is migrated back to
-   * system memory, mm by mm (bounded by the call timeout each: a dead mm has nothing left to evict); traced with its latency.
-   */
-  private void evictDevicePrivate(List<ActorRef<dev.fencelab.node.mm.MmProtocol.Command>> mms, int i, long pages, long began, Runnable then) {
-    if (i == mms.size()) {
-      if (pages > 0) {
-        dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).record(dev.fencelab.node.trace.TraceRecorder
-            .event(dev.fencelab.protocol.trace.v1.EventKind.MARK, label).setName("device-private pages evicted").setSubject(spec.name())
-            .setBytes(pages * dev.fencelab.node.mm.AddressSpace.PAGE).setWallNanos(began).setWallEndNanos(System.nanoTime())
-            .setDetail(pages + " page(s) of " + mms.size() + " process(es) back in system memory before the unplug"));
-      }
-      hmmHolders.clear();
-      then.run();
-      return;
-    }
-    getContext().ask(dev.fencelab.node.mm.MmProtocol.Result.class, mms.get(i), settings.callTimeout(),
-        r -> new dev.fencelab.node.mm.MmProtocol.EvictDevicePrivate(d.endpoint.isEmpty() ? spec.name() : d.endpoint, r), // as the scenario names it
-        (r, failure) -> new Continue(() -> evictDevicePrivate(mms, i + 1, pages + (r == null ? 0 : r.value()), began, then)));
-  }
-
-  private Behavior<DriverProtocol.Command> onDeviceUnplugged(DeviceUnplugged done) {
-    release.release(bos.values().stream().filter(bo -> bo.imported == null).toList()); // freed as importers and fences allow
-    for (Bo bo : bos.values()) {
-      if (bo.userptr != null) {
-        getContext().stop(bo.userptr); // mmu_interval_notifier_remove: the mm drops the subscription
-      }
-    }
-    bos.clear();
-    d.vramUsed = 0;
-    getContext().getLog().info("{}: d.unplugged: {} jobs cancelled, {} importers revoked, {} buffers released", label,
-        done.cancelled(), done.revoked(), done.released());
-    dev.fencelab.node.trace.TraceRecorder.get(getContext().getSystem()).record(dev.fencelab.node.trace.TraceRecorder
-        .event(dev.fencelab.protocol.trace.v1.EventKind.UNPLUG_END, label).setSubject(spec.name())
-        .setDetail(done.cancelled() + " jobs cancelled, " + done.revoked() + " importers revoked, " + done.released() + " buffers released"));
-    done.replyTo().tell(new DriverProtocol.UnplugReport(spec.name(), done.cancelled(), done.revoked(), done.released()));
     return this;
   }
 

@@ -1,7 +1,7 @@
 package dev.fencelab.node.driver;
 
+import dev.fencelab.node.device.Pacing;
 import com.typesafe.config.Config;
-import dev.fencelab.node.device.Engine;
 import dev.fencelab.node.resv.Resv;
 import java.time.Duration;
 
@@ -14,7 +14,7 @@ import java.time.Duration;
  * @param callTimeout how long a driver waits for another driver (an exporter) before answering -ETIMEDOUT
  * @param memory the member's memory (its kernel allocations may reclaim), or null (a driver outside a node: benchmarks)
  */
-public record DriverSettings(Engine.Pacing pacing, long bytesThreshold, int copyChunk, int copyWindow, Duration callTimeout,
+public record DriverSettings(Pacing pacing, long bytesThreshold, int copyChunk, int copyWindow, Duration callTimeout,
     Resv.Mode resvMode, org.apache.pekko.actor.typed.ActorRef<dev.fencelab.node.mm.HostMemory.Command> memory) {
 
   public DriverSettings withMemory(org.apache.pekko.actor.typed.ActorRef<dev.fencelab.node.mm.HostMemory.Command> memory) {
@@ -23,7 +23,7 @@ public record DriverSettings(Engine.Pacing pacing, long bytesThreshold, int copy
 
   public static DriverSettings from(Config config, Resv.Mode resvMode) {
     return new DriverSettings(
-        Engine.Pacing.parse(config.getString("fencelab.device.pacing")),
+        Pacing.parse(config.getString("fencelab.device.pacing")),
         config.getBytes("fencelab.memory.bytes-threshold"),
         (int) (long) config.getBytes("fencelab.memory.copy-chunk"),
         config.getInt("fencelab.memory.copy-window"),
@@ -32,6 +32,6 @@ public record DriverSettings(Engine.Pacing pacing, long bytesThreshold, int copy
   }
 
   public static DriverSettings defaults() {
-    return new DriverSettings(Engine.Pacing.ASAP, 16L << 20, 64 << 10, 16, Duration.ofSeconds(30), Resv.Mode.MODERN, null);
+    return new DriverSettings(Pacing.ASAP, 16L << 20, 64 << 10, 16, Duration.ofSeconds(30), Resv.Mode.MODERN, null);
   }
 }
