@@ -1,5 +1,6 @@
 package dev.fencelab.deploy.cli;
 
+import dev.fencelab.node.device.Pacing;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.fencelab.deploy.UserError;
@@ -223,7 +224,7 @@ public final class ClusterCommand implements Runnable {
   /** {@code --pace} as the members parse it; anything else is bad input before a member starts. */
   static String checkedPace(String pace) {
     try {
-      dev.fencelab.node.device.Engine.Pacing.parse(pace);
+      dev.fencelab.node.device.Pacing.parse(pace);
       return pace;
     } catch (IllegalArgumentException e) {
       throw UserError.badInput("--pace must be asap, realtime or realtime:SCALE, not '" + pace + "'");

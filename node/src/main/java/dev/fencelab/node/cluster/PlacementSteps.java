@@ -1,5 +1,6 @@
 package dev.fencelab.node.cluster;
 
+import dev.fencelab.node.device.Pacing;
 import dev.fencelab.node.device.DeviceSpec;
 import dev.fencelab.node.driver.DriverProtocol;
 import dev.fencelab.node.step.StepCall;
@@ -45,8 +46,8 @@ final class PlacementSteps implements StepHandler {
         dev.fencelab.node.p2p.P2pSteps.routes(call); // a bad pcie section fails the placement, not the driver
         // An RDMA NIC's verbs live in their own actor, owned by the run (stopped when the run is forgotten).
         var config = call.system().settings().config();
-        var pacing = config.hasPath("fencelab.device.pacing") ? dev.fencelab.node.device.Engine.Pacing.parse(
-            config.getString("fencelab.device.pacing")) : dev.fencelab.node.device.Engine.Pacing.ASAP;
+        var pacing = config.hasPath("fencelab.device.pacing") ? dev.fencelab.node.device.Pacing.parse(
+            config.getString("fencelab.device.pacing")) : dev.fencelab.node.device.Pacing.ASAP;
         ActorRef<Object> nic = spec.kind() == DeviceSpec.Kind.RDMA_NIC ? call.spawn(dev.fencelab.node.rdma.RdmaNic.create(nic(d,
             nodeName + "/" + d.getName(), call.timeout(), pacing))) : null;
         if (nic != null) { // the PCIe leg of its DMA to a GPU's memory (GPUDirect)
@@ -117,7 +118,7 @@ final class PlacementSteps implements StepHandler {
 
   /** An RDMA NIC's parameters, with the scenario format's defaults: 100 Gbit/s, 2 us, ODP faults 5 us (minor) / 60 us (major). */
   static dev.fencelab.node.rdma.RdmaNic.Params nic(Device d, String label, Duration callTimeout,
-      dev.fencelab.node.device.Engine.Pacing pacing) {
+      dev.fencelab.node.device.Pacing pacing) {
     double bytesPerNano = d.getLinkRate().isEmpty() ? 12.5 : Units.rate(d.getLinkRate());
     long latency = d.getLinkLatency().isEmpty() ? 2_000 : Units.nanos(d.getLinkLatency());
     long minor = d.getOdpMinorFault().isEmpty() ? 5_000 : Units.nanos(d.getOdpMinorFault());

@@ -71,12 +71,12 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   private int unplugCancelled;
 
   public static Behavior<Command> create(DeviceSpec spec, String label, ActorRef<Engine.Execute> driver, FenceServices services,
-      Engine.Pacing pacing) {
+      Pacing pacing) {
     return Behaviors.setup(context -> new DeviceActor(context, spec, label, driver, services, pacing));
   }
 
   private DeviceActor(ActorContext<Command> context, DeviceSpec spec, String label, ActorRef<Engine.Execute> driver,
-      FenceServices services, Engine.Pacing pacing) {
+      FenceServices services, Pacing pacing) {
     super(context);
     this.spec = spec;
     for (int i = 0; i < spec.engines(); i++) {

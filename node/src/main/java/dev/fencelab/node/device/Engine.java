@@ -8,7 +8,6 @@ import dev.fencelab.node.fence.FenceId;
 import dev.fencelab.node.fence.FenceProtocol;
 import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.fence.FenceServices;
-import dev.fencelab.node.fence.FenceWait;
 import dev.fencelab.node.fence.FenceWaits;
 import dev.fencelab.node.fence.WaitResult;
 import dev.fencelab.protocol.Errno;
@@ -16,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -509,40 +507,6 @@ public final class Engine extends AbstractBehavior<ContextOwner.Command> {
     }
     if (job.entity.ledger.beginSignal(job.seqno)) {
       job.entity.ledger.live(job.seqno).ifPresent(f -> f.tell(new FenceProtocol.Signal(error, modelNanos, null)));
-    }
-  }
-
-  /** How model time maps to real time: {@code asap} never waits; {@code realtime} waits {@code duration × scale}. */
-  public record Pacing(boolean realtime, double scale) {
-    public static final Pacing ASAP = new Pacing(false, 1.0);
-
-    public Pacing {
-      if (!(scale > 0)) {
-        throw new IllegalArgumentException("pacing scale must be positive: " + scale);
-      }
-    }
-
-    public Duration realDelay(long modelNanos) {
-      return realtime ? Duration.ofNanos((long) (modelNanos * scale)) : Duration.ZERO;
-    }
-
-    /** {@code asap}, {@code realtime} or {@code realtime:SCALE}. */
-    public static Pacing parse(String text) {
-      Objects.requireNonNull(text, "pacing");
-      if (text.equals("asap")) {
-        return ASAP;
-      }
-      if (text.equals("realtime")) {
-        return new Pacing(true, 1.0);
-      }
-      if (text.startsWith("realtime:")) {
-        try {
-          return new Pacing(true, Double.parseDouble(text.substring("realtime:".length())));
-        } catch (NumberFormatException e) {
-          throw new IllegalArgumentException("pacing scale is not a number: " + text);
-        }
-      }
-      throw new IllegalArgumentException("pacing must be asap, realtime or realtime:SCALE, not '" + text + "'");
     }
   }
 

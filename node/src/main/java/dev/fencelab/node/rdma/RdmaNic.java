@@ -1,5 +1,6 @@
 package dev.fencelab.node.rdma;
 
+import dev.fencelab.node.device.Pacing;
 import dev.fencelab.node.mm.MmProtocol;
 import dev.fencelab.node.trace.TraceRecorder;
 import dev.fencelab.protocol.Errno;
@@ -45,11 +46,11 @@ public final class RdmaNic extends AbstractBehavior<Object> {
    * the middle of a transfer).
    */
   public record Params(String name, String label, boolean odp, double bytesPerNano, long latencyNanos, long minorFaultNanos,
-      long majorFaultNanos, Duration callTimeout, dev.fencelab.node.device.Engine.Pacing pacing, boolean moveNotifyKeepsMapping) {
+      long majorFaultNanos, Duration callTimeout, dev.fencelab.node.device.Pacing pacing, boolean moveNotifyKeepsMapping) {
     public Params(String name, String label, boolean odp, double bytesPerNano, long latencyNanos, long minorFaultNanos,
         long majorFaultNanos, Duration callTimeout) {
       this(name, label, odp, bytesPerNano, latencyNanos, minorFaultNanos, majorFaultNanos, callTimeout,
-          dev.fencelab.node.device.Engine.Pacing.ASAP, false);
+          dev.fencelab.node.device.Pacing.ASAP, false);
     }
 
     /** The same NIC with the {@code move_notify_keeps_mapping} bug (a dma-buf MR's callback leaves its mapping). */
