@@ -182,7 +182,7 @@ public final class BenchCommand implements Callable<Integer> {
     print(figures, out);
     if (suite.equals("fences") || suite.equals("devices")) {
       out.printf("%nRates are each side's median over its measured rounds, fencelab's and raw's alternating after warm-up rounds, "
-          + "each round after a full GC; the cross-node round trip alternates sample by sample. n1's log lists every round%s.%n",
+          + "each round after a full GC; the round trips (local 1-waiter, cross-node) alternate sample by sample. n1's log lists every round%s.%n",
           cluster == null ? " (" + dir.resolve("n1.log") + ")" : "");
     }
     if (plaintext != null) {

@@ -122,22 +122,6 @@ final class BenchPhases {
     BenchGc.thenTell(context, new FenceBench.Collected(then));
   }
 
-  /**
-   * Records one latency sample (since {@link #t0}) after the warm-up; once {@code total} samples are in, keeps the
-   * histogram for the baseline phase, moves on and returns true.
-   */
-  boolean sampled(int total) {
-    if (count++ >= WARMUP) {
-      hist.recordValue(System.nanoTime() - t0);
-    }
-    if (count < total) {
-      return false;
-    }
-    baseHist = hist;
-    next();
-    return true;
-  }
-
   void figure(BenchFigure figure) {
     figures.add(figure);
   }

@@ -25,7 +25,8 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  *
  * <ol>
  *   <li>local wake latency, 1 waiter: the signaller tells the fence ({@code dma_fence_signal}), the fence runs the
- *       waiter's callback — two hops — vs one raw local {@code tell};
+ *       waiter's callback — two hops — vs a raw round trip through a plain actor, two tells; the two alternate sample by
+ *       sample;
  *   <li>local signal → 1,000 waiters: wake deliveries per second and latency of each — vs 1,000 raw tells; both sides'
  *       wakes reach one plain waiter actor ({@link Wakes});
  *   <li>fences created and signalled per second — vs raw actors spawned, sent a message and stopped;
@@ -114,7 +115,6 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
 
   private Behavior<Command> start() {
     ph.add(this::localLatency);
-    ph.add(this::rawLocalLatency);
     ph.add(this::fanoutWake);
     ph.add(this::rawFanout);
     ph.rateRounds("local.fences.created_signalled.rate", "fences/s", p.createSignal(), this::createSignal, this::rawSpawnStop);
@@ -153,9 +153,16 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
 
   // --- 1. local wake latency, one waiter
 
+  /**
+   * Fencelab's samples and raw's alternating one by one, as the cross-node round trip: a fence is made and its callback
+   * added (not timed), then it is signalled and its callback comes back (timed), then the echo is told and answers (timed),
+   * and so on. Each side's first {@value BenchPhases#WARMUP} are not counted.
+   */
   private void localLatency() {
     int total = BenchPhases.WARMUP + p.iterations();
+    Histogram raw = new Histogram(3_600_000_000_000L, 3);
     ph.handle(m -> {
+      boolean counted = ph.count >= BenchPhases.WARMUP;
       if (m instanceof GotFence g) {
         current = g.fence();
         current.actor().tell(new FenceProtocol.AddCallback(cbAdapter, true));
@@ -163,33 +170,24 @@ public final class FenceBench extends AbstractBehavior<FenceBench.Command> {
         ph.t0 = System.nanoTime();
         current.actor().tell(new FenceProtocol.Signal(0, 0, null));
       } else if (m instanceof Cb c && c.callback() instanceof FenceProtocol.Signalled) {
-        if (!ph.sampled(total)) {
+        if (counted) {
+          ph.hist.recordValue(System.nanoTime() - ph.t0);
+        }
+        echo.tell(new Echo.FanOut(1, getContext().getSelf()));
+      } else if (m instanceof Raw r) {
+        if (counted) {
+          raw.recordValue(System.nanoTime() - r.t0());
+        }
+        if (++ph.count == total) {
+          ph.percentiles("local.wake.1waiter", ph.hist, raw);
+          ph.next();
+        } else {
           timeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
         }
       }
       return this;
     });
     timeline.tell(new FenceTimeline.CreateFence(fenceAdapter));
-  }
-
-  private void rawLocalLatency() {
-    Histogram fence = ph.baseHist;
-    int total = BenchPhases.WARMUP + p.iterations();
-    ph.handle(m -> {
-      if (m instanceof Raw r) {
-        if (ph.count++ >= BenchPhases.WARMUP) {
-          ph.hist.recordValue(System.nanoTime() - r.t0());
-        }
-        if (ph.count == total) {
-          ph.percentiles("local.wake.1waiter", fence, ph.hist);
-          ph.next();
-        } else {
-          echo.tell(new Echo.FanOut(1, getContext().getSelf()));
-        }
-      }
-      return this;
-    });
-    echo.tell(new Echo.FanOut(1, getContext().getSelf()));
   }
 
   // --- 2. local signal -> 1,000 waiters
