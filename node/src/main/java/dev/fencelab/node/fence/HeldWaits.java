@@ -1,17 +1,17 @@
 package dev.fencelab.node.fence;
 
+import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
-import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * The waits a member's {@link FenceLinks} holds (its wait registry), by id, by waiter, and by deadline: one queue of
  * deadlines for all of them instead of a timer each. Ended waits leave the queue lazily, and it is rebuilt when most
- * of it is stale, so it stays in proportion to the waits held.
+ * of it is stale, so it stays in proportion to the waits held. By id, a primitive {@link SeqnoMap}; by owner, a list
+ * threaded through the waits themselves, so ending a wait costs no hash of an actor ref and no box.
  */
 final class HeldWaits {
   /** One held wait; identity is equality. */
@@ -19,8 +19,10 @@ final class HeldWaits {
     final FenceLinks.Wait request;
     final long startNanos;
     final long deadlineNanos;
-    /** The held waits of the same owner (kept here: an actor ref is a costly hash key). */
-    Set<Long> ofOwner;
+    /** The list of the waits of the same owner (null once that owner is gone), and this wait's neighbours in it. */
+    private Owner owner;
+    private Held prev;
+    private Held next;
 
     Held(FenceLinks.Wait request, long startNanos, long deadlineNanos) {
       this.request = request;
@@ -29,22 +31,31 @@ final class HeldWaits {
     }
   }
 
-  private final Map<Long, Held> byId = new HashMap<>();
-  private final Map<ActorRef<?>, Set<Long>> byOwner = new HashMap<>();
+  /** The waits of one owner, most recent first. */
+  private static final class Owner {
+    Held head;
+  }
+
+  private final SeqnoMap<Held> byId = new SeqnoMap<>();
+  private final Map<ActorRef<?>, Owner> byOwner = new HashMap<>();
   private final PriorityQueue<Held> deadlines = new PriorityQueue<>((a, b) -> Long.compare(a.deadlineNanos, b.deadlineNanos));
 
   /** Holds {@code w}, due at {@code deadlineNanos}; true if its owner is new here (to be watched). */
   boolean add(Held h) {
     byId.put(h.request.waitId(), h);
     deadlines.add(h);
-    Set<Long> ofOwner = byOwner.get(h.request.owner());
-    boolean fresh = ofOwner == null;
+    Owner owner = byOwner.get(h.request.owner());
+    boolean fresh = owner == null;
     if (fresh) {
-      ofOwner = new HashSet<>();
-      byOwner.put(h.request.owner(), ofOwner);
+      owner = new Owner();
+      byOwner.put(h.request.owner(), owner);
     }
-    ofOwner.add(h.request.waitId());
-    h.ofOwner = ofOwner;
+    h.owner = owner;
+    h.next = owner.head;
+    if (owner.head != null) {
+      owner.head.prev = h;
+    }
+    owner.head = h;
     return fresh;
   }
 
@@ -58,18 +69,44 @@ final class HeldWaits {
     if (h == null) {
       return null;
     }
-    h.ofOwner.remove(waitId); // (an owner gone took its set away first)
+    if (h.owner != null) { // (an owner gone took its list away first)
+      if (h.prev != null) {
+        h.prev.next = h.next;
+      } else {
+        h.owner.head = h.next;
+      }
+      if (h.next != null) {
+        h.next.prev = h.prev;
+      }
+      h.owner = null;
+      h.prev = null;
+      h.next = null;
+    }
     if (deadlines.size() > 1024 && deadlines.size() > 4 * byId.size()) {
       deadlines.clear(); // mostly ended waits: rebuilt from the held ones
-      deadlines.addAll(byId.values());
+      for (long id : byId.keys()) {
+        deadlines.add(byId.get(id));
+      }
     }
     return h;
   }
 
   /** The ids of the waits of {@code owner}, which is gone; it is forgotten. */
   List<Long> removeOwner(ActorRef<?> owner) {
-    Set<Long> ids = byOwner.remove(owner);
-    return ids == null ? List.of() : List.copyOf(ids);
+    Owner gone = byOwner.remove(owner);
+    if (gone == null) {
+      return List.of();
+    }
+    List<Long> ids = new ArrayList<>();
+    for (Held h = gone.head; h != null; ) {
+      ids.add(h.request.waitId());
+      Held next = h.next;
+      h.owner = null;
+      h.prev = null;
+      h.next = null;
+      h = next;
+    }
+    return ids;
   }
 
   /** The earliest deadline of a held wait, or {@link Long#MAX_VALUE}. */
