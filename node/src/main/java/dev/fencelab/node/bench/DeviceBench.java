@@ -1,10 +1,8 @@
 package dev.fencelab.node.bench;
 
-import dev.fencelab.node.cluster.DeviceControl;
 import dev.fencelab.node.cluster.FenceControl;
 import dev.fencelab.node.device.DeviceSpec;
 import dev.fencelab.node.device.JobSpec;
-import dev.fencelab.node.driver.DmaBufRef;
 import dev.fencelab.node.driver.DriverActor;
 import dev.fencelab.node.driver.DriverProtocol;
 import dev.fencelab.node.driver.DriverSettings;
@@ -13,9 +11,7 @@ import dev.fencelab.node.fence.FenceProtocol;
 import dev.fencelab.node.fence.FenceRef;
 import dev.fencelab.node.fence.FenceServices;
 import dev.fencelab.node.fence.FenceTimeline;
-import dev.fencelab.node.fence.FenceWait;
 import dev.fencelab.node.fence.FenceWaits;
-import dev.fencelab.node.fence.WaitResult;
 import dev.fencelab.protocol.control.NodeControl;
 import dev.fencelab.protocol.control.Ping;
 import dev.fencelab.protocol.control.Pong;
@@ -43,10 +39,11 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  *       round trips a second from run to run, as the JIT had compiled the path or not; with two warm-up rounds, the
  *       seven rounds of one run still rose from 16,500 to 105,000 jobs/s and from 30,000 to 155,000 round trips/s, both
  *       sides compiling their paths for the first five or so (20,000 jobs a round on 2 cores);
- *   <li>copy throughput: a buffer of real bytes on a GPU on the peer, exported, imported here peer to peer (the two GPUs
- *       under one PCIe switch, each copy a transfer of the fabric), and copied into a local buffer by copy jobs (chunks
- *       pulled over the wire with flow control, written, acknowledged) — MB of content moved per second, vs a raw actor
- *       on the peer answering the same chunk requests with the same bytes.
+ *   <li>copy throughput ({@link CopyPhases}): a buffer of real bytes on a GPU on the peer, exported, imported here peer
+ *       to peer (the two GPUs under one PCIe switch, each copy a transfer of the fabric), and copied into a local buffer by
+ *       copy jobs (chunks pulled over the wire with flow control, written, acknowledged) — MB of content moved per second,
+ *       vs a raw actor on the peer answering the same chunk requests with the same bytes;
+ *   <li>invalidation rounds ({@link InvalidationBench}).
  * </ol>
  */
 public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
@@ -57,7 +54,7 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
 
   private record Step(Object reply) implements Command {}
 
-  private static final String PROCESS = "bench";
+  static final String PROCESS = "bench";
   /** Requests in flight at most: Artery drops messages beyond its outbound queue (3072 by default). */
   private static final int WINDOW = 1000;
 
@@ -65,11 +62,10 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
   private final FenceServices services;
   private final ActorRef<ContextOwner.Command> containers;
   private final ActorRef<FenceControl.BenchReport> replyTo;
-  private final List<BenchFigure> figures = new ArrayList<>();
+  final List<BenchFigure> figures = new ArrayList<>();
   private final ActorRef<Object> step;
   private Consumer<Object> onStep = m -> {};
   private ActorRef<DriverProtocol.Command> gpu;
-  private ActorRef<DriverProtocol.Command> peerGpu;
   private ActorRef<ContextOwner.Command> peerTimeline;
   private final List<FenceRef> inFences = new ArrayList<>();
   private int count;
@@ -107,7 +103,7 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
   }
 
   @SuppressWarnings("unchecked")
-  private <T> ActorRef<T> reply() {
+  <T> ActorRef<T> reply() {
     return (ActorRef<T>) (ActorRef<?>) step;
   }
 
@@ -115,7 +111,7 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
    * Waits for {@code fence} as a driver waits, bounded: a fence that signalled and stopped before the wait reached it is
    * answered by its owner (a bare {@code AddCallback} to it would be a dead letter, and the bench would wait forever).
    */
-  private void awaitEnd(FenceRef fence) {
+  void awaitEnd(FenceRef fence) {
     FenceWaits.start(getContext(), fence, Duration.ofMinutes(5), "device-bench", "bench waits for a job", -1, reply(), services);
   }
 
@@ -123,11 +119,11 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
    * The handler of the next answers. Every step ignores messages of other kinds: answers of an earlier step may still
    * arrive (e.g. signal results after the callback that ended the step).
    */
-  private void then(Consumer<Object> next) {
+  void then(Consumer<Object> next) {
     onStep = next;
   }
 
-  private void phase(String what) {
+  void phase(String what) {
     getContext().getLog().info("device bench: {}", what);
   }
 
@@ -242,7 +238,7 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
             createInFences();
           } else {
             figures.add(BenchFigure.of("jobs.remote_in_fence.rate", "jobs/s", median(jobRates), median(rawJobRates), true));
-            placePeerGpu();
+            new CopyPhases(this, getContext(), p, gpu, this::invalidationRounds).start();
           }
         });
       }
@@ -275,186 +271,9 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
     BenchGc.thenTell(getContext(), new Step(collected));
   }
 
-  // --- 2. copy throughput between devices on two members
+  // --- 2. copy throughput between devices on two members: CopyPhases; 3. invalidation rounds: InvalidationBench
 
-  private void placePeerGpu() {
-    phase("copy: placing a GPU on the peer");
-    then(m -> {
-      if (!(m instanceof DeviceControl.DevicePlaced placed)) {
-        return; // a late answer of an earlier step
-      }
-      if (placed.error() != 0) {
-        fail("placing the peer GPU failed: " + placed.detail());
-        return;
-      }
-      peerGpu = placed.driver();
-      intoFabric();
-      createSource();
-    });
-    p.peer().tell(new DeviceControl.PlaceDevice(new DeviceSpec("bench-src-" + System.nanoTime(), DeviceSpec.Kind.GPU, 1, 1L << 34, true,
-        false, Duration.ofMinutes(5)), reply()));
-  }
-
-  /** Both GPUs under one switch of a fabric here (answering at once: no settling, the copies run one after the other). */
-  private void intoFabric() {
-    var pcie = dev.fencelab.protocol.scenario.v1.Pcie.newBuilder()
-        .addHostBridges(dev.fencelab.protocol.scenario.v1.HostBridge.newBuilder().setName("hb").setVendor(0x8086).setDevice(0x2030))
-        .addPorts(dev.fencelab.protocol.scenario.v1.PciPort.newBuilder().setName("rp").setKind("root_port").setParent("hb"))
-        .addPorts(dev.fencelab.protocol.scenario.v1.PciPort.newBuilder().setName("up").setKind("switch_upstream").setParent("rp"))
-        .addPorts(dev.fencelab.protocol.scenario.v1.PciPort.newBuilder().setName("dn0").setKind("switch_downstream").setParent("up"))
-        .addPorts(dev.fencelab.protocol.scenario.v1.PciPort.newBuilder().setName("dn1").setKind("switch_downstream").setParent("up"))
-        .addEndpoints(dev.fencelab.protocol.scenario.v1.PciEndpoint.newBuilder().setName("peer").setPort("dn0"))
-        .addEndpoints(dev.fencelab.protocol.scenario.v1.PciEndpoint.newBuilder().setName("here").setPort("dn1")).build();
-    var routes = new dev.fencelab.node.p2p.PcieRoutes(new dev.fencelab.node.p2p.P2pDma(dev.fencelab.node.p2p.PciTopology.of(pcie, List.of())), pcie);
-    var fabric = getContext().spawn(dev.fencelab.node.p2p.PcieFabric.create(routes, "bench/pcie", Duration.ZERO), "bench-pcie");
-    peerGpu.tell(new DriverProtocol.UsePcie("peer", pcie, List.of(), fabric));
-    gpu.tell(new DriverProtocol.UsePcie("here", pcie, List.of(), fabric));
-  }
-
-  private void createSource() {
-    then(m -> {
-      if (!(m instanceof DriverProtocol.BoReply bo)) {
-        return;
-      }
-      int src = bo.handle();
-      then(s -> {
-        if (s instanceof DriverProtocol.SubmitReply submitted) {
-          then(sig -> {
-            if (sig instanceof WaitResult w) {
-              if (w.signalled()) {
-                exportSource(src);
-              } else {
-                fail("the source's fill job did not end: " + w);
-              }
-            }
-          });
-          awaitEnd(submitted.outFence());
-        }
-      });
-      peerGpu.tell(new DriverProtocol.Submit(PROCESS, JobSpec.compute("fill", 0, List.of(), List.of(src)), List.of(), reply()));
-    });
-    peerGpu.tell(new DriverProtocol.CreateBo(PROCESS, "bench-src", p.copyBytes(), DriverProtocol.Placement.VRAM, reply()));
-  }
-
-  private void exportSource(int src) {
-    then(m -> {
-      if (!(m instanceof DriverProtocol.ExportReply exported)) {
-        return;
-      }
-      DmaBufRef buf = exported.buf();
-      then(i -> {
-        if (!(i instanceof DriverProtocol.BoReply importedBo)) {
-          return;
-        }
-        int imported = importedBo.handle();
-        then(d -> {
-          if (d instanceof DriverProtocol.BoReply dst) {
-            copies(imported, dst.handle());
-          }
-        });
-        gpu.tell(new DriverProtocol.CreateBo(PROCESS, "bench-dst", p.copyBytes(), DriverProtocol.Placement.VRAM, reply()));
-      });
-      gpu.tell(new DriverProtocol.Import(PROCESS, buf, true, false, true, reply())); // allow_peer2peer
-    });
-    peerGpu.tell(new DriverProtocol.Export(PROCESS, src, reply()));
-  }
-
-  /** Measured rounds of the copy figure, each fencelab then raw, after one unmeasured round of each (both sides warm). */
-  static final int COPY_ROUNDS = 3;
-
-  private final List<Double> copyRates = new ArrayList<>();
-  private final List<Double> rawCopyRates = new ArrayList<>();
-  private ActorRef<DriverProtocol.Command> rawSource;
-
-  private void copies(int imported, int dst) {
-    copyRound(imported, dst, 0);
-  }
-
-  /** Round 0 warms both sides up; rounds 1..COPY_ROUNDS are measured, alternating, so load drifts hit both alike. */
-  private void copyRound(int imported, int dst, int round) {
-    phase(round == 0 ? "copy: buffer exported and imported; warming up (not measured)" : "copy: round " + round + " of " + COPY_ROUNDS);
-    count = 0;
-    FenceRef[] last = new FenceRef[1];
-    then(m -> {
-      if (m instanceof DriverProtocol.SubmitReply r) {
-        if (r.result() != 0) {
-          fail("copy submit failed: " + r.result());
-          return;
-        }
-        if (last[0] == null || r.outFence().id().seqno() > last[0].id().seqno()) {
-          last[0] = r.outFence();
-        }
-        if (++count == p.copies()) {
-          awaitEnd(last[0]);
-        }
-      } else if (m instanceof WaitResult w && !w.signalled()) {
-        fail("the last copy did not end: " + w);
-      } else if (m instanceof WaitResult) {
-        double rate = (double) p.copyBytes() * p.copies() / ((System.nanoTime() - t0) / 1e9) / 1e6;
-        if (round > 0) {
-          copyRates.add(rate);
-        }
-        rawCopy(round, () -> copyRound(imported, dst, round + 1));
-      }
-    });
-    t0 = System.nanoTime();
-    for (int i = 0; i < p.copies(); i++) {
-      gpu.tell(new DriverProtocol.Submit(PROCESS, JobSpec.copy("copy", 0, new JobSpec.Copy(imported, 0, dst, 0, p.copyBytes())),
-          List.of(), reply()));
-    }
-  }
-
-  /** The raw baseline of one round: the same bytes pulled from a plain actor on the peer, same chunks, same window. */
-  private void rawCopy(int round, Runnable nextRound) {
-    if (rawSource == null) {
-      then(m -> {
-        if (m instanceof DeviceControl.RawSourceSpawned spawned) {
-          rawSource = spawned.source();
-          rawCopy(round, nextRound);
-        }
-      });
-      p.peer().tell(new DeviceControl.SpawnRawSource(reply()));
-      return;
-    }
-    DriverSettings settings = DriverSettings.from(getContext().getSystem().settings().config(), dev.fencelab.node.resv.Resv.Mode.MODERN);
-    int chunk = settings.copyChunk();
-    long total = (long) p.copyBytes() * p.copies();
-    long[] requested = {0};
-    long[] received = {0};
-    ActorRef<DriverProtocol.RangeData> data = reply();
-    Runnable request = () -> {
-      int n = (int) Math.min(chunk, total - requested[0]);
-      rawSource.tell(new DriverProtocol.ReadRange(0, requested[0] % p.copyBytes(), n, requested[0], data));
-      requested[0] += n;
-    };
-    then(d -> {
-      if (!(d instanceof DriverProtocol.RangeData range)) {
-        return;
-      }
-      received[0] += range.chunks().stream().mapToLong(c -> c.length()).sum();
-      if (requested[0] < total) {
-        request.run();
-      } else if (received[0] >= total) {
-        double raw = total / ((System.nanoTime() - t0) / 1e9) / 1e6;
-        if (round > 0) {
-          rawCopyRates.add(raw);
-        }
-        if (round < COPY_ROUNDS) {
-          nextRound.run();
-        } else {
-          copyFigure();
-        }
-      }
-    });
-    t0 = System.nanoTime();
-    for (int i = 0; i < settings.copyWindow() && requested[0] < total; i++) {
-      request.run();
-    }
-  }
-
-  private void copyFigure() {
-    figures.add(BenchFigure.of("copy.cross_node.throughput", "MB/s", median(copyRates), median(rawCopyRates), true));
-    phase("copy done (fencelab " + copyRates + " MB/s, raw " + rawCopyRates + " MB/s); invalidation rounds");
+  private void invalidationRounds() {
     then(r -> {
       if (r instanceof FenceControl.BenchReport report) {
         replyTo.tell(report);
@@ -476,7 +295,7 @@ public final class DeviceBench extends AbstractBehavior<DeviceBench.Command> {
     return RawSource.create();
   }
 
-  private void fail(String why) {
+  void fail(String why) {
     getContext().getLog().error("device bench: {}", why);
     figures.add(BenchFigure.of("failed: " + why, "", 0, 0, true));
     replyTo.tell(new FenceControl.BenchReport(figures));
